@@ -1,0 +1,333 @@
+//! Pass 1: read the capture once, track connections, walk each TCP direction's stream for TLS
+//! record headers, and note every address (with its role) for the mapping.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::anonymize::{AddressPlanner, Role};
+use crate::capture::reader::{DroppedOptions, ReadWarning};
+use crate::capture::{CaptureReader, DroppedBlock, Event, Format, RawTimestamp, ReadError};
+use crate::flow::reassembly::Reassembler;
+use crate::flow::seq::SeqUnwrapper;
+use crate::flow::{Endpoint, FlowKey, FlowTable, RoleEvidence, Side, client_by_port};
+use crate::tls::records::{RecordHeader, RecordWalker, Start};
+use crate::wire::{self, Ip, Layout, Net, Tcp, Transport, tcp_flags};
+
+/// Counters of one direction of a connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DirStats {
+    pub packets: u64,
+    /// TCP payload bytes as the IP headers state them (including bytes the capture cut).
+    pub payload_bytes: u64,
+}
+
+/// What the rewriter needs of one direction: where its stream starts and which bytes are TLS
+/// record headers.
+#[derive(Debug, Clone, Default)]
+pub struct DirectionPlan {
+    pub base: Option<u32>,
+    pub headers: Vec<RecordHeader>,
+}
+
+/// One TCP connection as analysed.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub key: FlowKey,
+    pub client: Side,
+    pub stats: [DirStats; 2],
+    pub dirs: [DirectionPlan; 2],
+}
+
+impl Connection {
+    pub fn client_endpoint(&self) -> Endpoint {
+        self.key.endpoint(self.client)
+    }
+
+    pub fn server_endpoint(&self) -> Endpoint {
+        self.key.endpoint(self.client.other())
+    }
+
+    /// Stats of the client→server and server→client directions.
+    pub fn client_stats(&self) -> DirStats {
+        self.stats[self.client.index()]
+    }
+
+    pub fn server_stats(&self) -> DirStats {
+        self.stats[self.client.other().index()]
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.dirs.iter().any(|d| !d.headers.is_empty())
+    }
+}
+
+/// The result of pass 1 over one capture.
+#[derive(Debug)]
+pub struct Analysis {
+    pub format: Format,
+    pub link_types: BTreeSet<u32>,
+    pub packets: u64,
+    pub file_bytes: u64,
+    pub warnings: Vec<ReadWarning>,
+    pub dropped_blocks: BTreeMap<DroppedBlock, u64>,
+    pub dropped_options: DroppedOptions,
+    /// Timestamp (seconds) of the first packet, for the `shift` timestamp policy.
+    pub first_second: Option<i64>,
+    pub connections: FlowTable<Connection>,
+}
+
+struct DirState {
+    stats: DirStats,
+    unwrap: Option<SeqUnwrapper>,
+    reasm: Reassembler,
+    walker: Option<RecordWalker>,
+}
+
+impl DirState {
+    fn new() -> DirState {
+        DirState {
+            stats: DirStats::default(),
+            unwrap: None,
+            reasm: Reassembler::default(),
+            walker: None,
+        }
+    }
+}
+
+struct FlowState {
+    roles: RoleEvidence,
+    dirs: [DirState; 2],
+}
+
+/// The payload of a TCP segment: where it starts in the stream and the bytes captured.
+pub fn segment_payload<'a>(data: &'a [u8], ip: &Ip, tcp: &Tcp) -> (u32, &'a [u8]) {
+    let seq = tcp
+        .seq
+        .wrapping_add(u32::from(tcp.flags & tcp_flags::SYN != 0));
+    let end = ip.end.min(data.len());
+    let bytes = if tcp.header_end < end {
+        &data[tcp.header_end..end]
+    } else {
+        &[]
+    };
+    (seq, bytes)
+}
+
+/// Source and destination endpoints of a TCP packet.
+pub fn tcp_endpoints(data: &[u8], ip: &Ip, tcp: &Tcp) -> (Endpoint, Endpoint) {
+    let n = ip.addr_len();
+    (
+        Endpoint::new(&data[ip.src..ip.src + n], tcp.src_port),
+        Endpoint::new(&data[ip.dst..ip.dst + n], tcp.dst_port),
+    )
+}
+
+pub fn analyze(
+    reader: &mut CaptureReader,
+    planner: &mut AddressPlanner,
+) -> Result<Analysis, ReadError> {
+    let mut flows: FlowTable<FlowState> = FlowTable::default();
+    let mut link_types = BTreeSet::new();
+    let mut dropped_blocks = BTreeMap::new();
+    let mut first_second = None;
+    let pcap = reader.pcap_header().is_some();
+    while let Some(event) = reader.next_event()? {
+        let pkt = match event {
+            Event::Packet(p) => p,
+            Event::Dropped(kind) => {
+                *dropped_blocks.entry(kind).or_insert(0) += 1;
+                continue;
+            }
+            Event::Section | Event::Interface(_) | Event::BadPacket { .. } => continue,
+        };
+        link_types.insert(pkt.link_type);
+        if first_second.is_none() {
+            first_second = Some(seconds_of(pkt.ts, pcap, pkt.units_per_second));
+        }
+        let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
+            continue;
+        };
+        observe_addresses(&layout, pkt.data, planner);
+        if let Net::Ip(ip) = &layout.net {
+            match &ip.transport {
+                Transport::Tcp(tcp) => track_tcp(&mut flows, pkt.data, ip, tcp),
+                Transport::Udp { start } => observe_udp_roles(pkt.data, ip, *start, planner),
+                _ => {}
+            }
+        }
+    }
+    let connections = finish_flows(flows, planner);
+    Ok(Analysis {
+        format: reader.format(),
+        link_types,
+        packets: reader.packets_read(),
+        file_bytes: reader.bytes_read(),
+        warnings: reader.warnings.clone(),
+        dropped_blocks,
+        dropped_options: reader.dropped_options,
+        first_second,
+        connections,
+    })
+}
+
+/// Whole seconds of a raw timestamp.
+pub fn seconds_of(ts: RawTimestamp, pcap: bool, units: u64) -> i64 {
+    if pcap {
+        i64::from(ts.hi)
+    } else {
+        let raw = (u64::from(ts.hi) << 32) | u64::from(ts.lo);
+        (raw / units.max(1)) as i64
+    }
+}
+
+fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp) {
+    let (src, dst) = tcp_endpoints(data, ip, tcp);
+    let (key, side) = FlowKey::new(src, dst);
+    let i = flows.entry(key, || FlowState {
+        roles: RoleEvidence::default(),
+        dirs: [DirState::new(), DirState::new()],
+    });
+    let flow = &mut flows.get_mut(i).1;
+    let roles = &mut flow.roles;
+    roles.first_from.get_or_insert(side);
+    let syn = tcp.flags & tcp_flags::SYN != 0;
+    let ack = tcp.flags & tcp_flags::ACK != 0;
+    if syn && !ack {
+        roles.syn_from.get_or_insert(side);
+    } else if syn {
+        roles.syn_ack_from.get_or_insert(side);
+    }
+    let dir = &mut flow.dirs[side.index()];
+    dir.stats.packets += 1;
+    dir.stats.payload_bytes += ip.end.saturating_sub(tcp.header_end) as u64;
+    let (seq, payload) = segment_payload(data, ip, tcp);
+    if dir.unwrap.is_none() {
+        let start = if syn {
+            Start::Known
+        } else if !payload.is_empty() {
+            Start::Guessed
+        } else {
+            return;
+        };
+        dir.unwrap = Some(SeqUnwrapper::new(seq));
+        dir.walker = Some(RecordWalker::new(start));
+    }
+    let (Some(unwrap), Some(walker)) = (dir.unwrap.as_mut(), dir.walker.as_mut()) else {
+        return;
+    };
+    let off = unwrap.offset(seq);
+    if payload.is_empty() || walker.lost() {
+        return;
+    }
+    dir.reasm
+        .push(off, payload, &mut |o, b| walker.consume(o, b));
+    if dir.reasm.overflowed() {
+        walker.lose();
+    }
+}
+
+fn finish_flows(
+    flows: FlowTable<FlowState>,
+    planner: &mut AddressPlanner,
+) -> FlowTable<Connection> {
+    let mut out = FlowTable::default();
+    for (key, state) in flows.into_values() {
+        let client = state.roles.client(&key);
+        let [a, b] = state.dirs;
+        let plan = |d: DirState| DirectionPlan {
+            base: d.unwrap.map(|u| u.base()),
+            headers: d.walker.map(|w| w.headers).unwrap_or_default(),
+        };
+        let conn = Connection {
+            key,
+            client,
+            stats: [a.stats, b.stats],
+            dirs: [plan(a), plan(b)],
+        };
+        observe_endpoint(planner, conn.client_endpoint(), Role::Client);
+        observe_endpoint(planner, conn.server_endpoint(), Role::Server);
+        out.entry(key, || conn);
+    }
+    out
+}
+
+fn observe_endpoint(planner: &mut AddressPlanner, e: Endpoint, role: Role) {
+    observe_ip(planner, e.addr_bytes(), role);
+}
+
+fn observe_ip(planner: &mut AddressPlanner, addr: &[u8], role: Role) {
+    match addr.len() {
+        4 => planner.observe_ipv4([addr[0], addr[1], addr[2], addr[3]], role),
+        16 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(addr);
+            planner.observe_ipv6(a, role);
+        }
+        _ => {}
+    }
+}
+
+fn mac_at(data: &[u8], at: usize) -> [u8; 6] {
+    let mut m = [0u8; 6];
+    m.copy_from_slice(&data[at..at + 6]);
+    m
+}
+
+/// Every address a packet carries, in the order the rewriter will meet them.
+fn observe_addresses(layout: &Layout, data: &[u8], planner: &mut AddressPlanner) {
+    for &at in layout.macs() {
+        planner.observe_mac(mac_at(data, at));
+    }
+    match &layout.net {
+        Net::Arp(arp) => {
+            if let Some(a) = arp.addrs {
+                planner.observe_mac(mac_at(data, a.sender_mac));
+                planner.observe_mac(mac_at(data, a.target_mac));
+                observe_ip(planner, &data[a.sender_ip..a.sender_ip + 4], Role::Other);
+                observe_ip(planner, &data[a.target_ip..a.target_ip + 4], Role::Other);
+            }
+        }
+        Net::Ip(ip) => {
+            let n = ip.addr_len();
+            observe_ip(planner, &data[ip.src..ip.src + n], Role::Other);
+            observe_ip(planner, &data[ip.dst..ip.dst + n], Role::Other);
+            if let Some((first, count)) = ip.routing_addrs {
+                for k in 0..count {
+                    observe_ip(
+                        planner,
+                        &data[first + 16 * k..first + 16 * (k + 1)],
+                        Role::Other,
+                    );
+                }
+            }
+            if let Transport::Icmp(icmp) = &ip.transport {
+                if let Some(g) = icmp.gateway {
+                    observe_ip(planner, &data[g..g + 4], Role::Other);
+                }
+                if let Some(q) = icmp.quote {
+                    let n = if q.version == 4 { 4 } else { 16 };
+                    observe_ip(planner, &data[q.src..q.src + n], Role::Other);
+                    observe_ip(planner, &data[q.dst..q.dst + n], Role::Other);
+                }
+            }
+        }
+        Net::Unknown | Net::Truncated => {}
+    }
+}
+
+/// UDP has no handshake: the ephemeral-port side is the client.
+fn observe_udp_roles(data: &[u8], ip: &Ip, start: usize, planner: &mut AddressPlanner) {
+    let (sport, dport) = (wire::be16(data, start), wire::be16(data, start + 2));
+    let n = ip.addr_len();
+    let (src, dst) = (&data[ip.src..ip.src + n], &data[ip.dst..ip.dst + n]);
+    match client_by_port(sport, dport) {
+        Some(Side::A) => {
+            observe_ip(planner, src, Role::Client);
+            observe_ip(planner, dst, Role::Server);
+        }
+        Some(Side::B) => {
+            observe_ip(planner, dst, Role::Client);
+            observe_ip(planner, src, Role::Server);
+        }
+        None => {}
+    }
+}

@@ -1,0 +1,350 @@
+//! IPv6: routed addresses go to per-role /48s of 2001:db8::/32 (subnet 0) with a
+//! keyed interface identifier; link-local ones keep fe80::/64 but lose their IID
+//! (an EUI-64 IID embeds the MAC); IPv4-mapped ones follow the IPv4 mapping;
+//! solicited-node multicast gets its 24 embedded unicast bits replaced.
+
+use std::collections::HashMap;
+
+use super::ipv4::{self, Ipv4Map};
+use super::key::MappingKey;
+use super::pool::SlotPool;
+use super::{MappingError, Role, warn_once};
+
+const TAG_ROUTED: &[u8] = b"pcapscrub/ipv6\0";
+const TAG_LINK_LOCAL: &[u8] = b"pcapscrub/ipv6-link-local\0";
+const TAG_SOLICITED: &[u8] = b"pcapscrub/ipv6-solicited-node\0";
+
+const CLIENT_PREFIX: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0];
+const SERVER_PREFIX: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0];
+const OTHER_PREFIX: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0];
+const LINK_LOCAL_PREFIX: [u8; 8] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0];
+const V4_MAPPED_PREFIX: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+/// ff02::1:ff00:0/104.
+const SOLICITED_PREFIX: [u8; 13] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff];
+const SOLICITED_SLOTS: u64 = 1 << 24;
+
+/// RFC 2526 reserved subnet anycast IIDs; a host given one would look like an anycast router.
+const ANYCAST_IIDS: std::ops::RangeInclusive<u64> = 0xfdff_ffff_ffff_ff80..=0xfdff_ffff_ffff_ffff;
+
+/// Written where a pool ran out after planning (not reachable in practice:
+/// every pool has at least 2^24 slots); a warning says one-to-one broke.
+const EXHAUSTED_OUTPUT: [u8; 16] = [0; 16];
+
+/// How an address is treated, decided by its prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Kept,
+    V4Mapped([u8; 4]),
+    LinkLocal,
+    SolicitedNode([u8; 3]),
+    Routed,
+}
+
+fn classify(a: [u8; 16]) -> Kind {
+    match a {
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 | 1] => Kind::Kept,
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, b0, b1, b2, b3] => {
+            Kind::V4Mapped([b0, b1, b2, b3])
+        }
+        [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, x, y, z] => Kind::SolicitedNode([x, y, z]),
+        [0xff, ..] | [0x20, 0x01, 0x0d, 0xb8, ..] => Kind::Kept,
+        [0xfe, second, ..] if second & 0xc0 == 0x80 => Kind::LinkLocal,
+        _ => Kind::Routed,
+    }
+}
+
+/// The IPv4 address inside an IPv4-mapped address (::ffff:a.b.c.d).
+pub(crate) fn embedded_ipv4(a: [u8; 16]) -> Option<[u8; 4]> {
+    match classify(a) {
+        Kind::V4Mapped(v4) => Some(v4),
+        _ => None,
+    }
+}
+
+fn with_prefix(prefix: &[u8], tail: &[u8]) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    for (dst, src) in a.iter_mut().zip(prefix.iter().chain(tail)) {
+        *dst = *src;
+    }
+    a
+}
+
+fn iid_of(a: [u8; 16]) -> u64 {
+    a[8..].iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// A /64 whose interface identifiers are handed out. Slot `i` is IID `i + 1`,
+/// so IID 0 (the subnet-router anycast address) is never handed out.
+struct IidPool {
+    prefix: [u8; 8],
+    slots: SlotPool,
+}
+
+impl IidPool {
+    fn new(prefix: [u8; 8]) -> Self {
+        let mut slots = SlotPool::new(u64::MAX);
+        for iid in ANYCAST_IIDS {
+            slots.reserve(iid - 1);
+        }
+        IidPool { prefix, slots }
+    }
+
+    /// The slot of `a` if `a` is an address this pool could hand out.
+    fn slot_of(&self, a: [u8; 16]) -> Option<u64> {
+        let iid = iid_of(a);
+        let assignable = a[..8] == self.prefix && iid != 0 && !ANYCAST_IIDS.contains(&iid);
+        assignable.then(|| iid - 1)
+    }
+
+    fn claim(&mut self, preferred: u64) -> Option<[u8; 16]> {
+        let iid = self.slots.claim(preferred)? + 1;
+        Some(with_prefix(&self.prefix, &iid.to_be_bytes()))
+    }
+}
+
+struct Ipv6Allocator {
+    roles: [IidPool; 3],
+    link_local: IidPool,
+    /// The 24 low bits of ff02::1:ffXX:XXXX.
+    solicited: SlotPool,
+}
+
+impl Ipv6Allocator {
+    fn new() -> Self {
+        Ipv6Allocator {
+            roles: [CLIENT_PREFIX, SERVER_PREFIX, OTHER_PREFIX].map(IidPool::new),
+            link_local: IidPool::new(LINK_LOCAL_PREFIX),
+            solicited: SlotPool::new(SOLICITED_SLOTS),
+        }
+    }
+
+    /// Takes a kept address's own slot if it lies inside a role pool, so no
+    /// rewritten address can equal it. False if one already does.
+    fn reserve_kept(&mut self, a: [u8; 16]) -> bool {
+        for pool in &mut self.roles {
+            if let Some(i) = pool.slot_of(a) {
+                return pool.slots.reserve(i);
+            }
+        }
+        true
+    }
+
+    fn routed(
+        &mut self,
+        a: [u8; 16],
+        role: Role,
+        key: &MappingKey,
+    ) -> Result<[u8; 16], MappingError> {
+        let pool = self
+            .roles
+            .get_mut(role.pool_index())
+            .ok_or(MappingError::Ipv6Exhausted {
+                pool: "2001:db8::/32",
+            })?;
+        let name = match role {
+            Role::Client => "2001:db8:1::/64",
+            Role::Server => "2001:db8:2::/64",
+            Role::Other => "2001:db8:3::/64",
+        };
+        pool.claim(key.digest(TAG_ROUTED, &a).word(0))
+            .ok_or(MappingError::Ipv6Exhausted { pool: name })
+    }
+
+    fn link_local(&mut self, a: [u8; 16], key: &MappingKey) -> Result<[u8; 16], MappingError> {
+        self.link_local
+            .claim(key.digest(TAG_LINK_LOCAL, &a).word(0))
+            .ok_or(MappingError::Ipv6Exhausted { pool: "fe80::/64" })
+    }
+
+    /// Replaces the 24 unicast bits by keyed ones, probing so that two groups
+    /// never merge into one.
+    fn solicited(&mut self, low: [u8; 3], key: &MappingKey) -> Result<[u8; 16], MappingError> {
+        let exhausted = MappingError::Ipv6Exhausted {
+            pool: "ff02::1:ff00:0/104",
+        };
+        let slot = self
+            .solicited
+            .claim(key.digest(TAG_SOLICITED, &low).word(0))
+            .ok_or(exhausted)?;
+        Ok(with_prefix(&SOLICITED_PREFIX, &slot.to_be_bytes()[5..]))
+    }
+}
+
+/// The IPv6 table: every address seen so far and its output.
+pub(crate) struct Ipv6Map {
+    out: HashMap<[u8; 16], [u8; 16]>,
+    alloc: Ipv6Allocator,
+    rewritten: usize,
+}
+
+impl Ipv6Map {
+    /// Reserves all kept addresses before assigning any, so a kept address seen
+    /// late cannot have been handed to an earlier host. The IPv4 table must be
+    /// planned already: IPv4-mapped addresses are looked up in it.
+    pub(crate) fn plan(
+        observed: &[([u8; 16], Role)],
+        ipv4: &mut Ipv4Map,
+        key: &MappingKey,
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, MappingError> {
+        let mut map = Ipv6Map {
+            out: HashMap::with_capacity(observed.len()),
+            alloc: Ipv6Allocator::new(),
+            rewritten: 0,
+        };
+        let kept = |a: &[u8; 16]| classify(*a) == Kind::Kept;
+        for &(a, _) in observed.iter().filter(|(a, _)| kept(a)) {
+            map.alloc.reserve_kept(a);
+            map.out.insert(a, a);
+        }
+        for &(a, role) in observed.iter().filter(|(a, _)| !kept(a)) {
+            let b = map.rewrite(a, classify(a), role, ipv4, key, warnings)?;
+            map.record(a, b);
+        }
+        Ok(map)
+    }
+
+    pub(crate) fn get(
+        &mut self,
+        a: [u8; 16],
+        ipv4: &mut Ipv4Map,
+        key: &MappingKey,
+        warnings: &mut Vec<String>,
+    ) -> [u8; 16] {
+        match self.out.get(&a) {
+            Some(&b) => b,
+            None => self.map_unplanned(a, ipv4, key, warnings),
+        }
+    }
+
+    /// An address the planner never saw. A kept one is kept unless a rewritten
+    /// address already took it: then one-to-one wins and it is rewritten too.
+    fn map_unplanned(
+        &mut self,
+        a: [u8; 16],
+        ipv4: &mut Ipv4Map,
+        key: &MappingKey,
+        warnings: &mut Vec<String>,
+    ) -> [u8; 16] {
+        let mut kind = classify(a);
+        if kind == Kind::Kept {
+            if self.alloc.reserve_kept(a) {
+                self.out.insert(a, a);
+                return a;
+            }
+            let message = "a kept IPv6 address that was not planned was already in use as a \
+                           replacement, so it was rewritten to keep the mapping one-to-one";
+            warn_once(warnings, message.to_owned());
+            kind = Kind::Routed;
+        }
+        let b = self
+            .rewrite(a, kind, Role::Other, ipv4, key, warnings)
+            .unwrap_or_else(|err| {
+                let message = format!(
+                    "{err} after planning: some addresses were replaced by :: and are no \
+                     longer one-to-one"
+                );
+                warn_once(warnings, message);
+                EXHAUSTED_OUTPUT
+            });
+        self.record(a, b);
+        b
+    }
+
+    fn rewrite(
+        &mut self,
+        a: [u8; 16],
+        kind: Kind,
+        role: Role,
+        ipv4: &mut Ipv4Map,
+        key: &MappingKey,
+        warnings: &mut Vec<String>,
+    ) -> Result<[u8; 16], MappingError> {
+        match kind {
+            Kind::V4Mapped(v4) => Ok(with_prefix(&V4_MAPPED_PREFIX, &ipv4.get(v4, key, warnings))),
+            Kind::LinkLocal => self.alloc.link_local(a, key),
+            Kind::SolicitedNode(low) => self.alloc.solicited(low, key),
+            Kind::Routed | Kind::Kept => self.alloc.routed(a, role, key),
+        }
+    }
+
+    /// An IPv4-mapped address whose IPv4 part is kept comes back unchanged and
+    /// must not be counted as rewritten.
+    fn record(&mut self, a: [u8; 16], b: [u8; 16]) {
+        self.out.insert(a, b);
+        let kept_v4 = matches!(classify(a), Kind::V4Mapped(v4) if ipv4::is_kept(v4));
+        if !(kept_v4 && a == b) {
+            self.rewritten += 1;
+        }
+    }
+
+    pub(crate) fn rewritten(&self) -> usize {
+        self.rewritten
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(s: &str) -> [u8; 16] {
+        s.parse::<std::net::Ipv6Addr>().unwrap().octets()
+    }
+
+    #[test]
+    fn classify_follows_the_spec() {
+        assert_eq!(classify(addr("::")), Kind::Kept);
+        assert_eq!(classify(addr("::1")), Kind::Kept);
+        assert_eq!(classify(addr("ff02::1")), Kind::Kept);
+        assert_eq!(classify(addr("ff02::1:2")), Kind::Kept);
+        assert_eq!(classify(addr("ff05::1:ff00:1")), Kind::Kept);
+        assert_eq!(classify(addr("2001:db8:5::1")), Kind::Kept);
+        assert_eq!(
+            classify(addr("::ffff:10.1.2.3")),
+            Kind::V4Mapped([10, 1, 2, 3])
+        );
+        assert_eq!(
+            classify(addr("ff02::1:ff12:3456")),
+            Kind::SolicitedNode([0x12, 0x34, 0x56])
+        );
+        assert_eq!(classify(addr("fe80::1")), Kind::LinkLocal);
+        assert_eq!(classify(addr("febf::1")), Kind::LinkLocal);
+        assert_eq!(classify(addr("fec0::1")), Kind::Routed);
+        assert_eq!(classify(addr("2001:db9::1")), Kind::Routed);
+        assert_eq!(classify(addr("fd00::1")), Kind::Routed);
+        assert_eq!(classify(addr("::2")), Kind::Routed);
+    }
+
+    #[test]
+    fn iid_pool_skips_zero_and_reserved_anycast() {
+        let mut pool = IidPool::new(CLIENT_PREFIX);
+        // Slot u64::MAX - 1 is IID u64::MAX; the next probe wraps to slot 0 = IID 1.
+        assert_eq!(iid_of(pool.claim(u64::MAX - 1).unwrap()), u64::MAX);
+        assert_eq!(iid_of(pool.claim(u64::MAX - 1).unwrap()), 1);
+        let first_anycast = *ANYCAST_IIDS.start();
+        assert_eq!(
+            iid_of(pool.claim(first_anycast - 1).unwrap()),
+            ANYCAST_IIDS.end() + 1
+        );
+        assert_eq!(pool.slot_of(addr("2001:db8:1::")), None);
+        assert_eq!(pool.slot_of(addr("2001:db8:1::fdff:ffff:ffff:ff80")), None);
+        assert_eq!(pool.slot_of(addr("2001:db8:2::5")), None);
+    }
+
+    #[test]
+    fn kept_address_in_a_role_pool_is_never_handed_out() {
+        let mut pool = IidPool::new(SERVER_PREFIX);
+        let kept = addr("2001:db8:2::5");
+        let slot = pool.slot_of(kept).unwrap();
+        assert!(pool.slots.reserve(slot));
+        assert_eq!(pool.claim(slot), Some(addr("2001:db8:2::6")));
+    }
+
+    #[test]
+    fn solicited_node_slots_fill_the_low_24_bits() {
+        let key = MappingKey::from_bytes(&[3u8; 32]).unwrap();
+        let mut alloc = Ipv6Allocator::new();
+        let b = alloc.solicited([1, 2, 3], &key).unwrap();
+        assert_eq!(b[..13], SOLICITED_PREFIX);
+    }
+}

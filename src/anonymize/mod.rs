@@ -1,0 +1,240 @@
+//! Keyed, collision-free rewriting of IPv4, IPv6 and MAC addresses into
+//! documentation ranges (RFC 5737, RFC 2544, RFC 3849, RFC 7042).
+//!
+//! It works in two phases because a good mapping needs the whole capture: the
+//! [`AddressPlanner`] first records every address in first-seen order with the
+//! best role seen, then [`AddressPlanner::finish`] assigns outputs in that order
+//! (reserving kept addresses that sit inside a pool first) and freezes them into
+//! a [`Mapping`] that the rewriting pass queries.
+//!
+//! Each output's slot is chosen by HMAC-SHA-256 under a per-run [`MappingKey`],
+//! so outputs reveal nothing about inputs to anyone without the key; taken slots
+//! are probed linearly, so the mapping is always one-to-one.
+
+mod ipv4;
+mod ipv6;
+mod key;
+mod mac;
+mod pool;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+
+pub use key::{KeyError, MIN_KEY_LEN, MappingKey};
+
+use ipv4::Ipv4Map;
+use ipv6::Ipv6Map;
+use mac::MacMap;
+
+/// What a host did in the capture; it picks the documentation range it lands in,
+/// so a reader of the sanitized capture still sees who was client and server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Client,
+    Server,
+    Other,
+}
+
+impl Role {
+    /// The first client or server role wins; `Other` only stands until one is
+    /// seen (a host that shows up in ARP before it connects is still a client).
+    fn merge(self, seen: Role) -> Role {
+        if self == Role::Other { seen } else { self }
+    }
+
+    /// Position of this role's pool in per-role arrays.
+    fn pool_index(self) -> usize {
+        match self {
+            Role::Client => 0,
+            Role::Server => 1,
+            Role::Other => 2,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Role::Client => "client-role",
+            Role::Server => "server-role",
+            Role::Other => "other-role",
+        }
+    }
+}
+
+/// Why [`AddressPlanner::finish`] could not build a mapping.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error(
+        "too many IPv4 addresses to rewrite: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 \
+         and 198.18.0.0/15 were full after {rewritten}"
+    )]
+    Ipv4Exhausted { rewritten: usize },
+    #[error("too many IPv6 addresses to rewrite: no free address left in {pool}")]
+    Ipv6Exhausted { pool: &'static str },
+    #[error(
+        "too many MAC addresses to rewrite: 00:00:5e:00:53:00/24 and 02:xx:xx:xx:xx:xx \
+         were full after {rewritten}"
+    )]
+    MacExhausted { rewritten: usize },
+}
+
+/// How many distinct addresses were rewritten rather than kept; for the run
+/// summary, which must never show the addresses themselves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MappingCounts {
+    pub ipv4: usize,
+    pub ipv6: usize,
+    pub mac: usize,
+}
+
+/// Distinct addresses in first-seen order with their merged role. The index
+/// makes a repeat observation one hash lookup with no allocation.
+struct Observed<A> {
+    index: HashMap<A, usize>,
+    entries: Vec<(A, Role)>,
+}
+
+impl<A> Default for Observed<A> {
+    fn default() -> Self {
+        Observed {
+            index: HashMap::new(),
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<A: Copy + Eq + Hash> Observed<A> {
+    fn observe(&mut self, a: A, role: Role) {
+        if let Some(&i) = self.index.get(&a) {
+            if let Some((_, current)) = self.entries.get_mut(i) {
+                *current = current.merge(role);
+            }
+            return;
+        }
+        self.index.insert(a, self.entries.len());
+        self.entries.push((a, role));
+    }
+
+    fn entries(&self) -> &[(A, Role)] {
+        &self.entries
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Pass 1: collects every address the capture holds, in first-seen order, with the best role seen.
+#[derive(Default)]
+pub struct AddressPlanner {
+    ipv4: Observed<[u8; 4]>,
+    ipv6: Observed<[u8; 16]>,
+    mac: Observed<[u8; 6]>,
+}
+
+/// Shows only how many addresses were seen: addresses are what we hide.
+impl fmt::Debug for AddressPlanner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddressPlanner")
+            .field("ipv4", &self.ipv4.len())
+            .field("ipv6", &self.ipv6.len())
+            .field("mac", &self.mac.len())
+            .finish()
+    }
+}
+
+impl AddressPlanner {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn observe_ipv4(&mut self, a: [u8; 4], role: Role) {
+        self.ipv4.observe(a, role);
+    }
+
+    /// An IPv4-mapped address is also observed as IPv4, because its rewrite
+    /// goes through the IPv4 mapping and must get the same role there.
+    pub fn observe_ipv6(&mut self, a: [u8; 16], role: Role) {
+        if let Some(v4) = ipv6::embedded_ipv4(a) {
+            self.ipv4.observe(v4, role);
+        }
+        self.ipv6.observe(a, role);
+    }
+
+    pub fn observe_mac(&mut self, m: [u8; 6]) {
+        self.mac.observe(m, Role::Other);
+    }
+
+    /// Assigns every observed address its output, in first-seen order.
+    pub fn finish(self, key: &MappingKey) -> Result<Mapping, MappingError> {
+        let mut warnings = Vec::new();
+        let mut ipv4 = Ipv4Map::plan(self.ipv4.entries(), key, &mut warnings)?;
+        let ipv6 = Ipv6Map::plan(self.ipv6.entries(), &mut ipv4, key, &mut warnings)?;
+        let mac = MacMap::plan(self.mac.entries(), key)?;
+        Ok(Mapping {
+            key: key.clone(),
+            ipv4,
+            ipv6,
+            mac,
+            warnings,
+        })
+    }
+}
+
+/// Pass 2: the frozen mapping. An address the planner never saw is still
+/// mapped (as [`Role::Other`]) and remembered, so the mapping stays one-to-one.
+pub struct Mapping {
+    key: MappingKey,
+    ipv4: Ipv4Map,
+    ipv6: Ipv6Map,
+    mac: MacMap,
+    warnings: Vec<String>,
+}
+
+/// Shows only counts: the table pairs real addresses with their replacements.
+impl fmt::Debug for Mapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mapping")
+            .field("counts", &self.counts())
+            .field("warnings", &self.warnings.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mapping {
+    pub fn ipv4(&mut self, a: [u8; 4]) -> [u8; 4] {
+        self.ipv4.get(a, &self.key, &mut self.warnings)
+    }
+
+    pub fn ipv6(&mut self, a: [u8; 16]) -> [u8; 16] {
+        self.ipv6
+            .get(a, &mut self.ipv4, &self.key, &mut self.warnings)
+    }
+
+    pub fn mac(&mut self, m: [u8; 6]) -> [u8; 6] {
+        self.mac.get(m, &self.key, &mut self.warnings)
+    }
+
+    /// Problems worth telling the user about; never contain addresses.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn counts(&self) -> MappingCounts {
+        MappingCounts {
+            ipv4: self.ipv4.rewritten(),
+            ipv6: self.ipv6.rewritten(),
+            mac: self.mac.rewritten(),
+        }
+    }
+}
+
+/// Adds `message` unless it is already there: a condition hit once per
+/// address must still read as one warning.
+fn warn_once(warnings: &mut Vec<String>, message: String) {
+    if !warnings.contains(&message) {
+        warnings.push(message);
+    }
+}

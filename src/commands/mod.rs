@@ -1,0 +1,5 @@
+//! Thin wiring of the stages into the commands of SPEC §2. Only this layer touches files.
+
+pub mod input;
+pub mod policy;
+pub mod sanitize;

@@ -1,0 +1,256 @@
+//! `pcapscrub sanitize`: analyze every input (one shared mapping), rewrite each into the
+//! evidence folder, write the summaries and SHA256SUMS.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::input::Input;
+use crate::analyze::{self, Analysis};
+use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
+use crate::capture::reader::ReadWarning;
+use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
+use crate::policy::Policy;
+use crate::report::evidence::EvidenceDir;
+use crate::report::hashing::{HashingWriter, sha256_file};
+use crate::report::summary::{
+    ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, Summary, Tool,
+    endpoint_text, link_type_name,
+};
+use crate::rewrite::{DropReason, RewriteStats, Rewriter};
+
+pub struct SanitizeOptions<'a> {
+    pub inputs: &'a [String],
+    pub outdir: &'a Path,
+    pub policy: &'a Policy,
+    pub key: &'a MappingKey,
+    pub force: bool,
+}
+
+/// Runs the whole sanitize job; returns the files written. Any error leaves no evidence behind.
+pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
+    let inputs: Vec<Input> = opts
+        .inputs
+        .iter()
+        .map(|a| Input::resolve(a))
+        .collect::<Result<_>>()?;
+    let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
+    let mut planner = AddressPlanner::new();
+    let mut analyses = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let mut reader = CaptureReader::open(input.path(), &input.name)?;
+        analyses.push(analyze::analyze(&mut reader, &mut planner)?);
+    }
+    let mut mapping = planner
+        .finish(opts.key)
+        .context("cannot build the address mapping")?;
+    for (input, analysis) in inputs.iter().zip(&analyses) {
+        for w in &analysis.warnings {
+            eprintln!("warning: {}", warning_text(&input.name, w));
+        }
+        let out_name = format!("{}.sanitized.{}", input.stem, analysis.format.extension());
+        let file = evidence.temp_file()?;
+        let written = rewrite_capture(input, analysis, opts.policy, &mut mapping, file.as_file())?;
+        evidence.stage(file, &out_name)?;
+        let summary = summarize(
+            input,
+            analysis,
+            opts.policy,
+            &mut mapping,
+            &out_name,
+            &written,
+        )?;
+        evidence.stage_bytes(&format!("{}.summary.yaml", input.stem), summary.as_bytes())?;
+    }
+    evidence.commit()
+}
+
+/// The output capture's digest and the rewrite counters.
+pub struct Written {
+    pub sha256: String,
+    pub stats: RewriteStats,
+}
+
+fn rewrite_capture(
+    input: &Input,
+    analysis: &Analysis,
+    policy: &Policy,
+    mapping: &mut Mapping,
+    file: &File,
+) -> Result<Written> {
+    let mut reader = CaptureReader::open(input.path(), &input.name)?;
+    let sink = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let pcap_header = reader.pcap_header();
+    let mut writer = match (analysis.format, pcap_header) {
+        (Format::Pcap, Some(h)) => CaptureWriter::pcap(sink, h)?,
+        _ => CaptureWriter::pcapng(sink),
+    };
+    let mut rewriter = Rewriter::new(policy, analysis);
+    let progress = progress_bar(analysis.file_bytes, analysis.packets);
+    let io_err = |e: std::io::Error| anyhow::anyhow!("cannot write the sanitized capture: {e}");
+    while let Some(event) = reader.next_event()? {
+        match event {
+            Event::Section => writer.section().map_err(io_err)?,
+            Event::Interface(iface) => writer.interface(&iface).map_err(io_err)?,
+            Event::Dropped(_) => {}
+            Event::BadPacket { .. } => rewriter.count_drop(DropReason::UnknownInterface),
+            Event::Packet(pkt) => {
+                let ts = rewriter.timestamp(pkt.ts, pcap_header.is_some(), pkt.units_per_second);
+                match rewriter.packet(&pkt, mapping) {
+                    Ok(bytes) => {
+                        writer
+                            .packet(pkt.interface, ts, pkt.orig_len, bytes)
+                            .map_err(io_err)?;
+                        rewriter.stats.packets_written += 1;
+                    }
+                    Err(reason) => rewriter.count_drop(reason),
+                }
+                if let Some(p) = &progress
+                    && pkt.number % 4096 == 0
+                {
+                    p.set_position(pkt.number);
+                }
+            }
+        }
+    }
+    if let Some(p) = progress {
+        p.finish_and_clear();
+    }
+    let sink = writer.into_inner();
+    let (mut buffered, sha256, _) = sink.finish();
+    buffered.flush().map_err(io_err)?;
+    buffered.get_ref().sync_all().map_err(io_err)?;
+    Ok(Written {
+        sha256,
+        stats: rewriter.stats,
+    })
+}
+
+/// A progress bar (in packets, known from pass 1) on stderr, only for a terminal and a file
+/// worth waiting for.
+fn progress_bar(file_bytes: u64, packets: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() || file_bytes < 64 * 1024 * 1024 {
+        return None;
+    }
+    let bar = ProgressBar::new(packets);
+    if let Ok(style) =
+        ProgressStyle::with_template("sanitizing {bar:40} {pos}/{len} packets ({eta})")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+pub fn warning_text(name: &str, w: &ReadWarning) -> String {
+    match w {
+        ReadWarning::TruncatedRecord { packet, offset } => format!(
+            "{name}, packet {packet} (byte offset {offset}): the file ends inside this record; the {} packets before it were processed",
+            packet - 1
+        ),
+    }
+}
+
+fn summarize(
+    input: &Input,
+    analysis: &Analysis,
+    policy: &Policy,
+    mapping: &mut Mapping,
+    out_name: &str,
+    written: &Written,
+) -> Result<String> {
+    let stats = &written.stats;
+    let counts = mapping.counts();
+    let connections = analysis
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(i, (_, c))| {
+            let mut pseudonym = |e: crate::flow::Endpoint| {
+                let mapped: Vec<u8> = if e.v6 {
+                    mapping.ipv6(e.addr).to_vec()
+                } else {
+                    mapping
+                        .ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]])
+                        .to_vec()
+                };
+                endpoint_text(&mapped, e.port)
+            };
+            let client = pseudonym(c.client_endpoint());
+            let server = pseudonym(c.server_endpoint());
+            ConnectionFacts {
+                id: i + 1,
+                client,
+                server,
+                tls: c.is_tls(),
+                packets: PerDirection {
+                    client: c.client_stats().packets,
+                    server: c.server_stats().packets,
+                },
+                bytes: PerDirection {
+                    client: c.client_stats().payload_bytes,
+                    server: c.server_stats().payload_bytes,
+                },
+            }
+        })
+        .collect();
+    let summary = Summary {
+        tool: Tool::default(),
+        input: InputFacts {
+            file: input.file_name(),
+            sha256: sha256_file(input.path())
+                .with_context(|| format!("cannot hash {}", input.name))?,
+            format: analysis.format.as_str(),
+            link_types: analysis
+                .link_types
+                .iter()
+                .map(|&l| link_type_name(l))
+                .collect(),
+            packets: analysis.packets,
+            bytes: analysis.file_bytes,
+            warnings: analysis
+                .warnings
+                .iter()
+                .map(|w| warning_text(&input.file_name(), w))
+                .collect(),
+        },
+        output: OutputFacts {
+            file: out_name.to_string(),
+            sha256: written.sha256.clone(),
+            packets_written: stats.packets_written,
+            packets_dropped: stats
+                .dropped
+                .iter()
+                .map(|(r, n)| (r.as_str().to_string(), *n))
+                .collect(),
+            payload_bytes_removed: stats.payload_bytes_removed,
+        },
+        policy: PolicyFacts {
+            name: policy.name.clone(),
+            sha256: policy.sha256_hex(),
+        },
+        redactions: Redactions {
+            ipv4_addresses_mapped: counts.ipv4 as u64,
+            ipv6_addresses_mapped: counts.ipv6 as u64,
+            mac_addresses_mapped: counts.mac as u64,
+            packets_with_payload_removed: stats.packets_with_payload_removed,
+            tls_record_headers_kept: stats.tls_record_headers_kept,
+            ip_option_areas_blanked: stats.ip_option_areas_blanked,
+            link_addresses_blanked: stats.link_addresses_blanked,
+            unparsed_network_headers_removed: stats.unparsed_network_headers_removed,
+            pcapng_blocks_dropped: analysis
+                .dropped_blocks
+                .iter()
+                .map(|(k, n)| (k.as_str().to_string(), *n))
+                .collect::<BTreeMap<_, _>>(),
+            pcapng_comments_dropped: analysis.dropped_options.comments,
+            pcapng_options_dropped: analysis.dropped_options.other,
+            mapping_warnings: mapping.warnings().to_vec(),
+        },
+        connections,
+    };
+    summary.to_yaml()
+}

@@ -1,0 +1,175 @@
+//! Connections: a table keyed by the normalised 5-tuple, client/server roles, per-direction
+//! sequence-number bookkeeping.
+
+pub mod reassembly;
+pub mod seq;
+
+use std::collections::HashMap;
+
+/// One side of a connection: address (IPv4 in the first 4 bytes) and port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub addr: [u8; 16],
+    pub v6: bool,
+    pub port: u16,
+}
+
+impl Endpoint {
+    pub fn new(addr: &[u8], port: u16) -> Endpoint {
+        let mut a = [0u8; 16];
+        a[..addr.len()].copy_from_slice(addr);
+        Endpoint {
+            addr: a,
+            v6: addr.len() == 16,
+            port,
+        }
+    }
+
+    pub fn addr_bytes(&self) -> &[u8] {
+        if self.v6 { &self.addr } else { &self.addr[..4] }
+    }
+}
+
+/// Which way a packet travels relative to the normalised key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// From `FlowKey::a` to `FlowKey::b`.
+    A,
+    B,
+}
+
+impl Side {
+    pub fn index(self) -> usize {
+        match self {
+            Side::A => 0,
+            Side::B => 1,
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+}
+
+/// The 5-tuple of a TCP connection (protocol implied), with the lower endpoint first so both
+/// directions find the same entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub a: Endpoint,
+    pub b: Endpoint,
+}
+
+impl FlowKey {
+    pub fn new(src: Endpoint, dst: Endpoint) -> (FlowKey, Side) {
+        if src <= dst {
+            (FlowKey { a: src, b: dst }, Side::A)
+        } else {
+            (FlowKey { a: dst, b: src }, Side::B)
+        }
+    }
+
+    pub fn endpoint(&self, side: Side) -> Endpoint {
+        match side {
+            Side::A => self.a,
+            Side::B => self.b,
+        }
+    }
+}
+
+/// Evidence used to decide which side is the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RoleEvidence {
+    /// Sender of the first pure SYN.
+    pub syn_from: Option<Side>,
+    /// Sender of the first SYN-ACK.
+    pub syn_ack_from: Option<Side>,
+    /// Sender of the first packet.
+    pub first_from: Option<Side>,
+}
+
+impl RoleEvidence {
+    /// The client side: the sender of the first SYN; else the receiver of a SYN-ACK; else the
+    /// side with the ephemeral port (a well-known port below 1024, or else the lower port, marks
+    /// the server); else whoever spoke first.
+    pub fn client(&self, key: &FlowKey) -> Side {
+        if let Some(s) = self.syn_from {
+            return s;
+        }
+        if let Some(s) = self.syn_ack_from {
+            return s.other();
+        }
+        client_by_port(key.a.port, key.b.port).unwrap_or(self.first_from.unwrap_or(Side::A))
+    }
+}
+
+/// The client side judged by ports alone, when they differ.
+pub fn client_by_port(port_a: u16, port_b: u16) -> Option<Side> {
+    let well_known = |p: u16| p < 1024;
+    match (well_known(port_a), well_known(port_b)) {
+        (true, false) => Some(Side::B),
+        (false, true) => Some(Side::A),
+        _ if port_a > port_b => Some(Side::A),
+        _ if port_b > port_a => Some(Side::B),
+        _ => None,
+    }
+}
+
+/// A table of connections in first-seen order (so every listing is deterministic).
+#[derive(Debug)]
+pub struct FlowTable<T> {
+    index: HashMap<FlowKey, usize>,
+    flows: Vec<(FlowKey, T)>,
+}
+
+impl<T> Default for FlowTable<T> {
+    fn default() -> Self {
+        FlowTable {
+            index: HashMap::new(),
+            flows: Vec::new(),
+        }
+    }
+}
+
+impl<T> FlowTable<T> {
+    /// The connection's index, creating it with `make` when new.
+    pub fn entry(&mut self, key: FlowKey, make: impl FnOnce() -> T) -> usize {
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.flows.len();
+        self.flows.push((key, make()));
+        self.index.insert(key, i);
+        i
+    }
+
+    pub fn find(&self, key: &FlowKey) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> &mut (FlowKey, T) {
+        &mut self.flows[i]
+    }
+
+    pub fn get(&self, i: usize) -> &(FlowKey, T) {
+        &self.flows[i]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &(FlowKey, T)> {
+        self.flows.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    pub fn into_values(self) -> impl Iterator<Item = (FlowKey, T)> {
+        self.flows.into_iter()
+    }
+}

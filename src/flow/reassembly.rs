@@ -1,0 +1,119 @@
+//! Bounded in-order delivery of one direction's byte stream.
+
+use std::collections::BTreeMap;
+
+/// Out-of-order bytes held per direction before we give up on the stream: beyond this, what
+/// follows the hole is treated as unknown (and so removed).
+pub const MAX_PENDING: usize = 256 * 1024;
+
+/// Delivers each stream byte once, in order, to a consumer; holds out-of-order segments up to
+/// [`MAX_PENDING`] bytes. Retransmitted bytes already delivered are skipped: the consumer sees
+/// the first copy. (Conflicting copies cannot smuggle anything into the output: the rewriter
+/// writes the bytes the analysis decided on, never a packet's own bytes at kept offsets.)
+#[derive(Debug, Default)]
+pub struct Reassembler {
+    next: i64,
+    pending: BTreeMap<i64, Vec<u8>>,
+    pending_bytes: usize,
+    overflowed: bool,
+}
+
+impl Reassembler {
+    /// Offset of the next byte not yet delivered.
+    pub fn next_offset(&self) -> i64 {
+        self.next
+    }
+
+    /// True once a hole was never filled and the buffer limit was reached.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Accepts a segment at stream offset `off`; calls `deliver(offset, bytes)` for every newly
+    /// contiguous run.
+    pub fn push(&mut self, off: i64, data: &[u8], deliver: &mut impl FnMut(i64, &[u8])) {
+        if self.overflowed || data.is_empty() {
+            return;
+        }
+        let end = off + data.len() as i64;
+        if end <= self.next {
+            return;
+        }
+        if off > self.next {
+            self.hold(off, data);
+            return;
+        }
+        let skip = (self.next - off) as usize;
+        deliver(self.next, &data[skip..]);
+        self.next = end;
+        self.drain(deliver);
+    }
+
+    fn hold(&mut self, off: i64, data: &[u8]) {
+        if self.pending_bytes + data.len() > MAX_PENDING {
+            self.overflowed = true;
+            self.pending.clear();
+            self.pending_bytes = 0;
+            return;
+        }
+        let slot = self.pending.entry(off).or_default();
+        if slot.len() < data.len() {
+            self.pending_bytes += data.len() - slot.len();
+            slot.clear();
+            slot.extend_from_slice(data);
+        }
+    }
+
+    fn drain(&mut self, deliver: &mut impl FnMut(i64, &[u8])) {
+        while let Some((&off, _)) = self.pending.first_key_value() {
+            if off > self.next {
+                break;
+            }
+            let Some((off, data)) = self.pending.pop_first() else {
+                break;
+            };
+            self.pending_bytes -= data.len();
+            let end = off + data.len() as i64;
+            if end > self.next {
+                let skip = (self.next - off) as usize;
+                deliver(self.next, &data[skip..]);
+                self.next = end;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(segments: &[(i64, &[u8])]) -> Vec<u8> {
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        for (off, d) in segments {
+            r.push(*off, d, &mut |o, b| {
+                assert_eq!(o as usize, out.len());
+                out.extend_from_slice(b);
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn out_of_order_duplicates_and_overlaps() {
+        let got = collect(&[
+            (6, b"ghij"),
+            (0, b"abc"),
+            (0, b"abc"),
+            (2, b"cdef"),
+            (10, b"k"),
+        ]);
+        assert_eq!(got, b"abcdefghijk");
+    }
+
+    #[test]
+    fn hole_never_filled_stops_delivery() {
+        let got = collect(&[(0, b"ab"), (5, b"xyz")]);
+        assert_eq!(got, b"ab");
+    }
+}

@@ -1,0 +1,156 @@
+//! The command line: parse arguments, run a command, map the outcome to an exit status.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use pcapscrub::anonymize::MappingKey;
+use pcapscrub::commands;
+use pcapscrub::policy::{self, PolicyError};
+
+/// Exit status for unreadable input or any other error (SPEC §2).
+const EXIT_ERROR: u8 = 2;
+/// Exit status of `policy check` for an invalid policy.
+const EXIT_INVALID: u8 = 1;
+
+#[derive(Parser)]
+#[command(
+    name = "pcapscrub",
+    version,
+    about = "Turn a packet capture of a TLS connection into evidence anyone may see",
+    long_about = "pcapscrub sanitizes packet captures (pcap, pcapng) so they can be attached to tickets, \
+committed to repositories or handed to reviewers: addresses move into documentation ranges \
+(RFC 5737/3849/7042) through a keyed one-to-one mapping, payloads are removed (TLS record headers \
+stay, so the handshake's shape remains readable), pcapng comments, name-resolution and \
+decryption-secret blocks are dropped, and checksums are made right.",
+    after_help = "Examples:\n  pcapscrub sanitize capture.pcap -o evidence/\n  tcpdump -w - ... | pcapscrub sanitize - -o evidence/\n  pcapscrub sanitize a.pcap b.pcapng --key team.key -o evidence/ -p strict\n  pcapscrub policy show strict"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a sanitized capture, a summary and SHA256SUMS into an evidence folder.
+    #[command(
+        long_about = "Write OUTDIR/<stem>.sanitized.<pcap|pcapng>, OUTDIR/<stem>.summary.yaml and \
+OUTDIR/SHA256SUMS (checkable with `sha256sum -c`). The folder is created with mode 0700 and every \
+file with mode 0600; files are written to temporary names and renamed into place only when all \
+succeeded, so an error leaves no partial evidence. Several captures share one address mapping. \
+Exit status: 0 written, 2 error."
+    )]
+    Sanitize {
+        /// Capture files (pcap or pcapng, detected by content); `-` reads standard input.
+        #[arg(required = true, value_name = "CAPTURE")]
+        captures: Vec<String>,
+        /// Evidence folder to create (or fill, if empty).
+        #[arg(short, long, value_name = "OUTDIR", default_value = "evidence")]
+        output: PathBuf,
+        /// Policy: a built-in name (ticket, strict, review) or a YAML file.
+        #[arg(short, long, value_name = "POLICY", default_value = "ticket")]
+        policy: String,
+        /// Key file (at least 32 bytes) for a mapping that repeats across runs and captures.
+        /// Without it, a random key is used and never stored: each run maps differently.
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
+        /// Write into an existing, non-empty OUTDIR (files of the same name are replaced).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show or validate a policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print the effective policy, every default filled in (default: ticket).
+    Show {
+        /// A built-in name (ticket, strict, review) or a YAML file.
+        policy: Option<String>,
+    },
+    /// Validate a policy file; errors name the line. Exit status: 0 valid, 1 invalid, 2 unreadable.
+    Check {
+        /// A built-in name or a YAML file.
+        policy: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sanitize {
+            captures,
+            output,
+            policy,
+            key,
+            force,
+        } => sanitize(&captures, &output, &policy, key, force),
+        Command::Policy(PolicyCommand::Show { policy }) => {
+            report_policy(commands::policy::show(policy.as_deref()))
+        }
+        Command::Policy(PolicyCommand::Check { policy }) => {
+            report_policy(commands::policy::check(&policy))
+        }
+    }
+}
+
+fn sanitize(
+    captures: &[String],
+    output: &std::path::Path,
+    policy: &str,
+    key: Option<PathBuf>,
+    force: bool,
+) -> ExitCode {
+    let result = (|| -> anyhow::Result<Vec<PathBuf>> {
+        let policy = policy::load(policy)?;
+        let key = match key {
+            Some(path) => MappingKey::from_file(&path)?,
+            None => MappingKey::random(),
+        };
+        let opts = commands::sanitize::SanitizeOptions {
+            inputs: captures,
+            outdir: output,
+            policy: &policy,
+            key: &key,
+            force,
+        };
+        commands::sanitize::run(&opts)
+    })();
+    match result {
+        Ok(paths) => {
+            for p in paths {
+                println!("{}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn report_policy(result: Result<String, PolicyError>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pcapscrub: {e}");
+            match e {
+                PolicyError::Invalid { .. } => ExitCode::from(EXIT_INVALID),
+                _ => ExitCode::from(EXIT_ERROR),
+            }
+        }
+    }
+}
+
+/// One sentence on stderr: the error chain joined, no backtrace.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("pcapscrub: {e:#}");
+    ExitCode::from(EXIT_ERROR)
+}

@@ -1,0 +1,125 @@
+//! The evidence folder: mode 0700, files 0600, each written to a temporary file and renamed
+//! into place only when everything succeeded, then SHA256SUMS over what was written.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use tempfile::NamedTempFile;
+
+use super::hashing::sha256_file;
+
+pub const SUMS_FILE: &str = "SHA256SUMS";
+
+/// An evidence folder being written. Dropping it before [`EvidenceDir::commit`] removes every
+/// temporary file (and the folder, if this run created it): an error leaves nothing partial.
+pub struct EvidenceDir {
+    path: PathBuf,
+    created: bool,
+    staged: Vec<(NamedTempFile, String)>,
+    committed: bool,
+}
+
+impl EvidenceDir {
+    pub fn prepare(path: &Path, force: bool) -> Result<EvidenceDir> {
+        let shown = path.display();
+        let created = match fs::metadata(path) {
+            Ok(meta) if !meta.is_dir() => bail!("{shown} exists and is not a folder"),
+            Ok(_) => {
+                let non_empty = fs::read_dir(path)
+                    .with_context(|| format!("cannot list {shown}"))?
+                    .next()
+                    .is_some();
+                if non_empty && !force {
+                    bail!(
+                        "{shown} is not empty; choose another folder or pass --force to write into it"
+                    );
+                }
+                false
+            }
+            Err(_) => {
+                fs::create_dir_all(path).with_context(|| format!("cannot create {shown}"))?;
+                true
+            }
+        };
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot set the permissions of {shown}"))?;
+        Ok(EvidenceDir {
+            path: path.to_path_buf(),
+            created,
+            staged: Vec::new(),
+            committed: false,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new temporary file inside the folder (tempfile creates it 0600).
+    pub fn temp_file(&self) -> Result<NamedTempFile> {
+        tempfile::Builder::new()
+            .prefix(".pcapscrub-")
+            .tempfile_in(&self.path)
+            .with_context(|| format!("cannot create a file in {}", self.path.display()))
+    }
+
+    /// Stages a finished temporary file under its final name.
+    pub fn stage(&mut self, file: NamedTempFile, name: &str) -> Result<()> {
+        if self.staged.iter().any(|(_, n)| n == name) || name == SUMS_FILE {
+            bail!("two outputs would both be named {name}; give the inputs different names");
+        }
+        self.staged.push((file, name.to_string()));
+        Ok(())
+    }
+
+    /// Stages a small file written from memory.
+    pub fn stage_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let mut f = self.temp_file()?;
+        f.write_all(bytes)
+            .and_then(|_| f.as_file().sync_all())
+            .with_context(|| format!("cannot write {name}"))?;
+        self.stage(f, name)
+    }
+
+    /// Renames every staged file into place and writes SHA256SUMS; returns the final paths.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let mut lines = Vec::new();
+        for (file, name) in &self.staged {
+            let digest = sha256_file(file.path()).with_context(|| format!("cannot hash {name}"))?;
+            lines.push((name.clone(), digest));
+        }
+        lines.sort();
+        let sums: String = lines.iter().map(|(n, d)| format!("{d}  {n}\n")).collect();
+        // SHA256SUMS is the one name stage() refuses, so callers cannot shadow it.
+        let mut f = self.temp_file()?;
+        f.write_all(sums.as_bytes())
+            .with_context(|| format!("cannot write {SUMS_FILE}"))?;
+        self.staged.push((f, SUMS_FILE.to_string()));
+        let mut paths = Vec::new();
+        for (file, name) in std::mem::take(&mut self.staged) {
+            let target = self.path.join(&name);
+            file.as_file()
+                .set_permissions(fs::Permissions::from_mode(0o600))?;
+            file.persist(&target)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+            paths.push(target);
+        }
+        self.committed = true;
+        Ok(paths)
+    }
+}
+
+impl Drop for EvidenceDir {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        self.staged.clear();
+        if self.created {
+            let _ = fs::remove_dir(&self.path);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The summary YAML (`<stem>.summary.yaml`, SPEC §5). Everything in it is pseudonymous: the
+//! endpoints are printed after mapping, and no original address, name or payload appears.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub tool: Tool,
+    pub input: InputFacts,
+    pub output: OutputFacts,
+    pub policy: PolicyFacts,
+    pub redactions: Redactions,
+    pub connections: Vec<ConnectionFacts>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool {
+            name: "pcapscrub",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputFacts {
+    /// File name only: the folder it came from may name a customer.
+    pub file: String,
+    pub sha256: String,
+    pub format: &'static str,
+    pub link_types: Vec<String>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutputFacts {
+    pub file: String,
+    pub sha256: String,
+    pub packets_written: u64,
+    pub packets_dropped: BTreeMap<String, u64>,
+    pub payload_bytes_removed: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PolicyFacts {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Redactions {
+    pub ipv4_addresses_mapped: u64,
+    pub ipv6_addresses_mapped: u64,
+    pub mac_addresses_mapped: u64,
+    pub packets_with_payload_removed: u64,
+    pub tls_record_headers_kept: u64,
+    pub ip_option_areas_blanked: u64,
+    pub link_addresses_blanked: u64,
+    pub unparsed_network_headers_removed: u64,
+    pub pcapng_blocks_dropped: BTreeMap<String, u64>,
+    pub pcapng_comments_dropped: u64,
+    pub pcapng_options_dropped: u64,
+    pub mapping_warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConnectionFacts {
+    pub id: usize,
+    pub client: String,
+    pub server: String,
+    pub tls: bool,
+    pub packets: PerDirection,
+    pub bytes: PerDirection,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PerDirection {
+    pub client: u64,
+    pub server: u64,
+}
+
+/// Link-type names as libpcap spells them (the numbers for the rest).
+pub fn link_type_name(code: u32) -> String {
+    match code {
+        0 => "NULL".into(),
+        1 => "EN10MB".into(),
+        12 | 14 | 101 => "RAW".into(),
+        108 => "LOOP".into(),
+        113 => "LINUX_SLL".into(),
+        228 => "IPV4".into(),
+        229 => "IPV6".into(),
+        276 => "LINUX_SLL2".into(),
+        other => format!("LINKTYPE_{other}"),
+    }
+}
+
+/// `addr:port`, with brackets around IPv6 addresses.
+pub fn endpoint_text(addr: &[u8], port: u16) -> String {
+    match addr.len() {
+        4 => format!("{}.{}.{}.{}:{port}", addr[0], addr[1], addr[2], addr[3]),
+        _ => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&addr[..16]);
+            format!("[{}]:{port}", std::net::Ipv6Addr::from(a))
+        }
+    }
+}
+
+impl Summary {
+    pub fn to_yaml(&self) -> anyhow::Result<String> {
+        Ok(serde_saphyr::to_string(self)?)
+    }
+}

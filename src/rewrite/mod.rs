@@ -1,0 +1,328 @@
+//! Pass 2: apply the plan to every packet — addresses through the mapping, payload removed
+//! except TLS record headers, option areas neutralised, checksums recomputed.
+
+use std::collections::BTreeMap;
+
+use crate::analyze::{Analysis, segment_payload, tcp_endpoints};
+use crate::anonymize::Mapping;
+use crate::capture::{Packet, RawTimestamp};
+use crate::flow::FlowKey;
+use crate::flow::seq::SeqUnwrapper;
+use crate::policy::{NonTcpMode, PayloadMode, Policy};
+use crate::wire::{self, Icmp, Ip, Layout, Net, Quote, Tcp, Transport, checksum};
+
+/// Why a packet was not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DropReason {
+    UnsupportedLinkType,
+    ShortLinkHeader,
+    UnknownInterface,
+    NonTcpPolicy,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::UnsupportedLinkType => "unsupported_link_type",
+            DropReason::ShortLinkHeader => "short_link_header",
+            DropReason::UnknownInterface => "unknown_interface",
+            DropReason::NonTcpPolicy => "non_tcp_policy",
+        }
+    }
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct RewriteStats {
+    pub packets_written: u64,
+    pub dropped: BTreeMap<DropReason, u64>,
+    /// Captured bytes removed (or zero-filled) after the headers we keep.
+    pub payload_bytes_removed: u64,
+    pub packets_with_payload_removed: u64,
+    pub tls_record_headers_kept: u64,
+    pub ip_option_areas_blanked: u64,
+    pub link_addresses_blanked: u64,
+    pub unparsed_network_headers_removed: u64,
+}
+
+/// Timestamp shift for the `shift` policy: whole seconds subtracted from every packet.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeShift {
+    pub seconds: i64,
+}
+
+/// 2000-01-01T00:00:00Z.
+pub const SHIFT_EPOCH: i64 = 946_684_800;
+
+pub struct Rewriter<'a> {
+    policy: &'a Policy,
+    analysis: &'a Analysis,
+    unwrap: Vec<[Option<SeqUnwrapper>; 2]>,
+    shift: Option<TimeShift>,
+    out: Vec<u8>,
+    pub stats: RewriteStats,
+}
+
+/// The byte ranges of one packet that the rewriter must treat specially.
+struct Cut {
+    /// Everything from here on is removed (cut or zero-filled).
+    from: usize,
+}
+
+impl<'a> Rewriter<'a> {
+    pub fn new(policy: &'a Policy, analysis: &'a Analysis) -> Rewriter<'a> {
+        let unwrap = analysis
+            .connections
+            .iter()
+            .map(|(_, c)| {
+                [
+                    c.dirs[0].base.map(SeqUnwrapper::new),
+                    c.dirs[1].base.map(SeqUnwrapper::new),
+                ]
+            })
+            .collect();
+        let shift = match policy.timestamps {
+            crate::policy::TimestampMode::Keep => None,
+            crate::policy::TimestampMode::Shift => analysis.first_second.map(|s| TimeShift {
+                seconds: s - SHIFT_EPOCH,
+            }),
+        };
+        Rewriter {
+            policy,
+            analysis,
+            unwrap,
+            shift,
+            out: Vec::with_capacity(65_536),
+            stats: RewriteStats::default(),
+        }
+    }
+
+    pub fn count_drop(&mut self, reason: DropReason) {
+        *self.stats.dropped.entry(reason).or_insert(0) += 1;
+    }
+
+    /// The shifted timestamp (identity unless the policy shifts).
+    pub fn timestamp(&self, ts: RawTimestamp, pcap: bool, units_per_second: u64) -> RawTimestamp {
+        let Some(shift) = self.shift else { return ts };
+        if pcap {
+            let s = (i64::from(ts.hi) - shift.seconds).clamp(0, i64::from(u32::MAX));
+            RawTimestamp {
+                hi: s as u32,
+                lo: ts.lo,
+            }
+        } else {
+            let raw = (i128::from(ts.hi) << 32) | i128::from(ts.lo);
+            let shifted = (raw - i128::from(shift.seconds) * i128::from(units_per_second))
+                .clamp(0, i128::from(u64::MAX));
+            RawTimestamp {
+                hi: (shifted >> 32) as u32,
+                lo: shifted as u32,
+            }
+        }
+    }
+
+    /// Rewrites one packet; returns the bytes to write, or why it is dropped.
+    pub fn packet(&mut self, pkt: &Packet<'_>, mapping: &mut Mapping) -> Result<&[u8], DropReason> {
+        let layout = wire::decode(pkt.link_type, pkt.data).map_err(|e| match e {
+            wire::Undecodable::UnsupportedLinkType => DropReason::UnsupportedLinkType,
+            wire::Undecodable::ShortLinkHeader => DropReason::ShortLinkHeader,
+        })?;
+        let is_tcp = matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_)));
+        if self.policy.non_tcp == NonTcpMode::Drop && !is_tcp {
+            return Err(DropReason::NonTcpPolicy);
+        }
+        let data = pkt.data;
+        self.out.clear();
+        self.out.extend_from_slice(data);
+        self.rewrite_link(&layout, mapping);
+        let cut = match &layout.net {
+            Net::Unknown | Net::Truncated => {
+                if data.len() > layout.link_end {
+                    self.stats.unparsed_network_headers_removed += 1;
+                }
+                Cut {
+                    from: layout.link_end,
+                }
+            }
+            Net::Arp(arp) => {
+                if let Some(a) = arp.addrs {
+                    for at in [a.sender_mac, a.target_mac] {
+                        map_mac(&mut self.out, at, mapping);
+                    }
+                    for at in [a.sender_ip, a.target_ip] {
+                        map_ip(&mut self.out, at, 4, mapping);
+                    }
+                }
+                Cut { from: arp.end() }
+            }
+            Net::Ip(ip) => self.rewrite_ip(data, ip, mapping),
+        };
+        let from = cut.from.min(data.len());
+        let removed = data.len() - from;
+        if removed > 0 {
+            self.stats.payload_bytes_removed += removed as u64;
+            self.stats.packets_with_payload_removed += 1;
+            match self.policy.payload {
+                PayloadMode::Cut => self.out.truncate(from),
+                PayloadMode::Zero => self.out[from..].fill(0),
+            }
+        }
+        if let Net::Ip(ip) = &layout.net {
+            fill_checksums(&mut self.out, data.len(), ip);
+        }
+        Ok(&self.out)
+    }
+
+    fn rewrite_link(&mut self, layout: &Layout, mapping: &mut Mapping) {
+        for &at in layout.macs() {
+            map_mac(&mut self.out, at, mapping);
+        }
+        if let Some((from, to)) = layout.link_zero {
+            self.out[from..to].fill(0);
+            self.stats.link_addresses_blanked += 1;
+        }
+    }
+
+    fn rewrite_ip(&mut self, data: &[u8], ip: &Ip, mapping: &mut Mapping) -> Cut {
+        let n = ip.addr_len();
+        map_ip(&mut self.out, ip.src, n, mapping);
+        map_ip(&mut self.out, ip.dst, n, mapping);
+        for &(from, to) in ip.blanks() {
+            // IPv4 options become NOPs (type 1) so the header stays parseable; IPv6 option data
+            // becomes zeros inside its still-valid TLV.
+            self.out[from..to].fill(if ip.version == 4 { 1 } else { 0 });
+            self.stats.ip_option_areas_blanked += 1;
+        }
+        if let Some((first, count)) = ip.routing_addrs {
+            for k in 0..count {
+                map_ip(&mut self.out, first + 16 * k, 16, mapping);
+            }
+        }
+        let from = match &ip.transport {
+            Transport::Opaque => ip.header_end,
+            Transport::Udp { start } => start + 8,
+            Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
+            Transport::Tcp(tcp) => self.rewrite_tcp(data, ip, tcp),
+        };
+        Cut { from }
+    }
+
+    fn rewrite_icmp(&mut self, icmp: &Icmp, mapping: &mut Mapping) -> usize {
+        if let Some(g) = icmp.gateway {
+            map_ip(&mut self.out, g, 4, mapping);
+        }
+        let Some(q) = icmp.quote else {
+            return icmp.start + 8;
+        };
+        rewrite_quote(&mut self.out, &q, mapping);
+        q.end
+    }
+
+    /// Keeps the TCP header and the TLS record headers the analysis found in this segment;
+    /// zero-fills the payload bytes between them. Returns where the removed tail starts.
+    fn rewrite_tcp(&mut self, data: &[u8], ip: &Ip, tcp: &Tcp) -> usize {
+        let mut keep_to = tcp.header_end;
+        let (src, dst) = tcp_endpoints(data, ip, tcp);
+        let (key, side) = FlowKey::new(src, dst);
+        let Some(ci) = self.analysis.connections.find(&key) else {
+            return keep_to;
+        };
+        let Some(unwrap) = self.unwrap[ci][side.index()].as_mut() else {
+            return keep_to;
+        };
+        let (seq, payload) = segment_payload(data, ip, tcp);
+        let seg_start = unwrap.offset(seq);
+        if payload.is_empty() {
+            return keep_to;
+        }
+        let seg_end = seg_start + payload.len() as i64;
+        let headers = &self.analysis.connections.get(ci).1.dirs[side.index()].headers;
+        // First header that may overlap the segment: headers are sorted by offset.
+        let first = headers.partition_point(|h| h.offset + 5 <= seg_start);
+        let base = tcp.header_end as i64 - seg_start;
+        let mut zero_from = tcp.header_end;
+        for h in headers[first..].iter().take_while(|h| h.offset < seg_end) {
+            let from = h.offset.max(seg_start);
+            let to = (h.offset + 5).min(seg_end);
+            let (lo, hi) = ((from + base) as usize, (to + base) as usize);
+            self.out[zero_from..lo].fill(0);
+            self.stats.payload_bytes_removed += (lo - zero_from) as u64;
+            let skip = (from - h.offset) as usize;
+            self.out[lo..hi].copy_from_slice(&h.bytes[skip..skip + (hi - lo)]);
+            zero_from = hi;
+            keep_to = hi;
+            self.stats.tls_record_headers_kept += 1;
+        }
+        keep_to
+    }
+}
+
+fn rewrite_quote(out: &mut [u8], q: &Quote, mapping: &mut Mapping) {
+    let n = if q.version == 4 { 4 } else { 16 };
+    map_ip(out, q.src, n, mapping);
+    map_ip(out, q.dst, n, mapping);
+    if let Some(c) = q.udp_checksum {
+        out[c..c + 2].fill(0);
+    }
+    if q.ipv4_header_len > 0 {
+        checksum::fill_ipv4_header(&mut out[q.start..q.start + q.ipv4_header_len]);
+    }
+}
+
+fn map_mac(out: &mut [u8], at: usize, mapping: &mut Mapping) {
+    let mut m = [0u8; 6];
+    m.copy_from_slice(&out[at..at + 6]);
+    out[at..at + 6].copy_from_slice(&mapping.mac(m));
+}
+
+fn map_ip(out: &mut [u8], at: usize, len: usize, mapping: &mut Mapping) {
+    if len == 4 {
+        let a = [out[at], out[at + 1], out[at + 2], out[at + 3]];
+        out[at..at + 4].copy_from_slice(&mapping.ipv4(a));
+    } else {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(&out[at..at + 16]);
+        out[at..at + 16].copy_from_slice(&mapping.ipv6(a));
+    }
+}
+
+/// IPv4 header checksum always; the transport checksum where every byte it covers is present
+/// in the output, else zero (the old value is a 16-bit sum of bytes we removed).
+fn fill_checksums(out: &mut [u8], captured: usize, ip: &Ip) {
+    if ip.version == 4 {
+        checksum::fill_ipv4_header(&mut out[ip.start..ip.header_end]);
+    }
+    let (start, field, pseudo_proto) = match &ip.transport {
+        Transport::Tcp(t) => (t.start, t.start + 16, Some(wire::ip_proto::TCP)),
+        Transport::Udp { start } => (*start, start + 6, Some(wire::ip_proto::UDP)),
+        Transport::Icmp(i) if i.v6 => (i.start, i.start + 2, Some(wire::ip_proto::ICMPV6)),
+        Transport::Icmp(i) => (i.start, i.start + 2, None),
+        Transport::Opaque => return,
+    };
+    if out.len() < field + 2 {
+        return;
+    }
+    let udp_v4_unset = pseudo_proto == Some(wire::ip_proto::UDP)
+        && ip.version == 4
+        && out[field..field + 2] == [0, 0];
+    let complete = !ip.fragmented && captured >= ip.end && out.len() >= ip.end && ip.end >= start;
+    out[field..field + 2].fill(0);
+    if !complete || udp_v4_unset {
+        return;
+    }
+    let n = ip.addr_len();
+    let mut acc = checksum::sum(&out[start..ip.end]);
+    if let Some(proto) = pseudo_proto {
+        acc += checksum::pseudo_header(
+            &out[ip.src..ip.src + n],
+            &out[ip.dst..ip.dst + n],
+            proto,
+            ip.end - start,
+        );
+    }
+    let mut c = checksum::finish(acc);
+    if pseudo_proto == Some(wire::ip_proto::UDP) && c == 0 {
+        c = 0xFFFF;
+    }
+    out[field..field + 2].copy_from_slice(&c.to_be_bytes());
+}

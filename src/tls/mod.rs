@@ -1,0 +1,3 @@
+//! TLS, as far as the sanitizer needs it: record framing of each direction's stream.
+
+pub mod records;

@@ -1,0 +1,180 @@
+//! Finds the TLS record headers of one direction's byte stream.
+//!
+//! The sanitizer keeps exactly these 5-byte headers (content type, version, length) and removes
+//! every other payload byte. A header is accepted only if it is plausible and sits where the
+//! previous record said the next one starts; the first implausible header ends the walk, and
+//! everything after it is treated as unknown (removed). That makes "TLS" a property of the
+//! content, not of port 443.
+
+/// Largest record body TLS allows (2^14 plaintext plus 2048 bytes of expansion).
+pub const MAX_RECORD_BODY: u16 = 16_384 + 2_048;
+
+/// One record header: where it starts in the stream and its five bytes as analysed. The
+/// rewriter writes these bytes, not the packet's, so a conflicting retransmission cannot
+/// smuggle anything through the kept positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordHeader {
+    pub offset: i64,
+    pub bytes: [u8; 5],
+}
+
+impl RecordHeader {
+    pub fn content_type(&self) -> u8 {
+        self.bytes[0]
+    }
+
+    pub fn body_len(&self) -> usize {
+        usize::from(u16::from_be_bytes([self.bytes[3], self.bytes[4]]))
+    }
+
+    pub fn end(&self) -> i64 {
+        self.offset + 5 + self.body_len() as i64
+    }
+}
+
+/// How the walk begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// The stream start is known (SYN seen): the first record may be a handshake or an alert.
+    Known,
+    /// The capture began mid-connection: accept only a record that opens a TLS stream
+    /// (a handshake record starting a ClientHello or ServerHello), else nothing is kept.
+    Guessed,
+}
+
+#[derive(Debug)]
+pub struct RecordWalker {
+    next_header: i64,
+    buf: [u8; 6],
+    got: usize,
+    need: usize,
+    start: Start,
+    first: bool,
+    lost: bool,
+    pub headers: Vec<RecordHeader>,
+}
+
+impl RecordWalker {
+    pub fn new(start: Start) -> RecordWalker {
+        RecordWalker {
+            next_header: 0,
+            buf: [0; 6],
+            got: 0,
+            need: if start == Start::Guessed { 6 } else { 5 },
+            start,
+            first: true,
+            lost: false,
+            headers: Vec::new(),
+        }
+    }
+
+    /// True once the stream stopped looking like TLS (or never did).
+    pub fn lost(&self) -> bool {
+        self.lost
+    }
+
+    /// Marks the stream as no longer followable (a hole in the capture).
+    pub fn lose(&mut self) {
+        self.lost = true;
+    }
+
+    /// Consumes contiguous stream bytes starting at `off`.
+    pub fn consume(&mut self, off: i64, data: &[u8]) {
+        let end = off + data.len() as i64;
+        let mut pos = off;
+        while pos < end && !self.lost {
+            let at_header = self.next_header + self.got as i64;
+            if pos < at_header {
+                pos = at_header.min(end);
+                continue;
+            }
+            let from = (pos - off) as usize;
+            let take = (self.need - self.got).min((end - pos) as usize);
+            self.buf[self.got..self.got + take].copy_from_slice(&data[from..from + take]);
+            self.got += take;
+            pos += take as i64;
+            if self.got == self.need {
+                self.accept_header();
+            }
+        }
+    }
+
+    fn accept_header(&mut self) {
+        let mut bytes = [0u8; 5];
+        bytes.copy_from_slice(&self.buf[..5]);
+        let header = RecordHeader {
+            offset: self.next_header,
+            bytes,
+        };
+        if !self.plausible(&header) {
+            self.lost = true;
+            return;
+        }
+        self.headers.push(header);
+        self.next_header = header.end();
+        self.got = 0;
+        self.need = 5;
+        self.first = false;
+    }
+
+    fn plausible(&self, h: &RecordHeader) -> bool {
+        let [content_type, major, minor, ..] = h.bytes;
+        let generic = (20..=24).contains(&content_type)
+            && major == 3
+            && minor <= 4
+            && h.body_len() <= usize::from(MAX_RECORD_BODY);
+        if !generic || !self.first {
+            return generic;
+        }
+        match self.start {
+            Start::Known => matches!(content_type, 21 | 22),
+            Start::Guessed => {
+                content_type == 22 && matches!(self.buf[5], 1 | 2) && h.body_len() >= 4
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![t, 3, 3, (body.len() >> 8) as u8, body.len() as u8];
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn finds_headers_across_arbitrary_splits() {
+        let mut stream = record(22, &[1, 0, 0, 2, 9, 9]);
+        stream.extend(record(20, &[1]));
+        stream.extend(record(23, &[7; 40]));
+        for split in 1..stream.len() {
+            let mut w = RecordWalker::new(Start::Known);
+            w.consume(0, &stream[..split]);
+            w.consume(split as i64, &stream[split..]);
+            let offsets: Vec<i64> = w.headers.iter().map(|h| h.offset).collect();
+            assert_eq!(offsets, vec![0, 11, 17], "split at {split}");
+            assert!(!w.lost());
+        }
+    }
+
+    #[test]
+    fn plaintext_is_not_tls() {
+        let mut w = RecordWalker::new(Start::Known);
+        w.consume(0, b"HTTP/1.1 200 OK\r\n");
+        assert!(w.lost());
+        assert!(w.headers.is_empty());
+    }
+
+    #[test]
+    fn guessed_start_needs_a_hello() {
+        let mut w = RecordWalker::new(Start::Guessed);
+        w.consume(0, &record(23, &[0; 10]));
+        assert!(w.lost());
+        let mut w = RecordWalker::new(Start::Guessed);
+        w.consume(0, &record(22, &[2, 0, 0, 1, 0]));
+        assert_eq!(w.headers.len(), 1);
+    }
+}

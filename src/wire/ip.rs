@@ -1,0 +1,375 @@
+//! IPv4, IPv6 (with extension headers), ARP, and the transport headers we rewrite.
+
+use super::{Net, be16, be32};
+
+pub const PROTO_ICMP: u8 = 1;
+pub const PROTO_TCP: u8 = 6;
+pub const PROTO_UDP: u8 = 17;
+pub const PROTO_ICMPV6: u8 = 58;
+
+/// Up to this many option areas per header are blanked individually; a header with more is
+/// cut instead (fail closed).
+pub const MAX_BLANKS: usize = 4;
+
+/// ARP for Ethernet/IPv4: where the four addresses are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArpAddrs {
+    pub sender_mac: usize,
+    pub sender_ip: usize,
+    pub target_mac: usize,
+    pub target_ip: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arp {
+    pub start: usize,
+    /// `None` for hardware/protocol types other than Ethernet/IPv4: only the 8-byte fixed
+    /// header is kept.
+    pub addrs: Option<ArpAddrs>,
+}
+
+impl Arp {
+    /// End of the bytes we keep.
+    pub fn end(&self) -> usize {
+        self.start + if self.addrs.is_some() { 28 } else { 8 }
+    }
+}
+
+/// An IP packet's header layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ip {
+    pub version: u8,
+    pub start: usize,
+    /// Offset of the transport header (after IPv4 options or IPv6 extension headers).
+    pub header_end: usize,
+    /// End of the IP packet as its length field says (may lie beyond the captured bytes).
+    pub end: usize,
+    pub src: usize,
+    pub dst: usize,
+    pub proto: u8,
+    pub fragmented: bool,
+    /// A fragment other than the first: its bytes after the IP header are payload.
+    pub later_fragment: bool,
+    /// Option areas to neutralise: IPv4 options are overwritten with NOPs, IPv6 option data with
+    /// zeros (both may carry addresses: record route, timestamps, home address).
+    pub blanks: [(usize, usize); MAX_BLANKS],
+    pub blank_count: usize,
+    /// IPv6 routing header (types 0 and 2) address list: offset of the first and how many.
+    pub routing_addrs: Option<(usize, usize)>,
+    pub transport: Transport,
+}
+
+impl Ip {
+    pub fn addr_len(&self) -> usize {
+        if self.version == 4 { 4 } else { 16 }
+    }
+
+    pub fn blanks(&self) -> &[(usize, usize)] {
+        &self.blanks[..self.blank_count]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Nothing after the IP header is understood (a later fragment, an unknown or tunnelled
+    /// protocol, a header cut short): it is all payload.
+    Opaque,
+    Tcp(Tcp),
+    Udp {
+        start: usize,
+    },
+    Icmp(Icmp),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tcp {
+    pub start: usize,
+    /// End of the TCP header (start of the payload).
+    pub header_end: usize,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub window: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Icmp {
+    pub start: usize,
+    pub v6: bool,
+    pub icmp_type: u8,
+    pub code: u8,
+    /// The IP header (and first transport bytes) quoted by an error message.
+    pub quote: Option<Quote>,
+    /// ICMP redirect: offset of the gateway address in the ICMP header.
+    pub gateway: Option<usize>,
+}
+
+/// An IP header quoted inside an ICMP error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quote {
+    pub start: usize,
+    pub version: u8,
+    pub src: usize,
+    pub dst: usize,
+    /// Set for IPv4: the quoted header's length, so its checksum can be recomputed.
+    pub ipv4_header_len: usize,
+    /// Offset of a quoted UDP checksum to blank (it sums the removed payload).
+    pub udp_checksum: Option<usize>,
+    /// End of what we keep: the quoted IP header and at most 8 bytes of its transport header.
+    pub end: usize,
+}
+
+pub(super) fn decode_arp(d: &[u8], s: usize) -> Net {
+    if d.len() < s + 8 {
+        return Net::Truncated;
+    }
+    let ethernet_ipv4 =
+        be16(d, s) == 1 && be16(d, s + 2) == 0x0800 && d[s + 4] == 6 && d[s + 5] == 4;
+    let addrs = (ethernet_ipv4 && d.len() >= s + 28).then_some(ArpAddrs {
+        sender_mac: s + 8,
+        sender_ip: s + 14,
+        target_mac: s + 18,
+        target_ip: s + 24,
+    });
+    Net::Arp(Arp { start: s, addrs })
+}
+
+pub(super) fn decode_ipv4(d: &[u8], s: usize) -> Net {
+    if d.len() < s + 20 || d[s] >> 4 != 4 {
+        return Net::Truncated;
+    }
+    let ihl = usize::from(d[s] & 0x0F) * 4;
+    if ihl < 20 || d.len() < s + ihl {
+        return Net::Truncated;
+    }
+    let total = usize::from(be16(d, s + 2));
+    let frag = be16(d, s + 6);
+    let more_fragments = frag & 0x2000 != 0;
+    let offset = frag & 0x1FFF;
+    let mut ip = Ip {
+        version: 4,
+        start: s,
+        header_end: s + ihl,
+        // A length shorter than the header is a lie; treat the packet as ending at the header.
+        end: s + total.max(ihl),
+        src: s + 12,
+        dst: s + 16,
+        proto: d[s + 9],
+        fragmented: more_fragments || offset != 0,
+        later_fragment: offset != 0,
+        blanks: [(0, 0); MAX_BLANKS],
+        blank_count: 0,
+        routing_addrs: None,
+        transport: Transport::Opaque,
+    };
+    if ihl > 20 {
+        // Options may carry addresses (record route, timestamps, source routes); all of them
+        // become NOPs so the header length, and so every offset, stays the same.
+        ip.blanks[0] = (s + 20, s + ihl);
+        ip.blank_count = 1;
+    }
+    if !ip.later_fragment {
+        ip.transport = decode_transport(d, ip.header_end, ip.proto, false);
+    }
+    Net::Ip(ip)
+}
+
+pub(super) fn decode_ipv6(d: &[u8], s: usize) -> Net {
+    if d.len() < s + 40 || d[s] >> 4 != 6 {
+        return Net::Truncated;
+    }
+    let payload_len = usize::from(be16(d, s + 4));
+    let mut ip = Ip {
+        version: 6,
+        start: s,
+        header_end: s + 40,
+        end: s + 40 + payload_len,
+        src: s + 8,
+        dst: s + 24,
+        proto: d[s + 6],
+        fragmented: false,
+        later_fragment: false,
+        blanks: [(0, 0); MAX_BLANKS],
+        blank_count: 0,
+        routing_addrs: None,
+        transport: Transport::Opaque,
+    };
+    if walk_extensions(d, &mut ip) {
+        ip.transport = decode_transport(d, ip.header_end, ip.proto, true);
+    }
+    Net::Ip(ip)
+}
+
+/// Walks IPv6 extension headers, leaving `header_end` and `proto` at the transport header.
+/// Returns false when the rest must be treated as opaque payload.
+fn walk_extensions(d: &[u8], ip: &mut Ip) -> bool {
+    const HOP_BY_HOP: u8 = 0;
+    const ROUTING: u8 = 43;
+    const FRAGMENT: u8 = 44;
+    const AUTH: u8 = 51;
+    const DEST_OPTS: u8 = 60;
+    // A chain longer than this is an evasion attempt, not a real packet.
+    for _ in 0..16 {
+        let at = ip.header_end;
+        let len = match ip.proto {
+            HOP_BY_HOP | DEST_OPTS | ROUTING => {
+                if d.len() < at + 2 {
+                    return false;
+                }
+                (usize::from(d[at + 1]) + 1) * 8
+            }
+            FRAGMENT => 8,
+            AUTH => {
+                if d.len() < at + 2 {
+                    return false;
+                }
+                (usize::from(d[at + 1]) + 2) * 4
+            }
+            _ => return true,
+        };
+        if d.len() < at + len {
+            return false;
+        }
+        match ip.proto {
+            HOP_BY_HOP | DEST_OPTS => {
+                if !blank_tlv_options(d, at + 2, at + len, ip) {
+                    return false;
+                }
+            }
+            ROUTING => {
+                let routing_type = d[at + 2];
+                // Types 0 and 2 hold a plain list of addresses after 8 bytes; others (RPL,
+                // segment routing with TLVs) are not understood, so the rest is payload.
+                if !matches!(routing_type, 0 | 2) || ip.routing_addrs.is_some() {
+                    return false;
+                }
+                ip.routing_addrs = Some((at + 8, (len - 8) / 16));
+            }
+            FRAGMENT => {
+                let offset = be16(d, at + 2) >> 3;
+                ip.fragmented = true;
+                ip.later_fragment = offset != 0;
+            }
+            _ => {}
+        }
+        ip.proto = d[at];
+        ip.header_end = at + len;
+        if ip.later_fragment {
+            return false;
+        }
+    }
+    false
+}
+
+/// Blanks the data of every hop-by-hop/destination option except padding, router alert and
+/// jumbo payload (the home-address option, for one, carries an address).
+fn blank_tlv_options(d: &[u8], from: usize, to: usize, ip: &mut Ip) -> bool {
+    let mut at = from;
+    while at < to {
+        let kind = d[at];
+        if kind == 0 {
+            at += 1;
+            continue;
+        }
+        if at + 2 > to {
+            return false;
+        }
+        let len = usize::from(d[at + 1]);
+        let data = (at + 2, (at + 2 + len).min(to));
+        if !matches!(kind, 1 | 5 | 0xC2) && data.0 < data.1 {
+            if ip.blank_count == MAX_BLANKS {
+                return false;
+            }
+            ip.blanks[ip.blank_count] = data;
+            ip.blank_count += 1;
+        }
+        at += 2 + len;
+    }
+    true
+}
+
+fn decode_transport(d: &[u8], t: usize, proto: u8, v6: bool) -> Transport {
+    match proto {
+        PROTO_TCP => {
+            if d.len() < t + 20 {
+                return Transport::Opaque;
+            }
+            let header_len = usize::from(d[t + 12] >> 4) * 4;
+            if header_len < 20 {
+                return Transport::Opaque;
+            }
+            Transport::Tcp(Tcp {
+                start: t,
+                header_end: t + header_len,
+                src_port: be16(d, t),
+                dst_port: be16(d, t + 2),
+                seq: be32(d, t + 4),
+                ack: be32(d, t + 8),
+                flags: d[t + 13],
+                window: be16(d, t + 14),
+            })
+        }
+        PROTO_UDP if d.len() >= t + 8 => Transport::Udp { start: t },
+        PROTO_ICMP if !v6 && d.len() >= t + 8 => Transport::Icmp(icmp(d, t, false)),
+        PROTO_ICMPV6 if v6 && d.len() >= t + 8 => Transport::Icmp(icmp(d, t, true)),
+        _ => Transport::Opaque,
+    }
+}
+
+fn icmp(d: &[u8], t: usize, v6: bool) -> Icmp {
+    let (icmp_type, code) = (d[t], d[t + 1]);
+    let is_error = if v6 {
+        matches!(icmp_type, 1..=4)
+    } else {
+        matches!(icmp_type, 3 | 4 | 5 | 11 | 12)
+    };
+    let gateway = (!v6 && icmp_type == 5).then_some(t + 4);
+    let quote = if is_error {
+        decode_quote(d, t + 8)
+    } else {
+        None
+    };
+    Icmp {
+        start: t,
+        v6,
+        icmp_type,
+        code,
+        quote,
+        gateway,
+    }
+}
+
+fn decode_quote(d: &[u8], q: usize) -> Option<Quote> {
+    let version = d.get(q)? >> 4;
+    let (header_len, proto, src, dst) = match version {
+        4 => {
+            let ihl = usize::from(d[q] & 0x0F) * 4;
+            // A quoted header with options is rare; fail closed rather than parse them.
+            if ihl != 20 || d.len() < q + 20 {
+                return None;
+            }
+            (20, d[q + 9], q + 12, q + 16)
+        }
+        6 if d.len() >= q + 40 => (40, d[q + 6], q + 8, q + 24),
+        _ => return None,
+    };
+    let transport = q + header_len;
+    let end = (transport + 8).min(d.len());
+    let udp_checksum = (proto == PROTO_UDP && end >= transport + 8).then_some(transport + 6);
+    let end = if matches!(proto, PROTO_TCP | PROTO_UDP) {
+        end
+    } else {
+        transport
+    };
+    Some(Quote {
+        start: q,
+        version,
+        src,
+        dst,
+        ipv4_header_len: if version == 4 { 20 } else { 0 },
+        udp_checksum,
+        end,
+    })
+}

@@ -1,0 +1,189 @@
+//! Link-layer headers: Ethernet (with stacked VLAN tags and PPPoE sessions), Linux cooked
+//! capture v1/v2, BSD loopback, raw IP.
+
+use super::{Undecodable, be16};
+
+/// The link types we decode (LINKTYPE_* values of the pcap/pcapng specifications).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkType {
+    Null,
+    Ethernet,
+    RawIp,
+    Ipv4,
+    Ipv6,
+    Loop,
+    LinuxSll,
+    LinuxSll2,
+}
+
+impl LinkType {
+    pub fn from_code(code: u32) -> Option<LinkType> {
+        Some(match code {
+            0 => LinkType::Null,
+            1 => LinkType::Ethernet,
+            12 | 14 | 101 => LinkType::RawIp,
+            108 => LinkType::Loop,
+            113 => LinkType::LinuxSll,
+            228 => LinkType::Ipv4,
+            229 => LinkType::Ipv6,
+            276 => LinkType::LinuxSll2,
+            _ => return None,
+        })
+    }
+}
+
+/// What follows the link header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Network {
+    Ipv4,
+    Ipv6,
+    Arp,
+    Unknown,
+}
+
+pub(super) struct LinkLayout {
+    pub macs: [usize; 2],
+    pub mac_count: usize,
+    pub zero: Option<(usize, usize)>,
+    pub end: usize,
+    pub network: Network,
+}
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_ARP: u16 = 0x0806;
+const ETHERTYPE_IPV6: u16 = 0x86DD;
+const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+const VLAN_TAGS: [u16; 4] = [0x8100, 0x88A8, 0x9100, 0x9200];
+/// More stacked tags than any real network uses is treated as an unknown protocol.
+const MAX_VLAN_TAGS: usize = 8;
+
+pub(super) fn decode(code: u32, d: &[u8]) -> Result<LinkLayout, Undecodable> {
+    let link = LinkType::from_code(code).ok_or(Undecodable::UnsupportedLinkType)?;
+    let plain = |end: usize, network: Network| LinkLayout {
+        macs: [0; 2],
+        mac_count: 0,
+        zero: None,
+        end,
+        network,
+    };
+    match link {
+        LinkType::Ethernet => ethernet(d),
+        LinkType::RawIp => Ok(plain(0, version_of(d))),
+        LinkType::Ipv4 => Ok(plain(0, Network::Ipv4)),
+        LinkType::Ipv6 => Ok(plain(0, Network::Ipv6)),
+        LinkType::Null | LinkType::Loop => {
+            if d.len() < 4 {
+                return Err(Undecodable::ShortLinkHeader);
+            }
+            let raw = [d[0], d[1], d[2], d[3]];
+            // DLT_NULL stores the family in the capturing host's byte order; DLT_LOOP in
+            // network order. Accept either order for both: the values cannot be confused.
+            let family = [u32::from_le_bytes(raw), u32::from_be_bytes(raw)];
+            let network = if family.contains(&2) {
+                Network::Ipv4
+            } else if family
+                .iter()
+                .any(|f| matches!(f, 10 | 23 | 24 | 26 | 28 | 30))
+            {
+                Network::Ipv6
+            } else {
+                Network::Unknown
+            };
+            Ok(plain(4, network))
+        }
+        LinkType::LinuxSll => {
+            if d.len() < 16 {
+                return Err(Undecodable::ShortLinkHeader);
+            }
+            let addr_len = be16(d, 4) as usize;
+            Ok(cooked(6, addr_len, 16, be16(d, 14)))
+        }
+        LinkType::LinuxSll2 => {
+            if d.len() < 20 {
+                return Err(Undecodable::ShortLinkHeader);
+            }
+            Ok(cooked(12, usize::from(d[11]), 20, be16(d, 0)))
+        }
+    }
+}
+
+/// Linux cooked headers carry one link-layer address in an 8-byte field.
+fn cooked(addr_at: usize, addr_len: usize, end: usize, protocol: u16) -> LinkLayout {
+    let (macs, mac_count, zero) = if addr_len == 6 {
+        ([addr_at, 0], 1, None)
+    } else {
+        // Any other address format is not understood: blank the whole field.
+        ([0, 0], 0, Some((addr_at, addr_at + 8)))
+    };
+    LinkLayout {
+        macs,
+        mac_count,
+        zero,
+        end,
+        network: ethertype_network(protocol),
+    }
+}
+
+fn ethernet(d: &[u8]) -> Result<LinkLayout, Undecodable> {
+    if d.len() < 14 {
+        return Err(Undecodable::ShortLinkHeader);
+    }
+    let mut at = 12;
+    let mut ethertype = be16(d, at);
+    let mut tags = 0;
+    while VLAN_TAGS.contains(&ethertype) {
+        tags += 1;
+        if tags > MAX_VLAN_TAGS || d.len() < at + 6 {
+            return Ok(LinkLayout {
+                macs: [0, 6],
+                mac_count: 2,
+                zero: None,
+                end: at + 2,
+                network: Network::Unknown,
+            });
+        }
+        at += 4;
+        ethertype = be16(d, at);
+    }
+    let mut end = at + 2;
+    let network = if ethertype == ETHERTYPE_PPPOE_SESSION {
+        // PPPoE session header (6 bytes) then the PPP protocol number.
+        if d.len() >= end + 8 && d[end] == 0x11 && d[end + 1] == 0x00 {
+            let ppp = be16(d, end + 6);
+            end += 8;
+            match ppp {
+                0x0021 => Network::Ipv4,
+                0x0057 => Network::Ipv6,
+                _ => Network::Unknown,
+            }
+        } else {
+            Network::Unknown
+        }
+    } else {
+        ethertype_network(ethertype)
+    };
+    Ok(LinkLayout {
+        macs: [0, 6],
+        mac_count: 2,
+        zero: None,
+        end,
+        network,
+    })
+}
+
+fn ethertype_network(ethertype: u16) -> Network {
+    match ethertype {
+        ETHERTYPE_IPV4 => Network::Ipv4,
+        ETHERTYPE_IPV6 => Network::Ipv6,
+        ETHERTYPE_ARP => Network::Arp,
+        _ => Network::Unknown,
+    }
+}
+
+fn version_of(d: &[u8]) -> Network {
+    match d.first().map(|b| b >> 4) {
+        Some(4) => Network::Ipv4,
+        Some(6) => Network::Ipv6,
+        _ => Network::Unknown,
+    }
+}
