@@ -218,12 +218,16 @@ fn hex_digit(nibble: u8) -> char {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// The policy file could not be read.
-    #[error("{}", io_message(file, source))]
+    ///
+    /// The I/O error's text is part of this error's message, so it is
+    /// deliberately not also exposed as `source()`: printing the chain
+    /// (`{:#}` with anyhow) would otherwise repeat it.
+    #[error("{}", io_message(file, error))]
     Io {
         /// The path as given.
         file: PathBuf,
         /// What went wrong.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The policy text is not a valid policy.
     #[error("policy {origin}, line {line}: {message}")]
@@ -237,15 +241,15 @@ pub enum PolicyError {
     },
 }
 
-fn io_message(file: &Path, source: &std::io::Error) -> String {
-    if source.kind() == std::io::ErrorKind::NotFound {
+fn io_message(file: &Path, error: &std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::NotFound {
         format!(
             "policy file `{}` does not exist, and it is not a built-in policy ({})",
             file.display(),
             BUILTIN_NAMES.join(", ")
         )
     } else {
-        format!("cannot read policy file `{}`: {source}", file.display())
+        format!("cannot read policy file `{}`: {error}", file.display())
     }
 }
 
@@ -271,9 +275,9 @@ pub fn load(arg: &str) -> Result<Policy, PolicyError> {
     if let Some(policy) = builtin(arg).filter(|_| !shadowed) {
         return Ok(policy);
     }
-    let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| PolicyError::Io {
         file: path.to_path_buf(),
-        source,
+        error,
     })?;
     from_yaml(&text, arg)
 }
@@ -1141,8 +1145,18 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("/nonexistent.yaml"), "{message}");
         assert!(message.contains("ticket, strict, review"), "{message}");
-        assert!(std::error::Error::source(&err).is_some());
+        // One sentence, also when printed as an anyhow chain.
+        assert!(std::error::Error::source(&err).is_none());
         let err = load("tickte").unwrap_err();
         assert!(err.to_string().contains("`tickte`"), "{err}");
+        let dir = std::env::temp_dir();
+        let dir_str = dir.to_str().unwrap();
+        let err = load(dir_str).unwrap_err();
+        assert!(matches!(err, PolicyError::Io { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("cannot read policy file `{dir_str}`: ")),
+            "{message}"
+        );
     }
 }

@@ -78,6 +78,8 @@ struct Pool {
     slots: SlotPool,
     /// Slots handed to rewritten addresses (not reservations), for the overflow warning.
     claimed: u64,
+    /// Whether the overflow warning for this pool was given, so it is built once, not per host.
+    overflow_reported: bool,
 }
 
 impl Pool {
@@ -86,6 +88,7 @@ impl Pool {
             range,
             slots: SlotPool::new(range.len()),
             claimed: 0,
+            overflow_reported: false,
         }
     }
 
@@ -134,12 +137,15 @@ impl Ipv4Allocator {
         if !primary.slots.is_full() {
             return primary.claim(digest.word(0));
         }
-        let message = format!(
-            "more than {} {} IPv4 hosts: the rest were mapped into 198.18.0.0/15",
-            primary.claimed,
-            role.label()
-        );
-        warn_once(warnings, message);
+        if !primary.overflow_reported {
+            primary.overflow_reported = true;
+            let message = format!(
+                "more than {} {} IPv4 hosts: the rest were mapped into 198.18.0.0/15",
+                primary.claimed,
+                role.label()
+            );
+            warn_once(warnings, message);
+        }
         self.overflow.claim(digest.word(1))
     }
 }

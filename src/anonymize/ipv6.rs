@@ -14,10 +14,12 @@ const TAG_ROUTED: &[u8] = b"pcapscrub/ipv6\0";
 const TAG_LINK_LOCAL: &[u8] = b"pcapscrub/ipv6-link-local\0";
 const TAG_SOLICITED: &[u8] = b"pcapscrub/ipv6-solicited-node\0";
 
-const CLIENT_PREFIX: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0];
-const SERVER_PREFIX: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0];
-const OTHER_PREFIX: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0];
-const LINK_LOCAL_PREFIX: [u8; 8] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0];
+/// The /64s that IIDs are handed out in, with the name errors use.
+type Prefix64 = ([u8; 8], &'static str);
+const CLIENT_PREFIX: Prefix64 = ([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0], "2001:db8:1::/64");
+const SERVER_PREFIX: Prefix64 = ([0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0], "2001:db8:2::/64");
+const OTHER_PREFIX: Prefix64 = ([0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0], "2001:db8:3::/64");
+const LINK_LOCAL_PREFIX: Prefix64 = ([0xfe, 0x80, 0, 0, 0, 0, 0, 0], "fe80::/64");
 const V4_MAPPED_PREFIX: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 /// ff02::1:ff00:0/104.
 const SOLICITED_PREFIX: [u8; 13] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff];
@@ -77,16 +79,22 @@ fn iid_of(a: [u8; 16]) -> u64 {
 /// so IID 0 (the subnet-router anycast address) is never handed out.
 struct IidPool {
     prefix: [u8; 8],
+    /// For the exhaustion error.
+    name: &'static str,
     slots: SlotPool,
 }
 
 impl IidPool {
-    fn new(prefix: [u8; 8]) -> Self {
+    fn new((prefix, name): ([u8; 8], &'static str)) -> Self {
         let mut slots = SlotPool::new(u64::MAX);
         for iid in ANYCAST_IIDS {
             slots.reserve(iid - 1);
         }
-        IidPool { prefix, slots }
+        IidPool {
+            prefix,
+            name,
+            slots,
+        }
     }
 
     /// The slot of `a` if `a` is an address this pool could hand out.
@@ -135,25 +143,22 @@ impl Ipv6Allocator {
         role: Role,
         key: &MappingKey,
     ) -> Result<[u8; 16], MappingError> {
-        let pool = self
-            .roles
-            .get_mut(role.pool_index())
-            .ok_or(MappingError::Ipv6Exhausted {
-                pool: "2001:db8::/32",
-            })?;
-        let name = match role {
-            Role::Client => "2001:db8:1::/64",
-            Role::Server => "2001:db8:2::/64",
-            Role::Other => "2001:db8:3::/64",
+        let [client, server, other] = &mut self.roles;
+        let pool = match role {
+            Role::Client => client,
+            Role::Server => server,
+            Role::Other => other,
         };
         pool.claim(key.digest(TAG_ROUTED, &a).word(0))
-            .ok_or(MappingError::Ipv6Exhausted { pool: name })
+            .ok_or(MappingError::Ipv6Exhausted { pool: pool.name })
     }
 
     fn link_local(&mut self, a: [u8; 16], key: &MappingKey) -> Result<[u8; 16], MappingError> {
         self.link_local
             .claim(key.digest(TAG_LINK_LOCAL, &a).word(0))
-            .ok_or(MappingError::Ipv6Exhausted { pool: "fe80::/64" })
+            .ok_or(MappingError::Ipv6Exhausted {
+                pool: self.link_local.name,
+            })
     }
 
     /// Replaces the 24 unicast bits by keyed ones, probing so that two groups
@@ -264,6 +269,8 @@ impl Ipv6Map {
             Kind::V4Mapped(v4) => Ok(with_prefix(&V4_MAPPED_PREFIX, &ipv4.get(v4, key, warnings))),
             Kind::LinkLocal => self.alloc.link_local(a, key),
             Kind::SolicitedNode(low) => self.alloc.solicited(low, key),
+            // Kept only arrives here when a kept address must be rewritten
+            // after all (see `map_unplanned`); it goes where routed ones go.
             Kind::Routed | Kind::Kept => self.alloc.routed(a, role, key),
         }
     }

@@ -215,7 +215,7 @@ fn unplanned_kept_address_already_used_as_replacement_is_rewritten() {
 #[test]
 fn ipv4_pool_exhaustion_is_an_error() {
     // Other-role hosts can use 198.51.100.0/24 and 198.18.0.0/15: 254 + 512 * 254.
-    let capacity = 254 + 512 * 254;
+    let capacity: u32 = 254 + 512 * 254;
     let mut planner = AddressPlanner::new();
     for i in 0..=capacity {
         planner.observe_ipv4((0x0a00_0000 + i).to_be_bytes(), Role::Other);
@@ -282,7 +282,7 @@ fn ipv4_mapped_ipv6_uses_the_ipv4_mapping() {
     let b4 = mapping.ipv4([10, 1, 2, 3]);
     assert!(in_net(b4, [192, 0, 2]), "role from the IPv6 observation");
     let b6 = mapping.ipv6(v6("::ffff:10.1.2.3"));
-    assert_eq!(b6, Ipv6Addr::from(b4).to_ipv6_mapped().octets());
+    assert_eq!(b6, std::net::Ipv4Addr::from(b4).to_ipv6_mapped().octets());
     assert_eq!(mapping.ipv6(v6("::ffff:127.0.0.1")), v6("::ffff:127.0.0.1"));
     // An unplanned one goes through the IPv4 table too.
     let late = mapping.ipv6(v6("::ffff:10.9.9.9"));
@@ -436,7 +436,7 @@ fn v4_input() -> impl Strategy<Value = ([u8; 4], Role)> {
 fn v6_input() -> impl Strategy<Value = ([u8; 16], Role)> {
     let addr = prop_oneof![
         any::<[u8; 16]>(),
-        any::<[u8; 4]>().prop_map(|x| Ipv6Addr::from(x).to_ipv6_mapped().octets()),
+        any::<[u8; 4]>().prop_map(|x| std::net::Ipv4Addr::from(x).to_ipv6_mapped().octets()),
         any::<[u8; 2]>().prop_map(|[x, y]| v6(&format!("fe80::{x:x}:{y:x}"))),
         any::<[u8; 2]>().prop_map(|[x, y]| v6(&format!("ff02::1:ff00:{x:x}{y:02x}"))),
         any::<[u8; 2]>().prop_map(|[x, y]| v6(&format!("2001:db8:1::{x:x}:{y:x}"))),

@@ -307,7 +307,14 @@ fn fill_checksums(out: &mut [u8], captured: usize, ip: &Ip) {
         && out[field..field + 2] == [0, 0];
     let complete = !ip.fragmented && captured >= ip.end && out.len() >= ip.end && ip.end >= start;
     out[field..field + 2].fill(0);
-    if !complete || udp_v4_unset {
+    if !complete {
+        // IPv6 forbids a zero UDP checksum; a constant 0xffff says as little and stays legal.
+        if pseudo_proto == Some(wire::ip_proto::UDP) && ip.version == 6 {
+            out[field..field + 2].fill(0xFF);
+        }
+        return;
+    }
+    if udp_v4_unset {
         return;
     }
     let n = ip.addr_len();
@@ -315,7 +322,7 @@ fn fill_checksums(out: &mut [u8], captured: usize, ip: &Ip) {
     if let Some(proto) = pseudo_proto {
         acc += checksum::pseudo_header(
             &out[ip.src..ip.src + n],
-            &out[ip.dst..ip.dst + n],
+            &out[ip.checksum_dst..ip.checksum_dst + n],
             proto,
             ip.end - start,
         );

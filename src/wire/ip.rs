@@ -56,6 +56,9 @@ pub struct Ip {
     pub blank_count: usize,
     /// IPv6 routing header (types 0 and 2) address list: offset of the first and how many.
     pub routing_addrs: Option<(usize, usize)>,
+    /// The destination the transport checksum's pseudo-header uses (differs from `dst` when a
+    /// routing header has segments left).
+    pub checksum_dst: usize,
     pub transport: Transport,
 }
 
@@ -121,6 +124,15 @@ pub struct Quote {
     pub end: usize,
 }
 
+/// The packet end its length field claims, cut to the link layer's limit (never inside the
+/// header itself).
+fn clamp_end(claimed: usize, header_end: usize, limit: Option<usize>) -> usize {
+    match limit {
+        Some(l) => claimed.min(l.max(header_end)),
+        None => claimed,
+    }
+}
+
 pub(super) fn decode_arp(d: &[u8], s: usize) -> Net {
     if d.len() < s + 8 {
         return Net::Truncated;
@@ -136,7 +148,7 @@ pub(super) fn decode_arp(d: &[u8], s: usize) -> Net {
     Net::Arp(Arp { start: s, addrs })
 }
 
-pub(super) fn decode_ipv4(d: &[u8], s: usize) -> Net {
+pub(super) fn decode_ipv4(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     if d.len() < s + 20 || d[s] >> 4 != 4 {
         return Net::Truncated;
     }
@@ -153,7 +165,7 @@ pub(super) fn decode_ipv4(d: &[u8], s: usize) -> Net {
         start: s,
         header_end: s + ihl,
         // A length shorter than the header is a lie; treat the packet as ending at the header.
-        end: s + total.max(ihl),
+        end: clamp_end(s + total.max(ihl), s + ihl, limit),
         src: s + 12,
         dst: s + 16,
         proto: d[s + 9],
@@ -162,6 +174,7 @@ pub(super) fn decode_ipv4(d: &[u8], s: usize) -> Net {
         blanks: [(0, 0); MAX_BLANKS],
         blank_count: 0,
         routing_addrs: None,
+        checksum_dst: s + 16,
         transport: Transport::Opaque,
     };
     if ihl > 20 {
@@ -176,7 +189,7 @@ pub(super) fn decode_ipv4(d: &[u8], s: usize) -> Net {
     Net::Ip(ip)
 }
 
-pub(super) fn decode_ipv6(d: &[u8], s: usize) -> Net {
+pub(super) fn decode_ipv6(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     if d.len() < s + 40 || d[s] >> 4 != 6 {
         return Net::Truncated;
     }
@@ -185,7 +198,7 @@ pub(super) fn decode_ipv6(d: &[u8], s: usize) -> Net {
         version: 6,
         start: s,
         header_end: s + 40,
-        end: s + 40 + payload_len,
+        end: clamp_end(s + 40 + payload_len, s + 40, limit),
         src: s + 8,
         dst: s + 24,
         proto: d[s + 6],
@@ -194,6 +207,7 @@ pub(super) fn decode_ipv6(d: &[u8], s: usize) -> Net {
         blanks: [(0, 0); MAX_BLANKS],
         blank_count: 0,
         routing_addrs: None,
+        checksum_dst: s + 24,
         transport: Transport::Opaque,
     };
     if walk_extensions(d, &mut ip) {
@@ -232,12 +246,9 @@ fn walk_extensions(d: &[u8], ip: &mut Ip) -> bool {
         if d.len() < at + len {
             return false;
         }
-        match ip.proto {
-            HOP_BY_HOP | DEST_OPTS => {
-                if !blank_tlv_options(d, at + 2, at + len, ip) {
-                    return false;
-                }
-            }
+        let proto = ip.proto;
+        match proto {
+            HOP_BY_HOP | DEST_OPTS if !blank_tlv_options(d, at + 2, at + len, ip) => return false,
             ROUTING => {
                 let routing_type = d[at + 2];
                 // Types 0 and 2 hold a plain list of addresses after 8 bytes; others (RPL,
@@ -245,7 +256,13 @@ fn walk_extensions(d: &[u8], ip: &mut Ip) -> bool {
                 if !matches!(routing_type, 0 | 2) || ip.routing_addrs.is_some() {
                     return false;
                 }
-                ip.routing_addrs = Some((at + 8, (len - 8) / 16));
+                let count = (len - 8) / 16;
+                ip.routing_addrs = Some((at + 8, count));
+                // With segments left, the transport checksum is computed over the final
+                // destination: the last address of the list (RFC 8200 section 8.1).
+                if d[at + 3] > 0 && count > 0 {
+                    ip.checksum_dst = at + 8 + 16 * (count - 1);
+                }
             }
             FRAGMENT => {
                 let offset = be16(d, at + 2) >> 3;

@@ -47,6 +47,9 @@ pub(super) struct LinkLayout {
     pub zero: Option<(usize, usize)>,
     pub end: usize,
     pub network: Network,
+    /// Where the network packet must end by the link layer's own length field (PPPoE), so
+    /// Ethernet padding after it is never taken for packet bytes.
+    pub limit: Option<usize>,
 }
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
@@ -65,6 +68,7 @@ pub(super) fn decode(code: u32, d: &[u8]) -> Result<LinkLayout, Undecodable> {
         zero: None,
         end,
         network,
+        limit: None,
     };
     match link {
         LinkType::Ethernet => ethernet(d),
@@ -121,6 +125,7 @@ fn cooked(addr_at: usize, addr_len: usize, end: usize, protocol: u16) -> LinkLay
         zero,
         end,
         network: ethertype_network(protocol),
+        limit: None,
     }
 }
 
@@ -140,16 +145,20 @@ fn ethernet(d: &[u8]) -> Result<LinkLayout, Undecodable> {
                 zero: None,
                 end: at + 2,
                 network: Network::Unknown,
+                limit: None,
             });
         }
         at += 4;
         ethertype = be16(d, at);
     }
     let mut end = at + 2;
+    let mut limit = None;
     let network = if ethertype == ETHERTYPE_PPPOE_SESSION {
         // PPPoE session header (6 bytes) then the PPP protocol number.
         if d.len() >= end + 8 && d[end] == 0x11 && d[end + 1] == 0x00 {
             let ppp = be16(d, end + 6);
+            // The PPPoE length counts the PPP protocol field and the packet after it.
+            limit = Some(end + 6 + usize::from(be16(d, end + 4)));
             end += 8;
             match ppp {
                 0x0021 => Network::Ipv4,
@@ -168,6 +177,7 @@ fn ethernet(d: &[u8]) -> Result<LinkLayout, Undecodable> {
         zero: None,
         end,
         network,
+        limit,
     })
 }
 

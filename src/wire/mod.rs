@@ -90,8 +90,8 @@ impl Undecodable {
 pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
     let link = link::decode(link_type, data)?;
     let net = match link.network {
-        link::Network::Ipv4 => ip::decode_ipv4(data, link.end),
-        link::Network::Ipv6 => ip::decode_ipv6(data, link.end),
+        link::Network::Ipv4 => ip::decode_ipv4(data, link.end, link.limit),
+        link::Network::Ipv6 => ip::decode_ipv6(data, link.end, link.limit),
         link::Network::Arp => ip::decode_arp(data, link.end),
         link::Network::Unknown => Net::Unknown,
     };
