@@ -59,6 +59,24 @@ Exit status: 0 written, 2 error."
         #[arg(long)]
         force: bool,
     },
+    /// Explain where each TLS handshake in a capture failed (writes nothing).
+    #[command(
+        long_about = "Analyse a capture and print, for every TCP connection, a timeline in the spirit of \
+`tcpdump -nn -S -r` (SYN, SYN-ACK, ACK, ClientHello, the server's answer, alerts, FIN/RST, relative \
+times), then the verdict with a one-line explanation and a hint. Real addresses are shown: this is \
+for the engineer's own machine; --sanitized shows pseudonyms instead. Failing connections come \
+first; with many connections the rest are counted by verdict. Exit status: 0 analysed, 2 unreadable."
+    )]
+    Diagnose {
+        /// Capture file (pcap or pcapng); `-` reads standard input.
+        capture: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: commands::diagnose::OutputFormat,
+        /// Show pseudonymous addresses (as a sanitized capture would) instead of real ones.
+        #[arg(long)]
+        sanitized: bool,
+    },
     /// Show or validate a policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -88,6 +106,11 @@ fn main() -> ExitCode {
             key,
             force,
         } => sanitize(&captures, &output, &policy, key, force),
+        Command::Diagnose {
+            capture,
+            format,
+            sanitized,
+        } => diagnose(&capture, format, sanitized),
         Command::Policy(PolicyCommand::Show { policy }) => {
             report_policy(commands::policy::show(policy.as_deref()))
         }
@@ -124,6 +147,24 @@ fn sanitize(
             for p in paths {
                 println!("{}", p.display());
             }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn diagnose(capture: &str, format: commands::diagnose::OutputFormat, sanitized: bool) -> ExitCode {
+    use std::io::IsTerminal;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let opts = commands::diagnose::DiagnoseOptions {
+        input: capture,
+        format,
+        sanitized,
+        color,
+    };
+    match commands::diagnose::run(&opts) {
+        Ok(text) => {
+            print!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

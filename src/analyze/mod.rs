@@ -1,16 +1,24 @@
 //! Pass 1: read the capture once, track connections, walk each TCP direction's stream for TLS
 //! record headers, and note every address (with its role) for the mapping.
 
+pub mod conversation;
+pub mod diagnosis;
+pub mod verdict;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::anonymize::{AddressPlanner, Role};
 use crate::capture::reader::{DroppedOptions, ReadWarning};
-use crate::capture::{CaptureReader, DroppedBlock, Event, Format, RawTimestamp, ReadError};
+use crate::capture::{CaptureReader, DroppedBlock, Event, Format, ReadError};
 use crate::flow::reassembly::Reassembler;
 use crate::flow::seq::SeqUnwrapper;
 use crate::flow::{Endpoint, FlowKey, FlowTable, RoleEvidence, Side, client_by_port};
 use crate::tls::records::{RecordHeader, RecordWalker, Start};
 use crate::wire::{self, Ip, Layout, Net, Tcp, Transport, tcp_flags};
+use conversation::{
+    Conversation, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
+};
+use diagnosis::Diagnosis;
 
 /// Counters of one direction of a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,6 +43,7 @@ pub struct Connection {
     pub client: Side,
     pub stats: [DirStats; 2],
     pub dirs: [DirectionPlan; 2],
+    pub diagnosis: Diagnosis,
 }
 
 impl Connection {
@@ -96,6 +105,7 @@ impl DirState {
 struct FlowState {
     roles: RoleEvidence,
     dirs: [DirState; 2],
+    conv: Conversation,
 }
 
 /// The payload of a TCP segment: where it starts in the stream and the bytes captured.
@@ -129,6 +139,7 @@ pub fn analyze(
     let mut link_types = BTreeSet::new();
     let mut dropped_blocks = BTreeMap::new();
     let mut first_second = None;
+    let mut first_ns: Option<i128> = None;
     let pcap = reader.pcap_header().is_some();
     while let Some(event) = reader.next_event()? {
         let pkt = match event {
@@ -140,16 +151,20 @@ pub fn analyze(
             Event::Section | Event::Interface(_) | Event::BadPacket { .. } => continue,
         };
         link_types.insert(pkt.link_type);
-        if first_second.is_none() {
-            first_second = Some(seconds_of(pkt.ts, pcap, pkt.units_per_second));
-        }
+        let time_ns = pkt.time_ns(pcap);
+        let first_ns = *first_ns.get_or_insert(time_ns);
+        first_second.get_or_insert(time_ns.div_euclid(1_000_000_000) as i64);
+        let now = Moment {
+            rel: (time_ns - first_ns) as f64 / 1e9,
+            unix: time_ns.div_euclid(1_000_000_000) as i64,
+        };
         let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
             continue;
         };
         observe_addresses(&layout, pkt.data, planner);
         if let Net::Ip(ip) = &layout.net {
             match &ip.transport {
-                Transport::Tcp(tcp) => track_tcp(&mut flows, pkt.data, ip, tcp),
+                Transport::Tcp(tcp) => track_tcp(&mut flows, pkt.data, ip, tcp, now),
                 Transport::Udp { start } => observe_udp_roles(pkt.data, ip, *start, planner),
                 _ => {}
             }
@@ -169,24 +184,16 @@ pub fn analyze(
     })
 }
 
-/// Whole seconds of a raw timestamp.
-pub fn seconds_of(ts: RawTimestamp, pcap: bool, units: u64) -> i64 {
-    if pcap {
-        i64::from(ts.hi)
-    } else {
-        let raw = (u64::from(ts.hi) << 32) | u64::from(ts.lo);
-        (raw / units.max(1)) as i64
-    }
-}
-
-fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp) {
+fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp, now: Moment) {
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);
     let i = flows.entry(key, || FlowState {
         roles: RoleEvidence::default(),
         dirs: [DirState::new(), DirState::new()],
+        conv: Conversation::default(),
     });
     let flow = &mut flows.get_mut(i).1;
+    flow.conv.first_unix.get_or_insert(now.unix);
     let roles = &mut flow.roles;
     roles.first_from.get_or_insert(side);
     let syn = tcp.flags & tcp_flags::SYN != 0;
@@ -196,10 +203,11 @@ fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp) 
     } else if syn {
         roles.syn_ack_from.get_or_insert(side);
     }
+    let (seq, payload) = segment_payload(data, ip, tcp);
+    note_tcp_events(&mut flow.conv, side, tcp, payload.is_empty(), now);
     let dir = &mut flow.dirs[side.index()];
     dir.stats.packets += 1;
     dir.stats.payload_bytes += ip.end.saturating_sub(tcp.header_end) as u64;
-    let (seq, payload) = segment_payload(data, ip, tcp);
     if dir.unwrap.is_none() {
         let start = if syn {
             Start::Known
@@ -215,13 +223,118 @@ fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp) 
         return;
     };
     let off = unwrap.offset(seq);
-    if payload.is_empty() || walker.lost() {
+    if payload.is_empty() {
         return;
     }
-    dir.reasm
-        .push(off, payload, &mut |o, b| walker.consume(o, b));
+    let Conversation {
+        tls,
+        timeline,
+        timeline_omitted,
+        tls13,
+        tcp: tcp_sides,
+        ..
+    } = &mut flow.conv;
+    let tls_side = &mut tls[side.index()];
+    if walker.lost() && tls_side.prefix.len() >= PREFIX_KEEP_LIMIT {
+        return;
+    }
+    let mut sink = SideSink {
+        tls: tls_side,
+        timeline,
+        omitted: timeline_omitted,
+        tls13,
+        side,
+        now,
+    };
+    let retransmission = dir.reasm.push(off, payload, &mut |o, b| {
+        sink.tls.keep_prefix(o, b);
+        if o == 0
+            && let Some(len) = sslv2_client_hello_len(&sink.tls.prefix)
+        {
+            walker.skip_to(len as i64);
+        }
+        if sink.tls.try_sslv2_hello() {
+            let versions = sink
+                .tls
+                .client_hello
+                .as_ref()
+                .map(offered_versions)
+                .unwrap_or_default();
+            push_raw(
+                sink.timeline,
+                sink.omitted,
+                now.rel,
+                side,
+                format!("SSLv2-compatible ClientHello offering {versions}"),
+            );
+        }
+        if !walker.lost() {
+            walker.consume(o, b, &mut sink);
+        }
+    });
+    if retransmission {
+        tcp_sides[side.index()].retransmitted_segments += 1;
+    }
     if dir.reasm.overflowed() {
         walker.lose();
+    }
+}
+
+/// Stream bytes we keep following for the prefix even after the walk is lost.
+const PREFIX_KEEP_LIMIT: usize = 1024;
+
+fn push_raw(timeline: &mut Vec<RawEvent>, omitted: &mut u64, t: f64, side: Side, event: String) {
+    if timeline.len() < conversation::MAX_TIMELINE {
+        timeline.push(RawEvent { t, side, event });
+    } else {
+        *omitted += 1;
+    }
+}
+
+/// TCP set-up and tear-down events for the timeline.
+fn note_tcp_events(conv: &mut Conversation, side: Side, tcp: &Tcp, no_payload: bool, now: Moment) {
+    let flags = tcp.flags;
+    let has = |f: u8| flags & f != 0;
+    let t = &mut conv.tcp[side.index()];
+    t.last_packet = now.rel;
+    if !no_payload && t.first_payload.is_none() {
+        t.first_payload = Some(now.rel);
+    }
+    let mut events: Vec<String> = Vec::new();
+    if has(tcp_flags::SYN) && !has(tcp_flags::ACK) {
+        t.syns += 1;
+        events.push(if t.syns == 1 {
+            "SYN".into()
+        } else {
+            format!("SYN (retransmission {})", t.syns - 1)
+        });
+    } else if has(tcp_flags::SYN) {
+        t.syn_acks += 1;
+        if t.syn_acks == 1 {
+            events.push("SYN-ACK".into());
+        }
+    } else if has(tcp_flags::ACK)
+        && no_payload
+        && !conv.handshake_ack
+        && !has(tcp_flags::FIN | tcp_flags::RST)
+    {
+        let peer_sent_syn_ack = conv.tcp[side.other().index()].syn_acks > 0;
+        if peer_sent_syn_ack {
+            conv.handshake_ack = true;
+            events.push("ACK".into());
+        }
+    }
+    let t = &mut conv.tcp[side.index()];
+    if has(tcp_flags::FIN) && t.fin.is_none() {
+        t.fin = Some(now.rel);
+        events.push("FIN".into());
+    }
+    if has(tcp_flags::RST) && t.rst.is_none() {
+        t.rst = Some(now.rel);
+        events.push("RST".into());
+    }
+    for e in events {
+        conv.push_event(now.rel, side, e);
     }
 }
 
@@ -232,6 +345,12 @@ fn finish_flows(
     let mut out = FlowTable::default();
     for (key, state) in flows.into_values() {
         let client = state.roles.client(&key);
+        let incomplete = state
+            .dirs
+            .iter()
+            .any(|d| d.reasm.has_hole() || d.reasm.overflowed());
+        let server_port = key.endpoint(client.other()).port;
+        let diagnosis = diagnosis::diagnose(&state.conv, client, server_port, incomplete);
         let [a, b] = state.dirs;
         let plan = |d: DirState| DirectionPlan {
             base: d.unwrap.map(|u| u.base()),
@@ -242,6 +361,7 @@ fn finish_flows(
             client,
             stats: [a.stats, b.stats],
             dirs: [plan(a), plan(b)],
+            diagnosis,
         };
         observe_endpoint(planner, conn.client_endpoint(), Role::Client);
         observe_endpoint(planner, conn.server_endpoint(), Role::Server);

@@ -65,7 +65,24 @@ pub struct Packet<'a> {
     pub orig_len: u32,
     /// Timestamp units per second of this packet's file or interface.
     pub units_per_second: u64,
+    /// pcapng `if_tsoffset` in seconds (0 for pcap).
+    pub ts_offset: i64,
     pub data: &'a [u8],
+}
+
+impl Packet<'_> {
+    /// The packet's time in nanoseconds since the Unix epoch (pcap timestamps are (seconds,
+    /// fraction); pcapng timestamps are one 64-bit count of interface units plus an offset).
+    pub fn time_ns(&self, pcap: bool) -> i128 {
+        let units = i128::from(self.units_per_second.max(1));
+        let ns = if pcap {
+            i128::from(self.ts.hi) * 1_000_000_000 + i128::from(self.ts.lo) * 1_000_000_000 / units
+        } else {
+            let raw = (i128::from(self.ts.hi) << 32) | i128::from(self.ts.lo);
+            raw * 1_000_000_000 / units
+        };
+        ns + i128::from(self.ts_offset) * 1_000_000_000
+    }
 }
 
 /// What the reader found next.
@@ -282,6 +299,14 @@ impl CaptureReader {
     }
 
     fn truncated(&mut self, record_start: u64) -> Result<Option<Event<'_>>, ReadError> {
+        if record_start == 0 {
+            // Not even the first header is whole: there is no capture to speak of.
+            return Err(self.error(
+                None,
+                0,
+                "the capture's first header is cut short; this is not a usable capture",
+            ));
+        }
         self.warnings.push(ReadWarning::TruncatedRecord {
             packet: self.packets + 1,
             offset: record_start,
@@ -348,6 +373,7 @@ impl CaptureReader {
             ts,
             orig_len,
             units_per_second: header.units_per_second(),
+            ts_offset: 0,
             data: &self.buf,
         })))
     }
@@ -516,6 +542,7 @@ impl CaptureReader {
                     ts: RawTimestamp { hi: 0, lo: 0 },
                     orig_len,
                     units_per_second: iface.units_per_second().unwrap_or(1_000_000),
+                    ts_offset: iface.tsoffset.unwrap_or(0),
                     data: &self.buf[4..4 + caplen],
                 })))
             }
@@ -578,6 +605,7 @@ impl CaptureReader {
             ts,
             orig_len,
             units_per_second: iface.units_per_second().unwrap_or(1_000_000),
+            ts_offset: iface.tsoffset.unwrap_or(0),
             data: &self.buf[20..20 + caplen],
         })))
     }

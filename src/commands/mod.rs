@@ -1,5 +1,6 @@
 //! Thin wiring of the stages into the commands of SPEC §2. Only this layer touches files.
 
+pub mod diagnose;
 pub mod input;
 pub mod policy;
 pub mod sanitize;

@@ -185,7 +185,7 @@ fn summarize(
                 id: i + 1,
                 client,
                 server,
-                tls: c.is_tls(),
+                diagnosis: c.diagnosis.clone(),
                 packets: PerDirection {
                     client: c.client_stats().packets,
                     server: c.server_stats().packets,
@@ -251,6 +251,12 @@ fn summarize(
             mapping_warnings: mapping.warnings().to_vec(),
         },
         connections,
+        verdict: crate::analyze::verdict::overall(
+            analysis
+                .connections
+                .iter()
+                .map(|(_, c)| c.diagnosis.verdict),
+        ),
     };
     summary.to_yaml()
 }

@@ -29,24 +29,31 @@ impl Reassembler {
         self.overflowed
     }
 
+    /// True while a hole is waiting to be filled (bytes after it are held).
+    pub fn has_hole(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
     /// Accepts a segment at stream offset `off`; calls `deliver(offset, bytes)` for every newly
-    /// contiguous run.
-    pub fn push(&mut self, off: i64, data: &[u8], deliver: &mut impl FnMut(i64, &[u8])) {
+    /// contiguous run. Returns true when every byte of the segment had been delivered before
+    /// (a retransmission).
+    pub fn push(&mut self, off: i64, data: &[u8], deliver: &mut impl FnMut(i64, &[u8])) -> bool {
         if self.overflowed || data.is_empty() {
-            return;
+            return false;
         }
         let end = off + data.len() as i64;
         if end <= self.next {
-            return;
+            return true;
         }
         if off > self.next {
             self.hold(off, data);
-            return;
+            return false;
         }
         let skip = (self.next - off) as usize;
         deliver(self.next, &data[skip..]);
         self.next = end;
         self.drain(deliver);
+        false
     }
 
     fn hold(&mut self, off: i64, data: &[u8]) {

@@ -17,7 +17,8 @@ pub const SUMS_FILE: &str = "SHA256SUMS";
 /// temporary file (and the folder, if this run created it): an error leaves nothing partial.
 pub struct EvidenceDir {
     path: PathBuf,
-    created: bool,
+    /// Folders this run created (the evidence folder and any missing parents), innermost last.
+    created: Vec<PathBuf>,
     staged: Vec<(NamedTempFile, String)>,
     committed: bool,
 }
@@ -37,11 +38,16 @@ impl EvidenceDir {
                         "{shown} is not empty; choose another folder or pass --force to write into it"
                     );
                 }
-                false
+                Vec::new()
             }
             Err(_) => {
+                let missing: Vec<PathBuf> = path
+                    .ancestors()
+                    .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
+                    .map(Path::to_path_buf)
+                    .collect();
                 fs::create_dir_all(path).with_context(|| format!("cannot create {shown}"))?;
-                true
+                missing.into_iter().rev().collect()
             }
         };
         fs::set_permissions(path, fs::Permissions::from_mode(0o700))
@@ -118,8 +124,9 @@ impl Drop for EvidenceDir {
             return;
         }
         self.staged.clear();
-        if self.created {
-            let _ = fs::remove_dir(&self.path);
+        // Innermost first; remove_dir refuses a folder that is not empty.
+        for dir in self.created.iter().rev() {
+            let _ = fs::remove_dir(dir);
         }
     }
 }

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::analyze::diagnosis::Diagnosis;
+use crate::analyze::verdict::Verdict;
+
 #[derive(Debug, Serialize)]
 pub struct Summary {
     pub tool: Tool,
@@ -13,6 +16,8 @@ pub struct Summary {
     pub policy: PolicyFacts,
     pub redactions: Redactions,
     pub connections: Vec<ConnectionFacts>,
+    /// The most significant connection verdict (null when there is no TCP connection).
+    pub verdict: Option<Verdict>,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +83,8 @@ pub struct ConnectionFacts {
     pub id: usize,
     pub client: String,
     pub server: String,
-    pub tls: bool,
+    #[serde(flatten)]
+    pub diagnosis: Diagnosis,
     pub packets: PerDirection,
     pub bytes: PerDirection,
 }

@@ -1,3 +1,4 @@
 //! TLS, as far as the sanitizer needs it: record framing of each direction's stream.
 
+pub mod facts;
 pub mod records;

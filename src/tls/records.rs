@@ -42,6 +42,22 @@ pub enum Start {
     Guessed,
 }
 
+/// Receives what the walker finds: every accepted header, and the body bytes of records as
+/// they arrive (in order, possibly in several chunks).
+pub trait RecordSink {
+    fn header(&mut self, header: &RecordHeader);
+    /// `at` is the offset of `chunk` within the record body.
+    fn body(&mut self, header: &RecordHeader, at: usize, chunk: &[u8]);
+}
+
+/// A sink that wants nothing (sanitize-only walks, tests).
+pub struct NoSink;
+
+impl RecordSink for NoSink {
+    fn header(&mut self, _: &RecordHeader) {}
+    fn body(&mut self, _: &RecordHeader, _: usize, _: &[u8]) {}
+}
+
 #[derive(Debug)]
 pub struct RecordWalker {
     next_header: i64,
@@ -73,19 +89,39 @@ impl RecordWalker {
         self.lost
     }
 
+    /// Skips a leading record that is not in TLS framing (an SSLv2-compatible ClientHello):
+    /// TLS records are expected from `offset` on. Only valid before any header was taken.
+    pub fn skip_to(&mut self, offset: i64) {
+        if self.headers.is_empty() && !self.lost && self.got == 0 {
+            self.next_header = offset;
+            self.first = false;
+            self.need = 5;
+        }
+    }
+
+    /// True when the stream's first bytes were not a TLS record.
+    pub fn not_tls_from_start(&self) -> bool {
+        self.lost && self.headers.is_empty()
+    }
+
     /// Marks the stream as no longer followable (a hole in the capture).
     pub fn lose(&mut self) {
         self.lost = true;
     }
 
     /// Consumes contiguous stream bytes starting at `off`.
-    pub fn consume(&mut self, off: i64, data: &[u8]) {
+    pub fn consume(&mut self, off: i64, data: &[u8], sink: &mut impl RecordSink) {
         let end = off + data.len() as i64;
         let mut pos = off;
         while pos < end && !self.lost {
             let at_header = self.next_header + self.got as i64;
             if pos < at_header {
-                pos = at_header.min(end);
+                let to = at_header.min(end);
+                if let Some(last) = self.headers.last() {
+                    let at = (pos - last.offset - 5) as usize;
+                    sink.body(last, at, &data[(pos - off) as usize..(to - off) as usize]);
+                }
+                pos = to;
                 continue;
             }
             let from = (pos - off) as usize;
@@ -94,12 +130,12 @@ impl RecordWalker {
             self.got += take;
             pos += take as i64;
             if self.got == self.need {
-                self.accept_header();
+                self.accept_header(sink);
             }
         }
     }
 
-    fn accept_header(&mut self) {
+    fn accept_header(&mut self, sink: &mut impl RecordSink) {
         let mut bytes = [0u8; 5];
         bytes.copy_from_slice(&self.buf[..5]);
         let header = RecordHeader {
@@ -111,6 +147,7 @@ impl RecordWalker {
             return;
         }
         self.headers.push(header);
+        sink.header(&header);
         self.next_header = header.end();
         self.got = 0;
         self.need = 5;
@@ -152,8 +189,8 @@ mod tests {
         stream.extend(record(23, &[7; 40]));
         for split in 1..stream.len() {
             let mut w = RecordWalker::new(Start::Known);
-            w.consume(0, &stream[..split]);
-            w.consume(split as i64, &stream[split..]);
+            w.consume(0, &stream[..split], &mut NoSink);
+            w.consume(split as i64, &stream[split..], &mut NoSink);
             let offsets: Vec<i64> = w.headers.iter().map(|h| h.offset).collect();
             assert_eq!(offsets, vec![0, 11, 17], "split at {split}");
             assert!(!w.lost());
@@ -163,7 +200,7 @@ mod tests {
     #[test]
     fn plaintext_is_not_tls() {
         let mut w = RecordWalker::new(Start::Known);
-        w.consume(0, b"HTTP/1.1 200 OK\r\n");
+        w.consume(0, b"HTTP/1.1 200 OK\r\n", &mut NoSink);
         assert!(w.lost());
         assert!(w.headers.is_empty());
     }
@@ -171,10 +208,10 @@ mod tests {
     #[test]
     fn guessed_start_needs_a_hello() {
         let mut w = RecordWalker::new(Start::Guessed);
-        w.consume(0, &record(23, &[0; 10]));
+        w.consume(0, &record(23, &[0; 10]), &mut NoSink);
         assert!(w.lost());
         let mut w = RecordWalker::new(Start::Guessed);
-        w.consume(0, &record(22, &[2, 0, 0, 1, 0]));
+        w.consume(0, &record(22, &[2, 0, 0, 1, 0]), &mut NoSink);
         assert_eq!(w.headers.len(), 1);
     }
 }

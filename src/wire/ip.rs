@@ -184,7 +184,7 @@ pub(super) fn decode_ipv4(d: &[u8], s: usize, limit: Option<usize>) -> Net {
         ip.blank_count = 1;
     }
     if !ip.later_fragment {
-        ip.transport = decode_transport(d, ip.header_end, ip.proto, false);
+        ip.transport = decode_transport(d, ip.header_end, ip.end, ip.proto, false);
     }
     Net::Ip(ip)
 }
@@ -211,7 +211,7 @@ pub(super) fn decode_ipv6(d: &[u8], s: usize, limit: Option<usize>) -> Net {
         transport: Transport::Opaque,
     };
     if walk_extensions(d, &mut ip) {
-        ip.transport = decode_transport(d, ip.header_end, ip.proto, true);
+        ip.transport = decode_transport(d, ip.header_end, ip.end, ip.proto, true);
     }
     Net::Ip(ip)
 }
@@ -307,14 +307,17 @@ fn blank_tlv_options(d: &[u8], from: usize, to: usize, ip: &mut Ip) -> bool {
     true
 }
 
-fn decode_transport(d: &[u8], t: usize, proto: u8, v6: bool) -> Transport {
+/// The transport header at `t`; it must lie inside the IP packet (`end`), or the bytes past
+/// the packet would be kept as header fields.
+fn decode_transport(d: &[u8], t: usize, end: usize, proto: u8, v6: bool) -> Transport {
+    let fits = |len: usize| d.len() >= t + len && end >= t + len;
     match proto {
         PROTO_TCP => {
-            if d.len() < t + 20 {
+            if !fits(20) {
                 return Transport::Opaque;
             }
             let header_len = usize::from(d[t + 12] >> 4) * 4;
-            if header_len < 20 {
+            if header_len < 20 || end < t + header_len {
                 return Transport::Opaque;
             }
             Transport::Tcp(Tcp {
@@ -328,9 +331,9 @@ fn decode_transport(d: &[u8], t: usize, proto: u8, v6: bool) -> Transport {
                 window: be16(d, t + 14),
             })
         }
-        PROTO_UDP if d.len() >= t + 8 => Transport::Udp { start: t },
-        PROTO_ICMP if !v6 && d.len() >= t + 8 => Transport::Icmp(icmp(d, t, false)),
-        PROTO_ICMPV6 if v6 && d.len() >= t + 8 => Transport::Icmp(icmp(d, t, true)),
+        PROTO_UDP if fits(8) => Transport::Udp { start: t },
+        PROTO_ICMP if !v6 && fits(8) => Transport::Icmp(icmp(d, t, false)),
+        PROTO_ICMPV6 if v6 && fits(8) => Transport::Icmp(icmp(d, t, true)),
         _ => Transport::Opaque,
     }
 }

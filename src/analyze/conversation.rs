@@ -1,0 +1,410 @@
+//! What one TCP connection said, as far as the diagnosis needs it: TCP set-up and tear-down,
+//! and each direction's TLS records and handshake messages, with a timeline.
+
+use serde::Serialize;
+
+use crate::flow::Side;
+use crate::tls::facts::{
+    self, CertificateFacts, ClientHelloFacts, HandshakeFacts, ServerHelloFacts,
+    alert_description_name, cipher_suite_name, group_name, handshake_type_name, version_name,
+};
+use crate::tls::records::{RecordHeader, RecordSink};
+
+/// Handshake bytes collected per direction at most (SPEC: reassembly through the handshake,
+/// capped per connection).
+pub const MAX_HANDSHAKE_BYTES: usize = 256 * 1024;
+/// Timeline entries kept per connection; the rest are counted.
+pub const MAX_TIMELINE: usize = 64;
+/// Stream bytes kept from the start of each direction, to recognise SSLv2 hellos and to say
+/// what a non-TLS answer looks like.
+const PREFIX_BYTES: usize = 1024;
+
+const CONTENT_CCS: u8 = 20;
+const CONTENT_ALERT: u8 = 21;
+const CONTENT_HANDSHAKE: u8 = 22;
+const CONTENT_APPLICATION: u8 = 23;
+
+/// A moment of the capture: seconds since its first packet, and the absolute Unix time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moment {
+    pub rel: f64,
+    pub unix: i64,
+}
+
+/// Who sent something, in client/server terms (resolved once roles are known).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Peer {
+    Client,
+    Server,
+}
+
+impl Peer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Peer::Client => "client",
+            Peer::Server => "server",
+        }
+    }
+}
+
+/// One timeline entry, still in A/B terms until roles are resolved.
+#[derive(Debug, Clone)]
+pub struct RawEvent {
+    pub t: f64,
+    pub side: Side,
+    pub event: String,
+}
+
+/// A TLS alert as seen on the wire.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Alert {
+    /// Level and description, when the alert was sent in plaintext.
+    pub plain: Option<(u8, u8)>,
+    pub t: f64,
+}
+
+/// TCP facts of one direction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TcpSide {
+    pub syns: u32,
+    pub syn_acks: u32,
+    pub fin: Option<f64>,
+    pub rst: Option<f64>,
+    pub payload_segments: u64,
+    pub retransmitted_segments: u64,
+    pub first_payload: Option<f64>,
+    pub last_packet: f64,
+}
+
+/// TLS facts of one direction, filled by the record walker through [`RecordSink`].
+#[derive(Debug, Default)]
+pub struct TlsSide {
+    pub prefix: Vec<u8>,
+    pub records: u64,
+    pub ccs: Option<f64>,
+    pub handshake_buf: Vec<u8>,
+    pub handshake_bytes: usize,
+    pub handshake_truncated: bool,
+    pub client_hellos: u32,
+    pub client_hello: Option<ClientHelloFacts>,
+    pub client_hello_len: usize,
+    pub server_hello: Option<ServerHelloFacts>,
+    pub hello_retry: Option<ServerHelloFacts>,
+    pub certificates: Vec<CertificateFacts>,
+    pub certificate_messages: u32,
+    pub certificate_request: bool,
+    pub alerts: Vec<Alert>,
+    /// Records of type 23, and type-22 records sent after this side's ChangeCipherSpec in
+    /// TLS ≤ 1.2 (encrypted Finished).
+    pub encrypted_records: u64,
+    pub first_encrypted: Option<(f64, usize)>,
+    pub sslv2_hello: bool,
+    pub malformed: Vec<String>,
+    alert_body: [u8; 2],
+}
+
+/// Everything we learn about one connection in pass 1.
+#[derive(Debug, Default)]
+pub struct Conversation {
+    pub tcp: [TcpSide; 2],
+    pub tls: [TlsSide; 2],
+    pub timeline: Vec<RawEvent>,
+    pub timeline_omitted: u64,
+    /// Set once a ServerHello (or HelloRetryRequest) selected TLS 1.3 or a 1.3 draft: from then
+    /// on type-22 records after a ChangeCipherSpec are still plaintext (middlebox
+    /// compatibility mode), and the server's flight is encrypted.
+    pub tls13: bool,
+    pub handshake_ack: bool,
+    /// Unix time of the first packet, for certificate validity "at capture time".
+    pub first_unix: Option<i64>,
+}
+
+impl Conversation {
+    pub fn push_event(&mut self, t: f64, side: Side, event: String) {
+        push_event(
+            &mut self.timeline,
+            &mut self.timeline_omitted,
+            t,
+            side,
+            event,
+        );
+    }
+}
+
+fn push_event(timeline: &mut Vec<RawEvent>, omitted: &mut u64, t: f64, side: Side, event: String) {
+    if timeline.len() < MAX_TIMELINE {
+        timeline.push(RawEvent { t, side, event });
+    } else {
+        *omitted += 1;
+    }
+}
+
+/// The record sink for one direction of one connection during one delivery.
+pub struct SideSink<'a> {
+    pub tls: &'a mut TlsSide,
+    pub timeline: &'a mut Vec<RawEvent>,
+    pub omitted: &'a mut u64,
+    pub tls13: &'a mut bool,
+    pub side: Side,
+    pub now: Moment,
+}
+
+impl SideSink<'_> {
+    fn event(&mut self, text: String) {
+        push_event(self.timeline, self.omitted, self.now.rel, self.side, text);
+    }
+
+    /// A type-22 record is plaintext unless this side already switched to its keys
+    /// (ChangeCipherSpec in TLS ≤ 1.2).
+    fn handshake_is_plaintext(&self) -> bool {
+        self.tls.ccs.is_none() || *self.tls13
+    }
+
+    fn collect_handshake(&mut self, chunk: &[u8]) {
+        if self.tls.handshake_truncated {
+            return;
+        }
+        let room = MAX_HANDSHAKE_BYTES.saturating_sub(self.tls.handshake_bytes);
+        if chunk.len() > room {
+            self.tls.handshake_truncated = true;
+            return;
+        }
+        self.tls.handshake_bytes += chunk.len();
+        self.tls.handshake_buf.extend_from_slice(chunk);
+        self.drain_messages();
+    }
+
+    fn drain_messages(&mut self) {
+        loop {
+            let buf = &self.tls.handshake_buf;
+            if buf.len() < 4 {
+                return;
+            }
+            let len =
+                (usize::from(buf[1]) << 16) | (usize::from(buf[2]) << 8) | usize::from(buf[3]);
+            if len > MAX_HANDSHAKE_BYTES {
+                self.tls.handshake_truncated = true;
+                self.tls.handshake_buf.clear();
+                return;
+            }
+            if buf.len() < 4 + len {
+                return;
+            }
+            let msg_type = buf[0];
+            let message: Vec<u8> = self.tls.handshake_buf.drain(..4 + len).collect();
+            let parsed = facts::parse_handshake(msg_type, &message[4..], *self.tls13);
+            self.record_message(msg_type, 4 + len, parsed);
+        }
+    }
+
+    fn record_message(&mut self, msg_type: u8, size: usize, parsed: HandshakeFacts) {
+        match parsed {
+            HandshakeFacts::ClientHello(ch) => {
+                self.tls.client_hellos += 1;
+                let versions = offered_versions(&ch);
+                let sni = ch
+                    .sni
+                    .as_ref()
+                    .map(|s| format!(", SNI of {} characters", s.length))
+                    .unwrap_or_default();
+                self.event(format!("ClientHello {size} B offering {versions}{sni}"));
+                if self.tls.client_hello.is_none() {
+                    self.tls.client_hello = Some(ch);
+                    self.tls.client_hello_len = size;
+                }
+            }
+            HandshakeFacts::ServerHello(sh) => {
+                let v = sh.negotiated_version();
+                if is_tls13(v) {
+                    *self.tls13 = true;
+                }
+                if sh.hello_retry_request {
+                    let group = sh
+                        .selected_group
+                        .map(|g| format!(" asking for group {}", group_name(g)))
+                        .unwrap_or_default();
+                    self.event(format!("HelloRetryRequest{group}"));
+                    self.tls.hello_retry.get_or_insert(sh);
+                } else {
+                    self.event(format!(
+                        "ServerHello {}, {}",
+                        version_name(v),
+                        cipher_suite_name(sh.cipher_suite)
+                    ));
+                    self.tls.server_hello.get_or_insert(sh);
+                }
+            }
+            HandshakeFacts::Certificate { certificates, .. } => {
+                self.event(format!(
+                    "Certificate with {} certificate(s)",
+                    certificates.len()
+                ));
+                self.tls.certificate_messages += 1;
+                if self.tls.certificates.is_empty() {
+                    self.tls.certificates = certificates;
+                }
+            }
+            HandshakeFacts::CertificateRequest { .. } => {
+                self.tls.certificate_request = true;
+                self.event("CertificateRequest".into());
+            }
+            HandshakeFacts::Malformed { reason, .. } => {
+                self.event(format!(
+                    "malformed {} ({reason})",
+                    handshake_type_name(msg_type)
+                ));
+                self.tls
+                    .malformed
+                    .push(format!("{}: {reason}", handshake_type_name(msg_type)));
+            }
+            _ => self.event(handshake_type_name(msg_type).to_string()),
+        }
+    }
+}
+
+impl RecordSink for SideSink<'_> {
+    fn header(&mut self, h: &RecordHeader) {
+        self.tls.records += 1;
+        match h.content_type() {
+            CONTENT_CCS => {
+                self.tls.ccs.get_or_insert(self.now.rel);
+                self.event("ChangeCipherSpec".into());
+            }
+            CONTENT_HANDSHAKE if !self.handshake_is_plaintext() => {
+                self.note_encrypted(h, "encrypted handshake record")
+            }
+            CONTENT_APPLICATION => {
+                let what = if *self.tls13 && self.tls.first_encrypted.is_none() {
+                    "encrypted record"
+                } else {
+                    "application data"
+                };
+                self.note_encrypted(h, what);
+            }
+            _ => {}
+        }
+    }
+
+    fn body(&mut self, h: &RecordHeader, at: usize, chunk: &[u8]) {
+        match h.content_type() {
+            CONTENT_HANDSHAKE if self.handshake_is_plaintext() => self.collect_handshake(chunk),
+            CONTENT_ALERT => {
+                for (i, b) in chunk.iter().enumerate() {
+                    if let Some(slot) = self.tls.alert_body.get_mut(at + i) {
+                        *slot = *b;
+                    }
+                }
+                if at + chunk.len() == h.body_len() {
+                    self.finish_alert(h.body_len());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl SideSink<'_> {
+    fn note_encrypted(&mut self, h: &RecordHeader, what: &str) {
+        self.tls.encrypted_records += 1;
+        if self.tls.first_encrypted.is_none() {
+            self.tls.first_encrypted = Some((self.now.rel, h.body_len()));
+            self.event(format!("{what} ({} B)", h.body_len()));
+        }
+    }
+
+    /// An alert record of exactly two bytes is plaintext; anything longer is encrypted.
+    fn finish_alert(&mut self, body_len: usize) {
+        let t = self.now.rel;
+        if body_len == 2 {
+            let [level, desc] = self.tls.alert_body;
+            let level_name = match level {
+                1 => "warning",
+                2 => "fatal",
+                _ => "unknown-level",
+            };
+            self.event(format!(
+                "Alert {level_name} {} ({desc})",
+                alert_description_name(desc)
+            ));
+            self.tls.alerts.push(Alert {
+                plain: Some((level, desc)),
+                t,
+            });
+        } else {
+            self.event(format!("encrypted alert ({body_len} B)"));
+            self.tls.alerts.push(Alert { plain: None, t });
+        }
+    }
+}
+
+/// SSLv2 record header: a CLIENT-HELLO (message type 1) with the two-byte length form.
+pub fn sslv2_client_hello_len(prefix: &[u8]) -> Option<usize> {
+    match prefix {
+        [b0, b1, 1, ..] if b0 & 0x80 != 0 => {
+            Some((usize::from(b0 & 0x7F) << 8 | usize::from(*b1)) + 2)
+        }
+        _ => None,
+    }
+}
+
+/// SSLv2 SERVER-HELLO (message type 4).
+pub fn is_sslv2_server_hello(prefix: &[u8]) -> bool {
+    matches!(prefix, [b0, _, 4, ..] if b0 & 0x80 != 0)
+}
+
+impl TlsSide {
+    /// Keeps the first bytes of the stream.
+    pub fn keep_prefix(&mut self, off: i64, data: &[u8]) {
+        let have = self.prefix.len() as i64;
+        if off != have || self.prefix.len() >= PREFIX_BYTES {
+            return;
+        }
+        let take = (PREFIX_BYTES - self.prefix.len()).min(data.len());
+        self.prefix.extend_from_slice(&data[..take]);
+    }
+
+    /// Parses an SSLv2-compatible ClientHello once the prefix holds it all.
+    pub fn try_sslv2_hello(&mut self) -> bool {
+        if self.client_hello.is_some() {
+            return false;
+        }
+        let Some(len) = sslv2_client_hello_len(&self.prefix) else {
+            return false;
+        };
+        if self.prefix.len() < len {
+            return false;
+        }
+        match facts::parse_sslv2_client_hello(&self.prefix[2..len]) {
+            Some(ch) => {
+                self.client_hello = Some(ch);
+                self.client_hello_len = len;
+                self.client_hellos += 1;
+                self.sslv2_hello = true;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+pub fn is_tls13(v: u16) -> bool {
+    v == 0x0304 || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
+}
+
+/// "TLS 1.3, TLS 1.2" from supported_versions, else the legacy version.
+pub fn offered_versions(ch: &ClientHelloFacts) -> String {
+    if ch.supported_versions.is_empty() {
+        return format!("{} (legacy version field)", version_name(ch.legacy_version));
+    }
+    let names: Vec<String> = ch
+        .supported_versions
+        .iter()
+        .map(|&v| version_name(v))
+        .collect();
+    if names.len() == 1 {
+        format!("only {}", names[0])
+    } else {
+        names.join(", ")
+    }
+}

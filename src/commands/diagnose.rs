@@ -1,0 +1,222 @@
+//! `pcapscrub diagnose`: analysis only; a tcpdump-style reading of every connection with a
+//! verdict, an explanation and a hint. Real addresses unless `--sanitized`.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::input::Input;
+use crate::analyze::diagnosis::Diagnosis;
+use crate::analyze::verdict::{self, Verdict};
+use crate::analyze::{self, Analysis, Connection};
+use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
+use crate::capture::CaptureReader;
+use crate::flow::Endpoint;
+use crate::report::summary::endpoint_text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Yaml,
+}
+
+pub struct DiagnoseOptions<'a> {
+    pub input: &'a str,
+    pub format: OutputFormat,
+    pub sanitized: bool,
+    pub color: bool,
+}
+
+/// Connections shown in full in the text report before the rest are only counted.
+const MAX_DETAILED: usize = 20;
+
+pub fn run(opts: &DiagnoseOptions<'_>) -> Result<String> {
+    let input = Input::resolve(opts.input)?;
+    let mut reader = CaptureReader::open(input.path(), &input.name)?;
+    let mut planner = AddressPlanner::new();
+    let analysis = analyze::analyze(&mut reader, &mut planner)?;
+    let mut mapping = if opts.sanitized {
+        Some(planner.finish(&MappingKey::random())?)
+    } else {
+        None
+    };
+    let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
+    let overall = verdict::overall(
+        analysis
+            .connections
+            .iter()
+            .map(|(_, c)| c.diagnosis.verdict),
+    );
+    match opts.format {
+        OutputFormat::Yaml => yaml_report(&input, &analysis, overall, &mut names),
+        OutputFormat::Text => Ok(text_report(
+            &input, &analysis, overall, &mut names, opts.color,
+        )),
+    }
+}
+
+fn endpoint_name(e: Endpoint, mapping: Option<&mut Mapping>) -> String {
+    match mapping {
+        None => endpoint_text(e.addr_bytes(), e.port),
+        Some(m) => {
+            let mapped: Vec<u8> = if e.v6 {
+                m.ipv6(e.addr).to_vec()
+            } else {
+                m.ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]])
+                    .to_vec()
+            };
+            endpoint_text(&mapped, e.port)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct YamlReport<'a> {
+    file: String,
+    packets: u64,
+    verdict: Option<Verdict>,
+    connections: Vec<YamlConnection<'a>>,
+}
+
+#[derive(Serialize)]
+struct YamlConnection<'a> {
+    id: usize,
+    client: String,
+    server: String,
+    #[serde(flatten)]
+    diagnosis: &'a Diagnosis,
+}
+
+fn yaml_report(
+    input: &Input,
+    analysis: &Analysis,
+    overall: Option<Verdict>,
+    names: &mut impl FnMut(Endpoint) -> String,
+) -> Result<String> {
+    let connections = analysis
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(i, (_, c))| YamlConnection {
+            id: i + 1,
+            client: names(c.client_endpoint()),
+            server: names(c.server_endpoint()),
+            diagnosis: &c.diagnosis,
+        })
+        .collect();
+    let report = YamlReport {
+        file: input.name.clone(),
+        packets: analysis.packets,
+        verdict: overall,
+        connections,
+    };
+    Ok(serde_saphyr::to_string(&report)?)
+}
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn verdict(&self, v: Verdict) -> String {
+        if !self.on {
+            return v.as_str().to_string();
+        }
+        let code = if v.is_failure() { "1;31" } else { "1;32" };
+        format!("\x1b[{code}m{}\x1b[0m", v.as_str())
+    }
+
+    fn dim(&self, s: &str) -> String {
+        if self.on {
+            format!("\x1b[2m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn text_report(
+    input: &Input,
+    analysis: &Analysis,
+    overall: Option<Verdict>,
+    names: &mut impl FnMut(Endpoint) -> String,
+    color: bool,
+) -> String {
+    let paint = Paint { on: color };
+    let mut out = String::new();
+    let n = analysis.connections.len();
+    let overall_text = overall
+        .map(|v| paint.verdict(v))
+        .unwrap_or_else(|| "none (no TCP connection)".into());
+    let _ = writeln!(
+        out,
+        "{}: {} packets, {n} TCP connection{}; verdict: {overall_text}",
+        input.name,
+        analysis.packets,
+        if n == 1 { "" } else { "s" }
+    );
+    let mut order: Vec<(usize, &Connection)> = analysis
+        .connections
+        .iter()
+        .map(|(_, c)| c)
+        .enumerate()
+        .collect();
+    // Failing connections first, most significant first; then in capture order.
+    order.sort_by_key(|(i, c)| {
+        let v = c.diagnosis.verdict;
+        (!v.is_failure(), std::cmp::Reverse(v.significance()), *i)
+    });
+    let show_all = n <= 5;
+    let mut shown = 0;
+    let mut rest: std::collections::BTreeMap<&'static str, usize> =
+        std::collections::BTreeMap::new();
+    for (i, c) in order {
+        let v = c.diagnosis.verdict;
+        if (v.is_failure() || show_all) && shown < MAX_DETAILED {
+            shown += 1;
+            connection_text(&mut out, i + 1, c, names, &paint);
+        } else {
+            *rest.entry(v.as_str()).or_insert(0) += 1;
+        }
+    }
+    if !rest.is_empty() {
+        let parts: Vec<String> = rest.iter().map(|(v, k)| format!("{v} ×{k}")).collect();
+        let _ = writeln!(out, "\nother connections: {}", parts.join(", "));
+    }
+    out
+}
+
+fn connection_text(
+    out: &mut String,
+    id: usize,
+    c: &Connection,
+    names: &mut impl FnMut(Endpoint) -> String,
+    paint: &Paint,
+) {
+    let d = &c.diagnosis;
+    let _ = writeln!(
+        out,
+        "\nconnection {id}: {} -> {}  {}",
+        names(c.client_endpoint()),
+        names(c.server_endpoint()),
+        paint.verdict(d.verdict)
+    );
+    for e in &d.timeline {
+        let _ = writeln!(out, "  {:>12.6}  {:<6}  {}", e.t, e.from.as_str(), e.event);
+    }
+    if d.timeline_omitted > 0 {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.dim(&format!("… {} more events", d.timeline_omitted))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  verdict: {}: {}",
+        paint.verdict(d.verdict),
+        d.explanation
+    );
+    let _ = writeln!(out, "  hint:    {}", d.hint);
+}
