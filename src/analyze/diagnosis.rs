@@ -99,6 +99,9 @@ pub struct Diagnosis {
     pub timeline: Vec<TimelineEntry>,
     #[serde(skip_serializing_if = "is_zero")]
     pub timeline_omitted: u64,
+    /// The client spoke a plaintext protocol (HTTP, SMTP…) from the start: this connection never
+    /// tried TLS, so it does not decide the capture's overall verdict.
+    pub plaintext_protocol: bool,
     /// The host name the client asked for (SENSITIVE: for the engineer's own `diagnose` and for
     /// redaction; never serialized).
     #[serde(skip)]
@@ -147,6 +150,9 @@ pub fn diagnose(
     let tcp = tcp_facts(&sides);
     let tls = tls_facts(&sides, incomplete_stream);
     let (verdict, explanation, hint) = decide(&sides, &tcp, tls.as_ref(), server_port);
+    let c = sides.c_tls();
+    let plaintext_protocol =
+        verdict == Verdict::NotTls && !hello_started(c) && !c.prefix.is_empty();
     let timeline = conv
         .timeline
         .iter()
@@ -170,8 +176,15 @@ pub fn diagnose(
         tls,
         timeline,
         timeline_omitted: conv.timeline_omitted,
+        plaintext_protocol,
         sni_name,
     }
+}
+
+/// The client opened with a TLS handshake record (its ClientHello may still be incomplete in the
+/// capture), or an SSLv2-compatible hello.
+fn hello_started(c: &TlsSide) -> bool {
+    c.client_hello.is_some() || c.first_content_type == Some(22)
 }
 
 fn round6(t: f64) -> f64 {
@@ -382,8 +395,11 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         .first_close
         .as_ref()
         .map(|c| format!("the {} {}", c.by.as_str(), close_verb(c.how)));
-    if c.client_hello.is_none() {
-        if ct.first_payload.is_some() || st.first_payload.is_some() {
+    if !hello_started(c) {
+        let client_closed = [ct.fin, ct.rst].into_iter().flatten().reduce(f64::min);
+        let server_spoke_after_close = ct.first_payload.is_none()
+            && matches!((st.first_payload, client_closed), (Some(p), Some(c)) if c <= p);
+        if !server_spoke_after_close && (ct.first_payload.is_some() || st.first_payload.is_some()) {
             let who = if ct.first_payload.is_some() {
                 "client"
             } else {
@@ -440,16 +456,19 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         );
     }
     if sv.prefix.is_empty() {
-        let size = c.client_hello_len;
+        let size = match c.client_hello_len {
+            0 => "incomplete in the capture".to_string(),
+            n => format!("{n} B"),
+        };
         return match st.rst.or(st.fin).map(|_| if st.rst.is_some() { "rst" } else { "fin" }) {
             Some("rst") => (
                 Verdict::HelloReset,
-                format!("the server reset the connection after the ClientHello ({size} B) without any TLS answer"),
+                format!("the server reset the connection after the ClientHello ({size}) without any TLS answer"),
                 "the server or a middlebox refused this ClientHello: check SNI- or version-based filtering, the server's TLS versions and ciphers, and its logs".into(),
             ),
             Some(_) => (
                 Verdict::HelloClosed,
-                format!("the server closed the connection after the ClientHello ({size} B) without any TLS answer"),
+                format!("the server closed the connection after the ClientHello ({size}) without any TLS answer"),
                 "the server dropped the handshake silently: check its logs, its TLS configuration (versions, ciphers, certificate for this SNI) and whether the port really serves TLS".into(),
             ),
             None => {
@@ -459,7 +478,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
                 };
                 (
                     Verdict::HelloUnanswered,
-                    format!("the ClientHello ({size} B, offering {versions}) got no answer{ending}"),
+                    format!("the ClientHello ({size}, offering {versions}) got no answer{ending}"),
                     "the server accepted TCP but never answered TLS: a middlebox may drop the ClientHello (check MTU and fragmentation for large hellos), or the server is stuck — check its load and logs".into(),
                 )
             }

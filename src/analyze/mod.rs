@@ -46,6 +46,17 @@ pub struct Connection {
     pub diagnosis: Diagnosis,
 }
 
+impl Analysis {
+    /// The capture's verdict: over the connections that tried TLS (or failed before they
+    /// could), the most significant; plaintext-protocol connections count only when there is
+    /// nothing else. `None` without any TCP connection.
+    pub fn verdict(&self) -> Option<verdict::Verdict> {
+        let all = || self.connections.iter().map(|(_, c)| &c.diagnosis);
+        let tls = verdict::overall(all().filter(|d| !d.plaintext_protocol).map(|d| d.verdict));
+        tls.or_else(|| verdict::overall(all().map(|d| d.verdict)))
+    }
+}
+
 impl Connection {
     pub fn client_endpoint(&self) -> Endpoint {
         self.key.endpoint(self.client)

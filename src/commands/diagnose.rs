@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::Input;
 use crate::analyze::diagnosis::Diagnosis;
-use crate::analyze::verdict::{self, Verdict};
+use crate::analyze::verdict::Verdict;
 use crate::analyze::{self, Analysis, Connection};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::CaptureReader;
@@ -42,12 +42,7 @@ pub fn run(opts: &DiagnoseOptions<'_>) -> Result<String> {
         None
     };
     let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
-    let overall = verdict::overall(
-        analysis
-            .connections
-            .iter()
-            .map(|(_, c)| c.diagnosis.verdict),
-    );
+    let overall = analysis.verdict();
     match opts.format {
         OutputFormat::Yaml => yaml_report(&input, &analysis, overall, &mut names),
         OutputFormat::Text => Ok(text_report(

@@ -95,11 +95,16 @@ fn rewrite_capture(
     while let Some(event) = reader.next_event()? {
         match event {
             Event::Section => writer.section().map_err(io_err)?,
-            Event::Interface(iface) => writer.interface(&iface).map_err(io_err)?,
+            Event::Interface(mut iface) => {
+                if rewriter.shifts_time() {
+                    iface.tsoffset = None;
+                }
+                writer.interface(&iface).map_err(io_err)?
+            }
             Event::Dropped(_) => {}
             Event::BadPacket { .. } => rewriter.count_drop(DropReason::UnknownInterface),
             Event::Packet(pkt) => {
-                let ts = rewriter.timestamp(pkt.ts, pcap_header.is_some(), pkt.units_per_second);
+                let ts = rewriter.timestamp(&pkt, pcap_header.is_some());
                 match rewriter.packet(&pkt, mapping) {
                     Ok(bytes) => {
                         writer
@@ -148,7 +153,7 @@ fn progress_bar(file_bytes: u64, packets: u64) -> Option<ProgressBar> {
 pub fn warning_text(name: &str, w: &ReadWarning) -> String {
     match w {
         ReadWarning::TruncatedRecord { packet, offset } => format!(
-            "{name}, packet {packet} (byte offset {offset}): the file ends inside this record; the {} packets before it were processed",
+            "{name}, byte offset {offset}: the file ends inside the record that would hold packet {packet}; the {} packets before it were processed",
             packet - 1
         ),
     }
@@ -251,12 +256,7 @@ fn summarize(
             mapping_warnings: mapping.warnings().to_vec(),
         },
         connections,
-        verdict: crate::analyze::verdict::overall(
-            analysis
-                .connections
-                .iter()
-                .map(|(_, c)| c.diagnosis.verdict),
-        ),
+        verdict: analysis.verdict(),
     };
     summary.to_yaml()
 }

@@ -101,8 +101,17 @@ impl<'a> Rewriter<'a> {
         *self.stats.dropped.entry(reason).or_insert(0) += 1;
     }
 
-    /// The shifted timestamp (identity unless the policy shifts).
-    pub fn timestamp(&self, ts: RawTimestamp, pcap: bool, units_per_second: u64) -> RawTimestamp {
+    /// True when timestamps are shifted: pcapng interfaces are then written without
+    /// `if_tsoffset`, which is folded into every packet's timestamp instead (the offset would
+    /// otherwise keep the real date).
+    pub fn shifts_time(&self) -> bool {
+        self.shift.is_some()
+    }
+
+    /// The packet's timestamp as written (identity unless the policy shifts). For pcapng the
+    /// interface's `ts_offset` seconds are folded in, since the output drops the offset.
+    pub fn timestamp(&self, pkt: &Packet<'_>, pcap: bool) -> RawTimestamp {
+        let ts = pkt.ts;
         let Some(shift) = self.shift else { return ts };
         if pcap {
             let s = (i64::from(ts.hi) - shift.seconds).clamp(0, i64::from(u32::MAX));
@@ -112,8 +121,9 @@ impl<'a> Rewriter<'a> {
             }
         } else {
             let raw = (i128::from(ts.hi) << 32) | i128::from(ts.lo);
-            let shifted = (raw - i128::from(shift.seconds) * i128::from(units_per_second))
-                .clamp(0, i128::from(u64::MAX));
+            let seconds = i128::from(pkt.ts_offset) - i128::from(shift.seconds);
+            let shifted =
+                (raw + seconds * i128::from(pkt.units_per_second)).clamp(0, i128::from(u64::MAX));
             RawTimestamp {
                 hi: (shifted >> 32) as u32,
                 lo: shifted as u32,

@@ -130,7 +130,10 @@ impl RecordWalker {
             self.got += take;
             pos += take as i64;
             if self.got == self.need {
+                let peeked = self.need - 5;
                 self.accept_header(sink);
+                // A guessed start peeks at the first body byte: hand it back as body.
+                pos -= peeked as i64;
             }
         }
     }
@@ -203,6 +206,30 @@ mod tests {
         w.consume(0, b"HTTP/1.1 200 OK\r\n", &mut NoSink);
         assert!(w.lost());
         assert!(w.headers.is_empty());
+    }
+
+    /// Collects record bodies as delivered.
+    #[derive(Default)]
+    struct Bodies(Vec<u8>);
+
+    impl RecordSink for Bodies {
+        fn header(&mut self, _: &RecordHeader) {}
+        fn body(&mut self, _: &RecordHeader, at: usize, chunk: &[u8]) {
+            assert!(at + chunk.len() <= 5);
+            self.0.extend_from_slice(chunk);
+        }
+    }
+
+    #[test]
+    fn guessed_start_delivers_the_peeked_body_byte() {
+        let stream = record(22, &[1, 0, 0, 1, 7]);
+        for split in 1..stream.len() {
+            let mut w = RecordWalker::new(Start::Guessed);
+            let mut bodies = Bodies::default();
+            w.consume(0, &stream[..split], &mut bodies);
+            w.consume(split as i64, &stream[split..], &mut bodies);
+            assert_eq!(bodies.0, vec![1, 0, 0, 1, 7], "split at {split}");
+        }
     }
 
     #[test]

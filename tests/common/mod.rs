@@ -540,6 +540,9 @@ pub struct Frame {
     pub tcp: [Option<String>; 5],
     /// (field, kind, value) for every occurrence of every address field.
     pub addresses: Vec<(&'static str, AddrKind, String)>,
+    /// Number of IPv4 and IPv6 headers tshark decoded (more than one: a tunnel or an ICMP
+    /// error's quote).
+    pub ip_headers: usize,
 }
 
 impl Frame {
@@ -584,7 +587,12 @@ pub fn dissect_plain(path: &Path, name: &str) -> Result<Vec<Frame>, String> {
                     addresses.push((*f, *kind, v.clone()));
                 }
             }
+            let ip_headers = ["ip.src", "ipv6.src"]
+                .iter()
+                .map(|f| addresses.iter().filter(|(g, _, _)| g == f).count())
+                .sum();
             Ok(Frame {
+                ip_headers,
                 number: num(0)?,
                 time_epoch: one(1),
                 len: num(2)?,

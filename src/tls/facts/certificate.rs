@@ -99,6 +99,11 @@ pub struct ChainChecks {
     pub not_yet_valid_at_capture: bool,
 }
 
+/// Longest chain accepted. Real chains have fewer than 10 certificates and OpenSSL's default
+/// verify depth is 100; without a cap, a hostile 16 MiB message of 1-byte "certificates" would
+/// cost millions of allocations.
+pub const MAX_CHAIN_LEN: usize = 100;
+
 /// Parses a Certificate message body. TLS <= 1.2: `ASN.1Cert certificate_list<0..2^24-1>`.
 /// TLS 1.3 (`tls13`): `opaque certificate_request_context<0..2^8-1>` then entries of
 /// `cert_data<1..2^24-1>` + `Extension extensions<0..2^16-1>`.
@@ -119,6 +124,9 @@ pub(crate) fn parse_certificate(body: &[u8], tls13: bool) -> Result<Vec<Certific
             .ok_or_else(|| format!("certificate {} overruns the list", chain.len()))?;
         if der.is_empty() {
             return Err(format!("certificate {} is empty", chain.len()));
+        }
+        if chain.len() == MAX_CHAIN_LEN {
+            return Err(format!("more than {MAX_CHAIN_LEN} certificates"));
         }
         if tls13 {
             entries.vec16().ok_or_else(|| {

@@ -90,18 +90,28 @@ impl ClientHelloFacts {
         }
     }
 
-    /// The highest version offered (by the same rule as [`Self::offers_version`]). Draft and
-    /// experimental code points (0x7fxx, 0xfbxx) are not ordered against final versions, so only
-    /// versions up to 0x0304 compete; `None` when none of those is offered.
+    /// The highest version offered (by the same rule as [`Self::offers_version`]). TLS 1.3
+    /// drafts and Facebook Fizz code points (0x7fxx, 0xfbxx) rank above TLS 1.2 and below
+    /// TLS 1.3; DTLS and unrecognised code points are not ranked (`None` if nothing else).
     pub fn max_version(&self) -> Option<u16> {
         if self.supported_versions.is_empty() {
             return Some(self.legacy_version);
         }
         self.supported_versions
             .iter()
-            .copied()
-            .filter(|v| *v <= 0x0304)
+            .filter_map(|&v| version_rank(v).map(|rank| (rank, v)))
             .max()
+            .map(|(_, v)| v)
+    }
+}
+
+/// Orders SSL/TLS versions; TLS 1.3 drafts sit between 1.2 and 1.3 in draft order.
+fn version_rank(v: u16) -> Option<u32> {
+    let [hi, lo] = v.to_be_bytes();
+    match hi {
+        0x00 | 0x03 => Some(u32::from(v) << 8),
+        0x7f | 0xfb => Some(0x0303 << 8 | u32::from(lo)),
+        _ => None,
     }
 }
 

@@ -28,8 +28,8 @@ mod tests;
 use serde::Serialize;
 
 pub use certificate::{
-    CertificateFacts, ChainChecks, certificate_facts, certificate_matches_host, chain_checks,
-    dns_name_matches,
+    CertificateFacts, ChainChecks, MAX_CHAIN_LEN, certificate_facts, certificate_matches_host,
+    chain_checks, dns_name_matches,
 };
 pub use hello::{
     ClientHelloFacts, HELLO_RETRY_REQUEST_RANDOM, ServerHelloFacts, SniFacts, SniSummary,
@@ -37,7 +37,7 @@ pub use hello::{
 };
 pub use names::{
     alert_description_name, cipher_suite_name, extension_name, group_name, handshake_type_name,
-    is_grease, signature_scheme_name, version_name,
+    is_grease, is_tls13_version, signature_scheme_name, version_name,
 };
 
 /// What one handshake message says.

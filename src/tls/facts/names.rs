@@ -42,6 +42,12 @@ pub fn version_name(v: u16) -> String {
     }
 }
 
+/// True for TLS 1.3 and its pre-standard code points (IETF drafts 0x7fxx, Facebook Fizz
+/// 0xfbxx): versions whose Certificate message has the TLS 1.3 layout and is encrypted.
+pub fn is_tls13_version(v: u16) -> bool {
+    v == 0x0304 || matches!(v >> 8, 0x7f | 0xfb)
+}
+
 /// IANA cipher suite name (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`), else hex (`0xc030`).
 pub fn cipher_suite_name(id: u16) -> String {
     match TlsCipherSuite::from_id(id) {
@@ -321,6 +327,12 @@ mod tests {
         assert_eq!(version_name(0xfefd), "DTLS 1.2");
         assert_eq!(version_name(0x1a1a), "GREASE (0x1a1a)");
         assert_eq!(version_name(0x1234), "0x1234");
+    }
+
+    #[test]
+    fn tls13_family() {
+        assert!(is_tls13_version(0x0304) && is_tls13_version(0x7f12) && is_tls13_version(0xfb1a));
+        assert!(!is_tls13_version(0x0303) && !is_tls13_version(0xfefc));
     }
 
     #[test]

@@ -292,6 +292,20 @@ fn client_hello_without_extensions_offers_up_to_legacy_version() {
 }
 
 #[test]
+fn max_version_ranks_drafts_between_tls12_and_tls13() {
+    let hello = |versions: &[u16]| ClientHelloFacts {
+        legacy_version: 0x0303,
+        supported_versions: versions.to_vec(),
+        ..ClientHelloFacts::default()
+    };
+    assert_eq!(hello(&[0x7f13, 0x0303, 0x0302]).max_version(), Some(0x7f13));
+    assert_eq!(hello(&[0x7f12, 0x7f1c, 0x0303]).max_version(), Some(0x7f1c));
+    assert_eq!(hello(&[0xfb1a, 0x0304]).max_version(), Some(0x0304));
+    assert_eq!(hello(&[0xfefd]).max_version(), None);
+    assert_eq!(hello(&[]).max_version(), Some(0x0303));
+}
+
+#[test]
 fn client_hello_draft_key_share_extension_40() {
     let body = client_hello(
         0x0303,
@@ -749,6 +763,12 @@ fn certificate_framing_errors() {
         malformed_reason(parse_handshake(11, &vec24(&inner), false)),
         "certificate 0 overruns the list"
     );
+    let many: Vec<u8> = (0..=MAX_CHAIN_LEN).flat_map(|_| vec24(&[0x30])).collect();
+    assert_eq!(
+        malformed_reason(parse_handshake(11, &vec24(&many), false)),
+        "more than 100 certificates"
+    );
+    assert_eq!(chain(&vec24(&many[4..]), false).len(), MAX_CHAIN_LEN);
     let mut extra = full.clone();
     extra.push(0);
     assert_eq!(
@@ -1095,7 +1115,7 @@ fn fixture_messages() -> Vec<(u8, Vec<u8>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(30000))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn parse_handshake_never_panics(
