@@ -22,7 +22,17 @@ use sha2::{Digest, Sha256};
 pub const BUILTIN_NAMES: [&str; 3] = ["ticket", "strict", "review"];
 
 /// The keys a policy file may contain, in canonical order.
-pub const KEYS: [&str; 5] = ["name", "description", "payload", "timestamps", "non_tcp"];
+pub const KEYS: [&str; 9] = [
+    "name",
+    "description",
+    "payload",
+    "timestamps",
+    "non_tcp",
+    "sni",
+    "certificates",
+    "handshake_secrets",
+    "randoms",
+];
 
 const TICKET_YAML: &str = include_str!("../policies/ticket.yaml");
 const STRICT_YAML: &str = include_str!("../policies/strict.yaml");
@@ -65,6 +75,54 @@ pub enum NonTcpMode {
     Keep,
     /// Leave such packets out of the output.
     Drop,
+}
+
+/// Host names in SNI (also the outer SNI of an ECH ClientHello).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SniMode {
+    /// A same-length pseudonym under a reserved name (`.example`, `.test`, `.invalid`).
+    #[default]
+    Pseudonym,
+    /// Same-length keyed hash (hex, ending `.invalid` where it fits): a reviewer holding the
+    /// key can check a guess.
+    Hash,
+    /// Leave the names as captured.
+    Keep,
+}
+
+/// Certificates of TLS ≤ 1.2 Certificate messages (server and client chains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateMode {
+    /// A same-length placeholder that still parses as X.509 (`CN=redacted-<n>`, original
+    /// validity and key algorithm).
+    #[default]
+    Placeholder,
+    /// Leave the certificates as captured.
+    Keep,
+}
+
+/// Session tickets, PSK identities, CA names, OCSP responses, signatures, unknown extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretMode {
+    /// Same-length filler (zeros).
+    #[default]
+    Filler,
+    /// Leave them as captured.
+    Keep,
+}
+
+/// Client/server randoms and legacy session ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RandomMode {
+    /// Leave them (they are random, but can link a capture to a key log).
+    #[default]
+    Keep,
+    /// Replace them with keyed hashes of themselves (the same in every copy).
+    Scramble,
 }
 
 /// One of the enum knobs of a policy: its YAML key and spellings.
@@ -117,6 +175,51 @@ impl Knob for NonTcpMode {
     }
 }
 
+impl Knob for SniMode {
+    const KEY: &'static str = "sni";
+    const ALL: &'static [Self] = &[Self::Pseudonym, Self::Hash, Self::Keep];
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pseudonym => "pseudonym",
+            Self::Hash => "hash",
+            Self::Keep => "keep",
+        }
+    }
+}
+
+impl Knob for CertificateMode {
+    const KEY: &'static str = "certificates";
+    const ALL: &'static [Self] = &[Self::Placeholder, Self::Keep];
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Placeholder => "placeholder",
+            Self::Keep => "keep",
+        }
+    }
+}
+
+impl Knob for SecretMode {
+    const KEY: &'static str = "handshake_secrets";
+    const ALL: &'static [Self] = &[Self::Filler, Self::Keep];
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Filler => "filler",
+            Self::Keep => "keep",
+        }
+    }
+}
+
+impl Knob for RandomMode {
+    const KEY: &'static str = "randoms";
+    const ALL: &'static [Self] = &[Self::Keep, Self::Scramble];
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Keep => "keep",
+            Self::Scramble => "scramble",
+        }
+    }
+}
+
 macro_rules! knob_display {
     ($($ty:ty),*) => {$(
         impl $ty {
@@ -132,7 +235,15 @@ macro_rules! knob_display {
         }
     )*};
 }
-knob_display!(PayloadMode, TimestampMode, NonTcpMode);
+knob_display!(
+    PayloadMode,
+    TimestampMode,
+    NonTcpMode,
+    SniMode,
+    CertificateMode,
+    SecretMode,
+    RandomMode
+);
 
 /// A sanitization policy.
 ///
@@ -155,6 +266,18 @@ pub struct Policy {
     /// Default `keep`.
     #[serde(default)]
     pub non_tcp: NonTcpMode,
+    /// Default `pseudonym`.
+    #[serde(default)]
+    pub sni: SniMode,
+    /// Default `placeholder`.
+    #[serde(default)]
+    pub certificates: CertificateMode,
+    /// Default `filler`.
+    #[serde(default)]
+    pub handshake_secrets: SecretMode,
+    /// Default `keep`.
+    #[serde(default)]
+    pub randoms: RandomMode,
 }
 
 impl Policy {
@@ -167,6 +290,10 @@ impl Policy {
             payload: PayloadMode::Cut,
             timestamps: TimestampMode::Keep,
             non_tcp: NonTcpMode::Keep,
+            sni: SniMode::Pseudonym,
+            certificates: CertificateMode::Placeholder,
+            handshake_secrets: SecretMode::Filler,
+            randoms: RandomMode::Keep,
         }
     }
 
@@ -176,12 +303,19 @@ impl Policy {
     /// equal policy.
     pub fn canonical_yaml(&self) -> String {
         let mut out = String::new();
-        let fields: [(&str, String); 5] = [
+        let fields: [(&str, String); 9] = [
             ("name", yaml_string(&self.name)),
             ("description", yaml_string(&self.description)),
             ("payload", self.payload.as_str().to_string()),
             ("timestamps", self.timestamps.as_str().to_string()),
             ("non_tcp", self.non_tcp.as_str().to_string()),
+            ("sni", self.sni.as_str().to_string()),
+            ("certificates", self.certificates.as_str().to_string()),
+            (
+                "handshake_secrets",
+                self.handshake_secrets.as_str().to_string(),
+            ),
+            ("randoms", self.randoms.as_str().to_string()),
         ];
         for (key, value) in fields {
             out.push_str(key);
@@ -318,6 +452,10 @@ fn must_be(key: &str) -> String {
         PayloadMode::KEY => format!("one of {}", PayloadMode::choices()),
         TimestampMode::KEY => format!("one of {}", TimestampMode::choices()),
         NonTcpMode::KEY => format!("one of {}", NonTcpMode::choices()),
+        SniMode::KEY => format!("one of {}", SniMode::choices()),
+        CertificateMode::KEY => format!("one of {}", CertificateMode::choices()),
+        SecretMode::KEY => format!("one of {}", SecretMode::choices()),
+        RandomMode::KEY => format!("one of {}", RandomMode::choices()),
         _ => "text".to_string(),
     }
 }
@@ -371,6 +509,10 @@ fn validate(
         payload: knob(&raw.payload, invalid)?,
         timestamps: knob(&raw.timestamps, invalid)?,
         non_tcp: knob(&raw.non_tcp, invalid)?,
+        sni: knob(&raw.sni, invalid)?,
+        certificates: knob(&raw.certificates, invalid)?,
+        handshake_secrets: knob(&raw.handshake_secrets, invalid)?,
+        randoms: knob(&raw.randoms, invalid)?,
     })
 }
 
@@ -502,6 +644,14 @@ struct RawPolicy<N> {
     timestamps: Spanned<N>,
     #[serde(default = "absent")]
     non_tcp: Spanned<N>,
+    #[serde(default = "absent")]
+    sni: Spanned<N>,
+    #[serde(default = "absent")]
+    certificates: Spanned<N>,
+    #[serde(default = "absent")]
+    handshake_secrets: Spanned<N>,
+    #[serde(default = "absent")]
+    randoms: Spanned<N>,
 }
 
 impl<N: Into<Node>> RawPolicy<N> {
@@ -515,19 +665,27 @@ impl<N: Into<Node>> RawPolicy<N> {
             payload: convert(self.payload),
             timestamps: convert(self.timestamps),
             non_tcp: convert(self.non_tcp),
+            sni: convert(self.sni),
+            certificates: convert(self.certificates),
+            handshake_secrets: convert(self.handshake_secrets),
+            randoms: convert(self.randoms),
         }
     }
 }
 
 impl RawPolicy<Node> {
     /// The fields with their keys, in [`KEYS`] order.
-    fn into_fields(self) -> [(&'static str, Spanned<Node>); 5] {
+    fn into_fields(self) -> [(&'static str, Spanned<Node>); 9] {
         [
             ("name", self.name),
             ("description", self.description),
             (PayloadMode::KEY, self.payload),
             (TimestampMode::KEY, self.timestamps),
             (NonTcpMode::KEY, self.non_tcp),
+            (SniMode::KEY, self.sni),
+            (CertificateMode::KEY, self.certificates),
+            (SecretMode::KEY, self.handshake_secrets),
+            (RandomMode::KEY, self.randoms),
         ]
     }
 }
@@ -815,7 +973,8 @@ mod tests {
         let canonical = ticket_like("x").canonical_yaml();
         assert_eq!(
             canonical,
-            "name: x\ndescription: \"\"\npayload: cut\ntimestamps: keep\nnon_tcp: keep\n"
+            "name: x\ndescription: \"\"\npayload: cut\ntimestamps: keep\nnon_tcp: keep\n\
+             sni: pseudonym\ncertificates: placeholder\nhandshake_secrets: filler\nrandoms: keep\n"
         );
         let keys: Vec<&str> = canonical
             .lines()
@@ -892,14 +1051,20 @@ mod tests {
         for &payload in PayloadMode::ALL {
             for &timestamps in TimestampMode::ALL {
                 for &non_tcp in NonTcpMode::ALL {
-                    let policy = Policy {
-                        name: "combo".to_string(),
-                        description: "d".to_string(),
-                        payload,
-                        timestamps,
-                        non_tcp,
-                    };
-                    assert_eq!(from_yaml(&policy.canonical_yaml(), "c").unwrap(), policy);
+                    for (i, &sni) in SniMode::ALL.iter().enumerate() {
+                        let policy = Policy {
+                            name: "combo".to_string(),
+                            description: "d".to_string(),
+                            payload,
+                            timestamps,
+                            non_tcp,
+                            sni,
+                            certificates: CertificateMode::ALL[i % 2],
+                            handshake_secrets: SecretMode::ALL[(i + 1) % 2],
+                            randoms: RandomMode::ALL[i % 2],
+                        };
+                        assert_eq!(from_yaml(&policy.canonical_yaml(), "c").unwrap(), policy);
+                    }
                 }
             }
         }
@@ -944,11 +1109,11 @@ mod tests {
         assert_eq!(line, 3);
         assert_eq!(
             message,
-            "unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp)"
+            "unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp, sni, certificates, handshake_secrets, randoms)"
         );
         assert_eq!(
             display,
-            "policy strict2.yaml, line 3: unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp)"
+            "policy strict2.yaml, line 3: unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp, sni, certificates, handshake_secrets, randoms)"
         );
     }
 
@@ -1108,12 +1273,13 @@ mod tests {
 
     #[test]
     fn sha256_matches_a_known_vector() {
-        // sha256 of "name: x\ndescription: \"\"\npayload: cut\ntimestamps: keep\nnon_tcp: keep\n"
+        // sha256 of "name: x\ndescription: \"\"\npayload: cut\ntimestamps: keep\nnon_tcp: keep\n
+        // sni: pseudonym\ncertificates: placeholder\nhandshake_secrets: filler\nrandoms: keep\n"
         // computed independently (sha256sum); pins the canonical format.
         assert_eq!(ticket_like("x").sha256_hex(), KNOWN_X_SHA256);
     }
 
-    const KNOWN_X_SHA256: &str = "ae6a048c7ae48f6f98a6d8c739d572b442060bde0e8c3764be6df95e5084ff27";
+    const KNOWN_X_SHA256: &str = "c65097af506eb764254fecb48ef6d310e0e7b440d97e9dc4587c404a69e85898";
 
     #[test]
     fn load_prefers_builtins_then_files() {

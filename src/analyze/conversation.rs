@@ -3,12 +3,21 @@
 
 use serde::Serialize;
 
+use super::redact::Redactor;
 use crate::flow::Side;
 use crate::tls::facts::{
     self, CertificateFacts, ClientHelloFacts, HandshakeFacts, ServerHelloFacts,
     alert_description_name, cipher_suite_name, group_name, handshake_type_name, version_name,
 };
 use crate::tls::records::{RecordHeader, RecordSink};
+use crate::tls::spans;
+
+/// Bytes of a stream that the sanitized capture keeps (after redaction), at their offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRange {
+    pub offset: i64,
+    pub bytes: Vec<u8>,
+}
 
 /// Handshake bytes collected per direction at most (SPEC: reassembly through the handshake,
 /// capped per connection).
@@ -102,6 +111,14 @@ pub struct TlsSide {
     pub first_encrypted: Option<(f64, usize)>,
     pub sslv2_hello: bool,
     pub malformed: Vec<String>,
+    /// Handshake messages that are not kept (unknown, malformed or not walkable): removed.
+    pub messages_removed: u64,
+    /// Plaintext handshake bytes (redacted), alert and ChangeCipherSpec bodies to keep.
+    pub kept: Vec<KeptRange>,
+    /// The pseudonym the first SNI name got.
+    pub sni_pseudonym: Option<Vec<u8>>,
+    /// Stream offset of each run of bytes in `handshake_buf`: (position in the buffer, offset).
+    handshake_runs: Vec<(usize, i64)>,
     alert_body: [u8; 2],
 }
 
@@ -147,6 +164,7 @@ pub struct SideSink<'a> {
     pub timeline: &'a mut Vec<RawEvent>,
     pub omitted: &'a mut u64,
     pub tls13: &'a mut bool,
+    pub redactor: &'a mut Redactor,
     pub side: Side,
     pub now: Moment,
 }
@@ -162,7 +180,7 @@ impl SideSink<'_> {
         self.tls.ccs.is_none() || *self.tls13
     }
 
-    fn collect_handshake(&mut self, chunk: &[u8]) {
+    fn collect_handshake(&mut self, chunk: &[u8], offset: i64) {
         if self.tls.handshake_truncated {
             return;
         }
@@ -172,8 +190,67 @@ impl SideSink<'_> {
             return;
         }
         self.tls.handshake_bytes += chunk.len();
+        let at = self.tls.handshake_buf.len();
+        let contiguous = self
+            .tls
+            .handshake_runs
+            .last()
+            .is_some_and(|&(pos, off)| off + (at - pos) as i64 == offset);
+        if !contiguous {
+            self.tls.handshake_runs.push((at, offset));
+        }
         self.tls.handshake_buf.extend_from_slice(chunk);
         self.drain_messages();
+    }
+
+    /// Removes the first `n` bytes of the handshake buffer; returns the stream pieces they
+    /// came from as (offset, length).
+    fn take_message_pieces(&mut self, n: usize) -> Vec<(i64, usize)> {
+        let runs = &mut self.tls.handshake_runs;
+        let mut pieces = Vec::new();
+        for (i, &(pos, off)) in runs.iter().enumerate() {
+            if pos >= n {
+                break;
+            }
+            let end = runs.get(i + 1).map_or(usize::MAX, |r| r.0).min(n);
+            pieces.push((off, end - pos));
+        }
+        // Re-base the remaining runs on the shortened buffer.
+        let mut rest: Vec<(usize, i64)> = Vec::new();
+        for (i, &(pos, off)) in runs.iter().enumerate() {
+            let end = runs.get(i + 1).map_or(usize::MAX, |r| r.0);
+            if end <= n {
+                continue;
+            }
+            let skip = n.saturating_sub(pos);
+            rest.push((pos.saturating_sub(n), off + skip as i64));
+        }
+        *runs = rest;
+        pieces
+    }
+
+    /// Redacts a complete message and keeps it, or (when it cannot be walked) removes it.
+    fn keep_message(&mut self, mut message: Vec<u8>, pieces: &[(i64, usize)], hello_retry: bool) {
+        let tls12_layout = self
+            .tls
+            .server_hello
+            .as_ref()
+            .is_none_or(|h| h.negotiated_version() >= 0x0303);
+        let Some(found) = spans::locate(&message, tls12_layout) else {
+            self.tls.messages_removed += 1;
+            return;
+        };
+        if let Some(p) = self.redactor.redact(&mut message, &found, hello_retry) {
+            self.tls.sni_pseudonym.get_or_insert(p);
+        }
+        let mut at = 0;
+        for &(offset, len) in pieces {
+            self.tls.kept.push(KeptRange {
+                offset,
+                bytes: message[at..at + len].to_vec(),
+            });
+            at += len;
+        }
     }
 
     fn drain_messages(&mut self) {
@@ -194,8 +271,20 @@ impl SideSink<'_> {
             }
             let msg_type = buf[0];
             let message: Vec<u8> = self.tls.handshake_buf.drain(..4 + len).collect();
+            let pieces = self.take_message_pieces(4 + len);
             let parsed = facts::parse_handshake(msg_type, &message[4..], *self.tls13);
+            let hello_retry =
+                matches!(&parsed, HandshakeFacts::ServerHello(sh) if sh.hello_retry_request);
+            let keep = !matches!(
+                parsed,
+                HandshakeFacts::Malformed { .. } | HandshakeFacts::Other { .. }
+            );
             self.record_message(msg_type, 4 + len, parsed);
+            if keep {
+                self.keep_message(message, &pieces, hello_retry);
+            } else {
+                self.tls.messages_removed += 1;
+            }
         }
     }
 
@@ -289,8 +378,17 @@ impl RecordSink for SideSink<'_> {
     }
 
     fn body(&mut self, h: &RecordHeader, at: usize, chunk: &[u8]) {
+        let offset = h.offset + 5 + at as i64;
         match h.content_type() {
-            CONTENT_HANDSHAKE if self.handshake_is_plaintext() => self.collect_handshake(chunk),
+            CONTENT_HANDSHAKE if self.handshake_is_plaintext() => {
+                self.collect_handshake(chunk, offset)
+            }
+            CONTENT_CCS if h.body_len() == 1 => {
+                self.tls.kept.push(KeptRange {
+                    offset,
+                    bytes: chunk.to_vec(),
+                });
+            }
             CONTENT_ALERT => {
                 for (i, b) in chunk.iter().enumerate() {
                     if let Some(slot) = self.tls.alert_body.get_mut(at + i) {
@@ -298,7 +396,7 @@ impl RecordSink for SideSink<'_> {
                     }
                 }
                 if at + chunk.len() == h.body_len() {
-                    self.finish_alert(h.body_len());
+                    self.finish_alert(h);
                 }
             }
             _ => {}
@@ -316,10 +414,16 @@ impl SideSink<'_> {
     }
 
     /// An alert record of exactly two bytes is plaintext; anything longer is encrypted.
-    fn finish_alert(&mut self, body_len: usize) {
+    fn finish_alert(&mut self, h: &RecordHeader) {
+        let body_len = h.body_len();
         let t = self.now.rel;
         if body_len == 2 {
             let [level, desc] = self.tls.alert_body;
+            // A plaintext alert is evidence, not a secret: keep its two bytes.
+            self.tls.kept.push(KeptRange {
+                offset: h.offset + 5,
+                bytes: vec![level, desc],
+            });
             let level_name = match level {
                 1 => "warning",
                 2 => "fatal",

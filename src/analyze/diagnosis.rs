@@ -63,6 +63,9 @@ pub struct TlsFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpn_selected: Option<String>,
     pub sni: SniSummary,
+    /// What the SNI became in the sanitized capture (same length, reserved name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sni_pseudonym: Option<String>,
     pub ech: bool,
     pub psk: bool,
     pub session_ticket: bool,
@@ -187,6 +190,11 @@ fn hello_started(c: &TlsSide) -> bool {
     c.client_hello.is_some() || c.first_content_type == Some(22)
 }
 
+/// The ClientHello happened, even if the capture started after it: the server answered it.
+fn hello_evident(c: &TlsSide, sv: &TlsSide) -> bool {
+    hello_started(c) || sv.server_hello.is_some() || sv.hello_retry.is_some()
+}
+
 fn round6(t: f64) -> f64 {
     (t * 1e6).round() / 1e6
 }
@@ -275,6 +283,10 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
             .and_then(|h| h.sni.as_ref())
             .map(|x| x.summary())
             .unwrap_or_default(),
+        sni_pseudonym: c
+            .sni_pseudonym
+            .as_ref()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
         ech: ch.is_some_and(|h| h.ech),
         psk: ch.is_some_and(|h| h.psk),
         session_ticket: ch.is_some_and(|h| h.session_ticket),
@@ -395,7 +407,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         .first_close
         .as_ref()
         .map(|c| format!("the {} {}", c.by.as_str(), close_verb(c.how)));
-    if !hello_started(c) {
+    if !hello_evident(c, sv) {
         let client_closed = [ct.fin, ct.rst].into_iter().flatten().reduce(f64::min);
         let server_spoke_after_close = ct.first_payload.is_none()
             && matches!((st.first_payload, client_closed), (Some(p), Some(c)) if c <= p);

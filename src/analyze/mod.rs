@@ -3,6 +3,7 @@
 
 pub mod conversation;
 pub mod diagnosis;
+pub mod redact;
 pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,9 +17,10 @@ use crate::flow::{Endpoint, FlowKey, FlowTable, RoleEvidence, Side, client_by_po
 use crate::tls::records::{RecordHeader, RecordWalker, Start};
 use crate::wire::{self, Ip, Layout, Net, Tcp, Transport, tcp_flags};
 use conversation::{
-    Conversation, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
+    Conversation, KeptRange, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
 };
 use diagnosis::Diagnosis;
+use redact::Redactor;
 
 /// Counters of one direction of a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub struct DirStats {
 pub struct DirectionPlan {
     pub base: Option<u32>,
     pub headers: Vec<RecordHeader>,
+    /// Redacted handshake bytes, alert and ChangeCipherSpec bodies, sorted by offset.
+    pub kept: Vec<KeptRange>,
 }
 
 /// One TCP connection as analysed.
@@ -44,6 +48,10 @@ pub struct Connection {
     pub stats: [DirStats; 2],
     pub dirs: [DirectionPlan; 2],
     pub diagnosis: Diagnosis,
+    /// Kept handshake ranges dropped because a retransmission contradicted them.
+    pub conflicted_ranges_removed: u64,
+    /// Handshake messages not kept (unknown, malformed, not walkable).
+    pub handshake_messages_removed: u64,
 }
 
 impl Analysis {
@@ -145,6 +153,7 @@ pub fn tcp_endpoints(data: &[u8], ip: &Ip, tcp: &Tcp) -> (Endpoint, Endpoint) {
 pub fn analyze(
     reader: &mut CaptureReader,
     planner: &mut AddressPlanner,
+    redactor: &mut Redactor,
 ) -> Result<Analysis, ReadError> {
     let mut flows: FlowTable<FlowState> = FlowTable::default();
     let mut link_types = BTreeSet::new();
@@ -175,7 +184,7 @@ pub fn analyze(
         observe_addresses(&layout, pkt.data, planner);
         if let Net::Ip(ip) = &layout.net {
             match &ip.transport {
-                Transport::Tcp(tcp) => track_tcp(&mut flows, pkt.data, ip, tcp, now),
+                Transport::Tcp(tcp) => track_tcp(&mut flows, pkt.data, ip, tcp, now, redactor),
                 Transport::Udp { start } => observe_udp_roles(pkt.data, ip, *start, planner),
                 _ => {}
             }
@@ -195,7 +204,14 @@ pub fn analyze(
     })
 }
 
-fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp, now: Moment) {
+fn track_tcp(
+    flows: &mut FlowTable<FlowState>,
+    data: &[u8],
+    ip: &Ip,
+    tcp: &Tcp,
+    now: Moment,
+    redactor: &mut Redactor,
+) {
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);
     let i = flows.entry(key, || FlowState {
@@ -216,6 +232,24 @@ fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp, 
     }
     let (seq, payload) = segment_payload(data, ip, tcp);
     note_tcp_events(&mut flow.conv, side, tcp, payload.is_empty(), now);
+    feed_stream(flow, side, ip, tcp, seq, payload, now, redactor);
+    // A FIN or RST ends what the segment carried: list it after the segment's records.
+    note_tcp_close(&mut flow.conv, side, tcp, now);
+}
+
+/// Counts the segment and hands its payload to the direction's reassembly and TLS walk.
+#[allow(clippy::too_many_arguments)]
+fn feed_stream(
+    flow: &mut FlowState,
+    side: Side,
+    ip: &Ip,
+    tcp: &Tcp,
+    seq: u32,
+    payload: &[u8],
+    now: Moment,
+    redactor: &mut Redactor,
+) {
+    let syn = tcp.flags & tcp_flags::SYN != 0;
     let dir = &mut flow.dirs[side.index()];
     dir.stats.packets += 1;
     dir.stats.payload_bytes += ip.end.saturating_sub(tcp.header_end) as u64;
@@ -254,6 +288,7 @@ fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp, 
         timeline,
         omitted: timeline_omitted,
         tls13,
+        redactor,
         side,
         now,
     };
@@ -283,6 +318,10 @@ fn track_tcp(flows: &mut FlowTable<FlowState>, data: &[u8], ip: &Ip, tcp: &Tcp, 
             walker.consume(o, b, &mut sink);
         }
     });
+    if sink.tls.first_encrypted.is_some() || walker.lost() {
+        // The handshake is over (or unfollowable): stop remembering bytes for comparison.
+        dir.reasm.stop_history();
+    }
     if retransmission {
         tcp_sides[side.index()].retransmitted_segments += 1;
     }
@@ -335,17 +374,26 @@ fn note_tcp_events(conv: &mut Conversation, side: Side, tcp: &Tcp, no_payload: b
             events.push("ACK".into());
         }
     }
+    for e in events {
+        conv.push_event(now.rel, side, e);
+    }
+}
+
+/// FIN and RST events, noted after the segment's payload.
+fn note_tcp_close(conv: &mut Conversation, side: Side, tcp: &Tcp, now: Moment) {
+    let has = |f: u8| tcp.flags & f != 0;
     let t = &mut conv.tcp[side.index()];
+    let mut events: Vec<&str> = Vec::new();
     if has(tcp_flags::FIN) && t.fin.is_none() {
         t.fin = Some(now.rel);
-        events.push("FIN".into());
+        events.push("FIN");
     }
     if has(tcp_flags::RST) && t.rst.is_none() {
         t.rst = Some(now.rel);
-        events.push("RST".into());
+        events.push("RST");
     }
     for e in events {
-        conv.push_event(now.rel, side, e);
+        conv.push_event(now.rel, side, e.to_string());
     }
 }
 
@@ -362,17 +410,39 @@ fn finish_flows(
             .any(|d| d.reasm.has_hole() || d.reasm.overflowed());
         let server_port = key.endpoint(client.other()).port;
         let diagnosis = diagnosis::diagnose(&state.conv, client, server_port, incomplete);
+        let stats = [state.dirs[0].stats, state.dirs[1].stats];
         let [a, b] = state.dirs;
-        let plan = |d: DirState| DirectionPlan {
-            base: d.unwrap.map(|u| u.base()),
-            headers: d.walker.map(|w| w.headers).unwrap_or_default(),
+        let [ta, tb] = state.conv.tls;
+        let handshake_messages_removed = ta.messages_removed + tb.messages_removed;
+        let mut conflicted = 0;
+        let mut plan = |d: DirState, t: conversation::TlsSide| {
+            // Bytes a retransmission contradicted are removed, in every copy (fail closed).
+            let conflicts = d.reasm.conflicts();
+            let kept: Vec<KeptRange> = t
+                .kept
+                .into_iter()
+                .filter(|k| {
+                    let end = k.offset + k.bytes.len() as i64;
+                    let hit = conflicts.iter().any(|&(a, b)| k.offset < b && a < end);
+                    conflicted += u64::from(hit);
+                    !hit
+                })
+                .collect();
+            DirectionPlan {
+                base: d.unwrap.map(|u| u.base()),
+                headers: d.walker.map(|w| w.headers).unwrap_or_default(),
+                kept,
+            }
         };
+        let dirs = [plan(a, ta), plan(b, tb)];
         let conn = Connection {
             key,
             client,
-            stats: [a.stats, b.stats],
-            dirs: [plan(a), plan(b)],
+            stats,
+            dirs,
             diagnosis,
+            conflicted_ranges_removed: conflicted,
+            handshake_messages_removed,
         };
         observe_endpoint(planner, conn.client_endpoint(), Role::Client);
         observe_endpoint(planner, conn.server_endpoint(), Role::Server);

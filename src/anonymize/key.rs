@@ -129,6 +129,11 @@ impl MappingKey {
 pub(crate) struct Digest([u8; 32]);
 
 impl Digest {
+    /// The 32 digest bytes (for derived keys and scrambled values).
+    pub(crate) fn bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
     /// Word `n` (0–3). Separate words feed separate pools, so a fallback pool
     /// does not reuse the bits that chose the primary slot.
     pub(crate) fn word(&self, n: usize) -> u64 {

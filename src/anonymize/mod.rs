@@ -15,6 +15,7 @@ mod ipv4;
 mod ipv6;
 mod key;
 mod mac;
+pub mod names;
 mod pool;
 #[cfg(test)]
 mod tests;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::input::Input;
 use crate::analyze::diagnosis::Diagnosis;
+use crate::analyze::redact::Redactor;
 use crate::analyze::verdict::Verdict;
 use crate::analyze::{self, Analysis, Connection};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
@@ -35,7 +36,8 @@ pub fn run(opts: &DiagnoseOptions<'_>) -> Result<String> {
     let input = Input::resolve(opts.input)?;
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
     let mut planner = AddressPlanner::new();
-    let analysis = analyze::analyze(&mut reader, &mut planner)?;
+    let mut redactor = Redactor::throwaway();
+    let analysis = analyze::analyze(&mut reader, &mut planner, &mut redactor)?;
     let mut mapping = if opts.sanitized {
         Some(planner.finish(&MappingKey::random())?)
     } else {
@@ -44,9 +46,14 @@ pub fn run(opts: &DiagnoseOptions<'_>) -> Result<String> {
     let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
     let overall = analysis.verdict();
     match opts.format {
-        OutputFormat::Yaml => yaml_report(&input, &analysis, overall, &mut names),
+        OutputFormat::Yaml => yaml_report(&input, &analysis, overall, &mut names, opts.sanitized),
         OutputFormat::Text => Ok(text_report(
-            &input, &analysis, overall, &mut names, opts.color,
+            !opts.sanitized,
+            &input,
+            &analysis,
+            overall,
+            &mut names,
+            opts.color,
         )),
     }
 }
@@ -80,7 +87,20 @@ struct YamlConnection<'a> {
     client: String,
     server: String,
     #[serde(flatten)]
-    diagnosis: &'a Diagnosis,
+    diagnosis: std::borrow::Cow<'a, Diagnosis>,
+}
+
+/// Without `--sanitized` the pseudonym would come from a throw-away key and mean nothing:
+/// leave it out.
+fn shown_diagnosis(d: &Diagnosis, sanitized: bool) -> std::borrow::Cow<'_, Diagnosis> {
+    if sanitized || d.tls.as_ref().is_none_or(|t| t.sni_pseudonym.is_none()) {
+        return std::borrow::Cow::Borrowed(d);
+    }
+    let mut d = d.clone();
+    if let Some(t) = d.tls.as_mut() {
+        t.sni_pseudonym = None;
+    }
+    std::borrow::Cow::Owned(d)
 }
 
 fn yaml_report(
@@ -88,6 +108,7 @@ fn yaml_report(
     analysis: &Analysis,
     overall: Option<Verdict>,
     names: &mut impl FnMut(Endpoint) -> String,
+    sanitized: bool,
 ) -> Result<String> {
     let connections = analysis
         .connections
@@ -97,7 +118,7 @@ fn yaml_report(
             id: i + 1,
             client: names(c.client_endpoint()),
             server: names(c.server_endpoint()),
-            diagnosis: &c.diagnosis,
+            diagnosis: shown_diagnosis(&c.diagnosis, sanitized),
         })
         .collect();
     let report = YamlReport {
@@ -111,6 +132,8 @@ fn yaml_report(
 
 struct Paint {
     on: bool,
+    /// Show the real SNI (the engineer's own machine) rather than the pseudonym.
+    real_names: bool,
 }
 
 impl Paint {
@@ -132,13 +155,17 @@ impl Paint {
 }
 
 fn text_report(
+    real_names: bool,
     input: &Input,
     analysis: &Analysis,
     overall: Option<Verdict>,
     names: &mut impl FnMut(Endpoint) -> String,
     color: bool,
 ) -> String {
-    let paint = Paint { on: color };
+    let paint = Paint {
+        on: color,
+        real_names,
+    };
     let mut out = String::new();
     let n = analysis.connections.len();
     let overall_text = overall
@@ -206,6 +233,14 @@ fn connection_text(
             "  {}",
             paint.dim(&format!("… {} more events", d.timeline_omitted))
         );
+    }
+    let name = if paint.real_names {
+        d.sni_name.clone()
+    } else {
+        d.tls.as_ref().and_then(|t| t.sni_pseudonym.clone())
+    };
+    if let Some(name) = name {
+        let _ = writeln!(out, "  server name (SNI): {name}");
     }
     let _ = writeln!(
         out,

@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::input::Input;
+use crate::analyze::redact::Redactor;
 use crate::analyze::{self, Analysis};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::reader::ReadWarning;
@@ -40,15 +41,19 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .collect::<Result<_>>()?;
     let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
     let mut planner = AddressPlanner::new();
+    let mut redactor = Redactor::new(opts.policy, opts.key);
     let mut analyses = Vec::with_capacity(inputs.len());
+    let mut handshake_counts = Vec::with_capacity(inputs.len());
     for input in &inputs {
         let mut reader = CaptureReader::open(input.path(), &input.name)?;
-        analyses.push(analyze::analyze(&mut reader, &mut planner)?);
+        let before = (redactor.counts.clone(), redactor.certificates_zeroed);
+        analyses.push(analyze::analyze(&mut reader, &mut planner, &mut redactor)?);
+        handshake_counts.push(HandshakeRedactions::since(&before, &redactor));
     }
     let mut mapping = planner
         .finish(opts.key)
         .context("cannot build the address mapping")?;
-    for (input, analysis) in inputs.iter().zip(&analyses) {
+    for ((input, analysis), handshake) in inputs.iter().zip(&analyses).zip(handshake_counts) {
         for w in &analysis.warnings {
             eprintln!("warning: {}", warning_text(&input.name, w));
         }
@@ -63,10 +68,32 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
             &mut mapping,
             &out_name,
             &written,
+            handshake,
         )?;
         evidence.stage_bytes(&format!("{}.summary.yaml", input.stem), summary.as_bytes())?;
     }
     evidence.commit()
+}
+
+/// Handshake redactions made while analysing one capture.
+struct HandshakeRedactions {
+    counts: BTreeMap<String, u64>,
+    certificates_zeroed: u64,
+}
+
+impl HandshakeRedactions {
+    fn since(before: &(BTreeMap<&'static str, u64>, u64), now: &Redactor) -> HandshakeRedactions {
+        let counts = now
+            .counts
+            .iter()
+            .map(|(k, n)| (k.to_string(), n - before.0.get(k).copied().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        HandshakeRedactions {
+            counts,
+            certificates_zeroed: now.certificates_zeroed - before.1,
+        }
+    }
 }
 
 /// The output capture's digest and the rewrite counters.
@@ -166,6 +193,7 @@ fn summarize(
     mapping: &mut Mapping,
     out_name: &str,
     written: &Written,
+    handshake: HandshakeRedactions,
 ) -> Result<String> {
     let stats = &written.stats;
     let counts = mapping.counts();
@@ -254,6 +282,19 @@ fn summarize(
             pcapng_comments_dropped: analysis.dropped_options.comments,
             pcapng_options_dropped: analysis.dropped_options.other,
             mapping_warnings: mapping.warnings().to_vec(),
+            handshake: handshake.counts,
+            certificates_zeroed: handshake.certificates_zeroed,
+            handshake_messages_removed: analysis
+                .connections
+                .iter()
+                .map(|(_, c)| c.handshake_messages_removed)
+                .sum(),
+            conflicting_ranges_removed: analysis
+                .connections
+                .iter()
+                .map(|(_, c)| c.conflicted_ranges_removed)
+                .sum(),
+            handshake_bytes_kept: stats.handshake_bytes_kept,
         },
         connections,
         verdict: analysis.verdict(),

@@ -10,12 +10,34 @@ pub const MAX_PENDING: usize = 256 * 1024;
 /// [`MAX_PENDING`] bytes. Retransmitted bytes already delivered are skipped: the consumer sees
 /// the first copy. (Conflicting copies cannot smuggle anything into the output: the rewriter
 /// writes the bytes the analysis decided on, never a packet's own bytes at kept offsets.)
-#[derive(Debug, Default)]
+/// Delivered bytes remembered from the stream start, to compare retransmissions with.
+pub const MAX_HISTORY: usize = 256 * 1024;
+
+#[derive(Debug)]
 pub struct Reassembler {
     next: i64,
     pending: BTreeMap<i64, Vec<u8>>,
     pending_bytes: usize,
     overflowed: bool,
+    /// The first delivered bytes (from offset 0), while the handshake lasts.
+    history: Vec<u8>,
+    keep_history: bool,
+    /// Stream ranges where a retransmission carried different bytes than the first copy.
+    conflicts: Vec<(i64, i64)>,
+}
+
+impl Default for Reassembler {
+    fn default() -> Self {
+        Reassembler {
+            next: 0,
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            overflowed: false,
+            history: Vec::new(),
+            keep_history: true,
+            conflicts: Vec::new(),
+        }
+    }
 }
 
 impl Reassembler {
@@ -27,6 +49,48 @@ impl Reassembler {
     /// True once a hole was never filled and the buffer limit was reached.
     pub fn overflowed(&self) -> bool {
         self.overflowed
+    }
+
+    /// Stops remembering delivered bytes (the handshake is over) and frees them.
+    pub fn stop_history(&mut self) {
+        self.keep_history = false;
+        self.history = Vec::new();
+    }
+
+    /// Ranges where retransmitted bytes disagreed with the first copy.
+    pub fn conflicts(&self) -> &[(i64, i64)] {
+        &self.conflicts
+    }
+
+    /// Compares bytes already delivered with a new copy of them.
+    fn compare(&mut self, off: i64, data: &[u8]) {
+        let hist_end = self.history.len() as i64;
+        let (from, to) = (
+            off.max(0),
+            (off + data.len() as i64).min(hist_end).min(self.next),
+        );
+        if from >= to {
+            return;
+        }
+        let old = &self.history[from as usize..to as usize];
+        let new = &data[(from - off) as usize..(to - off) as usize];
+        let first = old.iter().zip(new).position(|(a, b)| a != b);
+        let last = old.iter().zip(new).rposition(|(a, b)| a != b);
+        if let (Some(a), Some(b)) = (first, last) {
+            self.conflicts.push((from + a as i64, from + b as i64 + 1));
+        }
+    }
+
+    fn remember(&mut self, off: i64, data: &[u8]) {
+        if !self.keep_history || off != self.history.len() as i64 {
+            return;
+        }
+        let room = MAX_HISTORY - self.history.len();
+        if data.len() > room {
+            self.stop_history();
+            return;
+        }
+        self.history.extend_from_slice(data);
     }
 
     /// True while a hole is waiting to be filled (bytes after it are held).
@@ -42,6 +106,9 @@ impl Reassembler {
             return false;
         }
         let end = off + data.len() as i64;
+        if self.keep_history && off < self.next {
+            self.compare(off, data);
+        }
         if end <= self.next {
             return true;
         }
@@ -50,6 +117,7 @@ impl Reassembler {
             return false;
         }
         let skip = (self.next - off) as usize;
+        self.remember(self.next, &data[skip..]);
         deliver(self.next, &data[skip..]);
         self.next = end;
         self.drain(deliver);
@@ -81,8 +149,12 @@ impl Reassembler {
             };
             self.pending_bytes -= data.len();
             let end = off + data.len() as i64;
+            if self.keep_history && off < self.next {
+                self.compare(off, &data);
+            }
             if end > self.next {
                 let skip = (self.next - off) as usize;
+                self.remember(self.next, &data[skip..]);
                 deliver(self.next, &data[skip..]);
                 self.next = end;
             }
@@ -116,6 +188,16 @@ mod tests {
             (10, b"k"),
         ]);
         assert_eq!(got, b"abcdefghijk");
+    }
+
+    #[test]
+    fn conflicting_retransmission_is_recorded() {
+        let mut r = Reassembler::default();
+        r.push(0, b"hello.example", &mut |_, _| {});
+        r.push(0, b"hello.example", &mut |_, _| {});
+        assert!(r.conflicts().is_empty());
+        r.push(3, b"XX.exa", &mut |_, _| {});
+        assert_eq!(r.conflicts(), &[(3, 5)]);
     }
 
     #[test]

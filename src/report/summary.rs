@@ -76,6 +76,15 @@ pub struct Redactions {
     pub pcapng_comments_dropped: u64,
     pub pcapng_options_dropped: u64,
     pub mapping_warnings: Vec<String>,
+    /// Same-length handshake redactions by kind (sni_names, certificates, ...).
+    pub handshake: BTreeMap<String, u64>,
+    /// Certificates too short for a parseable placeholder: zero-filled instead.
+    pub certificates_zeroed: u64,
+    /// Handshake messages removed whole (unknown, malformed or not fully walkable).
+    pub handshake_messages_removed: u64,
+    /// Kept handshake ranges removed because a retransmission carried different bytes.
+    pub conflicting_ranges_removed: u64,
+    pub handshake_bytes_kept: u64,
 }
 
 #[derive(Debug, Serialize)]

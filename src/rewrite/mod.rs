@@ -40,6 +40,9 @@ pub struct RewriteStats {
     pub payload_bytes_removed: u64,
     pub packets_with_payload_removed: u64,
     pub tls_record_headers_kept: u64,
+    /// TCP payload bytes written from the plan (record headers, redacted handshake messages,
+    /// alerts), summed over packets.
+    pub handshake_bytes_kept: u64,
     pub ip_option_areas_blanked: u64,
     pub link_addresses_blanked: u64,
     pub unparsed_network_headers_removed: u64,
@@ -246,23 +249,44 @@ impl<'a> Rewriter<'a> {
             return keep_to;
         }
         let seg_end = seg_start + payload.len() as i64;
-        let headers = &self.analysis.connections.get(ci).1.dirs[side.index()].headers;
-        // First header that may overlap the segment: headers are sorted by offset.
-        let first = headers.partition_point(|h| h.offset + 5 <= seg_start);
+        let plan = &self.analysis.connections.get(ci).1.dirs[side.index()];
+        // Every payload byte is removed unless the plan keeps it: zero the whole payload, then
+        // write the kept bytes (the analysed copies, never this packet's own bytes).
+        let payload_end = tcp.header_end + payload.len();
+        self.out[tcp.header_end..payload_end].fill(0);
         let base = tcp.header_end as i64 - seg_start;
-        let mut zero_from = tcp.header_end;
-        for h in headers[first..].iter().take_while(|h| h.offset < seg_end) {
-            let from = h.offset.max(seg_start);
-            let to = (h.offset + 5).min(seg_end);
+        let mut kept = 0usize;
+        let mut write = |out: &mut Vec<u8>, offset: i64, bytes: &[u8]| {
+            let from = offset.max(seg_start);
+            let to = (offset + bytes.len() as i64).min(seg_end);
+            if from >= to {
+                return;
+            }
             let (lo, hi) = ((from + base) as usize, (to + base) as usize);
-            self.out[zero_from..lo].fill(0);
-            self.stats.payload_bytes_removed += (lo - zero_from) as u64;
-            let skip = (from - h.offset) as usize;
-            self.out[lo..hi].copy_from_slice(&h.bytes[skip..skip + (hi - lo)]);
-            zero_from = hi;
-            keep_to = hi;
+            let skip = (from - offset) as usize;
+            out[lo..hi].copy_from_slice(&bytes[skip..skip + (hi - lo)]);
+            keep_to = keep_to.max(hi);
+            kept += hi - lo;
+        };
+        // Entries are sorted by offset: start at the first that may overlap the segment.
+        let first = plan.headers.partition_point(|h| h.offset + 5 <= seg_start);
+        for h in plan.headers[first..]
+            .iter()
+            .take_while(|h| h.offset < seg_end)
+        {
+            write(&mut self.out, h.offset, &h.bytes);
             self.stats.tls_record_headers_kept += 1;
         }
+        let first = plan
+            .kept
+            .partition_point(|k| k.offset + k.bytes.len() as i64 <= seg_start);
+        for k in plan.kept[first..].iter().take_while(|k| k.offset < seg_end) {
+            write(&mut self.out, k.offset, &k.bytes);
+        }
+        self.stats.handshake_bytes_kept += kept as u64;
+        // Bytes zeroed before the last kept byte count as removed; the tail is counted by
+        // the caller when it is cut or zero-filled.
+        self.stats.payload_bytes_removed += (keep_to - tcp.header_end).saturating_sub(kept) as u64;
         keep_to
     }
 }

@@ -168,8 +168,11 @@ impl RecordWalker {
         }
         match self.start {
             Start::Known => matches!(content_type, 21 | 22),
+            // Mid-connection: a hello opens a stream; any other record must at least carry a
+            // real TLS record version (1.0-1.3) to be believed.
             Start::Guessed => {
-                content_type == 22 && matches!(self.buf[5], 1 | 2) && h.body_len() >= 4
+                (content_type == 22 && matches!(self.buf[5], 1 | 2) && h.body_len() >= 4)
+                    || ((20..=23).contains(&content_type) && (1..=4).contains(&minor))
             }
         }
     }

@@ -465,6 +465,8 @@ const PI_SEVERITY_MASK: u32 = 0x00f0_0000;
 const PI_ERROR: u32 = 0x0080_0000;
 const PI_GROUP_MASK: u32 = 0xff00_0000;
 const PI_CHECKSUM: u32 = 0x0100_0000;
+const PI_MALFORMED: u32 = 0x0700_0000;
+const PI_WARN: u32 = 0x0060_0000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AddrKind {
@@ -473,8 +475,10 @@ pub enum AddrKind {
     Mac,
 }
 
-/// Address fields: (tshark field, kind). The first group is what the brief names, the rest
-/// are addresses inside ICMPv6 neighbour discovery, DNS and DHCP, in case their bytes survive.
+/// Address fields: (tshark field, kind). The first group is the IP/IPv6/ARP/link-layer headers
+/// (incl. the IPv6 routing header's address list); the rest are addresses inside ICMP/ICMPv6
+/// headers (the redirect gateway stays in the kept ICMP header), IPv4 options, neighbour
+/// discovery, DNS and DHCP, in case their bytes survive.
 pub const ADDRESS_FIELDS: &[(&str, AddrKind)] = &[
     ("ip.src", AddrKind::V4),
     ("ip.dst", AddrKind::V4),
@@ -488,7 +492,14 @@ pub const ADDRESS_FIELDS: &[(&str, AddrKind)] = &[
     ("arp.src.hw_mac", AddrKind::Mac),
     ("arp.dst.hw_mac", AddrKind::Mac),
     ("sll.src.eth", AddrKind::Mac),
+    ("icmp.redir_gw", AddrKind::V4),
+    ("icmp.router_address", AddrKind::V4),
+    ("ip.opt.addr", AddrKind::V4),
+    ("ip.rec_rt", AddrKind::V4),
+    ("ip.src_rt", AddrKind::V4),
+    ("igmp.saddr", AddrKind::V4),
     ("icmpv6.nd.ns.target_address", AddrKind::V6),
+    ("icmpv6.nd.rd.target_address", AddrKind::V6),
     ("icmpv6.nd.na.target_address", AddrKind::V6),
     ("icmpv6.opt.linkaddr", AddrKind::Mac),
     ("dns.a", AddrKind::V4),
@@ -534,6 +545,8 @@ pub struct Frame {
     /// `_ws.malformed` plus expert items of severity Error outside the checksum group
     /// (checksums are `checksums_are_right`'s business).
     pub errors: Vec<String>,
+    /// Expert warnings and malformed-group items, shown with flagged frames to explain them.
+    pub notes: Vec<String>,
     /// An ICMP or ICMPv6 error message (its quoted headers are partial by design).
     pub icmp_error: bool,
     /// First occurrence of each of [`TCP_FIELDS`].
@@ -548,6 +561,28 @@ pub struct Frame {
 impl Frame {
     pub fn flagged(&self) -> bool {
         !self.errors.is_empty()
+    }
+
+    /// Errors then notes, each distinct message once with its count.
+    pub fn explain(&self) -> String {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for m in self.errors.iter().chain(&self.notes) {
+            match counts.iter_mut().find(|(n, _)| *n == m.as_str()) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((m, 1)),
+            }
+        }
+        counts
+            .iter()
+            .map(|(m, c)| {
+                if *c > 1 {
+                    format!("{m} (x{c})")
+                } else {
+                    m.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
     }
 }
 
@@ -568,16 +603,25 @@ pub fn dissect_plain(path: &Path, name: &str) -> Result<Vec<Frame>, String> {
                     .parse::<u64>()
                     .map_err(|_| format!("bad {} {:?} in {name}", fields[i], one(i)))
             };
-            let mut errors: Vec<String> = r[4].iter().map(|m| format!("malformed: {m}")).collect();
+            // `_ws.malformed` prints as its own name: only its presence says something.
+            let mut errors: Vec<String> = r[4]
+                .iter()
+                .filter(|m| m.as_str() != "_ws.malformed")
+                .cloned()
+                .collect();
+            if !r[4].is_empty() && errors.is_empty() {
+                errors.push("Malformed Packet".into());
+            }
+            let mut notes = Vec::new();
             let (sev, grp, msg) = (&r[5], &r[6], &r[7]);
             for (k, s) in sev.iter().enumerate() {
                 let s: u32 = s.parse().unwrap_or(0);
                 let g: u32 = grp.get(k).and_then(|g| g.parse().ok()).unwrap_or(0);
+                let m = msg.get(k).map_or("?", String::as_str);
                 if s & PI_SEVERITY_MASK >= PI_ERROR && g & PI_GROUP_MASK != PI_CHECKSUM {
-                    errors.push(format!(
-                        "expert error: {}",
-                        msg.get(k).map_or("?", String::as_str)
-                    ));
+                    errors.push(format!("expert error: {m}"));
+                } else if s & PI_SEVERITY_MASK >= PI_WARN || g & PI_GROUP_MASK == PI_MALFORMED {
+                    notes.push(m.to_string());
                 }
             }
             let tcp = std::array::from_fn(|k| r[10 + k].first().cloned());
@@ -598,6 +642,7 @@ pub fn dissect_plain(path: &Path, name: &str) -> Result<Vec<Frame>, String> {
                 len: num(2)?,
                 cap_len: num(3)?,
                 errors,
+                notes,
                 icmp_error: is_icmp_error(&r[8], &r[9]),
                 tcp,
                 addresses,
@@ -973,15 +1018,16 @@ pub fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
 }
 
 /// Offsets of `needle` in `hay` (ASCII case-insensitive) not glued to a neighbouring character
-/// of `word` (so `10.0.0.1` is not found inside `110.0.0.12`).
-pub fn find_text(hay: &str, needle: &str, word: impl Fn(u8) -> bool) -> Vec<usize> {
-    let (h, n) = (hay.to_ascii_lowercase(), needle.to_ascii_lowercase());
-    let hb = h.as_bytes();
-    find_all(hb, n.as_bytes())
+/// of `word` (so `10.0.0.1` is not found inside `110.0.0.12`). Works on raw bytes, so it also
+/// finds text inside a binary capture.
+pub fn find_text(hay: &[u8], needle: &str, word: impl Fn(u8) -> bool) -> Vec<usize> {
+    let h = hay.to_ascii_lowercase();
+    let n = needle.to_ascii_lowercase();
+    find_all(&h, n.as_bytes())
         .into_iter()
         .filter(|&i| {
-            let before = i.checked_sub(1).map(|j| hb[j]);
-            let after = hb.get(i + n.len()).copied();
+            let before = i.checked_sub(1).map(|j| h[j]);
+            let after = h.get(i + n.len()).copied();
             !before.is_some_and(&word) && !after.is_some_and(&word)
         })
         .collect()

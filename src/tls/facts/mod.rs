@@ -18,7 +18,7 @@ mod certificate;
 mod hello;
 mod messages;
 mod names;
-mod reader;
+pub(crate) mod reader;
 
 #[cfg(test)]
 mod fixtures;

@@ -1,0 +1,144 @@
+//! Same-length redaction of plaintext handshake messages (SPEC §3): host names become
+//! pseudonyms, certificates placeholders, tickets/identities/signatures filler. Edits happen
+//! during analysis, on the reassembled message; the rewriter then writes the edited bytes into
+//! every packet copy that carries them.
+
+use std::collections::BTreeMap;
+
+use crate::anonymize::MappingKey;
+use crate::anonymize::names::{NameMapper, NameStyle};
+use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
+use crate::tls::placeholder::{placeholder_certificate, spec_from_der};
+use crate::tls::spans::placeholder_name;
+use crate::tls::spans::{Span, SpanKind};
+
+/// Applies a policy's redactions to handshake messages, consistently across a run.
+pub struct Redactor {
+    names: Option<NameMapper>,
+    certificates: CertificateMode,
+    secrets: SecretMode,
+    randoms: RandomMode,
+    key: MappingKey,
+    next_certificate: usize,
+    /// Redactions made, by kind (for the summary).
+    pub counts: BTreeMap<&'static str, u64>,
+    /// Certificates that could not be replaced by a parseable placeholder (too short): zero-filled.
+    pub certificates_zeroed: u64,
+}
+
+impl Redactor {
+    pub fn new(policy: &Policy, key: &MappingKey) -> Redactor {
+        let names_key = key.digest(b"pcapscrub sni names", b"").bytes();
+        let names = match policy.sni {
+            SniMode::Pseudonym => Some(NameMapper::new(&names_key, NameStyle::Pseudonym)),
+            SniMode::Hash => Some(NameMapper::new(&names_key, NameStyle::Hash)),
+            SniMode::Keep => None,
+        };
+        Redactor {
+            names,
+            certificates: policy.certificates,
+            secrets: policy.handshake_secrets,
+            randoms: policy.randoms,
+            key: key.clone(),
+            next_certificate: 0,
+            counts: BTreeMap::new(),
+            certificates_zeroed: 0,
+        }
+    }
+
+    /// A redactor for analysis only (`diagnose`): the same work, a throw-away key.
+    pub fn throwaway() -> Redactor {
+        Redactor::new(&Policy::default(), &MappingKey::random())
+    }
+
+    /// The pseudonym of a host name (the same the capture gets).
+    pub fn name_pseudonym(&mut self, name: &[u8]) -> Option<Vec<u8>> {
+        self.names.as_mut().map(|m| m.map(name))
+    }
+
+    /// Edits `message` in place; returns the pseudonym of the first SNI name, if any.
+    pub fn redact(
+        &mut self,
+        message: &mut [u8],
+        spans: &[Span],
+        hello_retry: bool,
+    ) -> Option<Vec<u8>> {
+        let mut first_sni = None;
+        for span in spans {
+            let bytes = &mut message[span.start..span.end];
+            let done = match span.kind {
+                SpanKind::SniName => match self.names.as_mut() {
+                    Some(m) => {
+                        let p = m.map(bytes);
+                        if p.len() == bytes.len() {
+                            first_sni.get_or_insert_with(|| p.clone());
+                            bytes.copy_from_slice(&p);
+                        } else {
+                            bytes.fill(b'x');
+                        }
+                        true
+                    }
+                    None => false,
+                },
+                SpanKind::Certificate => self.certificate(bytes),
+                SpanKind::CaName if self.secrets == SecretMode::Filler => {
+                    match placeholder_name(bytes.len()) {
+                        Some(p) => bytes.copy_from_slice(&p),
+                        None => bytes.fill(0),
+                    }
+                    true
+                }
+                SpanKind::Random => {
+                    // The HelloRetryRequest marker is a fixed value, not a secret; keep it.
+                    self.randoms == RandomMode::Scramble
+                        && !hello_retry
+                        && self.scramble(b"random", bytes)
+                }
+                SpanKind::SessionId => {
+                    self.randoms == RandomMode::Scramble && self.scramble(b"session id", bytes)
+                }
+                _ => {
+                    if self.secrets == SecretMode::Filler {
+                        bytes.fill(0);
+                        true
+                    } else {
+                        false
+                    }
+                }
+            };
+            if done {
+                *self.counts.entry(span.kind.as_str()).or_insert(0) += 1;
+            }
+        }
+        first_sni
+    }
+
+    fn certificate(&mut self, der: &mut [u8]) -> bool {
+        if self.certificates == CertificateMode::Keep {
+            return false;
+        }
+        let spec = spec_from_der(self.next_certificate, der);
+        self.next_certificate += 1;
+        match placeholder_certificate(der.len(), &spec) {
+            Some(p) if p.len() == der.len() => der.copy_from_slice(&p),
+            _ => {
+                der.fill(0);
+                self.certificates_zeroed += 1;
+            }
+        }
+        true
+    }
+
+    /// A keyed hash of the value itself: the same in every copy and every run with the key.
+    fn scramble(&self, tag: &[u8], bytes: &mut [u8]) -> bool {
+        let mut block = self.key.digest(tag, bytes).bytes();
+        let mut filled = 0;
+        while filled < bytes.len() {
+            let n = (bytes.len() - filled).min(32);
+            bytes[filled..filled + n].copy_from_slice(&block[..n]);
+            filled += n;
+            block = self.key.digest(tag, &block).bytes();
+        }
+        true
+    }
+}

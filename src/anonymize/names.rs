@@ -1,0 +1,867 @@
+//! Same-length host-name pseudonyms.
+//!
+//! A host name (SNI, certificate name) is replaced by a keyed pseudonym of exactly the same
+//! number of octets, so that every length field around it stays valid. Outputs are lowercase
+//! ASCII letters, digits and dots, and a syntactically valid host name whenever the length
+//! allows it: labels of 1..=63 characters, no empty label, no hyphen at all (so none at a label's
+//! start or end). Names longer than 253 octets cannot be valid host names; their outputs still
+//! keep every label within 63 characters.
+//!
+//! # Shapes, by output length `L`
+//! Each length has a list of shapes, tried in order until one yields an unused output:
+//!
+//! | style | `L` | shapes |
+//! | --- | --- | --- |
+//! | Pseudonym | ≥ 9 | `<labels>.example`, `<labels>.test`, `<labels>.invalid`, `<labels>` |
+//! | Pseudonym | 6..=8 | `<labels>.test`, `<labels>` |
+//! | Pseudonym | 1..=5 | one letters-only label, one label of a letter then letters/digits |
+//! | Hash | ≥ 9 | hex labels + `.invalid`, then the Pseudonym shapes |
+//! | Hash | 6..=8 | hex labels + `.test`, then the Pseudonym shapes |
+//! | Hash | 1..=5 | one hex label, then the Pseudonym shapes |
+//!
+//! `.example`, `.test` and `.invalid` are reserved by RFC 2606 / RFC 6761. A reserved suffix
+//! needs a label of at least one character before it, so lengths 1..=5 cannot carry one (".test"
+//! alone is 5 octets): they get a single keyed label of letters only, which reads as a bare host
+//! name and never as a number. `<labels>` is the non-suffix part cut into as few labels of at
+//! most 63 characters as fit, of near-equal lengths; their characters are letters and digits,
+//! except in a shape without reserved suffix, whose last label (the would-be TLD) is letters
+//! only. Small shapes fill up quickly (there are only 36 `?.example` names), which is why the
+//! later shapes exist: a name only falls through to a later shape when the earlier ones have no
+//! unused output left for it.
+//!
+//! # Guarantees
+//! - Exact length: the output always has `name.len()` octets.
+//! - Consistency: names are compared after ASCII lowercasing (the output is lowercase anyway).
+//!   The same name gets the same output for the life of the mapper, and the same output in every
+//!   run with the same key *unless* it had to step over an output taken by another name, which
+//!   depends on the names mapped before it (as with the address mappers' probing).
+//! - One-to-one: two different names never share an output while the output space of their
+//!   length has room (every shape above is searched exhaustively when it is small). Only when
+//!   every output of a length is used (e.g. a 27th distinct one-octet name: 26 letters) does a
+//!   name get a used output; [`NameMapper::degraded`] counts such names.
+//! - Nothing shared: no 3-octet window of the output occurs in the (lowercased) input, except
+//!   windows lying wholly inside the reserved suffix, and the output never equals the input.
+//!   Windows that span a dot or the start of the suffix are checked too. (For inputs far longer
+//!   than any host name, e.g. a 50 kB binary SNI holding nearly every 3-character combination,
+//!   this can become impossible; such names also count as degraded.)
+//! - Non-host-name inputs (binary SNI, UTF-8) map like any other octet string.
+//!
+//! # Keys
+//! HMAC-SHA-256 under a key of at least [`MIN_KEY_LEN`] octets. [`NameMapper::new`] uses any
+//! key as given (HMAC accepts every length); [`NameMapper::try_new`] refuses short keys.
+//! Pseudonyms draw from `HMAC(key, "pcapscrub/host-name/v1" || shape || attempt || block ||
+//! name)`; the Hash style deliberately uses the plain `HMAC(key, name)` so that a reviewer can
+//! recompute it with any HMAC tool (see [`verify_hash`]).
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+
+/// Keys shorter than this are refused by [`NameMapper::try_new`].
+pub const MIN_KEY_LEN: usize = 32;
+
+/// Hash-style attempts per name (attempt 0 is the plain HMAC); also what [`verify_hash`] tries.
+pub const HASH_ATTEMPTS: u32 = 16;
+
+const HMAC_BLOCK_LEN: usize = 64;
+const TAG: &[u8] = b"pcapscrub/host-name/v1\0";
+const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+const HEX: &[u8] = b"0123456789abcdef";
+const EXAMPLE: &[u8] = b".example";
+const TEST: &[u8] = b".test";
+const INVALID: &[u8] = b".invalid";
+const MAX_LABEL: usize = 63;
+/// A shape with at most this many outputs is searched exhaustively.
+const EXHAUSTIVE_LIMIT: u64 = 1 << 16;
+/// Keyed random tries in a larger shape before moving on to the next one.
+const RANDOM_ATTEMPTS: u32 = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NameStyle {
+    /// Keyed letters/digits labels, e.g. `h7k2qz.example` for a 14-octet name.
+    Pseudonym,
+    /// Hex of `HMAC-SHA-256(key, name)`, cut to fit, then `.invalid` where it fits: a reviewer
+    /// holding the key can check a guess.
+    Hash,
+}
+
+/// Keyed, consistent, one-to-one, same-length host-name rewriting.
+pub struct NameMapper {
+    mac: Hmac<Sha256>,
+    style: NameStyle,
+    /// Lowercased name → output.
+    forward: HashMap<Vec<u8>, Vec<u8>>,
+    taken: HashSet<Vec<u8>>,
+    degraded: usize,
+}
+
+impl fmt::Debug for NameMapper {
+    // Hand-written: neither the key nor any name may reach a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NameMapper")
+            .field("style", &self.style)
+            .field("names", &self.forward.len())
+            .field("degraded", &self.degraded)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NameMapper {
+    /// A mapper keyed with `key` (meant to be at least [`MIN_KEY_LEN`] random octets; shorter
+    /// keys are used as given, see [`NameMapper::try_new`]).
+    pub fn new(key: &[u8], style: NameStyle) -> NameMapper {
+        NameMapper {
+            mac: keyed_hmac(key),
+            style,
+            forward: HashMap::new(),
+            taken: HashSet::new(),
+            degraded: 0,
+        }
+    }
+
+    /// Like [`NameMapper::new`], but `None` for a key shorter than [`MIN_KEY_LEN`].
+    pub fn try_new(key: &[u8], style: NameStyle) -> Option<NameMapper> {
+        (key.len() >= MIN_KEY_LEN).then(|| NameMapper::new(key, style))
+    }
+
+    pub fn style(&self) -> NameStyle {
+        self.style
+    }
+
+    /// The replacement for `name`: exactly `name.len()` octets (see the module doc).
+    pub fn map(&mut self, name: &[u8]) -> Vec<u8> {
+        let lower = name.to_ascii_lowercase();
+        if let Some(out) = self.forward.get(&lower) {
+            return out.clone();
+        }
+        let (out, clean) = self.derive(&lower);
+        if !clean {
+            self.degraded += 1;
+        }
+        self.taken.insert(out.clone());
+        self.forward.insert(lower, out.clone());
+        out
+    }
+
+    /// Distinct names mapped so far.
+    pub fn len(&self) -> usize {
+        self.forward.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.forward.is_empty()
+    }
+
+    /// Names whose output is shared with another name or shares a 3-octet window with the
+    /// name; zero unless an output length ran out of room (see the module doc).
+    pub fn degraded(&self) -> usize {
+        self.degraded
+    }
+
+    /// The output for a new (lowercased) name, and whether it is unique and window-clean.
+    fn derive(&self, name: &[u8]) -> (Vec<u8>, bool) {
+        let len = name.len();
+        if len == 0 {
+            return (Vec::new(), !self.taken.contains(&Vec::new()));
+        }
+        let forbidden = Forbidden::new(name);
+        // First window-clean output seen, even if taken: the fallback when all are taken.
+        let mut fallback: Option<Vec<u8>> = None;
+        if self.style == NameStyle::Hash {
+            let shape = hash_shape(len);
+            for attempt in 0..HASH_ATTEMPTS {
+                let out = shape.fill_with(&hex_stream(&self.mac, name, attempt, len));
+                if forbidden.clean(&out, shape.exempt_from) {
+                    if !self.taken.contains(&out) {
+                        return (out, true);
+                    }
+                    fallback.get_or_insert(out);
+                }
+            }
+        }
+        for (index, shape) in pseudonym_shapes(len).iter().enumerate() {
+            let domain = [index as u8];
+            if let Some(out) = self.search(shape, &domain, name, &forbidden, &mut fallback) {
+                return (out, true);
+            }
+        }
+        if let Some(out) = fallback {
+            return (out, false);
+        }
+        // Nothing window-clean exists at all (a very long input holding nearly every
+        // 3-character combination): keyed letters with plain syntax.
+        // (Greedy with nothing forbidden never dead-ends.)
+        let out = pseudonym_shapes(len).last().and_then(|shape| {
+            let stream = self.stream(&[0xff], 0, name, shape.free());
+            shape.greedy(&stream, &Forbidden::new(&[]))
+        });
+        (out.unwrap_or_else(|| vec![b'x'; len]), false)
+    }
+
+    /// An unused, window-clean output of `shape`, if one can be found.
+    fn search(
+        &self,
+        shape: &Shape,
+        domain: &[u8],
+        name: &[u8],
+        forbidden: &Forbidden,
+        fallback: &mut Option<Vec<u8>>,
+    ) -> Option<Vec<u8>> {
+        let mut accept = |out: Vec<u8>| -> Option<Vec<u8>> {
+            if !forbidden.clean(&out, shape.exempt_from) {
+                return None;
+            }
+            if self.taken.contains(&out) {
+                fallback.get_or_insert(out);
+                return None;
+            }
+            Some(out)
+        };
+        let capacity = shape.capacity();
+        if capacity <= EXHAUSTIVE_LIMIT {
+            let seed = self.stream(domain, 0, name, 8);
+            let start = seed.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)) % capacity;
+            return (0..capacity)
+                .map(|i| shape.decode((start + i) % capacity))
+                .find_map(&mut accept);
+        }
+        (0..RANDOM_ATTEMPTS).find_map(|attempt| {
+            let stream = self.stream(domain, attempt, name, shape.free());
+            shape.greedy(&stream, forbidden).and_then(&mut accept)
+        })
+    }
+
+    /// `n` keyed octets for (`domain`, `attempt`, `name`).
+    fn stream(&self, domain: &[u8], attempt: u32, name: &[u8], n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n + 32);
+        let mut block = 0u32;
+        while out.len() < n {
+            let mut mac = self.mac.clone();
+            mac.update(TAG);
+            mac.update(domain);
+            mac.update(&attempt.to_be_bytes());
+            mac.update(&block.to_be_bytes());
+            mac.update(name);
+            out.extend_from_slice(&mac.finalize().into_bytes());
+            block = block.wrapping_add(1);
+        }
+        out.truncate(n);
+        out
+    }
+}
+
+/// Whether `output` is the Hash-style form of `name` under `key` (for some attempt below
+/// [`HASH_ATTEMPTS`]): the reviewer's check of a guess. Outputs that fell back to a pseudonym
+/// shape (only at lengths where few hex digits fit) do not verify.
+pub fn verify_hash(key: &[u8], name: &[u8], output: &[u8]) -> bool {
+    let name = name.to_ascii_lowercase();
+    if output.len() != name.len() || name.is_empty() {
+        return false;
+    }
+    let mac = keyed_hmac(key);
+    let shape = hash_shape(name.len());
+    (0..HASH_ATTEMPTS).any(|a| shape.fill_with(&hex_stream(&mac, &name, a, name.len())) == output)
+}
+
+/// The hex characters of the Hash style: hex(H0) || hex(H1) || … where H0 = HMAC(key, name) for
+/// attempt 0 and HMAC(key, name || "#" || attempt in decimal) after that, and H(i+1) =
+/// HMAC(key, Hi). The first 64 characters are thus a plain HMAC-SHA-256 over the name.
+fn hex_stream(mac: &Hmac<Sha256>, name: &[u8], attempt: u32, n: usize) -> Vec<u8> {
+    let mut m = mac.clone();
+    m.update(name);
+    if attempt > 0 {
+        m.update(format!("#{attempt}").as_bytes());
+    }
+    let mut digest: [u8; 32] = m.finalize().into_bytes().into();
+    let mut out = Vec::with_capacity(n + 64);
+    loop {
+        for b in digest {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0x0f)]);
+        }
+        if out.len() >= n {
+            break;
+        }
+        let mut m = mac.clone();
+        m.update(&digest);
+        digest = m.finalize().into_bytes().into();
+    }
+    out.truncate(n);
+    out
+}
+
+/// HMAC-SHA-256 keyed with `key`, built without a fallible constructor: HMAC hashes keys longer
+/// than the block and zero-pads the rest, which is exactly what this does.
+fn keyed_hmac(key: &[u8]) -> Hmac<Sha256> {
+    let mut block = [0u8; HMAC_BLOCK_LEN];
+    if key.len() > HMAC_BLOCK_LEN {
+        let digest: [u8; 32] = Sha256::digest(key).into();
+        block[..32].copy_from_slice(&digest);
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mac = <Hmac<Sha256> as KeyInit>::new(&block.into());
+    block.fill(0);
+    mac
+}
+
+/// The 3-octet windows of a (lowercased) name, which no output window may repeat.
+struct Forbidden {
+    name: Vec<u8>,
+    windows: HashSet<[u8; 3]>,
+}
+
+impl Forbidden {
+    fn new(name: &[u8]) -> Forbidden {
+        let windows = name
+            .windows(3)
+            .map(|w| [w[0], w[1], w[2]])
+            .collect::<HashSet<_>>();
+        Forbidden {
+            name: name.to_vec(),
+            windows,
+        }
+    }
+
+    fn hit(&self, w: &[u8]) -> bool {
+        matches!(w, [a, b, c] if self.windows.contains(&[*a, *b, *c]))
+    }
+
+    /// No window of `out` starting before `exempt_from` (the reserved suffix) is forbidden,
+    /// and `out` is not the name itself.
+    fn clean(&self, out: &[u8], exempt_from: usize) -> bool {
+        out != self.name.as_slice() && out.windows(3).take(exempt_from).all(|w| !self.hit(w))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Fixed(u8),
+    Free(&'static [u8]),
+}
+
+/// One output shape: a fixed character or an alphabet per position.
+struct Shape {
+    slots: Vec<Slot>,
+    /// Windows starting here or later lie wholly in the reserved suffix (`slots.len()` if none).
+    exempt_from: usize,
+}
+
+impl Shape {
+    /// `prefix` characters of labels, then `suffix`. `tld_letters`: the last label is letters
+    /// only (for shapes without a reserved suffix).
+    fn new(prefix: usize, suffix: &[u8], body: &'static [u8], tld_letters: bool) -> Shape {
+        let lengths = label_lengths(prefix);
+        let mut slots = Vec::with_capacity(prefix + suffix.len());
+        for (i, &n) in lengths.iter().enumerate() {
+            if i > 0 {
+                slots.push(Slot::Fixed(b'.'));
+            }
+            let alphabet = if tld_letters && i + 1 == lengths.len() {
+                LETTERS
+            } else {
+                body
+            };
+            slots.extend(std::iter::repeat_n(Slot::Free(alphabet), n));
+        }
+        slots.extend(suffix.iter().map(|&b| Slot::Fixed(b)));
+        let exempt_from = if suffix.is_empty() {
+            slots.len()
+        } else {
+            prefix
+        };
+        Shape { slots, exempt_from }
+    }
+
+    /// One label of `first` then `rest` characters (short names).
+    fn single(len: usize, first: &'static [u8], rest: &'static [u8]) -> Shape {
+        let mut slots = vec![Slot::Free(first)];
+        slots.extend(std::iter::repeat_n(Slot::Free(rest), len.saturating_sub(1)));
+        slots.truncate(len);
+        Shape {
+            exempt_from: slots.len(),
+            slots,
+        }
+    }
+
+    fn free(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Free(_)))
+            .count()
+    }
+
+    fn capacity(&self) -> u64 {
+        self.slots.iter().fold(1u64, |acc, s| match s {
+            Slot::Free(a) => acc.saturating_mul(a.len() as u64),
+            Slot::Fixed(_) => acc,
+        })
+    }
+
+    /// The `index`-th output (mixed radix over the free slots, last slot fastest).
+    fn decode(&self, mut index: u64) -> Vec<u8> {
+        let mut out = vec![0u8; self.slots.len()];
+        for (o, slot) in out.iter_mut().zip(&self.slots).rev() {
+            *o = match slot {
+                Slot::Fixed(b) => *b,
+                Slot::Free(a) => {
+                    let n = a.len() as u64;
+                    let c = a[(index % n) as usize];
+                    index /= n;
+                    c
+                }
+            };
+        }
+        out
+    }
+
+    /// Free slots take `chars` in order (already in the slots' alphabets: the hex stream).
+    fn fill_with(&self, chars: &[u8]) -> Vec<u8> {
+        let mut next = chars.iter().copied();
+        self.slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Fixed(b) => *b,
+                Slot::Free(a) => next.next().unwrap_or(a[0]),
+            })
+            .collect()
+    }
+
+    /// Left to right, each free slot takes the keyed choice from `stream`, or the next
+    /// character of its alphabet after it, that completes no forbidden window; `None` at a
+    /// dead end.
+    fn greedy(&self, stream: &[u8], forbidden: &Forbidden) -> Option<Vec<u8>> {
+        let len = self.slots.len();
+        let mut out: Vec<u8> = self
+            .slots
+            .iter()
+            .map(|s| if let Slot::Fixed(b) = s { *b } else { 0 })
+            .collect();
+        let known = |p: usize, i: usize| p <= i || matches!(self.slots[p], Slot::Fixed(_));
+        let mut draws = stream.iter().copied();
+        for i in 0..len {
+            let Slot::Free(alphabet) = self.slots[i] else {
+                continue;
+            };
+            let r = usize::from(draws.next().unwrap_or(0));
+            let choice = (0..alphabet.len())
+                .map(|t| alphabet[(r + t) % alphabet.len()])
+                .find(|&c| {
+                    out[i] = c;
+                    (i.saturating_sub(2)..=i)
+                        .filter(|&j| j + 3 <= len && j < self.exempt_from)
+                        .filter(|&j| (j..j + 3).all(|p| known(p, i)))
+                        .all(|j| !forbidden.hit(&out[j..j + 3]))
+                });
+            out[i] = choice?;
+        }
+        Some(out)
+    }
+}
+
+/// The shapes a pseudonym of `len` octets may take, in order of preference.
+fn pseudonym_shapes(len: usize) -> Vec<Shape> {
+    let mut shapes = Vec::with_capacity(4);
+    if len <= 5 {
+        shapes.push(Shape::single(len, LETTERS, LETTERS));
+        shapes.push(Shape::single(len, LETTERS, ALNUM));
+        return shapes;
+    }
+    if len > EXAMPLE.len() {
+        shapes.push(Shape::new(len - EXAMPLE.len(), EXAMPLE, ALNUM, false));
+    }
+    shapes.push(Shape::new(len - TEST.len(), TEST, ALNUM, false));
+    if len > INVALID.len() {
+        shapes.push(Shape::new(len - INVALID.len(), INVALID, ALNUM, false));
+    }
+    shapes.push(Shape::new(len, &[], ALNUM, true));
+    shapes
+}
+
+/// The Hash style's shape for `len` octets: hex labels, then `.invalid` or `.test` if it fits.
+fn hash_shape(len: usize) -> Shape {
+    if len > INVALID.len() {
+        Shape::new(len - INVALID.len(), INVALID, HEX, false)
+    } else if len > TEST.len() {
+        Shape::new(len - TEST.len(), TEST, HEX, false)
+    } else {
+        Shape::single(len, HEX, HEX)
+    }
+}
+
+/// Lengths of the fewest labels (each 1..=63) that, joined by dots, are `total` characters.
+fn label_lengths(total: usize) -> Vec<usize> {
+    if total == 0 {
+        return Vec::new();
+    }
+    let count = (total + 1).div_ceil(MAX_LABEL + 1);
+    let chars = total - (count - 1);
+    let (base, extra) = (chars / count, chars % count);
+    (0..count).map(|i| base + usize::from(i < extra)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: [u8; 32] = [7; 32];
+    const OTHER_KEY: [u8; 32] = [8; 32];
+    const STYLES: [NameStyle; 2] = [NameStyle::Pseudonym, NameStyle::Hash];
+
+    /// Deterministic test data (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick(&mut self, alphabet: &[u8]) -> u8 {
+            alphabet[self.below(alphabet.len())]
+        }
+    }
+
+    /// A host-name-like string of exactly `len` octets: labels of letters, digits and
+    /// hyphens, with common words mixed in so that inputs share windows with each other.
+    fn host_like(rng: &mut Rng, len: usize) -> Vec<u8> {
+        const WORDS: [&[u8]; 8] = [
+            b"www", b"api", b"cdn", b"example", b"com", b"net", b"test", b"mail",
+        ];
+        let mut out = Vec::with_capacity(len);
+        while out.len() < len {
+            let label_start = out.is_empty() || out.last() == Some(&b'.');
+            if !label_start && out.len() + 1 < len && rng.below(6) == 0 {
+                out.push(b'.');
+            } else if label_start && rng.below(3) == 0 {
+                out.extend_from_slice(WORDS[rng.below(WORDS.len())]);
+            } else {
+                out.push(rng.pick(b"abcdefghijklmnopqrstuvwxyz0123456789-"));
+            }
+        }
+        out.truncate(len);
+        out
+    }
+
+    /// Syntax every output must have.
+    fn assert_syntax(out: &[u8], len: usize) {
+        let text = String::from_utf8_lossy(out);
+        assert_eq!(out.len(), len, "{text}");
+        assert!(
+            out.iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(b)),
+            "{text}"
+        );
+        for label in out.split(|&b| b == b'.') {
+            assert!((1..=63).contains(&label.len()), "label in {text}");
+            assert!(
+                label.first() != Some(&b'-') && label.last() != Some(&b'-'),
+                "{text}"
+            );
+        }
+    }
+
+    fn suffix_len(out: &[u8]) -> usize {
+        [EXAMPLE, TEST, INVALID]
+            .into_iter()
+            .find(|s| out.len() > s.len() && out.ends_with(s))
+            .map_or(0, <[u8]>::len)
+    }
+
+    /// No 3-octet window of `out`, other than those wholly inside a reserved suffix, occurs in
+    /// the lowercased `name`; and `out` is not `name`.
+    fn assert_nothing_shared(name: &[u8], out: &[u8]) {
+        let name = name.to_ascii_lowercase();
+        assert_ne!(out, name.as_slice());
+        let exempt_from = out.len() - suffix_len(out);
+        for (j, w) in out.windows(3).enumerate().take(exempt_from) {
+            assert!(
+                !name.windows(3).any(|n| n == w),
+                "{:?} shares {:?} with {:?}",
+                String::from_utf8_lossy(out),
+                String::from_utf8_lossy(w),
+                String::from_utf8_lossy(&name),
+            );
+            let _ = j;
+        }
+    }
+
+    #[test]
+    fn every_length_is_exact_and_valid() {
+        let mut rng = Rng(1);
+        for style in STYLES {
+            let mut m = NameMapper::new(&KEY, style);
+            for len in 1..=255 {
+                for _ in 0..3 {
+                    let name = host_like(&mut rng, len);
+                    let out = m.map(&name);
+                    assert_syntax(&out, len);
+                    assert_nothing_shared(&name, &out);
+                }
+            }
+            assert_eq!(m.degraded(), 0);
+        }
+    }
+
+    #[test]
+    fn shapes_by_length() {
+        for style in STYLES {
+            for len in 1..=255 {
+                let mut m = NameMapper::new(&KEY, style);
+                let out = m.map(&vec![b'q'; len]);
+                let text = String::from_utf8_lossy(&out);
+                match (style, len) {
+                    (_, 1..=5) => {
+                        assert!(!out.contains(&b'.'), "{text}");
+                        if style == NameStyle::Pseudonym {
+                            assert!(out.iter().all(u8::is_ascii_lowercase), "{text}");
+                        }
+                    }
+                    (NameStyle::Pseudonym, 6..=8) => assert!(out.ends_with(TEST), "{text}"),
+                    (NameStyle::Pseudonym, _) => assert!(out.ends_with(EXAMPLE), "{text}"),
+                    (NameStyle::Hash, 6..=8) => assert!(out.ends_with(TEST), "{text}"),
+                    (NameStyle::Hash, _) => assert!(out.ends_with(INVALID), "{text}"),
+                }
+            }
+        }
+        let mut m = NameMapper::new(&KEY, NameStyle::Pseudonym);
+        assert_eq!(m.map(b"www.google.com").len(), 14);
+    }
+
+    #[test]
+    fn consistent_within_and_across_runs() {
+        let names: [&[u8]; 6] = [
+            b"api.pcapscrub-test.example",
+            b"www.example.com",
+            b"a",
+            b"xn--bcher-kva.example",
+            b"\x00\x01\xff binary",
+            "b\u{fc}cher.de".as_bytes(),
+        ];
+        for style in STYLES {
+            let mut a = NameMapper::new(&KEY, style);
+            let first: Vec<_> = names.iter().map(|n| a.map(n)).collect();
+            let again: Vec<_> = names.iter().map(|n| a.map(n)).collect();
+            assert_eq!(first, again);
+            assert_eq!(a.len(), names.len());
+            let mut b = NameMapper::new(&KEY, style);
+            let other_run: Vec<_> = names.iter().rev().map(|n| b.map(n)).rev().collect();
+            assert_eq!(first, other_run, "order does not matter without collisions");
+            // Case-insensitive.
+            assert_eq!(a.map(b"WWW.Example.COM"), first[1]);
+            assert_eq!(a.len(), names.len());
+            for (n, out) in names.iter().zip(&first) {
+                assert_syntax(out, n.len());
+                assert_nothing_shared(n, out);
+            }
+        }
+    }
+
+    #[test]
+    fn different_keys_give_different_outputs() {
+        let mut rng = Rng(2);
+        for style in STYLES {
+            let mut a = NameMapper::new(&KEY, style);
+            let mut b = NameMapper::new(&OTHER_KEY, style);
+            let mut same = 0;
+            for len in 10..=255 {
+                let name = host_like(&mut rng, len);
+                same += usize::from(a.map(&name) == b.map(&name));
+            }
+            assert_eq!(same, 0, "{style:?}");
+        }
+    }
+
+    #[test]
+    fn ten_thousand_names_per_length_stay_distinct() {
+        let mut rng = Rng(3);
+        let lengths = [
+            3, 4, 5, 6, 7, 8, 9, 10, 12, 14, 20, 40, 63, 64, 65, 100, 200, 253, 255,
+        ];
+        for style in STYLES {
+            for len in lengths {
+                let mut names = HashSet::new();
+                while names.len() < 10_000 {
+                    names.insert(host_like(&mut rng, len));
+                }
+                let mut m = NameMapper::new(&KEY, style);
+                let mut outputs = HashSet::new();
+                for name in &names {
+                    let out = m.map(name);
+                    assert_syntax(&out, len);
+                    assert_nothing_shared(name, &out);
+                    outputs.insert(out);
+                }
+                assert_eq!(outputs.len(), 10_000, "{style:?} length {len}");
+                assert_eq!(m.len(), 10_000);
+                assert_eq!(m.degraded(), 0, "{style:?} length {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn short_lengths_fill_their_whole_space() {
+        // 1 octet: 26 letters; 2 octets: 26 × 36 (letters-only first, then letter + digit).
+        for style in STYLES {
+            for (len, capacity) in [(1usize, 26usize), (2, 26 * 36)] {
+                let mut m = NameMapper::new(&KEY, style);
+                let mut outputs = HashSet::new();
+                let inputs: Vec<Vec<u8>> = (0..=0xffffu32)
+                    .map(|v| v.to_be_bytes()[4 - len..].to_vec())
+                    .filter(|n| n.iter().all(|b| !b.is_ascii_uppercase()))
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .take(capacity + 5)
+                    .collect();
+                for name in &inputs {
+                    let out = m.map(name);
+                    assert_syntax(&out, len);
+                    outputs.insert(out);
+                }
+                assert_eq!(outputs.len(), capacity, "{style:?} {len}");
+                assert_eq!(m.degraded(), 5, "{style:?} {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn non_host_names_map_to_ascii() {
+        let mut rng = Rng(4);
+        for style in STYLES {
+            let mut m = NameMapper::new(&KEY, style);
+            for len in 1..=255 {
+                let binary: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                let out = m.map(&binary);
+                assert_syntax(&out, len);
+                assert_nothing_shared(&binary, &out);
+                let utf8: Vec<u8> = "ü例.".bytes().cycle().take(len).collect();
+                let out = m.map(&utf8);
+                assert_syntax(&out, len);
+            }
+            assert_eq!(m.degraded(), 0);
+        }
+    }
+
+    #[test]
+    fn adversarial_names_share_nothing() {
+        // Names built from the output alphabets themselves, names that already end in a
+        // reserved suffix, and names dense in 3-character combinations.
+        let mut rng = Rng(5);
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        for len in [9, 10, 14, 30, 63, 64, 100, 253, 255] {
+            names.push(vec![b'a'; len]);
+            names.push(
+                b"0123456789abcdef"
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(len)
+                    .collect(),
+            );
+            let mut n: Vec<u8> = (0..len - 8).map(|_| rng.pick(ALNUM)).collect();
+            n.extend_from_slice(EXAMPLE);
+            names.push(n);
+            let mut n: Vec<u8> = (0..len - 8).map(|_| rng.pick(HEX)).collect();
+            n.extend_from_slice(INVALID);
+            names.push(n);
+            names.push((0..len).map(|_| rng.pick(b"ab.")).collect());
+            names.push((0..len).map(|_| rng.pick(b"abc123.")).collect());
+        }
+        // Every window "xy?" for one prefix, many times over.
+        names.push(
+            ALNUM
+                .iter()
+                .flat_map(|&c| [b'q', b'q', c])
+                .take(255)
+                .collect(),
+        );
+        for style in STYLES {
+            let mut m = NameMapper::new(&KEY, style);
+            for name in &names {
+                let out = m.map(name);
+                assert_syntax(&out, name.len());
+                assert_nothing_shared(name, &out);
+            }
+            assert_eq!(m.degraded(), 0);
+        }
+    }
+
+    #[test]
+    fn hash_style_is_verifiable() {
+        let mut rng = Rng(6);
+        let mut plain = 0;
+        let mut m = NameMapper::new(&KEY, NameStyle::Hash);
+        for len in 9..=255 {
+            let name = host_like(&mut rng, len);
+            let out = m.map(&name);
+            assert!(out.ends_with(INVALID));
+            assert!(verify_hash(&KEY, &name, &out));
+            assert!(!verify_hash(&OTHER_KEY, &name, &out));
+            // The hex before ".invalid", dots removed, begins with HMAC-SHA-256(key, name)
+            // (attempt 0; later attempts only when attempt 0 shared a window).
+            let hex: Vec<u8> = out[..len - INVALID.len()]
+                .iter()
+                .copied()
+                .filter(|&b| b != b'.')
+                .collect();
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&KEY).unwrap();
+            mac.update(&name);
+            let digest = mac.finalize().into_bytes();
+            let expected: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let n = hex.len().min(64);
+            plain += usize::from(hex[..n] == expected.as_bytes()[..n]);
+        }
+        assert!(plain > 200, "{plain} of 247 at attempt 0");
+        // A wrong guess does not verify.
+        let out = m.map(b"secret.internal.corp");
+        assert!(verify_hash(&KEY, b"SECRET.internal.corp", &out));
+        assert!(!verify_hash(&KEY, b"secreT.internal.corq", &out));
+    }
+
+    #[test]
+    fn keyed_hmac_matches_the_standard_constructor() {
+        for len in [0, 1, 32, 63, 64, 65, 100] {
+            let key: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut a = keyed_hmac(&key);
+            let mut b = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+            a.update(b"x");
+            b.update(b"x");
+            assert_eq!(
+                a.finalize().into_bytes(),
+                b.finalize().into_bytes(),
+                "{len}"
+            );
+        }
+        assert!(NameMapper::try_new(&[0; 31], NameStyle::Hash).is_none());
+        assert!(NameMapper::try_new(&[0; 32], NameStyle::Hash).is_some());
+    }
+
+    #[test]
+    fn label_splitting() {
+        assert_eq!(label_lengths(1), [1]);
+        assert_eq!(label_lengths(63), [63]);
+        assert_eq!(label_lengths(64), [32, 31]);
+        assert_eq!(label_lengths(127), [63, 63]);
+        assert_eq!(label_lengths(128), [42, 42, 42]);
+        for total in 1..=1000 {
+            let l = label_lengths(total);
+            assert_eq!(l.iter().sum::<usize>() + l.len() - 1, total);
+            assert!(l.iter().all(|&n| (1..=63).contains(&n)));
+        }
+    }
+
+    #[test]
+    fn debug_prints_no_names() {
+        let mut m = NameMapper::new(&KEY, NameStyle::Pseudonym);
+        m.map(b"secret.example.com");
+        let text = format!("{m:?}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("names: 1"), "{text}");
+    }
+}

@@ -1,0 +1,448 @@
+//! Where the sensitive bytes sit inside a complete plaintext handshake message, so they can be
+//! replaced in place by same-length redactions (the message keeps every length field valid and
+//! stays readable in Wireshark).
+//!
+//! `locate` walks the message with the same bounds-checked reader as the facts parser. It
+//! returns `None` when the message cannot be walked completely: such a message is not kept at
+//! all (fail closed).
+
+use super::facts::reader::Reader;
+
+/// What a span holds, and so how it is redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SpanKind {
+    /// A host_name of the server_name extension (also the outer name of an ECH ClientHello).
+    SniName,
+    /// One DER certificate of a TLS ≤ 1.2 Certificate message.
+    Certificate,
+    /// ClientHello session_ticket extension data.
+    SessionTicket,
+    /// A pre_shared_key identity.
+    PskIdentity,
+    /// One DER distinguished name of a certificate_authorities list (CertificateRequest, or
+    /// the extension).
+    CaName,
+    /// A CertificateStatus (OCSP) response.
+    OcspResponse,
+    /// A NewSessionTicket ticket.
+    Ticket,
+    /// A signature that a holder of the real certificate could verify, so it would identify the
+    /// peer (ServerKeyExchange, CertificateVerify), or opaque server data (SCTs, cookies).
+    Verifiable,
+    /// The data of an extension we do not know to be harmless.
+    UnknownExtension,
+    /// Client or server random (scrambled only under the strict policy).
+    Random,
+    /// Legacy session id (scrambled only under the strict policy).
+    SessionId,
+}
+
+impl SpanKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::SniName => "sni_names",
+            SpanKind::Certificate => "certificates",
+            SpanKind::SessionTicket => "session_tickets",
+            SpanKind::PskIdentity => "psk_identities",
+            SpanKind::CaName => "certificate_authority_names",
+            SpanKind::OcspResponse => "ocsp_responses",
+            SpanKind::Ticket => "new_session_tickets",
+            SpanKind::Verifiable => "signatures_and_opaque_server_data",
+            SpanKind::UnknownExtension => "unknown_extensions",
+            SpanKind::Random => "randoms",
+            SpanKind::SessionId => "session_ids",
+        }
+    }
+}
+
+/// A sensitive byte range of a message, as offsets from the start of the message's 4-byte
+/// handshake header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub kind: SpanKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Extensions whose contents we know to be harmless (lists of algorithms, versions, lengths,
+/// ephemeral keys, fixed flags).
+fn harmless_extension(t: u16) -> bool {
+    matches!(
+        t,
+        5 | 10
+            | 11
+            | 13
+            | 15
+            | 16
+            | 17
+            | 21
+            | 22
+            | 23
+            | 24
+            | 27
+            | 28
+            | 42
+            | 43
+            | 45
+            | 49
+            | 50
+            | 51
+            | 57
+            | 0x3374
+            | 0x4469
+            | 0x44cd
+            | 0xfe0d
+            | 0xff01
+    ) || is_grease(t)
+}
+
+fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+struct Walk<'a> {
+    r: Reader<'a>,
+    total: usize,
+    spans: Vec<Span>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(message: &'a [u8]) -> Walk<'a> {
+        Walk {
+            r: Reader::new(message),
+            total: message.len(),
+            spans: Vec::new(),
+        }
+    }
+
+    fn pos(&self) -> usize {
+        self.total - self.r.remaining()
+    }
+
+    /// Takes `n` bytes and marks them as `kind` (when non-empty).
+    fn mark(&mut self, kind: SpanKind, n: usize) -> Option<()> {
+        let start = self.pos();
+        self.r.take(n)?;
+        if n > 0 {
+            self.spans.push(Span {
+                kind,
+                start,
+                end: start + n,
+            });
+        }
+        Some(())
+    }
+
+    fn skip(&mut self, n: usize) -> Option<()> {
+        self.r.take(n).map(|_| ())
+    }
+
+    fn done(self) -> Option<Vec<Span>> {
+        self.r.is_empty().then_some(self.spans)
+    }
+}
+
+/// Sensitive spans of a complete handshake message (`message` includes its 4-byte header).
+/// `tls12_layout`: the connection negotiated TLS 1.2 (CertificateRequest then carries
+/// signature algorithms). `None` when the message is not one we can walk completely.
+pub fn locate(message: &[u8], tls12_layout: bool) -> Option<Vec<Span>> {
+    let mut w = Walk::new(message);
+    let msg_type = w.r.u8()?;
+    let len = w.r.u24()?;
+    if len != w.r.remaining() {
+        return None;
+    }
+    match msg_type {
+        0 | 14 => {} // HelloRequest, ServerHelloDone: empty
+        1 => hello(&mut w, true)?,
+        2 => hello(&mut w, false)?,
+        4 => {
+            // NewSessionTicket (TLS ≤ 1.2): lifetime, ticket.
+            w.skip(4)?;
+            let n = usize::from(w.r.u16()?);
+            w.mark(SpanKind::Ticket, n)?;
+        }
+        11 => {
+            let list = w.r.u24()?;
+            if list != w.r.remaining() {
+                return None;
+            }
+            while !w.r.is_empty() {
+                let n = w.r.u24()?;
+                w.mark(SpanKind::Certificate, n)?;
+            }
+        }
+        12 | 15 => {
+            // ServerKeyExchange, CertificateVerify: their signatures identify the signer to
+            // anyone holding candidate certificates.
+            let n = w.r.remaining();
+            w.mark(SpanKind::Verifiable, n)?;
+        }
+        13 => {
+            let types = usize::from(w.r.u8()?);
+            w.skip(types)?;
+            if tls12_layout {
+                let algs = usize::from(w.r.u16()?);
+                w.skip(algs)?;
+            }
+            let cas = usize::from(w.r.u16()?);
+            ca_names(&mut w, cas)?;
+        }
+        16 => {
+            // ClientKeyExchange: an ephemeral public key or an encrypted premaster secret.
+            let n = w.r.remaining();
+            w.skip(n)?;
+        }
+        22 => {
+            // CertificateStatus: status type, then the OCSP response.
+            w.skip(1)?;
+            let n = w.r.u24()?;
+            w.mark(SpanKind::OcspResponse, n)?;
+        }
+        _ => return None,
+    }
+    w.done()
+}
+
+fn hello(w: &mut Walk<'_>, client: bool) -> Option<()> {
+    w.skip(2)?;
+    w.mark(SpanKind::Random, 32)?;
+    let sid = usize::from(w.r.u8()?);
+    w.mark(SpanKind::SessionId, sid)?;
+    if client {
+        let suites = usize::from(w.r.u16()?);
+        w.skip(suites)?;
+        let comp = usize::from(w.r.u8()?);
+        w.skip(comp)?;
+    } else {
+        w.skip(3)?;
+    }
+    if w.r.is_empty() {
+        return Some(());
+    }
+    let total = usize::from(w.r.u16()?);
+    if total != w.r.remaining() {
+        return None;
+    }
+    while !w.r.is_empty() {
+        let t = w.r.u16()?;
+        let n = usize::from(w.r.u16()?);
+        let body_start = w.pos();
+        match t {
+            0 if client => server_names(w, n)?,
+            35 => w.mark(SpanKind::SessionTicket, n)?,
+            41 if client => psk_identities(w, n)?,
+            47 => {
+                let list = usize::from(w.r.u16()?);
+                if list + 2 != n {
+                    return None;
+                }
+                ca_names(w, list)?
+            }
+            // Server data a client echoes or a log can be searched for.
+            18 | 44 if !harmless_for_side(t, client) => w.mark(SpanKind::Verifiable, n)?,
+            _ if harmless_extension(t) || (t == 0 && !client) || (t == 41 && !client) => {
+                w.skip(n)?
+            }
+            _ => w.mark(SpanKind::UnknownExtension, n)?,
+        }
+        if w.pos() != body_start + n {
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// SCTs (18) are harmless as an empty request from a client; a cookie (44) is server-made in
+/// both directions and may encode the client's address.
+fn harmless_for_side(t: u16, client: bool) -> bool {
+    t == 18 && client
+}
+
+/// A list of `DistinguishedName<1..2^16-1>` entries: each name is its own span, so each keeps
+/// its length prefix and can become a same-length placeholder name.
+fn ca_names(w: &mut Walk<'_>, n: usize) -> Option<()> {
+    let end = w.pos() + n;
+    while w.pos() < end {
+        let len = usize::from(w.r.u16()?);
+        w.mark(SpanKind::CaName, len)?;
+    }
+    (w.pos() == end).then_some(())
+}
+
+fn server_names(w: &mut Walk<'_>, n: usize) -> Option<()> {
+    if n == 0 {
+        return Some(());
+    }
+    let end = w.pos() + n;
+    let list = usize::from(w.r.u16()?);
+    if list + 2 != n {
+        return None;
+    }
+    while w.pos() < end {
+        let _name_type = w.r.u8()?;
+        let len = usize::from(w.r.u16()?);
+        w.mark(SpanKind::SniName, len)?;
+    }
+    (w.pos() == end).then_some(())
+}
+
+fn psk_identities(w: &mut Walk<'_>, n: usize) -> Option<()> {
+    let end = w.pos() + n;
+    let ids = usize::from(w.r.u16()?);
+    let ids_end = w.pos() + ids;
+    while w.pos() < ids_end {
+        let len = usize::from(w.r.u16()?);
+        w.mark(SpanKind::PskIdentity, len)?;
+        w.skip(4)?;
+    }
+    let binders = end.checked_sub(w.pos())?;
+    w.skip(binders)
+}
+
+/// A DER `Name` (one RDN, `CN=xxx…`) of exactly `len` bytes, so a redacted CA list still
+/// parses; `None` below the smallest such name (15 bytes).
+pub fn placeholder_name(len: usize) -> Option<Vec<u8>> {
+    fn header(tag: u8, len: usize, out: &mut Vec<u8>) {
+        out.push(tag);
+        match len {
+            0..=127 => out.push(len as u8),
+            128..=255 => out.extend([0x81, len as u8]),
+            _ => out.extend([0x82, (len >> 8) as u8, len as u8]),
+        }
+    }
+    fn header_len(len: usize) -> usize {
+        match len {
+            0..=127 => 2,
+            128..=255 => 3,
+            _ => 4,
+        }
+    }
+    const CN_OID: [u8; 5] = [0x06, 0x03, 0x55, 0x04, 0x03];
+    // Sizes from the inside out for a value of `v` bytes.
+    let sizes = |v: usize| {
+        let attr = CN_OID.len() + header_len(v) + v;
+        let set = header_len(attr) + attr;
+        let seq = header_len(set) + set;
+        (attr, set, seq, header_len(seq) + seq)
+    };
+    if len > 65_535 {
+        return None;
+    }
+    let v = (1..len).rev().find(|&v| sizes(v).3 == len)?;
+    let (attr, set, seq, _) = sizes(v);
+    let mut out = Vec::with_capacity(len);
+    header(0x30, seq, &mut out);
+    header(0x31, set, &mut out);
+    header(0x30, attr, &mut out);
+    out.extend(CN_OID);
+    header(0x0c, v, &mut out);
+    out.extend(std::iter::repeat_n(b'x', v));
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholder_names_have_the_exact_length_and_parse() {
+        for len in 15..3000 {
+            let Some(name) = super::placeholder_name(len) else {
+                // A few lengths cannot be hit exactly across a length-of-length step.
+                assert!(
+                    super::placeholder_name(len + 1).is_some()
+                        || super::placeholder_name(len - 1).is_some()
+                );
+                continue;
+            };
+            assert_eq!(name.len(), len);
+            use x509_parser::prelude::FromDer;
+            let (rest, parsed) = x509_parser::x509::X509Name::from_der(&name).unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(parsed.iter_common_name().count(), 1);
+        }
+    }
+
+    use super::*;
+
+    fn message(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![
+            t,
+            (body.len() >> 16) as u8,
+            (body.len() >> 8) as u8,
+            body.len() as u8,
+        ];
+        m.extend_from_slice(body);
+        m
+    }
+
+    fn client_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend([7u8; 32]);
+        b.push(0);
+        b.extend([0, 2, 0x13, 0x01, 1, 0]);
+        let mut e = Vec::new();
+        for (t, d) in exts {
+            e.extend(t.to_be_bytes());
+            e.extend((d.len() as u16).to_be_bytes());
+            e.extend(d);
+        }
+        b.extend((e.len() as u16).to_be_bytes());
+        b.extend(e);
+        message(1, &b)
+    }
+
+    #[test]
+    fn finds_every_sni_name_and_unknown_extension() {
+        let mut sni = vec![0, 0];
+        for name in [&b"a.example.com"[..], b"b.org"] {
+            sni.push(0);
+            sni.extend((name.len() as u16).to_be_bytes());
+            sni.extend(name);
+        }
+        let l = (sni.len() - 2) as u16;
+        sni[..2].copy_from_slice(&l.to_be_bytes());
+        let m = client_hello(&[(0, sni), (43, vec![2, 3, 4]), (0x1234, vec![9, 9])]);
+        let spans = locate(&m, true).unwrap();
+        let names: Vec<&[u8]> = spans
+            .iter()
+            .filter(|s| s.kind == SpanKind::SniName)
+            .map(|s| &m[s.start..s.end])
+            .collect();
+        assert_eq!(names, vec![&b"a.example.com"[..], b"b.org"]);
+        let unknown: Vec<&[u8]> = spans
+            .iter()
+            .filter(|s| s.kind == SpanKind::UnknownExtension)
+            .map(|s| &m[s.start..s.end])
+            .collect();
+        assert_eq!(unknown, vec![&[9u8, 9][..]]);
+        assert!(
+            spans
+                .iter()
+                .any(|s| s.kind == SpanKind::Random && s.end - s.start == 32)
+        );
+    }
+
+    #[test]
+    fn certificates_are_located_and_lies_are_refused() {
+        let mut body = vec![0, 0, 0];
+        for len in [3usize, 5] {
+            body.extend([(len >> 16) as u8, (len >> 8) as u8, len as u8]);
+            body.extend(vec![0xAB; len]);
+        }
+        let total = body.len() - 3;
+        body[2] = total as u8;
+        let m = message(11, &body);
+        let spans = locate(&m, true).unwrap();
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[1].end - spans[1].start, 5);
+        let mut lying = m.clone();
+        lying[6] += 1;
+        assert!(locate(&lying, true).is_none());
+        assert!(locate(&m[..m.len() - 1], true).is_none());
+    }
+
+    #[test]
+    fn unknown_message_types_are_not_walkable() {
+        assert!(locate(&message(99, &[1, 2, 3]), true).is_none());
+    }
+}
