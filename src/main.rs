@@ -162,11 +162,12 @@ fn diagnose(capture: &str, format: commands::diagnose::OutputFormat, sanitized: 
         sanitized,
         color,
     };
-    match commands::diagnose::run(&opts) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = commands::diagnose::run(&opts, &mut out)
+        .and_then(|()| std::io::Write::flush(&mut out).map_err(anyhow::Error::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
 }

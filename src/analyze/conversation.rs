@@ -27,6 +27,9 @@ pub const MAX_TIMELINE: usize = 64;
 /// Stream bytes kept from the start of each direction, to recognise SSLv2 hellos and to say
 /// what a non-TLS answer looks like.
 const PREFIX_BYTES: usize = 1024;
+/// Without an SSLv2 hello, this much of the prefix is enough to say what the bytes look like;
+/// keeping less per direction keeps memory per connection small.
+const PREFIX_LABEL_BYTES: usize = 64;
 
 const CONTENT_CCS: u8 = 20;
 const CONTENT_ALERT: u8 = 21;
@@ -97,10 +100,10 @@ pub struct TlsSide {
     pub handshake_bytes: usize,
     pub handshake_truncated: bool,
     pub client_hellos: u32,
-    pub client_hello: Option<ClientHelloFacts>,
+    pub client_hello: Option<Box<ClientHelloFacts>>,
     pub client_hello_len: usize,
-    pub server_hello: Option<ServerHelloFacts>,
-    pub hello_retry: Option<ServerHelloFacts>,
+    pub server_hello: Option<Box<ServerHelloFacts>>,
+    pub hello_retry: Option<Box<ServerHelloFacts>>,
     pub certificates: Vec<CertificateFacts>,
     pub certificate_messages: u32,
     pub certificate_request: bool,
@@ -256,6 +259,11 @@ impl SideSink<'_> {
     fn drain_messages(&mut self) {
         loop {
             let buf = &self.tls.handshake_buf;
+            if buf.is_empty() {
+                // Release the buffer between messages: most connections are idle here.
+                self.tls.handshake_buf = Vec::new();
+                return;
+            }
             if buf.len() < 4 {
                 return;
             }
@@ -300,7 +308,7 @@ impl SideSink<'_> {
                     .unwrap_or_default();
                 self.event(format!("ClientHello {size} B offering {versions}{sni}"));
                 if self.tls.client_hello.is_none() {
-                    self.tls.client_hello = Some(ch);
+                    self.tls.client_hello = Some(Box::new(ch));
                     self.tls.client_hello_len = size;
                 }
             }
@@ -315,14 +323,14 @@ impl SideSink<'_> {
                         .map(|g| format!(" asking for group {}", group_name(g)))
                         .unwrap_or_default();
                     self.event(format!("HelloRetryRequest{group}"));
-                    self.tls.hello_retry.get_or_insert(sh);
+                    self.tls.hello_retry.get_or_insert(Box::new(sh));
                 } else {
                     self.event(format!(
                         "ServerHello {}, {}",
                         version_name(v),
                         cipher_suite_name(sh.cipher_suite)
                     ));
-                    self.tls.server_hello.get_or_insert(sh);
+                    self.tls.server_hello.get_or_insert(Box::new(sh));
                 }
             }
             HandshakeFacts::Certificate { certificates, .. } => {
@@ -463,11 +471,23 @@ impl TlsSide {
     /// Keeps the first bytes of the stream.
     pub fn keep_prefix(&mut self, off: i64, data: &[u8]) {
         let have = self.prefix.len() as i64;
-        if off != have || self.prefix.len() >= PREFIX_BYTES {
+        if off != have {
             return;
         }
-        let take = (PREFIX_BYTES - self.prefix.len()).min(data.len());
+        let want = if self.prefix.len() < 3 {
+            3
+        } else {
+            sslv2_client_hello_len(&self.prefix).map_or(PREFIX_LABEL_BYTES, |l| l.min(PREFIX_BYTES))
+        };
+        if self.prefix.len() >= want {
+            return;
+        }
+        let take = (want - self.prefix.len()).min(data.len());
         self.prefix.extend_from_slice(&data[..take]);
+        if self.prefix.len() == 3 && take < data.len() {
+            // Now that the first bytes tell whether this is an SSLv2 hello, take the rest.
+            self.keep_prefix(off + take as i64, &data[take..]);
+        }
     }
 
     /// Parses an SSLv2-compatible ClientHello once the prefix holds it all.
@@ -483,7 +503,7 @@ impl TlsSide {
         }
         match facts::parse_sslv2_client_hello(&self.prefix[2..len]) {
             Some(ch) => {
-                self.client_hello = Some(ch);
+                self.client_hello = Some(Box::new(ch));
                 self.client_hello_len = len;
                 self.client_hellos += 1;
                 self.sslv2_hello = true;

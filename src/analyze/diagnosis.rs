@@ -435,7 +435,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
     let versions = c
         .client_hello
         .as_ref()
-        .map(offered_versions)
+        .map(|h| offered_versions(h))
         .unwrap_or_default();
     if handshake_complete(s) {
         let v = tls

@@ -155,7 +155,8 @@ pub fn analyze(
     planner: &mut AddressPlanner,
     redactor: &mut Redactor,
 ) -> Result<Analysis, ReadError> {
-    let mut flows: FlowTable<FlowState> = FlowTable::default();
+    // Boxed: a connection's working state is large, and the table's Vec grows by doubling.
+    let mut flows: FlowTable<Box<FlowState>> = FlowTable::default();
     let mut link_types = BTreeSet::new();
     let mut dropped_blocks = BTreeMap::new();
     let mut first_second = None;
@@ -205,7 +206,7 @@ pub fn analyze(
 }
 
 fn track_tcp(
-    flows: &mut FlowTable<FlowState>,
+    flows: &mut FlowTable<Box<FlowState>>,
     data: &[u8],
     ip: &Ip,
     tcp: &Tcp,
@@ -214,10 +215,12 @@ fn track_tcp(
 ) {
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);
-    let i = flows.entry(key, || FlowState {
-        roles: RoleEvidence::default(),
-        dirs: [DirState::new(), DirState::new()],
-        conv: Conversation::default(),
+    let i = flows.entry(key, || {
+        Box::new(FlowState {
+            roles: RoleEvidence::default(),
+            dirs: [DirState::new(), DirState::new()],
+            conv: Conversation::default(),
+        })
     });
     let flow = &mut flows.get_mut(i).1;
     flow.conv.first_unix.get_or_insert(now.unix);
@@ -304,7 +307,7 @@ fn feed_stream(
                 .tls
                 .client_hello
                 .as_ref()
-                .map(offered_versions)
+                .map(|h| offered_versions(h))
                 .unwrap_or_default();
             push_raw(
                 sink.timeline,
@@ -398,11 +401,13 @@ fn note_tcp_close(conv: &mut Conversation, side: Side, tcp: &Tcp, now: Moment) {
 }
 
 fn finish_flows(
-    flows: FlowTable<FlowState>,
+    flows: FlowTable<Box<FlowState>>,
     planner: &mut AddressPlanner,
 ) -> FlowTable<Connection> {
     let mut out = FlowTable::default();
+    // Each connection's working state is freed as soon as its plan and diagnosis exist.
     for (key, state) in flows.into_values() {
+        let state = *state;
         let client = state.roles.client(&key);
         let incomplete = state
             .dirs

@@ -9,8 +9,8 @@ use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
 use crate::tls::placeholder::{placeholder_certificate, spec_from_der};
-use crate::tls::spans::placeholder_name;
 use crate::tls::spans::{Span, SpanKind};
+use crate::tls::spans::{placeholder_name, placeholder_ocsp};
 
 /// Applies a policy's redactions to handshake messages, consistently across a run.
 pub struct Redactor {
@@ -81,6 +81,13 @@ impl Redactor {
                     None => false,
                 },
                 SpanKind::Certificate => self.certificate(bytes),
+                SpanKind::OcspResponse if self.secrets == SecretMode::Filler => {
+                    match placeholder_ocsp(bytes.len()) {
+                        Some(p) => bytes.copy_from_slice(&p),
+                        None => bytes.fill(0),
+                    }
+                    true
+                }
                 SpanKind::CaName if self.secrets == SecretMode::Filler => {
                     match placeholder_name(bytes.len()) {
                         Some(p) => bytes.copy_from_slice(&p),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::input::Input;
@@ -32,7 +32,8 @@ pub struct DiagnoseOptions<'a> {
 /// Connections shown in full in the text report before the rest are only counted.
 const MAX_DETAILED: usize = 20;
 
-pub fn run(opts: &DiagnoseOptions<'_>) -> Result<String> {
+/// Analyses the capture and writes the report to `out`.
+pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<()> {
     let input = Input::resolve(opts.input)?;
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
     let mut planner = AddressPlanner::new();
@@ -46,15 +47,21 @@ pub fn run(opts: &DiagnoseOptions<'_>) -> Result<String> {
     let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
     let overall = analysis.verdict();
     match opts.format {
-        OutputFormat::Yaml => yaml_report(&input, &analysis, overall, &mut names, opts.sanitized),
-        OutputFormat::Text => Ok(text_report(
-            !opts.sanitized,
-            &input,
-            &analysis,
-            overall,
-            &mut names,
-            opts.color,
-        )),
+        OutputFormat::Yaml => {
+            yaml_report(out, &input, &analysis, overall, &mut names, opts.sanitized)
+        }
+        OutputFormat::Text => {
+            let text = text_report(
+                !opts.sanitized,
+                &input,
+                &analysis,
+                overall,
+                &mut names,
+                opts.color,
+            );
+            out.write_all(text.as_bytes())
+                .context("cannot write the report")
+        }
     }
 }
 
@@ -104,12 +111,13 @@ fn shown_diagnosis(d: &Diagnosis, sanitized: bool) -> std::borrow::Cow<'_, Diagn
 }
 
 fn yaml_report(
+    out: &mut impl std::io::Write,
     input: &Input,
     analysis: &Analysis,
     overall: Option<Verdict>,
     names: &mut impl FnMut(Endpoint) -> String,
     sanitized: bool,
-) -> Result<String> {
+) -> Result<()> {
     let connections = analysis
         .connections
         .iter()
@@ -127,7 +135,8 @@ fn yaml_report(
         verdict: overall,
         connections,
     };
-    Ok(serde_saphyr::to_string(&report)?)
+    serde_saphyr::to_io_writer(out, &report)?;
+    Ok(())
 }
 
 struct Paint {

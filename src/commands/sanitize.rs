@@ -70,7 +70,13 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
             &written,
             handshake,
         )?;
-        evidence.stage_bytes(&format!("{}.summary.yaml", input.stem), summary.as_bytes())?;
+        let mut file = evidence.temp_file()?;
+        {
+            let mut w = BufWriter::with_capacity(1 << 20, file.as_file_mut());
+            summary.write_yaml(&mut w)?;
+            w.flush().context("cannot write the summary")?;
+        }
+        evidence.stage(file, &format!("{}.summary.yaml", input.stem))?;
     }
     evidence.commit()
 }
@@ -186,15 +192,15 @@ pub fn warning_text(name: &str, w: &ReadWarning) -> String {
     }
 }
 
-fn summarize(
+fn summarize<'a>(
     input: &Input,
-    analysis: &Analysis,
+    analysis: &'a Analysis,
     policy: &Policy,
     mapping: &mut Mapping,
     out_name: &str,
     written: &Written,
     handshake: HandshakeRedactions,
-) -> Result<String> {
+) -> Result<Summary<'a>> {
     let stats = &written.stats;
     let counts = mapping.counts();
     let connections = analysis
@@ -218,7 +224,7 @@ fn summarize(
                 id: i + 1,
                 client,
                 server,
-                diagnosis: c.diagnosis.clone(),
+                diagnosis: &c.diagnosis,
                 packets: PerDirection {
                     client: c.client_stats().packets,
                     server: c.server_stats().packets,
@@ -299,5 +305,5 @@ fn summarize(
         connections,
         verdict: analysis.verdict(),
     };
-    summary.to_yaml()
+    Ok(summary)
 }

@@ -9,13 +9,13 @@ use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::verdict::Verdict;
 
 #[derive(Debug, Serialize)]
-pub struct Summary {
+pub struct Summary<'a> {
     pub tool: Tool,
     pub input: InputFacts,
     pub output: OutputFacts,
     pub policy: PolicyFacts,
     pub redactions: Redactions,
-    pub connections: Vec<ConnectionFacts>,
+    pub connections: Vec<ConnectionFacts<'a>>,
     /// The most significant connection verdict (null when there is no TCP connection).
     pub verdict: Option<Verdict>,
 }
@@ -88,12 +88,13 @@ pub struct Redactions {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ConnectionFacts {
+pub struct ConnectionFacts<'a> {
     pub id: usize,
     pub client: String,
     pub server: String,
+    /// Borrowed from the analysis: a capture of many connections is not copied again.
     #[serde(flatten)]
-    pub diagnosis: Diagnosis,
+    pub diagnosis: &'a Diagnosis,
     pub packets: PerDirection,
     pub bytes: PerDirection,
 }
@@ -131,8 +132,14 @@ pub fn endpoint_text(addr: &[u8], port: u16) -> String {
     }
 }
 
-impl Summary {
+impl Summary<'_> {
     pub fn to_yaml(&self) -> anyhow::Result<String> {
         Ok(serde_saphyr::to_string(self)?)
+    }
+
+    /// Streams the YAML to `out` (a large capture's summary is never held in memory whole).
+    pub fn write_yaml(&self, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+        serde_saphyr::to_io_writer(out, self)?;
+        Ok(())
     }
 }

@@ -736,7 +736,7 @@ mod tests {
             }
         }
         assert_eq!(worst, MIN_LEN_BOUND);
-        assert!(MIN_LEN_BOUND < 400);
+        const { assert!(MIN_LEN_BOUND < 400) };
         // The usual case: an RSA leaf, index 0, UTCTime.
         assert_eq!(min_placeholder_len(&specs()[0]), 155);
     }

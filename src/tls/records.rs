@@ -236,10 +236,19 @@ mod tests {
     }
 
     #[test]
-    fn guessed_start_needs_a_hello() {
+    fn guessed_start_needs_a_plausible_tls_record() {
+        let mut w = RecordWalker::new(Start::Guessed);
+        w.consume(0, b"HTTP/1.1 200 OK\r\n", &mut NoSink);
+        assert!(w.lost());
+        // An SSL 3.0-versioned data record is not believed mid-stream.
+        let mut w = RecordWalker::new(Start::Guessed);
+        let mut ssl3 = record(23, &[0; 10]);
+        ssl3[2] = 0;
+        w.consume(0, &ssl3, &mut NoSink);
+        assert!(w.lost());
         let mut w = RecordWalker::new(Start::Guessed);
         w.consume(0, &record(23, &[0; 10]), &mut NoSink);
-        assert!(w.lost());
+        assert_eq!(w.headers.len(), 1);
         let mut w = RecordWalker::new(Start::Guessed);
         w.consume(0, &record(22, &[2, 0, 0, 1, 0]), &mut NoSink);
         assert_eq!(w.headers.len(), 1);

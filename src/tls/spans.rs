@@ -329,7 +329,9 @@ pub fn placeholder_name(len: usize) -> Option<Vec<u8>> {
     if len > 65_535 {
         return None;
     }
-    let v = (1..len).rev().find(|&v| sizes(v).3 == len)?;
+    let v = (len.saturating_sub(40).max(1)..len)
+        .rev()
+        .find(|&v| sizes(v).3 == len)?;
     let (attr, set, seq, _) = sizes(v);
     let mut out = Vec::with_capacity(len);
     header(0x30, seq, &mut out);
@@ -341,8 +343,73 @@ pub fn placeholder_name(len: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A DER OCSPResponse of exactly `len` bytes: status successful, response type `2.25.0`
+/// (an OID that means nothing to any dissector) and an OCTET STRING of zeros, so the
+/// CertificateStatus message keeps its length and still parses; `None` below 17 bytes.
+pub fn placeholder_ocsp(len: usize) -> Option<Vec<u8>> {
+    fn header_len(len: usize) -> usize {
+        match len {
+            0..=127 => 2,
+            128..=255 => 3,
+            256..=65_535 => 4,
+            _ => 5,
+        }
+    }
+    fn header(tag: u8, len: usize, out: &mut Vec<u8>) {
+        out.push(tag);
+        match len {
+            0..=127 => out.push(len as u8),
+            128..=255 => out.extend([0x81, len as u8]),
+            256..=65_535 => out.extend([0x82, (len >> 8) as u8, len as u8]),
+            _ => out.extend([0x83, (len >> 16) as u8, (len >> 8) as u8, len as u8]),
+        }
+    }
+    const STATUS: [u8; 3] = [0x0a, 0x01, 0x00];
+    const OID: [u8; 4] = [0x06, 0x02, 0x69, 0x00];
+    let sizes = |v: usize| {
+        let bytes = OID.len() + header_len(v) + v;
+        let tagged = header_len(bytes) + bytes;
+        let seq = STATUS.len() + header_len(tagged) + tagged;
+        (bytes, tagged, seq, header_len(seq) + seq)
+    };
+    if len > 0xFF_FFFF {
+        return None;
+    }
+    // The headers take at most 32 bytes: look just below `len`.
+    let v = (len.saturating_sub(40)..len)
+        .rev()
+        .find(|&v| sizes(v).3 == len)?;
+    let (bytes, tagged, seq, _) = sizes(v);
+    let mut out = Vec::with_capacity(len);
+    header(0x30, seq, &mut out);
+    out.extend(STATUS);
+    header(0xa0, tagged, &mut out);
+    header(0x30, bytes, &mut out);
+    out.extend(OID);
+    header(0x04, v, &mut out);
+    out.resize(len, 0);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ocsp_placeholders_have_the_exact_length() {
+        let mut misses = 0;
+        let around_steps = (17..700).chain(65_400..65_700).chain(69_990..70_010);
+        for len in around_steps {
+            match super::placeholder_ocsp(len) {
+                Some(p) => {
+                    assert_eq!(p.len(), len);
+                    assert_eq!(p[0], 0x30);
+                }
+                None => misses += 1,
+            }
+        }
+        // Only lengths right at a length-of-length step cannot be hit (those are zero-filled).
+        assert!(misses <= 12, "{misses}");
+    }
+
     #[test]
     fn placeholder_names_have_the_exact_length_and_parse() {
         for len in 15..3000 {

@@ -30,8 +30,11 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `../shared/corpus` next to the repository (`PCAPSCRUB_CORPUS_DIR` overrides it).
 pub fn corpus_dir() -> PathBuf {
-    repo_root().join("..").join("shared").join("corpus")
+    std::env::var_os("PCAPSCRUB_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("..").join("shared").join("corpus"))
 }
 
 /// Writes straight to the process's stderr, past the test harness's output capture, so the
@@ -196,8 +199,22 @@ pub fn key_file() -> &'static Path {
 // Running pcapscrub
 // ---------------------------------------------------------------------------------------------
 
+/// A private copy of the binary under test, taken once: every run of this process uses the
+/// same build even if `target/release/pcapscrub` is rebuilt while the tests run.
+pub fn pcapscrub_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let dir = work_dir().join("bin");
+        std::fs::create_dir_all(&dir).unwrap();
+        let dest = dir.join("pcapscrub");
+        std::fs::copy(env!("CARGO_BIN_EXE_pcapscrub"), &dest)
+            .expect("cannot copy the pcapscrub binary");
+        dest
+    })
+}
+
 pub fn run_sanitize(captures: &[&Path], outdir: &Path, key: Option<&Path>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pcapscrub"));
+    let mut cmd = Command::new(pcapscrub_bin());
     cmd.arg("sanitize").args(captures).arg("-o").arg(outdir);
     if let Some(k) = key {
         cmd.arg("--key").arg(k);
