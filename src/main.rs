@@ -58,6 +58,10 @@ Exit status: 0 written, 2 error."
         /// Write into an existing, non-empty OUTDIR (files of the same name are replaced).
         #[arg(long)]
         force: bool,
+        /// A client's verbose log (`curl -v`, `openssl s_client`): written to OUTDIR as
+        /// <log>.sanitized.txt with the capture's pseudonyms for every address and host name.
+        #[arg(long, value_name = "FILE")]
+        client_log: Option<PathBuf>,
     },
     /// Explain where each TLS handshake in a capture failed (writes nothing).
     #[command(
@@ -105,7 +109,15 @@ fn main() -> ExitCode {
             policy,
             key,
             force,
-        } => sanitize(&captures, &output, &policy, key, force),
+            client_log,
+        } => sanitize(
+            &captures,
+            &output,
+            &policy,
+            key,
+            force,
+            client_log.as_deref(),
+        ),
         Command::Diagnose {
             capture,
             format,
@@ -126,6 +138,7 @@ fn sanitize(
     policy: &str,
     key: Option<PathBuf>,
     force: bool,
+    client_log: Option<&std::path::Path>,
 ) -> ExitCode {
     let result = (|| -> anyhow::Result<Vec<PathBuf>> {
         let policy = policy::load(policy)?;
@@ -139,6 +152,7 @@ fn sanitize(
             policy: &policy,
             key: &key,
             force,
+            client_log,
         };
         commands::sanitize::run(&opts)
     })();

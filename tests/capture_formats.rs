@@ -1313,6 +1313,7 @@ fn sanitize_in_process(bytes: &[u8], pcapng: bool) {
         policy: &policy,
         key: &key,
         force: false,
+        client_log: None,
     };
     match pcapscrub::commands::sanitize::run(&opts) {
         Ok(_) => {

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use common::tls;
 use common::*;
 use sha2::{Digest, Sha256};
 
@@ -863,4 +864,367 @@ fn pcapng_secrets_and_names_dropped() {
         }
     }
     report("pcapng_secrets_and_names_dropped", &failures);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. the diagnosis agrees with tshark
+// ---------------------------------------------------------------------------------------------
+
+/// Which side of a connection sent something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Side {
+    Client,
+    Server,
+}
+
+/// The TLS facts compared between `pcapscrub diagnose` and tshark, per TCP connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct TlsFacts {
+    /// Length of the (first) SNI host name when a ClientHello carries one.
+    sni: Option<usize>,
+    /// Versions offered by the (first) ClientHello: `supported_versions` without GREASE, or
+    /// else the ClientHello's version field.
+    offered: Vec<u16>,
+    /// The ServerHello's `supported_versions` choice, or else its version field.
+    negotiated: Option<u16>,
+    cipher_suite: Option<u16>,
+    /// Plaintext alerts in order: (sender, level, description).
+    alerts: Vec<(Side, u8, u8)>,
+    /// Certificates in the server's (client's) first Certificate message.
+    server_certificates: usize,
+    client_certificates: usize,
+}
+
+const FACT_NAMES: [&str; 7] = [
+    "sni",
+    "versions_offered",
+    "negotiated_version",
+    "cipher_suite",
+    "alerts",
+    "server_certificates",
+    "client_certificates",
+];
+
+impl TlsFacts {
+    fn field(&self, name: &str) -> String {
+        let v = |x: &[u16]| {
+            x.iter()
+                .map(|c| format!("{c:#06x}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        match name {
+            "sni" => format!("{:?}", self.sni),
+            "versions_offered" => format!("[{}]", v(&self.offered)),
+            "negotiated_version" => format!("{:?}", self.negotiated.map(|c| format!("{c:#06x}"))),
+            "cipher_suite" => format!("{:?}", self.cipher_suite.map(|c| format!("{c:#06x}"))),
+            "alerts" => format!("{:?}", self.alerts),
+            "server_certificates" => self.server_certificates.to_string(),
+            "client_certificates" => self.client_certificates.to_string(),
+            _ => unreachable!(),
+        }
+    }
+}
+
+fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+/// The tool's version names ("TLS 1.2", "TLS 1.3 draft 18", "TLS 1.3 (Facebook Fizz draft
+/// 26)", "0x7e01") as wire codes.
+fn version_code(s: &str) -> Option<u16> {
+    let fixed = match s {
+        "SSL 2.0" => Some(0x0002),
+        "SSL 3.0" => Some(0x0300),
+        "TLS 1.0" => Some(0x0301),
+        "TLS 1.1" => Some(0x0302),
+        "TLS 1.2" => Some(0x0303),
+        "TLS 1.3" => Some(0x0304),
+        _ => None,
+    };
+    fixed
+        .or_else(|| {
+            s.strip_prefix("TLS 1.3 draft ")
+                .and_then(|d| d.parse::<u16>().ok())
+                .map(|d| 0x7f00 | d)
+        })
+        .or_else(|| {
+            s.strip_prefix("TLS 1.3 (Facebook Fizz draft ")
+                .and_then(|d| d.strip_suffix(')'))
+                .and_then(|d| d.parse::<u16>().ok())
+                .map(|d| 0xfb00 | d)
+        })
+        .or_else(|| {
+            s.strip_prefix("0x")
+                .and_then(|h| u16::from_str_radix(h, 16).ok())
+        })
+}
+
+/// An IANA cipher suite name (or "0x1234") as its code, by tls-parser's IANA table.
+fn suite_code(s: &str) -> Option<u16> {
+    s.strip_prefix("0x")
+        .and_then(|h| u16::from_str_radix(h, 16).ok())
+        .or_else(|| tls_parser::TlsCipherSuite::from_name(s).map(|c| c.id.0))
+}
+
+/// The tool's facts of one connection; names it cannot map are returned as problems.
+fn our_facts(c: &tls::DiagConn) -> (TlsFacts, Vec<String>) {
+    let mut f = TlsFacts::default();
+    let mut problems = Vec::new();
+    let Some(t) = &c.tls else {
+        return (f, problems);
+    };
+    let code = |s: &str, what: &str, problems: &mut Vec<String>| {
+        let c = if what == "cipher suite" {
+            suite_code(s)
+        } else {
+            version_code(s)
+        };
+        if c.is_none() {
+            problems.push(format!("unknown {what} name {s:?}"));
+        }
+        c
+    };
+    if t.sni.as_ref().is_some_and(|s| s.present) {
+        f.sni = Some(t.sni.as_ref().and_then(|s| s.length).unwrap_or(0) as usize);
+    }
+    for v in t.versions_offered.iter().flatten() {
+        f.offered.extend(code(v, "version", &mut problems));
+    }
+    f.negotiated = t
+        .negotiated_version
+        .as_deref()
+        .and_then(|v| code(v, "version", &mut problems));
+    f.cipher_suite = t
+        .cipher_suite
+        .as_deref()
+        .and_then(|v| code(v, "cipher suite", &mut problems));
+    for a in t.alerts.iter().flatten().filter(|a| !a.encrypted) {
+        let side = if a.from == "client" {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let level = match a.level.as_deref() {
+            Some("warning") => 1,
+            Some("fatal") => 2,
+            other => {
+                problems.push(format!("alert level {other:?}"));
+                0
+            }
+        };
+        f.alerts
+            .push((side, level, a.code.unwrap_or(u64::from(u8::MAX)) as u8));
+    }
+    f.server_certificates = t.server_certificates.as_ref().map_or(0, Vec::len);
+    f.client_certificates = t.client_certificates.as_ref().map_or(0, Vec::len);
+    (f, problems)
+}
+
+/// tshark's facts of one TCP stream (its frames in order); `client` tells the sides apart.
+fn tshark_facts(frames: &[&tls::TlsFrame], client: Option<std::net::SocketAddr>) -> TlsFacts {
+    let mut f = TlsFacts::default();
+    let side = |fr: &tls::TlsFrame| {
+        if fr.src == client {
+            Side::Client
+        } else {
+            Side::Server
+        }
+    };
+    let msgs: Vec<(Side, &tls::Handshake)> = frames
+        .iter()
+        .flat_map(|fr| fr.messages.iter().map(move |m| (side(fr), m)))
+        .collect();
+    if let Some((_, ch)) = msgs.iter().find(|(s, m)| *s == Side::Client && m.typ == 1) {
+        f.sni = ch.sni.first().map(String::len);
+        let sv: Vec<u16> = ch
+            .supported_versions
+            .iter()
+            .copied()
+            .filter(|v| !is_grease(*v))
+            .collect();
+        f.offered = if sv.is_empty() {
+            ch.version.into_iter().collect()
+        } else {
+            sv
+        };
+    }
+    let server_hello = |m: &tls::Handshake| {
+        if m.sslv2 {
+            m.typ == 4
+        } else {
+            m.typ == 2 && !m.hrr
+        }
+    };
+    if let Some((_, sh)) = msgs
+        .iter()
+        .find(|(s, m)| *s == Side::Server && server_hello(m))
+    {
+        f.negotiated = sh.supported_versions.first().copied().or(sh.version);
+        f.cipher_suite = sh.suites.first().copied();
+        if sh.sslv2 {
+            f.server_certificates = sh.certs;
+        }
+    }
+    for want in [Side::Server, Side::Client] {
+        if let Some((_, cert)) = msgs
+            .iter()
+            .find(|(s, m)| *s == want && m.typ == 11 && !m.sslv2)
+        {
+            match want {
+                Side::Server => f.server_certificates = cert.certs,
+                Side::Client => f.client_certificates = cert.certs,
+            }
+        }
+    }
+    for fr in frames {
+        for a in &fr.alerts {
+            if let (Some(level), Some(desc)) = (a.level, a.desc) {
+                f.alerts.push((side(fr), level, desc));
+            }
+        }
+    }
+    f
+}
+
+/// Disagreements judged to be tshark's (or out of the tool's documented scope), each with the
+/// file, the connection (`"client -> server"` as the tool prints them, or `*` for every
+/// connection of the file), the fact (or `*`) and the reason.
+const DIAGNOSIS_EXEMPT: &[(&str, &str, &str, &str)] = &[];
+
+fn diagnosis_exempt(file: &str, conn: &str, fact: &str) -> bool {
+    DIAGNOSIS_EXEMPT
+        .iter()
+        .any(|(f, c, k, _)| *f == file && (*c == "*" || *c == conn) && (*k == "*" || *k == fact))
+}
+
+#[test]
+#[ignore = "needs tshark: run by .ci/run"]
+fn diagnosis_agrees_with_tshark() {
+    require_tshark();
+    let mut failures = Vec::new();
+    let mut compared = 0usize;
+    let mut used_exemptions = BTreeSet::new();
+    for (i, v) in inputs().iter().zip(tls::tls_views()) {
+        let (conns, frames) = match (&v.diagnosis, &v.input) {
+            (Ok(c), Ok(f)) => (c, f),
+            (d, f) => {
+                failures.push(format!(
+                    "{}: not comparable: diagnose {:?}, tshark {:?}",
+                    i.name,
+                    d.as_ref().err(),
+                    f.as_ref().err()
+                ));
+                continue;
+            }
+        };
+        // tshark's TCP streams with TLS, frames in order (ICMP quotes left out).
+        let mut streams: BTreeMap<u64, Vec<&tls::TlsFrame>> = BTreeMap::new();
+        for fr in frames.iter().filter(|f| !f.icmp) {
+            if let Some(s) = fr.stream {
+                streams.entry(s).or_default().push(fr);
+            }
+        }
+        // Our connections by their endpoint pair, in report order.
+        type Pair = (std::net::SocketAddr, std::net::SocketAddr);
+        let key = |a: std::net::SocketAddr, b: std::net::SocketAddr| -> Pair {
+            if a <= b { (a, b) } else { (b, a) }
+        };
+        let mut ours: BTreeMap<Pair, std::collections::VecDeque<&tls::DiagConn>> = BTreeMap::new();
+        for c in conns {
+            match (c.client_addr(), c.server_addr()) {
+                (Some(a), Some(b)) => ours.entry(key(a, b)).or_default().push_back(c),
+                _ => failures.push(format!(
+                    "{}: connection {} has unparsable endpoints {:?} / {:?}",
+                    i.name, c.id, c.client, c.server
+                )),
+            }
+        }
+        let mut pairs: Vec<(String, TlsFacts, TlsFacts, String)> = Vec::new();
+        for (sid, sframes) in &streams {
+            let (Some(src), Some(dst)) = (sframes[0].src, sframes[0].dst) else {
+                continue;
+            };
+            let theirs_client;
+            let (label, mine) = match ours.get_mut(&key(src, dst)).and_then(|q| q.pop_front()) {
+                Some(c) => {
+                    theirs_client = c.client_addr();
+                    let (f, problems) = our_facts(c);
+                    for p in problems {
+                        failures.push(format!("{}: connection {}: {p}", i.name, c.id));
+                    }
+                    (format!("{} -> {}", c.client, c.server), f)
+                }
+                None => {
+                    // No connection of ours: the ClientHello's sender is the client.
+                    theirs_client = sframes
+                        .iter()
+                        .find(|f| f.messages.iter().any(|m| m.typ == 1))
+                        .and_then(|f| f.src)
+                        .or(Some(src));
+                    let other = if theirs_client == Some(src) { dst } else { src };
+                    (
+                        format!(
+                            "{} -> {} (no connection in the diagnosis)",
+                            theirs_client.unwrap(),
+                            other
+                        ),
+                        TlsFacts::default(),
+                    )
+                }
+            };
+            let theirs = tshark_facts(sframes, theirs_client);
+            let where_ = format!(
+                "tcp.stream {sid}, TLS frames {:?}",
+                sframes
+                    .iter()
+                    .map(|f| f.number)
+                    .take(12)
+                    .collect::<Vec<_>>()
+            );
+            pairs.push((label, mine, theirs, where_));
+        }
+        for c in ours.values().flatten() {
+            if c.has_tls_facts() {
+                let (f, _) = our_facts(c);
+                pairs.push((
+                    format!("{} -> {}", c.client, c.server),
+                    f,
+                    TlsFacts::default(),
+                    "tshark shows no TLS on this connection".into(),
+                ));
+            }
+        }
+        for (label, mine, theirs, where_) in pairs {
+            compared += 1;
+            for fact in FACT_NAMES {
+                let (a, b) = (mine.field(fact), theirs.field(fact));
+                if a == b {
+                    continue;
+                }
+                let conn = label.split(" (").next().unwrap_or(&label);
+                if diagnosis_exempt(&i.name, conn, fact) {
+                    used_exemptions.insert((i.name.clone(), conn.to_string(), fact));
+                    continue;
+                }
+                failures.push(format!(
+                    "{}: {label}: {fact}: pcapscrub {a}, tshark {b} ({where_})",
+                    i.name
+                ));
+            }
+        }
+    }
+    assert!(compared > 0, "no TLS connection was compared at all");
+    // An exemption that no longer matches anything is stale: say so, so it gets removed.
+    for (f, c, k, _) in DIAGNOSIS_EXEMPT {
+        let used = used_exemptions
+            .iter()
+            .any(|(uf, uc, uk)| uf == f && (*c == "*" || uc == c) && (*k == "*" || uk == k));
+        if !used && inputs().iter().any(|i| i.name == *f) {
+            failures.push(format!(
+                "stale exemption: {f} / {c} / {k}: nothing disagrees there any more"
+            ));
+        }
+    }
+    report("diagnosis_agrees_with_tshark", &failures);
 }

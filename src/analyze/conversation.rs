@@ -385,6 +385,13 @@ impl RecordSink for SideSink<'_> {
         }
     }
 
+    fn body_missing(&mut self, h: &RecordHeader) {
+        // A handshake message with bytes missing cannot be parsed, redacted or kept.
+        if h.content_type() == CONTENT_HANDSHAKE && self.handshake_is_plaintext() {
+            self.tls.handshake_truncated = true;
+        }
+    }
+
     fn body(&mut self, h: &RecordHeader, at: usize, chunk: &[u8]) {
         let offset = h.offset + 5 + at as i64;
         match h.content_type() {

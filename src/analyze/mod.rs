@@ -271,7 +271,9 @@ fn feed_stream(
         return;
     };
     let off = unwrap.offset(seq);
-    if payload.is_empty() {
+    // The segment's payload as the IP header states it; the capture may hold less.
+    let claimed = ip.end.saturating_sub(tcp.header_end);
+    if claimed == 0 {
         return;
     }
     let Conversation {
@@ -295,7 +297,7 @@ fn feed_stream(
         side,
         now,
     };
-    let retransmission = dir.reasm.push(off, payload, &mut |o, b| {
+    let mut deliver = |o: i64, b: &[u8]| {
         sink.tls.keep_prefix(o, b);
         if o == 0
             && let Some(len) = sslv2_client_hello_len(&sink.tls.prefix)
@@ -320,7 +322,19 @@ fn feed_stream(
         if !walker.lost() {
             walker.consume(o, b, &mut sink);
         }
-    });
+    };
+    let retransmission = dir.reasm.push(off, payload, &mut deliver);
+    // Bytes the segment carried beyond what was captured: framing can step over them.
+    let missing = claimed.saturating_sub(payload.len());
+    let missing_at = off + payload.len() as i64;
+    if missing > 0 && dir.reasm.push_missing(missing_at, missing) {
+        walker.skip_missing(missing_at, missing, &mut sink);
+        dir.reasm.flush(&mut |o, b| {
+            if !walker.lost() {
+                walker.consume(o, b, &mut sink);
+            }
+        });
+    }
     if sink.tls.first_encrypted.is_some() || walker.lost() {
         // The handshake is over (or unfollowable): stop remembering bytes for comparison.
         dir.reasm.stop_history();
@@ -334,7 +348,7 @@ fn feed_stream(
 }
 
 /// Stream bytes we keep following for the prefix even after the walk is lost.
-const PREFIX_KEEP_LIMIT: usize = 1024;
+const PREFIX_KEEP_LIMIT: usize = 64;
 
 fn push_raw(timeline: &mut Vec<RawEvent>, omitted: &mut u64, t: f64, side: Side, event: String) {
     if timeline.len() < conversation::MAX_TIMELINE {

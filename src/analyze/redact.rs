@@ -12,6 +12,44 @@ use crate::tls::placeholder::{placeholder_certificate, spec_from_der};
 use crate::tls::spans::{Span, SpanKind};
 use crate::tls::spans::{placeholder_name, placeholder_ocsp};
 
+/// A host name that identifies nothing and is left as it is: under a name reserved for
+/// documentation and testing (RFC 2606, RFC 6761) AND spelled only with what our pseudonyms use
+/// (lowercase letters, digits, dots). That keeps our own output stable when sanitized again,
+/// while a real-looking name under a reserved TLD (say `api.acme-test.example`) is still
+/// replaced.
+pub fn is_reserved_name(name: &[u8]) -> bool {
+    if !name
+        .iter()
+        .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.')
+    {
+        return false;
+    }
+    let trimmed = name.strip_suffix(b".").unwrap_or(name);
+    [&b"example"[..], b"test", b"invalid", b"localhost"]
+        .iter()
+        .any(|tld| {
+            trimmed == *tld
+                || (trimmed.ends_with(tld) && trimmed[..trimmed.len() - tld.len()].ends_with(b"."))
+        })
+}
+
+/// One of our own placeholders: its subject is exactly `CN=redacted-<n>`.
+fn is_placeholder(der: &[u8]) -> bool {
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return false;
+    };
+    let subject = cert.subject();
+    let mut attrs = subject.iter_attributes();
+    let only = attrs
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .is_some_and(|cn| {
+            cn.strip_prefix("redacted-")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+    only && attrs.next().is_none() && subject.iter_common_name().count() == 1
+}
+
 /// Applies a policy's redactions to handshake messages, consistently across a run.
 pub struct Redactor {
     names: Option<NameMapper>,
@@ -24,6 +62,34 @@ pub struct Redactor {
     pub counts: BTreeMap<&'static str, u64>,
     /// Certificates that could not be replaced by a parseable placeholder (too short): zero-filled.
     pub certificates_zeroed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_reserved_name;
+
+    #[test]
+    fn only_pseudonym_shaped_reserved_names_are_kept() {
+        for kept in [
+            "h7k2qz.example",
+            "a.test",
+            "0f3a9c.invalid",
+            "localhost",
+            "example",
+        ] {
+            assert!(is_reserved_name(kept.as_bytes()), "{kept}");
+        }
+        for replaced in [
+            "api.pcapscrub-test.example",
+            "Www.Example",
+            "db.corp",
+            "example.com",
+            "test",
+        ] {
+            let keep = is_reserved_name(replaced.as_bytes());
+            assert_eq!(keep, replaced == "test", "{replaced}");
+        }
+    }
 }
 
 impl Redactor {
@@ -67,6 +133,12 @@ impl Redactor {
         for span in spans {
             let bytes = &mut message[span.start..span.end];
             let done = match span.kind {
+                // Names under reserved TLDs identify nothing (and are what we write): keep them,
+                // so a sanitized capture sanitized again does not change.
+                SpanKind::SniName if is_reserved_name(bytes) => {
+                    first_sni.get_or_insert_with(|| bytes.to_vec());
+                    false
+                }
                 SpanKind::SniName => match self.names.as_mut() {
                     Some(m) => {
                         let p = m.map(bytes);
@@ -121,7 +193,7 @@ impl Redactor {
     }
 
     fn certificate(&mut self, der: &mut [u8]) -> bool {
-        if self.certificates == CertificateMode::Keep {
+        if self.certificates == CertificateMode::Keep || is_placeholder(der) {
             return false;
         }
         let spec = spec_from_der(self.next_certificate, der);

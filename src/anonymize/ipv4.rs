@@ -60,7 +60,9 @@ impl HostRange {
     }
 }
 
-/// The addresses the product spec says to leave alone: they identify no host.
+/// The addresses the product spec says to leave alone: they identify no host. 198.18.0.0/15
+/// (RFC 2544 benchmarking) is kept too: it is our overflow range, so a sanitized capture
+/// sanitized again keeps its overflow addresses (idempotence), and it is never routed.
 pub(crate) fn is_kept(a: [u8; 4]) -> bool {
     matches!(
         a,
@@ -70,6 +72,7 @@ pub(crate) fn is_kept(a: [u8; 4]) -> bool {
             | [192, 0, 2, _]
             | [198, 51, 100, _]
             | [203, 0, 113, _]
+            | [198, 18 | 19, _, _]
     )
 }
 
@@ -278,13 +281,14 @@ mod tests {
             [192, 0, 2, 5],
             [198, 51, 100, 7],
             [203, 0, 113, 9],
+            [198, 18, 0, 1],
         ];
         let rewritten = [
             [10, 0, 0, 1],
             [192, 168, 1, 1],
             [240, 0, 0, 1],
             [255, 255, 255, 254],
-            [198, 18, 0, 1],
+            [198, 20, 0, 1],
             [192, 0, 3, 1],
             [169, 254, 0, 1],
         ];

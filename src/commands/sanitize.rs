@@ -16,6 +16,7 @@ use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::reader::ReadWarning;
 use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::policy::Policy;
+use crate::report::client_log::{LogMapper, sanitize_log};
 use crate::report::evidence::EvidenceDir;
 use crate::report::hashing::{HashingWriter, sha256_file};
 use crate::report::summary::{
@@ -30,6 +31,8 @@ pub struct SanitizeOptions<'a> {
     pub policy: &'a Policy,
     pub key: &'a MappingKey,
     pub force: bool,
+    /// A client's verbose log (`curl -v`, `openssl s_client`) to sanitize with the same mapping.
+    pub client_log: Option<&'a Path>,
 }
 
 /// Runs the whole sanitize job; returns the files written. Any error leaves no evidence behind.
@@ -78,7 +81,58 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         }
         evidence.stage(file, &format!("{}.summary.yaml", input.stem))?;
     }
+    if let Some(log) = opts.client_log {
+        let (name, text) = sanitize_client_log(log, &mut mapping, &mut redactor)?;
+        evidence.stage_bytes(&name, text.as_bytes())?;
+    }
     evidence.commit()
+}
+
+/// Maps a client log's addresses and host names exactly as the captures were mapped.
+struct RunMapper<'a> {
+    mapping: &'a mut Mapping,
+    redactor: &'a mut Redactor,
+}
+
+impl LogMapper for RunMapper<'_> {
+    fn ipv4(&mut self, a: [u8; 4]) -> [u8; 4] {
+        self.mapping.ipv4(a)
+    }
+
+    fn ipv6(&mut self, a: [u8; 16]) -> [u8; 16] {
+        self.mapping.ipv6(a)
+    }
+
+    fn host(&mut self, name: &str) -> String {
+        if crate::analyze::redact::is_reserved_name(name.as_bytes()) {
+            return name.to_string();
+        }
+        match self.redactor.name_pseudonym(name.as_bytes()) {
+            Some(p) => String::from_utf8_lossy(&p).into_owned(),
+            // `sni: keep` still must not leak names through the log: hide them.
+            None => "x".repeat(name.len()),
+        }
+    }
+}
+
+fn sanitize_client_log(
+    path: &Path,
+    mapping: &mut Mapping,
+    redactor: &mut Redactor,
+) -> Result<(String, String)> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the client log {}", path.display()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let (clean, _) = sanitize_log(&text, &mut RunMapper { mapping, redactor });
+    let stem = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(|n| {
+            n.rsplit_once('.')
+                .map_or(n, |(s, _)| if s.is_empty() { n } else { s })
+        })
+        .unwrap_or("client-log");
+    Ok((format!("{stem}.sanitized.txt"), clean))
 }
 
 /// Handshake redactions made while analysing one capture.

@@ -124,6 +124,24 @@ impl Reassembler {
         false
     }
 
+    /// Bytes at `off` that the segment carried but the capture did not (snap length, or a
+    /// sanitized capture whose payload was cut). When they continue the stream, delivery moves
+    /// past them and true is returned: the caller steps its framing over them, then calls
+    /// [`Reassembler::flush`] for segments held behind them.
+    pub fn push_missing(&mut self, off: i64, n: usize) -> bool {
+        if self.overflowed || n == 0 || off != self.next {
+            return false;
+        }
+        self.stop_history();
+        self.next = off + n as i64;
+        true
+    }
+
+    /// Delivers held segments that became contiguous.
+    pub fn flush(&mut self, deliver: &mut impl FnMut(i64, &[u8])) {
+        self.drain(deliver);
+    }
+
     fn hold(&mut self, off: i64, data: &[u8]) {
         if self.pending_bytes + data.len() > MAX_PENDING {
             self.overflowed = true;

@@ -48,6 +48,8 @@ pub trait RecordSink {
     fn header(&mut self, header: &RecordHeader);
     /// `at` is the offset of `chunk` within the record body.
     fn body(&mut self, header: &RecordHeader, at: usize, chunk: &[u8]);
+    /// Part of the record's body is not in the capture.
+    fn body_missing(&mut self, _header: &RecordHeader) {}
 }
 
 /// A sink that wants nothing (sanitize-only walks, tests).
@@ -104,6 +106,33 @@ impl RecordWalker {
         self.lost && self.headers.is_empty()
     }
 
+    /// Steps over `n` stream bytes at `off` that the capture does not hold. Inside a record body
+    /// that is fine (the next header is still where the record says); a missing header byte
+    /// ends the walk.
+    pub fn skip_missing(&mut self, off: i64, n: usize, sink: &mut impl RecordSink) {
+        if self.lost {
+            return;
+        }
+        let end = off + n as i64;
+        // A guessed start peeks at the first body byte; when the capture ends right after the
+        // header (a cut segment, or a sanitized capture), judge the header without it.
+        if self.need == 6 && self.got == 5 && off == self.next_header + 5 {
+            self.accept_header(None, sink);
+        }
+        if self.lost {
+            return;
+        }
+        let at_header = self.next_header + self.got as i64;
+        if off < at_header
+            && let Some(last) = self.headers.last()
+        {
+            sink.body_missing(last);
+        }
+        if end > at_header {
+            self.lost = true;
+        }
+    }
+
     /// Marks the stream as no longer followable (a hole in the capture).
     pub fn lose(&mut self) {
         self.lost = true;
@@ -131,21 +160,23 @@ impl RecordWalker {
             pos += take as i64;
             if self.got == self.need {
                 let peeked = self.need - 5;
-                self.accept_header(sink);
+                let peek = (peeked > 0).then_some(self.buf[5]);
+                self.accept_header(peek, sink);
                 // A guessed start peeks at the first body byte: hand it back as body.
                 pos -= peeked as i64;
             }
         }
     }
 
-    fn accept_header(&mut self, sink: &mut impl RecordSink) {
+    /// `peek` is the first body byte when a guessed start could look at it.
+    fn accept_header(&mut self, peek: Option<u8>, sink: &mut impl RecordSink) {
         let mut bytes = [0u8; 5];
         bytes.copy_from_slice(&self.buf[..5]);
         let header = RecordHeader {
             offset: self.next_header,
             bytes,
         };
-        if !self.plausible(&header) {
+        if !self.plausible(&header, peek) {
             self.lost = true;
             return;
         }
@@ -157,7 +188,7 @@ impl RecordWalker {
         self.first = false;
     }
 
-    fn plausible(&self, h: &RecordHeader) -> bool {
+    fn plausible(&self, h: &RecordHeader, peek: Option<u8>) -> bool {
         let [content_type, major, minor, ..] = h.bytes;
         let generic = (20..=24).contains(&content_type)
             && major == 3
@@ -171,7 +202,7 @@ impl RecordWalker {
             // Mid-connection: a hello opens a stream; any other record must at least carry a
             // real TLS record version (1.0-1.3) to be believed.
             Start::Guessed => {
-                (content_type == 22 && matches!(self.buf[5], 1 | 2) && h.body_len() >= 4)
+                (content_type == 22 && matches!(peek, Some(1 | 2)) && h.body_len() >= 4)
                     || ((20..=23).contains(&content_type) && (1..=4).contains(&minor))
             }
         }
@@ -233,6 +264,25 @@ mod tests {
             w.consume(split as i64, &stream[split..], &mut bodies);
             assert_eq!(bodies.0, vec![1, 0, 0, 1, 7], "split at {split}");
         }
+    }
+
+    #[test]
+    fn missing_body_bytes_do_not_stop_the_walk() {
+        let first = record(23, &[7; 40]);
+        let second = record(21, &[1, 0]);
+        let mut w = RecordWalker::new(Start::Known);
+        w.consume(0, &first[..5], &mut NoSink);
+        w.skip_missing(5, 40, &mut NoSink);
+        w.consume(45, &second, &mut NoSink);
+        assert_eq!(
+            w.headers.iter().map(|h| h.offset).collect::<Vec<_>>(),
+            vec![0, 45]
+        );
+        // A header that falls in the missing bytes ends it.
+        let mut w = RecordWalker::new(Start::Known);
+        w.consume(0, &first[..5], &mut NoSink);
+        w.skip_missing(5, 42, &mut NoSink);
+        assert!(w.lost());
     }
 
     #[test]

@@ -12,6 +12,8 @@
 
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
