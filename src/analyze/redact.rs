@@ -64,34 +64,6 @@ pub struct Redactor {
     pub certificates_zeroed: u64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_reserved_name;
-
-    #[test]
-    fn only_pseudonym_shaped_reserved_names_are_kept() {
-        for kept in [
-            "h7k2qz.example",
-            "a.test",
-            "0f3a9c.invalid",
-            "localhost",
-            "example",
-        ] {
-            assert!(is_reserved_name(kept.as_bytes()), "{kept}");
-        }
-        for replaced in [
-            "api.pcapscrub-test.example",
-            "Www.Example",
-            "db.corp",
-            "example.com",
-            "test",
-        ] {
-            let keep = is_reserved_name(replaced.as_bytes());
-            assert_eq!(keep, replaced == "test", "{replaced}");
-        }
-    }
-}
-
 impl Redactor {
     pub fn new(policy: &Policy, key: &MappingKey) -> Redactor {
         let names_key = key.digest(b"pcapscrub sni names", b"").bytes();
@@ -219,5 +191,33 @@ impl Redactor {
             block = self.key.digest(tag, &block).bytes();
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_reserved_name;
+
+    #[test]
+    fn only_pseudonym_shaped_reserved_names_are_kept() {
+        for kept in [
+            "h7k2qz.example",
+            "a.test",
+            "0f3a9c.invalid",
+            "localhost",
+            "example",
+        ] {
+            assert!(is_reserved_name(kept.as_bytes()), "{kept}");
+        }
+        for replaced in [
+            "api.pcapscrub-test.example",
+            "Www.Example",
+            "db.corp",
+            "example.com",
+            "test",
+        ] {
+            let keep = is_reserved_name(replaced.as_bytes());
+            assert_eq!(keep, replaced == "test", "{replaced}");
+        }
     }
 }
