@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod anonymize;
 pub mod capture;
+pub mod check;
 pub mod commands;
 pub mod flow;
 pub mod policy;

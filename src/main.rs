@@ -11,6 +11,8 @@ use pcapscrub::policy::{self, PolicyError};
 
 /// Exit status for unreadable input or any other error (SPEC §2).
 const EXIT_ERROR: u8 = 2;
+/// Exit status of `check` when something sensitive was found.
+const EXIT_FINDINGS: u8 = 1;
 /// Exit status of `policy check` for an invalid policy.
 const EXIT_INVALID: u8 = 1;
 
@@ -81,6 +83,39 @@ first; with many connections the rest are counted by verdict. Exit status: 0 ana
         #[arg(long)]
         sanitized: bool,
     },
+    /// Find what `sanitize` would remove: the pre-commit and CI gate.
+    #[command(
+        long_about = "Scan capture files and folders (recursively: .pcap .pcapng .cap .dmp and any file that \
+starts with a capture magic number) for everything `sanitize` would remove or rewrite under the \
+policy: addresses, MACs, SNI names, certificates, tickets, payloads, DNS and HTTP data, pcapng \
+comments and blocks. One line per finding, FILE:PACKET: KIND: detail, most important first; the \
+detail never prints a secret in full. Exit status: 0 clean, 1 findings, 2 unreadable."
+    )]
+    Check {
+        /// Files and folders to scan.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Policy: a built-in name (ticket, strict, review) or a YAML file.
+        #[arg(short, long, value_name = "POLICY", default_value = "ticket")]
+        policy: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: commands::diagnose::OutputFormat,
+        /// Findings listed per file; the rest are counted.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        max_findings: usize,
+    },
+    /// Re-check an evidence folder: hashes, captures and summaries.
+    #[command(
+        long_about = "Recompute every hash in OUTDIR/SHA256SUMS, report missing, modified and added files, \
+run `check` on every sanitized capture (under the policy its summary names), and validate every \
+summary (required keys, known verdict names, no address outside the documentation ranges). One \
+line per problem. Exit status: 0 good, 1 problems, 2 error."
+    )]
+    Verify {
+        /// The evidence folder written by `sanitize`.
+        outdir: PathBuf,
+    },
     /// Show or validate a policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -118,6 +153,13 @@ fn main() -> ExitCode {
             force,
             client_log.as_deref(),
         ),
+        Command::Check {
+            paths,
+            policy,
+            format,
+            max_findings,
+        } => check(&paths, &policy, format, max_findings),
+        Command::Verify { outdir } => verify(&outdir),
         Command::Diagnose {
             capture,
             format,
@@ -182,6 +224,52 @@ fn diagnose(capture: &str, format: commands::diagnose::OutputFormat, sanitized: 
         .and_then(|()| std::io::Write::flush(&mut out).map_err(anyhow::Error::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn check(
+    paths: &[PathBuf],
+    policy: &str,
+    format: commands::diagnose::OutputFormat,
+    max_findings: usize,
+) -> ExitCode {
+    let policy = match policy::load(policy) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("pcapscrub: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let opts = commands::check::CheckOptions {
+        paths,
+        policy: &policy,
+        format,
+        max_findings,
+    };
+    let outcome = commands::check::run(&opts);
+    print!("{}", outcome.report);
+    if outcome.errors > 0 {
+        ExitCode::from(EXIT_ERROR)
+    } else if outcome.findings > 0 {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn verify(outdir: &std::path::Path) -> ExitCode {
+    match commands::verify::run(outdir) {
+        Ok(outcome) if outcome.problems.is_empty() => {
+            println!("{}: evidence verified", outdir.display());
+            ExitCode::SUCCESS
+        }
+        Ok(outcome) => {
+            for p in outcome.problems {
+                println!("{p}");
+            }
+            ExitCode::from(EXIT_FINDINGS)
+        }
         Err(e) => fail(&e),
     }
 }

@@ -1090,7 +1090,81 @@ fn tshark_facts(frames: &[&tls::TlsFrame], client: Option<std::net::SocketAddr>)
 /// Disagreements judged to be tshark's (or out of the tool's documented scope), each with the
 /// file, the connection (`"client -> server"` as the tool prints them, or `*` for every
 /// connection of the file), the fact (or `*`) and the reason.
-const DIAGNOSIS_EXEMPT: &[(&str, &str, &str, &str)] = &[];
+///
+/// Files whose TLS runs inside something the tool deliberately does not analyse are exempt as
+/// a whole: the tool removes those payloads (fail closed) and reports no TLS there, while
+/// tshark follows the inner protocol. Everything else must agree exactly.
+const DIAGNOSIS_EXEMPT: &[(&str, &str, &str, &str)] = &[
+    (
+        "ndpi-6in4tunnel.pcap",
+        "*",
+        "*",
+        "TLS inside a 6in4 tunnel (IPv6 in IPv4, protocol 41): tunnelled TCP is payload to the \
+         tool (SPEC §3: tunnels are removed), so the diagnosis has no connection for it",
+    ),
+    (
+        "ndpi-ja3_lots_of_cipher_suites_2_anon.pcap",
+        "*",
+        "*",
+        "TLS inside GTP-U (UDP 2152): tunnel payload, removed and not analysed (SPEC §3)",
+    ),
+    (
+        "ndpi-smtp-starttls.pcap",
+        "*",
+        "*",
+        "SMTP STARTTLS on port 25: the stream starts in cleartext SMTP, the tool treats it as \
+         non-TLS (payload removed); tshark follows the STARTTLS upgrade",
+    ),
+    (
+        "zeek-imap-starttls.pcap",
+        "*",
+        "*",
+        "IMAP STARTTLS on port 143 (as for SMTP STARTTLS)",
+    ),
+    (
+        "zeek-pop3-starttls.pcap",
+        "*",
+        "*",
+        "POP3 STLS on port 110 (as for SMTP STARTTLS)",
+    ),
+    (
+        "zeek-irc-starttls.pcap",
+        "*",
+        "*",
+        "IRC STARTTLS on port 6667 (as for SMTP STARTTLS; tshark needs -d tcp.port==6667,tls)",
+    ),
+    (
+        "ndpi-pgsql2.pcapng",
+        "*",
+        "*",
+        "PostgreSQL SSLRequest ('S') before the TLS handshake: a cleartext upgrade like \
+         STARTTLS, non-TLS to the tool; tshark's pgsql dissector hands over to TLS",
+    ),
+    (
+        "suricata-verify-backwards.pcap",
+        "*",
+        "*",
+        "TLS inside an HTTP CONNECT tunnel on proxy port 8080: the stream starts with HTTP, \
+         non-TLS to the tool; tshark's HTTP dissector hands the tunnel over to TLS",
+    ),
+    (
+        "ndpi-KakaoTalk_chat.pcap",
+        "10.24.82.188:35503 -> 173.252.97.2:443",
+        "*",
+        "two SYN-ACKs with different ISNs (frames 42 and 46, 'port numbers reused'): tshark \
+         keeps the first ISN and flags every server data segment as a retransmission, so it \
+         never dissects the ServerHello/Certificate (frame 91: SH TLS 1.0 0xc007; frame 95: \
+         2 certificates, as seen with -o tcp.analyze_sequence_numbers:FALSE)",
+    ),
+    (
+        "ndpi-KakaoTalk_chat.pcap",
+        "10.24.82.188:58964 -> 54.255.253.199:5223",
+        "*",
+        "the capture ends inside the server's first record (frame 347: record of 1717 bytes, \
+         1388 captured): tshark waits for the whole record and shows nothing, though the \
+         ServerHello (TLS 1.0, 0x0004) lies complete in the captured part",
+    ),
+];
 
 fn diagnosis_exempt(file: &str, conn: &str, fact: &str) -> bool {
     DIAGNOSIS_EXEMPT
@@ -1227,4 +1301,531 @@ fn diagnosis_agrees_with_tshark() {
         }
     }
     report("diagnosis_agrees_with_tshark", &failures);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. the sanitized handshakes stay readable
+// ---------------------------------------------------------------------------------------------
+
+/// The reserved suffixes of SNI pseudonyms (SPEC §3).
+const RESERVED_SUFFIXES: [&str; 3] = [".example", ".test", ".invalid"];
+
+/// (file, reason) whose ClientHellos/Certificates the tool removes on purpose: TLS after a
+/// cleartext phase or inside a tunnel is non-TLS payload to the tool (see DIAGNOSIS_EXEMPT),
+/// so the output has no handshake there to compare.
+const READABLE_EXEMPT: &[(&str, &str)] = &[
+    (
+        "ndpi-6in4tunnel.pcap",
+        "TLS inside a 6in4 tunnel: payload removed (SPEC §3)",
+    ),
+    (
+        "ndpi-ja3_lots_of_cipher_suites_2_anon.pcap",
+        "TLS inside GTP-U: payload removed (SPEC §3)",
+    ),
+    (
+        "ndpi-smtp-starttls.pcap",
+        "SMTP STARTTLS: non-TLS stream, payload removed",
+    ),
+    (
+        "zeek-imap-starttls.pcap",
+        "IMAP STARTTLS: non-TLS stream, payload removed",
+    ),
+    (
+        "zeek-pop3-starttls.pcap",
+        "POP3 STLS: non-TLS stream, payload removed",
+    ),
+    (
+        "zeek-irc-starttls.pcap",
+        "IRC STARTTLS: non-TLS stream, payload removed",
+    ),
+    (
+        "ndpi-pgsql2.pcapng",
+        "PostgreSQL SSLRequest: non-TLS stream, payload removed",
+    ),
+    (
+        "suricata-verify-backwards.pcap",
+        "HTTP CONNECT tunnel: non-TLS stream, payload removed",
+    ),
+];
+
+/// ClientHellos and (TLS ≤ 1.2 / SSLv3) Certificate messages of a frame.
+fn readable_messages(f: &tls::TlsFrame) -> Vec<&tls::Handshake> {
+    f.messages
+        .iter()
+        .filter(|m| m.typ == 1 || (m.typ == 11 && !m.sslv2))
+        .collect()
+}
+
+fn compare_client_hello(a: &tls::Handshake, b: &tls::Handshake) -> Vec<String> {
+    let mut d = Vec::new();
+    if a.length != b.length {
+        d.push(format!(
+            "tls.handshake.length {:?} -> {:?}",
+            a.length, b.length
+        ));
+    }
+    if a.ext_types != b.ext_types {
+        d.push(format!(
+            "extension types {:?} -> {:?}",
+            a.ext_types, b.ext_types
+        ));
+    }
+    if a.ext_lens != b.ext_lens {
+        d.push(format!(
+            "extension lengths {:?} -> {:?}",
+            a.ext_lens, b.ext_lens
+        ));
+    }
+    if a.suites != b.suites {
+        d.push(format!("cipher suites {:?} -> {:?}", a.suites, b.suites));
+    }
+    if a.supported_versions != b.supported_versions {
+        d.push(format!(
+            "supported_versions {:?} -> {:?}",
+            a.supported_versions, b.supported_versions
+        ));
+    }
+    if a.sni.len() != b.sni.len() {
+        d.push(format!("{} server name(s) -> {}", a.sni.len(), b.sni.len()));
+    }
+    for (x, y) in a.sni.iter().zip(&b.sni) {
+        if x.len() != y.len() {
+            d.push(format!(
+                "server_name of {} bytes became {:?} ({} bytes)",
+                x.len(),
+                y,
+                y.len()
+            ));
+        }
+        if x.eq_ignore_ascii_case(y) {
+            d.push(format!("server_name {x:?} kept"));
+        }
+        if y.len() >= 6 && !RESERVED_SUFFIXES.iter().any(|s| y.ends_with(s)) {
+            d.push(format!(
+                "server_name pseudonym {y:?} is not under .example/.test/.invalid"
+            ));
+        }
+    }
+    d
+}
+
+fn compare_certificate(a: &tls::Handshake, b: &tls::Handshake) -> Vec<String> {
+    let mut d = Vec::new();
+    if a.certs != b.certs {
+        d.push(format!("{} certificate(s) -> {}", a.certs, b.certs));
+    }
+    if a.cert_lengths != b.cert_lengths {
+        d.push(format!(
+            "certificate lengths {:?} -> {:?}",
+            a.cert_lengths, b.cert_lengths
+        ));
+    }
+    if a.length != b.length {
+        d.push(format!(
+            "tls.handshake.length {:?} -> {:?}",
+            a.length, b.length
+        ));
+    }
+    d
+}
+
+/// Per frame: (number, first tcp.seq_raw, first tcp.len, tunnelled or ICMP-quoted TCP).
+fn tcp_seq_len(
+    path: &std::path::Path,
+    name: &str,
+) -> Result<Vec<(u64, Option<String>, Option<String>, bool)>, String> {
+    let rows = tshark_fields(
+        path,
+        name,
+        &[],
+        &[
+            "frame.number",
+            "tcp.seq_raw",
+            "tcp.len",
+            "ip.src",
+            "ipv6.src",
+            "icmp.type",
+            "icmpv6.type",
+        ],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let n = r[0].first().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let ip_headers = r[3].len() + r[4].len();
+            let odd = ip_headers > 1 || !r[5].is_empty() || !r[6].is_empty();
+            (n, r[1].first().cloned(), r[2].first().cloned(), odd)
+        })
+        .collect())
+}
+
+#[test]
+#[ignore = "needs tshark: run by .ci/run"]
+fn sanitized_handshakes_stay_readable() {
+    require_tshark();
+    let mut failures = Vec::new();
+    let (mut hellos, mut certificates) = (0usize, 0usize);
+    for ((i, s), v) in inputs().iter().zip(sanitized()).zip(tls::tls_views()) {
+        let (input, output, sum) = match (&v.input, &v.output, &s.summary) {
+            (Ok(a), Ok(b), Ok(m)) => (a, b, m),
+            _ => {
+                failures.push(format!(
+                    "{}: not comparable: input {:?}, output {:?}, summary {:?}",
+                    i.name,
+                    v.input.as_ref().err(),
+                    v.output.as_ref().err(),
+                    s.summary.as_ref().err()
+                ));
+                continue;
+            }
+        };
+        if sum.dropped_total() != 0 {
+            failures.push(format!(
+                "{}: {} packet(s) dropped ({:?}): frame numbers no longer line up",
+                i.name,
+                sum.dropped_total(),
+                sum.output.packets_dropped
+            ));
+            continue;
+        }
+        let mut problems = Vec::new();
+        // TCP sequence numbers and segment lengths, every frame.
+        match (
+            tcp_seq_len(&i.path, &i.name),
+            tcp_seq_len(&s.capture, &i.name),
+        ) {
+            (Ok(a), Ok(b)) if a.len() == b.len() => {
+                for (x, y) in a.iter().zip(&b) {
+                    let exempt = x.3
+                        || TCP_FIELDS_EXEMPT
+                            .iter()
+                            .any(|(f, n, _)| *f == i.name && *n == x.0);
+                    if !exempt && (x.1 != y.1 || x.2 != y.2) {
+                        problems.push(format!(
+                            "frame {}: tcp.seq_raw/tcp.len {:?}/{:?} -> {:?}/{:?}",
+                            x.0, x.1, x.2, y.1, y.2
+                        ));
+                    }
+                }
+            }
+            (Ok(a), Ok(b)) => problems.push(format!("{} frames in, {} out", a.len(), b.len())),
+            (a, b) => problems.push(format!(
+                "tcp.seq_raw/tcp.len not read: {:?} / {:?}",
+                a.err(),
+                b.err()
+            )),
+        }
+        let exempt = READABLE_EXEMPT.iter().any(|(f, _)| *f == i.name);
+        let out_by_number: BTreeMap<u64, &tls::TlsFrame> =
+            output.iter().map(|f| (f.number, f)).collect();
+        for a in input.iter().filter(|f| !f.icmp) {
+            let want = readable_messages(a);
+            if want.is_empty() || exempt {
+                continue;
+            }
+            let got = out_by_number
+                .get(&a.number)
+                .map(|b| readable_messages(b))
+                .unwrap_or_default();
+            let types = |v: &[&tls::Handshake]| v.iter().map(|m| m.typ).collect::<Vec<_>>();
+            if types(&want) != types(&got) {
+                problems.push(format!(
+                    "frame {}: handshake types {:?} in the input, {:?} in the output",
+                    a.number,
+                    types(&want),
+                    types(&got)
+                ));
+                continue;
+            }
+            for (x, y) in want.iter().zip(&got) {
+                let d = if x.typ == 1 {
+                    hellos += 1;
+                    compare_client_hello(x, y)
+                } else {
+                    certificates += 1;
+                    compare_certificate(x, y)
+                };
+                let what = if x.typ == 1 {
+                    "ClientHello"
+                } else {
+                    "Certificate"
+                };
+                problems.extend(
+                    d.into_iter()
+                        .map(|p| format!("frame {}: {what}: {p}", a.number)),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            let n = problems.len();
+            problems.truncate(12);
+            failures.push(format!(
+                "{}: {n} problem(s): {}{}",
+                i.name,
+                problems.join("; "),
+                if n > 12 { "; ..." } else { "" }
+            ));
+        }
+    }
+    assert!(
+        hellos > 0 && certificates > 0,
+        "nothing compared: {hellos} ClientHellos, {certificates} Certificate messages"
+    );
+    report("sanitized_handshakes_stay_readable", &failures);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. no sensitive bytes survive
+// ---------------------------------------------------------------------------------------------
+
+/// Length of the certificate byte windows searched for.
+const DER_WINDOW: usize = 32;
+
+/// Why a value collected from an original is not searched for, or `None` to search it.
+/// * text shorter than 4 characters: country codes (`US`, `CA`, `DE`), single letters; too
+///   common in any binary or text to mean anything;
+/// * the placeholders' own text (`redacted`): an original that already says it;
+/// * byte strings with fewer than 4 distinct values (all-zero tickets, `01` serials): they
+///   match any run of filler.
+fn not_searched(text: Option<&str>, bytes: &[u8]) -> Option<&'static str> {
+    if let Some(t) = text {
+        if t.chars().count() < 4 {
+            return Some("shorter than 4 characters");
+        }
+        if t.to_ascii_lowercase().contains("redacted") {
+            return Some("placeholder text");
+        }
+        return None;
+    }
+    let distinct: BTreeSet<u8> = bytes.iter().copied().collect();
+    (distinct.len() < 4).then_some("fewer than 4 distinct byte values")
+}
+
+/// What was found where, for the report.
+struct Leak {
+    what: String,
+    place: String,
+}
+
+/// Frame number of a byte offset in `tshark -V -x` text (the last "Frame N:" line before it).
+fn text_frame(frame_starts: &[(usize, u64)], off: usize) -> u64 {
+    match frame_starts.binary_search_by_key(&off, |(o, _)| *o) {
+        Ok(k) => frame_starts[k].1,
+        Err(0) => 0,
+        Err(k) => frame_starts[k - 1].1,
+    }
+}
+
+fn preview(s: &str) -> String {
+    let t: String = s.chars().take(60).collect();
+    if t.len() < s.len() {
+        format!("{t:?}…")
+    } else {
+        format!("{t:?}")
+    }
+}
+
+#[test]
+#[ignore = "needs tshark: run by .ci/run"]
+fn no_sensitive_bytes_survive() {
+    require_tshark();
+    let mut failures = Vec::new();
+    let views = tls::tls_views();
+    let indices: Vec<usize> = (0..inputs().len()).collect();
+    // tshark's full text view of every output, with the ports the input view used.
+    let texts: Vec<Result<String, String>> = par_map(&indices, |&k| {
+        let (i, s, v) = (&inputs()[k], &sanitized()[k], &views[k]);
+        if !s.ok() {
+            return Err(format!("no output: sanitize of {} failed", i.name));
+        }
+        let mut args = tls::tls_tshark_args(&i.name, &v.ports);
+        args.extend(["-V".to_string(), "-x".to_string()]);
+        tls::run_tshark(&s.capture, &args)
+    });
+    let (mut searched_strings, mut searched_blobs, mut searched_certs) = (0usize, 0usize, 0usize);
+    let mut skipped: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    for (k, i) in inputs().iter().enumerate() {
+        let (s, v) = (&sanitized()[k], &views[k]);
+        let frames = match &v.input {
+            Ok(f) => f,
+            Err(e) => {
+                failures.push(format!("{}: input not dissected: {e}", i.name));
+                continue;
+            }
+        };
+        let text = match &texts[k] {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push(format!("{}: output not dissected: {e}", i.name));
+                continue;
+            }
+        };
+        // Collect: strings (case-insensitive), byte strings (exact), certificates (windows).
+        let mut strings: BTreeMap<String, (String, u64)> = BTreeMap::new();
+        let mut blobs: BTreeMap<Vec<u8>, (String, u64)> = BTreeMap::new();
+        let mut certs: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        let mut validities: Vec<Vec<u8>> = Vec::new();
+        for f in frames {
+            for (kind, t) in &f.sensitive.strings {
+                strings
+                    .entry(t.clone())
+                    .or_insert_with(|| (kind.clone(), f.number));
+            }
+            for (kind, b) in &f.sensitive.blobs {
+                if kind == "certificate DER" {
+                    certs.entry(b.clone()).or_insert(f.number);
+                } else {
+                    blobs
+                        .entry(b.clone())
+                        .or_insert_with(|| (kind.clone(), f.number));
+                    // A serial number also shows in tshark's text as hex digits.
+                    if kind == "certificate serial number" && b.len() >= 4 {
+                        strings
+                            .entry(hex(b))
+                            .or_insert_with(|| (format!("{kind} (hex)"), f.number));
+                    }
+                }
+            }
+            validities.extend(f.sensitive.validities.iter().cloned());
+        }
+        let mut text_needles: tls::Needles<(String, String, u64)> = tls::Needles::new(true);
+        for (t, (kind, frame)) in &strings {
+            match not_searched(Some(t), t.as_bytes()) {
+                Some(why) => {
+                    skipped.entry(why).or_default().insert(t.clone());
+                }
+                None => {
+                    searched_strings += 1;
+                    text_needles.add(t.as_bytes(), (kind.clone(), t.clone(), *frame));
+                }
+            }
+        }
+        let mut byte_needles: tls::Needles<(String, String, u64)> = tls::Needles::new(false);
+        for (b, (kind, frame)) in &blobs {
+            match not_searched(None, b) {
+                Some(why) => {
+                    skipped
+                        .entry(why)
+                        .or_default()
+                        .insert(format!("{kind} {}", hex(b)));
+                }
+                None => {
+                    searched_blobs += 1;
+                    byte_needles.add(b, (kind.clone(), hex(b), *frame));
+                }
+            }
+        }
+        // Every 32-byte window of every certificate, except windows inside the validity
+        // SEQUENCE, which the placeholder keeps by design (SPEC §3: validity dates).
+        let mut der_needles: tls::Needles<(usize, usize)> = tls::Needles::new(false);
+        let cert_list: Vec<(&Vec<u8>, &u64)> = certs.iter().collect();
+        for (ci, (der, _)) in cert_list.iter().enumerate() {
+            searched_certs += 1;
+            for (off, w) in der.windows(DER_WINDOW).enumerate() {
+                let kept_by_design = validities.iter().any(|v| !find_all(v, w).is_empty());
+                if !kept_by_design {
+                    der_needles.add(w, (ci, off));
+                }
+            }
+        }
+        // Haystacks: every file of the evidence folder, raw, and tshark's text of the output.
+        let mut leaks: Vec<Leak> = Vec::new();
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&s.outdir)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        for path in &files {
+            let data = std::fs::read(path).unwrap_or_default();
+            let fname = path.file_name().unwrap().to_string_lossy().into_owned();
+            let place = |off: usize| {
+                if path == &s.capture {
+                    format!("{fname} offset {off} ({})", locate(&data, off))
+                } else {
+                    let line = data[..off].iter().filter(|c| **c == b'\n').count() + 1;
+                    format!("{fname} line {line}")
+                }
+            };
+            for (off, (kind, t, frame)) in text_needles.find_in(&data) {
+                leaks.push(Leak {
+                    what: format!("{kind} {} (input frame {frame})", preview(t)),
+                    place: place(off),
+                });
+            }
+            for (off, (kind, h, frame)) in byte_needles.find_in(&data) {
+                leaks.push(Leak {
+                    what: format!("{kind} {h} (input frame {frame})"),
+                    place: place(off),
+                });
+            }
+            // Certificates: one line per certificate, with the first place and a count.
+            let mut per_cert: BTreeMap<usize, (usize, usize, usize)> = BTreeMap::new();
+            for (off, (ci, coff)) in der_needles.find_in(&data) {
+                let e = per_cert.entry(*ci).or_insert((0, off, *coff));
+                e.0 += 1;
+            }
+            for (ci, (n, off, coff)) in per_cert {
+                let (der, frame) = cert_list[ci];
+                leaks.push(Leak {
+                    what: format!(
+                        "{n} of the {} {DER_WINDOW}-byte windows of a {}-byte certificate \
+                         (input frame {frame}; first: certificate byte {coff})",
+                        der.len() + 1 - DER_WINDOW,
+                        der.len()
+                    ),
+                    place: place(off),
+                });
+            }
+        }
+        // tshark's text of the output: strings only (byte values show as hex there).
+        let mut frame_starts = Vec::new();
+        let mut pos = 0usize;
+        for line in text.split_inclusive('\n') {
+            if let Some(rest) = line.strip_prefix("Frame ") {
+                if let Some(n) = rest.split(':').next().and_then(|n| n.parse().ok()) {
+                    frame_starts.push((pos, n));
+                }
+            }
+            pos += line.len();
+        }
+        for (off, (kind, t, frame)) in text_needles.find_in(text.as_bytes()) {
+            let line_start = text[..off].rfind('\n').map_or(0, |p| p + 1);
+            let line_end = text[off..].find('\n').map_or(text.len(), |p| off + p);
+            leaks.push(Leak {
+                what: format!("{kind} {} (input frame {frame})", preview(t)),
+                place: format!(
+                    "tshark -V -x of the output, frame {}: {:?}",
+                    text_frame(&frame_starts, off),
+                    text[line_start..line_end].trim()
+                ),
+            });
+        }
+        if !leaks.is_empty() {
+            let n = leaks.len();
+            let list: Vec<String> = leaks
+                .iter()
+                .take(15)
+                .map(|l| format!("{} in {}", l.what, l.place))
+                .collect();
+            failures.push(format!(
+                "{}: {n} hit(s):\n      {}{}",
+                i.name,
+                list.join("\n      "),
+                if n > 15 { "\n      ..." } else { "" }
+            ));
+        }
+    }
+    loud(&format!(
+        "no_sensitive_bytes_survive: searched {searched_strings} strings, {searched_blobs} byte \
+         strings, {searched_certs} certificates; not searched: {}",
+        skipped
+            .iter()
+            .map(|(why, v)| format!("{} ({why})", v.len()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    assert!(
+        searched_strings > 0 && searched_certs > 0,
+        "nothing collected from the originals"
+    );
+    report("no_sensitive_bytes_survive", &failures);
 }

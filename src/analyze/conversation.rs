@@ -10,13 +10,16 @@ use crate::tls::facts::{
     alert_description_name, cipher_suite_name, group_name, handshake_type_name, version_name,
 };
 use crate::tls::records::{RecordHeader, RecordSink};
-use crate::tls::spans;
+use crate::tls::spans::{self, SpanKind};
 
 /// Bytes of a stream that the sanitized capture keeps (after redaction), at their offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptRange {
     pub offset: i64,
     pub bytes: Vec<u8>,
+    /// The parts the redaction changed, as (start, end, kind) within `bytes`: what `check`
+    /// reports for this range.
+    pub redacted: Vec<(u32, u32, SpanKind)>,
 }
 
 /// Handshake bytes collected per direction at most (SPEC: reassembly through the handshake,
@@ -243,14 +246,31 @@ impl SideSink<'_> {
             self.tls.messages_removed += 1;
             return;
         };
+        let original = message.clone();
         if let Some(p) = self.redactor.redact(&mut message, &found, hello_retry) {
             self.tls.sni_pseudonym.get_or_insert(p);
         }
+        let changed: Vec<&spans::Span> = found
+            .iter()
+            .filter(|sp| message[sp.start..sp.end] != original[sp.start..sp.end])
+            .collect();
         let mut at = 0;
         for &(offset, len) in pieces {
+            let redacted = changed
+                .iter()
+                .filter(|sp| sp.start < at + len && sp.end > at)
+                .map(|sp| {
+                    (
+                        (sp.start.max(at) - at) as u32,
+                        (sp.end.min(at + len) - at) as u32,
+                        sp.kind,
+                    )
+                })
+                .collect();
             self.tls.kept.push(KeptRange {
                 offset,
                 bytes: message[at..at + len].to_vec(),
+                redacted,
             });
             at += len;
         }
@@ -402,6 +422,7 @@ impl RecordSink for SideSink<'_> {
                 self.tls.kept.push(KeptRange {
                     offset,
                     bytes: chunk.to_vec(),
+                    redacted: Vec::new(),
                 });
             }
             CONTENT_ALERT => {
@@ -438,6 +459,7 @@ impl SideSink<'_> {
             self.tls.kept.push(KeptRange {
                 offset: h.offset + 5,
                 bytes: vec![level, desc],
+                redacted: Vec::new(),
             });
             let level_name = match level {
                 1 => "warning",

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::anonymize::{AddressPlanner, Role};
 use crate::capture::reader::{DroppedOptions, ReadWarning};
 use crate::capture::{CaptureReader, DroppedBlock, Event, Format, ReadError};
-use crate::flow::reassembly::Reassembler;
+use crate::flow::reassembly::{Piece, Reassembler};
 use crate::flow::seq::SeqUnwrapper;
 use crate::flow::{Endpoint, FlowKey, FlowTable, RoleEvidence, Side, client_by_port};
 use crate::tls::records::{RecordHeader, RecordWalker, Start};
@@ -297,7 +297,15 @@ fn feed_stream(
         side,
         now,
     };
-    let mut deliver = |o: i64, b: &[u8]| {
+    let mut deliver = |o: i64, piece: Piece<'_>| {
+        let b = match piece {
+            Piece::Bytes(b) => b,
+            // Bytes the segment carried beyond what was captured: framing can step over them.
+            Piece::Missing(n) => {
+                walker.skip_missing(o, n, &mut sink);
+                return;
+            }
+        };
         sink.tls.keep_prefix(o, b);
         if o == 0
             && let Some(len) = sslv2_client_hello_len(&sink.tls.prefix)
@@ -323,18 +331,8 @@ fn feed_stream(
             walker.consume(o, b, &mut sink);
         }
     };
-    let retransmission = dir.reasm.push(off, payload, &mut deliver);
-    // Bytes the segment carried beyond what was captured: framing can step over them.
     let missing = claimed.saturating_sub(payload.len());
-    let missing_at = off + payload.len() as i64;
-    if missing > 0 && dir.reasm.push_missing(missing_at, missing) {
-        walker.skip_missing(missing_at, missing, &mut sink);
-        dir.reasm.flush(&mut |o, b| {
-            if !walker.lost() {
-                walker.consume(o, b, &mut sink);
-            }
-        });
-    }
+    let retransmission = dir.reasm.push(off, payload, missing, &mut deliver);
     if sink.tls.first_encrypted.is_some() || walker.lost() {
         // The handshake is over (or unfollowable): stop remembering bytes for comparison.
         dir.reasm.stop_history();

@@ -6,17 +6,44 @@ use std::collections::BTreeMap;
 /// follows the hole is treated as unknown (and so removed).
 pub const MAX_PENDING: usize = 256 * 1024;
 
-/// Delivers each stream byte once, in order, to a consumer; holds out-of-order segments up to
-/// [`MAX_PENDING`] bytes. Retransmitted bytes already delivered are skipped: the consumer sees
-/// the first copy. (Conflicting copies cannot smuggle anything into the output: the rewriter
-/// writes the bytes the analysis decided on, never a packet's own bytes at kept offsets.)
 /// Delivered bytes remembered from the stream start, to compare retransmissions with.
 pub const MAX_HISTORY: usize = 256 * 1024;
 
+/// Held segments per direction before we give up on the stream (a cut segment holds few bytes,
+/// so the byte limit alone would not bound them).
+pub const MAX_PENDING_SEGMENTS: usize = 16 * 1024;
+
+/// What the consumer is handed, in stream order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Captured stream bytes.
+    Bytes(&'a [u8]),
+    /// Stream bytes a segment carried but the capture does not hold (snap length, or a
+    /// sanitized capture whose payload was cut): framing may step over them.
+    Missing(usize),
+}
+
+/// A held segment: captured bytes, then `missing` bytes the capture does not hold.
+#[derive(Debug, Default)]
+struct Held {
+    data: Vec<u8>,
+    missing: usize,
+}
+
+impl Held {
+    fn len(&self) -> usize {
+        self.data.len() + self.missing
+    }
+}
+
+/// Delivers each stream byte once (or, for bytes the capture lacks, its absence), in order, to a consumer; holds out-of-order segments up to
+/// [`MAX_PENDING`] bytes. Retransmitted bytes already delivered are skipped: the consumer sees
+/// the first copy. (Conflicting copies cannot smuggle anything into the output: the rewriter
+/// writes the bytes the analysis decided on, never a packet's own bytes at kept offsets.)
 #[derive(Debug)]
 pub struct Reassembler {
     next: i64,
-    pending: BTreeMap<i64, Vec<u8>>,
+    pending: BTreeMap<i64, Held>,
     pending_bytes: usize,
     overflowed: bool,
     /// The first delivered bytes (from offset 0), while the handshake lasts.
@@ -98,14 +125,22 @@ impl Reassembler {
         !self.pending.is_empty()
     }
 
-    /// Accepts a segment at stream offset `off`; calls `deliver(offset, bytes)` for every newly
-    /// contiguous run. Returns true when every byte of the segment had been delivered before
-    /// (a retransmission).
-    pub fn push(&mut self, off: i64, data: &[u8], deliver: &mut impl FnMut(i64, &[u8])) -> bool {
-        if self.overflowed || data.is_empty() {
+    /// Accepts a segment at stream offset `off` whose captured bytes `data` are followed by
+    /// `missing` bytes the capture does not hold; calls `deliver(offset, piece)` for every newly
+    /// contiguous run, held segments included. Returns true when every byte of the segment had
+    /// been delivered (or stepped over) before: a retransmission.
+    pub fn push(
+        &mut self,
+        off: i64,
+        data: &[u8],
+        missing: usize,
+        deliver: &mut impl FnMut(i64, Piece<'_>),
+    ) -> bool {
+        let len = data.len() + missing;
+        if self.overflowed || len == 0 {
             return false;
         }
-        let end = off + data.len() as i64;
+        let end = off + len as i64;
         if self.keep_history && off < self.next {
             self.compare(off, data);
         }
@@ -113,68 +148,76 @@ impl Reassembler {
             return true;
         }
         if off > self.next {
-            self.hold(off, data);
+            self.hold(off, data, missing);
             return false;
         }
-        let skip = (self.next - off) as usize;
-        self.remember(self.next, &data[skip..]);
-        deliver(self.next, &data[skip..]);
-        self.next = end;
+        self.deliver_from(off, data, missing, deliver);
         self.drain(deliver);
         false
     }
 
-    /// Bytes at `off` that the segment carried but the capture did not (snap length, or a
-    /// sanitized capture whose payload was cut). When they continue the stream, delivery moves
-    /// past them and true is returned: the caller steps its framing over them, then calls
-    /// [`Reassembler::flush`] for segments held behind them.
-    pub fn push_missing(&mut self, off: i64, n: usize) -> bool {
-        if self.overflowed || n == 0 || off != self.next {
-            return false;
+    /// Delivers what lies beyond `next` of a segment that starts at or before it.
+    fn deliver_from(
+        &mut self,
+        off: i64,
+        data: &[u8],
+        missing: usize,
+        deliver: &mut impl FnMut(i64, Piece<'_>),
+    ) {
+        let end = off + (data.len() + missing) as i64;
+        let data_end = off + data.len() as i64;
+        if data_end > self.next {
+            let skip = (self.next - off) as usize;
+            self.remember(self.next, &data[skip..]);
+            deliver(self.next, Piece::Bytes(&data[skip..]));
+            self.next = data_end;
         }
-        self.stop_history();
-        self.next = off + n as i64;
-        true
+        if end > self.next {
+            // Nothing after a gap can be compared with a retransmission: stop remembering.
+            self.stop_history();
+            deliver(self.next, Piece::Missing((end - self.next) as usize));
+            self.next = end;
+        }
     }
 
-    /// Delivers held segments that became contiguous.
-    pub fn flush(&mut self, deliver: &mut impl FnMut(i64, &[u8])) {
-        self.drain(deliver);
-    }
-
-    fn hold(&mut self, off: i64, data: &[u8]) {
-        if self.pending_bytes + data.len() > MAX_PENDING {
+    fn hold(&mut self, off: i64, data: &[u8], missing: usize) {
+        let held = self.pending.get(&off);
+        let old_bytes = held.map_or(0, |h| h.data.len());
+        let added = data.len().saturating_sub(old_bytes);
+        let new_slot = held.is_none();
+        if self.pending_bytes + added > MAX_PENDING
+            || (new_slot && self.pending.len() >= MAX_PENDING_SEGMENTS)
+        {
             self.overflowed = true;
             self.pending.clear();
             self.pending_bytes = 0;
             return;
         }
         let slot = self.pending.entry(off).or_default();
-        if slot.len() < data.len() {
-            self.pending_bytes += data.len() - slot.len();
-            slot.clear();
-            slot.extend_from_slice(data);
+        // Two copies of the same start: keep the most captured bytes and the furthest end.
+        let end = slot.len().max(data.len() + missing);
+        if data.len() > slot.data.len() {
+            self.pending_bytes += added;
+            slot.data.clear();
+            slot.data.extend_from_slice(data);
         }
+        slot.missing = end - slot.data.len();
     }
 
-    fn drain(&mut self, deliver: &mut impl FnMut(i64, &[u8])) {
+    fn drain(&mut self, deliver: &mut impl FnMut(i64, Piece<'_>)) {
         while let Some((&off, _)) = self.pending.first_key_value() {
             if off > self.next {
                 break;
             }
-            let Some((off, data)) = self.pending.pop_first() else {
+            let Some((off, held)) = self.pending.pop_first() else {
                 break;
             };
-            self.pending_bytes -= data.len();
-            let end = off + data.len() as i64;
+            self.pending_bytes -= held.data.len();
             if self.keep_history && off < self.next {
-                self.compare(off, &data);
+                self.compare(off, &held.data);
             }
-            if end > self.next {
-                let skip = (self.next - off) as usize;
-                self.remember(self.next, &data[skip..]);
-                deliver(self.next, &data[skip..]);
-                self.next = end;
+            if off + held.len() as i64 > self.next {
+                self.deliver_from(off, &held.data, held.missing, deliver);
             }
         }
     }
@@ -188,9 +231,11 @@ mod tests {
         let mut r = Reassembler::default();
         let mut out = Vec::new();
         for (off, d) in segments {
-            r.push(*off, d, &mut |o, b| {
+            r.push(*off, d, 0, &mut |o, p| {
                 assert_eq!(o as usize, out.len());
-                out.extend_from_slice(b);
+                if let Piece::Bytes(b) = p {
+                    out.extend_from_slice(b);
+                }
             });
         }
         out
@@ -211,10 +256,10 @@ mod tests {
     #[test]
     fn conflicting_retransmission_is_recorded() {
         let mut r = Reassembler::default();
-        r.push(0, b"hello.example", &mut |_, _| {});
-        r.push(0, b"hello.example", &mut |_, _| {});
+        r.push(0, b"hello.example", 0, &mut |_, _| {});
+        r.push(0, b"hello.example", 0, &mut |_, _| {});
         assert!(r.conflicts().is_empty());
-        r.push(3, b"XX.exa", &mut |_, _| {});
+        r.push(3, b"XX.exa", 0, &mut |_, _| {});
         assert_eq!(r.conflicts(), &[(3, 5)]);
     }
 
@@ -222,5 +267,83 @@ mod tests {
     fn hole_never_filled_stops_delivery() {
         let got = collect(&[(0, b"ab"), (5, b"xyz")]);
         assert_eq!(got, b"ab");
+    }
+
+    /// Every delivery, as (offset, captured bytes or missing count).
+    fn log(
+        r: &mut Reassembler,
+        off: i64,
+        data: &[u8],
+        missing: usize,
+        out: &mut Vec<(i64, String)>,
+    ) {
+        r.push(off, data, missing, &mut |o, p| {
+            out.push((
+                o,
+                match p {
+                    Piece::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                    Piece::Missing(n) => format!("<{n}>"),
+                },
+            ))
+        });
+    }
+
+    #[test]
+    fn missing_bytes_are_stepped_over_in_order() {
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        log(&mut r, 0, b"ab", 3, &mut out);
+        log(&mut r, 5, b"fg", 0, &mut out);
+        assert_eq!(
+            out,
+            vec![(0, "ab".into()), (2, "<3>".into()), (5, "fg".into())]
+        );
+        assert!(!r.has_hole());
+    }
+
+    /// A cut segment that arrives before the one that precedes it (a sanitized capture of an
+    /// out-of-order stream) keeps its missing length while held.
+    #[test]
+    fn held_cut_segment_keeps_its_missing_bytes() {
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        log(&mut r, 10, b"", 45, &mut out);
+        log(&mut r, 0, b"abc", 7, &mut out);
+        log(&mut r, 55, b"hdr", 0, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                (0, "abc".into()),
+                (3, "<7>".into()),
+                (10, "<45>".into()),
+                (55, "hdr".into())
+            ]
+        );
+        assert!(!r.has_hole());
+    }
+
+    #[test]
+    fn partly_delivered_cut_copy_delivers_only_what_is_new() {
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        log(&mut r, 0, b"abcd", 0, &mut out);
+        log(&mut r, 2, b"c", 5, &mut out);
+        assert_eq!(out[1..], [(4, "<4>".to_string())]);
+        assert_eq!(r.next_offset(), 8);
+        // A copy of delivered bytes is a retransmission.
+        assert!(r.push(0, b"ab", 1, &mut |_, _| panic!("nothing new")));
+    }
+
+    #[test]
+    fn two_held_copies_merge_to_the_most_bytes_and_furthest_end() {
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        log(&mut r, 4, b"e", 9, &mut out);
+        log(&mut r, 4, b"efg", 0, &mut out);
+        log(&mut r, 0, b"abcd", 0, &mut out);
+        assert_eq!(
+            out,
+            vec![(0, "abcd".into()), (4, "efg".into()), (7, "<7>".into())]
+        );
     }
 }

@@ -441,13 +441,20 @@ pub fn tls_frame(packet: &Node) -> TlsFrame {
     f
 }
 
-/// tshark's reassembly preferences (the defaults, spelled out) and `-d tcp.port==P,tls`.
+/// tshark's reassembly preferences (the defaults spelled out, plus out-of-order reassembly)
+/// and `-d tcp.port==P,tls`.
 pub fn tls_tshark_args(name: &str, ports: &[u16]) -> Vec<String> {
     let mut v: Vec<String> = [
         "-o",
         "tcp.desegment_tcp_streams:TRUE",
         "-o",
         "tls.desegment_ssl_records:TRUE",
+        // Off by default in Wireshark 4.0: without it a server flight whose first segment
+        // arrives after the later ones (suricata-verify-tls-fingerprint-alert, zeek-hrr,
+        // suricata-verify-tls-subjectaltname stream 3) is never reassembled and tshark shows
+        // no ServerHello at all.
+        "-o",
+        "tcp.reassemble_out_of_order:TRUE",
     ]
     .iter()
     .map(|s| s.to_string())

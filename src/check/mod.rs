@@ -1,0 +1,333 @@
+//! `check`'s judgement: would `sanitize` (under this policy) change anything sensitive in this
+//! capture? It runs the very same analysis and rewrite as `sanitize` and compares each packet
+//! with what sanitize would write, so the two can never disagree (DESIGN.md).
+
+pub mod finding;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+
+pub use finding::{Finding, FindingKind};
+
+use crate::analyze::redact::Redactor;
+use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
+use crate::anonymize::{AddressPlanner, MappingKey};
+use crate::capture::{CaptureReader, Event};
+use crate::flow::FlowKey;
+use crate::policy::Policy;
+use crate::rewrite::{DropReason, Rewriter};
+use crate::tls::spans::SpanKind;
+use crate::wire::{self, Ip, Layout, Net, Transport};
+use finding::{mask_ip, mask_mac, mask_name};
+
+/// Everything `check` found in one capture.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    pub findings: Vec<Finding>,
+}
+
+/// Checks one capture file under `policy`.
+pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport> {
+    let key = MappingKey::random();
+    let mut reader = CaptureReader::open(path, name)?;
+    let mut planner = AddressPlanner::new();
+    let mut redactor = Redactor::new(policy, &key);
+    let analysis = analyze::analyze(&mut reader, &mut planner, &mut redactor)?;
+    let mut mapping = planner.finish(&key)?;
+    let mut report = FileReport::default();
+    block_findings(&analysis, &mut report);
+    let mut reader = CaptureReader::open(path, name)?;
+    let mut rewriter = Rewriter::new(policy, &analysis);
+    while let Some(event) = reader.next_event()? {
+        let Event::Packet(pkt) = event else { continue };
+        let number = pkt.number;
+        let out = match rewriter.packet(&pkt, &mut mapping) {
+            Ok(bytes) => bytes.to_vec(),
+            Err(reason) => {
+                dropped_finding(reason, number, &mut report);
+                continue;
+            }
+        };
+        let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
+            continue;
+        };
+        compare(&layout, pkt.data, &out, number, &analysis, &mut report);
+    }
+    Ok(report)
+}
+
+fn block_findings(analysis: &Analysis, report: &mut FileReport) {
+    for (kind, n) in &analysis.dropped_blocks {
+        report.findings.push(Finding::new(
+            FindingKind::PcapngBlock,
+            0,
+            format!("{n} {} block(s) would be dropped", kind.as_str()),
+        ));
+    }
+    let o = analysis.dropped_options;
+    if o.comments > 0 {
+        report.findings.push(Finding::new(
+            FindingKind::Comment,
+            0,
+            format!("{} comment(s) would be dropped", o.comments),
+        ));
+    }
+    if o.other > 0 {
+        report.findings.push(Finding::new(
+            FindingKind::PcapngBlock,
+            0,
+            format!(
+                "{} pcapng option(s) (interface names, descriptions, ...) would be dropped",
+                o.other
+            ),
+        ));
+    }
+}
+
+fn dropped_finding(reason: DropReason, number: u64, report: &mut FileReport) {
+    let detail = match reason {
+        DropReason::UnsupportedLinkType => {
+            "a packet of a link type pcapscrub does not decode would be dropped"
+        }
+        DropReason::ShortLinkHeader => "a packet too short for its link header would be dropped",
+        DropReason::UnknownInterface => "a packet on an undescribed interface would be dropped",
+        DropReason::NonTcpPolicy => "non-TCP traffic would be dropped by the policy",
+    };
+    report.findings.push(Finding::new(
+        FindingKind::Payload,
+        number,
+        detail.to_string(),
+    ));
+}
+
+/// Compares the packet with what sanitize writes, field by field.
+fn compare(
+    layout: &Layout,
+    data: &[u8],
+    out: &[u8],
+    number: u64,
+    analysis: &Analysis,
+    report: &mut FileReport,
+) {
+    let changed = |at: usize, len: usize| out.get(at..at + len) != data.get(at..at + len);
+    let mut push = |kind, detail: String| report.findings.push(Finding::new(kind, number, detail));
+    for &at in layout.macs() {
+        if changed(at, 6) {
+            push(FindingKind::Mac, mask_mac(&data[at..at + 6]));
+        }
+    }
+    let mut payload_from = layout.link_end;
+    match &layout.net {
+        Net::Arp(arp) => {
+            if let Some(a) = arp.addrs {
+                for at in [a.sender_mac, a.target_mac] {
+                    if changed(at, 6) {
+                        push(
+                            FindingKind::Mac,
+                            format!("ARP {}", mask_mac(&data[at..at + 6])),
+                        );
+                    }
+                }
+                for at in [a.sender_ip, a.target_ip] {
+                    if changed(at, 4) {
+                        push(
+                            FindingKind::Address,
+                            format!("ARP {}", mask_ip(&data[at..at + 4])),
+                        );
+                    }
+                }
+            }
+            payload_from = arp.end();
+        }
+        Net::Ip(ip) => {
+            let n = ip.addr_len();
+            for at in [ip.src, ip.dst] {
+                if changed(at, n) {
+                    push(FindingKind::Address, mask_ip(&data[at..at + n]));
+                }
+            }
+            if let Some((first, count)) = ip.routing_addrs {
+                for k in 0..count {
+                    let at = first + 16 * k;
+                    if changed(at, 16) {
+                        push(
+                            FindingKind::Address,
+                            format!("routing header {}", mask_ip(&data[at..at + 16])),
+                        );
+                    }
+                }
+            }
+            for &(from, to) in ip.blanks() {
+                if changed(from, to - from) {
+                    push(
+                        FindingKind::IpOption,
+                        format!("{} bytes of IP options", to - from),
+                    );
+                }
+            }
+            payload_from = ip.header_end;
+            match &ip.transport {
+                Transport::Tcp(tcp) => {
+                    tcp_payload(ip, tcp, data, out, number, analysis, report);
+                    return;
+                }
+                Transport::Udp { start } => {
+                    payload_from = start + 8;
+                    let (sport, dport) = (wire::be16(data, *start), wire::be16(data, start + 2));
+                    if removed_nonzero(data, out, payload_from, ip.end.min(data.len())) {
+                        let dns = [53, 5353, 5355].iter().any(|p| *p == sport || *p == dport);
+                        let kind = if dns {
+                            FindingKind::DnsName
+                        } else {
+                            FindingKind::Payload
+                        };
+                        let what = if dns { "DNS message" } else { "UDP payload" };
+                        push(
+                            kind,
+                            format!("{what} of {} bytes", ip.end.min(data.len()) - payload_from),
+                        );
+                    }
+                    payload_from = ip.end.min(data.len());
+                }
+                Transport::Icmp(icmp) => {
+                    if let Some(q) = icmp.quote {
+                        let qn = if q.version == 4 { 4 } else { 16 };
+                        for at in [q.src, q.dst] {
+                            if changed(at, qn) {
+                                push(
+                                    FindingKind::Address,
+                                    format!("quoted in ICMP {}", mask_ip(&data[at..at + qn])),
+                                );
+                            }
+                        }
+                        payload_from = q.end;
+                    } else {
+                        payload_from = icmp.start + 8;
+                    }
+                    if let Some(g) = icmp.gateway
+                        && changed(g, 4)
+                    {
+                        push(
+                            FindingKind::Address,
+                            format!("ICMP redirect {}", mask_ip(&data[g..g + 4])),
+                        );
+                    }
+                }
+                Transport::Opaque => {}
+            }
+        }
+        Net::Unknown | Net::Truncated => {}
+    }
+    if removed_nonzero(data, out, payload_from, data.len()) {
+        push(
+            FindingKind::Payload,
+            format!(
+                "{} bytes after the headers",
+                data.len().saturating_sub(payload_from)
+            ),
+        );
+    }
+}
+
+/// True when any non-zero byte in `data[from..to]` is missing from or different in `out`.
+fn removed_nonzero(data: &[u8], out: &[u8], from: usize, to: usize) -> bool {
+    (from..to).any(|i| data[i] != 0 && out.get(i) != Some(&data[i]))
+}
+
+fn tcp_payload(
+    ip: &Ip,
+    tcp: &wire::Tcp,
+    data: &[u8],
+    out: &[u8],
+    number: u64,
+    analysis: &Analysis,
+    report: &mut FileReport,
+) {
+    let start = tcp.header_end;
+    let end = ip.end.min(data.len());
+    let mut push = |kind, detail: String| report.findings.push(Finding::new(kind, number, detail));
+    // Handshake redactions in this segment, by kind, from the plan.
+    let (src, dst) = tcp_endpoints(data, ip, tcp);
+    let (key, side) = FlowKey::new(src, dst);
+    let mut redacted_here: BTreeMap<SpanKind, usize> = BTreeMap::new();
+    let mut redacted_bytes = vec![false; end.saturating_sub(start)];
+    if let Some(ci) = analysis.connections.find(&key)
+        && let Some(base) = analysis.connections.get(ci).1.dirs[side.index()].base
+    {
+        let (seq, _) = segment_payload(data, ip, tcp);
+        // Offsets within one segment never need unwrapping across 2^32 here: the segment is
+        // compared with ranges near it by 32-bit distance.
+        let seg = i64::from(seq.wrapping_sub(base));
+        for k in &analysis.connections.get(ci).1.dirs[side.index()].kept {
+            for &(a, b, kind) in &k.redacted {
+                let (a, b) = (k.offset + i64::from(a), k.offset + i64::from(b));
+                let from = a.max(seg);
+                let to = b.min(seg + redacted_bytes.len() as i64);
+                if from < to {
+                    *redacted_here.entry(kind).or_insert(0) += (to - from) as usize;
+                    for i in from..to {
+                        redacted_bytes[(i - seg) as usize] = true;
+                    }
+                }
+            }
+        }
+    }
+    for (kind, n) in redacted_here {
+        let (fk, what) = match kind {
+            SpanKind::SniName => (FindingKind::Sni, "server name"),
+            SpanKind::Certificate => (FindingKind::Certificate, "certificate"),
+            SpanKind::CaName => (FindingKind::Certificate, "certificate authority name"),
+            SpanKind::OcspResponse => (FindingKind::Certificate, "OCSP response"),
+            SpanKind::SessionTicket | SpanKind::Ticket => (FindingKind::Ticket, "session ticket"),
+            SpanKind::PskIdentity => (FindingKind::Ticket, "PSK identity"),
+            SpanKind::Verifiable => (FindingKind::Ticket, "signature or opaque server data"),
+            SpanKind::UnknownExtension => (FindingKind::Ticket, "unknown extension data"),
+            SpanKind::Random | SpanKind::SessionId => (FindingKind::Ticket, "random or session id"),
+        };
+        let detail = if kind == SpanKind::SniName {
+            sni_detail(data, start, &redacted_bytes)
+                .unwrap_or_else(|| format!("{what} ({n} bytes in this packet)"))
+        } else {
+            format!("{what} ({n} bytes in this packet)")
+        };
+        push(fk, detail);
+    }
+    let other_removed = (start..end)
+        .any(|i| !redacted_bytes[i - start] && data[i] != 0 && out.get(i) != Some(&data[i]));
+    if other_removed {
+        let text = &data[start..end];
+        let http = [
+            &b"GET "[..],
+            b"POST ",
+            b"PUT ",
+            b"HEAD ",
+            b"HTTP/",
+            b"DELETE ",
+            b"OPTIONS ",
+            b"CONNECT ",
+        ]
+        .iter()
+        .any(|m| text.starts_with(m));
+        if http {
+            push(
+                FindingKind::HttpHost,
+                format!("HTTP message of {} bytes", end - start),
+            );
+        } else {
+            push(
+                FindingKind::Payload,
+                format!("{} bytes of TCP payload", end - start),
+            );
+        }
+    }
+}
+
+/// The masked server name in this segment (when the whole name is here).
+fn sni_detail(data: &[u8], start: usize, redacted: &[bool]) -> Option<String> {
+    let first = redacted.iter().position(|&r| r)?;
+    let len = redacted[first..].iter().take_while(|&&r| r).count();
+    let name = data.get(start + first..start + first + len)?;
+    Some(mask_name(name))
+}
