@@ -5,6 +5,7 @@
 //! each packet through the plan and the keyed [`anonymize`] mapping. [`commands`] wires the
 //! stages into the CLI's commands; it is the only layer that touches files.
 
+pub mod allowlist;
 pub mod analyze;
 pub mod anonymize;
 pub mod capture;

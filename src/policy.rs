@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 pub const BUILTIN_NAMES: [&str; 3] = ["ticket", "strict", "review"];
 
 /// The keys a policy file may contain, in canonical order.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 11] = [
     "name",
     "description",
     "payload",
@@ -32,6 +32,8 @@ pub const KEYS: [&str; 9] = [
     "certificates",
     "handshake_secrets",
     "randoms",
+    "allow_addresses",
+    "allow_names",
 ];
 
 const TICKET_YAML: &str = include_str!("../policies/ticket.yaml");
@@ -278,6 +280,12 @@ pub struct Policy {
     /// Default `keep`.
     #[serde(default)]
     pub randoms: RandomMode,
+    /// Comma-separated addresses and networks that stay as they are (default none).
+    #[serde(default)]
+    pub allow_addresses: String,
+    /// Comma-separated host names (`*.` for a whole domain) that stay as they are.
+    #[serde(default)]
+    pub allow_names: String,
 }
 
 impl Policy {
@@ -294,7 +302,14 @@ impl Policy {
             certificates: CertificateMode::Placeholder,
             handshake_secrets: SecretMode::Filler,
             randoms: RandomMode::Keep,
+            allow_addresses: String::new(),
+            allow_names: String::new(),
         }
+    }
+
+    /// The parsed allowlist (the texts were validated when the policy was read).
+    pub fn allowlist(&self) -> crate::allowlist::Allowlist {
+        crate::allowlist::Allowlist::from_policy_text(&self.allow_addresses, &self.allow_names)
     }
 
     /// The effective policy as YAML: every field present, in a fixed order,
@@ -303,7 +318,7 @@ impl Policy {
     /// equal policy.
     pub fn canonical_yaml(&self) -> String {
         let mut out = String::new();
-        let fields: [(&str, String); 9] = [
+        let fields: [(&str, String); 11] = [
             ("name", yaml_string(&self.name)),
             ("description", yaml_string(&self.description)),
             ("payload", self.payload.as_str().to_string()),
@@ -316,6 +331,8 @@ impl Policy {
                 self.handshake_secrets.as_str().to_string(),
             ),
             ("randoms", self.randoms.as_str().to_string()),
+            ("allow_addresses", yaml_string(&self.allow_addresses)),
+            ("allow_names", yaml_string(&self.allow_names)),
         ];
         for (key, value) in fields {
             out.push_str(key);
@@ -513,7 +530,40 @@ fn validate(
         certificates: knob(&raw.certificates, invalid)?,
         handshake_secrets: knob(&raw.handshake_secrets, invalid)?,
         randoms: knob(&raw.randoms, invalid)?,
+        allow_addresses: list_text(
+            &raw.allow_addresses,
+            "allow_addresses",
+            invalid,
+            crate::allowlist::Allowlist::parse_addresses,
+        )?,
+        allow_names: list_text(&raw.allow_names, "allow_names", invalid, |t| {
+            crate::allowlist::Allowlist::parse_names(t).map(|_| ())
+        })?,
     })
+}
+
+/// A comma-separated list given as one text value, checked entry by entry.
+fn list_text(
+    node: &Spanned<Node>,
+    key: &str,
+    invalid: &impl Fn(u64, String) -> PolicyError,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> Result<String, PolicyError> {
+    let line = node.referenced.line();
+    match &node.value {
+        Node::Absent | Node::Null => Ok(String::new()),
+        Node::Text(text) => match check(text) {
+            Ok(()) => Ok(text.clone()),
+            Err(why) => Err(invalid(line, format!("`{key}`: {why}"))),
+        },
+        other => Err(invalid(
+            line,
+            format!(
+                "`{key}` must be text: comma-separated entries (found {})",
+                other.describe()
+            ),
+        )),
+    }
 }
 
 fn knob<K: Knob + Default>(
@@ -652,6 +702,10 @@ struct RawPolicy<N> {
     handshake_secrets: Spanned<N>,
     #[serde(default = "absent")]
     randoms: Spanned<N>,
+    #[serde(default = "absent")]
+    allow_addresses: Spanned<N>,
+    #[serde(default = "absent")]
+    allow_names: Spanned<N>,
 }
 
 impl<N: Into<Node>> RawPolicy<N> {
@@ -669,13 +723,15 @@ impl<N: Into<Node>> RawPolicy<N> {
             certificates: convert(self.certificates),
             handshake_secrets: convert(self.handshake_secrets),
             randoms: convert(self.randoms),
+            allow_addresses: convert(self.allow_addresses),
+            allow_names: convert(self.allow_names),
         }
     }
 }
 
 impl RawPolicy<Node> {
     /// The fields with their keys, in [`KEYS`] order.
-    fn into_fields(self) -> [(&'static str, Spanned<Node>); 9] {
+    fn into_fields(self) -> [(&'static str, Spanned<Node>); 11] {
         [
             ("name", self.name),
             ("description", self.description),
@@ -686,6 +742,8 @@ impl RawPolicy<Node> {
             (CertificateMode::KEY, self.certificates),
             (SecretMode::KEY, self.handshake_secrets),
             (RandomMode::KEY, self.randoms),
+            ("allow_addresses", self.allow_addresses),
+            ("allow_names", self.allow_names),
         ]
     }
 }
@@ -974,7 +1032,8 @@ mod tests {
         assert_eq!(
             canonical,
             "name: x\ndescription: \"\"\npayload: cut\ntimestamps: keep\nnon_tcp: keep\n\
-             sni: pseudonym\ncertificates: placeholder\nhandshake_secrets: filler\nrandoms: keep\n"
+             sni: pseudonym\ncertificates: placeholder\nhandshake_secrets: filler\nrandoms: keep\n\
+             allow_addresses: \"\"\nallow_names: \"\"\n"
         );
         let keys: Vec<&str> = canonical
             .lines()
@@ -1062,6 +1121,16 @@ mod tests {
                             certificates: CertificateMode::ALL[i % 2],
                             handshake_secrets: SecretMode::ALL[(i + 1) % 2],
                             randoms: RandomMode::ALL[i % 2],
+                            allow_addresses: if i == 0 {
+                                "10.1.0.0/16, 2001:db8::1".into()
+                            } else {
+                                String::new()
+                            },
+                            allow_names: if i == 1 {
+                                "*.qa.example.net".into()
+                            } else {
+                                String::new()
+                            },
                         };
                         assert_eq!(from_yaml(&policy.canonical_yaml(), "c").unwrap(), policy);
                     }
@@ -1109,11 +1178,11 @@ mod tests {
         assert_eq!(line, 3);
         assert_eq!(
             message,
-            "unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp, sni, certificates, handshake_secrets, randoms)"
+            "unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp, sni, certificates, handshake_secrets, randoms, allow_addresses, allow_names)"
         );
         assert_eq!(
             display,
-            "policy strict2.yaml, line 3: unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp, sni, certificates, handshake_secrets, randoms)"
+            "policy strict2.yaml, line 3: unknown key `paylod` (expected one of: name, description, payload, timestamps, non_tcp, sni, certificates, handshake_secrets, randoms, allow_addresses, allow_names)"
         );
     }
 
@@ -1274,12 +1343,13 @@ mod tests {
     #[test]
     fn sha256_matches_a_known_vector() {
         // sha256 of "name: x\ndescription: \"\"\npayload: cut\ntimestamps: keep\nnon_tcp: keep\n
-        // sni: pseudonym\ncertificates: placeholder\nhandshake_secrets: filler\nrandoms: keep\n"
+        // sni: pseudonym\ncertificates: placeholder\nhandshake_secrets: filler\nrandoms: keep\n
+        // allow_addresses: \"\"\nallow_names: \"\"\n"
         // computed independently (sha256sum); pins the canonical format.
         assert_eq!(ticket_like("x").sha256_hex(), KNOWN_X_SHA256);
     }
 
-    const KNOWN_X_SHA256: &str = "c65097af506eb764254fecb48ef6d310e0e7b440d97e9dc4587c404a69e85898";
+    const KNOWN_X_SHA256: &str = "33429ff5318d549735465af3ba40a68b024fa5be9d12e0e24320d9410b85742b";
 
     #[test]
     fn load_prefers_builtins_then_files() {

@@ -116,6 +116,8 @@ pub struct TlsSide {
     pub encrypted_records: u64,
     pub first_encrypted: Option<(f64, usize)>,
     pub sslv2_hello: bool,
+    /// The first bytes of an SSLv2-compatible ClientHello are in `kept`.
+    sslv2_header_kept: bool,
     pub malformed: Vec<String>,
     /// Handshake messages that are not kept (unknown, malformed or not walkable): removed.
     pub messages_removed: u64,
@@ -491,6 +493,10 @@ pub fn sslv2_client_hello_len(prefix: &[u8]) -> Option<usize> {
     }
 }
 
+/// Bytes of an SSLv2-compatible ClientHello the sanitized capture keeps: the two-byte record
+/// length, the message type and the offered version.
+pub const SSLV2_HELLO_KEPT: usize = 5;
+
 /// SSLv2 SERVER-HELLO (message type 4).
 pub fn is_sslv2_server_hello(prefix: &[u8]) -> bool {
     matches!(prefix, [b0, _, 4, ..] if b0 & 0x80 != 0)
@@ -519,6 +525,27 @@ impl TlsSide {
         }
     }
 
+    /// Keeps an SSLv2-compatible ClientHello's record header, message type and version like a
+    /// TLS record header: harmless, and they let a sanitized capture (which holds nothing
+    /// else of the hello) be walked, and sanitized again, past the removed hello.
+    fn keep_sslv2_header(&mut self, len: usize) {
+        let n = SSLV2_HELLO_KEPT.min(len);
+        if self.sslv2_header_kept || self.prefix.len() < n {
+            return;
+        }
+        let version = (self.prefix.get(3).copied(), self.prefix.get(4).copied());
+        if n == SSLV2_HELLO_KEPT && !matches!(version, (Some(0), Some(2)) | (Some(3), Some(0..=4)))
+        {
+            return;
+        }
+        self.sslv2_header_kept = true;
+        self.kept.push(KeptRange {
+            offset: 0,
+            bytes: self.prefix[..n].to_vec(),
+            redacted: Vec::new(),
+        });
+    }
+
     /// Parses an SSLv2-compatible ClientHello once the prefix holds it all.
     pub fn try_sslv2_hello(&mut self) -> bool {
         if self.client_hello.is_some() {
@@ -527,6 +554,7 @@ impl TlsSide {
         let Some(len) = sslv2_client_hello_len(&self.prefix) else {
             return false;
         };
+        self.keep_sslv2_header(len);
         if self.prefix.len() < len {
             return false;
         }

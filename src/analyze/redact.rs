@@ -53,6 +53,8 @@ fn is_placeholder(der: &[u8]) -> bool {
 /// Applies a policy's redactions to handshake messages, consistently across a run.
 pub struct Redactor {
     names: Option<NameMapper>,
+    /// Names the policy lets stay.
+    allow: crate::allowlist::Allowlist,
     certificates: CertificateMode,
     secrets: SecretMode,
     randoms: RandomMode,
@@ -74,6 +76,7 @@ impl Redactor {
         };
         Redactor {
             names,
+            allow: policy.allowlist(),
             certificates: policy.certificates,
             secrets: policy.handshake_secrets,
             randoms: policy.randoms,
@@ -89,8 +92,11 @@ impl Redactor {
         Redactor::new(&Policy::default(), &MappingKey::random())
     }
 
-    /// The pseudonym of a host name (the same the capture gets).
+    /// The pseudonym of a host name (the same the capture gets); allowlisted names stay.
     pub fn name_pseudonym(&mut self, name: &[u8]) -> Option<Vec<u8>> {
+        if self.allow.allows_name(name) {
+            return Some(name.to_vec());
+        }
         self.names.as_mut().map(|m| m.map(name))
     }
 
@@ -107,7 +113,7 @@ impl Redactor {
             let done = match span.kind {
                 // Names under reserved TLDs identify nothing (and are what we write): keep them,
                 // so a sanitized capture sanitized again does not change.
-                SpanKind::SniName if is_reserved_name(bytes) => {
+                SpanKind::SniName if is_reserved_name(bytes) || self.allow.allows_name(bytes) => {
                     first_sni.get_or_insert_with(|| bytes.to_vec());
                     false
                 }

@@ -175,6 +175,7 @@ impl AddressPlanner {
         let ipv6 = Ipv6Map::plan(self.ipv6.entries(), &mut ipv4, key, &mut warnings)?;
         let mac = MacMap::plan(self.mac.entries(), key)?;
         Ok(Mapping {
+            allow: crate::allowlist::Allowlist::default(),
             key: key.clone(),
             ipv4,
             ipv6,
@@ -187,6 +188,8 @@ impl AddressPlanner {
 /// Pass 2: the frozen mapping. An address the planner never saw is still
 /// mapped (as [`Role::Other`]) and remembered, so the mapping stays one-to-one.
 pub struct Mapping {
+    /// Addresses the policy lets stay (checked before any mapping).
+    allow: crate::allowlist::Allowlist,
     key: MappingKey,
     ipv4: Ipv4Map,
     ipv6: Ipv6Map,
@@ -205,11 +208,22 @@ impl fmt::Debug for Mapping {
 }
 
 impl Mapping {
+    /// Lets the policy's allowlisted addresses stay as they are.
+    pub fn set_allowlist(&mut self, allow: crate::allowlist::Allowlist) {
+        self.allow = allow;
+    }
+
     pub fn ipv4(&mut self, a: [u8; 4]) -> [u8; 4] {
+        if self.allow.allows_ipv4(a) {
+            return a;
+        }
         self.ipv4.get(a, &self.key, &mut self.warnings)
     }
 
     pub fn ipv6(&mut self, a: [u8; 16]) -> [u8; 16] {
+        if self.allow.allows_ipv6(a) {
+            return a;
+        }
         self.ipv6
             .get(a, &mut self.ipv4, &self.key, &mut self.warnings)
     }

@@ -36,6 +36,7 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
     let mut redactor = Redactor::new(policy, &key);
     let analysis = analyze::analyze(&mut reader, &mut planner, &mut redactor)?;
     let mut mapping = planner.finish(&key)?;
+    mapping.set_allowlist(policy.allowlist());
     let mut report = FileReport::default();
     block_findings(&analysis, &mut report);
     let mut reader = CaptureReader::open(path, name)?;

@@ -56,6 +56,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     let mut mapping = planner
         .finish(opts.key)
         .context("cannot build the address mapping")?;
+    mapping.set_allowlist(opts.policy.allowlist());
     for ((input, analysis), handshake) in inputs.iter().zip(&analyses).zip(handshake_counts) {
         for w in &analysis.warnings {
             eprintln!("warning: {}", warning_text(&input.name, w));
