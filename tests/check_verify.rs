@@ -232,7 +232,7 @@ fn identities_as_text(sample: &Path) -> BTreeSet<String> {
         sample.display()
     );
     let mut out = BTreeSet::new();
-    let mut mac = |m: &[u8], out: &mut BTreeSet<String>| {
+    let mac = |m: &[u8], out: &mut BTreeSet<String>| {
         if m[0] & 1 == 0 && m.iter().any(|&b| b != 0) {
             out.insert(mac_text(m)); // the whole MAC
             out.insert(mac_text(&m[2..])); // anything past the masked `aa:bb:…`
@@ -741,8 +741,8 @@ fn pcapng_comments_and_name_resolution_blocks_are_reported() {
     );
     let (_, records) = read_pcap(&fs::read(&clean).unwrap());
     let build = |metadata: bool| {
-        let comment: &[u8] = b"captured at secret-customer.corp";
-        let mut ng = Ng::section(false, if metadata { &[(OPT_COMMENT, comment)] } else { &[] });
+        let comment: [(u16, &[u8]); 1] = [(OPT_COMMENT, b"captured at secret-customer.corp")];
+        let mut ng = Ng::section(false, if metadata { &comment } else { &[] });
         ng.idb(1, 262_144, &[]);
         if metadata {
             ng.nrb([10, 77, 0, 2], "secret-server.corp.internal");

@@ -1,7 +1,15 @@
 //! IPv6: routed addresses go to per-role /48s of 2001:db8::/32 (subnet 0) with a
 //! keyed interface identifier; link-local ones keep fe80::/64 but lose their IID
-//! (an EUI-64 IID embeds the MAC); IPv4-mapped ones follow the IPv4 mapping;
-//! solicited-node multicast gets its 24 embedded unicast bits replaced.
+//! (an EUI-64 IID embeds the MAC) for one of the RFC 7042 documentation IIDs;
+//! IPv4-mapped ones follow the IPv4 mapping; solicited-node multicast gets its 24
+//! embedded unicast bits replaced, by those of its member's replacement when the
+//! member is in the capture.
+//!
+//! Every output is itself kept, or maps to itself, so sanitizing a sanitized
+//! capture with the same key changes nothing: 2001:db8::/32 is kept, fe80::/64
+//! with a documentation IID is kept, and a solicited-node group whose member is
+//! kept keeps its bits. (A group whose member never appears gets keyed bits,
+//! which a second run cannot tell from real ones: those change again.)
 
 use std::collections::HashMap;
 
@@ -19,7 +27,15 @@ type Prefix64 = ([u8; 8], &'static str);
 const CLIENT_PREFIX: Prefix64 = ([0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0], "2001:db8:1::/64");
 const SERVER_PREFIX: Prefix64 = ([0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0], "2001:db8:2::/64");
 const OTHER_PREFIX: Prefix64 = ([0x20, 0x01, 0x0d, 0xb8, 0, 3, 0, 0], "2001:db8:3::/64");
-const LINK_LOCAL_PREFIX: Prefix64 = ([0xfe, 0x80, 0, 0, 0, 0, 0, 0], "fe80::/64");
+const LINK_LOCAL_PREFIX: [u8; 8] = [0xfe, 0x80, 0, 0, 0, 0, 0, 0];
+/// Modified EUI-64 form of the RFC 7042 EUI-64 documentation block 00-00-5E-EF-10-xx-xx-xx
+/// (the u bit inverted): 2^24 interface identifiers no device can have. Link-local outputs
+/// are drawn from it, and link-local addresses that already carry one are kept.
+const DOC_IID_PREFIX: [u8; 5] = [0x02, 0x00, 0x5e, 0xef, 0x10];
+const DOC_IID_SLOTS: u64 = 1 << 24;
+/// Modified EUI-64 IIDs of the RFC 7042 EUI-48 documentation MACs 00:00:5e:00:53:xx (which
+/// the MAC mapping keeps): kept in link-local addresses too.
+const DOC_MAC_IID_PREFIX: [u8; 7] = [0x02, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53];
 const V4_MAPPED_PREFIX: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 /// ff02::1:ff00:0/104.
 const SOLICITED_PREFIX: [u8; 13] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff];
@@ -50,6 +66,7 @@ fn classify(a: [u8; 16]) -> Kind {
         }
         [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, x, y, z] => Kind::SolicitedNode([x, y, z]),
         [0xff, ..] | [0x20, 0x01, 0x0d, 0xb8, ..] => Kind::Kept,
+        _ if is_documentation_link_local(a) => Kind::Kept,
         [0xfe, second, ..] if second & 0xc0 == 0x80 => Kind::LinkLocal,
         _ => Kind::Routed,
     }
@@ -61,6 +78,28 @@ pub(crate) fn embedded_ipv4(a: [u8; 16]) -> Option<[u8; 4]> {
         Kind::V4Mapped(v4) => Some(v4),
         _ => None,
     }
+}
+
+/// fe80::/64 with a documentation interface identifier: what link-local addresses become.
+fn is_documentation_link_local(a: [u8; 16]) -> bool {
+    a[..8] == LINK_LOCAL_PREFIX
+        && (a[8..13] == DOC_IID_PREFIX || a[8..15] == DOC_MAC_IID_PREFIX)
+}
+
+/// The link-local pool slot of `a`, if it is an address that pool hands out.
+fn link_local_slot(a: [u8; 16]) -> Option<u64> {
+    (a[..8] == LINK_LOCAL_PREFIX && a[8..13] == DOC_IID_PREFIX)
+        .then(|| a[13..].iter().fold(0, |acc, &b| (acc << 8) | u64::from(b)))
+}
+
+/// The 24 low bits, which select an address's solicited-node group.
+fn low24(a: [u8; 16]) -> u64 {
+    a[13..].iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+/// Unicast addresses can be members of a solicited-node group.
+fn is_unicast(a: [u8; 16]) -> bool {
+    a[0] != 0xff && !matches!(classify(a), Kind::Kept if a[..15] == [0; 15])
 }
 
 fn with_prefix(prefix: &[u8], tail: &[u8]) -> [u8; 16] {
@@ -112,7 +151,8 @@ impl IidPool {
 
 struct Ipv6Allocator {
     roles: [IidPool; 3],
-    link_local: IidPool,
+    /// Documentation IIDs in fe80::/64.
+    link_local: SlotPool,
     /// The 24 low bits of ff02::1:ffXX:XXXX.
     solicited: SlotPool,
 }
@@ -121,7 +161,7 @@ impl Ipv6Allocator {
     fn new() -> Self {
         Ipv6Allocator {
             roles: [CLIENT_PREFIX, SERVER_PREFIX, OTHER_PREFIX].map(IidPool::new),
-            link_local: IidPool::new(LINK_LOCAL_PREFIX),
+            link_local: SlotPool::new(DOC_IID_SLOTS),
             solicited: SlotPool::new(SOLICITED_SLOTS),
         }
     }
@@ -129,6 +169,9 @@ impl Ipv6Allocator {
     /// Takes a kept address's own slot if it lies inside a role pool, so no
     /// rewritten address can equal it. False if one already does.
     fn reserve_kept(&mut self, a: [u8; 16]) -> bool {
+        if let Some(i) = link_local_slot(a) {
+            return self.link_local.reserve(i);
+        }
         for pool in &mut self.roles {
             if let Some(i) = pool.slot_of(a) {
                 return pool.slots.reserve(i);
@@ -154,23 +197,30 @@ impl Ipv6Allocator {
     }
 
     fn link_local(&mut self, a: [u8; 16], key: &MappingKey) -> Result<[u8; 16], MappingError> {
-        self.link_local
+        let slot = self
+            .link_local
             .claim(key.digest(TAG_LINK_LOCAL, &a).word(0))
             .ok_or(MappingError::Ipv6Exhausted {
-                pool: self.link_local.name,
-            })
+                pool: "fe80::200:5eef:1000:0/104",
+            })?;
+        let mut iid = [0u8; 8];
+        iid[..5].copy_from_slice(&DOC_IID_PREFIX);
+        iid[5..].copy_from_slice(&slot.to_be_bytes()[5..]);
+        Ok(with_prefix(&LINK_LOCAL_PREFIX, &iid))
     }
 
     /// Replaces the 24 unicast bits by keyed ones, probing so that two groups
     /// never merge into one.
     fn solicited(&mut self, low: [u8; 3], key: &MappingKey) -> Result<[u8; 16], MappingError> {
+        self.solicited_at(key.digest(TAG_SOLICITED, &low).word(0))
+    }
+
+    /// The group whose 24 bits are `preferred`, or the next free one.
+    fn solicited_at(&mut self, preferred: u64) -> Result<[u8; 16], MappingError> {
         let exhausted = MappingError::Ipv6Exhausted {
             pool: "ff02::1:ff00:0/104",
         };
-        let slot = self
-            .solicited
-            .claim(key.digest(TAG_SOLICITED, &low).word(0))
-            .ok_or(exhausted)?;
+        let slot = self.solicited.claim(preferred).ok_or(exhausted)?;
         Ok(with_prefix(&SOLICITED_PREFIX, &slot.to_be_bytes()[5..]))
     }
 }
@@ -198,11 +248,38 @@ impl Ipv6Map {
             rewritten: 0,
         };
         let kept = |a: &[u8; 16]| classify(*a) == Kind::Kept;
+        let group = |a: &[u8; 16]| matches!(classify(*a), Kind::SolicitedNode(_));
         for &(a, _) in observed.iter().filter(|(a, _)| kept(a)) {
             map.alloc.reserve_kept(a);
             map.out.insert(a, a);
         }
-        for &(a, role) in observed.iter().filter(|(a, _)| !kept(a)) {
+        for &(a, role) in observed.iter().filter(|(a, _)| !kept(a) && !group(a)) {
+            let b = map.rewrite(a, classify(a), role, ipv4, key, warnings)?;
+            map.record(a, b);
+        }
+        // A solicited-node group follows its first member seen: it takes the 24 low bits of
+        // the member's replacement, so the group still names the host it solicits, and a kept
+        // member (a sanitized capture's) keeps its group as it is. Groups with a member go
+        // first, so none of them is pushed off its bits by a keyed one.
+        let mut members: HashMap<u64, [u8; 16]> = HashMap::new();
+        for &(a, _) in observed.iter().filter(|(a, _)| is_unicast(*a)) {
+            members.entry(low24(a)).or_insert(a);
+        }
+        let replacement_of = |a: &[u8; 16], map: &Ipv6Map| {
+            members
+                .get(&low24(*a))
+                .and_then(|m| map.out.get(m))
+                .map(|&b| low24(b))
+        };
+        let groups = observed.iter().filter(|(a, _)| group(a));
+        let (with_member, without): (Vec<_>, Vec<_>) =
+            groups.partition(|(a, _)| replacement_of(a, &map).is_some());
+        for &(a, _) in with_member {
+            let preferred = replacement_of(&a, &map).unwrap_or_default();
+            let b = map.alloc.solicited_at(preferred)?;
+            map.record(a, b);
+        }
+        for &(a, role) in without {
             let b = map.rewrite(a, classify(a), role, ipv4, key, warnings)?;
             map.record(a, b);
         }
