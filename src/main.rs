@@ -249,6 +249,9 @@ fn check(
     };
     let outcome = commands::check::run(&opts);
     print!("{}", outcome.report);
+    for line in &outcome.error_lines {
+        eprintln!("pcapscrub: {line}");
+    }
     if outcome.errors > 0 {
         ExitCode::from(EXIT_ERROR)
     } else if outcome.findings > 0 {

@@ -122,7 +122,12 @@ fn sanitized_capture(outdir: &Path) -> PathBuf {
             n.ends_with(".sanitized.pcap") || n.ends_with(".sanitized.pcapng")
         })
         .collect();
-    assert_eq!(found.len(), 1, "one sanitized capture in {}", outdir.display());
+    assert_eq!(
+        found.len(),
+        1,
+        "one sanitized capture in {}",
+        outdir.display()
+    );
     found.into_iter().next().unwrap()
 }
 
@@ -314,9 +319,10 @@ fn expected_kinds(stem: &str) -> Option<&'static [&'static str]> {
         "hello-unanswered" | "hello-reset" | "hello-closed" | "tls13-only-vs-tls12-server" => {
             HELLO_ONLY
         }
-        "tls13-complete" | "hrr-tls13" | "client-aborted-tls13" | "client-alert-unknown-ca-tls13" => {
-            TLS13
-        }
+        "tls13-complete"
+        | "hrr-tls13"
+        | "client-aborted-tls13"
+        | "client-alert-unknown-ca-tls13" => TLS13,
         "client-alert-unknown-ca" | "handshake-incomplete" => TLS12_NO_DATA,
         "tls12-complete" | "tls12-client-cert" | "ipv6-tls12-complete" => TLS12,
         "mid-stream" => &["address", "mac", "payload"],
@@ -367,10 +373,7 @@ fn every_raw_sample_has_findings_of_the_right_kinds() {
         if found != want {
             problems.push(format!("{s}: kinds {found:?}, expected {want:?}"));
         }
-        assert!(
-            !r.stdout.contains("more findings"),
-            "{s}: uncapped output"
-        );
+        assert!(!r.stdout.contains("more findings"), "{s}: uncapped output");
         assert_no_secret(&r.stdout, &identities_as_text(&sample), &s);
         assert_no_secret(&r.stderr, &identities_as_text(&sample), &s);
     }
@@ -505,7 +508,8 @@ fn max_findings_caps_the_lines_and_counts_the_rest() {
         "{r}"
     );
     assert!(
-        r.stdout.ends_with(&format!("… and {} more findings\n", total - 2)),
+        r.stdout
+            .ends_with(&format!("… and {} more findings\n", total - 2)),
         "{r}"
     );
 
@@ -564,7 +568,12 @@ fn idempotent(policy: &str) {
     let mut differ = Vec::new();
     for sample in samples() {
         let name = stem(&sample);
-        let once = sanitize_into(&sample, &s.path(&format!("{name}-1")), &key, &["-p", policy]);
+        let once = sanitize_into(
+            &sample,
+            &s.path(&format!("{name}-1")),
+            &key,
+            &["-p", policy],
+        );
         let twice = sanitize_into(&once, &s.path(&format!("{name}-2")), &key, &["-p", policy]);
         let (h1, r1) = read_pcap(&fs::read(&once).unwrap());
         let (h2, r2) = read_pcap(&fs::read(&twice).unwrap());
@@ -614,6 +623,65 @@ fn sanitize_is_idempotent_review() {
     idempotent("review");
 }
 
+/// More hosts than the documentation ranges hold (256 MACs, 254 IPv4 clients): the overflow
+/// pseudonyms (locally administered MACs, 198.18.0.0/15) must check clean and stay put too.
+#[test]
+fn many_hosts_round_trip_clean_and_idempotent() {
+    use fixtures_gen::{
+        Addr, ETHERTYPE_IPV4, ETHERTYPE_IPV6, PcapFormat, SERVER_MAC, SERVER_V4, SERVER_V6,
+        TCP_SYN, TcpSeg, ethernet, ip_tcp, pad60, pcap_file, timed,
+    };
+    let s = Scratch::new();
+    let key = write_key(&s);
+    let mut frames = Vec::new();
+    for i in 0..300u16 {
+        let [hi, lo] = i.to_be_bytes();
+        let mac = [0x12, 0x34, 0x56, 0x78, hi, lo];
+        let syn = TcpSeg {
+            sport: 40_000 + i,
+            dport: 443,
+            seq: 1000,
+            ack: 0,
+            flags: TCP_SYN,
+            window: 64_240,
+            options: Vec::new(),
+            payload: Vec::new(),
+        };
+        let v4 = ip_tcp(Addr::V4([10, 1, hi, lo]), Addr::V4(SERVER_V4), &syn);
+        frames.push(pad60(ethernet(SERVER_MAC, mac, ETHERTYPE_IPV4, &v4)));
+        let mut c6 = [0u8; 16];
+        c6[0] = 0xfd;
+        c6[14] = hi;
+        c6[15] = lo;
+        let v6 = ip_tcp(Addr::V6(c6), Addr::V6(SERVER_V6), &syn);
+        frames.push(ethernet(SERVER_MAC, mac, ETHERTYPE_IPV6, &v6));
+    }
+    let input = s.write(
+        "many.pcap",
+        &pcap_file(PcapFormat::new(1), &timed(frames, false)),
+    );
+    let r = check(&[&input], &[]);
+    assert_eq!(r.code, 1, "{r}");
+    let once = sanitize_into(&input, &s.path("ev1"), &key, &[]);
+    let r = check(&[&once], &[]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, ""),
+        "sanitized capture with 300 hosts: {r}"
+    );
+    let twice = sanitize_into(&once, &s.path("ev2"), &key, &[]);
+    let (_, r1) = read_pcap(&fs::read(&once).unwrap());
+    let (_, r2) = read_pcap(&fs::read(&twice).unwrap());
+    let differ: Vec<usize> = (0..r1.len()).filter(|&i| r1[i] != r2[i]).collect();
+    assert!(
+        differ.is_empty(),
+        "{} of {} packets change when sanitized again, first: {:?}",
+        differ.len(),
+        r1.len(),
+        differ.first().map(|i| i + 1)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Folders, recursion, unreadable input
 // ---------------------------------------------------------------------------------------------
@@ -632,7 +700,9 @@ fn folders_are_scanned_recursively_for_captures_only() {
     // passes it by; named explicitly it is an error that says to decompress it (below).
     let gz = s.write(
         "repo/y.pcap.gz",
-        &[0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0x01, 0x02, 0x03],
+        &[
+            0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0x01, 0x02, 0x03,
+        ],
     );
     let repo = s.path("repo");
     let r = check(&[&repo], &[]);
@@ -648,7 +718,10 @@ fn folders_are_scanned_recursively_for_captures_only() {
     let r = check(&[&gz], &[]);
     assert_eq!(r.code, 2, "an explicitly named .gz is an error: {r}");
     assert!(r.both().contains("gzip"), "the error says gzip: {r}");
-    assert!(r.both().contains("y.pcap.gz"), "the error names the file: {r}");
+    assert!(
+        r.both().contains("y.pcap.gz"),
+        "the error names the file: {r}"
+    );
 
     // A folder without captures is clean.
     s.write("none/readme.md", b"# nothing here\n");
@@ -701,7 +774,8 @@ fn unreadable_input_exits_2() {
         let r = check(&[order[0], order[1]], &[]);
         assert_eq!(r.code, 2, "{r}");
         assert!(
-            r.stdout.contains(&format!("{}:1: address: ", raw.display())),
+            r.stdout
+                .contains(&format!("{}:1: address: ", raw.display())),
             "the findings of the readable file are still listed: {r}"
         );
     }
@@ -720,7 +794,10 @@ fn an_explicit_symlink_to_a_raw_capture_is_not_passed_silently() {
     let link = s.path("link.pcap");
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let r = check(&[&link], &[]);
-    assert_ne!(r.code, 0, "a raw capture behind a symlink checked clean: {r}");
+    assert_ne!(
+        r.code, 0,
+        "a raw capture behind a symlink checked clean: {r}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -812,6 +889,24 @@ fn verify(dir: &Path) -> Run {
     run([OsStr::new("verify"), dir.as_os_str()])
 }
 
+/// Rewrites `name`'s line in `dir/SHA256SUMS` to match `bytes` (a careful forger's edit).
+fn rehash(dir: &Path, name: &str, bytes: &[u8]) {
+    let sums = dir.join("SHA256SUMS");
+    let text = fs::read_to_string(&sums).unwrap();
+    assert!(
+        text.contains(&format!("  {name}\n")),
+        "{name} listed: {text}"
+    );
+    let fixed: String = text
+        .lines()
+        .map(|l| match l.split_once("  ") {
+            Some((_, n)) if n == name => format!("{}  {name}\n", sha256_hex(bytes)),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(&sums, fixed).unwrap();
+}
+
 /// Exit 1 and some line naming `file` and containing `word`.
 fn assert_problem(r: &Run, file: &str, word: &str) {
     assert_eq!(r.code, 1, "{r}");
@@ -845,7 +940,10 @@ fn verify_accepts_evidence_with_a_client_log() {
     );
     let dir = evidence(&s, "ev", &["--client-log", log.to_str().unwrap()]);
     let text = fs::read_to_string(dir.join("curl.sanitized.txt")).expect("sanitized log");
-    assert!(!text.contains("10.77.0.2") && !text.contains(SAMPLE_SNI), "{text}");
+    assert!(
+        !text.contains("10.77.0.2") && !text.contains(SAMPLE_SNI),
+        "{text}"
+    );
     let sums = fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
     assert!(sums.contains("  curl.sanitized.txt"), "{sums}");
     let r = verify(&dir);
@@ -885,25 +983,27 @@ fn verify_catches_an_edited_summary() {
     assert_problem(&r, &format!("{SAMPLE}.summary.yaml"), "modified");
 
     // Even with SHA256SUMS updated to match, `ok` is no verdict.
-    let sums = dir.join("SHA256SUMS");
-    let fixed: String = fs::read_to_string(&sums)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            if l.ends_with(".summary.yaml") {
-                format!(
-                    "{}  {SAMPLE}.summary.yaml\n",
-                    sha256_hex(edited.as_bytes())
-                )
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    fs::write(&sums, fixed).unwrap();
+    rehash(&dir, &format!("{SAMPLE}.summary.yaml"), edited.as_bytes());
     let r = verify(&dir);
     assert_problem(&r, &format!("{SAMPLE}.summary.yaml"), "verdict");
     assert!(!r.stdout.contains("modified"), "{r}");
+}
+
+#[test]
+fn verify_catches_a_real_address_in_a_summary() {
+    let s = Scratch::new();
+    let dir = evidence(&s, "ev", &[]);
+    let summary = dir.join(format!("{SAMPLE}.summary.yaml"));
+    let text = fs::read_to_string(&summary).unwrap();
+    let edited = format!("{text}note: client was 10.77.0.1\n");
+    fs::write(&summary, &edited).unwrap();
+    rehash(&dir, &format!("{SAMPLE}.summary.yaml"), edited.as_bytes());
+    let r = verify(&dir);
+    assert_problem(&r, &format!("{SAMPLE}.summary.yaml"), "address");
+    assert!(
+        !r.stdout.contains("10.77.0.1"),
+        "the address is masked: {r}"
+    );
 }
 
 #[test]
@@ -940,19 +1040,7 @@ fn verify_rejects_a_raw_capture_swapped_in() {
     let name = format!("{SAMPLE}.sanitized.pcap");
     let raw = fs::read(samples_dir().join(format!("{SAMPLE}.pcap"))).unwrap();
     fs::write(dir.join(&name), &raw).unwrap();
-    let sums = dir.join("SHA256SUMS");
-    let fixed: String = fs::read_to_string(&sums)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            if l.ends_with(&name) {
-                format!("{}  {name}\n", sha256_hex(&raw))
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    fs::write(&sums, fixed).unwrap();
+    rehash(&dir, &name, &raw);
     let r = verify(&dir);
     assert_eq!(r.code, 1, "{r}");
     assert!(r.stdout.contains(": sni: "), "check's findings listed: {r}");

@@ -98,8 +98,12 @@ pub struct Analysis {
     pub warnings: Vec<ReadWarning>,
     pub dropped_blocks: BTreeMap<DroppedBlock, u64>,
     pub dropped_options: DroppedOptions,
-    /// Timestamp (seconds) of the first packet, for the `shift` timestamp policy.
+    /// Timestamp (seconds) of the first packet the rewriter can write (its headers decode),
+    /// for the `shift` timestamp policy.
     pub first_second: Option<i64>,
+    /// The same over TCP packets only: the first written when non-TCP traffic is dropped.
+    /// (Shifting from the first packet written makes a second run shift by nothing.)
+    pub first_tcp_second: Option<i64>,
     pub connections: FlowTable<Connection>,
 }
 
@@ -160,6 +164,7 @@ pub fn analyze(
     let mut link_types = BTreeSet::new();
     let mut dropped_blocks = BTreeMap::new();
     let mut first_second = None;
+    let mut first_tcp_second = None;
     let mut first_ns: Option<i128> = None;
     let pcap = reader.pcap_header().is_some();
     while let Some(event) = reader.next_event()? {
@@ -174,7 +179,7 @@ pub fn analyze(
         link_types.insert(pkt.link_type);
         let time_ns = pkt.time_ns(pcap);
         let first_ns = *first_ns.get_or_insert(time_ns);
-        first_second.get_or_insert(time_ns.div_euclid(1_000_000_000) as i64);
+        let second = time_ns.div_euclid(1_000_000_000) as i64;
         let now = Moment {
             rel: (time_ns - first_ns) as f64 / 1e9,
             unix: time_ns.div_euclid(1_000_000_000) as i64,
@@ -182,6 +187,10 @@ pub fn analyze(
         let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
             continue;
         };
+        first_second.get_or_insert(second);
+        if matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_))) {
+            first_tcp_second.get_or_insert(second);
+        }
         observe_addresses(&layout, pkt.data, planner);
         if let Net::Ip(ip) = &layout.net {
             match &ip.transport {
@@ -201,6 +210,7 @@ pub fn analyze(
         dropped_blocks,
         dropped_options: reader.dropped_options,
         first_second,
+        first_tcp_second,
         connections,
     })
 }

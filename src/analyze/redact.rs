@@ -5,10 +5,12 @@
 
 use std::collections::BTreeMap;
 
+use sha2::{Digest as _, Sha256};
+
 use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
-use crate::tls::placeholder::{placeholder_certificate, spec_from_der};
+use crate::tls::placeholder::{placeholder_certificate_with_key_size, spec_from_der};
 use crate::tls::spans::{Span, SpanKind};
 use crate::tls::spans::{placeholder_name, placeholder_ocsp};
 
@@ -176,7 +178,11 @@ impl Redactor {
         }
         let spec = spec_from_der(self.next_certificate, der);
         self.next_certificate += 1;
-        match placeholder_certificate(der.len(), &spec) {
+        // The original's RSA size (the placeholder keeps key type and size, SPEC §3).
+        let rsa_bits = crate::tls::facts::certificate_facts(0, der)
+            .key_bits
+            .unwrap_or(0);
+        match placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits) {
             Some(p) if p.len() == der.len() => der.copy_from_slice(&p),
             _ => {
                 der.fill(0);
@@ -187,22 +193,83 @@ impl Redactor {
     }
 
     /// A keyed hash of the value itself: the same in every copy and every run with the key.
+    /// Its last bytes mark it as scrambled (see [`is_scrambled`]), so a value that already
+    /// is one is left alone: sanitizing a sanitized capture changes nothing.
     fn scramble(&self, tag: &[u8], bytes: &mut [u8]) -> bool {
+        if bytes.is_empty() || is_scrambled(bytes) {
+            return false;
+        }
         let mut block = self.key.digest(tag, bytes).bytes();
+        let body_len = bytes.len() - scramble_mark_len(bytes.len());
         let mut filled = 0;
-        while filled < bytes.len() {
-            let n = (bytes.len() - filled).min(32);
+        while filled < body_len {
+            let n = (body_len - filled).min(32);
             bytes[filled..filled + n].copy_from_slice(&block[..n]);
             filled += n;
             block = self.key.digest(tag, &block).bytes();
         }
+        let (body, mark) = bytes.split_at_mut(body_len);
+        mark.copy_from_slice(&scramble_mark(body)[..mark.len()]);
         true
     }
 }
 
+/// Bytes at the end of a scrambled value that mark it as one: at most half of it, so a
+/// 32-byte random keeps 24 keyed bytes.
+fn scramble_mark_len(n: usize) -> usize {
+    (n / 2).min(8)
+}
+
+/// An unkeyed hash of the scrambled part: anyone (`check` too, which runs without the key)
+/// can tell a scrambled value, and nobody can tell what it was. A real value carries the
+/// mark by chance with probability 2^-64 (for 16 bytes and more).
+fn scramble_mark(body: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"pcapscrub scrambled value\0");
+    h.update(body);
+    h.finalize().into()
+}
+
+/// True when `bytes` is a value [`Redactor::scramble`] wrote.
+fn is_scrambled(bytes: &[u8]) -> bool {
+    let m = scramble_mark_len(bytes.len());
+    let (body, mark) = bytes.split_at(bytes.len() - m);
+    m > 0 && mark == &scramble_mark(body)[..m]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_reserved_name;
+    use super::{Redactor, is_reserved_name, is_scrambled};
+    use crate::anonymize::MappingKey;
+    use crate::policy::Policy;
+
+    /// `-p strict` scrambles randoms and session ids; a scrambled value is recognised (without
+    /// the key) and left as it is, so sanitizing twice changes nothing.
+    #[test]
+    fn scrambled_values_are_recognised_and_left_alone() {
+        let key = MappingKey::from_bytes(&[7u8; 32]).unwrap();
+        let r = Redactor::new(&Policy::default(), &key);
+        for len in [2usize, 8, 16, 32] {
+            let original: Vec<u8> = (0..len as u8).collect();
+            assert!(!is_scrambled(&original));
+            let mut v = original.clone();
+            assert!(r.scramble(b"random", &mut v));
+            assert_ne!(v, original);
+            assert!(is_scrambled(&v), "{len}");
+            let once = v.clone();
+            assert!(!r.scramble(b"random", &mut v));
+            assert_eq!(v, once);
+            // Another key recognises it too (`check` runs with a throw-away key).
+            let other = Redactor::new(
+                &Policy::default(),
+                &MappingKey::from_bytes(&[8u8; 32]).unwrap(),
+            );
+            assert!(!other.scramble(b"random", &mut v));
+        }
+        // One byte cannot carry a mark: it is scrambled every time.
+        let mut one = [5u8];
+        assert!(r.scramble(b"session id", &mut one));
+    }
 
     #[test]
     fn only_pseudonym_shaped_reserved_names_are_kept() {

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::ipv4::{self, Ipv4Map};
+use super::ipv4::Ipv4Map;
 use super::key::MappingKey;
 use super::pool::SlotPool;
 use super::{MappingError, Role, warn_once};
@@ -82,8 +82,7 @@ pub(crate) fn embedded_ipv4(a: [u8; 16]) -> Option<[u8; 4]> {
 
 /// fe80::/64 with a documentation interface identifier: what link-local addresses become.
 fn is_documentation_link_local(a: [u8; 16]) -> bool {
-    a[..8] == LINK_LOCAL_PREFIX
-        && (a[8..13] == DOC_IID_PREFIX || a[8..15] == DOC_MAC_IID_PREFIX)
+    a[..8] == LINK_LOCAL_PREFIX && (a[8..13] == DOC_IID_PREFIX || a[8..15] == DOC_MAC_IID_PREFIX)
 }
 
 /// The link-local pool slot of `a`, if it is an address that pool hands out.
@@ -99,7 +98,7 @@ fn low24(a: [u8; 16]) -> u64 {
 
 /// Unicast addresses can be members of a solicited-node group.
 fn is_unicast(a: [u8; 16]) -> bool {
-    a[0] != 0xff && !matches!(classify(a), Kind::Kept if a[..15] == [0; 15])
+    a[0] != 0xff && a[..15] != [0; 15]
 }
 
 fn with_prefix(prefix: &[u8], tail: &[u8]) -> [u8; 16] {
@@ -352,12 +351,11 @@ impl Ipv6Map {
         }
     }
 
-    /// An IPv4-mapped address whose IPv4 part is kept comes back unchanged and
-    /// must not be counted as rewritten.
+    /// An IPv4-mapped address whose IPv4 part is kept, or a solicited-node group
+    /// whose member is kept, comes back unchanged and is not counted as rewritten.
     fn record(&mut self, a: [u8; 16], b: [u8; 16]) {
         self.out.insert(a, b);
-        let kept_v4 = matches!(classify(a), Kind::V4Mapped(v4) if ipv4::is_kept(v4));
-        if !(kept_v4 && a == b) {
+        if a != b {
             self.rewritten += 1;
         }
     }
@@ -392,6 +390,15 @@ mod tests {
             Kind::SolicitedNode([0x12, 0x34, 0x56])
         );
         assert_eq!(classify(addr("fe80::1")), Kind::LinkLocal);
+        // Documentation IIDs (RFC 7042) in fe80::/64 are what link-local addresses become.
+        assert_eq!(classify(addr("fe80::200:5eef:1012:3456")), Kind::Kept);
+        assert_eq!(classify(addr("fe80::200:5eff:fe00:5342")), Kind::Kept);
+        assert_eq!(classify(addr("fe80::200:5eff:fe00:5442")), Kind::LinkLocal);
+        assert_eq!(
+            classify(addr("fe80:1::200:5eef:1012:3456")),
+            Kind::LinkLocal
+        );
+        assert_eq!(classify(addr("2a00::200:5eef:1012:3456")), Kind::Routed);
         assert_eq!(classify(addr("febf::1")), Kind::LinkLocal);
         assert_eq!(classify(addr("fec0::1")), Kind::Routed);
         assert_eq!(classify(addr("2001:db9::1")), Kind::Routed);
@@ -422,6 +429,27 @@ mod tests {
         let slot = pool.slot_of(kept).unwrap();
         assert!(pool.slots.reserve(slot));
         assert_eq!(pool.claim(slot), Some(addr("2001:db8:2::6")));
+    }
+
+    #[test]
+    fn link_local_outputs_carry_documentation_iids() {
+        let key = MappingKey::from_bytes(&[3u8; 32]).unwrap();
+        let mut alloc = Ipv6Allocator::new();
+        let b = alloc
+            .link_local(addr("fe80::3e22:fbff:fe01:203"), &key)
+            .unwrap();
+        assert_eq!(b[..8], LINK_LOCAL_PREFIX);
+        assert_eq!(b[8..13], DOC_IID_PREFIX);
+        assert_eq!(classify(b), Kind::Kept);
+        // A kept one takes its slot: no rewritten address can equal it.
+        let mut fresh = Ipv6Allocator::new();
+        assert!(fresh.reserve_kept(b));
+        assert!(!fresh.reserve_kept(b), "slot already taken");
+        let c = fresh
+            .link_local(addr("fe80::3e22:fbff:fe01:203"), &key)
+            .unwrap();
+        assert_ne!(c, b);
+        assert_eq!(link_local_slot(c), link_local_slot(b).map(|i| i + 1));
     }
 
     #[test]

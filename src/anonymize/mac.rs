@@ -1,5 +1,6 @@
 //! MAC addresses: the 256 RFC 7042 documentation addresses first, then locally
-//! administered unicast 02:xx:xx:xx:xx:xx, which no vendor can have assigned.
+//! administered unicast 02:00:5e:xx:xx:xx, which no vendor can have assigned. The overflow
+//! block is kept when met again, so a sanitized capture sanitized again does not change.
 
 use std::collections::HashMap;
 
@@ -12,9 +13,10 @@ const TAG: &[u8] = b"pcapscrub/mac\0";
 /// 00:00:5e:00:53:00/24 (RFC 7042 documentation range).
 const DOC_PREFIX: [u8; 5] = [0x00, 0x00, 0x5e, 0x00, 0x53];
 const DOC_SLOTS: u64 = 256;
-/// First octet of the fallback range: locally administered bit set, I/G bit clear.
-const LOCAL_FIRST_OCTET: u8 = 0x02;
-const LOCAL_SLOTS: u64 = 1 << 40;
+/// The fallback block: locally administered bit set, I/G bit clear, then the IANA OUI bytes
+/// 00:5e, so it reads as ours.
+const LOCAL_PREFIX: [u8; 3] = [0x02, 0x00, 0x5e];
+const LOCAL_SLOTS: u64 = 1 << 24;
 
 /// Written where the pools ran out after planning (not reachable in practice:
 /// 2^40 slots); a warning says one-to-one broke.
@@ -23,7 +25,7 @@ const EXHAUSTED_OUTPUT: [u8; 6] = [0; 6];
 /// Group addresses name no single station, all-zero names none, and the
 /// documentation range is already anonymous.
 pub(crate) fn is_kept(m: [u8; 6]) -> bool {
-    m[0] & 1 == 1 || m == [0; 6] || m[..5] == DOC_PREFIX
+    m[0] & 1 == 1 || m == [0; 6] || m[..5] == DOC_PREFIX || m[..3] == LOCAL_PREFIX
 }
 
 struct MacAllocator {
@@ -45,6 +47,11 @@ impl MacAllocator {
         if m[..5] == DOC_PREFIX {
             return self.doc.reserve(u64::from(m[5]));
         }
+        if m[..3] == LOCAL_PREFIX {
+            return self
+                .local
+                .reserve(u64::from(u32::from_be_bytes([0, m[3], m[4], m[5]])));
+        }
         true
     }
 
@@ -55,7 +62,7 @@ impl MacAllocator {
             return Some(with_prefix(&DOC_PREFIX, &last.to_be_bytes()[7..]));
         }
         let low = self.local.claim(digest.word(1))?;
-        Some(with_prefix(&[LOCAL_FIRST_OCTET], &low.to_be_bytes()[3..]))
+        Some(with_prefix(&LOCAL_PREFIX, &low.to_be_bytes()[5..]))
     }
 }
 
@@ -162,6 +169,7 @@ mod tests {
         assert!(is_kept([0x00, 0x00, 0x5e, 0x00, 0x53, 0x42]));
         assert!(!is_kept([0x00, 0x00, 0x5e, 0x00, 0x54, 0x42]));
         assert!(!is_kept([0x02, 0, 0, 0, 0, 1]));
+        assert!(is_kept([0x02, 0x00, 0x5e, 0x12, 0x34, 0x56]));
         assert!(!is_kept([0x3c, 0x22, 0xfb, 0x01, 0x02, 0x03]));
     }
 
@@ -173,6 +181,6 @@ mod tests {
             alloc.doc.reserve(u64::from(last));
         }
         let m = alloc.assign([0x3c, 0x22, 0xfb, 0, 0, 1], &key).unwrap();
-        assert_eq!(m[0], LOCAL_FIRST_OCTET);
+        assert_eq!(m[..3], LOCAL_PREFIX);
     }
 }

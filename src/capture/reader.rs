@@ -26,6 +26,7 @@ const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 
 const OPT_ENDOFOPT: u16 = 0;
 const OPT_COMMENT: u16 = 1;
+const SHB_USERAPPL: u16 = 4;
 const IF_TSRESOL: u16 = 9;
 const IF_TSOFFSET: u16 = 14;
 
@@ -476,7 +477,16 @@ impl CaptureReader {
                     ));
                 }
                 let opts = scan_options(&self.buf[16..body_len], be);
-                count_options(&mut self.dropped_options, opts, &[]);
+                // Our own `shb_userappl` (a sanitized capture read again) is not something the
+                // output drops: it writes the same option back.
+                let ours = opts
+                    .iter()
+                    .any(|o| o.code == SHB_USERAPPL && o.value.starts_with(b"pcapscrub "));
+                count_options(
+                    &mut self.dropped_options,
+                    opts,
+                    if ours { &[SHB_USERAPPL] } else { &[] },
+                );
                 self.interfaces.clear();
                 Ok(Some(Event::Section))
             }

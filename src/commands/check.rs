@@ -27,6 +27,8 @@ pub struct CheckOutcome {
     pub report: String,
     pub findings: usize,
     pub errors: usize,
+    /// One sentence per unreadable input, for stderr.
+    pub error_lines: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -47,10 +49,11 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
     let mut yaml = Vec::new();
     let mut text = String::new();
     let mut total = 0;
-    for e in &errors {
-        let _ = writeln!(text, "{e}");
+    let mut error_lines = Vec::new();
+    for (file, e) in &errors {
+        error_lines.push(e.clone());
         yaml.push(YamlFile {
-            file: e.clone(),
+            file: file.clone(),
             error: Some(e.clone()),
             findings: Vec::new(),
             more_findings: 0,
@@ -86,7 +89,7 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
             Err(e) => {
                 error_count += 1;
                 let line = format!("{e:#}");
-                let _ = writeln!(text, "{line}");
+                error_lines.push(line.clone());
                 yaml.push(YamlFile {
                     file: name,
                     error: Some(line),
@@ -104,30 +107,34 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
         report,
         findings: total,
         errors: error_count,
+        error_lines,
     }
 }
 
-/// One line per (kind, detail), at its first packet, with how many packets share it; most
-/// important kinds first.
-fn aggregate(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut groups: Vec<(Finding, usize)> = Vec::new();
-    let mut index: std::collections::HashMap<(check::FindingKind, String), usize> =
-        std::collections::HashMap::new();
+/// One line per (kind, detail), at its first packet, with how many other packets share it;
+/// most important kinds first.
+pub(crate) fn aggregate(findings: Vec<Finding>) -> Vec<Finding> {
+    use std::collections::{BTreeSet, HashMap};
+    let mut groups: Vec<(Finding, BTreeSet<u64>)> = Vec::new();
+    let mut index: HashMap<(check::FindingKind, String), usize> = HashMap::new();
     for f in findings {
         match index.get(&(f.kind, f.detail.clone())) {
-            Some(&i) => groups[i].1 += 1,
+            Some(&i) => {
+                groups[i].1.insert(f.packet);
+            }
             None => {
                 index.insert((f.kind, f.detail.clone()), groups.len());
-                groups.push((f, 1));
+                let packets = BTreeSet::from([f.packet]);
+                groups.push((f, packets));
             }
         }
     }
     groups.sort_by_key(|(f, _)| (f.kind, f.packet));
     groups
         .into_iter()
-        .map(|(mut f, n)| {
-            if n > 1 {
-                f.detail = format!("{} (and {} more packets)", f.detail, n - 1);
+        .map(|(mut f, packets)| {
+            if packets.len() > 1 {
+                f.detail = format!("{} (and {} more packets)", f.detail, packets.len() - 1);
             }
             f
         })
@@ -136,27 +143,35 @@ fn aggregate(findings: Vec<Finding>) -> Vec<Finding> {
 
 /// Files to check under `path`: named capture files, and any file that starts with a capture
 /// magic number. Explicitly named files are always checked.
-fn collect(path: &Path, explicit: bool, files: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
-    let meta = match fs::symlink_metadata(path) {
+fn collect(
+    path: &Path,
+    explicit: bool,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<(String, String)>,
+) {
+    let shown = path.display().to_string();
+    // Links are followed to files (a gate must not pass a linked capture), but not into
+    // folders while recursing (no loops).
+    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
-            errors.push(format!(
-                "{}: cannot read it: {}",
-                path.display(),
-                crate::capture::reader::io_reason(&e)
-            ));
+            let why = crate::capture::reader::io_reason(&e);
+            errors.push((shown.clone(), format!("{shown}: cannot read it: {why}")));
             return;
         }
     };
     if meta.is_dir() {
-        let skip = path
-            .file_name()
-            .is_some_and(|n| n == ".git" || n == "target");
+        // .git holds history, not files to commit; a build folder marked with CACHEDIR.TAG
+        // (cargo's target/) holds only generated files.
+        let skip = is_link
+            || path.file_name().is_some_and(|n| n == ".git")
+            || path.join("CACHEDIR.TAG").is_file();
         if skip && !explicit {
             return;
         }
         let Ok(entries) = fs::read_dir(path) else {
-            errors.push(format!("{}: cannot list the folder", path.display()));
+            errors.push((shown.clone(), format!("{shown}: cannot list the folder")));
             return;
         };
         let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();

@@ -94,7 +94,9 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
             let policy = summary_policy(dir, name).unwrap_or_default();
             match check::check_file(&path, &path.display().to_string(), &policy) {
                 Ok(report) => {
-                    for f in report.findings.iter().take(20) {
+                    let findings = super::check::aggregate(report.findings);
+                    let more = findings.len().saturating_sub(20);
+                    for f in findings.iter().take(20) {
                         let at = if f.packet == 0 {
                             "-".to_string()
                         } else {
@@ -106,6 +108,9 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
                             f.kind.as_str(),
                             f.detail
                         ));
+                    }
+                    if more > 0 {
+                        problems.push(format!("{}: … and {more} more findings", path.display()));
                     }
                 }
                 Err(e) => problems.push(format!("{e:#}")),

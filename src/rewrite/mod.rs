@@ -86,7 +86,13 @@ impl<'a> Rewriter<'a> {
             .collect();
         let shift = match policy.timestamps {
             crate::policy::TimestampMode::Keep => None,
-            crate::policy::TimestampMode::Shift => analysis.first_second.map(|s| TimeShift {
+            // From the first packet written, so that it lands in the first second of 2000 and a
+            // sanitized capture sanitized again is not shifted a second time.
+            crate::policy::TimestampMode::Shift => match policy.non_tcp {
+                NonTcpMode::Drop => analysis.first_tcp_second,
+                NonTcpMode::Keep => analysis.first_second,
+            }
+            .map(|s| TimeShift {
                 seconds: s - SHIFT_EPOCH,
             }),
         };
@@ -280,10 +286,17 @@ impl<'a> Rewriter<'a> {
         let first = plan
             .kept
             .partition_point(|k| k.offset + k.bytes.len() as i64 <= seg_start);
+        let mut carries_handshake = false;
         for k in plan.kept[first..].iter().take_while(|k| k.offset < seg_end) {
             write(&mut self.out, k.offset, &k.bytes);
+            carries_handshake = true;
         }
         self.stats.handshake_bytes_kept += kept as u64;
+        if carries_handshake {
+            // Wireshark reassembles a handshake message only from segments captured whole:
+            // keep this segment's length and zero what is removed instead of cutting it.
+            keep_to = keep_to.max(payload_end);
+        }
         // Bytes zeroed before the last kept byte count as removed; the tail is counted by
         // the caller when it is cut or zero-filled.
         self.stats.payload_bytes_removed += (keep_to - tcp.header_end).saturating_sub(kept) as u64;

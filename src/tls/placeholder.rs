@@ -242,10 +242,27 @@ impl SigKind {
 /// `None` when `len < min_placeholder_len(spec)` or `len` is one of the lengths no DER
 /// SEQUENCE can have (259, 65,540, 16,777,221).
 pub fn placeholder_certificate(len: usize, spec: &PlaceholderSpec) -> Option<Vec<u8>> {
+    build(len, spec, 0)
+}
+
+/// Like [`placeholder_certificate`], but an RSA key gets a filler modulus of `rsa_bits` bits, so
+/// the placeholder keeps the original key size (SPEC §3) whenever the length allows it; a
+/// certificate too short for that falls back to the minimal modulus.
+pub fn placeholder_certificate_with_key_size(
+    len: usize,
+    spec: &PlaceholderSpec,
+    rsa_bits: u32,
+) -> Option<Vec<u8>> {
+    let sized =
+        (rsa_bits >= 16 && matches!(spec.key, KeyKind::Rsa)).then(|| build(len, spec, rsa_bits));
+    sized.flatten().or_else(|| build(len, spec, 0))
+}
+
+fn build(len: usize, spec: &PlaceholderSpec, rsa_bits: u32) -> Option<Vec<u8>> {
     let outer_content = content_len_for_tlv(len)?;
     let sig_alg = signature_algorithm(spec.signature);
     (0..=MAX_SERIAL_SLACK).find_map(|slack| {
-        let tbs = tbs_certificate(spec, slack);
+        let tbs = tbs_certificate(spec, slack, rsa_bits);
         let sig_tlv = outer_content.checked_sub(tbs.len() + sig_alg.len())?;
         // BIT STRING content: the unused-bits octet (0), then filler.
         let sig_content = content_len_for_tlv(sig_tlv).filter(|&c| c >= 1)?;
@@ -265,7 +282,7 @@ pub fn placeholder_certificate(len: usize, spec: &PlaceholderSpec) -> Option<Vec
 /// [`MIN_LEN_BOUND`]): an empty signature (only the unused-bits octet), no serial slack.
 pub fn min_placeholder_len(spec: &PlaceholderSpec) -> usize {
     let content =
-        tbs_certificate(spec, 0).len() + signature_algorithm(spec.signature).len() + tlv_len(1);
+        tbs_certificate(spec, 0, 0).len() + signature_algorithm(spec.signature).len() + tlv_len(1);
     tlv_len(content)
 }
 
@@ -349,7 +366,7 @@ pub fn dotted(arcs: &[u64]) -> String {
 // ---------------------------------------------------------------------------------------------
 // Certificate parts
 
-fn tbs_certificate(spec: &PlaceholderSpec, serial_slack: usize) -> Vec<u8> {
+fn tbs_certificate(spec: &PlaceholderSpec, serial_slack: usize, rsa_bits: u32) -> Vec<u8> {
     let mut c = Vec::with_capacity(256);
     c.extend_from_slice(&tlv(TAG_CONTEXT_0, &tlv(TAG_INTEGER, &[2])));
     c.extend_from_slice(&tlv(TAG_INTEGER, &serial(spec.index, serial_slack)));
@@ -365,7 +382,7 @@ fn tbs_certificate(spec: &PlaceholderSpec, serial_slack: usize) -> Vec<u8> {
     validity.extend_from_slice(&time(spec.not_after));
     c.extend_from_slice(&tlv(TAG_SEQUENCE, &validity));
     c.extend_from_slice(&name(subject));
-    c.extend_from_slice(&subject_public_key_info(spec.key));
+    c.extend_from_slice(&subject_public_key_info(spec.key, rsa_bits));
     if spec.is_ca {
         c.extend_from_slice(&tlv(
             TAG_CONTEXT_3,
@@ -408,14 +425,23 @@ fn name(n: u128) -> Vec<u8> {
     tlv(TAG_SEQUENCE, &tlv(TAG_SET, &tlv(TAG_SEQUENCE, &atv)))
 }
 
-fn subject_public_key_info(key: KeyKind) -> Vec<u8> {
+fn subject_public_key_info(key: KeyKind, rsa_bits: u32) -> Vec<u8> {
     let mut alg = tlv(TAG_OID, &oid_content(key.oid()));
     let mut bits = vec![0u8]; // unused-bits octet
     match key {
         KeyKind::Rsa | KeyKind::Other => {
             alg.extend_from_slice(&tlv(TAG_NULL, &[]));
             // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
-            let mut rsa = tlv(TAG_INTEGER, &[FILLER]);
+            // A modulus of the original's size when asked (leading 0x00 keeps the INTEGER
+            // positive; 0xDA sets the top bit so the size is exactly `rsa_bits`), else 7 bits.
+            let modulus = if rsa_bits >= 16 {
+                let mut m = vec![0x00, 0xDA];
+                m.resize(1 + rsa_bits.div_ceil(8) as usize, FILLER);
+                m
+            } else {
+                vec![FILLER]
+            };
+            let mut rsa = tlv(TAG_INTEGER, &modulus);
             rsa.extend_from_slice(&tlv(TAG_INTEGER, &[0x01, 0x00, 0x01]));
             bits.extend_from_slice(&tlv(TAG_SEQUENCE, &rsa));
         }
@@ -544,6 +570,34 @@ fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(content);
     out
+}
+
+#[cfg(test)]
+mod key_size_tests {
+    use super::*;
+
+    #[test]
+    fn rsa_placeholders_keep_the_key_size_when_they_fit() {
+        let spec = PlaceholderSpec {
+            index: 0,
+            not_before: 1_700_000_000,
+            not_after: 1_800_000_000,
+            key: KeyKind::Rsa,
+            signature: SigKind::RsaSha256,
+            is_ca: false,
+            self_signed: false,
+        };
+        let der = placeholder_certificate_with_key_size(1004, &spec, 2048).unwrap_or_default();
+        assert_eq!(der.len(), 1004);
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap_or_else(|e| panic!("{e}"));
+        let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() else {
+            panic!("not RSA")
+        };
+        assert_eq!(rsa.key_size(), 2048);
+        // Too short for a 2048-bit modulus: the minimal one, still the exact length.
+        let small = placeholder_certificate_with_key_size(300, &spec, 2048).unwrap_or_default();
+        assert_eq!(small.len(), 300);
+    }
 }
 
 #[cfg(test)]

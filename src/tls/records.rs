@@ -268,7 +268,8 @@ mod tests {
 
     #[test]
     fn missing_body_bytes_do_not_stop_the_walk() {
-        let first = record(23, &[7; 40]);
+        // A known start opens with a handshake (or alert) record.
+        let first = record(22, &[7; 40]);
         let second = record(21, &[1, 0]);
         let mut w = RecordWalker::new(Start::Known);
         w.consume(0, &first[..5], &mut NoSink);
@@ -301,6 +302,34 @@ mod tests {
         assert_eq!(w.headers.len(), 1);
         let mut w = RecordWalker::new(Start::Guessed);
         w.consume(0, &record(22, &[2, 0, 0, 1, 0]), &mut NoSink);
+        assert_eq!(w.headers.len(), 1);
+    }
+
+    /// A sanitized mid-stream capture holds a record's 5 header bytes and nothing of its
+    /// body: a guessed start must judge the header without peeking at the body.
+    #[test]
+    fn guessed_start_judges_a_header_whose_body_is_missing() {
+        let stream = record(23, &[0; 40]);
+        let mut w = RecordWalker::new(Start::Guessed);
+        w.consume(0, &stream[..5], &mut NoSink);
+        w.skip_missing(5, 40, &mut NoSink);
+        w.consume(45, &record(21, &[0; 26]), &mut NoSink);
+        assert!(!w.lost());
+        assert_eq!(
+            w.headers.iter().map(|h| h.offset).collect::<Vec<_>>(),
+            vec![0, 45]
+        );
+        // Without the peeked byte an SSL 3.0 hello cannot be told from noise: not believed.
+        let mut hello = record(22, &[1, 0, 0, 1, 7]);
+        hello[2] = 0;
+        let mut w = RecordWalker::new(Start::Guessed);
+        w.consume(0, &hello[..5], &mut NoSink);
+        w.skip_missing(5, 5, &mut NoSink);
+        assert!(w.lost());
+        assert!(w.headers.is_empty());
+        // The same hello with its body captured is believed.
+        let mut w = RecordWalker::new(Start::Guessed);
+        w.consume(0, &hello, &mut NoSink);
         assert_eq!(w.headers.len(), 1);
     }
 }

@@ -1,0 +1,183 @@
+//! `sanitize` is idempotent: sanitizing a sanitized capture with the same key changes no byte
+//! of packet data. Every sample (`samples/*.pcap`) and, when it is there, every capture of the
+//! corpus (`../shared/corpus`, or `PCAPSCRUB_CORPUS_DIR`) is sanitized, its output sanitized
+//! again, and the two outputs compared byte for byte, under each shipped policy (`strict`
+//! scrambles randoms, drops non-TCP traffic and shifts timestamps: all must be fixed points).
+//!
+//! Known exceptions are listed in [`NOT_IDEMPOTENT`] with the reason; none today.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// The fixed mapping key (≥ 32 bytes) of both runs.
+const KEY: &[u8] = b"pcapscrub idempotence test: a fixed 48-byte key!";
+
+/// The shipped policies.
+const POLICIES: &[&str] = &["ticket", "strict", "review"];
+
+/// Inputs whose second sanitization may legitimately differ, and why.
+const NOT_IDEMPOTENT: &[(&str, &str)] = &[];
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn corpus_dir() -> PathBuf {
+    std::env::var_os("PCAPSCRUB_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("..").join("shared").join("corpus"))
+}
+
+/// Past the harness's output capture, so the line is seen even when the test passes.
+fn loud(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
+fn captures(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension().is_some_and(|x| {
+                    ["pcap", "pcapng", "cap"]
+                        .iter()
+                        .any(|e| x.eq_ignore_ascii_case(e))
+                })
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Sanitizes `input` into `outdir`; returns the sanitized capture's path.
+fn sanitize(input: &Path, outdir: &Path, key: &Path, policy: &str) -> Result<PathBuf, String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+        .arg("sanitize")
+        .arg(input)
+        .arg("-p")
+        .arg(policy)
+        .arg("-o")
+        .arg(outdir)
+        .arg("--key")
+        .arg(key)
+        .output()
+        .map_err(|e| format!("cannot run pcapscrub: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "sanitize -p {policy} {} failed: {}",
+            input.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let found = std::fs::read_dir(outdir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains(".sanitized.pcap"))
+        });
+    found.ok_or_else(|| format!("no sanitized capture in {}", outdir.display()))
+}
+
+/// Sanitizes twice; `Err` describes the first difference.
+fn check_one(input: &Path, work: &Path, key: &Path, policy: &str) -> Result<(), String> {
+    let name = input.file_name().unwrap().to_string_lossy().into_owned();
+    let first = sanitize(input, &work.join(format!("{name}.{policy}.1")), key, policy)?;
+    let second = sanitize(
+        &first,
+        &work.join(format!("{name}.{policy}.2")),
+        key,
+        policy,
+    )?;
+    let (a, b) = (
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+    );
+    if a == b {
+        return Ok(());
+    }
+    let at = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    Err(format!(
+        "{name}: second sanitization (-p {policy}) differs at byte {at} ({} vs {} bytes)",
+        a.len(),
+        b.len()
+    ))
+}
+
+/// Runs [`check_one`] over `inputs` under every policy, on all cores; returns the failures.
+fn sweep(inputs: &[PathBuf]) -> Vec<String> {
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("key");
+    std::fs::write(&key, KEY).unwrap();
+    let jobs: Vec<(&PathBuf, &str)> = inputs
+        .iter()
+        .flat_map(|i| POLICIES.iter().map(move |&p| (i, p)))
+        .collect();
+    let next = Mutex::new(jobs.into_iter());
+    let failures = Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism()
+        .map_or(4, |n| n.get())
+        .min(8);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let Some((input, policy)) = next.lock().unwrap().next() else {
+                        break;
+                    };
+                    let name = input.file_name().unwrap().to_string_lossy().into_owned();
+                    if let Err(e) = check_one(input, work.path(), &key, policy) {
+                        match NOT_IDEMPOTENT.iter().find(|(n, _)| *n == name) {
+                            Some((_, why)) => loud(&format!("known: {e} ({why})")),
+                            None => failures.lock().unwrap().push(e),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let mut v = failures.into_inner().unwrap();
+    v.sort();
+    v
+}
+
+#[test]
+fn sanitizing_samples_twice_changes_nothing() {
+    let inputs = captures(&repo_root().join("samples"));
+    assert!(!inputs.is_empty(), "no samples found");
+    let failures = sweep(&inputs);
+    assert!(
+        failures.is_empty(),
+        "not idempotent:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn sanitizing_corpus_twice_changes_nothing() {
+    let dir = corpus_dir();
+    if !dir.is_dir() {
+        loud(&format!(
+            "\n!!!!! corpus not found at {}: idempotence corpus sweep not run !!!!!\n",
+            dir.display()
+        ));
+        return;
+    }
+    let inputs = captures(&dir);
+    let failures = sweep(&inputs);
+    assert!(
+        failures.is_empty(),
+        "not idempotent:\n{}",
+        failures.join("\n")
+    );
+}
