@@ -294,10 +294,9 @@ fn feed_stream(
         tcp: tcp_sides,
         ..
     } = &mut flow.conv;
+    // Non-TLS streams are still fed (in-order bytes cost no copy): retransmissions are
+    // counted for every connection.
     let tls_side = &mut tls[side.index()];
-    if walker.lost() && tls_side.prefix.len() >= PREFIX_KEEP_LIMIT {
-        return;
-    }
     let mut sink = SideSink {
         tls: tls_side,
         timeline,
@@ -354,9 +353,6 @@ fn feed_stream(
         walker.lose();
     }
 }
-
-/// Stream bytes we keep following for the prefix even after the walk is lost.
-const PREFIX_KEEP_LIMIT: usize = 64;
 
 fn push_raw(timeline: &mut Vec<RawEvent>, omitted: &mut u64, t: f64, side: Side, event: String) {
     if timeline.len() < conversation::MAX_TIMELINE {

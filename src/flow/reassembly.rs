@@ -36,8 +36,8 @@ impl Held {
     }
 }
 
-/// Delivers each stream byte once (or, for bytes the capture lacks, its absence), in order, to a consumer; holds out-of-order segments up to
-/// [`MAX_PENDING`] bytes. Retransmitted bytes already delivered are skipped: the consumer sees
+/// Delivers each stream byte once, in order, to a consumer (bytes the capture lacks as a
+/// [`Piece::Missing`] count); holds out-of-order segments up to [`MAX_PENDING`] bytes. Retransmitted bytes already delivered are skipped: the consumer sees
 /// the first copy. (Conflicting copies cannot smuggle anything into the output: the rewriter
 /// writes the bytes the analysis decided on, never a packet's own bytes at kept offsets.)
 #[derive(Debug)]
