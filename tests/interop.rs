@@ -1619,7 +1619,8 @@ fn range_in(whole: &[u8], part: &[u8]) -> Option<std::ops::Range<usize>> {
 /// by design (SPEC §3) the version, validity, algorithm identifiers, basicConstraints and all
 /// the DER framing, so windows made only of those (validity + the next `SEQUENCE` header;
 /// basicConstraints + signatureAlgorithm) match any placeholder of the same shape. Identifying
-/// are: the serial number, the contents of every issuer/subject attribute, the public key,
+/// are: the serial number, the contents of every issuer/subject attribute, the public key (for
+/// RSA: the modulus value; its framing is kept with the key size),
 /// every extension value but basicConstraints, and the signature. A certificate x509-parser
 /// cannot parse is identifying everywhere except its validity (from tshark) and the two
 /// bytes after it.
@@ -1643,7 +1644,14 @@ fn identifying_mask(der: &[u8], validities: &[Vec<u8>]) -> Vec<bool> {
     for name in [&tbs.issuer, &tbs.subject] {
         parts.extend(name.iter_attributes().map(|a| a.attr_value().data));
     }
-    parts.push(&tbs.subject_pki.subject_public_key.data);
+    // An RSA key's DER framing (lengths of a modulus of that size, exponent 65537) is what the
+    // placeholder keeps to keep the key size (SPEC §3): only the modulus value identifies.
+    match tbs.subject_pki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
+            parts.push(rsa.modulus.get(1..).unwrap_or(rsa.modulus))
+        }
+        _ => parts.push(&tbs.subject_pki.subject_public_key.data),
+    }
     parts.extend(
         tbs.extensions()
             .iter()
