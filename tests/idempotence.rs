@@ -4,6 +4,10 @@
 //! again, and the two outputs compared byte for byte, under each shipped policy (`strict`
 //! scrambles randoms, drops non-TCP traffic and shifts timestamps: all must be fixed points).
 //!
+//! The same sweep checks `check`'s round trip (issue: "check exits 1 on every raw capture that
+//! holds anything sensitive and 0 on every sanitize output"): every input here holds addresses,
+//! so `check -p POLICY` must exit 1 on it and 0 on its sanitized output.
+//!
 //! Known exceptions are listed in [`NOT_IDEMPOTENT`] with the reason; none today.
 
 use std::io::Write as _;
@@ -85,10 +89,35 @@ fn sanitize(input: &Path, outdir: &Path, key: &Path, policy: &str) -> Result<Pat
     found.ok_or_else(|| format!("no sanitized capture in {}", outdir.display()))
 }
 
-/// Sanitizes twice; `Err` describes the first difference.
+/// `pcapscrub check -p POLICY FILE`'s exit status and output.
+fn check_status(file: &Path, policy: &str) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+        .args(["check", "-p", policy])
+        .arg(file)
+        .output()
+        .expect("run pcapscrub check");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+/// Sanitizes twice; `Err` describes the first difference (or a wrong `check` verdict).
 fn check_one(input: &Path, work: &Path, key: &Path, policy: &str) -> Result<(), String> {
     let name = input.file_name().unwrap().to_string_lossy().into_owned();
+    let (raw, _) = check_status(input, policy);
+    if raw != Some(1) {
+        return Err(format!(
+            "{name}: check -p {policy} on the raw capture exited {raw:?}, expected 1"
+        ));
+    }
     let first = sanitize(input, &work.join(format!("{name}.{policy}.1")), key, policy)?;
+    let (clean, text) = check_status(&first, policy);
+    if clean != Some(0) {
+        let head: String = text.lines().take(3).collect::<Vec<_>>().join(" | ");
+        return Err(format!(
+            "{name}: check -p {policy} on the sanitized capture exited {clean:?}: {head}"
+        ));
+    }
     let second = sanitize(
         &first,
         &work.join(format!("{name}.{policy}.2")),

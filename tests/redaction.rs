@@ -726,3 +726,69 @@ fn strict_scrambles_randoms_consistently() {
         }
     }
 }
+
+/// A `curl -v` log sanitized with `--client-log` uses the very pseudonyms of its capture: the
+/// host name becomes the summary's `sni_pseudonym`, the server address the summary's server
+/// address; the error text stays readable.
+#[test]
+fn client_log_is_sanitized_consistently_with_its_capture() {
+    let s = Scratch::new();
+    let log = s.write(
+        "curl.log",
+        b"* Connected to api.pcapscrub-test.example (10.77.0.2) port 443\n\
+* TLSv1.3 (OUT), TLS handshake, Client hello (1):\n\
+* TLSv1.3 (IN), TLS alert, protocol version (582):\n\
+curl: (35) OpenSSL/3.0.11: error:0A00042E:SSL routines::tlsv1 alert protocol version\n",
+    );
+    let key = s.write("key", &[7u8; 32]);
+    let outdir = s.path("out");
+    let input = samples_dir().join("tls13-only-vs-tls12-server.pcap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+        .arg("sanitize")
+        .arg(&input)
+        .arg("--client-log")
+        .arg(&log)
+        .arg("--key")
+        .arg(&key)
+        .arg("-o")
+        .arg(&outdir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(outdir.join("curl.sanitized.txt")).unwrap();
+    let summary =
+        std::fs::read_to_string(outdir.join("tls13-only-vs-tls12-server.summary.yaml")).unwrap();
+    let field = |key: &str| {
+        summary
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(key)
+                    .map(|v| v.trim().trim_matches('"').to_string())
+            })
+            .unwrap_or_else(|| panic!("no {key} in the summary"))
+    };
+    let pseudonym = field("sni_pseudonym:");
+    let server = field("server:");
+    let server_addr = server.rsplit_once(':').map(|(a, _)| a.to_string()).unwrap();
+    assert_eq!(pseudonym.len(), "api.pcapscrub-test.example".len());
+    assert!(
+        text.contains(&format!(
+            "* Connected to {pseudonym} ({server_addr}) port 443"
+        )),
+        "{text}"
+    );
+    assert!(
+        !text.contains("pcapscrub-test") && !text.contains("10.77."),
+        "{text}"
+    );
+    assert!(text.contains(
+        "curl: (35) OpenSSL/3.0.11: error:0A00042E:SSL routines::tlsv1 alert protocol version"
+    ));
+    let sums = std::fs::read_to_string(outdir.join("SHA256SUMS")).unwrap();
+    assert!(sums.contains("  curl.sanitized.txt"), "{sums}");
+}
