@@ -1,7 +1,9 @@
 //! Real handshake bytes for the tests, as hex (bodies after the 4-byte handshake header).
 //!
-//! Extracted with tshark from the captures named below; the certificates in them are throw-away
-//! test material (see samples/README.md), fine to embed.
+//! Extracted with tshark from our own samples (throw-away test material made by
+//! samples/make.sh, fine to embed). Messages from the public corpus are NOT copied into the
+//! repository: [`corpus`] extracts them from `../shared/corpus` when the tests run, and the
+//! tests that need them say so loudly and return when the corpus is absent (`.ci/run` has it).
 
 /// ClientHello from `samples/tls13-only-vs-tls12-server.pcap` (curl `--tlsv1.3 --tls-max 1.3`):
 /// supported_versions = {TLS 1.3} only, SNI api.pcapscrub-test.example, padded to 508 bytes.
@@ -77,67 +79,6 @@ pub(super) const CERT_TLS12: &str = concat!(
     "bba52fcad9ca7be97f16f417703b7c9acb8c84c1a073857a4e3b29a61299d85b1dc578c4d4",
 );
 
-/// Chrome ClientHello from `/work/shared/corpus/arkime-tls-split-client-hello.pcap` (Apache-2.0,
-/// arkime), reassembled from its 2 TCP segments: GREASE, ECH, X25519MLKEM768 key share.
-pub(super) const CH_GREASE_ECH: &str = concat!(
-    "030379c4ac065e1d80d1350600264f5b3ea2be8d7509a5b84b2fe55a74a5b86af85120da4a3599da1bc634b855913b42",
-    "c9764934b861fbdf7e32c97c246205e4fc809200201a1a130113021303c02bc02fc02cc030cca9cca8c013c014009c00",
-    "9d002f00350100064f1a1a0000000d001200100403080404010503080505010806060100120000002d00020101001b00",
-    "03020002fe0d00ba00000100014a0020cb670d956823e8f0910d73f44a9ffaf21acd68eba119cf2cfb949f41aaa98d45",
-    "0090a9d05d030d813edf3f8bf61e6296c367d19fdf7ad909f5aacef6a5df3bb8b775bd04e3fb4a7c2146350c9050ed07",
-    "7f052eb1973ecb38b32513a1d8ee0903ff293ed96c819c0f3204a345dfb2f2c291f3fd2054705cea237a5b041d76c8f3",
-    "6a3bee0f9b59f04fdd116ae6636966c5bd8509406c2317cc46adf3730b3310b4d88d0d5f7fe6b4ad183ad8834ae6fb17",
-    "cb8e002b0007069a9a03040303003304ef04ed3a3a00010011ec04c0ef37818f932f8f646b26e70c85f431954969ec00",
-    "36d58b4ec8fa6d10a2b2e1f2b7c31c7ab0fb541a68b3d607498da951ee6a197d0c88930ac56d6843be57b10ba293df88",
-    "9ea173a4eac752df86312a230284298413675420f21fe32c3d354b1538779275a17d27da09036b68f1b7ae9f6c74a941",
-    "b940075915d85f64a1a81d55c363aba766c08a5a44ab4bf755f61c2e896b4c6cb5770307997e808bd58520597321d0b4",
-    "5055bb0c48ba23928553114421c0989d55f45fa9425903288a2139099165219b35cc48442d15a269b366bd1b85b6ed1b",
-    "c1dd76af52a1b13b156aad298633e0a6ac494b331b3d6714c94d6a2cd5d423e713c29d38c2f9b12bffaa466483253f82",
-    "705b7045b29c6569e93efe45cd16348efea19fe560c89c9311b0fca5e605b7b54bbeabd7c6df1b8c877a9717d4183f5a",
-    "18b7390127184fb090437941a4f4416ac3811555c5bc365c0685225da5d8b9b4870afe83b115b41f1b83b00ff952c7d5",
-    "abadc1302e5857e493b5a57b88596bc52d1c0bd46661312204edd2ad9ed554106a7c6093bb8a346718520fb00a34c182",
-    "62e44b1104d36a71c9b14f315b767a2a23e9abe1f87e88c3617548482c9c13a7174f18530a26678e50a05d8ab35f651a",
-    "8213973df098c3e0741d86164080dc06602914618b328b89a6bccc375be202e3886577725f5c31c7f928cf6a7bcb2d28",
-    "b697978c6b48ae82f777ebd14b19c57949d43e7bc7cf5648104f840f370064b9a16deee2c699311368965f8fa6060dc8",
-    "b2823262fc479b07ea965abc95e03c745a42b75c9195bae067b1e711d7d641ea62c2aed720fa6c4c6b3647fc3111f627",
-    "0b8cf5b45b0286d82773b9064fd1c71cf2f421555397c4cbcd09336c3054ab5783231495675e731dd5ab86f9f0845bdc",
-    "aecbd060c6854616e74e31599051b65c99e91376d1a593b9194873307c502f6154311370c846210f5c1497e3c9957bf6",
-    "3e2495a69f51857d163a1cc92e3b89c887656e8f3c63b51b398ea76c447b23229c892b0b5436e012f2a8995a93633e86",
-    "276824561d009c55c4636edc2eadbb74ebea1bc60b8710cc80f4615fbb8a2b0d58c5e54a88818228385875221cba7598",
-    "2d54ab12c7109de4732b2311bb7f61317481ce5a6090bd48c303d5613a0a7c3eb465043b1058b105dda4924e697ebac0",
-    "0316201bf359527675990c1abe9823ae67222280b65172756cfb4947ce46876c722ed07bad0f99140d564753f4187151",
-    "678e463e32d53ac9db198afa8ce7584afb6864a1e94353007c86b743aa7533fcbb1593db368d1947b53681a2884d711b",
-    "cdb18919c9acaa0cd5ca8e06c00f7a60eea9b6ef517af302118fd0890433cdc616100927a64fd542d6633d4b15c8843a",
-    "7ef249c53b5c2ead5216559178066b93a4564d10b550070c0d7f724a39397aa99b5f908b21c92ab7aa601c6ec030ed74",
-    "1a93010a4df357da5caec5393f19b6a43bc28eac110ede597653a343f25a6efa853623d36cc1c338c5a777160bb8f1e6",
-    "0a36116dedf68c3c951feb5722c1372e68b5b310c03b45b000af8999d417b3aa74abece85974a30d19f040cd1911411b",
-    "741c60657711b2868a97df68544d0a7682a9012a06bb8ed12767184014edaf45491bc86e2ed71a8aaf81baecfa07ed25",
-    "56cc89bb0256eaa2c1c4f99d8d416c1ed2cec99bcedfc24e3f715d4d28e5e51a2d9a868ca4391f3505f7677e001d0020",
-    "d8a47011d55ff37f7286201bd839c4da25f58495dc4b70dc6e25dff220da1225000000180016000013636c69656e7473",
-    "322e676f6f676c652e636f6d000b0002010000230000000500050100000000001700000010000e000c02683208687474",
-    "702f312e31000a000c000a3a3a11ec001d00170018ff01000100446900050003026832baba000100",
-);
-
-/// SSLv2-format CLIENT-HELLO record body from `/work/shared/corpus/suricata-verify-ssl-v2-s1.pcap`
-/// (MIT, OISF suricata-verify): version TLS 1.0, 26 cipher specs, 16-byte challenge.
-pub(super) const SSLV2_COMPAT_HELLO: &str = concat!(
-    "010301004e000000100100800300800700c0060040020080040080000039000038000035000033000032000004000005",
-    "00002f00001600001300feff00000a00001500001200fefe0000090000640000620000030000063143c465d52771e466",
-    "a42be1701787fd",
-);
-
-/// Pure SSLv2 CLIENT-HELLO record body from `/work/shared/corpus/zeek-ssl-v2.pcap` (BSD-3-Clause,
-/// zeek): version 0x0002, 7 SSLv2-only cipher specs.
-pub(super) const SSLV2_PURE_HELLO: &str =
-    "0100020015000000100700c00500800300800100800600400400800200801c30e2b12f4c04525476f280c07abee5";
-
-/// TLS 1.3 draft-18 ServerHello (0x7f12 layout: no session id, no compression, key_share as
-/// extension 40) from `/work/shared/corpus/suricata-verify-tls13_draft18.pcap` (MIT).
-pub(super) const SH_DRAFT18: &str = concat!(
-    "7f1202bd41aca41e1c31adf97d61d77a3dc049a2432c95c1853199b53329092afe911301002800280024001d0020488b",
-    "28156cbe7eac624db0e9457a3d98199a0065f8aa1655884818f6489eaa64",
-);
-
 /// Throw-away self-signed P-384 CA certificate made with `openssl req -x509` for these tests:
 /// SAN DNS:*.wild.pcapscrub-test.example, DNS:exact.pcapscrub-test.example, IP:192.0.2.7,
 /// IP:2001:db8::1; ecdsa-with-SHA384; valid 2026-11-26T07:18:27Z to 2036-11-23T07:18:27Z.
@@ -198,14 +139,6 @@ pub(super) const CERT_DER_DSA: &str = concat!(
     "6810512f4d7979df74",
 );
 
-/// TLS 1.2 ServerHello with the TLS 1.3 downgrade sentinel ("DOWNGRD\x01") from
-/// `/work/shared/corpus/suricata-verify-tls-certs-alert.pcap` (MIT, OISF suricata-verify).
-pub(super) const SH_DOWNGRADE: &str = concat!(
-    "0303a70b3995959972c85d337ef3e35e2000bba719487a7e8d16444f574e47524401208f78c6fdf03f3776095b67a98d",
-    "627431cb0fc50a0c8551dd2cc9c729e7348c2cc02f00001eff0100010000000000000b00040300010200100005000302",
-    "683200170000",
-);
-
 /// Decodes a fixture. Test-only, so a bad literal may panic.
 pub(super) fn hex(s: &str) -> Vec<u8> {
     assert!(s.len() % 2 == 0, "odd hex length");
@@ -213,4 +146,108 @@ pub(super) fn hex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
         .collect()
+}
+
+/// A handshake message (or SSLv2 record body) taken from a corpus capture at test time.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Corpus {
+    /// Chrome ClientHello of arkime-tls-split-client-hello.pcap (2 segments): GREASE, ECH,
+    /// X25519MLKEM768 key share.
+    ChGreaseEch,
+    /// SSLv2-format CLIENT-HELLO record body of suricata-verify-ssl-v2-s1.pcap (TLS 1.0 offered).
+    Sslv2CompatHello,
+    /// Pure SSLv2 CLIENT-HELLO record body of zeek-ssl-v2.pcap.
+    Sslv2PureHello,
+    /// TLS 1.3 draft-18 ServerHello of suricata-verify-tls13_draft18.pcap.
+    ShDraft18,
+    /// TLS 1.2 ServerHello with the TLS 1.3 downgrade sentinel of
+    /// suricata-verify-tls-certs-alert.pcap.
+    ShDowngrade,
+}
+
+/// The bytes of `which` (a handshake message body after its 4-byte header, or an SSLv2 record
+/// body), or `None` with a loud note when the corpus is not there.
+pub(super) fn corpus(which: Corpus) -> Option<Vec<u8>> {
+    let (file, from_client, sslv2) = match which {
+        Corpus::ChGreaseEch => ("arkime-tls-split-client-hello.pcap", true, false),
+        Corpus::Sslv2CompatHello => ("suricata-verify-ssl-v2-s1.pcap", true, true),
+        Corpus::Sslv2PureHello => ("zeek-ssl-v2.pcap", true, true),
+        Corpus::ShDraft18 => ("suricata-verify-tls13_draft18.pcap", false, false),
+        Corpus::ShDowngrade => ("suricata-verify-tls-certs-alert.pcap", false, false),
+    };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(file);
+    if !path.is_file() {
+        eprintln!(
+            "\n!!!!! corpus capture {} not found: test skipped (.ci/run has it) !!!!!\n",
+            path.display()
+        );
+        return None;
+    }
+    let stream = first_stream(&path, from_client)?;
+    if sslv2 {
+        let len = (usize::from(stream[0] & 0x7f) << 8) | usize::from(stream[1]);
+        return stream.get(2..2 + len).map(<[u8]>::to_vec);
+    }
+    // Handshake record bodies concatenated, then the first message's body.
+    let mut handshake = Vec::new();
+    let mut at = 0;
+    while at + 5 <= stream.len() {
+        let len = usize::from(u16::from_be_bytes([stream[at + 3], stream[at + 4]]));
+        if stream[at] == 22 {
+            handshake.extend_from_slice(stream.get(at + 5..at + 5 + len)?);
+        }
+        at += 5 + len;
+    }
+    let len = (usize::from(handshake[1]) << 16)
+        | (usize::from(handshake[2]) << 8)
+        | usize::from(handshake[3]);
+    handshake.get(4..4 + len).map(<[u8]>::to_vec)
+}
+
+/// The first TCP connection's byte stream in one direction (in sequence order, duplicates
+/// dropped), read with the crate's own reader.
+fn first_stream(path: &std::path::Path, from_client: bool) -> Option<Vec<u8>> {
+    use crate::capture::{CaptureReader, Event};
+    use crate::wire::{self, Transport, tcp_flags};
+    let mut reader = CaptureReader::open(path, "corpus").ok()?;
+    let mut client: Option<(Vec<u8>, u16)> = None;
+    let mut segments = std::collections::BTreeMap::new();
+    while let Ok(Some(event)) = reader.next_event() {
+        let Event::Packet(pkt) = event else { continue };
+        let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
+            continue;
+        };
+        let Some(ip) = layout.ip() else { continue };
+        let Transport::Tcp(tcp) = &ip.transport else {
+            continue;
+        };
+        let n = ip.addr_len();
+        let src = (pkt.data[ip.src..ip.src + n].to_vec(), tcp.src_port);
+        let dst = (pkt.data[ip.dst..ip.dst + n].to_vec(), tcp.dst_port);
+        let end = ip.end.min(pkt.data.len());
+        let payload = pkt.data.get(tcp.header_end..end).unwrap_or(&[]);
+        // The client is the first sender of a SYN, else of a payload toward port 443.
+        let syn = tcp.flags & tcp_flags::SYN != 0 && tcp.flags & tcp_flags::ACK == 0;
+        if client.is_none() && (syn || (!payload.is_empty() && tcp.dst_port == 443)) {
+            client = Some(src.clone());
+        }
+        let Some(c) = &client else { continue };
+        let sent_by_client = &src == c;
+        let in_flow = sent_by_client || &dst == c;
+        if in_flow && sent_by_client == from_client && !payload.is_empty() {
+            segments.entry(tcp.seq).or_insert_with(|| payload.to_vec());
+        }
+    }
+    let mut out = Vec::new();
+    let mut next: Option<u32> = None;
+    for (seq, bytes) in segments {
+        if next.is_some_and(|n| n != seq) {
+            break;
+        }
+        out.extend_from_slice(&bytes);
+        next = Some(seq.wrapping_add(bytes.len() as u32));
+    }
+    (!out.is_empty()).then_some(out)
 }

@@ -190,9 +190,19 @@ fn client_hello_tls13_only_from_sample() {
     assert_eq!(f.max_version(), Some(0x0304));
 }
 
+/// A corpus message, or a loud skip of the calling test when the corpus is absent.
+macro_rules! corpus {
+    ($which:ident) => {
+        match fixtures::corpus(fixtures::Corpus::$which) {
+            Some(bytes) => bytes,
+            None => return,
+        }
+    };
+}
+
 #[test]
 fn client_hello_grease_ech_from_corpus() {
-    let f = ch(&hex(fixtures::CH_GREASE_ECH));
+    let f = ch(&corpus!(ChGreaseEch));
     assert_eq!(f.legacy_version, 0x0303);
     // tshark: 0x9a9a (GREASE), 0x0304, 0x0303.
     assert_eq!(f.supported_versions, vec![0x0304, 0x0303]);
@@ -426,7 +436,7 @@ fn server_hello_tls12_from_sample() {
 
 #[test]
 fn server_hello_with_downgrade_sentinel_from_corpus() {
-    let f = sh(2, &hex(fixtures::SH_DOWNGRADE));
+    let f = sh(2, &corpus!(ShDowngrade));
     assert_eq!(f.negotiated_version(), 0x0303);
     assert_eq!(f.downgrade_sentinel, Some(0x0303));
     assert_eq!(f.cipher_suite, 0xc02f);
@@ -438,7 +448,7 @@ fn server_hello_with_downgrade_sentinel_from_corpus() {
 #[test]
 fn server_hello_tls13_draft18_from_corpus() {
     // tls-parser 0.12 parses 0x7f12 but rejects 0x7f13..=0x7f15 (drafts 19-21); both work here.
-    let f = sh(2, &hex(fixtures::SH_DRAFT18));
+    let f = sh(2, &corpus!(ShDraft18));
     assert_eq!(f.legacy_version, 0x7f12);
     assert_eq!(f.negotiated_version(), 0x7f12);
     assert_eq!(version_name(f.negotiated_version()), "TLS 1.3 draft 18");
@@ -446,7 +456,7 @@ fn server_hello_tls13_draft18_from_corpus() {
     assert_eq!(f.extensions, vec![40]);
     assert_eq!(f.selected_group, Some(29));
     assert!(!f.hello_retry_request);
-    let mut draft19 = hex(fixtures::SH_DRAFT18);
+    let mut draft19 = corpus!(ShDraft18);
     draft19[1] = 0x13;
     assert_eq!(sh(2, &draft19).negotiated_version(), 0x7f13);
 }
@@ -832,7 +842,7 @@ fn ip_literal_sni_never_matches_a_dns_name() {
 
 #[test]
 fn sslv2_compatible_client_hello_from_corpus() {
-    let f = parse_sslv2_client_hello(&hex(fixtures::SSLV2_COMPAT_HELLO)).expect("SSLv2 hello");
+    let f = parse_sslv2_client_hello(&corpus!(Sslv2CompatHello)).expect("SSLv2 hello");
     assert!(f.sslv2_compat);
     assert_eq!(f.legacy_version, 0x0301);
     // 26 specs, of which these 20 have a first byte of 0 (tshark lists the same order).
@@ -850,7 +860,7 @@ fn sslv2_compatible_client_hello_from_corpus() {
 
 #[test]
 fn pure_sslv2_client_hello_from_corpus() {
-    let f = parse_sslv2_client_hello(&hex(fixtures::SSLV2_PURE_HELLO)).expect("SSLv2 hello");
+    let f = parse_sslv2_client_hello(&corpus!(Sslv2PureHello)).expect("SSLv2 hello");
     assert_eq!(f.legacy_version, 0x0002);
     assert_eq!(version_name(f.legacy_version), "SSL 2.0");
     assert!(f.cipher_suites.is_empty(), "only SSLv2 cipher specs");
@@ -859,7 +869,7 @@ fn pure_sslv2_client_hello_from_corpus() {
 
 #[test]
 fn sslv2_hello_rejects_what_does_not_fit() {
-    let good = hex(fixtures::SSLV2_COMPAT_HELLO);
+    let good = corpus!(Sslv2CompatHello);
     assert!(
         parse_sslv2_client_hello(&good[..good.len() - 1]).is_none(),
         "short challenge"
@@ -1043,7 +1053,7 @@ fn certificate_status() {
 fn serialization_and_debug_carry_no_host_names() {
     let facts = [
         parse_handshake(1, &hex(fixtures::CH_TLS13_ONLY), false),
-        parse_handshake(1, &hex(fixtures::CH_GREASE_ECH), false),
+        parse_handshake(1, &corpus!(ChGreaseEch), false),
         parse_handshake(11, &hex(fixtures::CERT_TLS12), false),
         parse_handshake(11, &single_cert_message(&hex(fixtures::CERT_DER_EC)), false),
     ];
@@ -1095,7 +1105,7 @@ fn every_prefix_of_every_fixture_is_handled() {
             "type {t}: one byte short still parsed"
         );
     }
-    let sslv2 = hex(fixtures::SSLV2_COMPAT_HELLO);
+    let sslv2 = corpus!(Sslv2CompatHello);
     for end in 0..sslv2.len() {
         assert!(parse_sslv2_client_hello(&sslv2[..end]).is_none());
     }
@@ -1104,14 +1114,22 @@ fn every_prefix_of_every_fixture_is_handled() {
 fn fixture_messages() -> Vec<(u8, Vec<u8>)> {
     vec![
         (1, hex(fixtures::CH_TLS13_ONLY)),
-        (1, hex(fixtures::CH_GREASE_ECH)),
         (2, hex(fixtures::SH_HRR)),
         (2, hex(fixtures::SH_TLS12)),
-        (2, hex(fixtures::SH_DRAFT18)),
-        (2, hex(fixtures::SH_DOWNGRADE)),
         (11, hex(fixtures::CERT_TLS12)),
         (11, single_cert_message(&hex(fixtures::CERT_DER_EC))),
     ]
+    .into_iter()
+    .chain(
+        [
+            (1, fixtures::Corpus::ChGreaseEch),
+            (2, fixtures::Corpus::ShDraft18),
+            (2, fixtures::Corpus::ShDowngrade),
+        ]
+        .into_iter()
+        .filter_map(|(t, c)| fixtures::corpus(c).map(|b| (t, b))),
+    )
+    .collect()
 }
 
 proptest! {
