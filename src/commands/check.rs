@@ -62,7 +62,7 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
     let mut error_count = errors.len();
     for file in files {
         let name = file.display().to_string();
-        match check::check_file(&file, &name, opts.policy) {
+        match check_maybe_gzipped(&file, &name, opts.policy) {
             Ok(mut report) => {
                 report.findings = aggregate(report.findings);
                 total += report.findings.len();
@@ -184,7 +184,47 @@ fn collect(
     }
 }
 
+/// Checks a capture, decompressing a gzip-compressed one first (into a temporary file: both
+/// passes need to read it).
+fn check_maybe_gzipped(
+    path: &Path,
+    name: &str,
+    policy: &Policy,
+) -> anyhow::Result<check::FileReport> {
+    if !is_gzip(path) {
+        return check::check_file(path, name, policy);
+    }
+    let mut spool = tempfile::NamedTempFile::new()?;
+    let file = File::open(path)?;
+    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
+    std::io::copy(&mut decoder, spool.as_file_mut())
+        .map_err(|e| anyhow::anyhow!("{name}: cannot decompress it: {e}"))?;
+    check::check_file(spool.path(), name, policy)
+}
+
+fn is_gzip(path: &Path) -> bool {
+    let mut magic = [0u8; 2];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == [0x1f, 0x8b]
+}
+
 fn looks_like_capture(path: &Path) -> bool {
+    // `x.pcap.gz`: a compressed capture, checked after decompression.
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if let Some(inner) = name.strip_suffix(".gz")
+        && CAPTURE_EXTENSIONS
+            .iter()
+            .any(|e| inner.ends_with(&format!(".{e}")))
+        && is_gzip(path)
+    {
+        return true;
+    }
     let by_name = path
         .extension()
         .and_then(|e| e.to_str())
