@@ -21,12 +21,13 @@ const EXIT_INVALID: u8 = 1;
     name = "pcapscrub",
     version,
     about = "Turn a packet capture of a TLS connection into evidence anyone may see",
-    long_about = "pcapscrub sanitizes packet captures (pcap, pcapng) so they can be attached to tickets, \
-committed to repositories or handed to reviewers: addresses move into documentation ranges \
-(RFC 5737/3849/7042) through a keyed one-to-one mapping, payloads are removed (TLS record headers \
-stay, so the handshake's shape remains readable), pcapng comments, name-resolution and \
-decryption-secret blocks are dropped, and checksums are made right.",
-    after_help = "Examples:\n  pcapscrub sanitize capture.pcap -o evidence/\n  tcpdump -w - ... | pcapscrub sanitize - -o evidence/\n  pcapscrub sanitize a.pcap b.pcapng --key team.key -o evidence/ -p strict\n  pcapscrub policy show strict"
+    long_about = "pcapscrub diagnoses where TLS handshakes failed and sanitizes packet captures (pcap, \
+pcapng) so they can be attached to tickets, committed to repositories or handed to reviewers: \
+addresses move into documentation ranges (RFC 5737/3849/7042) through a keyed one-to-one mapping, \
+payloads are removed while TLS handshakes stay readable (host names, certificates and tickets \
+replaced by same-length redactions), pcapng comments, name-resolution and decryption-secret \
+blocks are dropped, and checksums are made right.",
+    after_help = "Examples:\n  pcapscrub diagnose capture.pcap\n  pcapscrub sanitize capture.pcap -o evidence/ --client-log curl.log\n  pcapscrub check captures/\n  pcapscrub verify evidence/\n  tcpdump -w - ... | pcapscrub sanitize - -o evidence/\n  pcapscrub sanitize a.pcap b.pcapng --key team.key -o evidence/ -p strict\n  pcapscrub policy show strict"
 )]
 struct Cli {
     #[command(subcommand)]
