@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use fixtures_gen::conv::Conv;
 use fixtures_gen::serde_json_like::Value;
 use fixtures_gen::*;
 
@@ -34,137 +35,6 @@ fn samples_dir() -> PathBuf {
 // ---------------------------------------------------------------------------------------------
 // A TCP conversation
 // ---------------------------------------------------------------------------------------------
-
-/// Builds a conversation packet by packet, tracking each side's next sequence number.
-struct Conv {
-    /// Next sequence number of the client and the server.
-    c: u32,
-    s: u32,
-    t_us: u64,
-    pkts: Vec<(u64, ConvSeg)>,
-}
-
-impl Conv {
-    fn new() -> Conv {
-        Conv {
-            c: CLIENT_ISN.wrapping_add(1),
-            s: SERVER_ISN.wrapping_add(1),
-            t_us: 0,
-            pkts: Vec::new(),
-        }
-    }
-
-    fn raw(&mut self, from_client: bool, seq: u32, ack: u32, flags: u8, payload: &[u8]) {
-        let (sport, dport) = if from_client {
-            (CLIENT_PORT, SERVER_PORT)
-        } else {
-            (SERVER_PORT, CLIENT_PORT)
-        };
-        let options = if flags & TCP_SYN != 0 {
-            vec![2, 4, 0x05, 0xb4]
-        } else {
-            Vec::new()
-        };
-        self.pkts.push((
-            self.t_us,
-            ConvSeg {
-                from_client,
-                tcp: TcpSeg {
-                    sport,
-                    dport,
-                    seq,
-                    ack,
-                    flags,
-                    window: if from_client { 64_240 } else { 65_160 },
-                    options,
-                    payload: payload.to_vec(),
-                },
-            },
-        ));
-        self.t_us += 1_000;
-    }
-
-    fn seq_ack(&self, from_client: bool) -> (u32, u32) {
-        if from_client {
-            (self.c, self.s)
-        } else {
-            (self.s, self.c)
-        }
-    }
-
-    fn advance(&mut self, from_client: bool, n: usize) {
-        if from_client {
-            self.c = self.c.wrapping_add(n as u32);
-        } else {
-            self.s = self.s.wrapping_add(n as u32);
-        }
-    }
-
-    /// SYN, SYN-ACK, ACK.
-    fn handshake(&mut self) -> &mut Conv {
-        self.raw(true, CLIENT_ISN, 0, TCP_SYN, &[]);
-        self.raw(false, SERVER_ISN, self.c, TCP_SYN | TCP_ACK, &[]);
-        self.ack(true)
-    }
-
-    fn ack(&mut self, from_client: bool) -> &mut Conv {
-        let (seq, ack) = self.seq_ack(from_client);
-        self.raw(from_client, seq, ack, TCP_ACK, &[]);
-        self
-    }
-
-    /// A data segment at the side's next sequence number.
-    fn data(&mut self, from_client: bool, payload: &[u8]) -> &mut Conv {
-        let (seq, ack) = self.seq_ack(from_client);
-        self.raw(from_client, seq, ack, TCP_PSH | TCP_ACK, payload);
-        self.advance(from_client, payload.len());
-        self
-    }
-
-    /// A data segment `offset` bytes past the side's next sequence number (no advance).
-    fn data_at(&mut self, from_client: bool, offset: usize, payload: &[u8]) -> &mut Conv {
-        let (seq, ack) = self.seq_ack(from_client);
-        self.raw(
-            from_client,
-            seq.wrapping_add(offset as u32),
-            ack,
-            TCP_PSH | TCP_ACK,
-            payload,
-        );
-        self
-    }
-
-    fn fin(&mut self, from_client: bool) -> &mut Conv {
-        let (seq, ack) = self.seq_ack(from_client);
-        self.raw(from_client, seq, ack, TCP_FIN | TCP_ACK, &[]);
-        self.advance(from_client, 1);
-        self
-    }
-
-    /// The server's fatal protocol_version alert, then FIN both ways.
-    fn alert_and_close(&mut self) -> &mut Conv {
-        self.ack(false)
-            .data(false, &[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])
-            .fin(false)
-            .ack(true)
-            .fin(true)
-            .ack(false)
-    }
-
-    /// The conversation as an Ethernet/IPv4 pcap.
-    fn pcap(&self) -> Vec<u8> {
-        let recs: Vec<Rec> = self
-            .pkts
-            .iter()
-            .map(|(t, seg)| Rec {
-                ts_sec: 1_700_000_000 + (t / 1_000_000) as u32,
-                ts_frac: (t % 1_000_000) as u32,
-                data: Link::Ethernet.frame(&seg.ip(false), false, seg.from_client),
-            })
-            .collect();
-        pcap_file(PcapFormat::new(1), &recs)
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading outputs back
@@ -364,7 +234,7 @@ fn sni_cut_across_two_segments() {
     let ch = real_client_hello();
     let (name_at, _) = sni_of(ch).unwrap();
     let cut = name_at + NAME.len() / 2;
-    let mut conv = Conv::new();
+    let mut conv = Conv::standard();
     conv.handshake();
     conv.data(true, &ch[..cut]).data(true, &ch[cut..]);
     conv.alert_and_close();
@@ -423,7 +293,7 @@ fn sni_cut_across_two_segments() {
 #[test]
 fn retransmitted_client_hello_both_copies_redacted() {
     let ch = real_client_hello();
-    let mut conv = Conv::new();
+    let mut conv = Conv::standard();
     conv.handshake();
     conv.data_at(true, 0, ch).data(true, ch);
     conv.alert_and_close();
@@ -463,7 +333,7 @@ fn conflicting_retransmission_keeps_neither_name() {
     let mut evil = ch.to_vec();
     evil[name_at..name_at + NAME.len()].copy_from_slice(EVIL);
     assert_eq!(sni_of(&evil).unwrap().1, EVIL);
-    let mut conv = Conv::new();
+    let mut conv = Conv::standard();
     conv.handshake();
     conv.data_at(true, 0, ch).data(true, &evil);
     conv.alert_and_close();
@@ -685,7 +555,7 @@ fn certificate_placeholder_keeps_spec_facts() {
 #[test]
 fn strict_scrambles_randoms_consistently() {
     let ch = real_client_hello();
-    let mut conv = Conv::new();
+    let mut conv = Conv::standard();
     conv.handshake();
     conv.data_at(true, 0, ch).data(true, ch);
     conv.alert_and_close();

@@ -1063,6 +1063,8 @@ pub fn summary(path: &Path) -> serde_json_like::Value {
 }
 
 /// A minimal generic YAML value (serde-saphyr deserializes into any `Deserialize` type).
+pub mod conv;
+
 pub mod serde_json_like {
     use std::collections::BTreeMap;
 
