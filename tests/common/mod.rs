@@ -439,17 +439,7 @@ pub fn tshark_fields(
         .map_err(|e| format!("cannot run tshark: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let msg: Vec<&str> = stderr
-            .lines()
-            .filter(|l| !l.contains("This could be dangerous"))
-            .collect();
-        return Err(format!(
-            "tshark -r {} exited with {}: {}",
-            path.display(),
-            out.status,
-            msg.join(" ")
-        ));
+        return Err(tshark_failure(path, &out));
     }
     Ok(stdout
         .lines()
@@ -1102,4 +1092,19 @@ pub fn locate(data: &[u8], offset: usize) -> String {
         p += 16 + caplen;
     }
     "?".into()
+}
+
+/// One line for a failed tshark run: its status and its stderr, less the root warning.
+pub fn tshark_failure(path: &Path, out: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let msg: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.contains("This could be dangerous"))
+        .collect();
+    format!(
+        "tshark -r {} exited with {}: {}",
+        path.display(),
+        out.status,
+        msg.join(" ")
+    )
 }

@@ -478,17 +478,7 @@ pub fn run_tshark(path: &Path, args: &[String]) -> Result<String, String> {
         .output()
         .map_err(|e| format!("cannot run tshark: {e}"))?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let msg: Vec<&str> = stderr
-            .lines()
-            .filter(|l| !l.contains("This could be dangerous"))
-            .collect();
-        return Err(format!(
-            "tshark -r {} exited with {}: {}",
-            path.display(),
-            out.status,
-            msg.join(" ")
-        ));
+        return Err(super::tshark_failure(path, &out));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
