@@ -82,10 +82,6 @@ impl Connection {
     pub fn server_stats(&self) -> DirStats {
         self.stats[self.client.other().index()]
     }
-
-    pub fn is_tls(&self) -> bool {
-        self.dirs.iter().any(|d| !d.headers.is_empty())
-    }
 }
 
 /// The result of pass 1 over one capture.

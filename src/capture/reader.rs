@@ -181,11 +181,6 @@ impl CaptureReader {
         self.pcap
     }
 
-    /// Interfaces of the current pcapng section.
-    pub fn interfaces(&self) -> &[Interface] {
-        &self.interfaces
-    }
-
     pub fn packets_read(&self) -> u64 {
         self.packets
     }

@@ -133,10 +133,6 @@ pub fn endpoint_text(addr: &[u8], port: u16) -> String {
 }
 
 impl Summary<'_> {
-    pub fn to_yaml(&self) -> anyhow::Result<String> {
-        Ok(serde_saphyr::to_string(self)?)
-    }
-
     /// Streams the YAML to `out` (a large capture's summary is never held in memory whole).
     pub fn write_yaml(&self, out: &mut impl std::io::Write) -> anyhow::Result<()> {
         serde_saphyr::to_io_writer(out, self)?;

@@ -66,12 +66,6 @@ pub struct Rewriter<'a> {
     pub stats: RewriteStats,
 }
 
-/// The byte ranges of one packet that the rewriter must treat specially.
-struct Cut {
-    /// Everything from here on is removed (cut or zero-filled).
-    from: usize,
-}
-
 impl<'a> Rewriter<'a> {
     pub fn new(policy: &'a Policy, analysis: &'a Analysis) -> Rewriter<'a> {
         let unwrap = analysis
@@ -154,14 +148,13 @@ impl<'a> Rewriter<'a> {
         self.out.clear();
         self.out.extend_from_slice(data);
         self.rewrite_link(&layout, mapping);
-        let cut = match &layout.net {
+        // Everything from this offset on is removed (cut or zero-filled).
+        let cut_from = match &layout.net {
             Net::Unknown | Net::Truncated => {
                 if data.len() > layout.link_end {
                     self.stats.unparsed_network_headers_removed += 1;
                 }
-                Cut {
-                    from: layout.link_end,
-                }
+                layout.link_end
             }
             Net::Arp(arp) => {
                 if let Some(a) = arp.addrs {
@@ -172,11 +165,11 @@ impl<'a> Rewriter<'a> {
                         map_ip(&mut self.out, at, 4, mapping);
                     }
                 }
-                Cut { from: arp.end() }
+                arp.end()
             }
             Net::Ip(ip) => self.rewrite_ip(data, ip, mapping),
         };
-        let from = cut.from.min(data.len());
+        let from = cut_from.min(data.len());
         let removed = data.len() - from;
         if removed > 0 {
             self.stats.payload_bytes_removed += removed as u64;
@@ -202,7 +195,8 @@ impl<'a> Rewriter<'a> {
         }
     }
 
-    fn rewrite_ip(&mut self, data: &[u8], ip: &Ip, mapping: &mut Mapping) -> Cut {
+    /// Rewrites the IP layers; returns where the removed tail starts.
+    fn rewrite_ip(&mut self, data: &[u8], ip: &Ip, mapping: &mut Mapping) -> usize {
         let n = ip.addr_len();
         map_ip(&mut self.out, ip.src, n, mapping);
         map_ip(&mut self.out, ip.dst, n, mapping);
@@ -217,13 +211,12 @@ impl<'a> Rewriter<'a> {
                 map_ip(&mut self.out, first + 16 * k, 16, mapping);
             }
         }
-        let from = match &ip.transport {
+        match &ip.transport {
             Transport::Opaque => ip.header_end,
             Transport::Udp { start } => start + 8,
             Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
             Transport::Tcp(tcp) => self.rewrite_tcp(data, ip, tcp),
-        };
-        Cut { from }
+        }
     }
 
     fn rewrite_icmp(&mut self, icmp: &Icmp, mapping: &mut Mapping) -> usize {

@@ -101,11 +101,6 @@ impl RecordWalker {
         }
     }
 
-    /// True when the stream's first bytes were not a TLS record.
-    pub fn not_tls_from_start(&self) -> bool {
-        self.lost && self.headers.is_empty()
-    }
-
     /// Steps over `n` stream bytes at `off` that the capture does not hold. Inside a record body
     /// that is fine (the next header is still where the record says); a missing header byte
     /// ends the walk.
