@@ -261,7 +261,12 @@ fn tcp_payload(
         // Offsets within one segment never need unwrapping across 2^32 here: the segment is
         // compared with ranges near it by 32-bit distance.
         let seg = i64::from(seq.wrapping_sub(base));
-        for k in &analysis.connections.get(ci).1.dirs[side.index()].kept {
+        // Kept ranges are sorted by offset: visit only those that may overlap the segment, as
+        // the rewriter does (not every range of the direction, for every packet).
+        let kept = &analysis.connections.get(ci).1.dirs[side.index()].kept;
+        let seg_end = seg + redacted_bytes.len() as i64;
+        let first = kept.partition_point(|k| k.offset + k.bytes.len() as i64 <= seg);
+        for k in kept[first..].iter().take_while(|k| k.offset < seg_end) {
             for &(a, b, kind) in &k.redacted {
                 let (a, b) = (k.offset + i64::from(a), k.offset + i64::from(b));
                 let from = a.max(seg);
