@@ -68,7 +68,7 @@ impl Peer {
 pub struct RawEvent {
     pub t: f64,
     pub side: Side,
-    pub event: String,
+    pub event: super::diagnosis::Name,
 }
 
 /// A TLS alert as seen on the wire.
@@ -147,7 +147,7 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    pub fn push_event(&mut self, t: f64, side: Side, event: String) {
+    pub fn push_event(&mut self, t: f64, side: Side, event: impl Into<super::diagnosis::Name>) {
         push_event(
             &mut self.timeline,
             &mut self.timeline_omitted,
@@ -158,9 +158,19 @@ impl Conversation {
     }
 }
 
-fn push_event(timeline: &mut Vec<RawEvent>, omitted: &mut u64, t: f64, side: Side, event: String) {
+fn push_event(
+    timeline: &mut Vec<RawEvent>,
+    omitted: &mut u64,
+    t: f64,
+    side: Side,
+    event: impl Into<super::diagnosis::Name>,
+) {
     if timeline.len() < MAX_TIMELINE {
-        timeline.push(RawEvent { t, side, event });
+        timeline.push(RawEvent {
+            t,
+            side,
+            event: event.into(),
+        });
     } else {
         *omitted += 1;
     }
@@ -178,7 +188,7 @@ pub struct SideSink<'a> {
 }
 
 impl SideSink<'_> {
-    fn event(&mut self, text: String) {
+    fn event(&mut self, text: impl Into<super::diagnosis::Name>) {
         push_event(self.timeline, self.omitted, self.now.rel, self.side, text);
     }
 
@@ -269,6 +279,10 @@ impl SideSink<'_> {
                     )
                 })
                 .collect();
+            if self.tls.kept.is_empty() {
+                // Most directions keep one range (a hello): no spare slots per connection.
+                self.tls.kept.reserve_exact(1);
+            }
             self.tls.kept.push(KeptRange {
                 offset,
                 bytes: message[at..at + len].to_vec(),
@@ -367,7 +381,7 @@ impl SideSink<'_> {
             }
             HandshakeFacts::CertificateRequest { .. } => {
                 self.tls.certificate_request = true;
-                self.event("CertificateRequest".into());
+                self.event("CertificateRequest");
             }
             HandshakeFacts::Malformed { reason, .. } => {
                 self.event(format!(
@@ -378,7 +392,7 @@ impl SideSink<'_> {
                     .malformed
                     .push(format!("{}: {reason}", handshake_type_name(msg_type)));
             }
-            _ => self.event(handshake_type_name(msg_type).to_string()),
+            _ => self.event(handshake_type_name(msg_type)),
         }
     }
 }
@@ -390,7 +404,7 @@ impl RecordSink for SideSink<'_> {
         match h.content_type() {
             CONTENT_CCS => {
                 self.tls.ccs.get_or_insert(self.now.rel);
-                self.event("ChangeCipherSpec".into());
+                self.event("ChangeCipherSpec");
             }
             CONTENT_HANDSHAKE if !self.handshake_is_plaintext() => {
                 self.note_encrypted(h, "encrypted handshake record")
@@ -580,7 +594,7 @@ pub fn offered_versions(ch: &ClientHelloFacts) -> String {
     if ch.supported_versions.is_empty() {
         return format!("{} (legacy version field)", version_name(ch.legacy_version));
     }
-    let names: Vec<String> = ch
+    let names: Vec<_> = ch
         .supported_versions
         .iter()
         .map(|&v| version_name(v))

@@ -1,6 +1,8 @@
 //! From what a connection said to a verdict, an explanation and a hint — the reading an
 //! engineer does with `tcpdump -nn -S -r`, done for every connection.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::conversation::{
@@ -48,17 +50,21 @@ pub struct PerPeer {
     pub server: u64,
 }
 
+/// A code point's name: almost always a static table entry, so a connection's facts cost no
+/// allocation per name (a capture can hold hundreds of thousands of connections).
+pub type Name = Cow<'static, str>;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TlsFacts {
-    pub versions_offered: Vec<String>,
+    pub versions_offered: Vec<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub negotiated_version: Option<String>,
+    pub negotiated_version: Option<Name>,
     pub hello_retry_request: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cipher_suite: Option<String>,
+    pub cipher_suite: Option<Name>,
     pub cipher_suites_offered: usize,
-    pub groups_offered: Vec<String>,
-    pub key_share_groups: Vec<String>,
+    pub groups_offered: Vec<Name>,
+    pub key_share_groups: Vec<Name>,
     pub alpn_offered: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpn_selected: Option<String>,
@@ -87,7 +93,7 @@ pub struct TlsFacts {
 pub struct TimelineEntry {
     pub t: f64,
     pub from: Peer,
-    pub event: String,
+    pub event: Name,
 }
 
 /// The diagnosis of one connection.
@@ -95,7 +101,7 @@ pub struct TimelineEntry {
 pub struct Diagnosis {
     pub verdict: Verdict,
     pub explanation: String,
-    pub hint: String,
+    pub hint: Name,
     pub tcp: TcpFacts,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFacts>,
@@ -237,7 +243,7 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
         return None;
     }
     let sh = sv.server_hello.as_ref().or(sv.hello_retry.as_ref());
-    let names = |v: &[u16], f: fn(u16) -> String| v.iter().map(|&x| f(x)).collect::<Vec<_>>();
+    let names = |v: &[u16], f: fn(u16) -> Name| v.iter().map(|&x| f(x)).collect::<Vec<_>>();
     let capture_time = s.conv.first_unix.unwrap_or(0);
     let sni_name = ch
         .and_then(|h| h.sni.as_ref())
@@ -369,7 +375,7 @@ fn handshake_complete(s: &Sides<'_>) -> bool {
     }
 }
 
-type Reading = (Verdict, String, String);
+type Reading = (Verdict, String, Name);
 
 fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> Reading {
     let (ct, st) = (s.c_tcp(), s.s_tcp());
@@ -391,7 +397,8 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
                 ),
                 format!(
                     "transport problem, not TLS: check that the service runs and listens on port {port}, and that no firewall rejects the connection"
-                ),
+                )
+                .into(),
             );
         }
         let n = tcp.syn_retransmissions;
@@ -400,7 +407,8 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
             format!("the client sent {} SYN(s) and got no answer", n + 1),
             format!(
                 "transport problem: the SYN was retransmitted {n} time(s) with no answer — check routing and firewalls before TLS settings"
-            ),
+            )
+            .into(),
         );
     }
     let closer = tcp
@@ -464,7 +472,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
                 "the {} rejected the handshake with a {level_name} {name} alert ({desc})",
                 peer.as_str()
             ),
-            hint,
+            hint.into(),
         );
     }
     if sv.prefix.is_empty() {
@@ -505,7 +513,8 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
             ),
             format!(
                 "port {port} serves another protocol: check the port number, or whether this service needs STARTTLS"
-            ),
+            )
+            .into(),
         );
     }
     let tls13 = sv

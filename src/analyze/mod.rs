@@ -6,7 +6,7 @@ pub mod diagnosis;
 pub mod redact;
 pub mod verdict;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::anonymize::{AddressPlanner, Role};
 use crate::capture::reader::{DroppedOptions, ReadWarning};
@@ -52,6 +52,9 @@ pub struct Connection {
     pub conflicted_ranges_removed: u64,
     /// Handshake messages not kept (unknown, malformed, not walkable).
     pub handshake_messages_removed: u64,
+    /// Packets that arrived after the connection was finalised (closed and lingered): counted
+    /// in the stats only; their payload is removed.
+    pub packets_after_close: u64,
 }
 
 impl Analysis {
@@ -100,7 +103,8 @@ pub struct Analysis {
     /// The same over TCP packets only: the first written when non-TCP traffic is dropped.
     /// (Shifting from the first packet written makes a second run shift by nothing.)
     pub first_tcp_second: Option<i64>,
-    pub connections: FlowTable<Connection>,
+    /// Boxed: the table's Vec then holds pointers, and grows by doubling cheaply.
+    pub connections: FlowTable<Box<Connection>>,
 }
 
 struct DirState {
@@ -110,8 +114,8 @@ struct DirState {
     walker: Option<RecordWalker>,
 }
 
-impl DirState {
-    fn new() -> DirState {
+impl Default for DirState {
+    fn default() -> DirState {
         DirState {
             stats: DirStats::default(),
             unwrap: None,
@@ -125,6 +129,56 @@ struct FlowState {
     roles: RoleEvidence,
     dirs: [DirState; 2],
     conv: Conversation,
+    /// Queued for finalisation (a RST, or a FIN each way, was seen).
+    closing: bool,
+}
+
+/// A connection in pass 1: still being followed, or over and reduced to its plan and diagnosis
+/// (the working state — reassembly, handshake buffers, parsed facts — freed). Memory then grows
+/// with the connections that are live at once, not with the capture.
+enum Slot {
+    // Boxed: a connection's working state is large, and the table's Vec grows by doubling.
+    Live(Box<FlowState>),
+    Done(Box<Connection>),
+}
+
+/// How long (capture time) a closed connection is still followed: the last ACK, a retransmitted
+/// FIN or the peer's answer to a RST arrive within it and count in its diagnosis.
+const LINGER_NS: i128 = 2_000_000_000;
+
+/// Pass 1's connections and the queue of closed ones waiting to be finalised.
+#[derive(Default)]
+struct Flows {
+    table: FlowTable<Slot>,
+    /// (close time, table index), in the order connections closed.
+    closing: VecDeque<(i128, usize)>,
+}
+
+impl Flows {
+    /// Finalises the connections that closed more than [`LINGER_NS`] before `now_ns`.
+    fn finalise_closed(&mut self, now_ns: i128, planner: &mut AddressPlanner) {
+        while let Some(&(closed, i)) = self.closing.front() {
+            if now_ns.saturating_sub(closed) <= LINGER_NS {
+                break;
+            }
+            self.closing.pop_front();
+            self.finalise(i, planner);
+        }
+    }
+
+    fn finalise(&mut self, i: usize, planner: &mut AddressPlanner) {
+        let (key, slot) = self.table.get_mut(i);
+        if let Slot::Live(state) = slot {
+            *slot = Slot::Done(Box::new(finish_flow(*key, state, planner)));
+        }
+    }
+
+    fn finish(self, planner: &mut AddressPlanner) -> FlowTable<Box<Connection>> {
+        self.table.map_values(|key, slot| match slot {
+            Slot::Done(c) => c,
+            Slot::Live(mut state) => Box::new(finish_flow(key, &mut state, planner)),
+        })
+    }
 }
 
 /// The payload of a TCP segment: where it starts in the stream and the bytes captured.
@@ -155,8 +209,7 @@ pub fn analyze(
     planner: &mut AddressPlanner,
     redactor: &mut Redactor,
 ) -> Result<Analysis, ReadError> {
-    // Boxed: a connection's working state is large, and the table's Vec grows by doubling.
-    let mut flows: FlowTable<Box<FlowState>> = FlowTable::default();
+    let mut flows = Flows::default();
     let mut link_types = BTreeSet::new();
     let mut dropped_blocks = BTreeMap::new();
     let mut first_second = None;
@@ -174,6 +227,7 @@ pub fn analyze(
         };
         link_types.insert(pkt.link_type);
         let time_ns = pkt.time_ns(pcap);
+        flows.finalise_closed(time_ns, planner);
         let first_ns = *first_ns.get_or_insert(time_ns);
         let second = time_ns.div_euclid(1_000_000_000) as i64;
         let now = Moment {
@@ -190,13 +244,15 @@ pub fn analyze(
         observe_addresses(&layout, pkt.data, planner);
         if let Net::Ip(ip) = &layout.net {
             match &ip.transport {
-                Transport::Tcp(tcp) => track_tcp(&mut flows, pkt.data, ip, tcp, now, redactor),
+                Transport::Tcp(tcp) => {
+                    track_tcp(&mut flows, pkt.data, ip, tcp, now, time_ns, redactor)
+                }
                 Transport::Udp { start } => observe_udp_roles(pkt.data, ip, *start, planner),
                 _ => {}
             }
         }
     }
-    let connections = finish_flows(flows, planner);
+    let connections = flows.finish(planner);
     Ok(Analysis {
         format: reader.format(),
         link_types,
@@ -212,23 +268,36 @@ pub fn analyze(
 }
 
 fn track_tcp(
-    flows: &mut FlowTable<Box<FlowState>>,
+    flows: &mut Flows,
     data: &[u8],
     ip: &Ip,
     tcp: &Tcp,
     now: Moment,
+    now_ns: i128,
     redactor: &mut Redactor,
 ) {
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);
-    let i = flows.entry(key, || {
-        Box::new(FlowState {
+    let i = flows.table.entry(key, || {
+        Slot::Live(Box::new(FlowState {
             roles: RoleEvidence::default(),
-            dirs: [DirState::new(), DirState::new()],
+            dirs: [DirState::default(), DirState::default()],
             conv: Conversation::default(),
-        })
+            closing: false,
+        }))
     });
-    let flow = &mut flows.get_mut(i).1;
+    let flow = match &mut flows.table.get_mut(i).1 {
+        Slot::Live(flow) => flow,
+        Slot::Done(conn) => {
+            // A packet long after the close (or a reused port): counted, its payload removed
+            // by the rewriter like any byte outside the plan.
+            let stats = &mut conn.stats[side.index()];
+            stats.packets += 1;
+            stats.payload_bytes += ip.end.saturating_sub(tcp.header_end) as u64;
+            conn.packets_after_close += 1;
+            return;
+        }
+    };
     flow.conv.first_unix.get_or_insert(now.unix);
     let roles = &mut flow.roles;
     roles.first_from.get_or_insert(side);
@@ -244,6 +313,12 @@ fn track_tcp(
     feed_stream(flow, side, ip, tcp, seq, payload, now, redactor);
     // A FIN or RST ends what the segment carried: list it after the segment's records.
     note_tcp_close(&mut flow.conv, side, tcp, now);
+    let [a, b] = &flow.conv.tcp;
+    let closed = a.rst.is_some() || b.rst.is_some() || (a.fin.is_some() && b.fin.is_some());
+    if closed && !flow.closing {
+        flow.closing = true;
+        flows.closing.push_back((now_ns, i));
+    }
 }
 
 /// Counts the segment and hands its payload to the direction's reassembly and TLS walk.
@@ -352,7 +427,11 @@ fn feed_stream(
 
 fn push_raw(timeline: &mut Vec<RawEvent>, omitted: &mut u64, t: f64, side: Side, event: String) {
     if timeline.len() < conversation::MAX_TIMELINE {
-        timeline.push(RawEvent { t, side, event });
+        timeline.push(RawEvent {
+            t,
+            side,
+            event: event.into(),
+        });
     } else {
         *omitted += 1;
     }
@@ -367,13 +446,13 @@ fn note_tcp_events(conv: &mut Conversation, side: Side, tcp: &Tcp, no_payload: b
     if !no_payload && t.first_payload.is_none() {
         t.first_payload = Some(now.rel);
     }
-    let mut events: Vec<String> = Vec::new();
+    let mut events: Vec<diagnosis::Name> = Vec::new();
     if has(tcp_flags::SYN) && !has(tcp_flags::ACK) {
         t.syns += 1;
         events.push(if t.syns == 1 {
             "SYN".into()
         } else {
-            format!("SYN (retransmission {})", t.syns - 1)
+            format!("SYN (retransmission {})", t.syns - 1).into()
         });
     } else if has(tcp_flags::SYN) {
         t.syn_acks += 1;
@@ -410,64 +489,62 @@ fn note_tcp_close(conv: &mut Conversation, side: Side, tcp: &Tcp, now: Moment) {
         events.push("RST");
     }
     for e in events {
-        conv.push_event(now.rel, side, e.to_string());
+        conv.push_event(now.rel, side, e);
     }
 }
 
-fn finish_flows(
-    flows: FlowTable<Box<FlowState>>,
-    planner: &mut AddressPlanner,
-) -> FlowTable<Connection> {
-    let mut out = FlowTable::default();
-    // Each connection's working state is freed as soon as its plan and diagnosis exist.
-    for (key, state) in flows.into_values() {
-        let state = *state;
-        let client = state.roles.client(&key);
-        let incomplete = state
-            .dirs
-            .iter()
-            .any(|d| d.reasm.has_hole() || d.reasm.overflowed());
-        let server_port = key.endpoint(client.other()).port;
-        let diagnosis = diagnosis::diagnose(&state.conv, client, server_port, incomplete);
-        let stats = [state.dirs[0].stats, state.dirs[1].stats];
-        let [a, b] = state.dirs;
-        let [ta, tb] = state.conv.tls;
-        let handshake_messages_removed = ta.messages_removed + tb.messages_removed;
-        let mut conflicted = 0;
-        let mut plan = |d: DirState, t: conversation::TlsSide| {
-            // Bytes a retransmission contradicted are removed, in every copy (fail closed).
-            let conflicts = d.reasm.conflicts();
-            let kept: Vec<KeptRange> = t
-                .kept
-                .into_iter()
-                .filter(|k| {
-                    let end = k.offset + k.bytes.len() as i64;
-                    let hit = conflicts.iter().any(|&(a, b)| k.offset < b && a < end);
-                    conflicted += u64::from(hit);
-                    !hit
-                })
-                .collect();
-            DirectionPlan {
-                base: d.unwrap.map(|u| u.base()),
-                headers: d.walker.map(|w| w.headers).unwrap_or_default(),
-                kept,
-            }
-        };
-        let dirs = [plan(a, ta), plan(b, tb)];
-        let conn = Connection {
-            key,
-            client,
-            stats,
-            dirs,
-            diagnosis,
-            conflicted_ranges_removed: conflicted,
-            handshake_messages_removed,
-        };
-        observe_endpoint(planner, conn.client_endpoint(), Role::Client);
-        observe_endpoint(planner, conn.server_endpoint(), Role::Server);
-        out.entry(key, || conn);
-    }
-    out
+/// Reduces a connection's working state to its plan and diagnosis (the state is left empty).
+fn finish_flow(key: FlowKey, state: &mut FlowState, planner: &mut AddressPlanner) -> Connection {
+    let client = state.roles.client(&key);
+    let incomplete = state
+        .dirs
+        .iter()
+        .any(|d| d.reasm.has_hole() || d.reasm.overflowed());
+    let server_port = key.endpoint(client.other()).port;
+    let conv = std::mem::take(&mut state.conv);
+    let diagnosis = diagnosis::diagnose(&conv, client, server_port, incomplete);
+    let stats = [state.dirs[0].stats, state.dirs[1].stats];
+    let [a, b] = std::mem::take(&mut state.dirs);
+    let [ta, tb] = conv.tls;
+    let handshake_messages_removed = ta.messages_removed + tb.messages_removed;
+    let mut conflicted = 0;
+    let mut plan = |d: DirState, t: conversation::TlsSide| {
+        // Bytes a retransmission contradicted are removed, in every copy (fail closed).
+        let conflicts = d.reasm.conflicts();
+        let mut kept: Vec<KeptRange> = t
+            .kept
+            .into_iter()
+            .filter(|k| {
+                let end = k.offset + k.bytes.len() as i64;
+                let hit = conflicts.iter().any(|&(a, b)| k.offset < b && a < end);
+                conflicted += u64::from(hit);
+                !hit
+            })
+            .collect();
+        kept.shrink_to_fit();
+        let mut headers = d.walker.map(|w| w.headers).unwrap_or_default();
+        // Kept until pass 2: no spare capacity.
+        headers.shrink_to_fit();
+        DirectionPlan {
+            base: d.unwrap.map(|u| u.base()),
+            headers,
+            kept,
+        }
+    };
+    let dirs = [plan(a, ta), plan(b, tb)];
+    let conn = Connection {
+        key,
+        client,
+        stats,
+        dirs,
+        diagnosis,
+        conflicted_ranges_removed: conflicted,
+        handshake_messages_removed,
+        packets_after_close: 0,
+    };
+    observe_endpoint(planner, conn.client_endpoint(), Role::Client);
+    observe_endpoint(planner, conn.server_endpoint(), Role::Server);
+    conn
 }
 
 fn observe_endpoint(planner: &mut AddressPlanner, e: Endpoint, role: Role) {

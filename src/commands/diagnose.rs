@@ -190,7 +190,7 @@ fn text_report(
     let mut order: Vec<(usize, &Connection)> = analysis
         .connections
         .iter()
-        .map(|(_, c)| c)
+        .map(|(_, c)| &**c)
         .enumerate()
         .collect();
     // Failing connections first, most significant first; then in capture order.

@@ -172,4 +172,12 @@ impl<T> FlowTable<T> {
     pub fn into_values(self) -> impl Iterator<Item = (FlowKey, T)> {
         self.flows.into_iter()
     }
+
+    /// The same table with every value converted, in place of building a new index.
+    pub fn map_values<U>(self, mut f: impl FnMut(FlowKey, T) -> U) -> FlowTable<U> {
+        FlowTable {
+            index: self.index,
+            flows: self.flows.into_iter().map(|(k, v)| (k, f(k, v))).collect(),
+        }
+    }
 }

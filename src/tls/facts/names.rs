@@ -4,6 +4,8 @@
 //! exactly what was on the wire. The tables follow the IANA TLS registries; cipher suite names
 //! come from tls-parser's generated IANA table so they need no upkeep here.
 
+use std::borrow::Cow;
+
 use tls_parser::TlsCipherSuite;
 
 /// True for the GREASE values of RFC 8701 (`0x0a0a`, `0x1a1a`, ..., `0xfafa`): both bytes equal
@@ -19,26 +21,26 @@ fn hex16(v: u16) -> String {
 }
 
 /// Protocol version name: `0x0303` is "TLS 1.2", `0x7f12` "TLS 1.3 draft 18", unknown "0x1234".
-pub fn version_name(v: u16) -> String {
+pub fn version_name(v: u16) -> Cow<'static, str> {
     let [hi, lo] = v.to_be_bytes();
     match v {
-        0x0002 => "SSL 2.0".to_string(),
-        0x0300 => "SSL 3.0".to_string(),
-        0x0301 => "TLS 1.0".to_string(),
-        0x0302 => "TLS 1.1".to_string(),
-        0x0303 => "TLS 1.2".to_string(),
-        0x0304 => "TLS 1.3".to_string(),
+        0x0002 => Cow::Borrowed("SSL 2.0"),
+        0x0300 => Cow::Borrowed("SSL 3.0"),
+        0x0301 => Cow::Borrowed("TLS 1.0"),
+        0x0302 => Cow::Borrowed("TLS 1.1"),
+        0x0303 => Cow::Borrowed("TLS 1.2"),
+        0x0304 => Cow::Borrowed("TLS 1.3"),
         // OpenSSL's DTLS 1.0 before RFC 4347 was final.
-        0x0100 => "DTLS 1.0 (OpenSSL pre-standard)".to_string(),
-        0xfeff => "DTLS 1.0".to_string(),
-        0xfefd => "DTLS 1.2".to_string(),
-        0xfefc => "DTLS 1.3".to_string(),
+        0x0100 => Cow::Borrowed("DTLS 1.0 (OpenSSL pre-standard)"),
+        0xfeff => Cow::Borrowed("DTLS 1.0"),
+        0xfefd => Cow::Borrowed("DTLS 1.2"),
+        0xfefc => Cow::Borrowed("DTLS 1.3"),
         // IETF drafts of TLS 1.3 used 0x7f00 + draft number.
-        _ if hi == 0x7f => format!("TLS 1.3 draft {lo}"),
+        _ if hi == 0x7f => Cow::Owned(format!("TLS 1.3 draft {lo}")),
         // Facebook's Fizz used 0xfb00 + the draft number it implemented (0xfb1a = draft 26).
-        _ if hi == 0xfb => format!("TLS 1.3 (Facebook Fizz draft {lo})"),
-        _ if is_grease(v) => format!("GREASE ({})", hex16(v)),
-        _ => hex16(v),
+        _ if hi == 0xfb => Cow::Owned(format!("TLS 1.3 (Facebook Fizz draft {lo})")),
+        _ if is_grease(v) => Cow::Owned(format!("GREASE ({})", hex16(v))),
+        _ => Cow::Owned(hex16(v)),
     }
 }
 
@@ -49,15 +51,15 @@ pub fn is_tls13_version(v: u16) -> bool {
 }
 
 /// IANA cipher suite name (`TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`), else hex (`0xc030`).
-pub fn cipher_suite_name(id: u16) -> String {
+pub fn cipher_suite_name(id: u16) -> Cow<'static, str> {
     match TlsCipherSuite::from_id(id) {
-        Some(suite) => suite.name.to_string(),
-        None => hex16(id),
+        Some(suite) => Cow::Borrowed(suite.name),
+        None => Cow::Owned(hex16(id)),
     }
 }
 
 /// Supported group (named curve / FFDHE group / hybrid KEM) name per the IANA registry.
-pub fn group_name(id: u16) -> String {
+pub fn group_name(id: u16) -> Cow<'static, str> {
     let name = match id {
         1 => "sect163k1",
         2 => "sect163r1",
@@ -116,15 +118,15 @@ pub fn group_name(id: u16) -> String {
         0x639a => "SecP256r1Kyber768Draft00",
         0xff01 => "arbitrary_explicit_prime_curves",
         0xff02 => "arbitrary_explicit_char2_curves",
-        _ if is_grease(id) => return format!("GREASE ({})", hex16(id)),
-        _ => return hex16(id),
+        _ if is_grease(id) => return Cow::Owned(format!("GREASE ({})", hex16(id))),
+        _ => return Cow::Owned(hex16(id)),
     };
-    name.to_string()
+    Cow::Borrowed(name)
 }
 
 /// TLS 1.3 SignatureScheme name (RFC 8446 section 4.2.3), including the TLS 1.2
 /// hash/signature pairs that map onto the same code points; else hex.
-pub fn signature_scheme_name(id: u16) -> String {
+pub fn signature_scheme_name(id: u16) -> Cow<'static, str> {
     let name = match id {
         0x0201 => "rsa_pkcs1_sha1",
         0x0203 => "ecdsa_sha1",
@@ -155,14 +157,14 @@ pub fn signature_scheme_name(id: u16) -> String {
         0x0904 => "mldsa44",
         0x0905 => "mldsa65",
         0x0906 => "mldsa87",
-        _ if is_grease(id) => return format!("GREASE ({})", hex16(id)),
-        _ => return hex16(id),
+        _ if is_grease(id) => return Cow::Owned(format!("GREASE ({})", hex16(id))),
+        _ => return Cow::Owned(hex16(id)),
     };
-    name.to_string()
+    Cow::Borrowed(name)
 }
 
 /// Extension type name per the IANA "TLS ExtensionType Values" registry; else hex.
-pub fn extension_name(id: u16) -> String {
+pub fn extension_name(id: u16) -> Cow<'static, str> {
     let name = match id {
         0 => "server_name",
         1 => "max_fragment_length",
@@ -212,10 +214,10 @@ pub fn extension_name(id: u16) -> String {
         0xfe0d => "encrypted_client_hello",
         0xff01 => "renegotiation_info",
         0xffce => "encrypted_server_name",
-        _ if is_grease(id) => return format!("GREASE ({})", hex16(id)),
-        _ => return hex16(id),
+        _ if is_grease(id) => return Cow::Owned(format!("GREASE ({})", hex16(id))),
+        _ => return Cow::Owned(hex16(id)),
     };
-    name.to_string()
+    Cow::Borrowed(name)
 }
 
 /// Alert description name (RFC 8446 section 6 plus the older and newer registry entries), in
