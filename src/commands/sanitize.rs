@@ -18,7 +18,7 @@ use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::policy::Policy;
 use crate::report::client_log::{LogMapper, sanitize_log};
 use crate::report::evidence::EvidenceDir;
-use crate::report::hashing::{HashingWriter, sha256_file};
+use crate::report::hashing::{BackgroundDigest, HashingWriter};
 use crate::report::summary::{
     ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, Summary, Tool,
     endpoint_text, link_type_name,
@@ -43,6 +43,10 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .map(|a| Input::resolve(a))
         .collect::<Result<_>>()?;
     let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
+    let mut digests: Vec<Option<BackgroundDigest>> = inputs
+        .iter()
+        .map(|i| Some(BackgroundDigest::start(i.path())))
+        .collect();
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::new(opts.policy, opts.key);
     let mut analyses = Vec::with_capacity(inputs.len());
@@ -57,7 +61,9 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .finish(opts.key)
         .context("cannot build the address mapping")?;
     mapping.set_allowlist(opts.policy.allowlist());
-    for ((input, analysis), handshake) in inputs.iter().zip(&analyses).zip(handshake_counts) {
+    for (i, ((input, analysis), handshake)) in
+        inputs.iter().zip(&analyses).zip(handshake_counts).enumerate()
+    {
         for w in &analysis.warnings {
             eprintln!("warning: {}", warning_text(&input.name, w));
         }
@@ -65,8 +71,15 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         let file = evidence.temp_file()?;
         let written = rewrite_capture(input, analysis, opts.policy, &mut mapping, file.as_file())?;
         evidence.stage(file, &out_name)?;
+        let input_sha256 = digests[i]
+            .take()
+            .map(BackgroundDigest::wait)
+            .transpose()
+            .with_context(|| format!("cannot hash {}", input.name))?
+            .unwrap_or_default();
         let summary = summarize(
             input,
+            &input_sha256,
             analysis,
             opts.policy,
             &mut mapping,
@@ -247,8 +260,10 @@ pub fn warning_text(name: &str, w: &ReadWarning) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn summarize<'a>(
     input: &Input,
+    input_sha256: &str,
     analysis: &'a Analysis,
     policy: &Policy,
     mapping: &mut Mapping,
@@ -295,8 +310,7 @@ fn summarize<'a>(
         tool: Tool::default(),
         input: InputFacts {
             file: input.file_name(),
-            sha256: sha256_file(input.path())
-                .with_context(|| format!("cannot hash {}", input.name))?,
+            sha256: input_sha256.to_string(),
             format: analysis.format.as_str(),
             link_types: analysis
                 .link_types

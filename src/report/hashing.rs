@@ -34,6 +34,28 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
     Ok(hex(&h.finalize()))
 }
 
+/// A file's SHA-256, computed on its own thread: hashing a large capture costs as much CPU as
+/// analysing it, so it runs beside the analysis instead of after it.
+pub struct BackgroundDigest {
+    handle: std::thread::JoinHandle<io::Result<String>>,
+}
+
+impl BackgroundDigest {
+    pub fn start(path: &Path) -> BackgroundDigest {
+        let path = path.to_path_buf();
+        BackgroundDigest {
+            handle: std::thread::spawn(move || sha256_file(&path)),
+        }
+    }
+
+    /// Waits for the digest.
+    pub fn wait(self) -> io::Result<String> {
+        self.handle
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the hashing thread failed")))
+    }
+}
+
 /// A writer that hashes what passes through it, so the output's digest costs no second read.
 pub struct HashingWriter<W: Write> {
     inner: W,

@@ -145,8 +145,12 @@ impl<'a> Rewriter<'a> {
             return Err(DropReason::NonTcpPolicy);
         }
         let data = pkt.data;
+        // Only the decoded headers are copied: payload bytes are never written from the input
+        // (kept TLS bytes come from the plan, the rest are zeros or cut), and not copying them
+        // is most of the cost of a bulk-data packet.
         self.out.clear();
-        self.out.extend_from_slice(data);
+        self.out
+            .extend_from_slice(&data[..headers_end(&layout).min(data.len())]);
         self.rewrite_link(&layout, mapping);
         // Everything from this offset on is removed (cut or zero-filled).
         let cut_from = match &layout.net {
@@ -171,12 +175,13 @@ impl<'a> Rewriter<'a> {
         };
         let from = cut_from.min(data.len());
         let removed = data.len() - from;
+        // Bytes past the copied headers are zeros unless the plan wrote them.
+        self.out.resize(from, 0);
         if removed > 0 {
             self.stats.payload_bytes_removed += removed as u64;
             self.stats.packets_with_payload_removed += 1;
-            match self.policy.payload {
-                PayloadMode::Cut => self.out.truncate(from),
-                PayloadMode::Zero => self.out[from..].fill(0),
+            if self.policy.payload == PayloadMode::Zero {
+                self.out.resize(data.len(), 0);
             }
         }
         if let Net::Ip(ip) = &layout.net {
@@ -252,7 +257,6 @@ impl<'a> Rewriter<'a> {
         // Every payload byte is removed unless the plan keeps it: zero the whole payload, then
         // write the kept bytes (the analysed copies, never this packet's own bytes).
         let payload_end = tcp.header_end + payload.len();
-        self.out[tcp.header_end..payload_end].fill(0);
         let base = tcp.header_end as i64 - seg_start;
         let mut kept = 0usize;
         let mut write = |out: &mut Vec<u8>, offset: i64, bytes: &[u8]| {
@@ -263,6 +267,9 @@ impl<'a> Rewriter<'a> {
             }
             let (lo, hi) = ((from + base) as usize, (to + base) as usize);
             let skip = (from - offset) as usize;
+            if out.len() < hi {
+                out.resize(hi, 0);
+            }
             out[lo..hi].copy_from_slice(&bytes[skip..skip + (hi - lo)]);
             keep_to = keep_to.max(hi);
             kept += hi - lo;
@@ -294,6 +301,20 @@ impl<'a> Rewriter<'a> {
         // the caller when it is cut or zero-filled.
         self.stats.payload_bytes_removed += (keep_to - tcp.header_end).saturating_sub(kept) as u64;
         keep_to
+    }
+}
+
+/// Where the headers the rewriter edits end: everything after is payload.
+fn headers_end(layout: &Layout) -> usize {
+    match &layout.net {
+        Net::Unknown | Net::Truncated => layout.link_end,
+        Net::Arp(arp) => arp.end(),
+        Net::Ip(ip) => match &ip.transport {
+            Transport::Opaque => ip.header_end,
+            Transport::Udp { start } => start + 8,
+            Transport::Icmp(icmp) => icmp.quote.map_or(icmp.start + 8, |q| q.end),
+            Transport::Tcp(tcp) => tcp.header_end,
+        },
     }
 }
 
