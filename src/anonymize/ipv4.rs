@@ -1,7 +1,7 @@
 //! IPv4: each role has its own RFC 5737 /24; once that is full, the rest of the
 //! role's hosts go to the shared RFC 2544 benchmarking range 198.18.0.0/15.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::key::MappingKey;
 use super::pool::SlotPool;

@@ -11,7 +11,7 @@
 //! kept keeps its bits. (A group whose member never appears gets keyed bits,
 //! which a second run cannot tell from real ones: those change again.)
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::ipv4::Ipv4Map;
 use super::key::MappingKey;

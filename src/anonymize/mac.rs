@@ -2,7 +2,7 @@
 //! administered unicast 02:00:5e:xx:xx:xx, which no vendor can have assigned. The overflow
 //! block is kept when met again, so a sanitized capture sanitized again does not change.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::key::MappingKey;
 use super::pool::SlotPool;

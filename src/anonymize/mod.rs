@@ -20,7 +20,7 @@ mod pool;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::hash::Hash;
 

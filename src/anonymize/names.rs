@@ -63,7 +63,7 @@
 //! HMAC(key, "pcapscrub/host-name/v1\0" || shape || attempt || name)`, tagged unlike the Hash
 //! style's plain `HMAC(key, name)`.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};

@@ -3,7 +3,7 @@
 //! number and a taken one is probed linearly to the next free one, which keeps
 //! the mapping one-to-one and deterministic for a given key and input order.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 
 /// Up to this many slots a flag per slot is cheap and probes fast; above it a
 /// capture only ever touches a sliver of the space, so a set is smaller.

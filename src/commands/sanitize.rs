@@ -61,8 +61,11 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .finish(opts.key)
         .context("cannot build the address mapping")?;
     mapping.set_allowlist(opts.policy.allowlist());
-    for (i, ((input, analysis), handshake)) in
-        inputs.iter().zip(&analyses).zip(handshake_counts).enumerate()
+    for (i, ((input, analysis), handshake)) in inputs
+        .iter()
+        .zip(&analyses)
+        .zip(handshake_counts)
+        .enumerate()
     {
         for w in &analysis.warnings {
             eprintln!("warning: {}", warning_text(&input.name, w));

@@ -4,7 +4,7 @@
 pub mod reassembly;
 pub mod seq;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// One side of a connection: address (IPv4 in the first 4 bytes) and port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

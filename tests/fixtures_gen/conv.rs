@@ -145,6 +145,12 @@ impl Conv {
         self
     }
 
+    /// Every packet so far, in order (for framing a conversation on other link layers or in
+    /// other containers).
+    pub fn packets(&self) -> &[Pkt] {
+        &self.pkts
+    }
+
     /// The conversation as an Ethernet/IPv4 pcap.
     pub fn pcap(&self) -> Vec<u8> {
         let recs: Vec<Rec> = self
