@@ -99,10 +99,10 @@ pub struct Analysis {
     pub dropped_options: DroppedOptions,
     /// Timestamp (seconds) of the first packet the rewriter can write (its headers decode),
     /// for the `shift` timestamp policy.
-    pub first_second: Option<i64>,
+    pub first_second: Option<i128>,
     /// The same over TCP packets only: the first written when non-TCP traffic is dropped.
     /// (Shifting from the first packet written makes a second run shift by nothing.)
-    pub first_tcp_second: Option<i64>,
+    pub first_tcp_second: Option<i128>,
     /// Boxed: the table's Vec then holds pointers, and grows by doubling cheaply.
     pub connections: FlowTable<Box<Connection>>,
 }
@@ -229,10 +229,11 @@ pub fn analyze(
         let time_ns = pkt.time_ns(pcap);
         flows.finalise_closed(time_ns, planner);
         let first_ns = *first_ns.get_or_insert(time_ns);
-        let second = time_ns.div_euclid(1_000_000_000) as i64;
+        // i128: a pcapng timestamp in 1-second units reaches 2^64 s, beyond i64.
+        let second = time_ns.div_euclid(1_000_000_000);
         let now = Moment {
             rel: (time_ns - first_ns) as f64 / 1e9,
-            unix: time_ns.div_euclid(1_000_000_000) as i64,
+            unix: i64::try_from(second).unwrap_or(if second < 0 { i64::MIN } else { i64::MAX }),
         };
         let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
             continue;

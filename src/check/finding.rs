@@ -24,6 +24,8 @@ pub enum FindingKind {
     Payload,
     #[serde(rename = "ip-option")]
     IpOption,
+    #[serde(rename = "tcp-option")]
+    TcpOption,
     #[serde(rename = "comment")]
     Comment,
     #[serde(rename = "pcapng-block")]
@@ -42,6 +44,7 @@ impl FindingKind {
             FindingKind::HttpHost => "http-host",
             FindingKind::Payload => "payload",
             FindingKind::IpOption => "ip-option",
+            FindingKind::TcpOption => "tcp-option",
             FindingKind::Comment => "comment",
             FindingKind::PcapngBlock => "pcapng-block",
         }

@@ -171,6 +171,13 @@ fn compare(
             payload_from = ip.header_end;
             match &ip.transport {
                 Transport::Tcp(tcp) => {
+                    let opts = tcp.start + 20..tcp.header_end.min(data.len());
+                    if changed(opts.start, opts.len()) {
+                        push(
+                            FindingKind::TcpOption,
+                            format!("{} bytes of TCP options", opts.len()),
+                        );
+                    }
                     tcp_payload(ip, tcp, data, out, number, analysis, report);
                     return;
                 }

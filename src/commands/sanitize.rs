@@ -200,6 +200,13 @@ fn rewrite_capture(
         match event {
             Event::Section => writer.section().map_err(io_err)?,
             Event::Interface(mut iface) => {
+                let units = iface.units_per_second().unwrap_or(1_000_000);
+                if !rewriter.can_shift_at(units) {
+                    anyhow::bail!(
+                        "{}: an interface counts time in units of 1/{units} s, too fine for 64-bit timestamps to reach the year 2000: sanitize it with a policy whose timestamps are kept",
+                        input.name
+                    );
+                }
                 if rewriter.shifts_time() {
                     iface.tsoffset = None;
                 }
@@ -350,6 +357,7 @@ fn summarize<'a>(
             packets_with_payload_removed: stats.packets_with_payload_removed,
             tls_record_headers_kept: stats.tls_record_headers_kept,
             ip_option_areas_blanked: stats.ip_option_areas_blanked,
+            tcp_option_areas_blanked: stats.tcp_option_areas_blanked,
             link_addresses_blanked: stats.link_addresses_blanked,
             unparsed_network_headers_removed: stats.unparsed_network_headers_removed,
             pcapng_blocks_dropped: analysis

@@ -70,6 +70,7 @@ pub struct Redactions {
     pub packets_with_payload_removed: u64,
     pub tls_record_headers_kept: u64,
     pub ip_option_areas_blanked: u64,
+    pub tcp_option_areas_blanked: u64,
     pub link_addresses_blanked: u64,
     pub unparsed_network_headers_removed: u64,
     pub pcapng_blocks_dropped: BTreeMap<String, u64>,

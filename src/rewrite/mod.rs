@@ -44,6 +44,9 @@ pub struct RewriteStats {
     /// alerts), summed over packets.
     pub handshake_bytes_kept: u64,
     pub ip_option_areas_blanked: u64,
+    /// TCP options other than MSS, window scale, SACK and timestamps (or bytes after
+    /// end-of-options) blanked.
+    pub tcp_option_areas_blanked: u64,
     pub link_addresses_blanked: u64,
     pub unparsed_network_headers_removed: u64,
 }
@@ -51,11 +54,11 @@ pub struct RewriteStats {
 /// Timestamp shift for the `shift` policy: whole seconds subtracted from every packet.
 #[derive(Debug, Clone, Copy)]
 pub struct TimeShift {
-    pub seconds: i64,
+    pub seconds: i128,
 }
 
 /// 2000-01-01T00:00:00Z.
-pub const SHIFT_EPOCH: i64 = 946_684_800;
+pub const SHIFT_EPOCH: i128 = 946_684_800;
 
 pub struct Rewriter<'a> {
     policy: &'a Policy,
@@ -117,21 +120,33 @@ impl<'a> Rewriter<'a> {
         let ts = pkt.ts;
         let Some(shift) = self.shift else { return ts };
         if pcap {
-            let s = (i64::from(ts.hi) - shift.seconds).clamp(0, i64::from(u32::MAX));
+            let s = (i128::from(ts.hi) - shift.seconds).clamp(0, i128::from(u32::MAX));
             RawTimestamp {
                 hi: s as u32,
                 lo: ts.lo,
             }
         } else {
+            // i128 holds any u64 count plus (i64 offset - shift) seconds in units of at most
+            // 2^64 per second only with saturation: a hostile interface can ask for both.
             let raw = (i128::from(ts.hi) << 32) | i128::from(ts.lo);
-            let seconds = i128::from(pkt.ts_offset) - i128::from(shift.seconds);
-            let shifted =
-                (raw + seconds * i128::from(pkt.units_per_second)).clamp(0, i128::from(u64::MAX));
+            let seconds = i128::from(pkt.ts_offset) - shift.seconds;
+            let shifted = seconds
+                .saturating_mul(i128::from(pkt.units_per_second))
+                .saturating_add(raw)
+                .clamp(0, i128::from(u64::MAX));
             RawTimestamp {
                 hi: (shifted >> 32) as u32,
                 lo: shifted as u32,
             }
         }
+    }
+
+    /// Whether the shift can be applied at an interface's resolution: at 10^-19 s (or 2^-63 s)
+    /// 64 bits do not reach the year 2000, so every timestamp would be clamped and the timing —
+    /// the evidence — lost.
+    pub fn can_shift_at(&self, units_per_second: u64) -> bool {
+        self.shift.is_none()
+            || i128::from(units_per_second).saturating_mul(SHIFT_EPOCH + 1) <= i128::from(u64::MAX)
     }
 
     /// Rewrites one packet; returns the bytes to write, or why it is dropped.
@@ -238,6 +253,18 @@ impl<'a> Rewriter<'a> {
     /// Keeps the TCP header and the TLS record headers the analysis found in this segment;
     /// zero-fills the payload bytes between them. Returns where the removed tail starts.
     fn rewrite_tcp(&mut self, data: &[u8], ip: &Ip, tcp: &Tcp) -> usize {
+        let opts_end = tcp.header_end.min(self.out.len());
+        if let Some(opts) = self.out.get_mut(tcp.start + 20..opts_end) {
+            // Walk a copy (at most 40 bytes) while blanking the output's bytes.
+            let mut walked = [0u8; 40];
+            let walked = &mut walked[..opts.len()];
+            walked.copy_from_slice(opts);
+            let blanked = &mut self.stats.tcp_option_areas_blanked;
+            wire::tcp_option_blanks(walked, |from, to, fill| {
+                opts[from..to].fill(fill);
+                *blanked += 1;
+            });
+        }
         let mut keep_to = tcp.header_end;
         let (src, dst) = tcp_endpoints(data, ip, tcp);
         let (key, side) = FlowKey::new(src, dst);

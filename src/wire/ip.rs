@@ -253,7 +253,12 @@ fn walk_extensions(d: &[u8], ip: &mut Ip) -> bool {
                 let routing_type = d[at + 2];
                 // Types 0 and 2 hold a plain list of addresses after 8 bytes; others (RPL,
                 // segment routing with TLVs) are not understood, so the rest is payload.
-                if !matches!(routing_type, 0 | 2) || ip.routing_addrs.is_some() {
+                // A length that is not a whole number of addresses leaves part of one that the
+                // mapping could not rewrite: the header is then not understood either.
+                if !matches!(routing_type, 0 | 2)
+                    || ip.routing_addrs.is_some()
+                    || (len - 8) % 16 != 0
+                {
                     return false;
                 }
                 let count = (len - 8) / 16;
@@ -338,6 +343,41 @@ fn decode_transport(d: &[u8], t: usize, end: usize, proto: u8, v6: bool) -> Tran
     }
 }
 
+/// Calls `blank(from, to, fill)` for every part of a TCP option area (`opts`, the bytes after
+/// the fixed 20-byte header) the output must not carry. Kept: end-of-options, NOP, MSS, window
+/// scale, SACK-permitted, SACK and timestamps — facts about the connection, not the hosts. Blanked
+/// (to NOPs): every other option (MPTCP carries addresses; signatures, experiments and unknown
+/// kinds may carry anything) and an option whose length does not fit; blanked to zeros:
+/// whatever follows end-of-options (a data offset that lies turns payload into "options").
+pub fn tcp_option_blanks(opts: &[u8], mut blank: impl FnMut(usize, usize, u8)) {
+    let len = opts.len();
+    let mut i = 0;
+    while i < len {
+        match opts[i] {
+            0 => {
+                if opts[i + 1..].iter().any(|&b| b != 0) {
+                    blank(i + 1, len, 0);
+                }
+                return;
+            }
+            1 => i += 1,
+            kind => {
+                let l = opts.get(i + 1).map_or(0, |&l| usize::from(l));
+                if l < 2 || i + l > len {
+                    blank(i, len, 1);
+                    return;
+                }
+                let known = matches!((kind, l), (2, 4) | (3, 3) | (4, 2) | (8, 10))
+                    || (kind == 5 && l >= 10 && (l - 2) % 8 == 0);
+                if !known {
+                    blank(i, i + l, 1);
+                }
+                i += l;
+            }
+        }
+    }
+}
+
 fn icmp(d: &[u8], t: usize, v6: bool) -> Icmp {
     let (icmp_type, code) = (d[t], d[t + 1]);
     let is_error = if v6 {
@@ -392,4 +432,48 @@ fn decode_quote(d: &[u8], q: usize) -> Option<Quote> {
         udp_checksum,
         end,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tcp_option_blanks;
+
+    fn blanks(opts: &[u8]) -> Vec<(usize, usize, u8)> {
+        let mut out = Vec::new();
+        tcp_option_blanks(opts, |a, b, f| out.push((a, b, f)));
+        out
+    }
+
+    #[test]
+    fn usual_options_are_kept() {
+        // MSS, SACK-permitted, timestamps, NOP, window scale: what Linux sends in a SYN.
+        let syn = [
+            2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+        ];
+        assert!(blanks(&syn).is_empty());
+        // NOP, NOP, SACK with two blocks.
+        let mut sack = vec![1, 1, 5, 18];
+        sack.extend([7u8; 16]);
+        assert!(blanks(&sack).is_empty());
+    }
+
+    #[test]
+    fn mptcp_and_unknown_options_are_blanked_to_nops() {
+        // MPTCP ADD_ADDR (kind 30) carrying an IPv4 address, then a timestamp that is kept.
+        let mut opts = vec![30, 8, 0x30, 1, 192, 168, 1, 1];
+        opts.extend([8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1]);
+        assert_eq!(blanks(&opts), vec![(0, 8, 1)]);
+    }
+
+    #[test]
+    fn bytes_after_end_of_options_and_lying_lengths_are_blanked() {
+        assert_eq!(blanks(&[0, 0, b'a', b'p']), vec![(1, 4, 0)]);
+        assert!(blanks(&[0, 0, 0, 0]).is_empty());
+        // A length running past the area, a length below 2, a kind with no length byte.
+        assert_eq!(blanks(&[2, 40, 5, 0xb4]), vec![(0, 4, 1)]);
+        assert_eq!(blanks(&[1, 7, 1, 1]), vec![(1, 4, 1)]);
+        assert_eq!(blanks(&[1, 1, 1, 9]), vec![(3, 4, 1)]);
+        // MSS with a wrong length is not an MSS.
+        assert_eq!(blanks(&[2, 6, 1, 2, 3, 4]), vec![(0, 6, 1)]);
+    }
 }

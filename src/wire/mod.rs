@@ -9,7 +9,7 @@ pub mod checksum;
 mod ip;
 mod link;
 
-pub use ip::{Arp, ArpAddrs, Icmp, Ip, Quote, Tcp, Transport};
+pub use ip::{Arp, ArpAddrs, Icmp, Ip, Quote, Tcp, Transport, tcp_option_blanks};
 pub use link::LinkType;
 
 /// IP protocol numbers.
