@@ -107,22 +107,12 @@ pub struct Analysis {
     pub connections: FlowTable<Box<Connection>>,
 }
 
+#[derive(Default)]
 struct DirState {
     stats: DirStats,
     unwrap: Option<SeqUnwrapper>,
     reasm: Reassembler,
     walker: Option<RecordWalker>,
-}
-
-impl Default for DirState {
-    fn default() -> DirState {
-        DirState {
-            stats: DirStats::default(),
-            unwrap: None,
-            reasm: Reassembler::default(),
-            walker: None,
-        }
-    }
 }
 
 struct FlowState {
