@@ -65,6 +65,16 @@ Exit status: 0 written, 2 error."
         /// <log>.sanitized.txt with the capture's pseudonyms for every address and host name.
         #[arg(long, value_name = "FILE")]
         client_log: Option<PathBuf>,
+        /// Captures rewritten at once (default: one per core). The evidence is byte-identical
+        /// whatever the number.
+        #[arg(
+            short,
+            long,
+            value_name = "N",
+            default_value_t = 0,
+            hide_default_value = true
+        )]
+        jobs: usize,
     },
     /// Explain where each TLS handshake in a capture failed (writes nothing).
     #[command(
@@ -105,6 +115,16 @@ detail never prints a secret in full. Exit status: 0 clean, 1 findings, 2 unread
         /// Findings listed per file; the rest are counted.
         #[arg(long, value_name = "N", default_value_t = 20)]
         max_findings: usize,
+        /// Files checked at once (default: one per core). The report is the same whatever
+        /// the number.
+        #[arg(
+            short,
+            long,
+            value_name = "N",
+            default_value_t = 0,
+            hide_default_value = true
+        )]
+        jobs: usize,
     },
     /// Re-check an evidence folder: hashes, captures and summaries.
     #[command(
@@ -146,6 +166,7 @@ fn main() -> ExitCode {
             key,
             force,
             client_log,
+            jobs,
         } => sanitize(
             &captures,
             &output,
@@ -153,13 +174,15 @@ fn main() -> ExitCode {
             key,
             force,
             client_log.as_deref(),
+            jobs,
         ),
         Command::Check {
             paths,
             policy,
             format,
             max_findings,
-        } => check(&paths, &policy, format, max_findings),
+            jobs,
+        } => check(&paths, &policy, format, max_findings, jobs),
         Command::Verify { outdir } => verify(&outdir),
         Command::Diagnose {
             capture,
@@ -182,6 +205,7 @@ fn sanitize(
     key: Option<PathBuf>,
     force: bool,
     client_log: Option<&std::path::Path>,
+    jobs: usize,
 ) -> ExitCode {
     let result = (|| -> anyhow::Result<Vec<PathBuf>> {
         let policy = policy::load(policy)?;
@@ -196,6 +220,7 @@ fn sanitize(
             key: &key,
             force,
             client_log,
+            jobs,
         };
         commands::sanitize::run(&opts)
     })();
@@ -234,6 +259,7 @@ fn check(
     policy: &str,
     format: commands::diagnose::OutputFormat,
     max_findings: usize,
+    jobs: usize,
 ) -> ExitCode {
     let policy = match policy::load(policy) {
         Ok(p) => p,
@@ -247,6 +273,7 @@ fn check(
         policy: &policy,
         format,
         max_findings,
+        jobs,
     };
     let outcome = commands::check::run(&opts);
     print!("{}", outcome.report);

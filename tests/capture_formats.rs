@@ -1314,6 +1314,7 @@ fn sanitize_in_process(bytes: &[u8], pcapng: bool) {
         key: &key,
         force: false,
         client_log: None,
+        jobs: 1,
     };
     match pcapscrub::commands::sanitize::run(&opts) {
         Ok(_) => {

@@ -1058,3 +1058,62 @@ fn verify_rejects_a_raw_capture_swapped_in() {
         "verify output",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Several files on several threads (--jobs): the same bytes whatever the thread count
+// ---------------------------------------------------------------------------------------------
+
+/// Every file of a folder, by name, with its bytes.
+fn folder_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn sanitize_many_inputs_is_byte_identical_whatever_the_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    fs::write(&key, [7u8; 32]).unwrap();
+    let inputs = samples();
+    let mut folders = Vec::new();
+    for jobs in ["1", "2", "5"] {
+        let out = dir.path().join(format!("jobs-{jobs}"));
+        let mut c = cmd();
+        c.arg("sanitize").args(&inputs).arg("-o").arg(&out);
+        c.arg("--key").arg(&key).args(["--jobs", jobs]);
+        c.assert().success();
+        folders.push(folder_bytes(&out));
+    }
+    assert_eq!(folders[0].len(), 2 * inputs.len() + 1);
+    assert!(folders[0] == folders[1], "--jobs 2 differs from --jobs 1");
+    assert!(folders[0] == folders[2], "--jobs 5 differs from --jobs 1");
+}
+
+#[test]
+fn check_many_files_reports_the_same_whatever_the_jobs() {
+    let inputs = samples();
+    let run = |jobs: &str| {
+        let out = cmd()
+            .arg("check")
+            .args(&inputs)
+            .args(["--jobs", jobs, "--format", "yaml"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let one = run("1");
+    assert!(one.contains("sni"), "{one}");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("7"));
+}

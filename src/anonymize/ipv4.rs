@@ -76,6 +76,7 @@ pub(crate) fn is_kept(a: [u8; 4]) -> bool {
     )
 }
 
+#[derive(Clone)]
 struct Pool {
     range: HostRange,
     slots: SlotPool,
@@ -102,6 +103,7 @@ impl Pool {
     }
 }
 
+#[derive(Clone)]
 struct Ipv4Allocator {
     roles: [Pool; 3],
     overflow: Pool,
@@ -154,6 +156,7 @@ impl Ipv4Allocator {
 }
 
 /// The IPv4 table: every address seen so far and its output.
+#[derive(Clone)]
 pub(crate) struct Ipv4Map {
     out: HashMap<[u8; 4], [u8; 4]>,
     alloc: Ipv4Allocator,

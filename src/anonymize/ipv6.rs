@@ -115,6 +115,7 @@ fn iid_of(a: [u8; 16]) -> u64 {
 
 /// A /64 whose interface identifiers are handed out. Slot `i` is IID `i + 1`,
 /// so IID 0 (the subnet-router anycast address) is never handed out.
+#[derive(Clone)]
 struct IidPool {
     prefix: [u8; 8],
     /// For the exhaustion error.
@@ -148,6 +149,7 @@ impl IidPool {
     }
 }
 
+#[derive(Clone)]
 struct Ipv6Allocator {
     roles: [IidPool; 3],
     /// Documentation IIDs in fe80::/64.
@@ -225,6 +227,7 @@ impl Ipv6Allocator {
 }
 
 /// The IPv6 table: every address seen so far and its output.
+#[derive(Clone)]
 pub(crate) struct Ipv6Map {
     out: HashMap<[u8; 16], [u8; 16]>,
     alloc: Ipv6Allocator,

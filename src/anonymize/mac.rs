@@ -28,6 +28,7 @@ pub(crate) fn is_kept(m: [u8; 6]) -> bool {
     m[0] & 1 == 1 || m == [0; 6] || m[..5] == DOC_PREFIX || m[..3] == LOCAL_PREFIX
 }
 
+#[derive(Clone)]
 struct MacAllocator {
     doc: SlotPool,
     local: SlotPool,
@@ -75,6 +76,7 @@ fn with_prefix(prefix: &[u8], tail: &[u8]) -> [u8; 6] {
 }
 
 /// The MAC table: every address seen so far and its output.
+#[derive(Clone)]
 pub(crate) struct MacMap {
     out: HashMap<[u8; 6], [u8; 6]>,
     alloc: MacAllocator,

@@ -187,6 +187,7 @@ impl AddressPlanner {
 
 /// Pass 2: the frozen mapping. An address the planner never saw is still
 /// mapped (as [`Role::Other`]) and remembered, so the mapping stays one-to-one.
+#[derive(Clone)]
 pub struct Mapping {
     /// Addresses the policy lets stay (checked before any mapping).
     allow: crate::allowlist::Allowlist,

@@ -9,12 +9,14 @@ use foldhash::{HashSet, HashSetExt};
 /// capture only ever touches a sliver of the space, so a set is smaller.
 const DENSE_LIMIT: u64 = 1 << 20;
 
+#[derive(Clone)]
 enum Occupancy {
     Dense(Vec<bool>),
     Sparse(HashSet<u64>),
 }
 
 /// A set of numbered slots with a fill count, so fullness is known without scanning.
+#[derive(Clone)]
 pub(crate) struct SlotPool {
     len: u64,
     taken: u64,

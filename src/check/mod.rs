@@ -4,7 +4,7 @@
 
 pub mod finding;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::Result;
@@ -25,7 +25,47 @@ use finding::{mask_ip, mask_mac, mask_name};
 /// Everything `check` found in one capture.
 #[derive(Debug, Default)]
 pub struct FileReport {
-    pub findings: Vec<Finding>,
+    /// One entry per (kind, detail): the finding at its first packet and how many other packets
+    /// share it. Aggregated as findings arrive, so a raw multi-gigabyte capture (a payload
+    /// finding on every packet) costs memory per distinct finding, not per packet.
+    groups: Vec<(Finding, u64)>,
+    index: HashMap<FindingKind, HashMap<String, usize>>,
+    last_packet: Vec<u64>,
+}
+
+impl FileReport {
+    pub fn push(&mut self, f: Finding) {
+        let details = self.index.entry(f.kind).or_default();
+        match details.get(f.detail.as_str()) {
+            Some(&i) => {
+                // Packets arrive in order: a new packet number is a new packet.
+                if self.last_packet[i] != f.packet {
+                    self.last_packet[i] = f.packet;
+                    self.groups[i].1 += 1;
+                }
+            }
+            None => {
+                details.insert(f.detail.clone(), self.groups.len());
+                self.last_packet.push(f.packet);
+                self.groups.push((f, 0));
+            }
+        }
+    }
+
+    /// The findings, most important kinds first, each saying how many more packets share it.
+    pub fn into_findings(self) -> Vec<Finding> {
+        let mut groups = self.groups;
+        groups.sort_by_key(|(f, _)| (f.kind, f.packet));
+        groups
+            .into_iter()
+            .map(|(mut f, more)| {
+                if more > 0 {
+                    f.detail = format!("{} (and {more} more packets)", f.detail);
+                }
+                f
+            })
+            .collect()
+    }
 }
 
 /// Checks one capture file under `policy`.
@@ -45,7 +85,7 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
         let Event::Packet(pkt) = event else { continue };
         let number = pkt.number;
         let out = match rewriter.packet(&pkt, &mut mapping) {
-            Ok(bytes) => bytes.to_vec(),
+            Ok(bytes) => bytes,
             Err(reason) => {
                 dropped_finding(reason, number, &mut report);
                 continue;
@@ -54,14 +94,14 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
         let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
             continue;
         };
-        compare(&layout, pkt.data, &out, number, &analysis, &mut report);
+        compare(&layout, pkt.data, out, number, &analysis, &mut report);
     }
     Ok(report)
 }
 
 fn block_findings(analysis: &Analysis, report: &mut FileReport) {
     for (kind, n) in &analysis.dropped_blocks {
-        report.findings.push(Finding::new(
+        report.push(Finding::new(
             FindingKind::PcapngBlock,
             0,
             format!("{n} {} block(s) would be dropped", kind.as_str()),
@@ -69,14 +109,14 @@ fn block_findings(analysis: &Analysis, report: &mut FileReport) {
     }
     let o = analysis.dropped_options;
     if o.comments > 0 {
-        report.findings.push(Finding::new(
+        report.push(Finding::new(
             FindingKind::Comment,
             0,
             format!("{} comment(s) would be dropped", o.comments),
         ));
     }
     if o.other > 0 {
-        report.findings.push(Finding::new(
+        report.push(Finding::new(
             FindingKind::PcapngBlock,
             0,
             format!(
@@ -96,7 +136,7 @@ fn dropped_finding(reason: DropReason, number: u64, report: &mut FileReport) {
         DropReason::UnknownInterface => "a packet on an undescribed interface would be dropped",
         DropReason::NonTcpPolicy => "non-TCP traffic would be dropped by the policy",
     };
-    report.findings.push(Finding::new(
+    report.push(Finding::new(
         FindingKind::Payload,
         number,
         detail.to_string(),
@@ -113,7 +153,7 @@ fn compare(
     report: &mut FileReport,
 ) {
     let changed = |at: usize, len: usize| out.get(at..at + len) != data.get(at..at + len);
-    let mut push = |kind, detail: String| report.findings.push(Finding::new(kind, number, detail));
+    let mut push = |kind, detail: String| report.push(Finding::new(kind, number, detail));
     for &at in layout.macs() {
         if changed(at, 6) {
             push(FindingKind::Mac, mask_mac(&data[at..at + 6]));
@@ -255,7 +295,7 @@ fn tcp_payload(
 ) {
     let start = tcp.header_end;
     let end = ip.end.min(data.len());
-    let mut push = |kind, detail: String| report.findings.push(Finding::new(kind, number, detail));
+    let mut push = |kind, detail: String| report.push(Finding::new(kind, number, detail));
     // Handshake redactions in this segment, by kind, from the plan.
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);

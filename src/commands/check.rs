@@ -5,6 +5,7 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::check::{self, Finding};
@@ -20,6 +21,8 @@ pub struct CheckOptions<'a> {
     pub policy: &'a Policy,
     pub format: OutputFormat,
     pub max_findings: usize,
+    /// Files checked at once (0: one per core).
+    pub jobs: usize,
 }
 
 /// The outcome over all files.
@@ -60,15 +63,25 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
         });
     }
     let mut error_count = errors.len();
-    for file in files {
+    // Files are independent (each gets its own throw-away key): check them on every core, then
+    // report in the order they were found.
+    let check_one = |file: &PathBuf| {
         let name = file.display().to_string();
-        match check_maybe_gzipped(&file, &name, opts.policy) {
-            Ok(mut report) => {
-                report.findings = aggregate(report.findings);
-                total += report.findings.len();
-                let more = report.findings.len().saturating_sub(opts.max_findings);
-                report.findings.truncate(opts.max_findings);
-                for f in &report.findings {
+        let result = check_maybe_gzipped(file, &name, opts.policy);
+        (name, result)
+    };
+    let results: Vec<_> = match super::thread_pool(opts.jobs) {
+        Ok(pool) => pool.install(|| files.par_iter().map(check_one).collect()),
+        Err(_) => files.iter().map(check_one).collect(),
+    };
+    for (name, result) in results {
+        match result {
+            Ok(report) => {
+                let mut findings = report.into_findings();
+                total += findings.len();
+                let more = findings.len().saturating_sub(opts.max_findings);
+                findings.truncate(opts.max_findings);
+                for f in &findings {
                     let at = if f.packet == 0 {
                         "-".to_string()
                     } else {
@@ -82,7 +95,7 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
                 yaml.push(YamlFile {
                     file: name,
                     error: None,
-                    findings: report.findings,
+                    findings,
                     more_findings: more,
                 });
             }
@@ -109,36 +122,6 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
         errors: error_count,
         error_lines,
     }
-}
-
-/// One line per (kind, detail), at its first packet, with how many other packets share it;
-/// most important kinds first.
-pub(crate) fn aggregate(findings: Vec<Finding>) -> Vec<Finding> {
-    use std::collections::{BTreeSet, HashMap};
-    let mut groups: Vec<(Finding, BTreeSet<u64>)> = Vec::new();
-    let mut index: HashMap<(check::FindingKind, String), usize> = HashMap::new();
-    for f in findings {
-        match index.get(&(f.kind, f.detail.clone())) {
-            Some(&i) => {
-                groups[i].1.insert(f.packet);
-            }
-            None => {
-                index.insert((f.kind, f.detail.clone()), groups.len());
-                let packets = BTreeSet::from([f.packet]);
-                groups.push((f, packets));
-            }
-        }
-    }
-    groups.sort_by_key(|(f, _)| (f.kind, f.packet));
-    groups
-        .into_iter()
-        .map(|(mut f, packets)| {
-            if packets.len() > 1 {
-                f.detail = format!("{} (and {} more packets)", f.detail, packets.len() - 1);
-            }
-            f
-        })
-        .collect()
 }
 
 /// Files to check under `path`: named capture files, and any file that starts with a capture

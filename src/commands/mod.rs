@@ -6,3 +6,11 @@ pub mod input;
 pub mod policy;
 pub mod sanitize;
 pub mod verify;
+
+/// The worker threads for `--jobs N` (0: one per core).
+pub fn thread_pool(jobs: usize) -> anyhow::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start {jobs} worker threads: {e}"))
+}

@@ -18,12 +18,13 @@ use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::policy::Policy;
 use crate::report::client_log::{LogMapper, sanitize_log};
 use crate::report::evidence::EvidenceDir;
-use crate::report::hashing::{BackgroundDigest, HashingWriter};
+use crate::report::hashing::{BackgroundDigest, HashingWriter, sha256_file};
 use crate::report::summary::{
     ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, Summary, Tool,
     endpoint_text, link_type_name,
 };
 use crate::rewrite::{DropReason, RewriteStats, Rewriter};
+use rayon::prelude::*;
 
 pub struct SanitizeOptions<'a> {
     pub inputs: &'a [String],
@@ -33,9 +34,16 @@ pub struct SanitizeOptions<'a> {
     pub force: bool,
     /// A client's verbose log (`curl -v`, `openssl s_client`) to sanitize with the same mapping.
     pub client_log: Option<&'a Path>,
+    /// Captures rewritten at once (0: one per core).
+    pub jobs: usize,
 }
 
 /// Runs the whole sanitize job; returns the files written. Any error leaves no evidence behind.
+///
+/// Pass 1 runs over the inputs in order (one address plan and one redactor for all of them, so
+/// the mapping is shared and its choices never depend on timing); pass 2 and the input digests
+/// then run on `jobs` threads, each with a copy of the frozen mapping, and the outputs are
+/// staged in input order: the evidence is byte-identical whatever the number of threads.
 pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     let inputs: Vec<Input> = opts
         .inputs
@@ -43,9 +51,15 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .map(|a| Input::resolve(a))
         .collect::<Result<_>>()?;
     let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
-    let mut digests: Vec<Option<BackgroundDigest>> = inputs
+    let pool = super::thread_pool(opts.jobs)?;
+    // One input: hashing it (as costly as analysing it) runs beside pass 1. Several: each is
+    // hashed by the worker that rewrites it.
+    let mut digests: Vec<InputDigest> = inputs
         .iter()
-        .map(|i| Some(BackgroundDigest::start(i.path())))
+        .map(|i| match inputs.len() {
+            1 => InputDigest::Background(BackgroundDigest::start(i.path())),
+            _ => InputDigest::Inline(i.path().to_path_buf()),
+        })
         .collect();
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::new(opts.policy, opts.key);
@@ -61,48 +75,110 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .finish(opts.key)
         .context("cannot build the address mapping")?;
     mapping.set_allowlist(opts.policy.allowlist());
-    for (i, ((input, analysis), handshake)) in inputs
-        .iter()
-        .zip(&analyses)
-        .zip(handshake_counts)
-        .enumerate()
-    {
+    for (input, analysis) in inputs.iter().zip(&analyses) {
         for w in &analysis.warnings {
             eprintln!("warning: {}", warning_text(&input.name, w));
         }
-        let out_name = format!("{}.sanitized.{}", input.stem, analysis.format.extension());
-        let file = evidence.temp_file()?;
-        let written = rewrite_capture(input, analysis, opts.policy, &mut mapping, file.as_file())?;
-        evidence.stage(file, &out_name)?;
-        let input_sha256 = digests[i]
-            .take()
-            .map(BackgroundDigest::wait)
-            .transpose()
-            .with_context(|| format!("cannot hash {}", input.name))?
-            .unwrap_or_default();
-        let summary = summarize(
-            input,
-            &input_sha256,
-            analysis,
-            opts.policy,
-            &mut mapping,
-            &out_name,
-            &written,
-            handshake,
-        )?;
-        let mut file = evidence.temp_file()?;
-        {
-            let mut w = BufWriter::with_capacity(1 << 20, file.as_file_mut());
-            summary.write_yaml(&mut w)?;
-            w.flush().context("cannot write the summary")?;
-        }
-        evidence.stage(file, &format!("{}.summary.yaml", input.stem))?;
+    }
+    let jobs: Vec<_> = inputs
+        .iter()
+        .zip(&analyses)
+        .zip(handshake_counts)
+        .zip(std::mem::take(&mut digests))
+        .collect();
+    let evidence_ref = &evidence;
+    let mapping_ref = &mapping;
+    let outputs: Vec<Result<InputOutputs>> = pool.install(|| {
+        jobs.into_par_iter()
+            .map(|(((input, analysis), handshake), digest)| {
+                let mut mapping = mapping_ref.clone();
+                write_outputs(
+                    input,
+                    analysis,
+                    handshake,
+                    digest,
+                    opts.policy,
+                    &mut mapping,
+                    evidence_ref,
+                )
+            })
+            .collect()
+    });
+    for out in outputs {
+        let out = out?;
+        evidence.stage_hashed(out.capture, &out.capture_name, out.capture_sha256)?;
+        evidence.stage(out.summary, &out.summary_name)?;
     }
     if let Some(log) = opts.client_log {
         let (name, text) = sanitize_client_log(log, &mut mapping, &mut redactor)?;
         evidence.stage_bytes(&name, text.as_bytes())?;
     }
     evidence.commit()
+}
+
+/// How an input's SHA-256 is obtained.
+enum InputDigest {
+    Background(BackgroundDigest),
+    Inline(PathBuf),
+}
+
+impl InputDigest {
+    fn get(self) -> std::io::Result<String> {
+        match self {
+            InputDigest::Background(d) => d.wait(),
+            InputDigest::Inline(path) => sha256_file(&path),
+        }
+    }
+}
+
+/// One input's sanitized capture and summary, written to temporary files of the evidence folder.
+struct InputOutputs {
+    capture: tempfile::NamedTempFile,
+    capture_name: String,
+    capture_sha256: String,
+    summary: tempfile::NamedTempFile,
+    summary_name: String,
+}
+
+/// Pass 2 of one input, then its summary.
+fn write_outputs(
+    input: &Input,
+    analysis: &Analysis,
+    handshake: HandshakeRedactions,
+    digest: InputDigest,
+    policy: &Policy,
+    mapping: &mut Mapping,
+    evidence: &EvidenceDir,
+) -> Result<InputOutputs> {
+    let capture_name = format!("{}.sanitized.{}", input.stem, analysis.format.extension());
+    let capture = evidence.temp_file()?;
+    let written = rewrite_capture(input, analysis, policy, mapping, capture.as_file())?;
+    let input_sha256 = digest
+        .get()
+        .with_context(|| format!("cannot hash {}", input.name))?;
+    let summary = summarize(
+        input,
+        &input_sha256,
+        analysis,
+        policy,
+        mapping,
+        &capture_name,
+        &written,
+        handshake,
+    )?;
+    let mut summary_file = evidence.temp_file()?;
+    {
+        let mut w = BufWriter::with_capacity(1 << 20, summary_file.as_file_mut());
+        summary.write_yaml(&mut w)?;
+        w.flush().context("cannot write the summary")?;
+    }
+    Ok(InputOutputs {
+        capture,
+        capture_name,
+        capture_sha256: written.sha256.clone(),
+        summary: summary_file,
+        summary_name: format!("{}.summary.yaml", input.stem),
+    })
 }
 
 /// Maps a client log's addresses and host names exactly as the captures were mapped.

@@ -94,7 +94,7 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
             let policy = summary_policy(dir, name).unwrap_or_default();
             match check::check_file(&path, &path.display().to_string(), &policy) {
                 Ok(report) => {
-                    let findings = super::check::aggregate(report.findings);
+                    let findings = report.into_findings();
                     let more = findings.len().saturating_sub(20);
                     for f in findings.iter().take(20) {
                         let at = if f.packet == 0 {

@@ -19,7 +19,8 @@ pub struct EvidenceDir {
     path: PathBuf,
     /// Folders this run created (the evidence folder and any missing parents), innermost last.
     created: Vec<PathBuf>,
-    staged: Vec<(NamedTempFile, String)>,
+    /// Staged files, their final names, and their digests when the writer already computed them.
+    staged: Vec<(NamedTempFile, String, Option<String>)>,
     committed: bool,
 }
 
@@ -74,10 +75,25 @@ impl EvidenceDir {
 
     /// Stages a finished temporary file under its final name.
     pub fn stage(&mut self, file: NamedTempFile, name: &str) -> Result<()> {
-        if self.staged.iter().any(|(_, n)| n == name) || name == SUMS_FILE {
+        self.stage_with_digest(file, name, None)
+    }
+
+    /// Stages a file whose SHA-256 was computed as it was written (a large capture is then not
+    /// read again for SHA256SUMS).
+    pub fn stage_hashed(&mut self, file: NamedTempFile, name: &str, sha256: String) -> Result<()> {
+        self.stage_with_digest(file, name, Some(sha256))
+    }
+
+    fn stage_with_digest(
+        &mut self,
+        file: NamedTempFile,
+        name: &str,
+        sha256: Option<String>,
+    ) -> Result<()> {
+        if self.staged.iter().any(|(_, n, _)| n == name) || name == SUMS_FILE {
             bail!("two outputs would both be named {name}; give the inputs different names");
         }
-        self.staged.push((file, name.to_string()));
+        self.staged.push((file, name.to_string(), sha256));
         Ok(())
     }
 
@@ -93,8 +109,11 @@ impl EvidenceDir {
     /// Renames every staged file into place and writes SHA256SUMS; returns the final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
         let mut lines = Vec::new();
-        for (file, name) in &self.staged {
-            let digest = sha256_file(file.path()).with_context(|| format!("cannot hash {name}"))?;
+        for (file, name, known) in &self.staged {
+            let digest = match known {
+                Some(d) => d.clone(),
+                None => sha256_file(file.path()).with_context(|| format!("cannot hash {name}"))?,
+            };
             lines.push((name.clone(), digest));
         }
         lines.sort();
@@ -103,9 +122,9 @@ impl EvidenceDir {
         let mut f = self.temp_file()?;
         f.write_all(sums.as_bytes())
             .with_context(|| format!("cannot write {SUMS_FILE}"))?;
-        self.staged.push((f, SUMS_FILE.to_string()));
+        self.staged.push((f, SUMS_FILE.to_string(), None));
         let mut paths = Vec::new();
-        for (file, name) in std::mem::take(&mut self.staged) {
+        for (file, name, _) in std::mem::take(&mut self.staged) {
             let target = self.path.join(&name);
             file.as_file()
                 .set_permissions(fs::Permissions::from_mode(0o600))?;
