@@ -130,11 +130,48 @@ pub struct TlsSide {
     alert_body: [u8; 2],
 }
 
+impl TlsSide {
+    /// A direction that carried nothing: what [`Conversation::tls`] shows for it.
+    const EMPTY: TlsSide = TlsSide {
+        prefix: Vec::new(),
+        records: 0,
+        first_content_type: None,
+        ccs: None,
+        handshake_buf: Vec::new(),
+        handshake_bytes: 0,
+        handshake_truncated: false,
+        client_hellos: 0,
+        client_hello: None,
+        client_hello_len: 0,
+        server_hello: None,
+        hello_retry: None,
+        certificates: Vec::new(),
+        certificate_messages: 0,
+        certificate_request: false,
+        alerts: Vec::new(),
+        encrypted_records: 0,
+        first_encrypted: None,
+        sslv2_hello: false,
+        sslv2_header_kept: false,
+        malformed: Vec::new(),
+        messages_removed: 0,
+        kept: Vec::new(),
+        sni_pseudonym: None,
+        handshake_runs: Vec::new(),
+        alert_body: [0; 2],
+    };
+}
+
+static EMPTY_TLS: TlsSide = TlsSide::EMPTY;
+
 /// Everything we learn about one connection in pass 1.
 #[derive(Debug, Default)]
 pub struct Conversation {
     pub tcp: [TcpSide; 2],
-    pub tls: [TlsSide; 2],
+    /// Each direction's TLS state, made when the direction first carries payload: a
+    /// connection that never gets an answer (a scan, a SYN flood, a hello nobody answers) pays
+    /// for one direction only.
+    pub(super) tls: [Option<Box<TlsSide>>; 2],
     pub timeline: Vec<RawEvent>,
     pub timeline_omitted: u64,
     /// Set once a ServerHello (or HelloRetryRequest) selected TLS 1.3 or a 1.3 draft: from then
@@ -147,6 +184,16 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// The TLS state of a direction (empty if it carried nothing).
+    pub fn tls(&self, side: Side) -> &TlsSide {
+        self.tls[side.index()].as_deref().unwrap_or(&EMPTY_TLS)
+    }
+
+    /// Both directions' TLS states, by [`Side`] index.
+    pub fn into_tls(self) -> [TlsSide; 2] {
+        self.tls
+            .map(|t| t.map_or_else(TlsSide::default, |boxed| *boxed))
+    }
     pub fn push_event(&mut self, t: f64, side: Side, event: impl Into<super::diagnosis::Name>) {
         push_event(
             &mut self.timeline,

@@ -136,10 +136,10 @@ impl<'a> Sides<'a> {
         }
     }
     fn c_tls(&self) -> &'a TlsSide {
-        &self.conv.tls[self.client.index()]
+        self.conv.tls(self.client)
     }
     fn s_tls(&self) -> &'a TlsSide {
-        &self.conv.tls[self.client.other().index()]
+        self.conv.tls(self.client.other())
     }
     fn c_tcp(&self) -> &'a super::conversation::TcpSide {
         &self.conv.tcp[self.client.index()]

@@ -358,7 +358,7 @@ fn feed_stream(
     } = &mut flow.conv;
     // Non-TLS streams are still fed (in-order bytes cost no copy): retransmissions are
     // counted for every connection.
-    let tls_side = &mut tls[side.index()];
+    let tls_side = &mut **tls[side.index()].get_or_insert_with(Box::default);
     let mut sink = SideSink {
         tls: tls_side,
         timeline,
@@ -496,7 +496,7 @@ fn finish_flow(key: FlowKey, state: &mut FlowState, planner: &mut AddressPlanner
     let diagnosis = diagnosis::diagnose(&conv, client, server_port, incomplete);
     let stats = [state.dirs[0].stats, state.dirs[1].stats];
     let [a, b] = std::mem::take(&mut state.dirs);
-    let [ta, tb] = conv.tls;
+    let [ta, tb] = conv.into_tls();
     let handshake_messages_removed = ta.messages_removed + tb.messages_removed;
     let mut conflicted = 0;
     let mut plan = |d: DirState, t: conversation::TlsSide| {
