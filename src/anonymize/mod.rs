@@ -133,6 +133,9 @@ pub struct AddressPlanner {
     ipv4: Observed<[u8; 4]>,
     ipv6: Observed<[u8; 16]>,
     mac: Observed<[u8; 6]>,
+    /// The last two MAC addresses observed: a capture taken on one link shows the same two on
+    /// almost every packet, and a MAC's role never changes, so a repeat needs no lookup.
+    recent_macs: [Option<[u8; 6]>; 2],
 }
 
 /// Shows only how many addresses were seen: addresses are what we hide.
@@ -165,6 +168,10 @@ impl AddressPlanner {
     }
 
     pub fn observe_mac(&mut self, m: [u8; 6]) {
+        if self.recent_macs.contains(&Some(m)) {
+            return;
+        }
+        self.recent_macs = [Some(m), self.recent_macs[0]];
         self.mac.observe(m, Role::Other);
     }
 

@@ -122,6 +122,8 @@ pub fn client_by_port(port_a: u16, port_b: u16) -> Option<Side> {
 pub struct FlowTable<T> {
     index: HashMap<FlowKey, usize>,
     flows: Vec<(FlowKey, T)>,
+    /// The connection found last.
+    last: Option<usize>,
 }
 
 impl<T> Default for FlowTable<T> {
@@ -129,6 +131,7 @@ impl<T> Default for FlowTable<T> {
         FlowTable {
             index: HashMap::new(),
             flows: Vec::new(),
+            last: None,
         }
     }
 }
@@ -136,12 +139,18 @@ impl<T> Default for FlowTable<T> {
 impl<T> FlowTable<T> {
     /// The connection's index, creating it with `make` when new.
     pub fn entry(&mut self, key: FlowKey, make: impl FnOnce() -> T) -> usize {
+        // Segments come in bursts per connection: the last one found needs no hashing.
+        if let Some(i) = self.last.filter(|&i| self.flows[i].0 == key) {
+            return i;
+        }
         if let Some(&i) = self.index.get(&key) {
+            self.last = Some(i);
             return i;
         }
         let i = self.flows.len();
         self.flows.push((key, make()));
         self.index.insert(key, i);
+        self.last = Some(i);
         i
     }
 
@@ -178,6 +187,7 @@ impl<T> FlowTable<T> {
         FlowTable {
             index: self.index,
             flows: self.flows.into_iter().map(|(k, v)| (k, f(k, v))).collect(),
+            last: self.last,
         }
     }
 }
