@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 
 use super::{DroppedBlock, Format, Interface, PcapHeader, RawTimestamp};
@@ -120,7 +120,7 @@ pub struct DroppedOptions {
 
 pub struct CaptureReader {
     name: String,
-    input: BufReader<File>,
+    input: Window,
     file_len: u64,
     offset: u64,
     format: Format,
@@ -133,6 +133,68 @@ pub struct CaptureReader {
     pending_section: bool,
     pub warnings: Vec<ReadWarning>,
     pub dropped_options: DroppedOptions,
+}
+
+/// The file, read in large blocks into one buffer. Records are handed out as slices of it: a
+/// packet's bytes are copied once, by the kernel. A record larger than the buffer grows it
+/// (records are bounded by [`MAX_RECORD`] and by what is left of the file).
+struct Window {
+    file: File,
+    buf: Vec<u8>,
+    /// The first byte not yet consumed, and the end of the bytes read.
+    start: usize,
+    end: usize,
+}
+
+impl Window {
+    const SIZE: usize = 1 << 20;
+
+    fn new(file: File) -> Window {
+        Window {
+            file,
+            buf: vec![0; Self::SIZE],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Bytes read but not consumed.
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Makes `n` bytes available from `start`, reading as needed; returns how many are (fewer
+    /// only at the end of the file).
+    fn fill_to(&mut self, n: usize) -> io::Result<usize> {
+        if self.len() >= n {
+            return Ok(n);
+        }
+        if self.buf.len() - self.start < n {
+            // Move what is left to the front (less than one record) to make room.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.buf.len() < n {
+                self.buf.resize(n, 0);
+            }
+        }
+        while self.len() < n {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => break,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.len().min(n))
+    }
+
+    /// Consumes `n` available bytes; returns where they are in `buf`.
+    fn consume(&mut self, n: usize) -> std::ops::Range<usize> {
+        let r = self.start..self.start + n;
+        self.start += n;
+        r
+    }
 }
 
 impl CaptureReader {
@@ -154,7 +216,7 @@ impl CaptureReader {
         }
         let mut reader = CaptureReader {
             name: name.to_string(),
-            input: BufReader::with_capacity(1 << 20, file),
+            input: Window::new(file),
             file_len: meta.len(),
             offset: 0,
             format: Format::Pcap,
@@ -278,20 +340,22 @@ impl CaptureReader {
 
     /// Reads as many bytes as are there, up to `out.len()`; returns how many.
     fn fill(&mut self, out: &mut [u8]) -> Result<usize, ReadError> {
-        let mut got = 0;
-        while got < out.len() {
-            match self.input.read(&mut out[got..]) {
-                Ok(0) => break,
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let at = self.offset + got as u64;
-                    return Err(self.error(None, at, format!("read failed: {}", io_reason(&e))));
-                }
-            }
-        }
+        let got = self.available(out.len())?;
+        let r = self.input.consume(got);
+        out[..got].copy_from_slice(&self.input.buf[r]);
         self.offset += got as u64;
         Ok(got)
+    }
+
+    /// Makes up to `n` bytes available in the window (fewer only at the end of the file).
+    fn available(&mut self, n: usize) -> Result<usize, ReadError> {
+        match self.input.fill_to(n) {
+            Ok(got) => Ok(got),
+            Err(e) => {
+                let at = self.offset + self.input.len() as u64;
+                Err(self.error(None, at, format!("read failed: {}", io_reason(&e))))
+            }
+        }
     }
 
     fn truncated(&mut self, record_start: u64) -> Result<Option<Event<'_>>, ReadError> {
@@ -354,13 +418,13 @@ impl CaptureReader {
         if u64::from(caplen) > self.file_len.saturating_sub(self.offset) {
             return self.truncated(start);
         }
-        self.buf.resize(caplen as usize, 0);
-        let mut data = std::mem::take(&mut self.buf);
-        let got = self.fill(&mut data)?;
-        self.buf = data;
-        if got < caplen as usize {
+        // The packet's bytes are handed out where the read put them: no copy per packet.
+        let caplen = caplen as usize;
+        if self.available(caplen)? < caplen {
             return self.truncated(start);
         }
+        let data = self.input.consume(caplen);
+        self.offset += caplen as u64;
         self.packets = number;
         Ok(Some(Event::Packet(Packet {
             number,
@@ -370,7 +434,7 @@ impl CaptureReader {
             orig_len,
             units_per_second: header.units_per_second(),
             ts_offset: 0,
-            data: &self.buf,
+            data: &self.input.buf[data],
         })))
     }
 
