@@ -187,7 +187,7 @@ fn parse_lines(stdout: &str) -> Vec<Line> {
         .collect()
 }
 
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 12] = [
     "sni",
     "certificate",
     "ticket",
@@ -197,6 +197,7 @@ const KINDS: [&str; 11] = [
     "http-host",
     "payload",
     "ip-option",
+    "tcp-option",
     "comment",
     "pcapng-block",
 ];

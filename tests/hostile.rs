@@ -1723,8 +1723,8 @@ fn ipv4_and_tcp_header_lengths_that_lie() {
     assert_standard_outcome(&ev, CLIENT_ISN, n as i64 + 5);
 }
 
-/// TCP option areas are copied as they are, but only some options are known to be harmless
-/// (MSS, window scale, SACK, timestamps). Two that are not: an MPTCP ADD_ADDR option (kind
+/// Only some TCP options are known to be harmless (MSS, window scale, SACK, timestamps); the
+/// rest are blanked to NOPs. Two that must not survive: an MPTCP ADD_ADDR option (kind
 /// 30), which carries a host's address, and a data offset of 15 that turns the first 40
 /// payload bytes (the marker and a host name) into an "option" of experimental kind 254.
 /// Neither may reach the output as it is (fail closed).
@@ -1759,14 +1759,29 @@ fn tcp_options_carrying_an_address_or_payload_are_not_copied() {
         &ip_tcp(client_addr(false), server_addr(false), &t),
     );
     append_frames(&mut recs, vec![into_payload, mptcp]);
-    let ev = sanitize_case(
-        "tcp-options.pcap",
-        &pcap_file(PcapFormat::new(1), &recs),
-        &[],
-    )
-    .ok();
+    let bytes = pcap_file(PcapFormat::new(1), &recs);
+    let ev = sanitize_case("tcp-options.pcap", &bytes, &[]).ok();
     assert_eq!(ev.packets.len(), n + 2);
     assert_standard_outcome(&ev, CLIENT_ISN, n as i64 + 2);
+    // Both option areas blanked, counted, and reported by `check` on the raw capture only.
+    assert_eq!(ev.count("redactions.tcp_option_areas_blanked"), 2);
+    let s = Scratch::new();
+    let raw = s.write("tcp-options.pcap", &bytes);
+    let out = cmd().arg("check").arg(&raw).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains(": tcp-option: "), "{report}");
+    let clean = cmd()
+        .arg("check")
+        .arg(ev.outdir.join("tcp-options.sanitized.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
 }
 
 /// The IPv4 total length claims the whole ClientHello but the capture cut it inside the SNI
