@@ -137,11 +137,21 @@ enum Slot {
 const LINGER_NS: i128 = 2_000_000_000;
 
 /// Pass 1's connections and the queue of closed ones waiting to be finalised.
-#[derive(Default)]
 struct Flows {
+    keep: Keep,
     table: FlowTable<Slot>,
     /// (close time, table index), in the order connections closed.
     closing: VecDeque<(i128, usize)>,
+}
+
+impl Default for Flows {
+    fn default() -> Flows {
+        Flows {
+            keep: Keep::Plans,
+            table: FlowTable::default(),
+            closing: VecDeque::new(),
+        }
+    }
 }
 
 impl Flows {
@@ -159,14 +169,15 @@ impl Flows {
     fn finalise(&mut self, i: usize, planner: &mut AddressPlanner) {
         let (key, slot) = self.table.get_mut(i);
         if let Slot::Live(state) = slot {
-            *slot = Slot::Done(Box::new(finish_flow(*key, state, planner)));
+            *slot = Slot::Done(Box::new(finish_flow(*key, state, planner, self.keep)));
         }
     }
 
     fn finish(self, planner: &mut AddressPlanner) -> FlowTable<Box<Connection>> {
+        let keep = self.keep;
         self.table.map_values(|key, slot| match slot {
             Slot::Done(c) => c,
-            Slot::Live(mut state) => Box::new(finish_flow(key, &mut state, planner)),
+            Slot::Live(mut state) => Box::new(finish_flow(key, &mut state, planner, keep)),
         })
     }
 }
@@ -194,12 +205,35 @@ pub fn tcp_endpoints(data: &[u8], ip: &Ip, tcp: &Tcp) -> (Endpoint, Endpoint) {
     )
 }
 
+/// What pass 1 keeps of a finished connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The diagnosis and the rewrite plan (record headers, kept handshake bytes): for
+    /// `sanitize` and `check`.
+    Plans,
+    /// The diagnosis only: `diagnose` writes no capture, and a plan is most of what a finished
+    /// connection costs.
+    DiagnosisOnly,
+}
+
 pub fn analyze(
     reader: &mut CaptureReader,
     planner: &mut AddressPlanner,
     redactor: &mut Redactor,
 ) -> Result<Analysis, ReadError> {
-    let mut flows = Flows::default();
+    analyze_keeping(reader, planner, redactor, Keep::Plans)
+}
+
+pub fn analyze_keeping(
+    reader: &mut CaptureReader,
+    planner: &mut AddressPlanner,
+    redactor: &mut Redactor,
+    keep: Keep,
+) -> Result<Analysis, ReadError> {
+    let mut flows = Flows {
+        keep,
+        ..Flows::default()
+    };
     let mut link_types = BTreeSet::new();
     let mut dropped_blocks = BTreeMap::new();
     let mut first_second = None;
@@ -485,7 +519,12 @@ fn note_tcp_close(conv: &mut Conversation, side: Side, tcp: &Tcp, now: Moment) {
 }
 
 /// Reduces a connection's working state to its plan and diagnosis (the state is left empty).
-fn finish_flow(key: FlowKey, state: &mut FlowState, planner: &mut AddressPlanner) -> Connection {
+fn finish_flow(
+    key: FlowKey,
+    state: &mut FlowState,
+    planner: &mut AddressPlanner,
+    keep: Keep,
+) -> Connection {
     let client = state.roles.client(&key);
     let incomplete = state
         .dirs
@@ -522,7 +561,10 @@ fn finish_flow(key: FlowKey, state: &mut FlowState, planner: &mut AddressPlanner
             kept,
         }
     };
-    let dirs = [plan(a, ta), plan(b, tb)];
+    let dirs = match keep {
+        Keep::Plans => [plan(a, ta), plan(b, tb)],
+        Keep::DiagnosisOnly => Default::default(),
+    };
     let conn = Connection {
         key,
         client,
