@@ -298,8 +298,8 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
         session_ticket: ch.is_some_and(|h| h.session_ticket),
         sslv2_hello: c.sslv2_hello,
         certificate_request: sv.certificate_request,
-        server_certificates: sv.certificates.clone(),
-        client_certificates: c.certificates.clone(),
+        server_certificates: sv.certificates.iter().map(|c| c.public()).collect(),
+        client_certificates: c.certificates.iter().map(|c| c.public()).collect(),
         server_chain,
         records: PerPeer {
             client: c.records,

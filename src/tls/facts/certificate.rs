@@ -85,6 +85,26 @@ impl std::fmt::Debug for CertificateFacts {
 }
 
 /// Chain checks, computed from the unredacted facts; only booleans, so safe to serialize.
+impl CertificateFacts {
+    /// The facts a diagnosis reports, without the sensitive names and raw DER (used only to
+    /// check the chain and the host name while the connection is analysed): a finished
+    /// connection then holds nothing it does not show, and much less memory.
+    pub fn public(&self) -> CertificateFacts {
+        CertificateFacts {
+            key_type: self.key_type.clone(),
+            signature_algorithm: self.signature_algorithm.clone(),
+            parse_error: self.parse_error.clone(),
+            names: Vec::new(),
+            dns_names: Vec::new(),
+            ip_addresses: Vec::new(),
+            common_names: Vec::new(),
+            subject_raw: Vec::new(),
+            issuer_raw: Vec::new(),
+            ..*self
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct ChainChecks {
     /// Whether the leaf certificate is valid for the SNI host name. `None` when no SNI was sent,
