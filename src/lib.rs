@@ -12,6 +12,8 @@ pub mod capture;
 pub mod check;
 pub mod commands;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod policy;
 pub mod report;
 pub mod rewrite;

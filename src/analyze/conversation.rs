@@ -127,6 +127,9 @@ pub struct TlsSide {
     pub sni_pseudonym: Option<Vec<u8>>,
     /// Stream offset of each run of bytes in `handshake_buf`: (position in the buffer, offset).
     handshake_runs: Vec<(usize, i64)>,
+    /// Removed messages (4-byte header, zero body) waiting to be kept only if a kept message
+    /// follows them: then their headers keep its framing readable.
+    removed_pending: Vec<KeptRange>,
     alert_body: [u8; 2],
 }
 
@@ -158,11 +161,26 @@ impl TlsSide {
         kept: Vec::new(),
         sni_pseudonym: None,
         handshake_runs: Vec::new(),
+        removed_pending: Vec::new(),
         alert_body: [0; 2],
     };
 }
 
 static EMPTY_TLS: TlsSide = TlsSide::EMPTY;
+
+impl TlsSide {
+    /// Keeps a range after the removed messages before it (so `kept` stays in stream order).
+    fn keep(&mut self, range: KeptRange) {
+        self.flush_removed();
+        self.kept.push(range);
+    }
+
+    /// Something after removed messages is kept: their headers are written, for framing.
+    fn flush_removed(&mut self) {
+        let pending = std::mem::take(&mut self.removed_pending);
+        self.kept.extend(pending);
+    }
+}
 
 /// Everything we learn about one connection in pass 1.
 #[derive(Debug, Default)]
@@ -246,7 +264,9 @@ impl SideSink<'_> {
     }
 
     fn collect_handshake(&mut self, chunk: &[u8], offset: i64) {
-        if self.tls.handshake_truncated {
+        // An empty chunk would open a zero-length run at an earlier offset than what is kept
+        // after it (`kept` must stay in stream order: the rewriter binary-searches it).
+        if self.tls.handshake_truncated || chunk.is_empty() {
             return;
         }
         let room = MAX_HANDSHAKE_BYTES.saturating_sub(self.tls.handshake_bytes);
@@ -302,7 +322,7 @@ impl SideSink<'_> {
             .as_ref()
             .is_none_or(|h| h.negotiated_version() >= 0x0303);
         let Some(found) = spans::locate(&message, tls12_layout) else {
-            self.tls.messages_removed += 1;
+            self.remove_message(message, pieces);
             return;
         };
         let original = message.clone();
@@ -313,8 +333,44 @@ impl SideSink<'_> {
             .iter()
             .filter(|sp| message[sp.start..sp.end] != original[sp.start..sp.end])
             .collect();
+        self.keep_pieces(&message, pieces, &changed);
+    }
+
+    /// Removes a message we cannot walk (unknown type, malformed): its body is never written,
+    /// whatever the policy, since we cannot tell what it holds. When a kept message follows it
+    /// in the stream, its 4-byte header and a zero body are written so that message keeps its
+    /// framing for whoever reads the output (Wireshark, `check`, a second run); otherwise the
+    /// whole message is cut.
+    fn remove_message(&mut self, mut message: Vec<u8>, pieces: &[(i64, usize)]) {
+        self.tls.messages_removed += 1;
+        let body = spans::Span {
+            start: 4.min(message.len()),
+            end: message.len(),
+            kind: SpanKind::UnwalkableMessage,
+        };
+        let changed = message[body.start..].iter().any(|&b| b != 0);
+        message[body.start..].fill(0);
+        let spans = if changed { vec![&body] } else { Vec::new() };
+        let kept_before = self.tls.kept.len();
+        self.push_pieces(&message, pieces, &spans);
+        let pending: Vec<KeptRange> = self.tls.kept.drain(kept_before..).collect();
+        self.tls.removed_pending.extend(pending);
+    }
+
+    /// Keeps a (redacted) message at the stream pieces it came from, after the headers of the
+    /// removed messages before it; `changed` are the spans the redaction changed, reported by
+    /// `check`.
+    fn keep_pieces(&mut self, message: &[u8], pieces: &[(i64, usize)], changed: &[&spans::Span]) {
+        self.tls.flush_removed();
+        self.push_pieces(message, pieces, changed);
+    }
+
+    fn push_pieces(&mut self, message: &[u8], pieces: &[(i64, usize)], changed: &[&spans::Span]) {
         let mut at = 0;
         for &(offset, len) in pieces {
+            if len == 0 {
+                continue;
+            }
             let redacted = changed
                 .iter()
                 .filter(|sp| sp.start < at + len && sp.end > at)
@@ -374,7 +430,7 @@ impl SideSink<'_> {
             if keep {
                 self.keep_message(message, &pieces, hello_retry);
             } else {
-                self.tls.messages_removed += 1;
+                self.remove_message(message, &pieces);
             }
         }
     }
@@ -482,7 +538,7 @@ impl RecordSink for SideSink<'_> {
                 self.collect_handshake(chunk, offset)
             }
             CONTENT_CCS if h.body_len() == 1 => {
-                self.tls.kept.push(KeptRange {
+                self.tls.keep(KeptRange {
                     offset,
                     bytes: chunk.to_vec(),
                     redacted: Vec::new(),
@@ -519,7 +575,7 @@ impl SideSink<'_> {
         if body_len == 2 {
             let [level, desc] = self.tls.alert_body;
             // A plaintext alert is evidence, not a secret: keep its two bytes.
-            self.tls.kept.push(KeptRange {
+            self.tls.keep(KeptRange {
                 offset: h.offset + 5,
                 bytes: vec![level, desc],
                 redacted: Vec::new(),

@@ -551,6 +551,9 @@ fn finish_flow(
                 !hit
             })
             .collect();
+        // The rewriter and `check` binary-search the ranges: stream order, whatever the order
+        // in which they were kept.
+        kept.sort_by_key(|k| k.offset);
         kept.shrink_to_fit();
         let mut headers = d.walker.map(|w| w.headers).unwrap_or_default();
         // Kept until pass 2: no spare capacity.

@@ -338,6 +338,10 @@ fn tcp_payload(
             SpanKind::Verifiable => (FindingKind::Ticket, "signature or opaque server data"),
             SpanKind::UnknownExtension => (FindingKind::Ticket, "unknown extension data"),
             SpanKind::Random | SpanKind::SessionId => (FindingKind::Ticket, "random or session id"),
+            SpanKind::UnwalkableMessage => (
+                FindingKind::Payload,
+                "handshake message that cannot be parsed",
+            ),
         };
         let detail = if kind == SpanKind::SniName {
             sni_detail(data, start, &redacted_bytes)

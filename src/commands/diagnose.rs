@@ -38,8 +38,12 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::throwaway();
-    let analysis =
-        analyze::analyze_keeping(&mut reader, &mut planner, &mut redactor, analyze::Keep::DiagnosisOnly)?;
+    let analysis = analyze::analyze_keeping(
+        &mut reader,
+        &mut planner,
+        &mut redactor,
+        analyze::Keep::DiagnosisOnly,
+    )?;
     let mut mapping = if opts.sanitized {
         Some(planner.finish(&MappingKey::random())?)
     } else {

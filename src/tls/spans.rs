@@ -35,6 +35,9 @@ pub enum SpanKind {
     Random,
     /// Legacy session id (scrambled only under the strict policy).
     SessionId,
+    /// The body of a handshake message that cannot be walked (unknown type, malformed): zeros,
+    /// its 4-byte header kept so the messages after it keep their framing.
+    UnwalkableMessage,
 }
 
 impl SpanKind {
@@ -51,6 +54,7 @@ impl SpanKind {
             SpanKind::UnknownExtension => "unknown_extensions",
             SpanKind::Random => "randoms",
             SpanKind::SessionId => "session_ids",
+            SpanKind::UnwalkableMessage => "unwalkable_messages",
         }
     }
 }
@@ -240,8 +244,14 @@ fn hello(w: &mut Walk<'_>, client: bool) -> Option<()> {
                 ca_names(w, list)?
             }
             // Server data a client echoes or a log can be searched for.
-            18 | 44 if !harmless_for_side(t, client) => w.mark(SpanKind::Verifiable, n)?,
-            _ if harmless_extension(t) || (t == 0 && !client) || (t == 41 && !client) => {
+            18 | 44 if !harmless_for_side(t, client, n) => w.mark(SpanKind::Verifiable, n)?,
+            // A server's server_name is empty and its pre_shared_key a 2-byte index: anything
+            // else in them is not what the protocol puts there (fail closed).
+            _ if harmless_extension(t)
+                || (t == 0 && !client && n == 0)
+                || (t == 41 && !client && n == 2)
+                || (t == 18 && client) =>
+            {
                 w.skip(n)?
             }
             _ => w.mark(SpanKind::UnknownExtension, n)?,
@@ -255,8 +265,8 @@ fn hello(w: &mut Walk<'_>, client: bool) -> Option<()> {
 
 /// SCTs (18) are harmless as an empty request from a client; a cookie (44) is server-made in
 /// both directions and may encode the client's address.
-fn harmless_for_side(t: u16, client: bool) -> bool {
-    t == 18 && client
+fn harmless_for_side(t: u16, client: bool, len: usize) -> bool {
+    t == 18 && client && len == 0
 }
 
 /// A list of `DistinguishedName<1..2^16-1>` entries: each name is its own span, so each keeps

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Seeds the fuzz corpora (fuzz/corpus/<target>, not committed: they grow with every run) from
+# what the repository already has, the sample captures (samples/*.pcap):
+#   capture_reader, sanitize_pipeline   the capture files as they are (sanitize_pipeline
+#                                       sanitizes input that starts with a capture magic as is);
+#   wire_decode                         every frame, behind the selector byte of its link type;
+#   tls_parse                           each TCP direction's payload stream, behind control
+#                                       byte 0x00 (known start, chunks of 1) and 0x1a.
+# sanitize_pipeline's structured mode needs no seed: an empty scenario is a full TLS 1.2
+# handshake.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for t in capture_reader sanitize_pipeline wire_decode tls_parse; do
+    mkdir -p "fuzz/corpus/$t"
+done
+for f in samples/*.pcap; do
+    cp "$f" fuzz/corpus/capture_reader/
+    cp "$f" fuzz/corpus/sanitize_pipeline/
+done
+python3 - <<'PY'
+import glob, hashlib, os, struct
+
+LINKS = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276]
+
+def frames(path):
+    d = open(path, 'rb').read()
+    magic = d[:4]
+    e = '<' if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1') else '>'
+    link = struct.unpack(e + 'I', d[20:24])[0] & 0x0FFFFFFF
+    at = 24
+    while at + 16 <= len(d):
+        caplen = struct.unpack(e + 'I', d[at + 8:at + 12])[0]
+        yield link, d[at + 16:at + 16 + caplen]
+        at += 16 + caplen
+
+def tcp(link, f):
+    if link != 1 or len(f) < 14:
+        return None
+    et, at = struct.unpack('>H', f[12:14])[0], 14
+    if et == 0x0800 and len(f) >= at + 20:
+        ihl = (f[at] & 15) * 4
+        total = struct.unpack('>H', f[at + 2:at + 4])[0]
+        if f[at + 9] != 6:
+            return None
+        src, dst, t, end = f[at + 12:at + 16], f[at + 16:at + 20], at + ihl, at + total
+    elif et == 0x86dd and len(f) >= at + 40:
+        if f[at + 6] != 6:
+            return None
+        plen = struct.unpack('>H', f[at + 4:at + 6])[0]
+        src, dst, t, end = f[at + 8:at + 24], f[at + 24:at + 40], at + 40, at + 40 + plen
+    else:
+        return None
+    if len(f) < t + 20:
+        return None
+    sport, dport, seq = struct.unpack('>HHI', f[t:t + 8])
+    off = (f[t + 12] >> 4) * 4
+    return (src, sport, dst, dport), seq, f[t + off:min(end, len(f))]
+
+def save(target, data):
+    name = hashlib.sha1(data).hexdigest()
+    with open(os.path.join('fuzz/corpus', target, name), 'wb') as out:
+        out.write(data)
+
+for path in sorted(glob.glob('samples/*.pcap')):
+    streams = {}
+    for link, f in frames(path):
+        save('wire_decode', bytes([LINKS.index(link)]) + f)
+        seg = tcp(link, f)
+        if seg and seg[2]:
+            key, seq, payload = seg
+            s = streams.setdefault(key, {})
+            s.setdefault(seq, payload)
+    for key, segs in streams.items():
+        data = b''.join(segs[k] for k in sorted(segs))[:60000]
+        save('tls_parse', b'\x00' + data)
+        save('tls_parse', b'\x1a' + data)
+PY
