@@ -18,7 +18,9 @@ use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::policy::Policy;
 use crate::report::client_log::{LogMapper, sanitize_log};
 use crate::report::evidence::EvidenceDir;
-use crate::report::hashing::{BackgroundDigest, HashingWriter, sha256_file};
+use crate::report::hashing::{
+    BackgroundDigest, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
+};
 use crate::report::summary::{
     ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, Summary, Tool,
     endpoint_text, link_type_name,
@@ -52,15 +54,22 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .collect::<Result<_>>()?;
     let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
     let pool = super::thread_pool(opts.jobs)?;
-    // One input: hashing it (as costly as analysing it) runs beside pass 1. Several: each is
-    // hashed by the worker that rewrites it.
-    let mut digests: Vec<InputDigest> = inputs
-        .iter()
-        .map(|i| match inputs.len() {
-            1 => InputDigest::Background(BackgroundDigest::start(i.path())),
-            _ => InputDigest::Inline(i.path().to_path_buf()),
-        })
-        .collect();
+    // Hashing an input costs as much as analysing it, so it runs beside pass 1 on another
+    // core: one thread per input when there is one, else one thread for all of them in turn.
+    // With `--jobs 1` and several inputs each is hashed by the worker that rewrites it.
+    let mut digests: Vec<InputDigest> = match (inputs.len(), opts.jobs) {
+        (1, _) => vec![InputDigest::Background(BackgroundDigest::start(
+            inputs[0].path(),
+        ))],
+        (_, 1) => inputs
+            .iter()
+            .map(|i| InputDigest::Inline(i.path().to_path_buf()))
+            .collect(),
+        _ => digests_in_background(inputs.iter().map(|i| i.path().to_path_buf()).collect())
+            .into_iter()
+            .map(InputDigest::Queued)
+            .collect(),
+    };
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::new(opts.policy, opts.key);
     let mut analyses = Vec::with_capacity(inputs.len());
@@ -119,6 +128,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
 /// How an input's SHA-256 is obtained.
 enum InputDigest {
     Background(BackgroundDigest),
+    Queued(QueuedDigest),
     Inline(PathBuf),
 }
 
@@ -126,6 +136,7 @@ impl InputDigest {
     fn get(self) -> std::io::Result<String> {
         match self {
             InputDigest::Background(d) => d.wait(),
+            InputDigest::Queued(d) => d.wait(),
             InputDigest::Inline(path) => sha256_file(&path),
         }
     }

@@ -56,6 +56,40 @@ impl BackgroundDigest {
     }
 }
 
+/// Several files' SHA-256, computed one after another on one thread while the caller works;
+/// each digest is handed over as soon as it is ready.
+pub fn digests_in_background(paths: Vec<std::path::PathBuf>) -> Vec<QueuedDigest> {
+    let (senders, receivers): (Vec<_>, Vec<_>) = paths
+        .iter()
+        .map(|_| std::sync::mpsc::sync_channel(1))
+        .unzip();
+    std::thread::spawn(move || {
+        for (path, tx) in paths.iter().zip(senders) {
+            // A receiver gone means the run failed: stop hashing.
+            if tx.send(sha256_file(path)).is_err() {
+                return;
+            }
+        }
+    });
+    receivers
+        .into_iter()
+        .map(|rx| QueuedDigest { rx })
+        .collect()
+}
+
+/// One file's digest from [`digests_in_background`].
+pub struct QueuedDigest {
+    rx: std::sync::mpsc::Receiver<io::Result<String>>,
+}
+
+impl QueuedDigest {
+    pub fn wait(self) -> io::Result<String> {
+        self.rx
+            .recv()
+            .unwrap_or_else(|_| Err(io::Error::other("the hashing thread failed")))
+    }
+}
+
 /// A writer that hashes what passes through it, so the output's digest costs no second read.
 pub struct HashingWriter<W: Write> {
     inner: W,
