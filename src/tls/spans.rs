@@ -518,6 +518,52 @@ mod tests {
         assert!(locate(&m[..m.len() - 1], true).is_none());
     }
 
+    fn server_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend([7u8; 32]);
+        b.push(0);
+        b.extend([0x13, 0x01, 0]);
+        let mut e = Vec::new();
+        for (t, d) in exts {
+            e.extend(t.to_be_bytes());
+            e.extend((d.len() as u16).to_be_bytes());
+            e.extend(d);
+        }
+        b.extend((e.len() as u16).to_be_bytes());
+        b.extend(e);
+        message(2, &b)
+    }
+
+    fn kinds_of(m: &[u8]) -> Vec<(SpanKind, Vec<u8>)> {
+        locate(m, true)
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.kind != SpanKind::Random && s.kind != SpanKind::SessionId)
+            .map(|s| (s.kind, m[s.start..s.end].to_vec()))
+            .collect()
+    }
+
+    /// A server's server_name is empty, its pre_shared_key a 2-byte index, a client's SCT
+    /// request empty: kept in those sizes only, anything else in them zeroed (found by fuzzing).
+    #[test]
+    fn fixed_size_extensions_are_kept_only_at_their_size() {
+        let ok = server_hello(&[(0, vec![]), (41, vec![0, 1])]);
+        assert!(kinds_of(&ok).is_empty());
+        let odd = server_hello(&[(0, b"leak".to_vec()), (41, vec![0, 1, 9])]);
+        assert_eq!(
+            kinds_of(&odd),
+            vec![
+                (SpanKind::UnknownExtension, b"leak".to_vec()),
+                (SpanKind::UnknownExtension, vec![0, 1, 9])
+            ]
+        );
+        assert!(kinds_of(&client_hello(&[(18, vec![])])).is_empty());
+        assert_eq!(
+            kinds_of(&client_hello(&[(18, vec![5, 5])])),
+            vec![(SpanKind::Verifiable, vec![5, 5])]
+        );
+    }
+
     #[test]
     fn unknown_message_types_are_not_walkable() {
         assert!(locate(&message(99, &[1, 2, 3]), true).is_none());
