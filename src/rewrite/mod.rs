@@ -222,9 +222,13 @@ impl<'a> Rewriter<'a> {
         map_ip(&mut self.out, ip.dst, n, mapping);
         for &(from, to) in ip.blanks() {
             // IPv4 options become NOPs (type 1) so the header stays parseable; IPv6 option data
-            // becomes zeros inside its still-valid TLV.
-            self.out[from..to].fill(if ip.version == 4 { 1 } else { 0 });
-            self.stats.ip_option_areas_blanked += 1;
+            // becomes zeros inside its still-valid TLV. An area past the headers the rewriter
+            // keeps (a later extension header was not understood) is removed with the payload.
+            let to = to.min(self.out.len());
+            if from < to {
+                self.out[from..to].fill(if ip.version == 4 { 1 } else { 0 });
+                self.stats.ip_option_areas_blanked += 1;
+            }
         }
         if let Some((first, count)) = ip.routing_addrs {
             for k in 0..count {
@@ -357,13 +361,32 @@ fn rewrite_quote(out: &mut [u8], q: &Quote, mapping: &mut Mapping) {
     }
 }
 
+/// The `len` bytes at `at`, when the output holds all of them. Addresses lie inside the
+/// headers the output keeps; should one not, what the output holds of it is zeroed (never
+/// written as it was) and the rest goes with the payload.
+fn whole(out: &mut [u8], at: usize, len: usize) -> bool {
+    if at + len <= out.len() {
+        return true;
+    }
+    if let Some(part) = out.get_mut(at..) {
+        part.fill(0);
+    }
+    false
+}
+
 fn map_mac(out: &mut [u8], at: usize, mapping: &mut Mapping) {
+    if !whole(out, at, 6) {
+        return;
+    }
     let mut m = [0u8; 6];
     m.copy_from_slice(&out[at..at + 6]);
     out[at..at + 6].copy_from_slice(&mapping.mac(m));
 }
 
 fn map_ip(out: &mut [u8], at: usize, len: usize, mapping: &mut Mapping) {
+    if !whole(out, at, len) {
+        return;
+    }
     if len == 4 {
         let a = [out[at], out[at + 1], out[at + 2], out[at + 3]];
         out[at..at + 4].copy_from_slice(&mapping.ipv4(a));
