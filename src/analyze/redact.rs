@@ -10,7 +10,9 @@ use sha2::{Digest as _, Sha256};
 use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
-use crate::tls::placeholder::{placeholder_certificate_with_key_size, spec_from_der};
+use crate::tls::placeholder::{
+    KeyKind, PlaceholderSpec, placeholder_certificate_with_key_size, spec_from_der,
+};
 use crate::tls::spans::{Span, SpanKind};
 use crate::tls::spans::{placeholder_name, placeholder_ocsp};
 
@@ -35,21 +37,40 @@ pub fn is_reserved_name(name: &[u8]) -> bool {
         })
 }
 
-/// One of our own placeholders: its subject is exactly `CN=redacted-<n>`.
+/// One of our own placeholders: its subject is exactly `CN=redacted-<n>` and every byte is what
+/// we would write for it. (The subject alone is not enough: a crafted certificate named
+/// `CN=redacted-1` could otherwise carry names, keys and serials through untouched.)
 fn is_placeholder(der: &[u8]) -> bool {
     let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
         return false;
     };
     let subject = cert.subject();
     let mut attrs = subject.iter_attributes();
-    let only = attrs
+    let index = attrs
         .next()
         .and_then(|a| a.as_str().ok())
-        .is_some_and(|cn| {
-            cn.strip_prefix("redacted-")
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        });
-    only && attrs.next().is_none() && subject.iter_common_name().count() == 1
+        .and_then(|cn| cn.strip_prefix("redacted-"))
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<usize>().ok());
+    let Some(index) = index else { return false };
+    if attrs.next().is_some() || subject.iter_common_name().count() != 1 {
+        return false;
+    }
+    let spec = spec_from_der(index, der);
+    let rsa_bits = crate::tls::facts::certificate_facts(0, der)
+        .key_bits
+        .unwrap_or(0);
+    let other_key = PlaceholderSpec {
+        key: KeyKind::Other,
+        ..spec
+    };
+    [
+        placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits),
+        placeholder_certificate_with_key_size(der.len(), &spec, 0),
+        placeholder_certificate_with_key_size(der.len(), &other_key, 0),
+    ]
+    .iter()
+    .any(|p| p.as_deref() == Some(der))
 }
 
 /// Applies a policy's redactions to handshake messages, consistently across a run.
@@ -239,7 +260,7 @@ fn is_scrambled(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Redactor, is_reserved_name, is_scrambled};
+    use super::{KeyKind, Redactor, is_placeholder, is_reserved_name, is_scrambled};
     use crate::anonymize::MappingKey;
     use crate::policy::Policy;
 
@@ -269,6 +290,39 @@ mod tests {
         // One byte cannot carry a mark: it is scrambled every time.
         let mut one = [5u8];
         assert!(r.scramble(b"session id", &mut one));
+    }
+
+    /// A certificate that only looks like one of ours (subject `CN=redacted-1`, anything else
+    /// inside) is redacted like any other; our own placeholders are left as they are.
+    #[test]
+    fn only_exact_placeholders_are_left_alone() {
+        use crate::tls::placeholder::{PlaceholderSpec, SigKind, placeholder_certificate};
+        let spec = PlaceholderSpec {
+            index: 1,
+            not_before: 1_700_000_000,
+            not_after: 1_800_000_000,
+            key: KeyKind::Rsa,
+            signature: SigKind::RsaSha256,
+            is_ca: false,
+            self_signed: false,
+        };
+        let ours = placeholder_certificate(900, &spec).unwrap();
+        assert!(is_placeholder(&ours));
+        let key = MappingKey::from_bytes(&[7u8; 32]).unwrap();
+        let mut r = Redactor::new(&Policy::default(), &key);
+        let mut kept = ours.clone();
+        assert!(!r.certificate(&mut kept));
+        assert_eq!(kept, ours);
+        // The same subject, with "secret" bytes in the key and the signature: not ours.
+        let mut crafted = ours.clone();
+        let n = crafted.len();
+        crafted[n - 20..n - 14].copy_from_slice(b"secret");
+        crafted[n / 2..n / 2 + 6].copy_from_slice(b"secret");
+        assert!(!is_placeholder(&crafted));
+        let before = crafted.clone();
+        assert!(r.certificate(&mut crafted));
+        assert_ne!(crafted, before);
+        assert!(!crafted.windows(6).any(|w| w == b"secret"));
     }
 
     #[test]
