@@ -2817,3 +2817,22 @@ fn fatal_error_into_an_existing_empty_folder_leaves_it_empty() {
     );
     run.assert_peak("existing folder");
 }
+
+/// A connection is finalised 2 s (capture time) after it closes, so its working state is freed
+/// while the capture goes on; a packet of it that comes later (a very late retransmission, a
+/// reused port) is counted, not diagnosed, and its payload removed.
+#[test]
+fn packets_long_after_the_close_are_counted_not_diagnosed() {
+    let mut recs = eth_records(&standard_conv(), false);
+    let n = recs.len();
+    // The client's hello segment again, 10 s after the last packet.
+    let mut late = recs[3].clone();
+    late.ts_sec = recs[n - 1].ts_sec + 10;
+    recs.push(late);
+    let ev = sanitize_case("late.pcap", &pcap_file(PcapFormat::new(1), &recs), &[]).ok();
+    assert_standard_outcome(&ev, CLIENT_ISN, n as i64 + 1);
+    let conns = ev.connections();
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0].count("packets_after_close"), 1);
+    assert_eq!(ev.verdict(), Some("server_alert"));
+}

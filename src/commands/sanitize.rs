@@ -400,6 +400,7 @@ fn summarize<'a>(
                     client: c.client_stats().payload_bytes,
                     server: c.server_stats().payload_bytes,
                 },
+                packets_after_close: c.packets_after_close,
             }
         })
         .collect();
