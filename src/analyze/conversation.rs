@@ -20,6 +20,9 @@ pub struct KeptRange {
     /// The parts the redaction changed, as (start, end, kind) within `bytes`: what `check`
     /// reports for this range.
     pub redacted: Vec<(u32, u32, SpanKind)>,
+    /// Part of a handshake message (not an alert or ChangeCipherSpec body, nor an SSLv2
+    /// header): the handshake stream's framing runs through it.
+    pub handshake: bool,
 }
 
 /// Handshake bytes collected per direction at most (SPEC: reassembly through the handshake,
@@ -390,6 +393,7 @@ impl SideSink<'_> {
                 offset,
                 bytes: message[at..at + len].to_vec(),
                 redacted,
+                handshake: true,
             });
             at += len;
         }
@@ -542,6 +546,7 @@ impl RecordSink for SideSink<'_> {
                     offset,
                     bytes: chunk.to_vec(),
                     redacted: Vec::new(),
+                    handshake: false,
                 });
             }
             CONTENT_ALERT => {
@@ -579,6 +584,7 @@ impl SideSink<'_> {
                 offset: h.offset + 5,
                 bytes: vec![level, desc],
                 redacted: Vec::new(),
+                handshake: false,
             });
             let level_name = match level {
                 1 => "warning",
@@ -660,6 +666,7 @@ impl TlsSide {
             offset: 0,
             bytes: self.prefix[..n].to_vec(),
             redacted: Vec::new(),
+            handshake: false,
         });
     }
 

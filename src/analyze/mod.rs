@@ -541,19 +541,27 @@ fn finish_flow(
     let mut plan = |d: DirState, t: conversation::TlsSide| {
         // Bytes a retransmission contradicted are removed, in every copy (fail closed).
         let conflicts = d.reasm.conflicts();
-        let mut kept: Vec<KeptRange> = t
-            .kept
-            .into_iter()
-            .filter(|k| {
-                let end = k.offset + k.bytes.len() as i64;
-                let hit = conflicts.iter().any(|&(a, b)| k.offset < b && a < end);
-                conflicted += u64::from(hit);
-                !hit
-            })
-            .collect();
+        let hits = |k: &KeptRange| {
+            let end = k.offset + k.bytes.len() as i64;
+            conflicts.iter().any(|&(a, b)| k.offset < b && a < end)
+        };
+        let mut kept = t.kept;
         // The rewriter and `check` binary-search the ranges: stream order, whatever the order
         // in which they were kept.
         kept.sort_by_key(|k| k.offset);
+        // Once part of a handshake message is removed, the framing of the messages after it
+        // cannot be shown truthfully (a reader would take the removed bytes' zeros for
+        // messages): the handshake bytes from there on are removed too.
+        let cut = kept
+            .iter()
+            .filter(|k| k.handshake && hits(k))
+            .map(|k| k.offset)
+            .min();
+        kept.retain(|k| {
+            let drop = hits(k) || (k.handshake && cut.is_some_and(|c| k.offset >= c));
+            conflicted += u64::from(drop);
+            !drop
+        });
         kept.shrink_to_fit();
         let mut headers = d.walker.map(|w| w.headers).unwrap_or_default();
         // Kept until pass 2: no spare capacity.
