@@ -121,6 +121,8 @@ struct FlowState {
     conv: Conversation,
     /// Queued for finalisation (a RST, or a FIN each way, was seen).
     closing: bool,
+    /// The link addresses of its last packet.
+    macs: Option<[u8; 12]>,
 }
 
 /// A connection in pass 1: still being followed, or over and reduced to its plan and diagnosis
@@ -266,15 +268,24 @@ pub fn analyze_keeping(
         if matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_))) {
             first_tcp_second.get_or_insert(second);
         }
-        observe_addresses(&layout, pkt.data, planner);
-        if let Net::Ip(ip) = &layout.net {
-            match &ip.transport {
-                Transport::Tcp(tcp) => {
-                    track_tcp(&mut flows, pkt.data, ip, tcp, now, time_ns, redactor)
-                }
-                Transport::Udp { start } => observe_udp_roles(pkt.data, ip, *start, planner),
-                _ => {}
-            }
+        // A TCP packet of a connection already seen, with the link addresses its previous
+        // packet had, brings no address the planner has not seen: the lookups are skipped.
+        // (Observing after tracking keeps the planner's first-seen order: tracking observes
+        // nothing.)
+        let repeat = match &layout.net {
+            Net::Ip(ip) => match &ip.transport {
+                Transport::Tcp(tcp) => track_tcp(
+                    &mut flows, &layout, pkt.data, ip, tcp, now, time_ns, redactor,
+                ),
+                _ => Repeat::default(),
+            },
+            _ => Repeat::default(),
+        };
+        observe_addresses(&layout, pkt.data, planner, repeat);
+        if let Net::Ip(ip) = &layout.net
+            && let Transport::Udp { start } = &ip.transport
+        {
+            observe_udp_roles(pkt.data, ip, *start, planner);
         }
     }
     let connections = flows.finish(planner);
@@ -292,25 +303,49 @@ pub fn analyze_keeping(
     })
 }
 
+/// Which of a packet's addresses the planner has already seen on this connection.
+#[derive(Debug, Default, Clone, Copy)]
+struct Repeat {
+    ips: bool,
+    macs: bool,
+}
+
+/// The packet's link addresses, as a connection remembers them (zeros where absent).
+fn mac_pair(layout: &Layout, data: &[u8]) -> [u8; 12] {
+    let mut pair = [0u8; 12];
+    for (k, &at) in layout.macs().iter().enumerate().take(2) {
+        pair[6 * k..6 * k + 6].copy_from_slice(&data[at..at + 6]);
+    }
+    pair
+}
+
+#[allow(clippy::too_many_arguments)]
 fn track_tcp(
     flows: &mut Flows,
+    layout: &Layout,
     data: &[u8],
     ip: &Ip,
     tcp: &Tcp,
     now: Moment,
     now_ns: i128,
     redactor: &mut Redactor,
-) {
+) -> Repeat {
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);
+    let known = flows.table.len();
     let i = flows.table.entry(key, || {
         Slot::Live(Box::new(FlowState {
             roles: RoleEvidence::default(),
             dirs: [DirState::default(), DirState::default()],
             conv: Conversation::default(),
             closing: false,
+            macs: None,
         }))
     });
+    let mut repeat = Repeat {
+        ips: i < known,
+        macs: false,
+    };
     let flow = match &mut flows.table.get_mut(i).1 {
         Slot::Live(flow) => flow,
         Slot::Done(conn) => {
@@ -320,9 +355,12 @@ fn track_tcp(
             stats.packets += 1;
             stats.payload_bytes += ip.end.saturating_sub(tcp.header_end) as u64;
             conn.packets_after_close += 1;
-            return;
+            return repeat;
         }
     };
+    let pair = mac_pair(layout, data);
+    repeat.macs = flow.macs == Some(pair);
+    flow.macs = Some(pair);
     flow.conv.first_unix.get_or_insert(now.unix);
     let roles = &mut flow.roles;
     roles.first_from.get_or_insert(side);
@@ -344,6 +382,7 @@ fn track_tcp(
         flow.closing = true;
         flows.closing.push_back((now_ns, i));
     }
+    repeat
 }
 
 /// Counts the segment and hands its payload to the direction's reassembly and TLS walk.
@@ -613,10 +652,13 @@ fn mac_at(data: &[u8], at: usize) -> [u8; 6] {
     m
 }
 
-/// Every address a packet carries, in the order the rewriter will meet them.
-fn observe_addresses(layout: &Layout, data: &[u8], planner: &mut AddressPlanner) {
-    for &at in layout.macs() {
-        planner.observe_mac(mac_at(data, at));
+/// Every address a packet carries, in the order the rewriter will meet them (but those
+/// `repeat` says the planner has already seen).
+fn observe_addresses(layout: &Layout, data: &[u8], planner: &mut AddressPlanner, repeat: Repeat) {
+    if !repeat.macs {
+        for &at in layout.macs() {
+            planner.observe_mac(mac_at(data, at));
+        }
     }
     match &layout.net {
         Net::Arp(arp) => {
@@ -629,8 +671,10 @@ fn observe_addresses(layout: &Layout, data: &[u8], planner: &mut AddressPlanner)
         }
         Net::Ip(ip) => {
             let n = ip.addr_len();
-            observe_ip(planner, &data[ip.src..ip.src + n], Role::Other);
-            observe_ip(planner, &data[ip.dst..ip.dst + n], Role::Other);
+            if !repeat.ips {
+                observe_ip(planner, &data[ip.src..ip.src + n], Role::Other);
+                observe_ip(planner, &data[ip.dst..ip.dst + n], Role::Other);
+            }
             if let Some((first, count)) = ip.routing_addrs {
                 for k in 0..count {
                     observe_ip(
