@@ -101,10 +101,19 @@ pub fn check_output(
     // member never appears gets keyed bits that a second run cannot tell from real ones, so
     // `check` would map it again. Every other multicast address is kept, so an `ff02:` finding
     // is always that case.
+    // Also documented: a host name of 5 characters or fewer cannot hold a reserved TLD, so its
+    // pseudonym is a keyed single label that `check` cannot tell from a real one.
+    let short_name = |p: &str| {
+        p.contains(": sni: ")
+            && p.rsplit_once('(')
+                .and_then(|(_, n)| n.strip_suffix(" chars)"))
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n <= 5)
+    };
     let problems: Vec<&String> = verified
         .problems
         .iter()
-        .filter(|p| !p.contains(": address: ff02:"))
+        .filter(|p| !p.contains(": address: ff02:") && !short_name(p))
         .collect();
     if !problems.is_empty() {
         return Err(format!(
