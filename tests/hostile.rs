@@ -2836,3 +2836,45 @@ fn packets_long_after_the_close_are_counted_not_diagnosed() {
     assert_eq!(conns[0].count("packets_after_close"), 1);
     assert_eq!(ev.verdict(), Some("server_alert"));
 }
+
+/// A SYN refused with a reset, then the same 4-tuple's SYN again 3 s later (the same ISN, as a
+/// client retrying does) and a whole handshake: two connections — the refused attempt, and the
+/// retry that pcapscrub follows and redacts like any other.
+#[test]
+fn syn_after_a_reset_on_the_same_ports_starts_a_new_connection() {
+    let retry = eth_records(&standard_conv(), false);
+    let n = retry.len();
+    let mut recs: Vec<Rec> = Vec::new();
+    // The first attempt: the retry's own SYN, answered by a RST,ACK from the server.
+    let syn = retry[0].clone();
+    let mut rst_frame = retry[1].clone();
+    // SYN-ACK (0x12) -> RST,ACK (0x14): Ethernet 14 + IPv4 20, TCP flags at byte 13.
+    rst_frame.data[14 + 20 + 13] = 0x14;
+    recs.push(Rec {
+        ts_sec: syn.ts_sec - 3,
+        ..syn
+    });
+    recs.push(Rec {
+        ts_sec: rst_frame.ts_sec - 3,
+        ..rst_frame
+    });
+    recs.extend(retry);
+    let ev = sanitize_case("retry.pcap", &pcap_file(PcapFormat::new(1), &recs), &[]).ok();
+    assert_eq!(ev.written(), n as i64 + 2);
+    ev.assert_no_window(SNI, 8, "the SNI");
+    ev.assert_fixture_identities_absent();
+    ev.assert_addresses_documented();
+    assert_eq!(ev.count("redactions.handshake.sni_names"), 1);
+    let conns = ev.connections();
+    assert!(
+        conns.len() == 2 && conns[1].get("tls.sni_pseudonym").is_some(),
+        "the retry is followed and its name replaced"
+    );
+    assert_eq!(conns.len(), 2, "the refused attempt and the retry");
+    assert!(
+        matches!(conns[0].get("verdict"), Some(Value::Str(v)) if v == "tcp_refused"),
+        "{:?}",
+        conns[0].get("verdict")
+    );
+    assert_eq!(ev.verdict(), Some("server_alert"));
+}

@@ -1236,7 +1236,18 @@ fn diagnosis_agrees_with_tshark() {
                 continue;
             };
             let theirs_client;
-            let (label, mine) = match ours.get_mut(&key(src, dst)).and_then(|q| q.pop_front()) {
+            // A SYN on a 4-tuple after a reset starts a new connection of ours (an attempt
+            // refused, then a retry), where tshark keeps one stream: a stream with TLS is
+            // compared with the first of ours on that pair that saw TLS, the attempts before it
+            // set aside.
+            let queue = ours.get_mut(&key(src, dst));
+            let picked = queue.and_then(|q| {
+                while q.len() > 1 && q.front().is_some_and(|c| c.tls.is_none()) {
+                    q.pop_front();
+                }
+                q.pop_front()
+            });
+            let (label, mine) = match picked {
                 Some(c) => {
                     theirs_client = c.client_addr();
                     let (f, problems) = our_facts(c);

@@ -275,7 +275,8 @@ pub fn analyze_keeping(
         let repeat = match &layout.net {
             Net::Ip(ip) => match &ip.transport {
                 Transport::Tcp(tcp) => track_tcp(
-                    &mut flows, &layout, pkt.data, ip, tcp, now, time_ns, redactor,
+                    &mut flows, planner, pkt.number, &layout, pkt.data, ip, tcp, now, time_ns,
+                    redactor,
                 ),
                 _ => Repeat::default(),
             },
@@ -322,6 +323,8 @@ fn mac_pair(layout: &Layout, data: &[u8]) -> [u8; 12] {
 #[allow(clippy::too_many_arguments)]
 fn track_tcp(
     flows: &mut Flows,
+    planner: &mut AddressPlanner,
+    number: u64,
     layout: &Layout,
     data: &[u8],
     ip: &Ip,
@@ -333,7 +336,7 @@ fn track_tcp(
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);
     let known = flows.table.len();
-    let i = flows.table.entry(key, || {
+    let fresh = || {
         Slot::Live(Box::new(FlowState {
             roles: RoleEvidence::default(),
             dirs: [DirState::default(), DirState::default()],
@@ -341,7 +344,19 @@ fn track_tcp(
             closing: false,
             macs: None,
         }))
-    });
+    };
+    let mut i = flows.table.entry(key, fresh);
+    // A SYN on a 4-tuple whose connection has closed starts a new connection (a reused
+    // port): the closed one is finalised as it was.
+    let syn_only = tcp.flags & (tcp_flags::SYN | tcp_flags::ACK) == tcp_flags::SYN;
+    let closed = match &flows.table.get(i).1 {
+        Slot::Live(flow) => flow.closing,
+        Slot::Done(_) => true,
+    };
+    if syn_only && closed && i < known {
+        flows.finalise(i, planner);
+        i = flows.table.restart(key, number, fresh());
+    }
     let mut repeat = Repeat {
         ips: i < known,
         macs: false,

@@ -301,7 +301,7 @@ fn tcp_payload(
     let (key, side) = FlowKey::new(src, dst);
     let mut redacted_here: BTreeMap<SpanKind, usize> = BTreeMap::new();
     let mut redacted_bytes = vec![false; end.saturating_sub(start)];
-    if let Some(ci) = analysis.connections.find(&key)
+    if let Some(ci) = analysis.connections.find_at(&key, number)
         && let Some(base) = analysis.connections.get(ci).1.dirs[side.index()].base
     {
         let (seq, _) = segment_payload(data, ip, tcp);

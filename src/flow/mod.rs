@@ -120,8 +120,12 @@ pub fn client_by_port(port_a: u16, port_b: u16) -> Option<Side> {
 /// A table of connections in first-seen order (so every listing is deterministic).
 #[derive(Debug)]
 pub struct FlowTable<T> {
+    /// Each 4-tuple's latest connection.
     index: HashMap<FlowKey, usize>,
     flows: Vec<(FlowKey, T)>,
+    /// Per connection: the packet number it begins at (0 for the first on its 4-tuple) and the
+    /// earlier connection on the same 4-tuple that it follows (a port reused after a close).
+    starts: Vec<(u64, Option<usize>)>,
     /// The connection found last.
     last: Option<usize>,
 }
@@ -131,6 +135,7 @@ impl<T> Default for FlowTable<T> {
         FlowTable {
             index: HashMap::new(),
             flows: Vec::new(),
+            starts: Vec::new(),
             last: None,
         }
     }
@@ -149,13 +154,34 @@ impl<T> FlowTable<T> {
         }
         let i = self.flows.len();
         self.flows.push((key, make()));
+        self.starts.push((0, None));
         self.index.insert(key, i);
         self.last = Some(i);
         i
     }
 
-    pub fn find(&self, key: &FlowKey) -> Option<usize> {
-        self.index.get(key).copied()
+    /// A new connection on a 4-tuple that had one (the port reused after a close), from
+    /// packet `since` on; the earlier one stays, for the packets before.
+    pub fn restart(&mut self, key: FlowKey, since: u64, value: T) -> usize {
+        let i = self.flows.len();
+        let previous = self.index.get(&key).copied();
+        self.flows.push((key, value));
+        self.starts.push((since, previous));
+        self.index.insert(key, i);
+        self.last = Some(i);
+        i
+    }
+
+    /// The connection packet number `packet` of this 4-tuple belongs to.
+    pub fn find_at(&self, key: &FlowKey, packet: u64) -> Option<usize> {
+        let mut i = *self.index.get(key)?;
+        loop {
+            let (since, previous) = self.starts[i];
+            if since <= packet {
+                return Some(i);
+            }
+            i = previous?;
+        }
     }
 
     pub fn get_mut(&mut self, i: usize) -> &mut (FlowKey, T) {
@@ -187,6 +213,7 @@ impl<T> FlowTable<T> {
         FlowTable {
             index: self.index,
             flows: self.flows.into_iter().map(|(k, v)| (k, f(k, v))).collect(),
+            starts: self.starts,
             last: self.last,
         }
     }

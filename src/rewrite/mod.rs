@@ -186,7 +186,7 @@ impl<'a> Rewriter<'a> {
                 }
                 arp.end()
             }
-            Net::Ip(ip) => self.rewrite_ip(data, ip, mapping),
+            Net::Ip(ip) => self.rewrite_ip(pkt.number, data, ip, mapping),
         };
         let from = cut_from.min(data.len());
         let removed = data.len() - from;
@@ -216,7 +216,7 @@ impl<'a> Rewriter<'a> {
     }
 
     /// Rewrites the IP layers; returns where the removed tail starts.
-    fn rewrite_ip(&mut self, data: &[u8], ip: &Ip, mapping: &mut Mapping) -> usize {
+    fn rewrite_ip(&mut self, number: u64, data: &[u8], ip: &Ip, mapping: &mut Mapping) -> usize {
         let n = ip.addr_len();
         map_ip(&mut self.out, ip.src, n, mapping);
         map_ip(&mut self.out, ip.dst, n, mapping);
@@ -239,7 +239,7 @@ impl<'a> Rewriter<'a> {
             Transport::Opaque => ip.header_end,
             Transport::Udp { start } => start + 8,
             Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
-            Transport::Tcp(tcp) => self.rewrite_tcp(data, ip, tcp),
+            Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp),
         }
     }
 
@@ -256,7 +256,8 @@ impl<'a> Rewriter<'a> {
 
     /// Keeps the TCP header and the TLS record headers the analysis found in this segment;
     /// zero-fills the payload bytes between them. Returns where the removed tail starts.
-    fn rewrite_tcp(&mut self, data: &[u8], ip: &Ip, tcp: &Tcp) -> usize {
+    /// `number`: the packet's, which tells its connection when a port was reused.
+    fn rewrite_tcp(&mut self, number: u64, data: &[u8], ip: &Ip, tcp: &Tcp) -> usize {
         let opts_end = tcp.header_end.min(self.out.len());
         if let Some(opts) = self.out.get_mut(tcp.start + 20..opts_end) {
             // Walk a copy (at most 40 bytes) while blanking the output's bytes.
@@ -272,7 +273,7 @@ impl<'a> Rewriter<'a> {
         let mut keep_to = tcp.header_end;
         let (src, dst) = tcp_endpoints(data, ip, tcp);
         let (key, side) = FlowKey::new(src, dst);
-        let Some(ci) = self.analysis.connections.find(&key) else {
+        let Some(ci) = self.analysis.connections.find_at(&key, number) else {
             return keep_to;
         };
         let Some(unwrap) = self.unwrap[ci][side.index()].as_mut() else {
