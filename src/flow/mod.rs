@@ -204,10 +204,6 @@ impl<T> FlowTable<T> {
         self.flows.is_empty()
     }
 
-    pub fn into_values(self) -> impl Iterator<Item = (FlowKey, T)> {
-        self.flows.into_iter()
-    }
-
     /// The same table with every value converted, in place of building a new index.
     pub fn map_values<U>(self, mut f: impl FnMut(FlowKey, T) -> U) -> FlowTable<U> {
         FlowTable {
