@@ -670,6 +670,11 @@ impl TlsSide {
         });
     }
 
+    /// The first bytes of an SSLv2-compatible hello were kept (at stream offset 0).
+    pub fn sslv2_hello_header_kept(&self) -> bool {
+        self.sslv2_header_kept
+    }
+
     /// Parses an SSLv2-compatible ClientHello once the prefix holds it all.
     pub fn try_sslv2_hello(&mut self) -> bool {
         if self.client_hello.is_some() {

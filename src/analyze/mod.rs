@@ -599,10 +599,18 @@ fn finish_flow(
             let end = k.offset + k.bytes.len() as i64;
             conflicts.iter().any(|&(a, b)| k.offset < b && a < end)
         };
+        let sslv2_header_kept = t.sslv2_hello_header_kept();
         let mut kept = t.kept;
         // The rewriter and `check` binary-search the ranges: stream order, whatever the order
         // in which they were kept.
         kept.sort_by_key(|k| k.offset);
+        // The record framing after an SSLv2-compatible hello was found by stepping over the
+        // hello; when its kept header is removed, the framing after it cannot be found again
+        // in the output, so it is not shown either.
+        let sslv2_header_removed = sslv2_header_kept
+            && kept
+                .iter()
+                .any(|k| k.offset == 0 && !k.handshake && hits(k));
         // Once part of a handshake message is removed, the framing of the messages after it
         // cannot be shown truthfully (a reader would take the removed bytes' zeros for
         // messages): the handshake bytes from there on are removed too.
@@ -618,6 +626,9 @@ fn finish_flow(
         });
         kept.shrink_to_fit();
         let mut headers = d.walker.map(|w| w.headers).unwrap_or_default();
+        if sslv2_header_removed {
+            headers.clear();
+        }
         // Kept until pass 2: no spare capacity.
         headers.shrink_to_fit();
         DirectionPlan {
