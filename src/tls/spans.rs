@@ -452,11 +452,13 @@ mod tests {
         m
     }
 
-    fn client_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    /// A hello: version, random, empty session id, then `middle` (cipher suites and compression
+    /// methods, or the chosen suite and method), then `exts`.
+    fn hello(msg_type: u8, middle: &[u8], exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
         let mut b = vec![3, 3];
         b.extend([7u8; 32]);
         b.push(0);
-        b.extend([0, 2, 0x13, 0x01, 1, 0]);
+        b.extend(middle);
         let mut e = Vec::new();
         for (t, d) in exts {
             e.extend(t.to_be_bytes());
@@ -465,7 +467,11 @@ mod tests {
         }
         b.extend((e.len() as u16).to_be_bytes());
         b.extend(e);
-        message(1, &b)
+        message(msg_type, &b)
+    }
+
+    fn client_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        hello(1, &[0, 2, 0x13, 0x01, 1, 0], exts)
     }
 
     #[test]
@@ -519,19 +525,7 @@ mod tests {
     }
 
     fn server_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
-        let mut b = vec![3, 3];
-        b.extend([7u8; 32]);
-        b.push(0);
-        b.extend([0x13, 0x01, 0]);
-        let mut e = Vec::new();
-        for (t, d) in exts {
-            e.extend(t.to_be_bytes());
-            e.extend((d.len() as u16).to_be_bytes());
-            e.extend(d);
-        }
-        b.extend((e.len() as u16).to_be_bytes());
-        b.extend(e);
-        message(2, &b)
+        hello(2, &[0x13, 0x01, 0], exts)
     }
 
     fn kinds_of(m: &[u8]) -> Vec<(SpanKind, Vec<u8>)> {
