@@ -2562,6 +2562,47 @@ fn overlapping_segments_with_conflicting_sni_bytes() {
     }
 }
 
+/// A retransmission of the whole ClientHello after it was kept is compared with what was
+/// kept (the original bytes are not held: the redacted SNI is compared through a digest). An
+/// identical copy is no conflict; a copy with another name, or another byte outside the name,
+/// is one, and neither version of the hello is written.
+#[test]
+fn retransmitted_hello_is_compared_with_what_was_kept() {
+    let rec = hello_record();
+    let at = rec.windows(SNI.len()).position(|w| w == SNI).unwrap();
+    let mut other_name = rec.clone();
+    other_name[at..at + EVIL.len()].copy_from_slice(EVIL);
+    let mut other_random = rec.clone();
+    other_random[5 + 4 + 2 + 7] ^= 0x55;
+    let cases = [
+        ("identical copy", rec.clone(), 0),
+        ("another name", other_name, 1),
+        ("another random", other_random, 1),
+    ];
+    for (what, copy, conflicts) in cases {
+        let mut c = Conv::new(CLIENT_ISN, SERVER_ISN);
+        c.handshake();
+        c.data_at(true, 0, &rec);
+        c.data_at(true, 0, &copy);
+        c.advance(true, rec.len());
+        c.alert_and_close();
+        let mut ev = sanitize_case("again.pcap", &eth_pcap(&c, false), &[]).ok();
+        ev.what = format!("retransmitted hello ({what})");
+        for (name, label) in [(SNI, "the SNI"), (EVIL, "the conflicting name")] {
+            ev.assert_no_window(name, 8, label);
+            assert_stream_clean(&ev, CLIENT_ISN, name, label);
+        }
+        assert_eq!(
+            ev.count("redactions.conflicting_ranges_removed"),
+            conflicts,
+            "{}",
+            ev.what
+        );
+        assert_eq!(ev.written(), c.packets().len() as i64);
+        ev.assert_verifies();
+    }
+}
+
 // =============================================================================================
 // 16. Sequence numbers that wrap inside the ClientHello
 // =============================================================================================
@@ -2626,69 +2667,197 @@ fn sequence_numbers_wrapping_inside_the_client_hello() {
 
 /// Writes `n` half-open connections (SYN, SYN-ACK, ACK, ClientHello, never answered), each
 /// from its own client address, straight to a file (the test process stays small).
-fn write_half_open(path: &std::path::Path, n: u32) -> u64 {
+/// Connection `i` of [`write_half_open`]: its client's address, link address and port, and
+/// both initial sequence numbers.
+struct HalfOpen {
+    client: Addr,
+    mac: [u8; 6],
+    port: u16,
+    isn: u32,
+    server_isn: u32,
+}
+
+const HALF_OPEN_SERVER: Addr = Addr::V4([10, 255, 0, 1]);
+const HALF_OPEN_SERVER_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0xff, 0x00, 0x01];
+
+impl HalfOpen {
+    fn new(i: u32) -> HalfOpen {
+        let a = i + 1;
+        let client_ip = [10, (a >> 16) as u8, (a >> 8) as u8, a as u8];
+        let isn = i.wrapping_mul(2_654_435_761);
+        HalfOpen {
+            client: Addr::V4(client_ip),
+            mac: [0x02, 0x00, client_ip[1], client_ip[2], client_ip[3], 0x01],
+            port: 32_768 + (i % 28_232) as u16,
+            isn,
+            server_isn: isn ^ 0x5a5a_5a5a,
+        }
+    }
+
+    /// One segment of this connection as a pcap record at `us` microseconds.
+    fn record(
+        &self,
+        from_client: bool,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &[u8],
+        us: u64,
+    ) -> Vec<u8> {
+        let t = TcpSeg {
+            sport: if from_client { self.port } else { 443 },
+            dport: if from_client { 443 } else { self.port },
+            seq,
+            ack,
+            flags,
+            window: 64_240,
+            options: if flags & TCP_SYN != 0 {
+                vec![2, 4, 0x05, 0xb4]
+            } else {
+                Vec::new()
+            },
+            payload: payload.to_vec(),
+        };
+        let (src, dst, sm, dm) = if from_client {
+            (
+                self.client,
+                HALF_OPEN_SERVER,
+                self.mac,
+                HALF_OPEN_SERVER_MAC,
+            )
+        } else {
+            (
+                HALF_OPEN_SERVER,
+                self.client,
+                HALF_OPEN_SERVER_MAC,
+                self.mac,
+            )
+        };
+        let frame = pad60(ethernet(dm, sm, ETHERTYPE_IPV4, &ip_tcp(src, dst, &t)));
+        let len = frame.len() as u32;
+        pcap_record_raw(
+            false,
+            1_700_000_000 + (us / 1_000_000) as u32,
+            (us % 1_000_000) as u32,
+            len,
+            len,
+            &frame,
+        )
+    }
+}
+
+/// The ClientHello record connection `i` of [`write_half_open`] sends.
+fn half_open_hello(i: u32) -> Vec<u8> {
+    let name = format!("srv-{i:07}.bench-corp.net");
+    record(22, &client_hello(&[name.as_bytes()]))
+}
+
+/// `n` connections 250 µs apart, each SYN, SYN-ACK, ACK and a ClientHello naming
+/// `srv-<i>.bench-corp.net`, then silence; `late` records are appended after them. Returns
+/// the number of packets.
+fn write_half_open(path: &std::path::Path, n: u32, late: &[Vec<u8>]) -> u64 {
     let file = std::fs::File::create(path).expect("create");
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     w.write_all(&pcap_header(PcapFormat::new(1))).unwrap();
-    let server = Addr::V4([10, 255, 0, 1]);
-    let server_mac = [0x02, 0x00, 0x00, 0xff, 0x00, 0x01];
     let mut packets = 0;
     for i in 0..n {
-        let a = i + 1;
-        let client_ip = [10, (a >> 16) as u8, (a >> 8) as u8, a as u8];
-        let client = Addr::V4(client_ip);
-        let mac = [0x02, 0x00, client_ip[1], client_ip[2], client_ip[3], 0x01];
-        let port = 32_768 + (i % 28_232) as u16;
-        let isn = i.wrapping_mul(2_654_435_761);
-        let server_isn = isn ^ 0x5a5a_5a5a;
-        let name = format!("srv-{i:07}.bench-corp.net");
-        let hello = record(22, &client_hello(&[name.as_bytes()]));
-        let c1 = isn.wrapping_add(1);
-        let s1 = server_isn.wrapping_add(1);
+        let c = HalfOpen::new(i);
+        let hello = half_open_hello(i);
+        let c1 = c.isn.wrapping_add(1);
+        let s1 = c.server_isn.wrapping_add(1);
         let steps: [(bool, u32, u32, u8, &[u8]); 4] = [
-            (true, isn, 0, TCP_SYN, &[]),
-            (false, server_isn, c1, TCP_SYN | TCP_ACK, &[]),
+            (true, c.isn, 0, TCP_SYN, &[]),
+            (false, c.server_isn, c1, TCP_SYN | TCP_ACK, &[]),
             (true, c1, s1, TCP_ACK, &[]),
             (true, c1, s1, TCP_PSH | TCP_ACK, &hello),
         ];
         let t0 = u64::from(i) * 250;
         for (k, (from_client, seq, ack, flags, payload)) in steps.into_iter().enumerate() {
-            let t = TcpSeg {
-                sport: if from_client { port } else { 443 },
-                dport: if from_client { 443 } else { port },
-                seq,
-                ack,
-                flags,
-                window: 64_240,
-                options: if flags & TCP_SYN != 0 {
-                    vec![2, 4, 0x05, 0xb4]
-                } else {
-                    Vec::new()
-                },
-                payload: payload.to_vec(),
-            };
-            let (src, dst, sm, dm) = if from_client {
-                (client, server, mac, server_mac)
-            } else {
-                (server, client, server_mac, mac)
-            };
-            let frame = pad60(ethernet(dm, sm, ETHERTYPE_IPV4, &ip_tcp(src, dst, &t)));
             let us = t0 + k as u64 * 50;
-            let len = frame.len() as u32;
-            w.write_all(&pcap_record_raw(
-                false,
-                1_700_000_000 + (us / 1_000_000) as u32,
-                (us % 1_000_000) as u32,
-                len,
-                len,
-                &frame,
-            ))
-            .unwrap();
+            w.write_all(&c.record(from_client, seq, ack, flags, payload, us))
+                .unwrap();
             packets += 1;
         }
     }
+    for r in late {
+        w.write_all(r).unwrap();
+        packets += 1;
+    }
     w.flush().unwrap();
     packets
+}
+
+/// More connections open at once than pass 1 follows (`MAX_LIVE`, 16,384): the longest idle
+/// quarter is diagnosed as it stands, and said so (one warning on stderr and in the summary,
+/// the explanation). A late answer to the first (finalised) connection is counted as a packet
+/// after the close and its payload removed: nothing unexamined is written.
+#[test]
+fn too_many_open_connections_finalise_the_longest_idle() {
+    let n = 20_480;
+    let s = Scratch::new();
+    let input = s.path("crowd.pcap");
+    let first = HalfOpen::new(0);
+    let alert = [21, 3, 3, 0, 2, 2, 40];
+    let late = first.record(
+        false,
+        first.server_isn.wrapping_add(1),
+        first.isn.wrapping_add(1 + half_open_hello(0).len() as u32),
+        TCP_PSH | TCP_ACK,
+        &alert,
+        u64::from(n) * 250 + 1_000,
+    );
+    let packets = write_half_open(&input, n, &[late]);
+    let key = s.write("key", KEY);
+    let outdir = s.path("out").join("evidence");
+    let case = sanitize_prepared(s, "crowd.pcap", input, outdir, key, Vec::new(), &[]);
+    let what = "20,480 open connections";
+    case.run.assert_no_crash(what);
+    assert_eq!(case.run.code, Some(0), "{what}: {}", case.run.stderr);
+    let warning = "more than 16384 connections were open at once, so the 4096 longest idle were diagnosed as they stood";
+    assert_eq!(
+        case.run.stderr.matches(warning).count(),
+        1,
+        "{what}: {}",
+        case.run.stderr
+    );
+    let summary = std::fs::read_to_string(case.outdir.join("crowd.summary.yaml")).unwrap();
+    assert!(
+        summary.contains(warning),
+        "{what}: no warning in the summary"
+    );
+    assert!(
+        !summary.contains("bench-corp"),
+        "{what}: the summary names a host"
+    );
+    // The first connection: finalised early, then answered.
+    let first_entry = summary
+        .split("\n- id: ")
+        .nth(1)
+        .expect("a first connection");
+    assert!(first_entry.starts_with("1\n"), "{first_entry}");
+    // Folded YAML text wraps anywhere: compare with the whitespace collapsed.
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let early = "it was still idle when too many connections were open to follow them all";
+    assert!(
+        first_entry.contains("verdict: hello_unanswered"),
+        "{first_entry}"
+    );
+    assert!(words(first_entry).contains(early), "{first_entry}");
+    assert!(
+        first_entry.contains("packets_after_close: 1"),
+        "{first_entry}"
+    );
+    assert_eq!(words(&summary).matches(early).count(), 4096, "{what}");
+    let out = std::fs::read(case.outdir.join("crowd.sanitized.pcap")).unwrap();
+    let written = packets_of_pcap(&out);
+    assert_eq!(written.len() as u64, packets);
+    assert!(!contains(&out, b"bench-co"), "{what}: a host name survived");
+    let last = written.last().unwrap();
+    assert!(
+        !contains(&last.data, &alert),
+        "{what}: the late payload was written"
+    );
+    case.run.assert_peak(what);
 }
 
 /// 100,000 connections that each send a ClientHello and hear nothing back: sanitized within
@@ -2699,7 +2868,7 @@ fn half_open_connections_100000_within_256_mib() {
     let n = 100_000;
     let s = Scratch::new();
     let input = s.path("half-open.pcap");
-    let packets = write_half_open(&input, n);
+    let packets = write_half_open(&input, n, &[]);
     let key = s.write("key", KEY);
     let outdir = s.path("out").join("evidence");
     let bytes = Vec::new();

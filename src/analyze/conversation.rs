@@ -134,6 +134,35 @@ pub struct TlsSide {
     /// follows them: then their headers keep its framing readable.
     removed_pending: Vec<KeptRange>,
     alert_body: [u8; 2],
+    /// A digest of the original bytes of every redacted part of `kept` (and of
+    /// `removed_pending`), in stream order: a retransmission is compared with it, since the
+    /// original bytes themselves are not held.
+    redacted_originals: Vec<RedactedOriginal>,
+    /// Stream ranges where a retransmission carried other bytes than the first copy.
+    pub conflicts: Vec<(i64, i64)>,
+    /// `kept` or `removed_pending` is out of stream order: sorted before a comparison.
+    kept_unsorted: bool,
+}
+
+/// Where redaction changed kept bytes, and a digest of what they were.
+#[derive(Debug, Clone, Copy)]
+struct RedactedOriginal {
+    offset: i64,
+    len: u32,
+    digest: u64,
+}
+
+/// Conflict ranges noted per direction before they are merged into one: a hostile stream of
+/// conflicting retransmissions costs bounded memory, and a coarser range removes more (fail
+/// closed).
+const MAX_CONFLICT_RANGES: usize = 1024;
+
+/// A keyed digest (SipHash with this process's random key): a sender cannot choose a
+/// retransmission that matches the first copy's digest without matching its bytes.
+fn digest(bytes: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
+    KEY.get_or_init(std::hash::RandomState::new).hash_one(bytes)
 }
 
 impl TlsSide {
@@ -166,6 +195,9 @@ impl TlsSide {
         handshake_runs: Vec::new(),
         removed_pending: Vec::new(),
         alert_body: [0; 2],
+        redacted_originals: Vec::new(),
+        conflicts: Vec::new(),
+        kept_unsorted: false,
     };
 }
 
@@ -175,14 +207,138 @@ impl TlsSide {
     /// Keeps a range after the removed messages before it (so `kept` stays in stream order).
     fn keep(&mut self, range: KeptRange) {
         self.flush_removed();
-        self.kept.push(range);
+        self.push_kept(range);
     }
 
     /// Something after removed messages is kept: their headers are written, for framing.
     fn flush_removed(&mut self) {
-        let pending = std::mem::take(&mut self.removed_pending);
-        self.kept.extend(pending);
+        for range in std::mem::take(&mut self.removed_pending) {
+            self.push_kept(range);
+        }
     }
+
+    /// Appends to `kept`, noting when that breaks stream order (a ChangeCipherSpec kept
+    /// before the end of a handshake message that began earlier).
+    fn push_kept(&mut self, range: KeptRange) {
+        self.kept_unsorted |= self.kept.last().is_some_and(|k| k.offset > range.offset);
+        self.kept.push(range);
+    }
+
+    /// Compares a retransmitted copy of the stream bytes at `off` with what this side holds of
+    /// the first copy — the bytes kept for the output (through the digest of the original
+    /// where redaction changed them) and the handshake bytes still being collected — and notes
+    /// where they differ. Bytes not kept need no comparison: nothing of them is written.
+    pub fn compare_copy(&mut self, off: i64, new: &[u8]) {
+        if self.kept_unsorted {
+            // Stable, like the final sort: equal offsets stay in the order they were kept.
+            self.kept.sort_by_key(|k| k.offset);
+            self.removed_pending.sort_by_key(|k| k.offset);
+            self.kept_unsorted = false;
+        }
+        let mut found = Vec::new();
+        let end = off + new.len() as i64;
+        for list in [&self.kept, &self.removed_pending] {
+            // `kept` is in stream order while the connection is followed.
+            let first = list.partition_point(|k| k.offset + k.bytes.len() as i64 <= off);
+            for k in list[first..].iter().take_while(|k| k.offset < end) {
+                self.compare_kept(k, off, new, &mut found);
+            }
+        }
+        let buf = &self.handshake_buf;
+        for (i, &(pos, at)) in self.handshake_runs.iter().enumerate() {
+            let run_end = self.handshake_runs.get(i + 1).map_or(buf.len(), |r| r.0);
+            if run_end > pos {
+                differing(at, &buf[pos..run_end], off, new, &mut found);
+            }
+        }
+        for range in found {
+            self.note_conflict(range);
+        }
+    }
+
+    /// Compares a kept range with a new copy: byte for byte where it holds the original, by
+    /// digest where redaction changed it. A copy that covers only part of a redacted span
+    /// cannot be checked: that part counts as conflicting (fail closed).
+    fn compare_kept(&self, k: &KeptRange, off: i64, new: &[u8], found: &mut Vec<(i64, i64)>) {
+        let end = off + new.len() as i64;
+        let mut spans: Vec<(i64, i64)> = k
+            .redacted
+            .iter()
+            .map(|&(a, b, _)| (k.offset + i64::from(a), k.offset + i64::from(b)))
+            .collect();
+        spans.sort_unstable();
+        // The original bytes between the redacted spans.
+        let mut from = k.offset;
+        for &(a, b) in spans
+            .iter()
+            .chain([&(k.offset + k.bytes.len() as i64, i64::MAX)])
+        {
+            if a > from {
+                let plain = &k.bytes[(from - k.offset) as usize..(a - k.offset) as usize];
+                differing(from, plain, off, new, found);
+            }
+            from = from.max(b);
+        }
+        for (a, b) in spans {
+            let (lo, hi) = (a.max(off), b.min(end));
+            if lo >= hi {
+                continue;
+            }
+            let i = self.redacted_originals.partition_point(|r| r.offset < a);
+            let original = self
+                .redacted_originals
+                .get(i)
+                .filter(|r| r.offset == a && r.offset + i64::from(r.len) == b);
+            let same = original.is_some_and(|r| {
+                off <= a
+                    && b <= end
+                    && digest(&new[(a - off) as usize..(b - off) as usize]) == r.digest
+            });
+            if !same {
+                found.push((lo, hi));
+            }
+        }
+    }
+
+    /// Notes a conflicting range, merged with the last one when they touch.
+    fn note_conflict(&mut self, (a, b): (i64, i64)) {
+        if let Some(last) = self.conflicts.last_mut()
+            && a <= last.1
+            && last.0 <= b
+        {
+            *last = (last.0.min(a), last.1.max(b));
+            return;
+        }
+        if self.conflicts.len() >= MAX_CONFLICT_RANGES {
+            let lo = self.conflicts.iter().map(|c| c.0).min().unwrap_or(a).min(a);
+            let hi = self.conflicts.iter().map(|c| c.1).max().unwrap_or(b).max(b);
+            self.conflicts = vec![(lo, hi)];
+            return;
+        }
+        self.conflicts.push((a, b));
+    }
+}
+
+/// Where `old` (stream bytes from `old_at`) and `new` (from `new_at`) overlap and differ: the
+/// range from the first to the last differing byte.
+fn differing(old_at: i64, old: &[u8], new_at: i64, new: &[u8], found: &mut Vec<(i64, i64)>) {
+    let lo = old_at.max(new_at);
+    let hi = (old_at + old.len() as i64).min(new_at + new.len() as i64);
+    if lo >= hi {
+        return;
+    }
+    let a = &old[(lo - old_at) as usize..(hi - old_at) as usize];
+    let b = &new[(lo - new_at) as usize..(hi - new_at) as usize];
+    if a == b {
+        return;
+    }
+    let first = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(0);
+    let last = a
+        .iter()
+        .zip(b)
+        .rposition(|(x, y)| x != y)
+        .unwrap_or(a.len() - 1);
+    found.push((lo + first as i64, lo + last as i64 + 1));
 }
 
 /// Everything we learn about one connection in pass 1.
@@ -202,6 +358,8 @@ pub struct Conversation {
     pub handshake_ack: bool,
     /// Unix time of the first packet, for certificate validity "at capture time".
     pub first_unix: Option<i64>,
+    /// Finalised while still open, because too many connections were open at once.
+    pub finalised_early: bool,
 }
 
 impl Conversation {
@@ -336,7 +494,7 @@ impl SideSink<'_> {
             .iter()
             .filter(|sp| message[sp.start..sp.end] != original[sp.start..sp.end])
             .collect();
-        self.keep_pieces(&message, pieces, &changed);
+        self.keep_pieces(&message, &original, pieces, &changed);
     }
 
     /// Removes a message we cannot walk (unknown type, malformed): its body is never written,
@@ -352,10 +510,16 @@ impl SideSink<'_> {
             kind: SpanKind::UnwalkableMessage,
         };
         let changed = message[body.start..].iter().any(|&b| b != 0);
+        let original = changed.then(|| message.clone());
         message[body.start..].fill(0);
         let spans = if changed { vec![&body] } else { Vec::new() };
         let kept_before = self.tls.kept.len();
-        self.push_pieces(&message, pieces, &spans);
+        self.push_pieces(
+            &message,
+            original.as_deref().unwrap_or(&message),
+            pieces,
+            &spans,
+        );
         let pending: Vec<KeptRange> = self.tls.kept.drain(kept_before..).collect();
         self.tls.removed_pending.extend(pending);
     }
@@ -363,12 +527,26 @@ impl SideSink<'_> {
     /// Keeps a (redacted) message at the stream pieces it came from, after the headers of the
     /// removed messages before it; `changed` are the spans the redaction changed, reported by
     /// `check`.
-    fn keep_pieces(&mut self, message: &[u8], pieces: &[(i64, usize)], changed: &[&spans::Span]) {
+    fn keep_pieces(
+        &mut self,
+        message: &[u8],
+        original: &[u8],
+        pieces: &[(i64, usize)],
+        changed: &[&spans::Span],
+    ) {
         self.tls.flush_removed();
-        self.push_pieces(message, pieces, changed);
+        self.push_pieces(message, original, pieces, changed);
     }
 
-    fn push_pieces(&mut self, message: &[u8], pieces: &[(i64, usize)], changed: &[&spans::Span]) {
+    /// Keeps `message` (redacted from `original`) at its stream pieces; notes a digest of the
+    /// original bytes of each changed part, to compare retransmissions with.
+    fn push_pieces(
+        &mut self,
+        message: &[u8],
+        original: &[u8],
+        pieces: &[(i64, usize)],
+        changed: &[&spans::Span],
+    ) {
         let mut at = 0;
         for &(offset, len) in pieces {
             if len == 0 {
@@ -384,12 +562,24 @@ impl SideSink<'_> {
                         sp.kind,
                     )
                 })
-                .collect();
+                .collect::<Vec<(u32, u32, SpanKind)>>();
+            for &(a, b, _) in &redacted {
+                let (a, b) = (a as usize, b as usize);
+                let entry = RedactedOriginal {
+                    offset: offset + a as i64,
+                    len: (b - a) as u32,
+                    digest: digest(&original[at + a..at + b]),
+                };
+                // In stream order, for the binary search (almost always an append).
+                let originals = &mut self.tls.redacted_originals;
+                let i = originals.partition_point(|r| r.offset <= entry.offset);
+                originals.insert(i, entry);
+            }
             if self.tls.kept.is_empty() {
                 // Most directions keep one range (a hello): no spare slots per connection.
                 self.tls.kept.reserve_exact(1);
             }
-            self.tls.kept.push(KeptRange {
+            self.tls.push_kept(KeptRange {
                 offset,
                 bytes: message[at..at + len].to_vec(),
                 redacted,

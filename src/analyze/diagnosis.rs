@@ -494,6 +494,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
             None => {
                 let ending = match &closer {
                     Some(how) => format!("; then {how}"),
+                    None if s.conv.finalised_early => "; it was still idle when too many connections were open to follow them all".into(),
                     None => "; the capture ends there".into(),
                 };
                 (

@@ -105,6 +105,9 @@ pub struct Analysis {
     pub first_tcp_second: Option<i128>,
     /// Boxed: the table's Vec then holds pointers, and grows by doubling cheaply.
     pub connections: FlowTable<Box<Connection>>,
+    /// Connections finalised while still open, because more than [`MAX_LIVE`] were open at
+    /// once (the longest idle went first): packets they sent later are only counted.
+    pub finalised_early: u64,
 }
 
 #[derive(Default)]
@@ -123,6 +126,8 @@ struct FlowState {
     closing: bool,
     /// The link addresses of its last packet.
     macs: Option<[u8; 12]>,
+    /// Capture time of its last packet (ns), to find the longest idle when too many are open.
+    last_ns: i128,
 }
 
 /// A connection in pass 1: still being followed, or over and reduced to its plan and diagnosis
@@ -138,12 +143,23 @@ enum Slot {
 /// FIN or the peer's answer to a RST arrive within it and count in its diagnosis.
 const LINGER_NS: i128 = 2_000_000_000;
 
+/// Connections followed at once, at most. Beyond it, the longest idle quarter is finalised as
+/// it stands (Zeek and Suricata bound their connection state the same way): pass 1's memory
+/// stays bounded whatever the capture holds — 100,000 handshakes left open by a scan or a
+/// flood. A finalised connection's later packets are counted and their payload removed, so
+/// nothing unexamined is written (fail closed); the summary says how many were finalised early.
+pub const MAX_LIVE: usize = 16_384;
+
 /// Pass 1's connections and the queue of closed ones waiting to be finalised.
 struct Flows {
     keep: Keep,
     table: FlowTable<Slot>,
     /// (close time, table index), in the order connections closed.
     closing: VecDeque<(i128, usize)>,
+    /// Connections in `Slot::Live`.
+    live: usize,
+    /// Connections finalised while open because too many were live.
+    finalised_early: u64,
 }
 
 impl Default for Flows {
@@ -152,6 +168,8 @@ impl Default for Flows {
             keep: Keep::Plans,
             table: FlowTable::default(),
             closing: VecDeque::new(),
+            live: 0,
+            finalised_early: 0,
         }
     }
 }
@@ -168,14 +186,48 @@ impl Flows {
         }
     }
 
-    fn finalise(&mut self, i: usize, planner: &mut AddressPlanner) {
+    fn finalise(&mut self, i: usize, planner: &mut AddressPlanner) -> bool {
         let (key, slot) = self.table.get_mut(i);
         if let Slot::Live(state) = slot {
             *slot = Slot::Done(Box::new(finish_flow(*key, state, planner, self.keep)));
+            self.live -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// With more than [`MAX_LIVE`] connections open, finalises the longest idle quarter of
+    /// them (ties in table order, so the choice is deterministic).
+    fn bound_live(&mut self, planner: &mut AddressPlanner) {
+        if self.live <= MAX_LIVE {
+            return;
+        }
+        let mut idle: Vec<(i128, usize)> = self
+            .table
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, slot))| match slot {
+                Slot::Live(state) => Some((state.last_ns, i)),
+                Slot::Done(_) => None,
+            })
+            .collect();
+        let n = MAX_LIVE / 4;
+        idle.select_nth_unstable(n);
+        idle.truncate(n);
+        // Finalised in table order: placeholder numbers and name choices stay in input order.
+        idle.sort_unstable_by_key(|&(_, i)| i);
+        for (_, i) in idle {
+            if let Slot::Live(state) = &mut self.table.get_mut(i).1 {
+                state.conv.finalised_early = true;
+            }
+            if self.finalise(i, planner) {
+                self.finalised_early += 1;
+            }
         }
     }
 
     fn finish(self, planner: &mut AddressPlanner) -> FlowTable<Box<Connection>> {
+        debug_assert!(self.live <= MAX_LIVE);
         let keep = self.keep;
         self.table.map_values(|key, slot| match slot {
             Slot::Done(c) => c,
@@ -289,6 +341,7 @@ pub fn analyze_keeping(
             observe_udp_roles(pkt.data, ip, *start, planner);
         }
     }
+    let finalised_early = flows.finalised_early;
     let connections = flows.finish(planner);
     Ok(Analysis {
         format: reader.format(),
@@ -301,6 +354,7 @@ pub fn analyze_keeping(
         first_second,
         first_tcp_second,
         connections,
+        finalised_early,
     })
 }
 
@@ -343,6 +397,7 @@ fn track_tcp(
             conv: Conversation::default(),
             closing: false,
             macs: None,
+            last_ns: now_ns,
         }))
     };
     let mut i = flows.table.entry(key, fresh);
@@ -356,6 +411,9 @@ fn track_tcp(
     if syn_only && closed && i < known {
         flows.finalise(i, planner);
         i = flows.table.restart(key, number, fresh());
+        flows.live += 1;
+    } else if i >= known {
+        flows.live += 1;
     }
     let mut repeat = Repeat {
         ips: i < known,
@@ -373,6 +431,7 @@ fn track_tcp(
             return repeat;
         }
     };
+    flow.last_ns = now_ns;
     let pair = mac_pair(layout, data);
     repeat.macs = flow.macs == Some(pair);
     flow.macs = Some(pair);
@@ -397,6 +456,7 @@ fn track_tcp(
         flow.closing = true;
         flows.closing.push_back((now_ns, i));
     }
+    flows.bound_live(planner);
     repeat
 }
 
@@ -464,6 +524,10 @@ fn feed_stream(
                 walker.skip_missing(o, n, &mut sink);
                 return;
             }
+            Piece::Again(b) => {
+                sink.tls.compare_copy(o, b);
+                return;
+            }
         };
         sink.tls.keep_prefix(o, b);
         if o == 0
@@ -492,10 +556,6 @@ fn feed_stream(
     };
     let missing = claimed.saturating_sub(payload.len());
     let retransmission = dir.reasm.push(off, payload, missing, &mut deliver);
-    if sink.tls.first_encrypted.is_some() || walker.lost() {
-        // The handshake is over (or unfollowable): stop remembering bytes for comparison.
-        dir.reasm.stop_history();
-    }
     if retransmission {
         tcp_sides[side.index()].retransmitted_segments += 1;
     }
@@ -592,9 +652,9 @@ fn finish_flow(
     let [ta, tb] = conv.into_tls();
     let handshake_messages_removed = ta.messages_removed + tb.messages_removed;
     let mut conflicted = 0;
-    let mut plan = |d: DirState, t: conversation::TlsSide| {
+    let mut plan = |d: DirState, mut t: conversation::TlsSide| {
         // Bytes a retransmission contradicted are removed, in every copy (fail closed).
-        let conflicts = d.reasm.conflicts();
+        let conflicts = std::mem::take(&mut t.conflicts);
         let hits = |k: &KeptRange| {
             let end = k.offset + k.bytes.len() as i64;
             conflicts.iter().any(|&(a, b)| k.offset < b && a < end)

@@ -14,6 +14,7 @@ use crate::analyze::{self, Analysis, Connection};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::CaptureReader;
 use crate::flow::Endpoint;
+use crate::report::streamed::Streamed;
 use crate::report::summary::endpoint_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +50,9 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     } else {
         None
     };
+    for w in super::sanitize::analysis_warnings(&input.name, &analysis) {
+        eprintln!("warning: {w}");
+    }
     let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
     let overall = analysis.verdict();
     match opts.format {
@@ -90,7 +94,7 @@ struct YamlReport<'a> {
     file: String,
     packets: u64,
     verdict: Option<Verdict>,
-    connections: Vec<YamlConnection<'a>>,
+    connections: Streamed<Box<dyn Iterator<Item = YamlConnection<'a>> + 'a>>,
 }
 
 #[derive(Serialize)]
@@ -127,18 +131,17 @@ fn yaml_report(
         .connections
         .iter()
         .enumerate()
-        .map(|(i, (_, c))| YamlConnection {
+        .map(move |(i, (_, c))| YamlConnection {
             id: i + 1,
             client: names(c.client_endpoint()),
             server: names(c.server_endpoint()),
             diagnosis: shown_diagnosis(&c.diagnosis, sanitized),
-        })
-        .collect();
+        });
     let report = YamlReport {
         file: input.name.clone(),
         packets: analysis.packets,
         verdict: overall,
-        connections,
+        connections: Streamed::new(Box::new(connections)),
     };
     serde_saphyr::to_io_writer(out, &report)?;
     Ok(())

@@ -21,6 +21,7 @@ use crate::report::evidence::EvidenceDir;
 use crate::report::hashing::{
     BackgroundDigest, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
 };
+use crate::report::streamed::Streamed;
 use crate::report::summary::{
     ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, Summary, Tool,
     endpoint_text, link_type_name,
@@ -85,8 +86,8 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .context("cannot build the address mapping")?;
     mapping.set_allowlist(opts.policy.allowlist());
     for (input, analysis) in inputs.iter().zip(&analyses) {
-        for w in &analysis.warnings {
-            eprintln!("warning: {}", warning_text(&input.name, w));
+        for w in analysis_warnings(&input.name, analysis) {
+            eprintln!("warning: {w}");
         }
     }
     let jobs: Vec<_> = inputs
@@ -348,6 +349,23 @@ fn progress_bar(file_bytes: u64, packets: u64) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// What the user must know about how a capture was read and followed, one sentence each.
+pub fn analysis_warnings(name: &str, analysis: &Analysis) -> Vec<String> {
+    let mut warnings: Vec<String> = analysis
+        .warnings
+        .iter()
+        .map(|w| warning_text(name, w))
+        .collect();
+    if analysis.finalised_early > 0 {
+        warnings.push(format!(
+            "{name}: more than {} connections were open at once, so the {} longest idle were diagnosed as they stood; packets they sent later are counted and their payload removed",
+            analyze::MAX_LIVE,
+            analysis.finalised_early
+        ));
+    }
+    warnings
+}
+
 pub fn warning_text(name: &str, w: &ReadWarning) -> String {
     match w {
         ReadWarning::TruncatedRecord { packet, offset } => format!(
@@ -363,18 +381,19 @@ fn summarize<'a>(
     input_sha256: &str,
     analysis: &'a Analysis,
     policy: &Policy,
-    mapping: &mut Mapping,
+    mapping: &'a mut Mapping,
     out_name: &str,
     written: &Written,
     handshake: HandshakeRedactions,
 ) -> Result<Summary<'a>> {
     let stats = &written.stats;
     let counts = mapping.counts();
+    let mapping_warnings = mapping.warnings().to_vec();
     let connections = analysis
         .connections
         .iter()
         .enumerate()
-        .map(|(i, (_, c))| {
+        .map(move |(i, (_, c))| {
             let mut pseudonym = |e: crate::flow::Endpoint| {
                 let mapped: Vec<u8> = if e.v6 {
                     mapping.ipv6(e.addr).to_vec()
@@ -402,8 +421,7 @@ fn summarize<'a>(
                 },
                 packets_after_close: c.packets_after_close,
             }
-        })
-        .collect();
+        });
     let summary = Summary {
         tool: Tool::default(),
         input: InputFacts {
@@ -417,11 +435,7 @@ fn summarize<'a>(
                 .collect(),
             packets: analysis.packets,
             bytes: analysis.file_bytes,
-            warnings: analysis
-                .warnings
-                .iter()
-                .map(|w| warning_text(&input.file_name(), w))
-                .collect(),
+            warnings: analysis_warnings(&input.file_name(), analysis),
         },
         output: OutputFacts {
             file: out_name.to_string(),
@@ -455,7 +469,7 @@ fn summarize<'a>(
                 .collect::<BTreeMap<_, _>>(),
             pcapng_comments_dropped: analysis.dropped_options.comments,
             pcapng_options_dropped: analysis.dropped_options.other,
-            mapping_warnings: mapping.warnings().to_vec(),
+            mapping_warnings,
             handshake: handshake.counts,
             certificates_zeroed: handshake.certificates_zeroed,
             handshake_messages_removed: analysis
@@ -470,7 +484,7 @@ fn summarize<'a>(
                 .sum(),
             handshake_bytes_kept: stats.handshake_bytes_kept,
         },
-        connections,
+        connections: Streamed::new(Box::new(connections)),
         verdict: analysis.verdict(),
     };
     Ok(summary)

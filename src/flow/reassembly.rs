@@ -6,9 +6,6 @@ use std::collections::BTreeMap;
 /// follows the hole is treated as unknown (and so removed).
 pub const MAX_PENDING: usize = 256 * 1024;
 
-/// Delivered bytes remembered from the stream start, to compare retransmissions with.
-pub const MAX_HISTORY: usize = 256 * 1024;
-
 /// Held segments per direction before we give up on the stream (a cut segment holds few bytes,
 /// so the byte limit alone would not bound them).
 pub const MAX_PENDING_SEGMENTS: usize = 16 * 1024;
@@ -21,6 +18,10 @@ pub enum Piece<'a> {
     /// Stream bytes a segment carried but the capture does not hold (snap length, or a
     /// sanitized capture whose payload was cut): framing may step over them.
     Missing(usize),
+    /// Captured bytes delivered before, as a retransmission carries them again. The consumer
+    /// compares them with what it kept of the first copy: it holds those bytes anyway (or a
+    /// digest of what it redacted), so the stream is never held twice to compare.
+    Again(&'a [u8]),
 }
 
 /// A held segment: captured bytes, then `missing` bytes the capture does not hold.
@@ -37,34 +38,17 @@ impl Held {
 }
 
 /// Delivers each stream byte once, in order, to a consumer (bytes the capture lacks as a
-/// [`Piece::Missing`] count); holds out-of-order segments up to [`MAX_PENDING`] bytes. Retransmitted bytes already delivered are skipped: the consumer sees
-/// the first copy. (Conflicting copies cannot smuggle anything into the output: the rewriter
-/// writes the bytes the analysis decided on, never a packet's own bytes at kept offsets.)
-#[derive(Debug)]
+/// [`Piece::Missing`] count); holds out-of-order segments up to [`MAX_PENDING`] bytes.
+/// Retransmitted bytes already delivered are handed over as [`Piece::Again`], never delivered
+/// twice: the consumer's reading is of the first copy. (Conflicting copies cannot smuggle
+/// anything into the output: the rewriter writes the bytes the analysis decided on, never a
+/// packet's own bytes at kept offsets.)
+#[derive(Debug, Default)]
 pub struct Reassembler {
     next: i64,
     pending: BTreeMap<i64, Held>,
     pending_bytes: usize,
     overflowed: bool,
-    /// The first delivered bytes (from offset 0), while the handshake lasts.
-    history: Vec<u8>,
-    keep_history: bool,
-    /// Stream ranges where a retransmission carried different bytes than the first copy.
-    conflicts: Vec<(i64, i64)>,
-}
-
-impl Default for Reassembler {
-    fn default() -> Self {
-        Reassembler {
-            next: 0,
-            pending: BTreeMap::new(),
-            pending_bytes: 0,
-            overflowed: false,
-            history: Vec::new(),
-            keep_history: true,
-            conflicts: Vec::new(),
-        }
-    }
 }
 
 impl Reassembler {
@@ -76,48 +60,6 @@ impl Reassembler {
     /// True once a hole was never filled and the buffer limit was reached.
     pub fn overflowed(&self) -> bool {
         self.overflowed
-    }
-
-    /// Stops remembering delivered bytes (the handshake is over) and frees them.
-    pub fn stop_history(&mut self) {
-        self.keep_history = false;
-        self.history = Vec::new();
-    }
-
-    /// Ranges where retransmitted bytes disagreed with the first copy.
-    pub fn conflicts(&self) -> &[(i64, i64)] {
-        &self.conflicts
-    }
-
-    /// Compares bytes already delivered with a new copy of them.
-    fn compare(&mut self, off: i64, data: &[u8]) {
-        let hist_end = self.history.len() as i64;
-        let (from, to) = (
-            off.max(0),
-            (off + data.len() as i64).min(hist_end).min(self.next),
-        );
-        if from >= to {
-            return;
-        }
-        let old = &self.history[from as usize..to as usize];
-        let new = &data[(from - off) as usize..(to - off) as usize];
-        let first = old.iter().zip(new).position(|(a, b)| a != b);
-        let last = old.iter().zip(new).rposition(|(a, b)| a != b);
-        if let (Some(a), Some(b)) = (first, last) {
-            self.conflicts.push((from + a as i64, from + b as i64 + 1));
-        }
-    }
-
-    fn remember(&mut self, off: i64, data: &[u8]) {
-        if !self.keep_history || off != self.history.len() as i64 {
-            return;
-        }
-        let room = MAX_HISTORY - self.history.len();
-        if data.len() > room {
-            self.stop_history();
-            return;
-        }
-        self.history.extend_from_slice(data);
     }
 
     /// True while a hole is waiting to be filled (bytes after it are held).
@@ -141,9 +83,7 @@ impl Reassembler {
             return false;
         }
         let end = off + len as i64;
-        if self.keep_history && off < self.next {
-            self.compare(off, data);
-        }
+        again(off, data, self.next, deliver);
         if end <= self.next {
             return true;
         }
@@ -168,13 +108,10 @@ impl Reassembler {
         let data_end = off + data.len() as i64;
         if data_end > self.next {
             let skip = (self.next - off) as usize;
-            self.remember(self.next, &data[skip..]);
             deliver(self.next, Piece::Bytes(&data[skip..]));
             self.next = data_end;
         }
         if end > self.next {
-            // Nothing after a gap can be compared with a retransmission: stop remembering.
-            self.stop_history();
             deliver(self.next, Piece::Missing((end - self.next) as usize));
             self.next = end;
         }
@@ -213,12 +150,21 @@ impl Reassembler {
                 break;
             };
             self.pending_bytes -= held.data.len();
-            if self.keep_history && off < self.next {
-                self.compare(off, &held.data);
-            }
+            again(off, &held.data, self.next, deliver);
             if off + held.len() as i64 > self.next {
                 self.deliver_from(off, &held.data, held.missing, deliver);
             }
+        }
+    }
+}
+
+/// Hands over the captured bytes of a segment at `off` that lie before `next` (delivered
+/// before) as [`Piece::Again`].
+fn again(off: i64, data: &[u8], next: i64, deliver: &mut impl FnMut(i64, Piece<'_>)) {
+    if off < next {
+        let repeated = usize::try_from(next - off).map_or(data.len(), |n| n.min(data.len()));
+        if repeated > 0 {
+            deliver(off, Piece::Again(&data[..repeated]));
         }
     }
 }
@@ -232,8 +178,8 @@ mod tests {
         let mut out = Vec::new();
         for (off, d) in segments {
             r.push(*off, d, 0, &mut |o, p| {
-                assert_eq!(o as usize, out.len());
                 if let Piece::Bytes(b) = p {
+                    assert_eq!(o as usize, out.len());
                     out.extend_from_slice(b);
                 }
             });
@@ -254,13 +200,35 @@ mod tests {
     }
 
     #[test]
-    fn conflicting_retransmission_is_recorded() {
+    fn repeated_bytes_are_handed_over_again_never_delivered_twice() {
         let mut r = Reassembler::default();
-        r.push(0, b"hello.example", 0, &mut |_, _| {});
-        r.push(0, b"hello.example", 0, &mut |_, _| {});
-        assert!(r.conflicts().is_empty());
-        r.push(3, b"XX.exa", 0, &mut |_, _| {});
-        assert_eq!(r.conflicts(), &[(3, 5)]);
+        let mut out = Vec::new();
+        log(&mut r, 0, b"hello.example", 0, &mut out);
+        log(&mut r, 3, b"XX.exa", 0, &mut out);
+        // Overlaps the end: the repeated part comes back, the new part is delivered.
+        log(&mut r, 11, b"leNEW", 0, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                (0, "hello.example".into()),
+                (3, "again XX.exa".into()),
+                (11, "again le".into()),
+                (13, "NEW".into())
+            ]
+        );
+    }
+
+    /// A held segment that overlaps what was delivered before it is handed over again too.
+    #[test]
+    fn held_overlap_is_handed_over_again() {
+        let mut r = Reassembler::default();
+        let mut out = Vec::new();
+        log(&mut r, 2, b"cdef", 0, &mut out);
+        log(&mut r, 0, b"abcX", 0, &mut out);
+        assert_eq!(
+            out,
+            vec![(0, "abcX".into()), (2, "again cd".into()), (4, "ef".into())]
+        );
     }
 
     #[test]
@@ -283,6 +251,7 @@ mod tests {
                 match p {
                     Piece::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
                     Piece::Missing(n) => format!("<{n}>"),
+                    Piece::Again(b) => format!("again {}", String::from_utf8_lossy(b)),
                 },
             ))
         });
@@ -328,10 +297,10 @@ mod tests {
         let mut out = Vec::new();
         log(&mut r, 0, b"abcd", 0, &mut out);
         log(&mut r, 2, b"c", 5, &mut out);
-        assert_eq!(out[1..], [(4, "<4>".to_string())]);
+        assert_eq!(out[1..], [(2, "again c".into()), (4, "<4>".to_string())]);
         assert_eq!(r.next_offset(), 8);
-        // A copy of delivered bytes is a retransmission.
-        assert!(r.push(0, b"ab", 1, &mut |_, _| panic!("nothing new")));
+        // A copy of delivered bytes is a retransmission: handed over again, nothing new.
+        assert!(r.push(0, b"ab", 1, &mut |_, p| assert_eq!(p, Piece::Again(b"ab"))));
     }
 
     #[test]

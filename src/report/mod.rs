@@ -3,4 +3,5 @@
 pub mod client_log;
 pub mod evidence;
 pub mod hashing;
+pub mod streamed;
 pub mod summary;

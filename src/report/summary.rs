@@ -5,8 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::streamed::Streamed;
 use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::verdict::Verdict;
+
+/// The connections of a summary, made one at a time as they are written.
+pub type ConnectionList<'a> = Streamed<Box<dyn Iterator<Item = ConnectionFacts<'a>> + 'a>>;
 
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
@@ -15,7 +19,7 @@ pub struct Summary<'a> {
     pub output: OutputFacts,
     pub policy: PolicyFacts,
     pub redactions: Redactions,
-    pub connections: Vec<ConnectionFacts<'a>>,
+    pub connections: ConnectionList<'a>,
     /// The most significant connection verdict (null when there is no TCP connection).
     pub verdict: Option<Verdict>,
 }
