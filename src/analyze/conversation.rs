@@ -1,7 +1,7 @@
 //! What one TCP connection said, as far as the diagnosis needs it: TCP set-up and tear-down,
 //! and each direction's TLS records and handshake messages, with a timeline.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::redact::Redactor;
 use crate::flow::Side;
@@ -50,7 +50,7 @@ pub struct Moment {
 }
 
 /// Who sent something, in client/server terms (resolved once roles are known).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Peer {
     Client,

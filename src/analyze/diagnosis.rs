@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::conversation::{
     Alert, Conversation, Peer, TlsSide, is_sslv2_server_hello, is_tls13, offered_versions,
@@ -16,19 +16,19 @@ use crate::tls::facts::{
 };
 
 /// An alert, attributed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AlertFacts {
     pub from: Peer,
     pub encrypted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<&'static str>,
+    pub level: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'static str>,
+    pub description: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<u8>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TcpFacts {
     pub syn_retransmissions: u32,
     pub established: bool,
@@ -37,14 +37,14 @@ pub struct TcpFacts {
     pub retransmitted_segments: PerPeer,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CloseFacts {
     pub by: Peer,
-    pub how: &'static str,
+    pub how: Name,
     pub t: f64,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct PerPeer {
     pub client: u64,
     pub server: u64,
@@ -54,7 +54,7 @@ pub struct PerPeer {
 /// allocation per name (a capture can hold hundreds of thousands of connections).
 pub type Name = Cow<'static, str>;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TlsFacts {
     pub versions_offered: Vec<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +89,7 @@ pub struct TlsFacts {
     pub incomplete: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub t: f64,
     pub from: Peer,
@@ -97,7 +97,7 @@ pub struct TimelineEntry {
 }
 
 /// The diagnosis of one connection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Diagnosis {
     pub verdict: Verdict,
     pub explanation: String,
@@ -106,7 +106,7 @@ pub struct Diagnosis {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFacts>,
     pub timeline: Vec<TimelineEntry>,
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub timeline_omitted: u64,
     /// The client spoke a plaintext protocol (HTTP, SMTP…) from the start: this connection never
     /// tried TLS, so it does not decide the capture's overall verdict.
@@ -212,14 +212,14 @@ fn tcp_facts(s: &Sides<'_>) -> TcpFacts {
         if let Some(at) = t.fin {
             closes.push(CloseFacts {
                 by: s.peer(side),
-                how: "fin",
+                how: "fin".into(),
                 t: round6(at),
             });
         }
         if let Some(at) = t.rst {
             closes.push(CloseFacts {
                 by: s.peer(side),
-                how: "rst",
+                how: "rst".into(),
                 t: round6(at),
             });
         }
@@ -319,12 +319,15 @@ fn alert_facts(from: Peer, a: &Alert) -> AlertFacts {
         Some((level, code)) => AlertFacts {
             from,
             encrypted: false,
-            level: Some(match level {
-                1 => "warning",
-                2 => "fatal",
-                _ => "unknown",
-            }),
-            description: Some(alert_description_name(code)),
+            level: Some(
+                match level {
+                    1 => "warning",
+                    2 => "fatal",
+                    _ => "unknown",
+                }
+                .into(),
+            ),
+            description: Some(alert_description_name(code).into()),
             code: Some(code),
         },
         None => AlertFacts {
@@ -414,7 +417,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
     let closer = tcp
         .first_close
         .as_ref()
-        .map(|c| format!("the {} {}", c.by.as_str(), close_verb(c.how)));
+        .map(|c| format!("the {} {}", c.by.as_str(), close_verb(&c.how)));
     if !hello_evident(c, sv) {
         let client_closed = [ct.fin, ct.rst].into_iter().flatten().reduce(f64::min);
         let server_spoke_after_close = ct.first_payload.is_none()

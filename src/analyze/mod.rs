@@ -4,6 +4,7 @@
 pub mod conversation;
 pub mod diagnosis;
 pub mod redact;
+pub mod stored;
 pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -19,8 +20,8 @@ use crate::wire::{self, Ip, Layout, Net, Tcp, Transport, tcp_flags};
 use conversation::{
     Conversation, KeptRange, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
 };
-use diagnosis::Diagnosis;
 use redact::Redactor;
+use stored::{DiagnosisStore, SpilledDiagnoses, StoredDiagnosis};
 
 /// Counters of one direction of a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,7 +48,12 @@ pub struct Connection {
     pub client: Side,
     pub stats: [DirStats; 2],
     pub dirs: [DirectionPlan; 2],
-    pub diagnosis: Diagnosis,
+    /// The diagnosis's verdict, and whether the client spoke a plaintext protocol: what the
+    /// capture's verdict and the report's order need, without reading the diagnosis back.
+    pub verdict: verdict::Verdict,
+    pub plaintext_protocol: bool,
+    /// Read it with [`Analysis::diagnosis`].
+    pub diagnosis: StoredDiagnosis,
     /// Kept handshake ranges dropped because a retransmission contradicted them.
     pub conflicted_ranges_removed: u64,
     /// Handshake messages not kept (unknown, malformed, not walkable).
@@ -62,9 +68,19 @@ impl Analysis {
     /// could), the most significant; plaintext-protocol connections count only when there is
     /// nothing else. `None` without any TCP connection.
     pub fn verdict(&self) -> Option<verdict::Verdict> {
-        let all = || self.connections.iter().map(|(_, c)| &c.diagnosis);
-        let tls = verdict::overall(all().filter(|d| !d.plaintext_protocol).map(|d| d.verdict));
-        tls.or_else(|| verdict::overall(all().map(|d| d.verdict)))
+        let all = || self.connections.iter().map(|(_, c)| &**c);
+        let tls = verdict::overall(all().filter(|c| !c.plaintext_protocol).map(|c| c.verdict));
+        tls.or_else(|| verdict::overall(all().map(|c| c.verdict)))
+    }
+
+    /// A connection's diagnosis: borrowed, or read back from the temporary file.
+    pub fn diagnosis<'a>(
+        &'a self,
+        c: &'a Connection,
+    ) -> anyhow::Result<std::borrow::Cow<'a, diagnosis::Diagnosis>> {
+        use anyhow::Context;
+        stored::load(&c.diagnosis, self.spilled.as_ref())
+            .context("cannot read a diagnosis back from its temporary file")
     }
 }
 
@@ -108,6 +124,8 @@ pub struct Analysis {
     /// Connections finalised while still open, because more than [`MAX_LIVE`] were open at
     /// once (the longest idle went first): packets they sent later are only counted.
     pub finalised_early: u64,
+    /// The diagnoses not kept in memory (see [`stored`]).
+    spilled: Option<SpilledDiagnoses>,
 }
 
 #[derive(Default)]
@@ -160,6 +178,7 @@ struct Flows {
     live: usize,
     /// Connections finalised while open because too many were live.
     finalised_early: u64,
+    store: DiagnosisStore,
 }
 
 impl Default for Flows {
@@ -170,6 +189,7 @@ impl Default for Flows {
             closing: VecDeque::new(),
             live: 0,
             finalised_early: 0,
+            store: DiagnosisStore::default(),
         }
     }
 }
@@ -189,7 +209,8 @@ impl Flows {
     fn finalise(&mut self, i: usize, planner: &mut AddressPlanner) -> bool {
         let (key, slot) = self.table.get_mut(i);
         if let Slot::Live(state) = slot {
-            *slot = Slot::Done(Box::new(finish_flow(*key, state, planner, self.keep)));
+            let conn = finish_flow(*key, state, planner, self.keep, &mut self.store);
+            *slot = Slot::Done(Box::new(conn));
             self.live -= 1;
             return true;
         }
@@ -226,13 +247,23 @@ impl Flows {
         }
     }
 
-    fn finish(self, planner: &mut AddressPlanner) -> FlowTable<Box<Connection>> {
+    fn finish(
+        self,
+        planner: &mut AddressPlanner,
+    ) -> (
+        FlowTable<Box<Connection>>,
+        std::io::Result<Option<SpilledDiagnoses>>,
+    ) {
         debug_assert!(self.live <= MAX_LIVE);
         let keep = self.keep;
-        self.table.map_values(|key, slot| match slot {
+        let mut store = self.store;
+        let table = self.table.map_values(|key, slot| match slot {
             Slot::Done(c) => c,
-            Slot::Live(mut state) => Box::new(finish_flow(key, &mut state, planner, keep)),
-        })
+            Slot::Live(mut state) => {
+                Box::new(finish_flow(key, &mut state, planner, keep, &mut store))
+            }
+        });
+        (table, store.finish())
     }
 }
 
@@ -342,7 +373,15 @@ pub fn analyze_keeping(
         }
     }
     let finalised_early = flows.finalised_early;
-    let connections = flows.finish(planner);
+    let (connections, spilled) = flows.finish(planner);
+    let spilled = spilled.map_err(|e| ReadError {
+        file: reader.name().to_string(),
+        packet: None,
+        offset: None,
+        message: format!(
+            "cannot keep the finished connections' diagnoses in a temporary file: {e}"
+        ),
+    })?;
     Ok(Analysis {
         format: reader.format(),
         link_types,
@@ -355,6 +394,7 @@ pub fn analyze_keeping(
         first_tcp_second,
         connections,
         finalised_early,
+        spilled,
     })
 }
 
@@ -638,6 +678,7 @@ fn finish_flow(
     state: &mut FlowState,
     planner: &mut AddressPlanner,
     keep: Keep,
+    store: &mut DiagnosisStore,
 ) -> Connection {
     let client = state.roles.client(&key);
     let incomplete = state
@@ -706,7 +747,9 @@ fn finish_flow(
         client,
         stats,
         dirs,
-        diagnosis,
+        verdict: diagnosis.verdict,
+        plaintext_protocol: diagnosis.plaintext_protocol,
+        diagnosis: store.store(diagnosis),
         conflicted_ranges_removed: conflicted,
         handshake_messages_removed,
         packets_after_close: 0,

@@ -1,9 +1,9 @@
 //! Verdicts (SPEC §4): one per TCP connection, with a one-line explanation and a hint.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a connection's TLS handshake ended. `as_str` gives the stable SPEC names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     TcpUnanswered,

@@ -238,6 +238,11 @@ impl CaptureReader {
         self.format
     }
 
+    /// The name errors give the capture.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The pcap global header (pcap files only).
     pub fn pcap_header(&self) -> Option<PcapHeader> {
         self.pcap

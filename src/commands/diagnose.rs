@@ -1,6 +1,7 @@
 //! `pcapscrub diagnose`: analysis only; a tcpdump-style reading of every connection with a
 //! verdict, an explanation and a hint. Real addresses unless `--sanitized`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result};
@@ -67,7 +68,7 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
                 overall,
                 &mut names,
                 opts.color,
-            );
+            )?;
             out.write_all(text.as_bytes())
                 .context("cannot write the report")
         }
@@ -94,7 +95,7 @@ struct YamlReport<'a> {
     file: String,
     packets: u64,
     verdict: Option<Verdict>,
-    connections: Streamed<Box<dyn Iterator<Item = YamlConnection<'a>> + 'a>>,
+    connections: Streamed<Box<dyn Iterator<Item = Result<YamlConnection<'a>>> + 'a>>,
 }
 
 #[derive(Serialize)]
@@ -103,20 +104,20 @@ struct YamlConnection<'a> {
     client: String,
     server: String,
     #[serde(flatten)]
-    diagnosis: std::borrow::Cow<'a, Diagnosis>,
+    diagnosis: Cow<'a, Diagnosis>,
 }
 
 /// Without `--sanitized` the pseudonym would come from a throw-away key and mean nothing:
 /// leave it out.
-fn shown_diagnosis(d: &Diagnosis, sanitized: bool) -> std::borrow::Cow<'_, Diagnosis> {
+fn shown_diagnosis(d: Cow<'_, Diagnosis>, sanitized: bool) -> Cow<'_, Diagnosis> {
     if sanitized || d.tls.as_ref().is_none_or(|t| t.sni_pseudonym.is_none()) {
-        return std::borrow::Cow::Borrowed(d);
+        return d;
     }
-    let mut d = d.clone();
+    let mut d = d.into_owned();
     if let Some(t) = d.tls.as_mut() {
         t.sni_pseudonym = None;
     }
-    std::borrow::Cow::Owned(d)
+    Cow::Owned(d)
 }
 
 fn yaml_report(
@@ -131,11 +132,13 @@ fn yaml_report(
         .connections
         .iter()
         .enumerate()
-        .map(move |(i, (_, c))| YamlConnection {
-            id: i + 1,
-            client: names(c.client_endpoint()),
-            server: names(c.server_endpoint()),
-            diagnosis: shown_diagnosis(&c.diagnosis, sanitized),
+        .map(move |(i, (_, c))| {
+            Ok(YamlConnection {
+                id: i + 1,
+                client: names(c.client_endpoint()),
+                server: names(c.server_endpoint()),
+                diagnosis: shown_diagnosis(analysis.diagnosis(c)?, sanitized),
+            })
         });
     let report = YamlReport {
         file: input.name.clone(),
@@ -178,7 +181,7 @@ fn text_report(
     overall: Option<Verdict>,
     names: &mut impl FnMut(Endpoint) -> String,
     color: bool,
-) -> String {
+) -> Result<String> {
     let paint = Paint {
         on: color,
         real_names,
@@ -203,7 +206,7 @@ fn text_report(
         .collect();
     // Failing connections first, most significant first; then in capture order.
     order.sort_by_key(|(i, c)| {
-        let v = c.diagnosis.verdict;
+        let v = c.verdict;
         (!v.is_failure(), std::cmp::Reverse(v.significance()), *i)
     });
     let show_all = n <= 5;
@@ -211,10 +214,11 @@ fn text_report(
     let mut rest: std::collections::BTreeMap<&'static str, usize> =
         std::collections::BTreeMap::new();
     for (i, c) in order {
-        let v = c.diagnosis.verdict;
+        let v = c.verdict;
         if (v.is_failure() || show_all) && shown < MAX_DETAILED {
             shown += 1;
-            connection_text(&mut out, i + 1, c, names, &paint);
+            let d = analysis.diagnosis(c)?;
+            connection_text(&mut out, i + 1, c, &d, names, &paint);
         } else {
             *rest.entry(v.as_str()).or_insert(0) += 1;
         }
@@ -223,17 +227,17 @@ fn text_report(
         let parts: Vec<String> = rest.iter().map(|(v, k)| format!("{v} ×{k}")).collect();
         let _ = writeln!(out, "\nother connections: {}", parts.join(", "));
     }
-    out
+    Ok(out)
 }
 
 fn connection_text(
     out: &mut String,
     id: usize,
     c: &Connection,
+    d: &Diagnosis,
     names: &mut impl FnMut(Endpoint) -> String,
     paint: &Paint,
 ) {
-    let d = &c.diagnosis;
     let _ = writeln!(
         out,
         "\nconnection {id}: {} -> {}  {}",

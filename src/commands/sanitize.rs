@@ -406,11 +406,11 @@ fn summarize<'a>(
             };
             let client = pseudonym(c.client_endpoint());
             let server = pseudonym(c.server_endpoint());
-            ConnectionFacts {
+            Ok(ConnectionFacts {
                 id: i + 1,
                 client,
                 server,
-                diagnosis: &c.diagnosis,
+                diagnosis: analysis.diagnosis(c)?,
                 packets: PerDirection {
                     client: c.client_stats().packets,
                     server: c.server_stats().packets,
@@ -420,7 +420,7 @@ fn summarize<'a>(
                     server: c.server_stats().payload_bytes,
                 },
                 packets_after_close: c.packets_after_close,
-            }
+            })
         });
     let summary = Summary {
         tool: Tool::default(),

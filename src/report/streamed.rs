@@ -3,10 +3,11 @@
 
 use std::cell::RefCell;
 
-use serde::ser::{Error, Serialize, Serializer};
+use serde::ser::{Error, Serialize, SerializeSeq, Serializer};
 
-/// Serializes the items of `I` as a sequence, making each one as it is written. It can be
-/// written once: a second attempt is an error, not an empty list.
+/// Serializes the items of `I` as a sequence, making each one as it is written; an item that
+/// could not be made ends the writing with its error. It can be written once: a second attempt
+/// is an error, not an empty list.
 pub struct Streamed<I>(RefCell<Option<I>>);
 
 impl<I> Streamed<I> {
@@ -21,10 +22,11 @@ impl<I> std::fmt::Debug for Streamed<I> {
     }
 }
 
-impl<I, T> Serialize for Streamed<I>
+impl<I, T, E> Serialize for Streamed<I>
 where
-    I: Iterator<Item = T>,
+    I: Iterator<Item = Result<T, E>>,
     T: Serialize,
+    E: std::fmt::Display,
 {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let items = self
@@ -32,7 +34,11 @@ where
             .borrow_mut()
             .take()
             .ok_or_else(|| S::Error::custom("a streamed sequence is written only once"))?;
-        serializer.collect_seq(items)
+        let mut seq = serializer.serialize_seq(None)?;
+        for item in items {
+            seq.serialize_element(&item.map_err(|e| S::Error::custom(format!("{e:#}")))?)?;
+        }
+        seq.end()
     }
 }
 
@@ -45,12 +51,19 @@ mod tests {
         let made = std::cell::Cell::new(0);
         let seq = Streamed::new((1..=3).map(|n| {
             made.set(made.get() + 1);
-            n * 10
+            Ok::<_, String>(n * 10)
         }));
         assert_eq!(made.get(), 0, "nothing is made before writing");
         let yaml = serde_saphyr::to_string(&seq).unwrap();
         assert_eq!(yaml, "- 10\n- 20\n- 30\n");
         assert_eq!(made.get(), 3);
         assert!(serde_saphyr::to_string(&seq).is_err());
+    }
+
+    #[test]
+    fn an_item_that_cannot_be_made_ends_the_writing_with_its_error() {
+        let seq = Streamed::new([Ok(1), Err("disk gone"), Ok(3)].into_iter());
+        let err = serde_saphyr::to_string(&seq).unwrap_err();
+        assert!(err.to_string().contains("disk gone"), "{err}");
     }
 }

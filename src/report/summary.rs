@@ -10,7 +10,8 @@ use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::verdict::Verdict;
 
 /// The connections of a summary, made one at a time as they are written.
-pub type ConnectionList<'a> = Streamed<Box<dyn Iterator<Item = ConnectionFacts<'a>> + 'a>>;
+pub type ConnectionList<'a> =
+    Streamed<Box<dyn Iterator<Item = anyhow::Result<ConnectionFacts<'a>>> + 'a>>;
 
 #[derive(Debug, Serialize)]
 pub struct Summary<'a> {
@@ -97,9 +98,9 @@ pub struct ConnectionFacts<'a> {
     pub id: usize,
     pub client: String,
     pub server: String,
-    /// Borrowed from the analysis: a capture of many connections is not copied again.
+    /// Borrowed from the analysis, or read back from its temporary file.
     #[serde(flatten)]
-    pub diagnosis: &'a Diagnosis,
+    pub diagnosis: std::borrow::Cow<'a, Diagnosis>,
     pub packets: PerDirection,
     pub bytes: PerDirection,
     /// Packets seen more than 2 s after the connection closed (a reused port, a very late

@@ -9,7 +9,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use x509_parser::asn1_rs::{Any, FromDer as _, Tag};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
@@ -20,7 +20,7 @@ use x509_parser::x509::SubjectPublicKeyInfo;
 use super::reader::Reader;
 
 /// Facts of one certificate of a chain, computed from its DER.
-#[derive(Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CertificateFacts {
     /// Index in the message's list: 0 is the leaf (end-entity) certificate.
     pub position: usize,
@@ -105,7 +105,7 @@ impl CertificateFacts {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ChainChecks {
     /// Whether the leaf certificate is valid for the SNI host name. `None` when no SNI was sent,
     /// the chain is empty, or the leaf could not be parsed.

@@ -13,7 +13,7 @@
 //! known extension whose *content* does not parse is listed in `malformed_extensions` and the
 //! other facts are kept: a server would reject such a hello, and the report should say why.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::names::is_grease;
 use super::reader::{Reader, u16_list};
@@ -152,7 +152,7 @@ impl std::fmt::Debug for SniFacts {
 
 /// What the summary may say about SNI: whether it was sent, the first name's length, and how
 /// many host names there were.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SniSummary {
     pub present: bool,
     pub length: usize,
