@@ -21,7 +21,7 @@ use conversation::{
     Conversation, KeptRange, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
 };
 use redact::Redactor;
-use stored::{DiagnosisStore, SpilledDiagnoses, StoredDiagnosis};
+use stored::{SpillFile, Store, StoredDiagnosis};
 
 /// Counters of one direction of a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,6 +54,13 @@ pub struct Connection {
     pub plaintext_protocol: bool,
     /// Read it with [`Analysis::diagnosis`].
     pub diagnosis: StoredDiagnosis,
+    /// Where the headers and kept ranges of `dirs` went when they were written to the
+    /// temporary file (`dirs` then holds only each direction's base): read them with a
+    /// [`stored::PlanCache`].
+    pub plans_spilled: Option<(u64, u32)>,
+    /// Number of the last packet of this connection (after its close included): pass 2 can
+    /// drop a plan it loaded after it.
+    pub last_packet: u64,
     /// Kept handshake ranges dropped because a retransmission contradicted them.
     pub conflicted_ranges_removed: u64,
     /// Handshake messages not kept (unknown, malformed, not walkable).
@@ -79,7 +86,7 @@ impl Analysis {
         c: &'a Connection,
     ) -> anyhow::Result<std::borrow::Cow<'a, diagnosis::Diagnosis>> {
         use anyhow::Context;
-        stored::load(&c.diagnosis, self.spilled.as_ref())
+        stored::load_diagnosis(&c.diagnosis, self.spilled.as_ref())
             .context("cannot read a diagnosis back from its temporary file")
     }
 }
@@ -125,7 +132,7 @@ pub struct Analysis {
     /// once (the longest idle went first): packets they sent later are only counted.
     pub finalised_early: u64,
     /// The diagnoses not kept in memory (see [`stored`]).
-    spilled: Option<SpilledDiagnoses>,
+    spilled: Option<SpillFile>,
 }
 
 #[derive(Default)]
@@ -146,6 +153,8 @@ struct FlowState {
     macs: Option<[u8; 12]>,
     /// Capture time of its last packet (ns), to find the longest idle when too many are open.
     last_ns: i128,
+    /// Number of its last packet.
+    last_packet: u64,
 }
 
 /// A connection in pass 1: still being followed, or over and reduced to its plan and diagnosis
@@ -178,7 +187,7 @@ struct Flows {
     live: usize,
     /// Connections finalised while open because too many were live.
     finalised_early: u64,
-    store: DiagnosisStore,
+    store: Store,
 }
 
 impl Default for Flows {
@@ -189,7 +198,7 @@ impl Default for Flows {
             closing: VecDeque::new(),
             live: 0,
             finalised_early: 0,
-            store: DiagnosisStore::default(),
+            store: Store::default(),
         }
     }
 }
@@ -252,7 +261,7 @@ impl Flows {
         planner: &mut AddressPlanner,
     ) -> (
         FlowTable<Box<Connection>>,
-        std::io::Result<Option<SpilledDiagnoses>>,
+        std::io::Result<Option<SpillFile>>,
     ) {
         debug_assert!(self.live <= MAX_LIVE);
         let keep = self.keep;
@@ -378,9 +387,7 @@ pub fn analyze_keeping(
         file: reader.name().to_string(),
         packet: None,
         offset: None,
-        message: format!(
-            "cannot keep the finished connections' diagnoses in a temporary file: {e}"
-        ),
+        message: format!("cannot keep finished connections in a temporary file: {e}"),
     })?;
     Ok(Analysis {
         format: reader.format(),
@@ -438,6 +445,7 @@ fn track_tcp(
             closing: false,
             macs: None,
             last_ns: now_ns,
+            last_packet: number,
         }))
     };
     let mut i = flows.table.entry(key, fresh);
@@ -468,10 +476,12 @@ fn track_tcp(
             stats.packets += 1;
             stats.payload_bytes += ip.end.saturating_sub(tcp.header_end) as u64;
             conn.packets_after_close += 1;
+            conn.last_packet = number;
             return repeat;
         }
     };
     flow.last_ns = now_ns;
+    flow.last_packet = number;
     let pair = mac_pair(layout, data);
     repeat.macs = flow.macs == Some(pair);
     flow.macs = Some(pair);
@@ -678,7 +688,7 @@ fn finish_flow(
     state: &mut FlowState,
     planner: &mut AddressPlanner,
     keep: Keep,
-    store: &mut DiagnosisStore,
+    store: &mut Store,
 ) -> Connection {
     let client = state.roles.client(&key);
     let incomplete = state
@@ -738,10 +748,11 @@ fn finish_flow(
             kept,
         }
     };
-    let dirs = match keep {
+    let mut dirs = match keep {
         Keep::Plans => [plan(a, ta), plan(b, tb)],
         Keep::DiagnosisOnly => Default::default(),
     };
+    let plans_spilled = store.plans(&mut dirs);
     let conn = Connection {
         key,
         client,
@@ -749,7 +760,9 @@ fn finish_flow(
         dirs,
         verdict: diagnosis.verdict,
         plaintext_protocol: diagnosis.plaintext_protocol,
-        diagnosis: store.store(diagnosis),
+        diagnosis: store.diagnosis(diagnosis),
+        plans_spilled,
+        last_packet: state.last_packet,
         conflicted_ranges_removed: conflicted,
         handshake_messages_removed,
         packets_after_close: 0,

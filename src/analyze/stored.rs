@@ -1,97 +1,159 @@
-//! Where finished connections' diagnoses wait for the report. The first
-//! [`IN_MEMORY`] stay in memory; the rest go to an unnamed temporary file (gone when the
-//! process ends, whatever way it ends) and are read back one at a time while the report is
-//! written. A capture of a million connections then costs a few dozen bytes per finished
-//! connection, not the kilobyte or two of a diagnosis.
+//! Where finished connections wait for the report and for pass 2. The diagnoses and rewrite
+//! plans of the first few hundred stay in memory; the rest go to an unnamed temporary file
+//! (gone when the process ends, whatever way it ends) and are read back when needed: a
+//! diagnosis while the report is written, a plan from the connection's first packet to its
+//! last in pass 2 ([`PlanCache`]). Memory then follows the connections open at once, not the
+//! size of the capture: a finished connection costs a couple of hundred bytes, not the few
+//! KiB of its diagnosis and kept handshake.
 //!
-//! The file holds what a diagnosis holds, the SNI included (for `diagnose` on the engineer's
-//! own machine): it is created with the process's umask in the temporary folder and unlinked at
-//! once, so no other process can open it by name.
+//! The file holds what a diagnosis and a plan hold — the SNI (for `diagnose` on the
+//! engineer's own machine) and the redacted handshake bytes. It is created in the temporary
+//! folder and unlinked at once, so no other process can open it by name.
 
 use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
+use foldhash::{HashMap, HashMapExt};
+
+use super::conversation::KeptRange;
 use super::diagnosis::Diagnosis;
+use super::{Analysis, Connection, DirectionPlan};
+use crate::tls::records::RecordHeader;
+use crate::tls::spans::SpanKind;
 
-/// Diagnoses kept in memory before the rest are written to the temporary file: a capture of
-/// ordinary size never touches the disk.
-pub const IN_MEMORY: usize = 4096;
+/// Diagnoses, and plans, kept in memory before the rest are written to the temporary file: a
+/// capture of ordinary size never touches the disk.
+pub const IN_MEMORY: usize = 256;
 
-/// One finished connection's diagnosis, in memory or in the temporary file.
+/// The environment variable that replaces [`IN_MEMORY`] (a count). Tests set it to 0 to send
+/// every connection of a small capture through the file, and compare the evidence with a run
+/// that kept everything in memory: it must not differ by a byte.
+pub const IN_MEMORY_VAR: &str = "PCAPSCRUB_IN_MEMORY_CONNECTIONS";
+
+/// Where a finished connection's diagnosis or plan is.
 #[derive(Debug, Clone)]
-pub enum StoredDiagnosis {
-    Here(Box<Diagnosis>),
-    /// JSON of `(sni_name, diagnosis)` at byte `at` of the file.
+pub enum Stored<T> {
+    Here(T),
+    /// `len` bytes at byte `at` of the temporary file.
     Spilled {
         at: u64,
         len: u32,
     },
 }
 
-/// Pass 1's writer of diagnoses.
+pub type StoredDiagnosis = Stored<Box<Diagnosis>>;
+
+/// Both directions' plans, by [`crate::flow::Side`] index.
+pub type Plans = [DirectionPlan; 2];
+
+/// Pass 1's writer of diagnoses and plans.
 #[derive(Debug)]
-pub struct DiagnosisStore {
-    /// Diagnoses kept in memory before spilling ([`IN_MEMORY`]).
+pub struct Store {
+    /// Diagnoses and plans kept in memory (each) before spilling ([`IN_MEMORY`]).
     limit: usize,
-    in_memory: usize,
+    diagnoses_here: usize,
+    plans_here: usize,
     file: Option<BufWriter<File>>,
     written: u64,
-    /// The first write error: reported when pass 1 ends (a diagnosis is never lost silently).
+    /// The first write error: reported when pass 1 ends (nothing is lost silently).
     error: Option<std::io::Error>,
 }
 
-impl Default for DiagnosisStore {
-    fn default() -> DiagnosisStore {
-        DiagnosisStore::keeping(IN_MEMORY)
+impl Default for Store {
+    fn default() -> Store {
+        let limit = std::env::var(IN_MEMORY_VAR)
+            .ok()
+            .and_then(|v| v.parse().ok());
+        Store::keeping(limit.unwrap_or(IN_MEMORY))
     }
 }
 
-impl DiagnosisStore {
-    /// A store that keeps `limit` diagnoses in memory and spills the rest.
-    pub fn keeping(limit: usize) -> DiagnosisStore {
-        DiagnosisStore {
+impl Store {
+    /// A store that keeps `limit` diagnoses and `limit` plans in memory and spills the rest.
+    pub fn keeping(limit: usize) -> Store {
+        Store {
             limit,
-            in_memory: 0,
+            diagnoses_here: 0,
+            plans_here: 0,
             file: None,
             written: 0,
             error: None,
         }
     }
 
-    pub fn store(&mut self, d: Diagnosis) -> StoredDiagnosis {
-        if self.in_memory < self.limit || self.error.is_some() {
-            self.in_memory += 1;
-            return StoredDiagnosis::Here(Box::new(d));
+    pub fn diagnosis(&mut self, d: Diagnosis) -> StoredDiagnosis {
+        if self.diagnoses_here < self.limit || self.error.is_some() {
+            self.diagnoses_here += 1;
+            return Stored::Here(Box::new(d));
         }
-        match self.spill(&d) {
-            Ok(stored) => stored,
+        // `sni_name` is never serialized for a report: it travels beside the diagnosis.
+        match serde_json::to_vec(&(&d.sni_name, &d)) {
+            Ok(json) => self
+                .spill(&json)
+                .unwrap_or_else(|| Stored::Here(Box::new(d))),
             Err(e) => {
-                self.error = Some(e);
-                StoredDiagnosis::Here(Box::new(d))
+                self.error = Some(e.into());
+                Stored::Here(Box::new(d))
             }
         }
     }
 
-    fn spill(&mut self, d: &Diagnosis) -> std::io::Result<StoredDiagnosis> {
-        // `sni_name` is never serialized for a report: it travels beside the diagnosis.
-        let json = serde_json::to_vec(&(&d.sni_name, d))?;
-        let len = u32::try_from(json.len()).map_err(std::io::Error::other)?;
+    /// Stores the headers and kept ranges of both directions; what stays in `plans` is each
+    /// direction's `base` (the rewriter needs it for every connection from the start).
+    pub fn plans(&mut self, plans: &mut Plans) -> Option<(u64, u32)> {
+        let empty = plans
+            .iter()
+            .all(|p| p.headers.is_empty() && p.kept.is_empty());
+        if empty || self.plans_here < self.limit || self.error.is_some() {
+            self.plans_here += usize::from(!empty);
+            return None;
+        }
+        let bytes = encode_plans(plans);
+        match self.spill::<()>(&bytes) {
+            Some(Stored::Spilled { at, len }) => {
+                for p in plans.iter_mut() {
+                    p.headers = Vec::new();
+                    p.kept = Vec::new();
+                }
+                Some((at, len))
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends `bytes` to the file; `None` (and the error noted) when that failed, so the
+    /// caller keeps what it had in memory.
+    fn spill<T>(&mut self, bytes: &[u8]) -> Option<Stored<T>> {
+        match self.append(bytes) {
+            Ok((at, len)) => Some(Stored::Spilled { at, len }),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> std::io::Result<(u64, u32)> {
+        let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
         if self.file.is_none() {
             self.file = Some(BufWriter::with_capacity(1 << 16, tempfile::tempfile()?));
         }
         if let Some(w) = self.file.as_mut() {
-            w.write_all(&json)?;
+            w.write_all(bytes)?;
         }
         let at = self.written;
         self.written += u64::from(len);
-        Ok(StoredDiagnosis::Spilled { at, len })
+        Ok((at, len))
     }
 
-    /// The file to read spilled diagnoses from (none if nothing was spilled), or the first
-    /// error met while writing it.
-    pub fn finish(self) -> std::io::Result<Option<SpilledDiagnoses>> {
+    /// The file to read spilled diagnoses and plans from (none if nothing was spilled), or the
+    /// first error met while writing it.
+    pub fn finish(self) -> std::io::Result<Option<SpillFile>> {
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -99,39 +161,232 @@ impl DiagnosisStore {
             None => Ok(None),
             Some(w) => {
                 let file = w.into_inner().map_err(|e| e.into_error())?;
-                Ok(Some(SpilledDiagnoses { file }))
+                Ok(Some(SpillFile { file }))
             }
         }
     }
 }
 
-/// The temporary file of diagnoses, read by position (from any thread).
+/// The temporary file, read by position (from any thread).
 #[derive(Debug)]
-pub struct SpilledDiagnoses {
+pub struct SpillFile {
     file: File,
 }
 
-impl SpilledDiagnoses {
-    fn read(&self, at: u64, len: u32) -> std::io::Result<Diagnosis> {
+impl SpillFile {
+    fn read(&self, at: u64, len: u32) -> std::io::Result<Vec<u8>> {
         let mut buf = vec![0; len as usize];
         self.file.read_exact_at(&mut buf, at)?;
-        let (sni_name, mut d): (Option<String>, Diagnosis) = serde_json::from_slice(&buf)?;
-        d.sni_name = sni_name;
-        Ok(d)
+        Ok(buf)
     }
 }
 
+fn spilled(file: Option<&SpillFile>) -> std::io::Result<&SpillFile> {
+    file.ok_or_else(|| std::io::Error::other("nothing was written to the temporary file"))
+}
+
 /// A stored diagnosis, borrowed when it is in memory, read back when it was spilled.
-pub fn load<'a>(
+pub fn load_diagnosis<'a>(
     stored: &'a StoredDiagnosis,
-    spilled: Option<&SpilledDiagnoses>,
+    file: Option<&SpillFile>,
 ) -> std::io::Result<Cow<'a, Diagnosis>> {
     match stored {
-        StoredDiagnosis::Here(d) => Ok(Cow::Borrowed(d)),
-        StoredDiagnosis::Spilled { at, len } => {
-            let file = spilled.ok_or_else(|| std::io::Error::other("no spilled diagnoses"))?;
-            file.read(*at, *len).map(Cow::Owned)
+        Stored::Here(d) => Ok(Cow::Borrowed(d)),
+        Stored::Spilled { at, len } => {
+            let json = spilled(file)?.read(*at, *len)?;
+            let (sni_name, mut d): (Option<String>, Diagnosis) = serde_json::from_slice(&json)?;
+            d.sni_name = sni_name;
+            Ok(Cow::Owned(d))
         }
+    }
+}
+
+// The plans' encoding: little-endian, per direction the record headers (offset, 5 bytes) and
+// the kept ranges (offset, handshake flag, bytes, redacted parts). Its own file, written and
+// read by this process only; still, every read is bounds-checked.
+
+fn encode_plans(plans: &Plans) -> Vec<u8> {
+    let mut out = Vec::new();
+    let put_u32 = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u32).to_le_bytes());
+    for p in plans {
+        put_u32(&mut out, p.headers.len());
+        for h in &p.headers {
+            out.extend_from_slice(&h.offset.to_le_bytes());
+            out.extend_from_slice(&h.bytes);
+        }
+        put_u32(&mut out, p.kept.len());
+        for k in &p.kept {
+            out.extend_from_slice(&k.offset.to_le_bytes());
+            out.push(u8::from(k.handshake));
+            put_u32(&mut out, k.bytes.len());
+            out.extend_from_slice(&k.bytes);
+            put_u32(&mut out, k.redacted.len());
+            for &(a, b, kind) in &k.redacted {
+                out.extend_from_slice(&a.to_le_bytes());
+                out.extend_from_slice(&b.to_le_bytes());
+                out.push(kind.code());
+            }
+        }
+    }
+    out
+}
+
+/// Reads the encoding back, the bases taken from the plans kept in memory.
+fn decode_plans(bytes: &[u8], bases: &Plans) -> std::io::Result<Plans> {
+    let mut r = Decoder { bytes, at: 0 };
+    let mut plans: Plans = Default::default();
+    for (p, kept_in_memory) in plans.iter_mut().zip(bases) {
+        p.base = kept_in_memory.base;
+        for _ in 0..r.u32()? {
+            let offset = r.i64()?;
+            let bytes = r.take(5)?.try_into().map_err(|_| bad())?;
+            p.headers.push(RecordHeader { offset, bytes });
+        }
+        for _ in 0..r.u32()? {
+            let offset = r.i64()?;
+            let handshake = r.take(1)?[0] != 0;
+            let n = r.u32()? as usize;
+            let bytes = r.take(n)?.to_vec();
+            let mut redacted = Vec::new();
+            for _ in 0..r.u32()? {
+                let (a, b) = (r.u32()?, r.u32()?);
+                let kind = SpanKind::from_code(r.take(1)?[0]).ok_or_else(bad)?;
+                redacted.push((a, b, kind));
+            }
+            p.kept.push(KeptRange {
+                offset,
+                bytes,
+                redacted,
+                handshake,
+            });
+        }
+    }
+    if r.at != bytes.len() {
+        return Err(bad());
+    }
+    Ok(plans)
+}
+
+fn bad() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "a stored plan does not read back",
+    )
+}
+
+struct Decoder<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Decoder<'_> {
+    fn take(&mut self, n: usize) -> std::io::Result<&[u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or_else(bad)?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+
+    fn u32(&mut self) -> std::io::Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn i64(&mut self) -> std::io::Result<i64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(i64::from_le_bytes(a))
+    }
+}
+
+/// A connection's plans, in the analysis or loaded from the temporary file.
+pub enum PlanRef<'a> {
+    Here(&'a Plans),
+    Loaded(Arc<Plans>),
+}
+
+impl std::ops::Deref for PlanRef<'_> {
+    type Target = Plans;
+    fn deref(&self) -> &Plans {
+        match self {
+            PlanRef::Here(p) => p,
+            PlanRef::Loaded(p) => p,
+        }
+    }
+}
+
+/// Pass 2's access to the plans: a spilled plan is read once, at its connection's first packet,
+/// and dropped after its last, so pass 2 holds the plans of the connections open at once.
+/// Packet numbers must not decrease from one call to the next.
+pub struct PlanCache<'a> {
+    analysis: &'a Analysis,
+    loaded: HashMap<usize, Arc<Plans>>,
+    /// (last packet, connection) of every loaded plan, soonest first.
+    expiry: BinaryHeap<Reverse<(u64, usize)>>,
+    /// The first plan that could not be read back.
+    error: Option<std::io::Error>,
+}
+
+impl<'a> PlanCache<'a> {
+    pub fn new(analysis: &'a Analysis) -> PlanCache<'a> {
+        PlanCache {
+            analysis,
+            loaded: HashMap::new(),
+            expiry: BinaryHeap::new(),
+            error: None,
+        }
+    }
+
+    /// The plans of connection `ci` at packet `number`; `None` when they cannot be read back
+    /// (the caller then removes what the plan would have kept: fail closed), the error kept
+    /// for [`Self::finish`].
+    pub fn plans(&mut self, ci: usize, number: u64) -> Option<PlanRef<'a>> {
+        match self.get(ci, number) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    /// After the last packet: the first plan that could not be read back, if any (an output
+    /// made without it is incomplete and must not be shipped).
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        self.error.take().map_or(Ok(()), Err)
+    }
+
+    /// The plans of connection `ci`, at packet `number`.
+    pub fn get(&mut self, ci: usize, number: u64) -> std::io::Result<PlanRef<'a>> {
+        while let Some(&Reverse((last, done))) = self.expiry.peek()
+            && last < number
+        {
+            self.expiry.pop();
+            self.loaded.remove(&done);
+        }
+        let c: &'a Connection = &self.analysis.connections.get(ci).1;
+        let Some((at, len)) = c.plans_spilled else {
+            return Ok(PlanRef::Here(&c.dirs));
+        };
+        if let Some(p) = self.loaded.get(&ci) {
+            return Ok(PlanRef::Loaded(Arc::clone(p)));
+        }
+        let bytes = spilled(self.analysis.spilled.as_ref())?.read(at, len)?;
+        let plans = Arc::new(decode_plans(&bytes, &c.dirs)?);
+        self.loaded.insert(ci, Arc::clone(&plans));
+        self.expiry.push(Reverse((c.last_packet, ci)));
+        Ok(PlanRef::Loaded(plans))
+    }
+
+    pub fn analysis(&self) -> &'a Analysis {
+        self.analysis
+    }
+
+    /// Plans loaded now (for tests of the bound).
+    pub fn loaded(&self) -> usize {
+        self.loaded.len()
     }
 }
 
@@ -142,10 +397,7 @@ mod tests {
     use crate::anonymize::AddressPlanner;
     use crate::capture::CaptureReader;
 
-    /// Every sample's diagnoses (every verdict the samples show, certificates, alerts, HRR,
-    /// SNI) come back from the file exactly as they went in: the same report, the same SNI.
-    #[test]
-    fn spilled_diagnoses_read_back_identical() {
+    fn samples() -> Vec<std::path::PathBuf> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
         let mut samples: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
@@ -154,26 +406,45 @@ mod tests {
             .collect();
         samples.sort();
         assert!(samples.len() >= 15, "{samples:?}");
-        let mut store = DiagnosisStore::keeping(0);
-        let mut originals = Vec::new();
-        for path in &samples {
-            let mut reader = CaptureReader::open(path, "sample").unwrap();
-            let analysis = analyze::analyze(
-                &mut reader,
-                &mut AddressPlanner::new(),
-                &mut Redactor::throwaway(),
-            )
-            .unwrap();
+        samples
+    }
+
+    fn analysis_of(path: &std::path::Path) -> Analysis {
+        let mut reader = CaptureReader::open(path, "sample").unwrap();
+        let mut redactor = Redactor::throwaway();
+        analyze::analyze(&mut reader, &mut AddressPlanner::new(), &mut redactor).unwrap()
+    }
+
+    /// Every sample's diagnoses (every verdict the samples show, certificates, alerts, HRR,
+    /// SNI) and plans (record headers, redacted handshakes with their redacted parts, alerts)
+    /// come back from the file exactly as they went in.
+    #[test]
+    fn spilled_diagnoses_and_plans_read_back_identical() {
+        let mut store = Store::keeping(0);
+        let mut diagnoses = Vec::new();
+        let mut plans = Vec::new();
+        for path in samples() {
+            let analysis = analysis_of(&path);
             for (_, c) in analysis.connections.iter() {
                 let d = analysis.diagnosis(c).unwrap().into_owned();
-                originals.push((store.store(d.clone()), d));
+                diagnoses.push((store.diagnosis(d.clone()), d));
+                let original = c.dirs.clone();
+                let mut spilled = c.dirs.clone();
+                if let Some(at) = store.plans(&mut spilled) {
+                    assert!(
+                        spilled
+                            .iter()
+                            .all(|p| p.kept.is_empty() && p.headers.is_empty())
+                    );
+                    plans.push((at, spilled, original));
+                }
             }
         }
-        let spilled = store.finish().unwrap().expect("a file");
+        let file = store.finish().unwrap().expect("a file");
         let mut with_sni = 0;
-        for (stored, original) in &originals {
-            assert!(matches!(stored, StoredDiagnosis::Spilled { .. }));
-            let back = load(stored, Some(&spilled)).unwrap();
+        for (stored, original) in &diagnoses {
+            assert!(matches!(stored, Stored::Spilled { .. }));
+            let back = load_diagnosis(stored, Some(&file)).unwrap();
             assert_eq!(
                 serde_saphyr::to_string(&*back).unwrap(),
                 serde_saphyr::to_string(original).unwrap()
@@ -182,19 +453,38 @@ mod tests {
             with_sni += usize::from(original.sni_name.is_some());
         }
         assert!(with_sni > 10, "{with_sni} diagnoses with an SNI");
+        let mut redacted = 0;
+        for ((at, len), bases, original) in &plans {
+            let back = decode_plans(&file.read(*at, *len).unwrap(), bases).unwrap();
+            for (b, o) in back.iter().zip(original) {
+                assert_eq!((b.base, &b.headers, &b.kept), (o.base, &o.headers, &o.kept));
+                redacted += o.kept.iter().map(|k| k.redacted.len()).sum::<usize>();
+            }
+        }
+        assert!(plans.len() > 10 && redacted > 10, "{} plans", plans.len());
+    }
+
+    #[test]
+    fn a_damaged_plan_is_an_error_not_a_panic() {
+        let analysis = analysis_of(&samples()[0]);
+        let dirs = &analysis.connections.get(0).1.dirs;
+        let bytes = encode_plans(dirs);
+        for cut in 0..bytes.len() {
+            assert!(decode_plans(&bytes[..cut], dirs).is_err());
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_plans(&longer, dirs).is_err());
     }
 
     #[test]
     fn the_first_diagnoses_stay_in_memory() {
-        let mut store = DiagnosisStore::keeping(1);
+        let mut store = Store::keeping(1);
         let d: Diagnosis = serde_json::from_str(
             r#"{"verdict":"not_tls","explanation":"e","hint":"h","tcp":{"syn_retransmissions":0,"established":true,"retransmitted_segments":{"client":0,"server":0}},"timeline":[],"plaintext_protocol":true}"#,
         )
         .unwrap();
-        assert!(matches!(store.store(d.clone()), StoredDiagnosis::Here(_)));
-        assert!(matches!(
-            store.store(d),
-            StoredDiagnosis::Spilled { at: 0, .. }
-        ));
+        assert!(matches!(store.diagnosis(d.clone()), Stored::Here(_)));
+        assert!(matches!(store.diagnosis(d), Stored::Spilled { at: 0, .. }));
     }
 }

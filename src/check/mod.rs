@@ -7,11 +7,12 @@ pub mod finding;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 pub use finding::{Finding, FindingKind};
 
 use crate::analyze::redact::Redactor;
+use crate::analyze::stored::PlanCache;
 use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
 use crate::capture::{CaptureReader, Event};
@@ -81,6 +82,8 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
     block_findings(&analysis, &mut report);
     let mut reader = CaptureReader::open(path, name)?;
     let mut rewriter = Rewriter::new(policy, &analysis);
+    // The rewriter's plans are its own: `compare` reads them again, through its own cache.
+    let mut plans = PlanCache::new(&analysis);
     while let Some(event) = reader.next_event()? {
         let Event::Packet(pkt) = event else { continue };
         let number = pkt.number;
@@ -94,8 +97,12 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
         let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
             continue;
         };
-        compare(&layout, pkt.data, out, number, &analysis, &mut report);
+        compare(&layout, pkt.data, out, number, &mut plans, &mut report);
     }
+    let unread = rewriter.finish().and(plans.finish());
+    unread.with_context(|| {
+        format!("{name}: cannot read a connection's plan back from the temporary file")
+    })?;
     Ok(report)
 }
 
@@ -149,7 +156,7 @@ fn compare(
     data: &[u8],
     out: &[u8],
     number: u64,
-    analysis: &Analysis,
+    plans: &mut PlanCache<'_>,
     report: &mut FileReport,
 ) {
     let changed = |at: usize, len: usize| out.get(at..at + len) != data.get(at..at + len);
@@ -218,7 +225,7 @@ fn compare(
                             format!("{} bytes of TCP options", opts.len()),
                         );
                     }
-                    tcp_payload(ip, tcp, data, out, number, analysis, report);
+                    tcp_payload(ip, tcp, data, out, number, plans, report);
                     return;
                 }
                 Transport::Udp { start } => {
@@ -290,9 +297,10 @@ fn tcp_payload(
     data: &[u8],
     out: &[u8],
     number: u64,
-    analysis: &Analysis,
+    plans: &mut PlanCache<'_>,
     report: &mut FileReport,
 ) {
+    let analysis = plans.analysis();
     let start = tcp.header_end;
     let end = ip.end.min(data.len());
     let mut push = |kind, detail: String| report.push(Finding::new(kind, number, detail));
@@ -303,6 +311,7 @@ fn tcp_payload(
     let mut redacted_bytes = vec![false; end.saturating_sub(start)];
     if let Some(ci) = analysis.connections.find_at(&key, number)
         && let Some(base) = analysis.connections.get(ci).1.dirs[side.index()].base
+        && let Some(plan) = plans.plans(ci, number)
     {
         let (seq, _) = segment_payload(data, ip, tcp);
         // Offsets within one segment never need unwrapping across 2^32 here: the segment is
@@ -310,7 +319,7 @@ fn tcp_payload(
         let seg = i64::from(seq.wrapping_sub(base));
         // Kept ranges are sorted by offset: visit only those that may overlap the segment, as
         // the rewriter does (not every range of the direction, for every packet).
-        let kept = &analysis.connections.get(ci).1.dirs[side.index()].kept;
+        let kept = &plan[side.index()].kept;
         let seg_end = seg + redacted_bytes.len() as i64;
         let first = kept.partition_point(|k| k.offset + k.bytes.len() as i64 <= seg);
         for k in kept[first..].iter().take_while(|k| k.offset < seg_end) {

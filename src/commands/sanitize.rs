@@ -324,6 +324,12 @@ fn rewrite_capture(
     if let Some(p) = progress {
         p.finish_and_clear();
     }
+    rewriter.finish().with_context(|| {
+        format!(
+            "{}: cannot read a connection's plan back from the temporary file",
+            input.name
+        )
+    })?;
     let sink = writer.into_inner();
     let (mut buffered, sha256, _) = sink.finish();
     buffered.flush().map_err(io_err)?;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::analyze::stored::PlanCache;
 use crate::analyze::{Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::Mapping;
 use crate::capture::{Packet, RawTimestamp};
@@ -63,6 +64,7 @@ pub const SHIFT_EPOCH: i128 = 946_684_800;
 pub struct Rewriter<'a> {
     policy: &'a Policy,
     analysis: &'a Analysis,
+    plans: PlanCache<'a>,
     unwrap: Vec<[Option<SeqUnwrapper>; 2]>,
     shift: Option<TimeShift>,
     out: Vec<u8>,
@@ -96,11 +98,18 @@ impl<'a> Rewriter<'a> {
         Rewriter {
             policy,
             analysis,
+            plans: PlanCache::new(analysis),
             unwrap,
             shift,
             out: Vec::with_capacity(65_536),
             stats: RewriteStats::default(),
         }
+    }
+
+    /// Call after the last packet: an error if a plan could not be read back (the output is
+    /// then incomplete and must not be shipped).
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        self.plans.finish()
     }
 
     pub fn count_drop(&mut self, reason: DropReason) {
@@ -285,7 +294,11 @@ impl<'a> Rewriter<'a> {
             return keep_to;
         }
         let seg_end = seg_start + payload.len() as i64;
-        let plan = &self.analysis.connections.get(ci).1.dirs[side.index()];
+        // Fail closed: without its plan the payload is removed whole.
+        let Some(plans) = self.plans.plans(ci, number) else {
+            return keep_to;
+        };
+        let plan = &plans[side.index()];
         // Every payload byte is removed unless the plan keeps it: zero the whole payload, then
         // write the kept bytes (the analysed copies, never this packet's own bytes).
         let payload_end = tcp.header_end + payload.len();

@@ -41,6 +41,31 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
+    /// Every kind, in the order of their one-byte codes.
+    const ALL: [SpanKind; 12] = [
+        SpanKind::SniName,
+        SpanKind::Certificate,
+        SpanKind::SessionTicket,
+        SpanKind::PskIdentity,
+        SpanKind::CaName,
+        SpanKind::OcspResponse,
+        SpanKind::Ticket,
+        SpanKind::Verifiable,
+        SpanKind::UnknownExtension,
+        SpanKind::Random,
+        SpanKind::SessionId,
+        SpanKind::UnwalkableMessage,
+    ];
+
+    /// A one-byte code (for the temporary file of plans).
+    pub fn code(self) -> u8 {
+        Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as u8
+    }
+
+    pub fn from_code(code: u8) -> Option<SpanKind> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SpanKind::SniName => "sni_names",
@@ -399,6 +424,28 @@ pub fn placeholder_ocsp(len: usize) -> Option<Vec<u8>> {
     header(0x04, v, &mut out);
     out.resize(len, 0);
     Some(out)
+}
+
+#[cfg(test)]
+mod kind_codes {
+    use super::SpanKind;
+
+    #[test]
+    fn every_kind_has_its_own_code() {
+        for (i, k) in SpanKind::ALL.iter().enumerate() {
+            assert_eq!(usize::from(k.code()), i);
+            assert_eq!(SpanKind::from_code(k.code()), Some(*k));
+            // A new kind must be added to ALL: `as_str` lists every kind, ALL must too.
+            assert_eq!(
+                SpanKind::ALL
+                    .iter()
+                    .filter(|o| o.as_str() == k.as_str())
+                    .count(),
+                1
+            );
+        }
+        assert_eq!(SpanKind::from_code(SpanKind::ALL.len() as u8), None);
+    }
 }
 
 #[cfg(test)]
