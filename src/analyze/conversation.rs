@@ -134,36 +134,30 @@ pub struct TlsSide {
     /// follows them: then their headers keep its framing readable.
     removed_pending: Vec<KeptRange>,
     alert_body: [u8; 2],
-    /// A digest of the original bytes of every redacted part of `kept` (and of
-    /// `removed_pending`), in stream order: a retransmission is compared with it, since the
-    /// original bytes themselves are not held.
+    /// The original bytes of every redacted part of `kept` (and of `removed_pending`), in
+    /// stream order, while the handshake lasts: with `kept`, all a retransmission needs to be
+    /// compared with (the rest of the stream is never held).
     redacted_originals: Vec<RedactedOriginal>,
+    /// Retransmissions are compared until the handshake is over (or the stream is lost), as
+    /// far as the handshake's bytes are held.
+    stopped_comparing: bool,
     /// Stream ranges where a retransmission carried other bytes than the first copy.
     pub conflicts: Vec<(i64, i64)>,
     /// `kept` or `removed_pending` is out of stream order: sorted before a comparison.
     kept_unsorted: bool,
 }
 
-/// Where redaction changed kept bytes, and a digest of what they were.
-#[derive(Debug, Clone, Copy)]
+/// Where redaction changed kept bytes, and what they were.
+#[derive(Debug, Clone)]
 struct RedactedOriginal {
     offset: i64,
-    len: u32,
-    digest: u64,
+    bytes: Box<[u8]>,
 }
 
 /// Conflict ranges noted per direction before they are merged into one: a hostile stream of
 /// conflicting retransmissions costs bounded memory, and a coarser range removes more (fail
 /// closed).
 const MAX_CONFLICT_RANGES: usize = 1024;
-
-/// A keyed digest (SipHash with this process's random key): a sender cannot choose a
-/// retransmission that matches the first copy's digest without matching its bytes.
-fn digest(bytes: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    static KEY: std::sync::OnceLock<std::hash::RandomState> = std::sync::OnceLock::new();
-    KEY.get_or_init(std::hash::RandomState::new).hash_one(bytes)
-}
 
 impl TlsSide {
     /// A direction that carried nothing: what [`Conversation::tls`] shows for it.
@@ -196,6 +190,7 @@ impl TlsSide {
         removed_pending: Vec::new(),
         alert_body: [0; 2],
         redacted_originals: Vec::new(),
+        stopped_comparing: false,
         conflicts: Vec::new(),
         kept_unsorted: false,
     };
@@ -224,11 +219,23 @@ impl TlsSide {
         self.kept.push(range);
     }
 
+    /// The handshake is over (or the stream cannot be followed): later retransmissions are not
+    /// compared, and the original bytes of redacted parts are freed.
+    pub fn stop_comparing(&mut self) {
+        if !self.stopped_comparing {
+            self.stopped_comparing = true;
+            self.redacted_originals = Vec::new();
+        }
+    }
+
     /// Compares a retransmitted copy of the stream bytes at `off` with what this side holds of
-    /// the first copy — the bytes kept for the output (through the digest of the original
-    /// where redaction changed them) and the handshake bytes still being collected — and notes
-    /// where they differ. Bytes not kept need no comparison: nothing of them is written.
+    /// the first copy — the bytes kept for the output (the original where redaction changed
+    /// them) and the handshake bytes still being collected — and notes where they differ.
+    /// Bytes not kept need no comparison: nothing of them is written.
     pub fn compare_copy(&mut self, off: i64, new: &[u8]) {
+        if self.stopped_comparing {
+            return;
+        }
         if self.kept_unsorted {
             // Stable, like the final sort: equal offsets stay in the order they were kept.
             self.kept.sort_by_key(|k| k.offset);
@@ -256,9 +263,9 @@ impl TlsSide {
         }
     }
 
-    /// Compares a kept range with a new copy: byte for byte where it holds the original, by
-    /// digest where redaction changed it. A copy that covers only part of a redacted span
-    /// cannot be checked: that part counts as conflicting (fail closed).
+    /// Compares a kept range with a new copy, byte for byte: with the kept bytes where they are
+    /// the original, with the original where redaction changed them (a part whose original is
+    /// not found counts as conflicting: fail closed).
     fn compare_kept(&self, k: &KeptRange, off: i64, new: &[u8], found: &mut Vec<(i64, i64)>) {
         let end = off + new.len() as i64;
         let mut spans: Vec<(i64, i64)> = k
@@ -285,17 +292,11 @@ impl TlsSide {
                 continue;
             }
             let i = self.redacted_originals.partition_point(|r| r.offset < a);
-            let original = self
-                .redacted_originals
-                .get(i)
-                .filter(|r| r.offset == a && r.offset + i64::from(r.len) == b);
-            let same = original.is_some_and(|r| {
-                off <= a
-                    && b <= end
-                    && digest(&new[(a - off) as usize..(b - off) as usize]) == r.digest
-            });
-            if !same {
-                found.push((lo, hi));
+            match self.redacted_originals.get(i) {
+                Some(r) if r.offset == a && r.offset + r.bytes.len() as i64 == b => {
+                    differing(a, &r.bytes, off, new, found)
+                }
+                _ => found.push((lo, hi)),
             }
         }
     }
@@ -538,8 +539,8 @@ impl SideSink<'_> {
         self.push_pieces(message, original, pieces, changed);
     }
 
-    /// Keeps `message` (redacted from `original`) at its stream pieces; notes a digest of the
-    /// original bytes of each changed part, to compare retransmissions with.
+    /// Keeps `message` (redacted from `original`) at its stream pieces; notes the original
+    /// bytes of each changed part, to compare retransmissions with.
     fn push_pieces(
         &mut self,
         message: &[u8],
@@ -563,12 +564,11 @@ impl SideSink<'_> {
                     )
                 })
                 .collect::<Vec<(u32, u32, SpanKind)>>();
-            for &(a, b, _) in &redacted {
+            for &(a, b, _) in redacted.iter().filter(|_| !self.tls.stopped_comparing) {
                 let (a, b) = (a as usize, b as usize);
                 let entry = RedactedOriginal {
                     offset: offset + a as i64,
-                    len: (b - a) as u32,
-                    digest: digest(&original[at + a..at + b]),
+                    bytes: original[at + a..at + b].into(),
                 };
                 // In stream order, for the binary search (almost always an append).
                 let originals = &mut self.tls.redacted_originals;

@@ -606,6 +606,10 @@ fn feed_stream(
     };
     let missing = claimed.saturating_sub(payload.len());
     let retransmission = dir.reasm.push(off, payload, missing, &mut deliver);
+    if sink.tls.first_encrypted.is_some() || walker.lost() {
+        // The handshake is over (or unfollowable): retransmissions are no longer compared.
+        sink.tls.stop_comparing();
+    }
     if retransmission {
         tcp_sides[side.index()].retransmitted_segments += 1;
     }
