@@ -7,11 +7,15 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest as _, Sha256};
 
+use x509_parser::certificate::X509Certificate;
+use x509_parser::prelude::FromDer;
+
 use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
+use crate::tls::facts::key_type_and_bits;
 use crate::tls::placeholder::{
-    KeyKind, PlaceholderSpec, placeholder_certificate_with_key_size, spec_from_der,
+    KeyKind, PlaceholderSpec, placeholder_certificate_with_key_size, spec_from_cert,
 };
 use crate::tls::spans::{Span, SpanKind};
 use crate::tls::spans::{placeholder_name, placeholder_ocsp};
@@ -37,11 +41,25 @@ pub fn is_reserved_name(name: &[u8]) -> bool {
         })
 }
 
+/// The key size the placeholder keeps (for RSA, the modulus bits), as the certificate's facts
+/// report it; 0 when unknown.
+fn rsa_bits(cert: Option<&X509Certificate<'_>>) -> u32 {
+    cert.and_then(|c| key_type_and_bits(c.public_key()).1)
+        .unwrap_or(0)
+}
+
 /// One of our own placeholders: its subject is exactly `CN=redacted-<n>` and every byte is what
 /// we would write for it. (The subject alone is not enough: a crafted certificate named
 /// `CN=redacted-1` could otherwise carry names, keys and serials through untouched.)
+#[cfg(test)]
 fn is_placeholder(der: &[u8]) -> bool {
-    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+    let cert = X509Certificate::from_der(der).ok().map(|(_, c)| c);
+    is_placeholder_parsed(der, cert.as_ref())
+}
+
+/// [`is_placeholder`] of a certificate already parsed (each certificate is parsed once here).
+fn is_placeholder_parsed(der: &[u8], cert: Option<&X509Certificate<'_>>) -> bool {
+    let Some(cert) = cert else {
         return false;
     };
     let subject = cert.subject();
@@ -56,10 +74,8 @@ fn is_placeholder(der: &[u8]) -> bool {
     if attrs.next().is_some() || subject.iter_common_name().count() != 1 {
         return false;
     }
-    let spec = spec_from_der(index, der);
-    let rsa_bits = crate::tls::facts::certificate_facts(0, der)
-        .key_bits
-        .unwrap_or(0);
+    let spec = spec_from_cert(index, Some(cert));
+    let rsa_bits = rsa_bits(Some(cert));
     let other_key = PlaceholderSpec {
         key: KeyKind::Other,
         ..spec
@@ -203,15 +219,20 @@ impl Redactor {
     }
 
     fn certificate(&mut self, der: &mut [u8]) -> bool {
-        if self.certificates == CertificateMode::Keep || is_placeholder(der) {
+        if self.certificates == CertificateMode::Keep {
             return false;
         }
-        let spec = spec_from_der(self.next_certificate, der);
+        let (spec, rsa_bits) = {
+            // One parse serves the placeholder test, the spec and the key size.
+            let cert = X509Certificate::from_der(der).ok().map(|(_, c)| c);
+            if is_placeholder_parsed(der, cert.as_ref()) {
+                return false;
+            }
+            // The original's RSA size too (the placeholder keeps key type and size, SPEC §3).
+            let spec = spec_from_cert(self.next_certificate, cert.as_ref());
+            (spec, rsa_bits(cert.as_ref()))
+        };
         self.next_certificate += 1;
-        // The original's RSA size (the placeholder keeps key type and size, SPEC §3).
-        let rsa_bits = crate::tls::facts::certificate_facts(0, der)
-            .key_bits
-            .unwrap_or(0);
         match placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits) {
             Some(p) if p.len() == der.len() => der.copy_from_slice(&p),
             _ => {

@@ -290,6 +290,12 @@ pub fn min_placeholder_len(spec: &PlaceholderSpec) -> usize {
 /// to `Other`. If x509-parser rejects `der`, the default spec: validity 0..0 (1970-01-01),
 /// key and signature `Other`, not a CA, not self-signed.
 pub fn spec_from_der(index: usize, der: &[u8]) -> PlaceholderSpec {
+    let cert = X509Certificate::from_der(der).ok().map(|(_, c)| c);
+    spec_from_cert(index, cert.as_ref())
+}
+
+/// [`spec_from_der`] of a certificate already parsed (`None`: it did not parse).
+pub fn spec_from_cert(index: usize, cert: Option<&X509Certificate<'_>>) -> PlaceholderSpec {
     let fallback = PlaceholderSpec {
         index,
         not_before: 0,
@@ -299,7 +305,7 @@ pub fn spec_from_der(index: usize, der: &[u8]) -> PlaceholderSpec {
         is_ca: false,
         self_signed: false,
     };
-    let Ok((_, cert)) = X509Certificate::from_der(der) else {
+    let Some(cert) = cert else {
         return fallback;
     };
     let validity = cert.validity();
@@ -307,7 +313,7 @@ pub fn spec_from_der(index: usize, der: &[u8]) -> PlaceholderSpec {
         index,
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
-        key: key_kind(&cert),
+        key: key_kind(cert),
         signature: sig_kind(&cert.signature_algorithm.algorithm.to_id_string()),
         is_ca: cert.is_ca(),
         self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),

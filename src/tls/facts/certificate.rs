@@ -254,7 +254,7 @@ fn integer_bits(bytes: &[u8]) -> Option<u32> {
     len.checked_mul(8)?.checked_sub(first.leading_zeros())
 }
 
-fn key_type_and_bits(spki: &SubjectPublicKeyInfo<'_>) -> (&'static str, Option<u32>) {
+pub fn key_type_and_bits(spki: &SubjectPublicKeyInfo<'_>) -> (&'static str, Option<u32>) {
     let key_data = spki.subject_public_key.data.as_ref();
     match spki.algorithm.algorithm.to_id_string().as_str() {
         // rsaEncryption and id-RSASSA-PSS keys share the RSAPublicKey encoding.

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 pub use certificate::{
     CertificateFacts, ChainChecks, MAX_CHAIN_LEN, certificate_facts, certificate_matches_host,
-    chain_checks, dns_name_matches,
+    chain_checks, dns_name_matches, key_type_and_bits,
 };
 pub use hello::{
     ClientHelloFacts, HELLO_RETRY_REQUEST_RANDOM, ServerHelloFacts, SniFacts, SniSummary,
