@@ -19,7 +19,8 @@
 #   pcapscrub check SANITIZED            (the sanitized capture, made once before the rounds)
 #
 # Outputs are written to a temporary folder under target/bench/ (a real disk, not /dev/shm) and
-# removed after each run. Prints, per size, a markdown table (median wall time, MB/s with
+# removed after each run, followed by an untimed `sync` (without it, the next tool was timed
+# while the kernel wrote back tcprewrite's 256 MiB output). Prints, per size, a markdown table (median wall time, MB/s with
 # MB = 10^6 bytes, packets/s, median CPU time, peak RSS over the runs, ratios to tcprewrite and
 # editcap), then the machine and the targets of issue #6 with PASS/FAIL. Wall times are taken
 # by the script itself (bash $EPOCHREALTIME around GNU time, so 1 ms resolution instead of
@@ -148,6 +149,9 @@ for size in "${sizes[@]}"; do
                 check) run check "0 1" "$bin" check "$sanitized" ;;
             esac
             rm -rf "${out:?}"/*
+            # Untimed: let the previous tool's writes (tcprewrite writes the whole capture)
+            # reach the disk, so the next tool is not timed against the kernel's writeback.
+            sync
         done
     done
 

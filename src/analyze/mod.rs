@@ -244,7 +244,8 @@ impl Flows {
         let n = MAX_LIVE / 4;
         idle.select_nth_unstable(n);
         idle.truncate(n);
-        // Finalised in table order: placeholder numbers and name choices stay in input order.
+        // In table order (first seen first): the planner then observes their endpoints in an
+        // order that depends on the capture alone.
         idle.sort_unstable_by_key(|&(_, i)| i);
         for (_, i) in idle {
             if let Slot::Live(state) = &mut self.table.get_mut(i).1 {

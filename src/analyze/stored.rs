@@ -17,6 +17,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -27,8 +28,43 @@ use crate::tls::records::RecordHeader;
 use crate::tls::spans::SpanKind;
 
 /// Diagnoses, and plans, kept in memory before the rest are written to the temporary file: a
-/// capture of ordinary size never touches the disk.
+/// capture of ordinary size never touches the disk. The count is for the whole run, shared by
+/// every input: a hundred small captures sanitized together hold no more than one large one.
 pub const IN_MEMORY: usize = 256;
+
+/// Diagnoses and plans kept in memory so far by this process's stores (see [`Store::default`]).
+static DIAGNOSES_HERE: AtomicUsize = AtomicUsize::new(0);
+static PLANS_HERE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many diagnoses (or plans) a store may keep in memory.
+#[derive(Debug)]
+enum Budget {
+    /// Its own count.
+    Local { limit: usize, used: usize },
+    /// The process's count.
+    Shared {
+        limit: usize,
+        used: &'static AtomicUsize,
+    },
+}
+
+impl Budget {
+    /// Takes one place in memory if there is one left.
+    fn take(&mut self) -> bool {
+        match self {
+            Budget::Local { limit, used } => {
+                let ok = *used < *limit;
+                *used += usize::from(ok);
+                ok
+            }
+            Budget::Shared { limit, used } => used
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n < *limit).then_some(n + 1)
+                })
+                .is_ok(),
+        }
+    }
+}
 
 /// The environment variable that replaces [`IN_MEMORY`] (a count). Tests set it to 0 to send
 /// every connection of a small capture through the file, and compare the evidence with a run
@@ -54,10 +90,9 @@ pub type Plans = [DirectionPlan; 2];
 /// Pass 1's writer of diagnoses and plans.
 #[derive(Debug)]
 pub struct Store {
-    /// Diagnoses and plans kept in memory (each) before spilling ([`IN_MEMORY`]).
-    limit: usize,
-    diagnoses_here: usize,
-    plans_here: usize,
+    /// Diagnoses and plans kept in memory before spilling ([`IN_MEMORY`] each).
+    diagnoses_here: Budget,
+    plans_here: Budget,
     file: Option<BufWriter<File>>,
     written: u64,
     /// The first write error: reported when pass 1 ends (nothing is lost silently).
@@ -65,21 +100,39 @@ pub struct Store {
 }
 
 impl Default for Store {
+    /// A store sharing the process's [`IN_MEMORY`] budget (or [`IN_MEMORY_VAR`]'s).
     fn default() -> Store {
         let limit = std::env::var(IN_MEMORY_VAR)
             .ok()
             .and_then(|v| v.parse().ok());
-        Store::keeping(limit.unwrap_or(IN_MEMORY))
+        let limit = limit.unwrap_or(IN_MEMORY);
+        Store::with(
+            Budget::Shared {
+                limit,
+                used: &DIAGNOSES_HERE,
+            },
+            Budget::Shared {
+                limit,
+                used: &PLANS_HERE,
+            },
+        )
     }
 }
 
 impl Store {
-    /// A store that keeps `limit` diagnoses and `limit` plans in memory and spills the rest.
+    /// A store that keeps `limit` diagnoses and `limit` plans in memory, whatever other stores
+    /// keep, and spills the rest.
     pub fn keeping(limit: usize) -> Store {
+        Store::with(
+            Budget::Local { limit, used: 0 },
+            Budget::Local { limit, used: 0 },
+        )
+    }
+
+    fn with(diagnoses_here: Budget, plans_here: Budget) -> Store {
         Store {
-            limit,
-            diagnoses_here: 0,
-            plans_here: 0,
+            diagnoses_here,
+            plans_here,
             file: None,
             written: 0,
             error: None,
@@ -87,8 +140,7 @@ impl Store {
     }
 
     pub fn diagnosis(&mut self, d: Diagnosis) -> StoredDiagnosis {
-        if self.diagnoses_here < self.limit || self.error.is_some() {
-            self.diagnoses_here += 1;
+        if self.error.is_some() || self.diagnoses_here.take() {
             return Stored::Here(Box::new(d));
         }
         // `sni_name` is never serialized for a report: it travels beside the diagnosis.
@@ -109,8 +161,7 @@ impl Store {
         let empty = plans
             .iter()
             .all(|p| p.headers.is_empty() && p.kept.is_empty());
-        if empty || self.plans_here < self.limit || self.error.is_some() {
-            self.plans_here += usize::from(!empty);
+        if empty || self.error.is_some() || self.plans_here.take() {
             return None;
         }
         let bytes = encode_plans(plans);
