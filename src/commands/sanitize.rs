@@ -381,6 +381,18 @@ pub fn warning_text(name: &str, w: &ReadWarning) -> String {
     }
 }
 
+/// An endpoint as the summary shows it: mapped address and port.
+fn endpoint_pseudonym(mapping: &mut Mapping, e: crate::flow::Endpoint) -> String {
+    let mapped: Vec<u8> = if e.v6 {
+        mapping.ipv6(e.addr).to_vec()
+    } else {
+        mapping
+            .ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]])
+            .to_vec()
+    };
+    endpoint_text(&mapped, e.port)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn summarize<'a>(
     input: &Input,
@@ -394,24 +406,20 @@ fn summarize<'a>(
 ) -> Result<Summary<'a>> {
     let stats = &written.stats;
     let counts = mapping.counts();
+    // Every endpoint is looked up once before anything is written: a lookup may add a mapping
+    // warning, and the warnings come before the connections in the summary.
+    for (_, c) in analysis.connections.iter() {
+        endpoint_pseudonym(mapping, c.client_endpoint());
+        endpoint_pseudonym(mapping, c.server_endpoint());
+    }
     let mapping_warnings = mapping.warnings().to_vec();
     let connections = analysis
         .connections
         .iter()
         .enumerate()
         .map(move |(i, (_, c))| {
-            let mut pseudonym = |e: crate::flow::Endpoint| {
-                let mapped: Vec<u8> = if e.v6 {
-                    mapping.ipv6(e.addr).to_vec()
-                } else {
-                    mapping
-                        .ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]])
-                        .to_vec()
-                };
-                endpoint_text(&mapped, e.port)
-            };
-            let client = pseudonym(c.client_endpoint());
-            let server = pseudonym(c.server_endpoint());
+            let client = endpoint_pseudonym(mapping, c.client_endpoint());
+            let server = endpoint_pseudonym(mapping, c.server_endpoint());
             Ok(ConnectionFacts {
                 id: i + 1,
                 client,
