@@ -20,11 +20,11 @@
 #
 # Outputs are written to a temporary folder under target/bench/ (a real disk, not /dev/shm) and
 # removed after each run, followed by an untimed `sync` (without it, the next tool was timed
-# while the kernel wrote back tcprewrite's 256 MiB output). Prints, per size, a markdown table (median wall time, MB/s with
-# MB = 10^6 bytes, packets/s, median CPU time, peak RSS over the runs, ratios to tcprewrite and
-# editcap), then the machine and the targets of issue #6 with PASS/FAIL. Wall times are taken
-# by the script itself (bash $EPOCHREALTIME around GNU time, so 1 ms resolution instead of
-# GNU time's 10 ms); peak RSS and CPU times come from GNU time.
+# while the kernel wrote back tcprewrite's 256 MiB output). Prints, per size, a markdown table
+# (median wall time, MB/s with MB = 10^6 bytes, packets/s, median CPU time, peak RSS over the
+# runs, ratios to tcprewrite and editcap), then the machine and the targets of issue #6 with
+# PASS/FAIL. Wall times are taken by the script itself (bash $EPOCHREALTIME around GNU time, so
+# 1 ms resolution instead of GNU time's 10 ms); peak RSS and CPU times come from GNU time.
 #
 # Env: RUNS (5), FORMAT (pcap|pcapng, default pcap), SEED (1), KEEP_GOING=1 to continue after a
 # failing command (default: stop).
