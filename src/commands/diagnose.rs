@@ -16,7 +16,7 @@ use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::CaptureReader;
 use crate::flow::Endpoint;
 use crate::report::streamed::Streamed;
-use crate::report::summary::endpoint_text;
+use crate::report::summary::{endpoint_pseudonym, endpoint_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -78,15 +78,7 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
 fn endpoint_name(e: Endpoint, mapping: Option<&mut Mapping>) -> String {
     match mapping {
         None => endpoint_text(e.addr_bytes(), e.port),
-        Some(m) => {
-            let mapped: Vec<u8> = if e.v6 {
-                m.ipv6(e.addr).to_vec()
-            } else {
-                m.ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]])
-                    .to_vec()
-            };
-            endpoint_text(&mapped, e.port)
-        }
+        Some(m) => endpoint_pseudonym(m, e),
     }
 }
 

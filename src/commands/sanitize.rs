@@ -24,7 +24,7 @@ use crate::report::hashing::{
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
     ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, Summary, Tool,
-    endpoint_text, link_type_name,
+    endpoint_pseudonym, link_type_name,
 };
 use crate::rewrite::{DropReason, RewriteStats, Rewriter};
 use rayon::prelude::*;
@@ -379,18 +379,6 @@ pub fn warning_text(name: &str, w: &ReadWarning) -> String {
             packet - 1
         ),
     }
-}
-
-/// An endpoint as the summary shows it: mapped address and port.
-fn endpoint_pseudonym(mapping: &mut Mapping, e: crate::flow::Endpoint) -> String {
-    let mapped: Vec<u8> = if e.v6 {
-        mapping.ipv6(e.addr).to_vec()
-    } else {
-        mapping
-            .ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]])
-            .to_vec()
-    };
-    endpoint_text(&mapped, e.port)
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::streamed::Streamed;
 use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::verdict::Verdict;
+use crate::anonymize::Mapping;
+use crate::flow::Endpoint;
 
 /// The connections of a summary, made one at a time as they are written.
 pub type ConnectionList<'a> =
@@ -132,6 +134,18 @@ pub fn link_type_name(code: u32) -> String {
         276 => "LINUX_SLL2".into(),
         other => format!("LINKTYPE_{other}"),
     }
+}
+
+/// An endpoint as reports show it after mapping: its pseudonymous address and port.
+pub fn endpoint_pseudonym(mapping: &mut Mapping, e: Endpoint) -> String {
+    let mapped: Vec<u8> = if e.v6 {
+        mapping.ipv6(e.addr).to_vec()
+    } else {
+        mapping
+            .ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]])
+            .to_vec()
+    };
+    endpoint_text(&mapped, e.port)
 }
 
 /// `addr:port`, with brackets around IPv6 addresses.
