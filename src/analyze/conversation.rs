@@ -219,6 +219,25 @@ impl TlsSide {
         self.kept.push(range);
     }
 
+    /// Notes the original bytes of the `redacted` parts of a kept piece (`original`, at stream
+    /// `offset`), while retransmissions are compared.
+    fn note_originals(&mut self, offset: i64, redacted: &[(u32, u32, SpanKind)], original: &[u8]) {
+        if self.stopped_comparing {
+            return;
+        }
+        for &(a, b, _) in redacted {
+            let entry = RedactedOriginal {
+                offset: offset + i64::from(a),
+                bytes: original[a as usize..b as usize].into(),
+            };
+            // In stream order, for the binary search (almost always an append).
+            let i = self
+                .redacted_originals
+                .partition_point(|r| r.offset <= entry.offset);
+            self.redacted_originals.insert(i, entry);
+        }
+    }
+
     /// The handshake is over (or the stream cannot be followed): later retransmissions are not
     /// compared, and the original bytes of redacted parts are freed.
     pub fn stop_comparing(&mut self) {
@@ -564,17 +583,8 @@ impl SideSink<'_> {
                     )
                 })
                 .collect::<Vec<(u32, u32, SpanKind)>>();
-            for &(a, b, _) in redacted.iter().filter(|_| !self.tls.stopped_comparing) {
-                let (a, b) = (a as usize, b as usize);
-                let entry = RedactedOriginal {
-                    offset: offset + a as i64,
-                    bytes: original[at + a..at + b].into(),
-                };
-                // In stream order, for the binary search (almost always an append).
-                let originals = &mut self.tls.redacted_originals;
-                let i = originals.partition_point(|r| r.offset <= entry.offset);
-                originals.insert(i, entry);
-            }
+            self.tls
+                .note_originals(offset, &redacted, &original[at..at + len]);
             if self.tls.kept.is_empty() {
                 // Most directions keep one range (a hello): no spare slots per connection.
                 self.tls.kept.reserve_exact(1);

@@ -144,12 +144,11 @@ impl Store {
             return Stored::Here(Box::new(d));
         }
         // `sni_name` is never serialized for a report: it travels beside the diagnosis.
-        match serde_json::to_vec(&(&d.sni_name, &d)) {
-            Ok(json) => self
-                .spill(&json)
-                .unwrap_or_else(|| Stored::Here(Box::new(d))),
+        let json = serde_json::to_vec(&(&d.sni_name, &d)).map_err(std::io::Error::from);
+        match json.and_then(|json| self.append(&json)) {
+            Ok((at, len)) => Stored::Spilled { at, len },
             Err(e) => {
-                self.error = Some(e.into());
+                self.error = Some(e);
                 Stored::Here(Box::new(d))
             }
         }
@@ -164,31 +163,23 @@ impl Store {
         if empty || self.error.is_some() || self.plans_here.take() {
             return None;
         }
-        let bytes = encode_plans(plans);
-        match self.spill::<()>(&bytes) {
-            Some(Stored::Spilled { at, len }) => {
+        match self.append(&encode_plans(plans)) {
+            Ok(at) => {
                 for p in plans.iter_mut() {
                     p.headers = Vec::new();
                     p.kept = Vec::new();
                 }
-                Some((at, len))
+                Some(at)
             }
-            _ => None,
-        }
-    }
-
-    /// Appends `bytes` to the file; `None` (and the error noted) when that failed, so the
-    /// caller keeps what it had in memory.
-    fn spill<T>(&mut self, bytes: &[u8]) -> Option<Stored<T>> {
-        match self.append(bytes) {
-            Ok((at, len)) => Some(Stored::Spilled { at, len }),
             Err(e) => {
+                // Kept in memory instead; the error ends the run when pass 1 does.
                 self.error = Some(e);
                 None
             }
         }
     }
 
+    /// Appends `bytes` to the file; returns where they are (offset, length).
     fn append(&mut self, bytes: &[u8]) -> std::io::Result<(u64, u32)> {
         let len = u32::try_from(bytes.len()).map_err(std::io::Error::other)?;
         if self.file.is_none() {
@@ -410,7 +401,7 @@ impl<'a> PlanCache<'a> {
     }
 
     /// The plans of connection `ci`, at packet `number`.
-    pub fn get(&mut self, ci: usize, number: u64) -> std::io::Result<PlanRef<'a>> {
+    fn get(&mut self, ci: usize, number: u64) -> std::io::Result<PlanRef<'a>> {
         while let Some(&Reverse((last, done))) = self.expiry.peek()
             && last < number
         {
@@ -433,11 +424,6 @@ impl<'a> PlanCache<'a> {
 
     pub fn analysis(&self) -> &'a Analysis {
         self.analysis
-    }
-
-    /// Plans loaded now (for tests of the bound).
-    pub fn loaded(&self) -> usize {
-        self.loaded.len()
     }
 }
 
