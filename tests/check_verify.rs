@@ -1119,6 +1119,71 @@ fn check_many_files_reports_the_same_whatever_the_jobs() {
     assert_eq!(one, run("7"));
 }
 
+/// Finished connections beyond the first few hundred of a run wait in a temporary file (their
+/// diagnoses and rewrite plans, `src/analyze/stored.rs`). Whether a connection went through the
+/// file must not change a byte of anything pcapscrub writes: every sample is sanitized, checked
+/// and diagnosed with everything kept in memory and with everything spilled
+/// (`PCAPSCRUB_IN_MEMORY_CONNECTIONS=0`), and the outputs compared.
+#[test]
+fn spilled_connections_change_no_byte_of_any_output() {
+    const VAR: &str = "PCAPSCRUB_IN_MEMORY_CONNECTIONS";
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    fs::write(&key, [7u8; 32]).unwrap();
+    let mut compared = 0;
+    for sample in samples() {
+        let name = stem(&sample);
+        let mut evidence = Vec::new();
+        let mut reports = Vec::new();
+        for (label, in_memory) in [("in memory", None), ("spilled", Some("0"))] {
+            let run = |args: &[&OsStr]| {
+                let mut c = cmd();
+                c.args(args).env_remove(VAR);
+                if let Some(n) = in_memory {
+                    c.env(VAR, n);
+                }
+                c.output().unwrap()
+            };
+            let out = dir.path().join(format!("{name}-{}", evidence.len()));
+            let s = run(&[
+                "sanitize".as_ref(),
+                sample.as_os_str(),
+                "-o".as_ref(),
+                out.as_os_str(),
+                "--key".as_ref(),
+                key.as_os_str(),
+            ]);
+            assert!(s.status.success(), "{name} ({label}): {s:?}");
+            evidence.push(folder_bytes(&out));
+            let mut outputs = Vec::new();
+            for args in [
+                vec![
+                    "diagnose".as_ref(),
+                    sample.as_os_str(),
+                    "--format".as_ref(),
+                    "yaml".as_ref(),
+                ],
+                vec!["diagnose".as_ref(), sample.as_os_str()],
+                vec!["check".as_ref(), sample.as_os_str()],
+            ] {
+                let o = run(&args);
+                outputs.push((o.status.code(), o.stdout, o.stderr));
+            }
+            reports.push(outputs);
+        }
+        assert_eq!(
+            evidence[0], evidence[1],
+            "{name}: the evidence differs when spilled"
+        );
+        assert_eq!(
+            reports[0], reports[1],
+            "{name}: a report differs when spilled"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 15);
+}
+
 /// Inputs the fuzzers found (fuzz/artifacts/*/*.pcap): each must sanitize, verify, and be a
 /// fixed point of a second sanitize. (The first: a removed handshake message followed by kept
 /// ones desynchronised the framing a second reading saw; an empty record body then put a
