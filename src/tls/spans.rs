@@ -10,6 +10,7 @@ use super::facts::reader::Reader;
 
 /// What a span holds, and so how it is redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
 pub enum SpanKind {
     /// A host_name of the server_name extension (also the outer name of an ECH ClientHello).
     SniName,
@@ -41,7 +42,7 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
-    /// Every kind, in the order of their one-byte codes.
+    /// Every kind, in declaration order (so `ALL[k as usize] == k`).
     const ALL: [SpanKind; 12] = [
         SpanKind::SniName,
         SpanKind::Certificate,
@@ -57,11 +58,14 @@ impl SpanKind {
         SpanKind::UnwalkableMessage,
     ];
 
-    /// A one-byte code (for the temporary file of plans).
+    /// A one-byte code (for the temporary file of plans): the discriminant, so every kind has
+    /// its own whatever `ALL` lists.
     pub fn code(self) -> u8 {
-        Self::ALL.iter().position(|&k| k == self).unwrap_or(0) as u8
+        self as u8
     }
 
+    /// The kind of a code; `None` for a code no kind in `ALL` has (a kind missing from `ALL`
+    /// then reads back as an error, never as another kind).
     pub fn from_code(code: u8) -> Option<SpanKind> {
         Self::ALL.get(usize::from(code)).copied()
     }
