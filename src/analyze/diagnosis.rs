@@ -117,7 +117,8 @@ pub struct Diagnosis {
     pub sni_name: Option<String>,
 }
 
-fn is_zero(n: &u64) -> bool {
+/// For `skip_serializing_if`: a count of zero is left out of a report.
+pub fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 

@@ -152,21 +152,21 @@ impl<T> FlowTable<T> {
             self.last = Some(i);
             return i;
         }
-        let i = self.flows.len();
-        self.flows.push((key, make()));
-        self.starts.push((0, None));
-        self.index.insert(key, i);
-        self.last = Some(i);
-        i
+        self.push(key, make(), (0, None))
     }
 
     /// A new connection on a 4-tuple that had one (the port reused after a close), from
     /// packet `since` on; the earlier one stays, for the packets before.
     pub fn restart(&mut self, key: FlowKey, since: u64, value: T) -> usize {
-        let i = self.flows.len();
         let previous = self.index.get(&key).copied();
+        self.push(key, value, (since, previous))
+    }
+
+    /// Adds a connection, now its 4-tuple's latest, with its start (see `starts`).
+    fn push(&mut self, key: FlowKey, value: T, start: (u64, Option<usize>)) -> usize {
+        let i = self.flows.len();
         self.flows.push((key, value));
-        self.starts.push((since, previous));
+        self.starts.push(start);
         self.index.insert(key, i);
         self.last = Some(i);
         i

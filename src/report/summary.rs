@@ -107,12 +107,8 @@ pub struct ConnectionFacts<'a> {
     pub bytes: PerDirection,
     /// Packets seen more than 2 s after the connection closed (a reused port, a very late
     /// retransmission): counted above, not part of the diagnosis; their payload is removed.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::analyze::diagnosis::is_zero")]
     pub packets_after_close: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 #[derive(Debug, Serialize)]
