@@ -1,10 +1,13 @@
-//! Streaming reader for pcap and pcapng: one reused buffer, bounded by the file's own size.
+//! Streaming reader for pcap and pcapng: records and pcapng packet blocks are slices of a window
+//! that moves forward over the file (`capture::window`); other pcapng blocks are copied into one
+//! reused buffer.
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
+use super::window::Window;
 use super::{DroppedBlock, Format, Interface, PcapHeader, RawTimestamp};
 
 /// A record larger than this is corrupt, whatever the header's snap length says: no capture
@@ -135,68 +138,6 @@ pub struct CaptureReader {
     pub dropped_options: DroppedOptions,
 }
 
-/// The file, read in large blocks into one buffer. Records are handed out as slices of it: a
-/// packet's bytes are copied once, by the kernel. A record larger than the buffer grows it
-/// (records are bounded by [`MAX_RECORD`] and by what is left of the file).
-struct Window {
-    file: File,
-    buf: Vec<u8>,
-    /// The first byte not yet consumed, and the end of the bytes read.
-    start: usize,
-    end: usize,
-}
-
-impl Window {
-    const SIZE: usize = 1 << 20;
-
-    fn new(file: File) -> Window {
-        Window {
-            file,
-            buf: vec![0; Self::SIZE],
-            start: 0,
-            end: 0,
-        }
-    }
-
-    /// Bytes read but not consumed.
-    fn len(&self) -> usize {
-        self.end - self.start
-    }
-
-    /// Makes `n` bytes available from `start`, reading as needed; returns how many are (fewer
-    /// only at the end of the file).
-    fn fill_to(&mut self, n: usize) -> io::Result<usize> {
-        if self.len() >= n {
-            return Ok(n);
-        }
-        if self.buf.len() - self.start < n {
-            // Move what is left to the front (less than one record) to make room.
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-            if self.buf.len() < n {
-                self.buf.resize(n, 0);
-            }
-        }
-        while self.len() < n {
-            match self.file.read(&mut self.buf[self.end..]) {
-                Ok(0) => break,
-                Ok(k) => self.end += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(self.len().min(n))
-    }
-
-    /// Consumes `n` available bytes; returns where they are in `buf`.
-    fn consume(&mut self, n: usize) -> std::ops::Range<usize> {
-        let r = self.start..self.start + n;
-        self.start += n;
-        r
-    }
-}
-
 impl CaptureReader {
     /// Opens a capture; `name` is how errors refer to it (the path as the user wrote it).
     pub fn open(path: &Path, name: &str) -> Result<CaptureReader, ReadError> {
@@ -216,7 +157,7 @@ impl CaptureReader {
         }
         let mut reader = CaptureReader {
             name: name.to_string(),
-            input: Window::new(file),
+            input: Window::new(file, meta.len(), meta.is_file()),
             file_len: meta.len(),
             offset: 0,
             format: Format::Pcap,
@@ -345,11 +286,22 @@ impl CaptureReader {
 
     /// Reads as many bytes as are there, up to `out.len()`; returns how many.
     fn fill(&mut self, out: &mut [u8]) -> Result<usize, ReadError> {
-        let got = self.available(out.len())?;
-        let r = self.input.consume(got);
-        out[..got].copy_from_slice(&self.input.buf[r]);
-        self.offset += got as u64;
+        let got = self.peek(out)?;
+        self.skip(got);
         Ok(got)
+    }
+
+    /// Copies as many bytes as are there, up to `out.len()`, without consuming them.
+    fn peek(&mut self, out: &mut [u8]) -> Result<usize, ReadError> {
+        let got = self.available(out.len())?;
+        out[..got].copy_from_slice(&self.input.unconsumed()[..got]);
+        Ok(got)
+    }
+
+    /// Consumes `n` available bytes; returns where they are in the window.
+    fn skip(&mut self, n: usize) -> std::ops::Range<usize> {
+        self.offset += n as u64;
+        self.input.consume(n)
     }
 
     /// Makes up to `n` bytes available in the window (fewer only at the end of the file).
@@ -423,13 +375,15 @@ impl CaptureReader {
         if u64::from(caplen) > self.file_len.saturating_sub(self.offset) {
             return self.truncated(start);
         }
-        // The packet's bytes are handed out where the read put them: no copy per packet.
+        // The packet's bytes are handed out where they lie in the window: no copy per packet.
         let caplen = caplen as usize;
         if self.available(caplen)? < caplen {
             return self.truncated(start);
         }
-        let data = self.input.consume(caplen);
-        self.offset += caplen as u64;
+        let data = self.skip(caplen);
+        // The next record's header is where this packet ends: ask for it now, so that it
+        // arrives while this packet is processed.
+        self.input.prefetch_next();
         self.packets = number;
         Ok(Some(Event::Packet(Packet {
             number,
@@ -439,19 +393,22 @@ impl CaptureReader {
             orig_len,
             units_per_second: header.units_per_second(),
             ts_offset: 0,
-            data: &self.input.buf[data],
+            data: &self.input.bytes()[data],
         })))
     }
 
     fn next_pcapng(&mut self) -> Result<Option<Event<'_>>, ReadError> {
         let start = self.offset - if self.pending_section { 4 } else { 0 };
         let mut head = [0u8; 12];
+        // The head is looked at before it is consumed: a packet block is then handed out where
+        // it lies in the window, like a pcap record, instead of being copied.
+        let peeked = !self.pending_section;
         let have = if self.pending_section {
             head[..4].copy_from_slice(&self.buf[..4]);
             self.pending_section = false;
             4 + self.fill(&mut head[4..])?
         } else {
-            self.fill(&mut head)?
+            self.peek(&mut head)?
         };
         if have == 0 {
             self.finished = true;
@@ -494,6 +451,12 @@ impl CaptureReader {
                 format!("pcapng block of type 0x{block_type:08x} claims {block_len} bytes; the file is corrupt"),
             ));
         }
+        if peeked && matches!(block_type, PCAPNG_EPB | PCAPNG_OPB) {
+            return self.packet_block_in_window(block_type, block_len, start);
+        }
+        if peeked {
+            self.skip(12);
+        }
         // Body (after type and length) plus the trailing length copy; we already hold 4 bytes of it.
         let remaining = block_len - 12;
         if remaining > self.file_len.saturating_sub(self.offset) {
@@ -504,6 +467,7 @@ impl CaptureReader {
         self.buf.resize(4 + remaining as usize, 0);
         let mut body = std::mem::take(&mut self.buf);
         let got = self.fill(&mut body[4..])?;
+        self.input.prefetch_next();
         self.buf = body;
         if got < remaining as usize {
             return self.truncated(start);
@@ -587,7 +551,9 @@ impl CaptureReader {
                 self.interfaces.push(iface);
                 Ok(Some(Event::Interface(iface)))
             }
-            PCAPNG_EPB | PCAPNG_OPB => self.parse_packet_block(block_type, body_len, start),
+            PCAPNG_EPB | PCAPNG_OPB => {
+                self.parse_packet_block(block_type, BlockBody::Copied(body_len), start)
+            }
             PCAPNG_SPB => {
                 if body_len < 4 {
                     return Err(self.error(
@@ -629,28 +595,63 @@ impl CaptureReader {
         }
     }
 
+    /// A packet block read in place: the whole block (`block_len` bytes from `start`, whose
+    /// first 12 were only peeked) is consumed from the window and parsed where it lies.
+    fn packet_block_in_window(
+        &mut self,
+        block_type: u32,
+        block_len: u64,
+        start: u64,
+    ) -> Result<Option<Event<'_>>, ReadError> {
+        let len = block_len as usize;
+        if block_len > self.file_len.saturating_sub(self.offset) || self.available(len)? < len {
+            return self.truncated(start);
+        }
+        let block = self.skip(len);
+        self.input.prefetch_next();
+        let trailer = read_u32(
+            &self.input.bytes()[block.end - 4..block.end],
+            self.ng_big_endian,
+        );
+        if u64::from(trailer) != block_len {
+            return Err(self.error(
+                None,
+                start,
+                format!("pcapng block length {block_len} does not match its trailing copy {trailer}; the file is corrupt"),
+            ));
+        }
+        // The body: after type and length, before the trailing length.
+        let body = block.start + 8..block.end - 4;
+        self.parse_packet_block(block_type, BlockBody::InWindow(body), start)
+    }
+
     fn parse_packet_block(
         &mut self,
         block_type: u32,
-        body_len: usize,
+        body: BlockBody,
         start: u64,
     ) -> Result<Option<Event<'_>>, ReadError> {
         let be = self.ng_big_endian;
         let number = self.packets + 1;
+        let buf: &[u8] = match body {
+            BlockBody::Copied(len) => &self.buf[..len],
+            BlockBody::InWindow(r) => &self.input.bytes()[r],
+        };
+        let body_len = buf.len();
         if body_len < 20 {
             return Err(self.error(Some(number), start, "packet block is too short"));
         }
         let interface = if block_type == PCAPNG_EPB {
-            read_u32(&self.buf[0..4], be)
+            read_u32(&buf[0..4], be)
         } else {
-            u32::from(read_u16(&self.buf[0..2], be))
+            u32::from(read_u16(&buf[0..2], be))
         };
         let ts = RawTimestamp {
-            hi: read_u32(&self.buf[4..8], be),
-            lo: read_u32(&self.buf[8..12], be),
+            hi: read_u32(&buf[4..8], be),
+            lo: read_u32(&buf[8..12], be),
         };
-        let caplen = read_u32(&self.buf[12..16], be) as usize;
-        let orig_len = read_u32(&self.buf[16..20], be);
+        let caplen = read_u32(&buf[12..16], be) as usize;
+        let orig_len = read_u32(&buf[16..20], be);
         if caplen > body_len - 20 {
             return Err(self.error(
                 Some(number),
@@ -669,7 +670,7 @@ impl CaptureReader {
             }));
         };
         let padded = (20 + caplen).next_multiple_of(4).min(body_len);
-        let opts = scan_options(&self.buf[padded..body_len], be);
+        let opts = scan_options(&buf[padded..body_len], be);
         count_options(&mut self.dropped_options, opts, &[]);
         self.packets = number;
         Ok(Some(Event::Packet(Packet {
@@ -680,9 +681,17 @@ impl CaptureReader {
             orig_len,
             units_per_second: iface.units_per_second().unwrap_or(1_000_000),
             ts_offset: iface.tsoffset.unwrap_or(0),
-            data: &self.buf[20..20 + caplen],
+            data: &buf[20..20 + caplen],
         })))
     }
+}
+
+/// Where a packet block's body is (after type and length, before the trailing length).
+enum BlockBody {
+    /// Its first `n` bytes of the reader's block buffer.
+    Copied(usize),
+    /// This range of the window.
+    InWindow(std::ops::Range<usize>),
 }
 
 /// Counts the options of a block that the output will not carry.

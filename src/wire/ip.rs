@@ -148,6 +148,7 @@ pub(super) fn decode_arp(d: &[u8], s: usize) -> Net {
     Net::Arp(Arp { start: s, addrs })
 }
 
+#[inline]
 pub(super) fn decode_ipv4(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     if d.len() < s + 20 || d[s] >> 4 != 4 {
         return Net::Truncated;
@@ -189,6 +190,7 @@ pub(super) fn decode_ipv4(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     Net::Ip(ip)
 }
 
+#[inline]
 pub(super) fn decode_ipv6(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     if d.len() < s + 40 || d[s] >> 4 != 6 {
         return Net::Truncated;
@@ -314,6 +316,7 @@ fn blank_tlv_options(d: &[u8], from: usize, to: usize, ip: &mut Ip) -> bool {
 
 /// The transport header at `t`; it must lie inside the IP packet (`end`), or the bytes past
 /// the packet would be kept as header fields.
+#[inline]
 fn decode_transport(d: &[u8], t: usize, end: usize, proto: u8, v6: bool) -> Transport {
     let fits = |len: usize| d.len() >= t + len && end >= t + len;
     match proto {

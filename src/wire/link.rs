@@ -60,6 +60,7 @@ const VLAN_TAGS: [u16; 4] = [0x8100, 0x88A8, 0x9100, 0x9200];
 /// More stacked tags than any real network uses is treated as an unknown protocol.
 const MAX_VLAN_TAGS: usize = 8;
 
+#[inline]
 pub(super) fn decode(code: u32, d: &[u8]) -> Result<LinkLayout, Undecodable> {
     let link = LinkType::from_code(code).ok_or(Undecodable::UnsupportedLinkType)?;
     let plain = |end: usize, network: Network| LinkLayout {
@@ -129,6 +130,7 @@ fn cooked(addr_at: usize, addr_len: usize, end: usize, protocol: u16) -> LinkLay
     }
 }
 
+#[inline]
 fn ethernet(d: &[u8]) -> Result<LinkLayout, Undecodable> {
     if d.len() < 14 {
         return Err(Undecodable::ShortLinkHeader);

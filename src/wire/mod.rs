@@ -87,6 +87,7 @@ impl Undecodable {
 }
 
 /// Decodes one frame of the given link type.
+#[inline]
 pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
     let link = link::decode(link_type, data)?;
     let net = match link.network {

@@ -1,0 +1,266 @@
+//! The bytes of an input file, seen through a window that moves forward: records are handed
+//! out as slices of it, so a packet's bytes are never copied by the reader.
+//!
+//! A regular file is memory-mapped, a few MiB at a time. Reading it instead (`read(2)` into a
+//! buffer) copies every byte once, and that copy was a third of `diagnose`'s time: most of a
+//! TLS capture is application data, whose bytes pass 1 never looks at. The mapping moves
+//! forward so that the pages mapped, which count in the process's resident memory, stay a few
+//! MiB whatever the file's size. Anything that cannot be mapped (a pipe, an empty file, a
+//! failed `mmap`) is read into a buffer instead, with the same behaviour.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
+
+use memmap2::{Mmap, MmapOptions};
+
+/// Bytes mapped at a time (a record larger than this gets a mapping of its own size).
+const MAP_SIZE: usize = 8 << 20;
+/// Bytes read at a time when the file is not mapped.
+const READ_SIZE: usize = 1 << 20;
+
+pub struct Window {
+    file: File,
+    file_len: u64,
+    /// Whether the file is mapped (else it is read into `buf`).
+    mapped: bool,
+    /// The mapped part of the file (`None` before the first mapping and at the end), and
+    /// where in the file it starts.
+    map: Option<Mmap>,
+    map_at: u64,
+    buf: Vec<u8>,
+    /// The first byte not yet consumed, and the end of the bytes available, in `bytes()`.
+    start: usize,
+    end: usize,
+}
+
+impl Window {
+    /// `file_len` is the file's size when it was opened; a regular file of that size is mapped.
+    pub fn new(file: File, file_len: u64, regular: bool) -> Window {
+        let mapped = regular && file_len > 0;
+        Window {
+            file,
+            file_len,
+            mapped,
+            map: None,
+            map_at: 0,
+            buf: if mapped {
+                Vec::new()
+            } else {
+                vec![0; READ_SIZE]
+            },
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Bytes available but not consumed.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// The window's bytes; `consume` returns ranges into them.
+    pub fn bytes(&self) -> &[u8] {
+        match &self.map {
+            Some(m) => m,
+            None => &self.buf,
+        }
+    }
+
+    /// The bytes available and not consumed.
+    pub fn unconsumed(&self) -> &[u8] {
+        &self.bytes()[self.start..self.end]
+    }
+
+    /// Makes `n` bytes available from the first unconsumed one; returns how many are (fewer
+    /// only at the end of the file).
+    pub fn fill_to(&mut self, n: usize) -> io::Result<usize> {
+        if self.len() >= n {
+            Ok(n)
+        } else if self.mapped {
+            self.remap(n)
+        } else {
+            self.read_to(n)
+        }
+    }
+
+    /// Consumes `n` available bytes; returns where they are in `bytes()`.
+    pub fn consume(&mut self, n: usize) -> Range<usize> {
+        let r = self.start..self.start + n;
+        self.start += n;
+        r
+    }
+
+    /// Hints that the first unconsumed bytes are needed soon. A record header in a mapped file
+    /// is otherwise a cache miss for each packet: the packets between two headers are mostly
+    /// payload that nothing reads, so the hardware prefetcher never sees a stream.
+    #[inline]
+    pub fn prefetch_next(&self) {
+        // Three cache lines: the record header and the packet's link, IP and TCP headers.
+        #[cfg(target_arch = "x86_64")]
+        for line in [0, 64, 128] {
+            if let Some(b) = self.bytes().get(self.start + line) {
+                use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                // SAFETY: a prefetch only hints the cache; it never faults and reads nothing
+                // the program sees. The pointer is in bounds anyway.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(b).cast()) };
+            }
+        }
+    }
+
+    /// Maps the file from the first unconsumed byte, at least `n` bytes of it where the file
+    /// has them. Only the file's size at opening is mapped: as with `read`, bytes appended
+    /// later are not seen.
+    fn remap(&mut self, n: usize) -> io::Result<usize> {
+        let from = self.map_at + self.start as u64;
+        let len = (n.max(MAP_SIZE) as u64).min(self.file_len.saturating_sub(from)) as usize;
+        // Unmap the old window first: one window at a time counts as resident memory.
+        self.map = None;
+        self.map_at = from;
+        self.start = 0;
+        self.end = 0;
+        if len == 0 {
+            return Ok(0);
+        }
+        // SAFETY: the mapping is read-only and private; its bytes are only read through
+        // slices that borrow this window, so none outlives the mapping. A file truncated by
+        // another process while it is mapped makes the next access fault (SIGBUS) instead of
+        // returning an error: SECURITY.md states this limit. `populate` maps every page of the
+        // window in one call instead of one fault per page.
+        match unsafe {
+            MmapOptions::new()
+                .offset(from)
+                .len(len)
+                .populate()
+                .map(&self.file)
+        } {
+            Ok(m) => {
+                // The window is read once, front to back; the advice is only a hint.
+                let _ = m.advise(memmap2::Advice::Sequential);
+                self.map = Some(m);
+                self.end = len;
+                Ok(len.min(n))
+            }
+            Err(_) => {
+                // Some files cannot be mapped (some network and special file systems): read
+                // them from here on.
+                self.file.seek(SeekFrom::Start(from))?;
+                self.mapped = false;
+                self.buf = vec![0; READ_SIZE];
+                self.read_to(n)
+            }
+        }
+    }
+
+    fn read_to(&mut self, n: usize) -> io::Result<usize> {
+        if self.buf.len() - self.start < n {
+            // Move what is left to the front (less than one record) to make room.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            if self.buf.len() < n {
+                self.buf.resize(n, 0);
+            }
+        }
+        while self.len() < n {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => break,
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.len().min(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A file of `len` bytes that all differ from their neighbours' position pattern.
+    fn file_of(len: usize) -> (tempfile::NamedTempFile, Vec<u8>) {
+        let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(&bytes).unwrap();
+        (f, bytes)
+    }
+
+    fn window(f: &tempfile::NamedTempFile, mapped: bool) -> Window {
+        let file = File::open(f.path()).unwrap();
+        let len = file.metadata().unwrap().len();
+        Window::new(file, len, mapped)
+    }
+
+    /// Takes records of the given sizes from both kinds of window; both must hand out exactly
+    /// the file's bytes, in order, and agree on how many are left at the end.
+    fn read_both(len: usize, sizes: &[usize]) {
+        let (f, bytes) = file_of(len);
+        for mapped in [true, false] {
+            let mut w = window(&f, mapped);
+            let mut at = 0;
+            for &n in sizes.iter().cycle().take(10_000) {
+                let got = w.fill_to(n).unwrap();
+                assert_eq!(got, n.min(len - at), "mapped {mapped}, at {at}, asked {n}");
+                let r = w.consume(got);
+                assert_eq!(
+                    &w.bytes()[r],
+                    &bytes[at..at + got],
+                    "mapped {mapped} at {at}"
+                );
+                at += got;
+                if at == len {
+                    break;
+                }
+            }
+            assert_eq!(at, len, "mapped {mapped}: the whole file was handed out");
+            assert_eq!(
+                w.fill_to(16).unwrap(),
+                0,
+                "mapped {mapped}: nothing after the end"
+            );
+        }
+    }
+
+    #[test]
+    fn records_across_window_boundaries_are_whole() {
+        // Odd sizes, so that records straddle every 8 MiB mapping and every 1 MiB read.
+        read_both(3 * MAP_SIZE + 12_345, &[16, 1_514, 16, 60, 16, 65_535, 7]);
+    }
+
+    #[test]
+    fn a_record_larger_than_a_window_is_whole() {
+        read_both(2 * MAP_SIZE + 100, &[16, MAP_SIZE + 3 * READ_SIZE + 1]);
+    }
+
+    #[test]
+    fn a_file_cut_inside_a_record_hands_out_what_there_is() {
+        let (f, bytes) = file_of(1_000);
+        for mapped in [true, false] {
+            let mut w = window(&f, mapped);
+            assert_eq!(w.fill_to(990).unwrap(), 990);
+            w.consume(990);
+            assert_eq!(w.fill_to(16).unwrap(), 10, "mapped {mapped}");
+            let r = w.consume(10);
+            assert_eq!(&w.bytes()[r], &bytes[990..]);
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_read_not_mapped() {
+        let (f, _) = file_of(0);
+        let mut w = window(&f, true);
+        assert!(!w.mapped, "mmap of an empty file fails: it is read instead");
+        assert_eq!(w.fill_to(24).unwrap(), 0);
+    }
+
+    #[test]
+    fn bytes_appended_after_opening_are_not_seen() {
+        let (mut f, _) = file_of(100);
+        let mut w = window(&f, true);
+        f.write_all(&[0xAA; 50]).unwrap();
+        f.flush().unwrap();
+        assert_eq!(w.fill_to(200).unwrap(), 100);
+    }
+}
