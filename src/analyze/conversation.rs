@@ -623,7 +623,13 @@ impl SideSink<'_> {
             let msg_type = buf[0];
             let message: Vec<u8> = self.tls.handshake_buf.drain(..4 + len).collect();
             let pieces = self.take_message_pieces(4 + len);
-            let parsed = facts::parse_handshake(msg_type, &message[4..], *self.tls13);
+            let cache = &mut self.redactor.parsed_certificates;
+            let parsed = facts::parse_handshake_with(
+                msg_type,
+                &message[4..],
+                *self.tls13,
+                &mut |position, der| cache.facts(position, der),
+            );
             let hello_retry =
                 matches!(&parsed, HandshakeFacts::ServerHello(sh) if sh.hello_retry_request);
             let keep = !matches!(

@@ -1,6 +1,7 @@
 //! Pass 1: read the capture once, track connections, walk each TCP direction's stream for TLS
 //! record headers, and note every address (with its role) for the mapping.
 
+pub mod certificates;
 pub mod conversation;
 pub mod diagnosis;
 pub mod redact;

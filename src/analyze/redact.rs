@@ -7,16 +7,11 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest as _, Sha256};
 
-use x509_parser::certificate::X509Certificate;
-use x509_parser::prelude::FromDer;
-
+use super::certificates::CertificateCache;
 use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
-use crate::tls::facts::key_type_and_bits;
-use crate::tls::placeholder::{
-    KeyKind, PlaceholderSpec, placeholder_certificate_with_key_size, spec_from_cert,
-};
+use crate::tls::placeholder::{PlaceholderSpec, placeholder_certificate_with_key_size};
 use crate::tls::spans::{Span, SpanKind};
 use crate::tls::spans::{placeholder_name, placeholder_ocsp};
 
@@ -41,54 +36,6 @@ pub fn is_reserved_name(name: &[u8]) -> bool {
         })
 }
 
-/// The key size the placeholder keeps (for RSA, the modulus bits), as the certificate's facts
-/// report it; 0 when unknown.
-fn rsa_bits(cert: Option<&X509Certificate<'_>>) -> u32 {
-    cert.and_then(|c| key_type_and_bits(c.public_key()).1)
-        .unwrap_or(0)
-}
-
-/// One of our own placeholders: its subject is exactly `CN=redacted-<n>` and every byte is what
-/// we would write for it. (The subject alone is not enough: a crafted certificate named
-/// `CN=redacted-1` could otherwise carry names, keys and serials through untouched.)
-#[cfg(test)]
-fn is_placeholder(der: &[u8]) -> bool {
-    let cert = X509Certificate::from_der(der).ok().map(|(_, c)| c);
-    is_placeholder_parsed(der, cert.as_ref())
-}
-
-/// [`is_placeholder`] of a certificate already parsed (each certificate is parsed once here).
-fn is_placeholder_parsed(der: &[u8], cert: Option<&X509Certificate<'_>>) -> bool {
-    let Some(cert) = cert else {
-        return false;
-    };
-    let subject = cert.subject();
-    let mut attrs = subject.iter_attributes();
-    let index = attrs
-        .next()
-        .and_then(|a| a.as_str().ok())
-        .and_then(|cn| cn.strip_prefix("redacted-"))
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|n| n.parse::<usize>().ok());
-    let Some(index) = index else { return false };
-    if attrs.next().is_some() || subject.iter_common_name().count() != 1 {
-        return false;
-    }
-    let spec = spec_from_cert(index, Some(cert));
-    let rsa_bits = rsa_bits(Some(cert));
-    let other_key = PlaceholderSpec {
-        key: KeyKind::Other,
-        ..spec
-    };
-    [
-        placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits),
-        placeholder_certificate_with_key_size(der.len(), &spec, 0),
-        placeholder_certificate_with_key_size(der.len(), &other_key, 0),
-    ]
-    .iter()
-    .any(|p| p.as_deref() == Some(der))
-}
-
 /// Applies a policy's redactions to handshake messages, consistently across a run.
 pub struct Redactor {
     names: Option<NameMapper>,
@@ -99,6 +46,8 @@ pub struct Redactor {
     randoms: RandomMode,
     key: MappingKey,
     next_certificate: usize,
+    /// Each certificate met, parsed once for the diagnosis and the placeholder.
+    pub parsed_certificates: CertificateCache,
     /// Redactions made, by kind (for the summary).
     pub counts: BTreeMap<&'static str, u64>,
     /// Certificates that could not be replaced by a parseable placeholder (too short): zero-filled.
@@ -121,6 +70,7 @@ impl Redactor {
             randoms: policy.randoms,
             key: key.clone(),
             next_certificate: 0,
+            parsed_certificates: CertificateCache::new(),
             counts: BTreeMap::new(),
             certificates_zeroed: 0,
         }
@@ -222,16 +172,18 @@ impl Redactor {
         if self.certificates == CertificateMode::Keep {
             return false;
         }
-        let (spec, rsa_bits) = {
-            // One parse serves the placeholder test, the spec and the key size.
-            let cert = X509Certificate::from_der(der).ok().map(|(_, c)| c);
-            if is_placeholder_parsed(der, cert.as_ref()) {
-                return false;
-            }
-            // The original's RSA size too (the placeholder keeps key type and size, SPEC §3).
-            let spec = spec_from_cert(self.next_certificate, cert.as_ref());
-            (spec, rsa_bits(cert.as_ref()))
+        // The parse pass 1 made for the certificate's facts serves the placeholder test, the
+        // spec and the key size.
+        let original = self.parsed_certificates.redaction(der);
+        if original.is_placeholder {
+            return false;
+        }
+        let spec = PlaceholderSpec {
+            index: self.next_certificate,
+            ..original.spec
         };
+        // The original's RSA size too (the placeholder keeps key type and size, SPEC §3).
+        let rsa_bits = original.rsa_bits;
         self.next_certificate += 1;
         match placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits) {
             Some(p) if p.len() == der.len() => der.copy_from_slice(&p),
@@ -290,9 +242,11 @@ fn is_scrambled(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{KeyKind, Redactor, is_placeholder, is_reserved_name, is_scrambled};
+    use super::{Redactor, is_reserved_name, is_scrambled};
+    use crate::analyze::certificates::is_placeholder;
     use crate::anonymize::MappingKey;
     use crate::policy::Policy;
+    use crate::tls::placeholder::KeyKind;
 
     /// `-p strict` scrambles randoms and session ids; a scrambled value is recognised (without
     /// the key) and left as it is, so sanitizing twice changes nothing.

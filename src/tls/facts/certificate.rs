@@ -127,7 +127,11 @@ pub const MAX_CHAIN_LEN: usize = 100;
 /// Parses a Certificate message body. TLS <= 1.2: `ASN.1Cert certificate_list<0..2^24-1>`.
 /// TLS 1.3 (`tls13`): `opaque certificate_request_context<0..2^8-1>` then entries of
 /// `cert_data<1..2^24-1>` + `Extension extensions<0..2^16-1>`.
-pub(crate) fn parse_certificate(body: &[u8], tls13: bool) -> Result<Vec<CertificateFacts>, String> {
+pub(crate) fn parse_certificate(
+    body: &[u8],
+    tls13: bool,
+    facts_of: &mut dyn FnMut(usize, &[u8]) -> CertificateFacts,
+) -> Result<Vec<CertificateFacts>, String> {
     let mut r = Reader::new(body);
     if tls13 {
         r.vec8().ok_or("truncated certificate_request_context")?;
@@ -153,7 +157,7 @@ pub(crate) fn parse_certificate(body: &[u8], tls13: bool) -> Result<Vec<Certific
                 format!("certificate {} extensions overrun the list", chain.len())
             })?;
         }
-        chain.push(certificate_facts(chain.len(), der));
+        chain.push(facts_of(chain.len(), der));
     }
     Ok(chain)
 }
@@ -162,14 +166,25 @@ pub(crate) fn parse_certificate(body: &[u8], tls13: bool) -> Result<Vec<Certific
 /// x509-parser rejects gets `parse_error` and defaults elsewhere, because the rest of the
 /// chain still tells something.
 pub fn certificate_facts(position: usize, der: &[u8]) -> CertificateFacts {
+    let parsed = X509Certificate::from_der(der).map(|(_, cert)| cert);
+    certificate_facts_of(position, der.len(), parsed.as_ref())
+}
+
+/// [`certificate_facts`] of a DER of `der_length` bytes already parsed (or rejected, with the
+/// parser's error).
+pub fn certificate_facts_of(
+    position: usize,
+    der_length: usize,
+    parsed: Result<&X509Certificate<'_>, &impl std::fmt::Display>,
+) -> CertificateFacts {
     let mut facts = CertificateFacts {
         position,
-        der_length: der.len(),
+        der_length,
         key_type: "unknown".to_string(),
         ..CertificateFacts::default()
     };
-    let cert = match X509Certificate::from_der(der) {
-        Ok((_, cert)) => cert,
+    let cert = match parsed {
+        Ok(cert) => cert,
         Err(e) => {
             facts.parse_error = Some(short_error(&e.to_string()));
             return facts;

@@ -28,8 +28,8 @@ mod tests;
 use serde::Serialize;
 
 pub use certificate::{
-    CertificateFacts, ChainChecks, MAX_CHAIN_LEN, certificate_facts, certificate_matches_host,
-    chain_checks, dns_name_matches, key_type_and_bits,
+    CertificateFacts, ChainChecks, MAX_CHAIN_LEN, certificate_facts, certificate_facts_of,
+    certificate_matches_host, chain_checks, dns_name_matches, key_type_and_bits,
 };
 pub use hello::{
     ClientHelloFacts, HELLO_RETRY_REQUEST_RANDOM, ServerHelloFacts, SniFacts, SniSummary,
@@ -90,6 +90,18 @@ pub enum HandshakeFacts {
 /// layout for a Certificate message (context + entries with extensions); the caller knows it
 /// from the negotiated version. Never panics, whatever the bytes.
 pub fn parse_handshake(msg_type: u8, body: &[u8], tls13_certificate: bool) -> HandshakeFacts {
+    parse_handshake_with(msg_type, body, tls13_certificate, &mut certificate_facts)
+}
+
+/// [`parse_handshake`], with each certificate's facts from `facts_of(position, der)` (which
+/// must give what [`certificate_facts`] gives: pass 1 answers from the certificates it already
+/// parsed).
+pub fn parse_handshake_with(
+    msg_type: u8,
+    body: &[u8],
+    tls13_certificate: bool,
+    facts_of: &mut dyn FnMut(usize, &[u8]) -> CertificateFacts,
+) -> HandshakeFacts {
     let malformed = |reason: String| HandshakeFacts::Malformed { msg_type, reason };
     // Messages that carry nothing must be empty; trailing bytes mean a framing error upstream
     // or a hostile peer, and a server would answer decode_error.
@@ -118,7 +130,7 @@ pub fn parse_handshake(msg_type: u8, body: &[u8], tls13_certificate: bool) -> Ha
         5 => empty(HandshakeFacts::EndOfEarlyData),
         8 => messages::check_encrypted_extensions(body)
             .map_or_else(malformed, |()| HandshakeFacts::EncryptedExtensions),
-        11 => certificate::parse_certificate(body, tls13_certificate).map_or_else(
+        11 => certificate::parse_certificate(body, tls13_certificate, facts_of).map_or_else(
             malformed,
             |certificates| HandshakeFacts::Certificate {
                 certificates,
