@@ -13,10 +13,10 @@
 use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use foldhash::{HashMap, HashMapExt};
@@ -343,28 +343,12 @@ impl Decoder<'_> {
     }
 }
 
-/// A connection's plans, in the analysis or loaded from the temporary file.
-pub enum PlanRef<'a> {
-    Here(&'a Plans),
-    Loaded(Arc<Plans>),
-}
-
-impl std::ops::Deref for PlanRef<'_> {
-    type Target = Plans;
-    fn deref(&self) -> &Plans {
-        match self {
-            PlanRef::Here(p) => p,
-            PlanRef::Loaded(p) => p,
-        }
-    }
-}
-
 /// Pass 2's access to the plans: a spilled plan is read once, at its connection's first packet,
 /// and dropped after its last, so pass 2 holds the plans of the connections open at once.
 /// Packet numbers must not decrease from one call to the next.
 pub struct PlanCache<'a> {
     analysis: &'a Analysis,
-    loaded: HashMap<usize, Arc<Plans>>,
+    loaded: HashMap<usize, Plans>,
     /// (last packet, connection) of every loaded plan, soonest first.
     expiry: BinaryHeap<Reverse<(u64, usize)>>,
     /// The first plan that could not be read back.
@@ -384,12 +368,30 @@ impl<'a> PlanCache<'a> {
     /// The plans of connection `ci` at packet `number`; `None` when they cannot be read back
     /// (the caller then removes what the plan would have kept: fail closed), the error kept
     /// for [`Self::finish`].
-    pub fn plans(&mut self, ci: usize, number: u64) -> Option<PlanRef<'a>> {
-        match self.get(ci, number) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                self.error.get_or_insert(e);
-                None
+    pub fn plans(&mut self, ci: usize, number: u64) -> Option<&Plans> {
+        self.expire(number);
+        let c: &'a Connection = &self.analysis.connections.get(ci).1;
+        let Some((at, len)) = c.plans_spilled else {
+            return Some(&c.dirs);
+        };
+        // Borrowed, not shared: pass 2 asks once per packet, and most connections of a large
+        // capture are spilled.
+        match self.loaded.entry(ci) {
+            Entry::Occupied(e) => Some(e.into_mut()),
+            Entry::Vacant(v) => {
+                let read = spilled(self.analysis.spilled.as_ref())
+                    .and_then(|f| f.read(at, len))
+                    .and_then(|bytes| decode_plans(&bytes, &c.dirs));
+                match read {
+                    Ok(plans) => {
+                        self.expiry.push(Reverse((c.last_packet, ci)));
+                        Some(v.insert(plans))
+                    }
+                    Err(e) => {
+                        self.error.get_or_insert(e);
+                        None
+                    }
+                }
             }
         }
     }
@@ -400,26 +402,14 @@ impl<'a> PlanCache<'a> {
         self.error.take().map_or(Ok(()), Err)
     }
 
-    /// The plans of connection `ci`, at packet `number`.
-    fn get(&mut self, ci: usize, number: u64) -> std::io::Result<PlanRef<'a>> {
+    /// Drops the plans of connections whose last packet is before `number`.
+    fn expire(&mut self, number: u64) {
         while let Some(&Reverse((last, done))) = self.expiry.peek()
             && last < number
         {
             self.expiry.pop();
             self.loaded.remove(&done);
         }
-        let c: &'a Connection = &self.analysis.connections.get(ci).1;
-        let Some((at, len)) = c.plans_spilled else {
-            return Ok(PlanRef::Here(&c.dirs));
-        };
-        if let Some(p) = self.loaded.get(&ci) {
-            return Ok(PlanRef::Loaded(Arc::clone(p)));
-        }
-        let bytes = spilled(self.analysis.spilled.as_ref())?.read(at, len)?;
-        let plans = Arc::new(decode_plans(&bytes, &c.dirs)?);
-        self.loaded.insert(ci, Arc::clone(&plans));
-        self.expiry.push(Reverse((c.last_packet, ci)));
-        Ok(PlanRef::Loaded(plans))
     }
 
     pub fn analysis(&self) -> &'a Analysis {

@@ -83,7 +83,10 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
     let mut reader = CaptureReader::open(path, name)?;
     let mut rewriter = Rewriter::new(policy, &analysis);
     // The rewriter's plans are its own: `compare` reads them again, through its own cache.
-    let mut plans = PlanCache::new(&analysis);
+    let mut state = CompareState {
+        plans: PlanCache::new(&analysis),
+        redacted_bytes: Vec::new(),
+    };
     while let Some(event) = reader.next_event()? {
         let Event::Packet(pkt) = event else { continue };
         let number = pkt.number;
@@ -97,13 +100,20 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
         let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
             continue;
         };
-        compare(&layout, pkt.data, out, number, &mut plans, &mut report);
+        compare(&layout, pkt.data, out, number, &mut state, &mut report);
     }
-    let unread = rewriter.finish().and(plans.finish());
+    let unread = rewriter.finish().and(state.plans.finish());
     unread.with_context(|| {
         format!("{name}: cannot read a connection's plan back from the temporary file")
     })?;
     Ok(report)
+}
+
+/// What `compare` keeps from packet to packet: its own access to the plans, and a buffer
+/// reused for each packet's redacted bytes (no allocation per packet).
+struct CompareState<'a> {
+    plans: PlanCache<'a>,
+    redacted_bytes: Vec<bool>,
 }
 
 fn block_findings(analysis: &Analysis, report: &mut FileReport) {
@@ -156,7 +166,7 @@ fn compare(
     data: &[u8],
     out: &[u8],
     number: u64,
-    plans: &mut PlanCache<'_>,
+    state: &mut CompareState<'_>,
     report: &mut FileReport,
 ) {
     let changed = |at: usize, len: usize| out.get(at..at + len) != data.get(at..at + len);
@@ -225,13 +235,13 @@ fn compare(
                             format!("{} bytes of TCP options", opts.len()),
                         );
                     }
-                    tcp_payload(ip, tcp, data, out, number, plans, report);
+                    tcp_payload(ip, tcp, data, out, number, state, report);
                     return;
                 }
                 Transport::Udp { start } => {
                     payload_from = start + 8;
                     let (sport, dport) = (wire::be16(data, *start), wire::be16(data, start + 2));
-                    if removed_nonzero(data, out, payload_from, ip.end.min(data.len())) {
+                    if removed_nonzero(data, out, payload_from, ip.end.min(data.len()), &[]) {
                         let dns = [53, 5353, 5355].iter().any(|p| *p == sport || *p == dport);
                         let kind = if dns {
                             FindingKind::DnsName
@@ -275,7 +285,7 @@ fn compare(
         }
         Net::Unknown | Net::Truncated => {}
     }
-    if removed_nonzero(data, out, payload_from, data.len()) {
+    if removed_nonzero(data, out, payload_from, data.len(), &[]) {
         push(
             FindingKind::Payload,
             format!(
@@ -286,9 +296,16 @@ fn compare(
     }
 }
 
-/// True when any non-zero byte in `data[from..to]` is missing from or different in `out`.
-fn removed_nonzero(data: &[u8], out: &[u8], from: usize, to: usize) -> bool {
-    (from..to).any(|i| data[i] != 0 && out.get(i) != Some(&data[i]))
+/// True when any non-zero byte in `data[from..to]` is missing from or different in `out`,
+/// leaving out the bytes `redacted` marks (indexed from `from`; empty: none are).
+fn removed_nonzero(data: &[u8], out: &[u8], from: usize, to: usize, redacted: &[bool]) -> bool {
+    // A clean capture's bytes come out unchanged: one comparison instead of a loop per byte.
+    if out.get(from..to) == data.get(from..to) {
+        return false;
+    }
+    (from..to).any(|i| {
+        !redacted.get(i - from).is_some_and(|&r| r) && data[i] != 0 && out.get(i) != Some(&data[i])
+    })
 }
 
 fn tcp_payload(
@@ -297,9 +314,13 @@ fn tcp_payload(
     data: &[u8],
     out: &[u8],
     number: u64,
-    plans: &mut PlanCache<'_>,
+    state: &mut CompareState<'_>,
     report: &mut FileReport,
 ) {
+    let CompareState {
+        plans,
+        redacted_bytes,
+    } = state;
     let analysis = plans.analysis();
     let start = tcp.header_end;
     let end = ip.end.min(data.len());
@@ -308,7 +329,9 @@ fn tcp_payload(
     let (src, dst) = tcp_endpoints(data, ip, tcp);
     let (key, side) = FlowKey::new(src, dst);
     let mut redacted_here: BTreeMap<SpanKind, usize> = BTreeMap::new();
-    let mut redacted_bytes = vec![false; end.saturating_sub(start)];
+    // Which payload bytes the plan redacts (a buffer reused from packet to packet).
+    redacted_bytes.clear();
+    redacted_bytes.resize(end.saturating_sub(start), false);
     if let Some(ci) = analysis.connections.find_at(&key, number)
         && let Some(base) = analysis.connections.get(ci).1.dirs[side.index()].base
         && let Some(plan) = plans.plans(ci, number)
@@ -353,16 +376,14 @@ fn tcp_payload(
             ),
         };
         let detail = if kind == SpanKind::SniName {
-            sni_detail(data, start, &redacted_bytes)
+            sni_detail(data, start, redacted_bytes)
                 .unwrap_or_else(|| format!("{what} ({n} bytes in this packet)"))
         } else {
             format!("{what} ({n} bytes in this packet)")
         };
         push(fk, detail);
     }
-    let other_removed = (start..end)
-        .any(|i| !redacted_bytes[i - start] && data[i] != 0 && out.get(i) != Some(&data[i]));
-    if other_removed {
+    if removed_nonzero(data, out, start, end, redacted_bytes) {
         let text = &data[start..end];
         let http = [
             &b"GET "[..],

@@ -10,6 +10,7 @@ use crate::capture::{Packet, RawTimestamp};
 use crate::flow::FlowKey;
 use crate::flow::seq::SeqUnwrapper;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
+use crate::tls::records::RecordHeader;
 use crate::wire::{self, Icmp, Ip, Layout, Net, Quote, Tcp, Transport, checksum};
 
 /// Why a packet was not written.
@@ -65,23 +66,60 @@ pub struct Rewriter<'a> {
     policy: &'a Policy,
     analysis: &'a Analysis,
     plans: PlanCache<'a>,
-    unwrap: Vec<[Option<SeqUnwrapper>; 2]>,
+    /// Per connection and direction: where the stream is, and where its record headers were.
+    cursors: Vec<[Option<StreamCursor>; 2]>,
     shift: Option<TimeShift>,
     out: Vec<u8>,
     pub stats: RewriteStats,
 }
 
+/// Where pass 2 is in one direction of a connection.
+struct StreamCursor {
+    unwrap: SeqUnwrapper,
+    /// The first record header that ended after the previous segment's start.
+    next_header: usize,
+}
+
+impl StreamCursor {
+    fn new(base: u32) -> StreamCursor {
+        StreamCursor {
+            unwrap: SeqUnwrapper::new(base),
+            next_header: 0,
+        }
+    }
+
+    /// The first of `headers` (sorted by offset) that ends after `seg_start`: what
+    /// `partition_point` finds, found by stepping on from the previous segment's answer. Segments
+    /// mostly come in order, so this is one or two comparisons instead of a binary search
+    /// over every record of the connection for every packet.
+    fn first_header(&mut self, headers: &[RecordHeader], seg_start: i64) -> usize {
+        let before = |h: &RecordHeader| h.offset + 5 <= seg_start;
+        let mut i = self.next_header.min(headers.len());
+        if i > 0 && !before(&headers[i - 1]) {
+            // A segment from before the previous one (a retransmission).
+            i = headers.partition_point(before);
+        } else {
+            let steps = headers[i..]
+                .iter()
+                .take(8)
+                .take_while(|h| before(h))
+                .count();
+            i += steps;
+            if steps == 8 {
+                i += headers[i..].partition_point(before);
+            }
+        }
+        self.next_header = i;
+        i
+    }
+}
+
 impl<'a> Rewriter<'a> {
     pub fn new(policy: &'a Policy, analysis: &'a Analysis) -> Rewriter<'a> {
-        let unwrap = analysis
+        let cursors = analysis
             .connections
             .iter()
-            .map(|(_, c)| {
-                [
-                    c.dirs[0].base.map(SeqUnwrapper::new),
-                    c.dirs[1].base.map(SeqUnwrapper::new),
-                ]
-            })
+            .map(|(_, c)| [0, 1].map(|d| c.dirs[d].base.map(StreamCursor::new)))
             .collect();
         let shift = match policy.timestamps {
             crate::policy::TimestampMode::Keep => None,
@@ -99,7 +137,7 @@ impl<'a> Rewriter<'a> {
             policy,
             analysis,
             plans: PlanCache::new(analysis),
-            unwrap,
+            cursors,
             shift,
             out: Vec::with_capacity(65_536),
             stats: RewriteStats::default(),
@@ -285,11 +323,11 @@ impl<'a> Rewriter<'a> {
         let Some(ci) = self.analysis.connections.find_at(&key, number) else {
             return keep_to;
         };
-        let Some(unwrap) = self.unwrap[ci][side.index()].as_mut() else {
+        let Some(cursor) = self.cursors[ci][side.index()].as_mut() else {
             return keep_to;
         };
         let (seq, payload) = segment_payload(data, ip, tcp);
-        let seg_start = unwrap.offset(seq);
+        let seg_start = cursor.unwrap.offset(seq);
         if payload.is_empty() {
             return keep_to;
         }
@@ -320,7 +358,7 @@ impl<'a> Rewriter<'a> {
             kept += hi - lo;
         };
         // Entries are sorted by offset: start at the first that may overlap the segment.
-        let first = plan.headers.partition_point(|h| h.offset + 5 <= seg_start);
+        let first = cursor.first_header(&plan.headers, seg_start);
         for h in plan.headers[first..]
             .iter()
             .take_while(|h| h.offset < seg_end)
@@ -457,4 +495,41 @@ fn fill_checksums(out: &mut [u8], captured: usize, ip: &Ip) {
         c = 0xFFFF;
     }
     out[field..field + 2].copy_from_slice(&c.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The cursor finds what a binary search over every header finds, whatever order the
+        /// segments come in (in order, retransmitted, jumping ahead).
+        #[test]
+        fn cursor_finds_what_partition_point_finds(
+            gaps in proptest::collection::vec(0i64..40_000, 0..64),
+            mut starts in proptest::collection::vec(-100i64..2_000_000, 1..64),
+            in_order in any::<bool>(),
+        ) {
+            if in_order {
+                starts.sort_unstable();
+            }
+            let mut offset = 0;
+            let headers: Vec<RecordHeader> = gaps
+                .iter()
+                .map(|g| {
+                    offset += g;
+                    RecordHeader { offset, bytes: [23, 3, 3, 0, 0] }
+                })
+                .collect();
+            let mut cursor = StreamCursor::new(0);
+            for s in starts {
+                prop_assert_eq!(
+                    cursor.first_header(&headers, s),
+                    headers.partition_point(|h| h.offset + 5 <= s),
+                    "segment start {}", s
+                );
+            }
+        }
+    }
 }
