@@ -65,8 +65,8 @@ Exit status: 0 written, 2 error."
         /// <log>.sanitized.txt with the capture's pseudonyms for every address and host name.
         #[arg(long, value_name = "FILE")]
         client_log: Option<PathBuf>,
-        /// Captures rewritten at once (default: one per core). The evidence is byte-identical
-        /// whatever the number.
+        /// Captures rewritten at once (default: one per core; 1 does all the work, hashing
+        /// included, on one thread). The evidence is byte-identical whatever the number.
         #[arg(
             short,
             long,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -19,12 +19,12 @@ use crate::policy::Policy;
 use crate::report::client_log::{LogMapper, sanitize_log};
 use crate::report::evidence::EvidenceDir;
 use crate::report::hashing::{
-    BackgroundDigest, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
+    HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
 };
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
-    ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, Summary, Tool,
-    endpoint_pseudonym, link_type_name,
+    ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, SummaryHead,
+    SummaryTail, Tool, endpoint_pseudonym, link_type_name, write_yaml,
 };
 use crate::rewrite::{DropReason, RewriteStats, Rewriter};
 use rayon::prelude::*;
@@ -37,7 +37,7 @@ pub struct SanitizeOptions<'a> {
     pub force: bool,
     /// A client's verbose log (`curl -v`, `openssl s_client`) to sanitize with the same mapping.
     pub client_log: Option<&'a Path>,
-    /// Captures rewritten at once (0: one per core).
+    /// Captures rewritten at once (0: one per core; 1: everything on one thread).
     pub jobs: usize,
 }
 
@@ -56,20 +56,17 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
     let pool = super::thread_pool(opts.jobs)?;
     // Hashing an input costs as much as analysing it, so it runs beside pass 1 on another
-    // core: one thread per input when there is one, else one thread for all of them in turn.
-    // With `--jobs 1` and several inputs each is hashed by the worker that rewrites it.
-    let mut digests: Vec<InputDigest> = match (inputs.len(), opts.jobs) {
-        (1, _) => vec![InputDigest::Background(BackgroundDigest::start(
-            inputs[0].path(),
-        ))],
-        (_, 1) => inputs
-            .iter()
-            .map(|i| InputDigest::Inline(i.path().to_path_buf()))
-            .collect(),
-        _ => digests_in_background(inputs.iter().map(|i| i.path().to_path_buf()).collect())
+    // core: one thread hashes the inputs in turn.
+    // With `--jobs 1` everything runs on one thread: each input is hashed after its pass 2.
+    let helpers = opts.jobs != 1;
+    let paths = || inputs.iter().map(|i| i.path().to_path_buf());
+    let mut digests: Vec<InputDigest> = if helpers {
+        digests_in_background(paths().collect())
             .into_iter()
             .map(InputDigest::Queued)
-            .collect(),
+            .collect()
+    } else {
+        paths().map(InputDigest::Inline).collect()
     };
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::new(opts.policy, opts.key);
@@ -110,14 +107,15 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
                     opts.policy,
                     &mut mapping,
                     evidence_ref,
+                    helpers,
                 )
             })
             .collect()
     });
     for out in outputs {
         let out = out?;
-        evidence.stage_hashed(out.capture, &out.capture_name, out.capture_sha256)?;
-        evidence.stage(out.summary, &out.summary_name)?;
+        evidence.stage(out.capture, &out.capture_name, out.capture_sha256)?;
+        evidence.stage(out.summary, &out.summary_name, out.summary_sha256)?;
     }
     if let Some(log) = opts.client_log {
         let (name, text) = sanitize_client_log(log, &mut mapping, &mut redactor)?;
@@ -128,7 +126,6 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
 
 /// How an input's SHA-256 is obtained.
 enum InputDigest {
-    Background(BackgroundDigest),
     Queued(QueuedDigest),
     Inline(PathBuf),
 }
@@ -136,7 +133,6 @@ enum InputDigest {
 impl InputDigest {
     fn get(self) -> std::io::Result<String> {
         match self {
-            InputDigest::Background(d) => d.wait(),
             InputDigest::Queued(d) => d.wait(),
             InputDigest::Inline(path) => sha256_file(&path),
         }
@@ -150,9 +146,13 @@ struct InputOutputs {
     capture_sha256: String,
     summary: tempfile::NamedTempFile,
     summary_name: String,
+    summary_sha256: String,
 }
 
-/// Pass 2 of one input, then its summary.
+/// Pass 2 of one input, then its summary. The summary's connections are written to a scratch
+/// file meanwhile, on a helper thread unless `helpers` is false (`--jobs 1`); the summary is
+/// then its head followed by that file.
+#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     input: &Input,
     analysis: &Analysis,
@@ -161,14 +161,39 @@ fn write_outputs(
     policy: &Policy,
     mapping: &mut Mapping,
     evidence: &EvidenceDir,
+    helpers: bool,
 ) -> Result<InputOutputs> {
     let capture_name = format!("{}.sanitized.{}", input.stem, analysis.format.extension());
     let capture = evidence.temp_file()?;
-    let written = rewrite_capture(input, analysis, policy, mapping, capture.as_file())?;
+    // Every endpoint is looked up before the summary's copy of the mapping is taken: the copy
+    // then holds each endpoint's pseudonym as pass 2 writes it, and a lookup that adds a
+    // mapping warning has added it to the warnings the summary's head lists.
+    for (_, c) in analysis.connections.iter() {
+        endpoint_pseudonym(mapping, c.client_endpoint());
+        endpoint_pseudonym(mapping, c.server_endpoint());
+    }
+    let tail_mapping = mapping.clone();
+    let (written, tail) = if helpers {
+        std::thread::scope(|s| {
+            let tail = s.spawn(|| write_summary_tail(analysis, tail_mapping, evidence));
+            let written =
+                rewrite_capture(input, analysis, policy, mapping, capture.as_file(), true);
+            let tail = tail
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the summary's writing thread failed")));
+            (written, tail)
+        })
+    } else {
+        (
+            rewrite_capture(input, analysis, policy, mapping, capture.as_file(), false),
+            write_summary_tail(analysis, tail_mapping, evidence),
+        )
+    };
+    let (written, mut tail) = (written?, tail?);
     let input_sha256 = digest
         .get()
         .with_context(|| format!("cannot hash {}", input.name))?;
-    let summary = summarize(
+    let head = summary_head(
         input,
         &input_sha256,
         analysis,
@@ -177,20 +202,43 @@ fn write_outputs(
         &capture_name,
         &written,
         handshake,
-    )?;
+    );
     let mut summary_file = evidence.temp_file()?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 20, summary_file.as_file_mut());
-        summary.write_yaml(&mut w)?;
-        w.flush().context("cannot write the summary")?;
-    }
+    let summary_sha256 = {
+        // Hashed below the buffer: the digest is updated a buffer at a time, not per scalar.
+        let mut w = BufWriter::new(HashingWriter::new(summary_file.as_file_mut()));
+        write_yaml(&head, &mut w)?;
+        tail.rewind()
+            .and_then(|_| std::io::copy(&mut tail, &mut w))
+            .context("cannot write the summary")?;
+        w.into_inner()
+            .map_err(|e| e.into_error())
+            .context("cannot write the summary")?
+            .finish()
+    };
     Ok(InputOutputs {
         capture,
         capture_name,
         capture_sha256: written.sha256.clone(),
         summary: summary_file,
         summary_name: format!("{}.summary.yaml", input.stem),
+        summary_sha256,
     })
+}
+
+/// The summary's connections and verdict, written to a scratch file (deleted when dropped).
+fn write_summary_tail(
+    analysis: &Analysis,
+    mut mapping: Mapping,
+    evidence: &EvidenceDir,
+) -> Result<File> {
+    let mut file = evidence.scratch_file()?;
+    {
+        let mut w = BufWriter::with_capacity(1 << 20, &mut file);
+        write_yaml(&summary_tail(analysis, &mut mapping), &mut w)?;
+        w.flush().context("cannot write the summary")?;
+    }
+    Ok(file)
 }
 
 /// Maps a client log's addresses and host names exactly as the captures were mapped.
@@ -273,9 +321,14 @@ fn rewrite_capture(
     policy: &Policy,
     mapping: &mut Mapping,
     file: &File,
+    background_writer: bool,
 ) -> Result<Written> {
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
-    let sink = HashingWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let sink = HashedFileWriter::new(
+        file.try_clone()
+            .map_err(|e| anyhow::anyhow!("cannot write the sanitized capture: {e}"))?,
+        background_writer,
+    );
     let pcap_header = reader.pcap_header();
     let mut writer = match (analysis.format, pcap_header) {
         (Format::Pcap, Some(h)) => CaptureWriter::pcap(sink, h)?,
@@ -330,12 +383,9 @@ fn rewrite_capture(
             input.name
         )
     })?;
-    let sink = writer.into_inner();
-    let (mut buffered, sha256, _) = sink.finish();
-    buffered.flush().map_err(io_err)?;
-    buffered.get_ref().sync_all().map_err(io_err)?;
+    let written = writer.into_inner().finish().map_err(io_err)?;
     Ok(Written {
-        sha256,
+        sha256: written.sha256,
         stats: rewriter.stats,
     })
 }
@@ -382,49 +432,20 @@ pub fn warning_text(name: &str, w: &ReadWarning) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn summarize<'a>(
+fn summary_head(
     input: &Input,
     input_sha256: &str,
-    analysis: &'a Analysis,
+    analysis: &Analysis,
     policy: &Policy,
-    mapping: &'a mut Mapping,
+    mapping: &Mapping,
     out_name: &str,
     written: &Written,
     handshake: HandshakeRedactions,
-) -> Result<Summary<'a>> {
+) -> SummaryHead {
     let stats = &written.stats;
     let counts = mapping.counts();
-    // Every endpoint is looked up once before anything is written: a lookup may add a mapping
-    // warning, and the warnings come before the connections in the summary.
-    for (_, c) in analysis.connections.iter() {
-        endpoint_pseudonym(mapping, c.client_endpoint());
-        endpoint_pseudonym(mapping, c.server_endpoint());
-    }
     let mapping_warnings = mapping.warnings().to_vec();
-    let connections = analysis
-        .connections
-        .iter()
-        .enumerate()
-        .map(move |(i, (_, c))| {
-            let client = endpoint_pseudonym(mapping, c.client_endpoint());
-            let server = endpoint_pseudonym(mapping, c.server_endpoint());
-            Ok(ConnectionFacts {
-                id: i + 1,
-                client,
-                server,
-                diagnosis: analysis.diagnosis(c)?,
-                packets: PerDirection {
-                    client: c.client_stats().packets,
-                    server: c.server_stats().packets,
-                },
-                bytes: PerDirection {
-                    client: c.client_stats().payload_bytes,
-                    server: c.server_stats().payload_bytes,
-                },
-                packets_after_close: c.packets_after_close,
-            })
-        });
-    let summary = Summary {
+    SummaryHead {
         tool: Tool::default(),
         input: InputFacts {
             file: input.file_name(),
@@ -486,8 +507,36 @@ fn summarize<'a>(
                 .sum(),
             handshake_bytes_kept: stats.handshake_bytes_kept,
         },
+    }
+}
+
+/// The summary's connections, each written as it is made, and the capture's verdict.
+fn summary_tail<'a>(analysis: &'a Analysis, mapping: &'a mut Mapping) -> SummaryTail<'a> {
+    let connections = analysis
+        .connections
+        .iter()
+        .enumerate()
+        .map(move |(i, (_, c))| {
+            let client = endpoint_pseudonym(mapping, c.client_endpoint());
+            let server = endpoint_pseudonym(mapping, c.server_endpoint());
+            Ok(ConnectionFacts {
+                id: i + 1,
+                client,
+                server,
+                diagnosis: analysis.diagnosis(c)?,
+                packets: PerDirection {
+                    client: c.client_stats().packets,
+                    server: c.server_stats().packets,
+                },
+                bytes: PerDirection {
+                    client: c.client_stats().payload_bytes,
+                    server: c.server_stats().payload_bytes,
+                },
+                packets_after_close: c.packets_after_close,
+            })
+        });
+    SummaryTail {
         connections: Streamed::new(Box::new(connections)),
         verdict: analysis.verdict(),
-    };
-    Ok(summary)
+    }
 }

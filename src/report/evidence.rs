@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use tempfile::NamedTempFile;
 
-use super::hashing::sha256_file;
+use super::hashing::sha256_hex;
 
 pub const SUMS_FILE: &str = "SHA256SUMS";
 
@@ -19,8 +19,9 @@ pub struct EvidenceDir {
     path: PathBuf,
     /// Folders this run created (the evidence folder and any missing parents), innermost last.
     created: Vec<PathBuf>,
-    /// Staged files, their final names, and their digests when the writer already computed them.
-    staged: Vec<(NamedTempFile, String, Option<String>)>,
+    /// Staged files, their final names and their SHA-256 (hex), computed as they were written:
+    /// nothing is read back for SHA256SUMS.
+    staged: Vec<(NamedTempFile, String, String)>,
     committed: bool,
 }
 
@@ -73,23 +74,16 @@ impl EvidenceDir {
             .with_context(|| format!("cannot create a file in {}", self.path.display()))
     }
 
-    /// Stages a finished temporary file under its final name.
-    pub fn stage(&mut self, file: NamedTempFile, name: &str) -> Result<()> {
-        self.stage_with_digest(file, name, None)
+    /// A temporary file without a name in the folder, deleted when dropped: for intermediate
+    /// results that are never staged.
+    pub fn scratch_file(&self) -> Result<fs::File> {
+        tempfile::tempfile_in(&self.path)
+            .with_context(|| format!("cannot create a file in {}", self.path.display()))
     }
 
-    /// Stages a file whose SHA-256 was computed as it was written (a large capture is then not
-    /// read again for SHA256SUMS).
-    pub fn stage_hashed(&mut self, file: NamedTempFile, name: &str, sha256: String) -> Result<()> {
-        self.stage_with_digest(file, name, Some(sha256))
-    }
-
-    fn stage_with_digest(
-        &mut self,
-        file: NamedTempFile,
-        name: &str,
-        sha256: Option<String>,
-    ) -> Result<()> {
+    /// Stages a finished temporary file under its final name, with the SHA-256 (hex) of what
+    /// was written to it: a large capture or summary is then not read again for SHA256SUMS.
+    pub fn stage(&mut self, file: NamedTempFile, name: &str, sha256: String) -> Result<()> {
         if self.staged.iter().any(|(_, n, _)| n == name) || name == SUMS_FILE {
             bail!("two outputs would both be named {name}; give the inputs different names");
         }
@@ -97,43 +91,47 @@ impl EvidenceDir {
         Ok(())
     }
 
-    /// Stages a small file written from memory.
+    /// Writes `bytes` to a new temporary file and stages it.
     pub fn stage_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         let mut f = self.temp_file()?;
         f.write_all(bytes)
             .and_then(|_| f.as_file().sync_all())
             .with_context(|| format!("cannot write {name}"))?;
-        self.stage(f, name)
+        self.stage(f, name, sha256_hex(bytes))
     }
 
     /// Renames every staged file into place and writes SHA256SUMS; returns the final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
-        let mut lines = Vec::new();
-        for (file, name, known) in &self.staged {
-            let digest = match known {
-                Some(d) => d.clone(),
-                None => sha256_file(file.path()).with_context(|| format!("cannot hash {name}"))?,
-            };
-            lines.push((name.clone(), digest));
-        }
+        let mut lines: Vec<(&str, &str)> = self
+            .staged
+            .iter()
+            .map(|(_, name, digest)| (name.as_str(), digest.as_str()))
+            .collect();
         lines.sort();
         let sums: String = lines.iter().map(|(n, d)| format!("{d}  {n}\n")).collect();
         // SHA256SUMS is the one name stage() refuses, so callers cannot shadow it.
-        let mut f = self.temp_file()?;
-        f.write_all(sums.as_bytes())
+        let mut sums_file = self.temp_file()?;
+        sums_file
+            .write_all(sums.as_bytes())
             .with_context(|| format!("cannot write {SUMS_FILE}"))?;
-        self.staged.push((f, SUMS_FILE.to_string(), None));
+        // SHA256SUMS goes last: a folder with it in place holds every file it lists.
         let mut paths = Vec::new();
         for (file, name, _) in std::mem::take(&mut self.staged) {
-            let target = self.path.join(&name);
-            file.as_file()
-                .set_permissions(fs::Permissions::from_mode(0o600))?;
-            file.persist(&target)
-                .with_context(|| format!("cannot write {}", target.display()))?;
-            paths.push(target);
+            paths.push(self.persist(file, &name)?);
         }
+        paths.push(self.persist(sums_file, SUMS_FILE)?);
         self.committed = true;
         Ok(paths)
+    }
+
+    /// Renames a temporary file to its final name in the folder, mode 0600.
+    fn persist(&self, file: NamedTempFile, name: &str) -> Result<PathBuf> {
+        let target = self.path.join(name);
+        file.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o600))?;
+        file.persist(&target)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        Ok(target)
     }
 }
 

@@ -15,13 +15,22 @@ use crate::flow::Endpoint;
 pub type ConnectionList<'a> =
     Streamed<Box<dyn Iterator<Item = anyhow::Result<ConnectionFacts<'a>>> + 'a>>;
 
+/// The summary's first keys: what pass 2 counted and wrote. The file is this YAML mapping
+/// followed by [`SummaryTail`]'s, which together make one mapping with the keys in SPEC §5's
+/// order.
 #[derive(Debug, Serialize)]
-pub struct Summary<'a> {
+pub struct SummaryHead {
     pub tool: Tool,
     pub input: InputFacts,
     pub output: OutputFacts,
     pub policy: PolicyFacts,
     pub redactions: Redactions,
+}
+
+/// The summary's last keys. They need only pass 1 and the mapping, so `sanitize` writes them
+/// on another core while pass 2 runs (on a large capture they are most of the summary).
+#[derive(Debug, Serialize)]
+pub struct SummaryTail<'a> {
     pub connections: ConnectionList<'a>,
     /// The most significant connection verdict (null when there is no TCP connection).
     pub verdict: Option<Verdict>,
@@ -156,10 +165,9 @@ pub fn endpoint_text(addr: &[u8], port: u16) -> String {
     }
 }
 
-impl Summary<'_> {
-    /// Streams the YAML to `out` (a large capture's summary is never held in memory whole).
-    pub fn write_yaml(&self, out: &mut impl std::io::Write) -> anyhow::Result<()> {
-        serde_saphyr::to_io_writer(out, self)?;
-        Ok(())
-    }
+/// Streams a part of the summary as YAML to `out` (a large capture's summary is never held in
+/// memory whole).
+pub fn write_yaml(part: &impl Serialize, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    serde_saphyr::to_io_writer(out, part)?;
+    Ok(())
 }
