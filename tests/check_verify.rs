@@ -1187,7 +1187,9 @@ fn spilled_connections_change_no_byte_of_any_output() {
 /// Inputs the fuzzers found (fuzz/artifacts/*/*.pcap): each must sanitize, verify, and be a
 /// fixed point of a second sanitize. (The first: a removed handshake message followed by kept
 /// ones desynchronised the framing a second reading saw; an empty record body then put a
-/// kept range out of stream order.)
+/// kept range out of stream order; a retransmission contradicting the middle of a message
+/// split across segments left the message's first pieces, a message cut short that `verify`
+/// reported.)
 #[test]
 fn fuzz_reproducers_sanitize_verify_and_are_fixed_points() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts");

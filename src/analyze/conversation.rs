@@ -143,6 +143,9 @@ pub struct TlsSide {
     stopped_comparing: bool,
     /// Stream ranges where a retransmission carried other bytes than the first copy.
     pub conflicts: Vec<(i64, i64)>,
+    /// Where each handshake message in `kept` or `removed_pending` begins (its 4-byte header),
+    /// in stream order: a conflict inside a message removes it from there, whole.
+    pub message_starts: Vec<i64>,
     /// `kept` or `removed_pending` is out of stream order: sorted before a comparison.
     kept_unsorted: bool,
 }
@@ -192,6 +195,7 @@ impl TlsSide {
         redacted_originals: Vec::new(),
         stopped_comparing: false,
         conflicts: Vec::new(),
+        message_starts: Vec::new(),
         kept_unsorted: false,
     };
 }
@@ -567,6 +571,9 @@ impl SideSink<'_> {
         pieces: &[(i64, usize)],
         changed: &[&spans::Span],
     ) {
+        if let Some(&(start, _)) = pieces.iter().find(|&&(_, len)| len > 0) {
+            self.tls.message_starts.push(start);
+        }
         let mut at = 0;
         for &(offset, len) in pieces {
             if len == 0 {

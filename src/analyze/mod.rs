@@ -730,12 +730,18 @@ fn finish_flow(
                 .any(|k| k.offset == 0 && !k.handshake && hits(k));
         // Once part of a handshake message is removed, the framing of the messages after it
         // cannot be shown truthfully (a reader would take the removed bytes' zeros for
-        // messages): the handshake bytes from there on are removed too.
+        // messages): the handshake bytes from there on are removed too, from the start of
+        // that message. (Its pieces before the conflict, kept, would make it a message cut
+        // short, which a second run removes: the output would not be a fixed point.)
         let cut = kept
             .iter()
             .filter(|k| k.handshake && hits(k))
             .map(|k| k.offset)
-            .min();
+            .min()
+            .map(|c| {
+                let message_start = t.message_starts.iter().copied().filter(|&s| s <= c).max();
+                message_start.unwrap_or(c)
+            });
         kept.retain(|k| {
             let drop = hits(k) || (k.handshake && cut.is_some_and(|c| k.offset >= c));
             conflicted += u64::from(drop);
