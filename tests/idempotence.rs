@@ -196,6 +196,12 @@ fn sanitizing_samples_twice_changes_nothing() {
 fn sanitizing_corpus_twice_changes_nothing() {
     let dir = corpus_dir();
     if !dir.is_dir() {
+        // CI must sweep the corpus: a missing corpus fails there instead of passing silently.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the corpus is required when CI is set and was not found at {}",
+            dir.display()
+        );
         loud(&format!(
             "\n!!!!! corpus not found at {}: idempotence corpus sweep not run !!!!!\n",
             dir.display()

@@ -129,12 +129,21 @@ fn capture_files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     v
 }
 
-/// Whether `../shared/corpus` exists; prints the loud notice once when it does not.
+/// Whether `../shared/corpus` exists; prints the loud notice once when it does not, and fails
+/// the calling test when `CI` is set.
 pub fn corpus_present() -> bool {
     static PRESENT: OnceLock<bool> = OnceLock::new();
     *PRESENT.get_or_init(|| {
         let dir = corpus_dir();
         let present = dir.is_dir();
+        // CI must sweep the corpus: there a missing corpus fails the run instead of
+        // shrinking it to the samples.
+        if !present && std::env::var_os("CI").is_some() {
+            panic!(
+                "the corpus is required when CI is set and was not found at {}",
+                dir.display()
+            );
+        }
         if !present {
             loud(&format!(
                 "\n!!!!! corpus not found at {}: corpus sweep not run (only samples/ tested) !!!!!\n",
