@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # samples/make.sh - regenerate the small, real TLS/TCP packet captures in samples/
 #
-# Usage:   sudo samples/make.sh
+# Usage:   sudo samples/make.sh              (the captures)
+#          sudo samples/make.sh client-logs  (only the client logs in samples/client-logs/)
 #
 # What it needs (Debian package names):
 #   - root (network namespaces, veth, tcpdump, binding port 443/80)
@@ -52,6 +53,15 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "make.sh: must be run as root (sudo samples/make.sh)" >&2
   exit 1
 fi
+MODE=${1:-captures}
+case $MODE in
+  captures | client-logs) ;;
+  *) echo "make.sh: unknown mode '$MODE' (captures or client-logs)" >&2; exit 1 ;;
+esac
+# The client logs need gnutls-cli; install it when missing (Debian package gnutls-bin).
+if [[ $MODE == client-logs ]] && ! command -v gnutls-cli >/dev/null; then
+  apt-get install -y gnutls-bin >/dev/null
+fi
 for tool in ip ss ethtool tcpdump openssl curl gnutls-cli python3 tshark editcap timeout; do
   command -v "$tool" >/dev/null || { echo "make.sh: missing tool: $tool" >&2; exit 1; }
 done
@@ -61,6 +71,14 @@ NS_C=psc-cli
 NS_S=psc-srv
 IF_C=psc-c0
 IF_S=psc-s0
+if [[ $MODE == client-logs ]]; then
+  # own namespace names, so a captures run at the same time is not disturbed; the
+  # addresses are the same as the captures' so a log matches tls12-complete.pcap
+  NS_C=psl-cli
+  NS_S=psl-srv
+  IF_C=psl-c0
+  IF_S=psl-s0
+fi
 C4=10.77.0.1
 S4=10.77.0.2
 C6=fd77::1
@@ -658,6 +676,201 @@ summary() {
   done
 }
 
+# --------------------------------------------------------------------------
+# 5. client logs (mode client-logs): real verbose logs of curl, openssl s_client,
+#    gnutls-cli and python, holding planted secrets that the sanitizer must remove
+# --------------------------------------------------------------------------
+# Every planted value below is listed again in tests/client_log.rs, which asserts that
+# none of them survives `pcapscrub sanitize --client-log`.
+PLANT_O="Planted Widgets Ltd"
+PLANT_OU="Planted Treasury Unit"
+PLANT_L="Plantedville"
+PLANT_ST="Plantshire"
+PLANT_CA_CN="Planted Issuing Authority"
+PLANT_LEAF_SERIAL=0x5eed5eed5eed0001
+PLANT_COOKIE="session_id=c00k1e5ecret77"
+PLANT_USER="planteduser"
+PLANT_PASS="plantedpass99"
+PLANT_SERVER="PlantedServer/9.9 (planted-internal)"
+PLANT_BODY="planted-body-text-confidential"
+LOGS=$DEST/client-logs
+
+make_planted_pki() {
+  log "generating the planted PKI (identifying DN values) in $PKI/planted"
+  local d=$PKI/planted dn="/C=ZZ/ST=$PLANT_ST/L=$PLANT_L/O=$PLANT_O/OU=$PLANT_OU"
+  mkdir -p "$d"
+  cp "$PKI/leaf.ext" "$d/leaf.ext"
+  cp "$PKI/int.ext" "$d/ca.ext"
+  cp "$PKI/client.ext" "$d/client.ext"
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 730 -keyout "$d/ca.key" \
+    -out "$d/ca.pem" -subj "$dn/CN=$PLANT_CA_CN" -set_serial 0x5eed5eed5eed00ca \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$d/leaf.key" -out "$d/leaf.csr" \
+    -subj "$dn/CN=$HOST" 2>/dev/null
+  openssl x509 -req -in "$d/leaf.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -set_serial $PLANT_LEAF_SERIAL -sha256 -days 730 -extfile "$d/leaf.ext" -out "$d/leaf.pem" 2>/dev/null
+  # the client's key lives under a path that names its owner, as real ones do
+  mkdir -p "$WORK/home/alice/acme keys"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/home/alice/acme keys/alice.key" \
+    -out "$d/client.csr" -subj "$dn/CN=alice.pcapscrub-test.example" 2>/dev/null
+  openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -set_serial 0x5eed5eed5eed00c1 -sha256 -days 730 -extfile "$d/client.ext" \
+    -out "$WORK/home/alice/acme keys/alice.pem" 2>/dev/null
+}
+
+write_planted_server() {
+  # an HTTPS server that sends a Server header, a cookie and an HTML body
+  cat >"$WORK/httpsd.py" <<EOF
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def version_string(self):
+        return "$PLANT_SERVER"
+    def do_GET(self):
+        body = b"<html><body><p>$PLANT_BODY</p></body></html>\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", "$PLANT_COOKIE; Path=/; Secure")
+        self.send_header("Location", "https://$HOST/account/$PLANT_USER")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+ctx.load_verify_locations(sys.argv[5])
+ctx.verify_mode = ssl.CERT_OPTIONAL
+srv = http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), H)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+srv.handle_request()
+EOF
+  # the python client a user would run; its folder names a customer, as real ones do
+  mkdir -p "$WORK/home/alice/acme-payments"
+  cat >"$WORK/home/alice/acme-payments/check_gateway.py" <<EOF
+import urllib.request
+
+GATEWAY_SECRET_URL = "https://$HOST/internal/$PLANT_USER"
+
+
+def fetch_gateway_status():
+    with urllib.request.urlopen(GATEWAY_SECRET_URL, timeout=5) as resp:
+        return resp.read()
+
+
+print(fetch_gateway_status())
+EOF
+}
+
+# client_log NAME 'shown command line' cmd...: runs the client, writes NAME.log as a user
+# pastes it (a "$ command" line, then everything it printed)
+client_log() {
+  local name=$1 shown=$2; shift 2
+  local rc=0
+  { printf '$ %s\n' "$shown"
+    ip netns exec "$NS_C" timeout 10 "$@" 2>&1 </dev/null || rc=$?
+  } >"$OUT/$name.log"
+  printf '    %s: client exit code %s, %s lines\n' "$name" "$rc" "$(wc -l <"$OUT/$name.log")"
+  MADE+=("$name.log")
+}
+
+run_client_logs() {
+  local d=$PKI/planted keys="$WORK/home/alice/acme keys" shown
+  local S_PLANTED=(openssl s_server -cert "$d/leaf.pem" -key "$d/leaf.key" -WWW -naccept 1
+                   -accept "$S4:443")
+
+  scenario curl-ok.log
+  start_server 443 python3 "$WORK/httpsd.py" "$S4" 443 "$d/leaf.pem" "$d/leaf.key" "$d/ca.pem"
+  shown="curl -v --cacert /etc/pcapscrub-test/ca.pem --cert /home/alice/acme\ keys/alice.pem"
+  shown+=" --key /home/alice/acme\ keys/alice.key -u $PLANT_USER:$PLANT_PASS"
+  shown+=" -H 'Cookie: $PLANT_COOKIE' https://$HOST/account/$PLANT_USER"
+  client_log curl-ok "$shown" curl -v --noproxy '*' --http1.1 --cacert "$d/ca.pem" \
+    --cert "$keys/alice.pem" --key "$keys/alice.key" -u "$PLANT_USER:$PLANT_PASS" \
+    -H "Cookie: $PLANT_COOKIE" --resolve "$HOST:443:$S4" "https://$HOST/account/$PLANT_USER"
+  stop_server
+
+  scenario curl-unknown-ca.log
+  start_server 443 "${S_PLANTED[@]}" -tls1_2
+  shown="curl -v --tlsv1.2 -u $PLANT_USER:$PLANT_PASS https://$HOST/account/$PLANT_USER"
+  client_log curl-unknown-ca "$shown" curl -v --noproxy '*' --tlsv1.2 --tls-max 1.2 \
+    --cacert "$PKI/other.pem" -u "$PLANT_USER:$PLANT_PASS" --resolve "$HOST:443:$S4" \
+    "https://$HOST/account/$PLANT_USER"
+  stop_server
+
+  scenario openssl-s_client.log
+  start_server 443 "${S_PLANTED[@]}" -tls1_2
+  shown="openssl s_client -connect $S4:443 -servername $HOST -showcerts"
+  client_log openssl-s_client "$shown" openssl s_client -connect "$S4:443" -servername "$HOST" \
+    -showcerts -CAfile "$PKI/other.pem"
+  stop_server
+
+  scenario openssl-s_client-brief.log
+  start_server 443 "${S_PLANTED[@]}" -tls1_3
+  shown="openssl s_client -brief -connect $S4:443 -servername $HOST"
+  client_log openssl-s_client-brief "$shown" openssl s_client -brief -connect "$S4:443" \
+    -servername "$HOST" -CAfile "$PKI/other.pem"
+  stop_server
+
+  scenario gnutls-cli.log
+  start_server 443 "${S_PLANTED[@]}" -tls1_3
+  shown="gnutls-cli --x509cafile /etc/pcapscrub-test/other.pem --sni-hostname $HOST -p 443 $S4"
+  client_log gnutls-cli "$shown" gnutls-cli --x509cafile "$PKI/other.pem" --sni-hostname "$HOST" \
+    --verify-hostname "$HOST" -p 443 "$S4"
+  stop_server
+
+  scenario python-urllib.log
+  start_server 443 "${S_PLANTED[@]}" -tls1_3
+  # the client namespace resolves the test name to the server, for python only
+  shown="python3 /home/alice/acme-payments/check_gateway.py"
+  printf '%s %s\n' "$S4" "$HOST" >"$WORK/hosts"
+  client_log python-urllib "$shown" unshare --mount sh -c \
+    "mount --bind '$WORK/hosts' /etc/hosts && cd '$WORK' && exec python3 home/alice/acme-payments/check_gateway.py"
+  stop_server
+}
+
+check_client_logs() {
+  log "checking the client logs"
+  local f
+  want_in() {  # file text
+    if grep -qF -- "$2" "$OUT/$1"; then printf '    ok    %-28s has %s\n' "$1" "$2"
+    else printf '    FAIL  %-28s lacks %s\n' "$1" "$2"; FAILS=$((FAILS + 1)); fi
+  }
+  FAILS=0
+  want_in curl-ok.log "$PLANT_SERVER"
+  want_in curl-ok.log "$PLANT_BODY"
+  want_in curl-ok.log "Set-Cookie: $PLANT_COOKIE"
+  want_in curl-ok.log "O=$PLANT_O"
+  want_in curl-unknown-ca.log "unable to get local issuer certificate"
+  want_in openssl-s_client.log "L = $PLANT_L"
+  want_in openssl-s_client.log "BEGIN CERTIFICATE"
+  want_in openssl-s_client-brief.log "Protocol version: TLSv1.3"
+  want_in gnutls-cli.log "pin-sha256:"
+  want_in gnutls-cli.log "OU=$PLANT_OU"
+  want_in python-urllib.log "CERTIFICATE_VERIFY_FAILED"
+  want_in python-urllib.log "acme-payments"
+  # the temporary folder's name varies from run to run: shown as the user's home
+  for f in "${MADE[@]}"; do sed -i "s#$WORK/home/#/home/#g; s#$PKI/#/etc/pcapscrub-test/#g" "$OUT/$f"; done
+}
+
+main_client_logs() {
+  make_pki
+  make_planted_pki
+  make_net
+  write_helpers
+  write_planted_server
+  mkdir -p "$OUT"
+  run_client_logs
+  check_client_logs
+  if [[ $FAILS -ne 0 ]]; then
+    echo "make.sh: $FAILS client-log check(s) failed; samples/client-logs left unchanged" >&2
+    exit 1
+  fi
+  mkdir -p "$LOGS"
+  local g
+  for g in "${MADE[@]}"; do cp "$OUT/$g" "$LOGS/$g"; done
+  log "made in $LOGS: ${MADE[*]}"
+}
+
 main() {
   make_pki
   make_net
@@ -677,4 +890,8 @@ main() {
   summary
 }
 
-main "$@"
+if [[ $MODE == client-logs ]]; then
+  main_client_logs
+else
+  main
+fi
