@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod anonymize;
 pub mod capture;
 pub mod check;
+pub mod client_log;
 pub mod commands;
 pub mod flow;
 #[doc(hidden)]

@@ -15,8 +15,8 @@ use crate::analyze::{self, Analysis};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::reader::ReadWarning;
 use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
+use crate::client_log::{LogMapper, sanitize_log};
 use crate::policy::Policy;
-use crate::report::client_log::{LogMapper, sanitize_log};
 use crate::report::evidence::EvidenceDir;
 use crate::report::hashing::{
     HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,

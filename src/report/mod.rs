@@ -1,6 +1,5 @@
 //! What pcapscrub writes besides the capture: the summary, SHA256SUMS, the evidence folder.
 
-pub mod client_log;
 pub mod evidence;
 pub mod hashing;
 pub mod streamed;
