@@ -23,8 +23,8 @@ use crate::report::hashing::{
 };
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
-    ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts, Redactions, SummaryHead,
-    SummaryTail, Tool, endpoint_pseudonym, link_type_name, write_yaml,
+    ClientLogFacts, ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts,
+    Redactions, SummaryHead, SummaryTail, Tool, endpoint_pseudonym, link_type_name, write_yaml,
 };
 use crate::rewrite::{DropReason, RewriteStats, Rewriter};
 use rayon::prelude::*;
@@ -82,6 +82,18 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .finish(opts.key)
         .context("cannot build the address mapping")?;
     mapping.set_allowlist(opts.policy.allowlist());
+    // The log is sanitized before the summaries are written, which count its lines; on a
+    // copy of the mapping, so that addresses only the log holds change nothing in the
+    // captures' summaries.
+    let client_log = match opts.client_log {
+        Some(log) => Some(sanitize_client_log(
+            log,
+            &mut mapping.clone(),
+            &mut redactor,
+        )?),
+        None => None,
+    };
+    let log_facts = client_log.as_ref().map(|l| l.facts.clone());
     for (input, analysis) in inputs.iter().zip(&analyses) {
         for w in analysis_warnings(&input.name, analysis) {
             eprintln!("warning: {w}");
@@ -108,6 +120,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
                     &mut mapping,
                     evidence_ref,
                     helpers,
+                    log_facts.as_ref(),
                 )
             })
             .collect()
@@ -117,9 +130,8 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         evidence.stage(out.capture, &out.capture_name, out.capture_sha256)?;
         evidence.stage(out.summary, &out.summary_name, out.summary_sha256)?;
     }
-    if let Some(log) = opts.client_log {
-        let (name, text) = sanitize_client_log(log, &mut mapping, &mut redactor)?;
-        evidence.stage_bytes(&name, text.as_bytes())?;
+    if let Some(log) = client_log {
+        evidence.stage_bytes(&log.facts.file, log.text.as_bytes())?;
     }
     evidence.commit()
 }
@@ -162,6 +174,7 @@ fn write_outputs(
     mapping: &mut Mapping,
     evidence: &EvidenceDir,
     helpers: bool,
+    log_facts: Option<&ClientLogFacts>,
 ) -> Result<InputOutputs> {
     let capture_name = format!("{}.sanitized.{}", input.stem, analysis.format.extension());
     let capture = evidence.temp_file()?;
@@ -202,6 +215,7 @@ fn write_outputs(
         &capture_name,
         &written,
         handshake,
+        log_facts,
     );
     let mut summary_file = evidence.temp_file()?;
     let summary_sha256 = {
@@ -268,15 +282,21 @@ impl LogMapper for RunMapper<'_> {
     }
 }
 
+/// A client log sanitized for the evidence folder: its text and what the summary says of it.
+struct SanitizedLog {
+    text: String,
+    facts: ClientLogFacts,
+}
+
 fn sanitize_client_log(
     path: &Path,
     mapping: &mut Mapping,
     redactor: &mut Redactor,
-) -> Result<(String, String)> {
+) -> Result<SanitizedLog> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the client log {}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
-    let (clean, _) = sanitize_log(&text, &mut RunMapper { mapping, redactor });
+    let (clean, report) = sanitize_log(&text, &mut RunMapper { mapping, redactor });
     let stem = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -285,7 +305,13 @@ fn sanitize_client_log(
                 .map_or(n, |(s, _)| if s.is_empty() { n } else { s })
         })
         .unwrap_or("client-log");
-    Ok((format!("{stem}.sanitized.txt"), clean))
+    Ok(SanitizedLog {
+        text: clean,
+        facts: ClientLogFacts {
+            file: format!("{stem}.sanitized.txt"),
+            report,
+        },
+    })
 }
 
 /// Handshake redactions made while analysing one capture.
@@ -441,6 +467,7 @@ fn summary_head(
     out_name: &str,
     written: &Written,
     handshake: HandshakeRedactions,
+    log_facts: Option<&ClientLogFacts>,
 ) -> SummaryHead {
     let stats = &written.stats;
     let counts = mapping.counts();
@@ -507,6 +534,7 @@ fn summary_head(
                 .sum(),
             handshake_bytes_kept: stats.handshake_bytes_kept,
         },
+        client_log: log_facts.cloned(),
     }
 }
 

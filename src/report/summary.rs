@@ -25,6 +25,17 @@ pub struct SummaryHead {
     pub output: OutputFacts,
     pub policy: PolicyFacts,
     pub redactions: Redactions,
+    /// What the client log given with `--client-log` kept and removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_log: Option<ClientLogFacts>,
+}
+
+/// The sanitized client log's name and counts (lines kept and removed, values replaced).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientLogFacts {
+    pub file: String,
+    #[serde(flatten)]
+    pub report: crate::client_log::LogReport,
 }
 
 /// The summary's last keys. They need only pass 1 and the mapping, so `sanitize` writes them
