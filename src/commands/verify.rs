@@ -90,6 +90,8 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
         let path = dir.join(name);
         if name.ends_with(".summary.yaml") {
             check_summary(&path, &mut problems);
+        } else if name.ends_with(".sanitized.txt") {
+            check_client_log(&path, &mut problems);
         } else if name.contains(".sanitized.pcap") {
             let policy = summary_policy(dir, name).unwrap_or_default();
             match check::check_file(&path, &path.display().to_string(), &policy) {
@@ -195,6 +197,35 @@ fn check_summary(path: &Path, problems: &mut Vec<String>) {
                 mask(&literal)
             ));
         }
+    }
+}
+
+/// A sanitized client log holds only lines the sanitizer writes: each fits a known shape,
+/// sanitizes to itself, and names only pseudonyms.
+fn check_client_log(path: &Path, problems: &mut Vec<String>) {
+    const SHOWN: usize = 20;
+    let shown = path.display();
+    let text = match fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => {
+            problems.push(format!("{shown}: unreadable"));
+            return;
+        }
+    };
+    let pseudonym = |name: &str| {
+        crate::analyze::redact::is_reserved_name(name.as_bytes()) || name.bytes().all(|c| c == b'x')
+    };
+    let bad = crate::client_log::unsanitized_lines(&text, |a| allowed_address(&a), pseudonym);
+    for line in bad.iter().take(SHOWN) {
+        problems.push(format!(
+            "{shown}:{line}: not a line the client-log sanitizer writes (unknown shape or unmapped value)"
+        ));
+    }
+    if bad.len() > SHOWN {
+        problems.push(format!(
+            "{shown}: … and {} more such lines",
+            bad.len() - SHOWN
+        ));
     }
 }
 
