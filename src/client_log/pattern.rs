@@ -209,44 +209,57 @@ fn segments(template: &str) -> impl Iterator<Item = Segment<'_>> {
     })
 }
 
-/// Matches `line` against `template`: the pieces, or `None` when it does not fit.
-pub fn match_template<'l>(template: &'static str, line: &'l str) -> Option<Vec<Piece<'l>>> {
-    let segs: Vec<Segment<'static>> = segments(template).collect();
-    let mut pieces = Vec::with_capacity(segs.len());
-    let mut at = 0usize;
-    let mut k = 0usize;
-    while let Some(seg) = segs.get(k) {
-        let rest = line.get(at..)?;
-        match seg {
-            Segment::Literal(lit) => {
-                if !rest.starts_with(lit) {
-                    return None;
-                }
-                pieces.push(Piece::Literal(&rest[..lit.len()]));
-                at += lit.len();
-            }
-            Segment::Hole(hole) => {
-                let end = match segs.get(k + 1) {
-                    // The last literal ends the line, so it is found from the end: a hole
-                    // may then hold it (`[cookie: [value removed]]`).
-                    Some(Segment::Literal(next)) if k + 2 == segs.len() => {
-                        rest.strip_suffix(next)?.len()
+/// A template split once into its segments, to be matched against many lines.
+pub struct Template(Vec<Segment<'static>>);
+
+impl Template {
+    pub fn parse(template: &'static str) -> Template {
+        Template(segments(template).collect())
+    }
+
+    /// The pieces of `line`, or `None` when it does not fit.
+    pub fn matches<'l>(&self, line: &'l str) -> Option<Vec<Piece<'l>>> {
+        let segs = &self.0;
+        let mut pieces = Vec::with_capacity(segs.len());
+        let mut at = 0usize;
+        for (k, seg) in segs.iter().enumerate() {
+            let rest = line.get(at..)?;
+            match seg {
+                Segment::Literal(lit) => {
+                    if !rest.starts_with(lit) {
+                        return None;
                     }
-                    Some(Segment::Literal(next)) => rest.find(next)?,
-                    Some(Segment::Hole(_)) => return None,
-                    None => rest.len(),
-                };
-                let text = &rest[..end];
-                if !hole.accepts(text) {
-                    return None;
+                    pieces.push(Piece::Literal(&rest[..lit.len()]));
+                    at += lit.len();
                 }
-                pieces.push(Piece::Field(*hole, text));
-                at += end;
+                Segment::Hole(hole) => {
+                    let end = match segs.get(k + 1) {
+                        // The last literal ends the line, so it is found from the end: a hole
+                        // may then hold it (`[cookie: [value removed]]`).
+                        Some(Segment::Literal(next)) if k + 2 == segs.len() => {
+                            rest.strip_suffix(next)?.len()
+                        }
+                        Some(Segment::Literal(next)) => rest.find(next)?,
+                        Some(Segment::Hole(_)) => return None,
+                        None => rest.len(),
+                    };
+                    let text = &rest[..end];
+                    if !hole.accepts(text) {
+                        return None;
+                    }
+                    pieces.push(Piece::Field(*hole, text));
+                    at += end;
+                }
             }
         }
-        k += 1;
+        (at == line.len()).then_some(pieces)
     }
-    (at == line.len()).then_some(pieces)
+}
+
+/// Matches `line` against `template` (parsed for this one call).
+#[cfg(test)]
+pub fn match_template<'l>(template: &'static str, line: &'l str) -> Option<Vec<Piece<'l>>> {
+    Template::parse(template).matches(line)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! here is removed whole. To support a new line, add its template to its client's table and
 //! a test with the real line.
 
-use super::pattern::{Piece, match_template};
+use std::sync::OnceLock;
+
+use super::pattern::{Piece, Template};
 
 /// Lines of any client and of the sanitizer itself.
 const COMMON: &[&str] = &[
@@ -249,10 +251,17 @@ const TABLES: &[&[&str]] = &[COMMON, CURL, OPENSSL, GNUTLS, PYTHON];
 
 /// The pieces of `line` under the first template it fits, or `None`: then it is removed.
 pub fn classify(line: &str) -> Option<Vec<Piece<'_>>> {
-    TABLES
+    static COMPILED: OnceLock<Vec<Template>> = OnceLock::new();
+    COMPILED
+        .get_or_init(|| {
+            TABLES
+                .iter()
+                .flat_map(|t| t.iter())
+                .map(|t| Template::parse(t))
+                .collect()
+        })
         .iter()
-        .flat_map(|t| t.iter())
-        .find_map(|t| match_template(t, line))
+        .find_map(|t| t.matches(line))
 }
 
 #[cfg(test)]
