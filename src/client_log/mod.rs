@@ -203,6 +203,12 @@ impl<M: LogMapper> Renderer<'_, M> {
             | Hole::Method
             | Hole::HttpVersion => self.out.push_str(text),
             Hole::Host | Hole::Addr => self.host_or_addr(text),
+            Hole::Addrs => {
+                for (i, addr) in text.split(", ").enumerate() {
+                    self.out.push_str(if i == 0 { "" } else { ", " });
+                    self.host_or_addr(addr);
+                }
+            }
             Hole::CertName => {
                 let bare = text.strip_prefix("*.").unwrap_or(text);
                 self.out.push_str(&text[..text.len() - bare.len()]);

@@ -41,6 +41,8 @@ pub enum Hole {
     CertName,
     /// An IPv4 or IPv6 address (IPv6 maybe with a `%zone`): mapped.
     Addr,
+    /// Addresses separated by `, ` (curl's resolver lines): each mapped.
+    Addrs,
     /// `host:port`, `a.b.c.d:port`, `[v6]:port`: the address or host mapped.
     Endpoint,
     /// A distinguished name: each value replaced by a placeholder.
@@ -82,6 +84,7 @@ impl Hole {
             "host" => Hole::Host,
             "certname" => Hole::CertName,
             "addr" => Hole::Addr,
+            "addrs" => Hole::Addrs,
             "endpoint" => Hole::Endpoint,
             "dn" => Hole::Dn,
             "secret" => Hole::Secret,
@@ -115,6 +118,7 @@ impl Hole {
             Hole::Host => tokens::is_host_name(text) || is_addr(text),
             Hole::CertName => tokens::is_host_name(text.strip_prefix("*.").unwrap_or(text)),
             Hole::Addr => is_addr(text),
+            Hole::Addrs => text.split(", ").all(is_addr),
             Hole::Endpoint => split_endpoint(text).is_some(),
             Hole::Dn => super::dn::parse(text).is_some(),
             Hole::Secret => text.len() <= 1024 && !text.contains('\t'),

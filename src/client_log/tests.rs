@@ -262,6 +262,31 @@ fn addresses_in_endpoints_and_urls() {
 }
 
 #[test]
+fn curl_8_resolver_and_name_mismatch_lines() {
+    assert_eq!(
+        clean("* IPv6: 2600:1f18::1, fe80::1%eth0"),
+        "* IPv6: 2001:db8::5c:1, 2001:db8::5c:2%eth0"
+    );
+    assert_eq!(
+        clean("* IPv4: 10.0.0.1, 10.0.0.2"),
+        "* IPv4: 192.0.2.1, 192.0.2.2"
+    );
+    assert_removed("* IPv4: 10.0.0.1, db.internal.corp");
+    let mismatch = clean(
+        "curl: (60) SSL: certificate subject name 'db.internal.corp' does not match target host name 'api.example.net'",
+    );
+    assert_absent(&mismatch, &["internal.corp", "api.example.net"]);
+    assert!(
+        mismatch.starts_with("curl: (60) SSL: certificate subject name '"),
+        "{mismatch}"
+    );
+    assert_eq!(
+        clean("* processing: https://api.example.net/v1/x"),
+        "* processing: https://hhhhhh1.example/xx/x"
+    );
+}
+
+#[test]
 fn lines_of_no_known_shape_are_removed() {
     for line in [
         "Python code: resp = requests.get(URL, cert=('/home/alice/c.pem', KEY))",
