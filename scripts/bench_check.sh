@@ -99,7 +99,7 @@ for ((i = 0; i < files; i++)); do
     d="$clean_tree/d$((i % 10))/e$((i % 7))"
     [ -d "$d" ] || mkdir -p "$d"
     s="$(basename "${samples[$((i % ${#samples[@]}))]}" .pcap)"
-    cp "$work/ev/$s/$s.sanitized.pcap" "$d/c$i.pcap"
+    cp "$work/ev/$s/capture.sanitized.pcap" "$d/c$i.pcap"
     echo "not a capture $i" >"$d/n$i.txt"
 done
 
@@ -206,7 +206,7 @@ for f in "$mixed" "$half"; do
     printf '%-44s %8s %9s %10.1f %12s %5s\n' "$name: check (raw)" "$mib" "$wall" \
         "$(awk -v m="$mib" -v w="$wall" 'BEGIN { print m / w }')" "$rss" "$rc"
     "$bin" sanitize "$f" -o "$work/ev-$name" --key "$work/key" >/dev/null
-    clean="$work/ev-$name/$name.sanitized.pcap"
+    clean="$work/ev-$name/capture.sanitized.pcap"
     cmib=$(awk -v b="$(stat -c %s "$clean")" 'BEGIN { printf "%.1f", b / 1048576 }')
     read -r wall rss rc < <(measure "$bin" check "$clean")
     printf '%-44s %8s %9s %10.1f %12s %5s\n' "$name: check (sanitized)" "$cmib" "$wall" \

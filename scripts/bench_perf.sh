@@ -130,9 +130,8 @@ for size in "${sizes[@]}"; do
     cat "$file" >/dev/null # warm the page cache
 
     # The capture `check` reads: sanitized once, outside the timed runs.
-    stem="$(basename "$file" ".$format")"
     "$bin" sanitize "$file" -o "$work/ev" --force --key "$work/key" >/dev/null
-    sanitized="$work/ev/$stem.sanitized.$format"
+    sanitized="$work/ev/capture.sanitized.$format"
     [ -s "$sanitized" ] || { echo "no sanitized capture at $sanitized" >&2; exit 1; }
     s_bytes="$(stat -c %s "$sanitized")"
     s_packets="$(capinfos -c -M -T "$sanitized" | awk 'NR == 2 { print $2 }')"

@@ -146,7 +146,7 @@ if [ -z "$bin" ]; then
 fi
 head -c 32 /dev/urandom >"$work/key"
 "$bin" sanitize "$sample" -o "$work/evidence" --key "$work/key" >/dev/null
-cp "$work/evidence/tls12-complete.sanitized.pcap" captures/sanitized.pcap
+cp "$work/evidence/capture.sanitized.pcap" captures/sanitized.pcap
 rm captures/raw.pcap
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ use crate::anonymize::MappingKey;
 use crate::capture::{CaptureReader, Event, ReadError};
 use crate::commands::sanitize::{self, SanitizeOptions};
 use crate::policy::Policy;
+use crate::report::evidence::EvidenceStem;
 
 /// The mapping key of every fuzzing run: fixed, so a run is repeatable (a random key would make
 /// the same input behave differently from one execution to the next).
@@ -88,7 +89,7 @@ pub fn read_packets(bytes: &[u8]) -> Result<Vec<OwnedPacket>> {
 pub struct SanitizedOutput {
     /// The sanitized capture file.
     pub capture: Vec<u8>,
-    /// Its file name (`input.sanitized.pcap` or `.pcapng`).
+    /// Its file name (`capture.sanitized.pcap` or `.pcapng`).
     pub capture_name: String,
     pub summary_yaml: String,
     pub sha256sums: String,
@@ -131,21 +132,28 @@ pub fn sanitize_with_key(
         force: false,
         client_log: None,
         jobs: 1,
+        name: &EvidenceStem::default(),
+        mapping_out: None,
     })?;
-    let mut capture_name = None;
+    let (mut capture_name, mut summary_name) = (None, None);
     for entry in std::fs::read_dir(&outdir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if name.starts_with("input.sanitized.") {
+        if name.contains(".sanitized.pcap") {
             capture_name = Some(name);
+        } else if name.ends_with(".summary.yaml") {
+            summary_name = Some(name);
         }
     }
-    let Some(capture_name) = capture_name else {
-        bail!("sanitize wrote no capture into {}", outdir.display());
+    let (Some(capture_name), Some(summary_name)) = (capture_name, summary_name) else {
+        bail!(
+            "sanitize wrote no capture or no summary into {}",
+            outdir.display()
+        );
     };
     Ok(SanitizedOutput {
         capture: std::fs::read(outdir.join(&capture_name))?,
         capture_name,
-        summary_yaml: std::fs::read_to_string(outdir.join("input.summary.yaml"))?,
+        summary_yaml: std::fs::read_to_string(outdir.join(summary_name))?,
         sha256sums: std::fs::read_to_string(outdir.join("SHA256SUMS"))?,
         dir,
     })

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod interrupt;
 pub mod policy;
 pub mod report;
 pub mod rewrite;

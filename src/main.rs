@@ -1,13 +1,17 @@
 //! The command line: parse arguments, run a command, map the outcome to an exit status.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use pcapscrub::anonymize::MappingKey;
 use pcapscrub::commands;
+use pcapscrub::interrupt;
 use pcapscrub::policy::{self, PolicyError};
+use pcapscrub::report::evidence::EvidenceStem;
 
 /// Exit status for unreadable input or any other error (SPEC §2).
 const EXIT_ERROR: u8 = 2;
@@ -27,7 +31,7 @@ addresses move into documentation ranges (RFC 5737/3849/7042) through a keyed on
 payloads are removed while TLS handshakes stay readable (host names, certificates and tickets \
 replaced by same-length redactions), pcapng comments, name-resolution and decryption-secret \
 blocks are dropped, and checksums are made right.",
-    after_help = "Examples:\n  pcapscrub diagnose capture.pcap\n  pcapscrub sanitize capture.pcap -o evidence/ --client-log curl.log\n  pcapscrub check captures/\n  pcapscrub verify evidence/\n  tcpdump -w - ... | pcapscrub sanitize - -o evidence/\n  pcapscrub sanitize a.pcap b.pcapng --key team.key -o evidence/ -p strict\n  pcapscrub policy show strict"
+    after_help = "Examples:\n  pcapscrub diagnose capture.pcap\n  pcapscrub sanitize capture.pcap -o evidence/ --client-log curl.log\n  pcapscrub check captures/\n  pcapscrub verify evidence/\n  tcpdump -w - ... | pcapscrub sanitize - -o evidence/\n  pcapscrub sanitize a.pcap b.pcapng --key team.key -o evidence/ -p strict\n  pcapscrub sanitize capture.pcap -o evidence/ --mapping-out private.tsv\n  pcapscrub reveal --mapping private.tsv vendor-reply.txt\n  pcapscrub policy show strict"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,11 +42,13 @@ struct Cli {
 enum Command {
     /// Write a sanitized capture, a summary and SHA256SUMS into an evidence folder.
     #[command(
-        long_about = "Write OUTDIR/<stem>.sanitized.<pcap|pcapng>, OUTDIR/<stem>.summary.yaml and \
-OUTDIR/SHA256SUMS (checkable with `sha256sum -c`). The folder is created with mode 0700 and every \
-file with mode 0600; files are written to temporary names and renamed into place only when all \
-succeeded, so an error leaves no partial evidence. Several captures share one address mapping. \
-Exit status: 0 written, 2 error."
+        long_about = "Write OUTDIR/capture.sanitized.<pcap|pcapng>, OUTDIR/capture.summary.yaml and \
+OUTDIR/SHA256SUMS (checkable with `sha256sum -c`); several captures become capture-1, capture-2, \
+... in the order given, and --name replaces `capture`. The input's file name is never written into \
+the evidence. The folder is created with mode 0700 and every file with mode 0600; files are written \
+to temporary names and renamed into place only when all succeeded, so an error or an interrupt \
+(SIGINT, SIGTERM, SIGHUP: exit status 130, 143, 129) leaves no partial evidence. Several captures \
+share one address mapping. Exit status: 0 written, 2 error."
     )]
     Sanitize {
         /// Capture files (pcap or pcapng, detected by content); `-` reads standard input.
@@ -75,6 +81,29 @@ Exit status: 0 written, 2 error."
             hide_default_value = true
         )]
         jobs: usize,
+        /// The evidence files' stem instead of `capture` (a plain file name: no `/`, no leading
+        /// dot); several captures are numbered STEM-1, STEM-2, ...
+        #[arg(long, value_name = "STEM", default_value_t = EvidenceStem::default())]
+        name: EvidenceStem,
+        /// Also write the private table of every pseudonym and the original it replaced
+        /// (addresses, MACs, host names, each evidence stem and its input's path), mode 0600,
+        /// for `pcapscrub reveal`. Never inside OUTDIR: it undoes the sanitizing.
+        #[arg(long, value_name = "FILE")]
+        mapping_out: Option<PathBuf>,
+    },
+    /// Turn the pseudonyms in a text (a reply about the evidence) back into the originals.
+    #[command(
+        long_about = "Read a text (a file, or standard input for `-` or none) and print it with every \
+pseudonym of the private mapping written by `sanitize --mapping-out` replaced by the original: \
+addresses, MACs and host names wherever they stand as whole tokens, and the evidence file names \
+(capture.sanitized.pcap, capture.summary.yaml) by the input's path. Exit status: 0, 2 error."
+    )]
+    Reveal {
+        /// The private mapping written by `sanitize --mapping-out`.
+        #[arg(long, value_name = "FILE")]
+        mapping: PathBuf,
+        /// The text to translate; `-` or none reads standard input.
+        text: Option<PathBuf>,
     },
     /// Explain where each TLS handshake in a capture failed (writes nothing).
     #[command(
@@ -93,6 +122,10 @@ first; with many connections the rest are counted by verdict. Exit status: 0 ana
         /// Show pseudonymous addresses (as a sanitized capture would) instead of real ones.
         #[arg(long)]
         sanitized: bool,
+        /// With --sanitized: the key file given to `sanitize --key`, so the pseudonyms shown are
+        /// those of the evidence. Without it they come from a random key.
+        #[arg(long, value_name = "KEYFILE", requires = "sanitized")]
+        key: Option<PathBuf>,
     },
     /// Find what `sanitize` would remove: the pre-commit and CI gate.
     #[command(
@@ -167,15 +200,20 @@ fn main() -> ExitCode {
             force,
             client_log,
             jobs,
-        } => sanitize(
-            &captures,
-            &output,
-            &policy,
+            name,
+            mapping_out,
+        } => sanitize(SanitizeArgs {
+            captures: &captures,
+            output: &output,
+            policy: &policy,
             key,
             force,
-            client_log.as_deref(),
+            client_log: client_log.as_deref(),
             jobs,
-        ),
+            name: &name,
+            mapping_out: mapping_out.as_deref(),
+        }),
+        Command::Reveal { mapping, text } => reveal(&mapping, text.as_deref()),
         Command::Check {
             paths,
             policy,
@@ -188,7 +226,8 @@ fn main() -> ExitCode {
             capture,
             format,
             sanitized,
-        } => diagnose(&capture, format, sanitized),
+            key,
+        } => diagnose(&capture, format, sanitized, key.as_deref()),
         Command::Policy(PolicyCommand::Show { policy }) => {
             report_policy(commands::policy::show(policy.as_deref()))
         }
@@ -198,36 +237,52 @@ fn main() -> ExitCode {
     }
 }
 
-fn sanitize(
-    captures: &[String],
-    output: &std::path::Path,
-    policy: &str,
+/// The `sanitize` command line, parsed.
+struct SanitizeArgs<'a> {
+    captures: &'a [String],
+    output: &'a Path,
+    policy: &'a str,
     key: Option<PathBuf>,
     force: bool,
-    client_log: Option<&std::path::Path>,
+    client_log: Option<&'a Path>,
     jobs: usize,
-) -> ExitCode {
+    name: &'a EvidenceStem,
+    mapping_out: Option<&'a Path>,
+}
+
+/// Starts the thread that removes a run's temporary files on SIGINT, SIGTERM or SIGHUP.
+fn handle_interrupts() -> anyhow::Result<()> {
+    interrupt::install()
+        .map_err(|e| anyhow::anyhow!("cannot set up the handling of interrupts: {e}"))
+}
+
+fn sanitize(args: SanitizeArgs<'_>) -> ExitCode {
     let result = (|| -> anyhow::Result<Vec<PathBuf>> {
-        let policy = policy::load(policy)?;
-        let key = match key {
+        handle_interrupts()?;
+        let policy = policy::load(args.policy)?;
+        let key = match args.key {
             Some(path) => MappingKey::from_file(&path)?,
             None => MappingKey::random(),
         };
         let opts = commands::sanitize::SanitizeOptions {
-            inputs: captures,
-            outdir: output,
+            inputs: args.captures,
+            outdir: args.output,
             policy: &policy,
             key: &key,
-            force,
-            client_log,
-            jobs,
+            force: args.force,
+            client_log: args.client_log,
+            jobs: args.jobs,
+            name: args.name,
+            mapping_out: args.mapping_out,
         };
         commands::sanitize::run(&opts)
     })();
     match result {
         Ok(paths) => {
+            // The evidence is written whatever happens to this list (a closed pipe, a full disk).
+            let mut out = std::io::stdout().lock();
             for p in paths {
-                println!("{}", p.display());
+                let _ = std::io::Write::write_fmt(&mut out, format_args!("{}\n", p.display()));
             }
             ExitCode::SUCCESS
         }
@@ -235,20 +290,42 @@ fn sanitize(
     }
 }
 
-fn diagnose(capture: &str, format: commands::diagnose::OutputFormat, sanitized: bool) -> ExitCode {
+fn diagnose(
+    capture: &str,
+    format: commands::diagnose::OutputFormat,
+    sanitized: bool,
+    key: Option<&Path>,
+) -> ExitCode {
     use std::io::IsTerminal;
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let opts = commands::diagnose::DiagnoseOptions {
-        input: capture,
-        format,
-        sanitized,
-        color,
-    };
+    let result = (|| -> anyhow::Result<()> {
+        handle_interrupts()?;
+        let key = match key {
+            Some(path) => MappingKey::from_file(path)?,
+            None => MappingKey::random(),
+        };
+        let opts = commands::diagnose::DiagnoseOptions {
+            input: capture,
+            format,
+            sanitized,
+            key: &key,
+            color,
+        };
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        commands::diagnose::run(&opts, &mut out)?;
+        std::io::Write::flush(&mut out).context("cannot write the report to standard output")
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn reveal(mapping: &Path, text: Option<&Path>) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = commands::diagnose::run(&opts, &mut out)
-        .and_then(|()| std::io::Write::flush(&mut out).map_err(anyhow::Error::from));
-    match result {
+    match commands::reveal::run(mapping, text, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }

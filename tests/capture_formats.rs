@@ -52,7 +52,7 @@ fn check_link(link: Link, v6: bool) {
     let input = s.write("cap.pcap", &input_bytes);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("cap.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     let what = format!("{link:?} (IPv6: {v6})");
     assert_no_identifying_bytes(&bytes, &what);
     assert_eq!(
@@ -206,8 +206,8 @@ fn check_link(link: Link, v6: bool) {
         );
     }
 
-    assert_summary_clean(&outdir.join("cap.summary.yaml"));
-    let sum = summary(&outdir.join("cap.summary.yaml"));
+    assert_summary_clean(&outdir.join("capture.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.int("output.packets_written"), 5, "{what}");
     assert_eq!(sum.int("input.packets"), 5, "{what}");
     assert_eq!(sum.str("input.format"), "pcap");
@@ -311,7 +311,7 @@ fn check_pcap_timestamps(big_endian: bool, nanosecond: bool) {
     let input = s.write("ts.pcap", &input_bytes);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("ts.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     let what = format!("big-endian {big_endian}, nanosecond {nanosecond}");
     assert_eq!(
         bytes[..24],
@@ -485,7 +485,7 @@ fn pcapng_keeps_sections_interfaces_and_timestamps_and_drops_the_rest() {
     let input = s.write("two.pcapng", &input_bytes);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("two.sanitized.pcapng")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcapng")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized pcapng");
     for text in [
         &b"acme"[..],
@@ -590,8 +590,8 @@ fn pcapng_keeps_sections_interfaces_and_timestamps_and_drops_the_rest() {
     let (_, _, _, caplen, _) = out_packets[3];
     assert_eq!(caplen, 16 + 20 + 20 + 5);
 
-    assert_summary_clean(&outdir.join("two.summary.yaml"));
-    let sum = summary(&outdir.join("two.summary.yaml"));
+    assert_summary_clean(&outdir.join("capture.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.str("input.format"), "pcapng");
     assert_eq!(sum.int("input.packets"), 6);
     assert_eq!(sum.int("output.packets_written"), 6);
@@ -643,7 +643,7 @@ fn pcapng_packet_on_an_unknown_interface_is_dropped_and_counted() {
     let input = s.write("ifaces.pcapng", &ng.buf);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("ifaces.sanitized.pcapng")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcapng")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized pcapng");
     let blocks = read_pcapng(&bytes);
     let packets: Vec<u32> = blocks
@@ -654,7 +654,7 @@ fn pcapng_packet_on_an_unknown_interface_is_dropped_and_counted() {
         })
         .collect();
     assert_eq!(packets, [2], "only the packet on the known interface");
-    let sum = summary(&outdir.join("ifaces.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.int("output.packets_dropped.unknown_interface"), 2);
     assert_eq!(sum.int("output.packets_written"), 1);
 }
@@ -676,13 +676,13 @@ fn pcapng_cut_inside_the_last_block_warns_and_keeps_earlier_packets() {
         let input = s.write("cut.pcapng", &ng.buf[..cut]);
         let outdir = s.path("out");
         let out = sanitize_ok(&[&input], &outdir, &[]);
-        let blocks = read_pcapng(&fs::read(outdir.join("cut.sanitized.pcapng")).unwrap());
+        let blocks = read_pcapng(&fs::read(outdir.join("capture.sanitized.pcapng")).unwrap());
         let n = blocks
             .iter()
             .filter(|b| matches!(b, NgOut::Packet { .. }))
             .count();
         assert_eq!(n, 4, "cut at {cut}: the four complete packets");
-        let sum = summary(&outdir.join("cut.summary.yaml"));
+        let sum = summary(&outdir.join("capture.summary.yaml"));
         let warnings = sum.seq("input.warnings");
         assert_eq!(warnings.len(), 1, "cut at {cut}: {warnings:?}");
         assert!(
@@ -729,7 +729,7 @@ fn pcapng_block_length_past_the_end_is_a_truncation_warning() {
             && err.contains(&format!("byte offset {bad_at}")),
         "{err}"
     );
-    let blocks = read_pcapng(&fs::read(outdir.join("long.sanitized.pcapng")).unwrap());
+    let blocks = read_pcapng(&fs::read(outdir.join("capture.sanitized.pcapng")).unwrap());
     assert_eq!(
         blocks
             .iter()
@@ -763,7 +763,7 @@ fn pcapng_section_header_past_the_end_is_an_error_or_a_valid_empty_capture() {
                     err.starts_with("warning: ") && err.contains("shb.pcapng"),
                     "{variant}: {err}"
                 );
-                let bytes = fs::read(outdir.join("shb.sanitized.pcapng")).unwrap();
+                let bytes = fs::read(outdir.join("capture.sanitized.pcapng")).unwrap();
                 assert!(
                     pcap_file::pcapng::PcapNgParser::new(&bytes[..]).is_ok(),
                     "{variant}: exit 0, but the output is not a pcapng file ({} bytes): {bytes:02x?}",
@@ -952,7 +952,7 @@ fn pcap_record_claiming_more_than_the_file_holds_is_a_truncation() {
             && err.contains(&format!("byte offset {at}")),
         "{err}"
     );
-    let (_, pkts) = read_pcap(&fs::read(outdir.join("claims.sanitized.pcap")).unwrap());
+    let (_, pkts) = read_pcap(&fs::read(outdir.join("capture.sanitized.pcap")).unwrap());
     assert_eq!(pkts.len(), 5);
 }
 
@@ -1315,13 +1315,15 @@ fn sanitize_in_process(bytes: &[u8], pcapng: bool) {
         force: false,
         client_log: None,
         jobs: 1,
+        name: &pcapscrub::report::evidence::EvidenceStem::default(),
+        mapping_out: None,
     };
     match pcapscrub::commands::sanitize::run(&opts) {
         Ok(_) => {
             let out = fs::read(outdir.join(if pcapng {
-                "f.sanitized.pcapng"
+                "capture.sanitized.pcapng"
             } else {
-                "f.sanitized.pcap"
+                "capture.sanitized.pcap"
             }))
             .unwrap();
             if pcapng {

@@ -880,6 +880,9 @@ fn pcapng_comments_and_name_resolution_blocks_are_reported() {
 // ---------------------------------------------------------------------------------------------
 
 const SAMPLE: &str = "tls12-complete";
+/// The evidence files of one capture.
+const CAPTURE: &str = "capture.sanitized.pcap";
+const SUMMARY: &str = "capture.summary.yaml";
 
 /// A fresh evidence folder for `SAMPLE` (with `extra` sanitize arguments).
 fn evidence(s: &Scratch, name: &str, extra: &[&str]) -> PathBuf {
@@ -967,34 +970,30 @@ fn verify_accepts_evidence_with_a_client_log() {
 fn verify_names_a_modified_capture() {
     let s = Scratch::new();
     let dir = evidence(&s, "ev", &[]);
-    let capture = dir.join(format!("{SAMPLE}.sanitized.pcap"));
+    let capture = dir.join(CAPTURE);
     let mut bytes = fs::read(&capture).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
     fs::write(&capture, &bytes).unwrap();
-    assert_problem(
-        &verify(&dir),
-        &format!("{SAMPLE}.sanitized.pcap"),
-        "modified",
-    );
+    assert_problem(&verify(&dir), CAPTURE, "modified");
 }
 
 #[test]
 fn verify_catches_an_edited_summary() {
     let s = Scratch::new();
     let dir = evidence(&s, "ev", &[]);
-    let summary = dir.join(format!("{SAMPLE}.summary.yaml"));
+    let summary = dir.join(SUMMARY);
     let text = fs::read_to_string(&summary).unwrap();
     let edited = text.replace("\nverdict: handshake_complete", "\nverdict: ok");
     assert_ne!(text, edited, "the summary has a top-level verdict");
     fs::write(&summary, &edited).unwrap();
     let r = verify(&dir);
-    assert_problem(&r, &format!("{SAMPLE}.summary.yaml"), "modified");
+    assert_problem(&r, SUMMARY, "modified");
 
     // Even with SHA256SUMS updated to match, `ok` is no verdict.
-    rehash(&dir, &format!("{SAMPLE}.summary.yaml"), edited.as_bytes());
+    rehash(&dir, SUMMARY, edited.as_bytes());
     let r = verify(&dir);
-    assert_problem(&r, &format!("{SAMPLE}.summary.yaml"), "verdict");
+    assert_problem(&r, SUMMARY, "verdict");
     assert!(!r.stdout.contains("modified"), "{r}");
 }
 
@@ -1002,13 +1001,13 @@ fn verify_catches_an_edited_summary() {
 fn verify_catches_a_real_address_in_a_summary() {
     let s = Scratch::new();
     let dir = evidence(&s, "ev", &[]);
-    let summary = dir.join(format!("{SAMPLE}.summary.yaml"));
+    let summary = dir.join(SUMMARY);
     let text = fs::read_to_string(&summary).unwrap();
     let edited = format!("{text}note: client was 10.77.0.1\n");
     fs::write(&summary, &edited).unwrap();
-    rehash(&dir, &format!("{SAMPLE}.summary.yaml"), edited.as_bytes());
+    rehash(&dir, SUMMARY, edited.as_bytes());
     let r = verify(&dir);
-    assert_problem(&r, &format!("{SAMPLE}.summary.yaml"), "address");
+    assert_problem(&r, SUMMARY, "address");
     assert!(
         !r.stdout.contains("10.77.0.1"),
         "the address is masked: {r}"
@@ -1019,8 +1018,8 @@ fn verify_catches_a_real_address_in_a_summary() {
 fn verify_names_missing_and_added_files() {
     let s = Scratch::new();
     let dir = evidence(&s, "ev", &[]);
-    fs::remove_file(dir.join(format!("{SAMPLE}.summary.yaml"))).unwrap();
-    assert_problem(&verify(&dir), &format!("{SAMPLE}.summary.yaml"), "missing");
+    fs::remove_file(dir.join(SUMMARY)).unwrap();
+    assert_problem(&verify(&dir), SUMMARY, "missing");
 
     let dir = evidence(&s, "ev2", &[]);
     fs::write(dir.join("notes.txt"), b"extra\n").unwrap();
@@ -1046,7 +1045,7 @@ fn verify_rejects_a_raw_capture_swapped_in() {
     // `check` does not.
     let s = Scratch::new();
     let dir = evidence(&s, "ev", &[]);
-    let name = format!("{SAMPLE}.sanitized.pcap");
+    let name = CAPTURE.to_string();
     let raw = fs::read(samples_dir().join(format!("{SAMPLE}.pcap"))).unwrap();
     fs::write(dir.join(&name), &raw).unwrap();
     rehash(&dir, &name, &raw);

@@ -187,9 +187,8 @@ fn run_measured<S: AsRef<OsStr>>(args: &[S]) -> Measured {
 
 struct Case {
     s: Scratch,
-    /// The input's file name (as errors name it) and its stem.
+    /// The input's file name (as errors name it).
     name: String,
-    stem: String,
     /// `out/evidence` in the scratch folder: neither folder exists before the run.
     outdir: PathBuf,
     input_bytes: Vec<u8>,
@@ -224,15 +223,9 @@ fn sanitize_prepared(
     ];
     args.extend(extra.iter().map(OsString::from));
     let run = run_measured(&args);
-    let stem = file
-        .strip_suffix(".pcapng")
-        .or_else(|| file.strip_suffix(".pcap"))
-        .unwrap_or(file)
-        .to_string();
     Case {
         s,
         name: file.to_string(),
-        stem,
         outdir,
         input_bytes,
         run,
@@ -262,12 +255,8 @@ impl Case {
         );
         self.run.assert_peak(what);
         let ng = self.input_bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]);
-        let capture_name = format!(
-            "{}.sanitized.{}",
-            self.stem,
-            if ng { "pcapng" } else { "pcap" }
-        );
-        let summary_name = format!("{}.summary.yaml", self.stem);
+        let capture_name = format!("capture.sanitized.{}", if ng { "pcapng" } else { "pcap" });
+        let summary_name = "capture.summary.yaml".to_string();
         let mut expected = vec![
             capture_name.clone(),
             summary_name.clone(),
@@ -1773,7 +1762,7 @@ fn tcp_options_carrying_an_address_or_payload_are_not_copied() {
     assert!(report.contains(": tcp-option: "), "{report}");
     let clean = cmd()
         .arg("check")
-        .arg(ev.outdir.join("tcp-options.sanitized.pcap"))
+        .arg(ev.outdir.join("capture.sanitized.pcap"))
         .output()
         .unwrap();
     assert_eq!(
@@ -2828,7 +2817,7 @@ fn too_many_open_connections_finalise_the_longest_idle() {
         "{what}: {}",
         case.run.stderr
     );
-    let summary = std::fs::read_to_string(case.outdir.join("crowd.summary.yaml")).unwrap();
+    let summary = std::fs::read_to_string(case.outdir.join("capture.summary.yaml")).unwrap();
     assert!(
         summary.contains(warning),
         "{what}: no warning in the summary"
@@ -2856,7 +2845,7 @@ fn too_many_open_connections_finalise_the_longest_idle() {
         "{first_entry}"
     );
     assert_eq!(words(&summary).matches(early).count(), 4096, "{what}");
-    let out = std::fs::read(case.outdir.join("crowd.sanitized.pcap")).unwrap();
+    let out = std::fs::read(case.outdir.join("capture.sanitized.pcap")).unwrap();
     let written = packets_of_pcap(&out);
     assert_eq!(written.len() as u64, packets);
     assert!(!contains(&out, b"bench-co"), "{what}: a host name survived");
@@ -2891,7 +2880,7 @@ fn half_open_connections_100000_within_256_mib() {
     );
     case.run.assert_peak(what);
     // The summary is large: scan it line by line rather than parse it.
-    let summary = std::fs::File::open(case.outdir.join("half-open.summary.yaml")).unwrap();
+    let summary = std::fs::File::open(case.outdir.join("capture.summary.yaml")).unwrap();
     let mut connections = 0;
     let mut unanswered = 0;
     let mut top_verdict = None;
@@ -2912,7 +2901,7 @@ fn half_open_connections_100000_within_256_mib() {
     assert_eq!(connections, n);
     assert_eq!(unanswered, n);
     assert_eq!(top_verdict.as_deref(), Some("hello_unanswered"));
-    let out = std::fs::read(case.outdir.join("half-open.sanitized.pcap")).unwrap();
+    let out = std::fs::read(case.outdir.join("capture.sanitized.pcap")).unwrap();
     assert!(!contains(&out, b"bench-co"), "{what}: a host name survived");
     assert_eq!(packets_of_pcap(&out).len() as u64, packets);
 }

@@ -630,8 +630,7 @@ curl: (35) OpenSSL/3.0.11: error:0A00042E:SSL routines::tlsv1 alert protocol ver
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(outdir.join("curl.sanitized.txt")).unwrap();
-    let summary =
-        std::fs::read_to_string(outdir.join("tls13-only-vs-tls12-server.summary.yaml")).unwrap();
+    let summary = std::fs::read_to_string(outdir.join("capture.summary.yaml")).unwrap();
     let field = |key: &str| {
         summary
             .lines()

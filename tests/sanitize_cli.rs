@@ -45,7 +45,7 @@ fn tls_stream_keeps_exactly_the_record_header_under_ticket() {
     let input = s.write("tls.pcap", &eth_v4_pcap(&conv));
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("tls.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized capture");
     let (_, pkts) = read_pcap(&bytes);
     assert_eq!(pkts.len(), conv.len());
@@ -75,8 +75,8 @@ fn tls_stream_keeps_exactly_the_record_header_under_ticket() {
         20 + 20 + tls_client_record().len()
     );
 
-    assert_summary_clean(&outdir.join("tls.summary.yaml"));
-    let sum = summary(&outdir.join("tls.summary.yaml"));
+    assert_summary_clean(&outdir.join("capture.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.int("redactions.tls_record_headers_kept"), 1);
     assert_eq!(sum.str("policy.name"), "ticket");
 }
@@ -89,7 +89,7 @@ fn tls_stream_under_review_keeps_length_zero_fills_body_and_checksums() {
     let input = s.write("tls.pcap", &input_bytes);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &["-p", "review"]);
-    let bytes = fs::read(outdir.join("tls.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized capture");
     let (_, inp) = read_pcap(&input_bytes);
     let (_, pkts) = read_pcap(&bytes);
@@ -115,7 +115,7 @@ fn tls_stream_under_review_keeps_length_zero_fills_body_and_checksums() {
         "TCP checksum valid over the zero-filled payload"
     );
     assert!(ipv4_header_checksum_ok(&frame[14..34]));
-    let sum = summary(&outdir.join("tls.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.str("policy.name"), "review");
 }
 
@@ -126,7 +126,7 @@ fn http_payload_is_cut_entirely() {
     let input = s.write("http.pcap", &eth_v4_pcap(&conv));
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("http.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized capture");
     assert!(!contains(&bytes, b"HTTP/1.1"), "HTTP text removed");
     assert!(!contains(&bytes, b"intranet"), "host name removed");
@@ -150,8 +150,8 @@ fn http_payload_is_cut_entirely() {
             );
         }
     }
-    assert_summary_clean(&outdir.join("http.summary.yaml"));
-    let sum = summary(&outdir.join("http.summary.yaml"));
+    assert_summary_clean(&outdir.join("capture.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.int("redactions.tls_record_headers_kept"), 0);
 }
 
@@ -196,7 +196,7 @@ fn tls_headers_split_across_segments_coalesced_and_retransmitted() {
     let input = s.write("split.pcap", &input_bytes);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("split.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized capture");
     assert!(!contains(&bytes, b"GET /"), "retransmitted bytes not kept");
     let (_, pkts) = read_pcap(&bytes);
@@ -210,7 +210,7 @@ fn tls_headers_split_across_segments_coalesced_and_retransmitted() {
     // Under review the same bytes are kept, everything else in the payload is zero.
     let outdir = s.path("review");
     sanitize_ok(&[&input], &outdir, &["-p", "review"]);
-    let (_, pkts) = read_pcap(&fs::read(outdir.join("split.sanitized.pcap")).unwrap());
+    let (_, pkts) = read_pcap(&fs::read(outdir.join("capture.sanitized.pcap")).unwrap());
     let (_, inp) = read_pcap(&input_bytes);
     for (k, want) in expected.iter().enumerate() {
         let p = &pkts[3 + k].data;
@@ -251,21 +251,21 @@ fn several_captures_share_one_mapping() {
         listing(&outdir),
         vec![
             "SHA256SUMS",
-            "a.sanitized.pcap",
-            "a.summary.yaml",
-            "b.sanitized.pcapng",
-            "b.summary.yaml"
+            "capture-1.sanitized.pcap",
+            "capture-1.summary.yaml",
+            "capture-2.sanitized.pcapng",
+            "capture-2.summary.yaml"
         ]
     );
-    let sa = summary(&outdir.join("a.summary.yaml"));
-    let sb = summary(&outdir.join("b.summary.yaml"));
+    let sa = summary(&outdir.join("capture-1.summary.yaml"));
+    let sb = summary(&outdir.join("capture-2.summary.yaml"));
     let endpoints = |v: &fixtures_gen::serde_json_like::Value| {
         let c = &v.seq("connections")[0];
         (c.str("client").to_string(), c.str("server").to_string())
     };
     assert_eq!(endpoints(&sa), endpoints(&sb));
-    let (_, pa) = read_pcap(&fs::read(outdir.join("a.sanitized.pcap")).unwrap());
-    let nb = read_pcapng(&fs::read(outdir.join("b.sanitized.pcapng")).unwrap());
+    let (_, pa) = read_pcap(&fs::read(outdir.join("capture-1.sanitized.pcap")).unwrap());
+    let nb = read_pcapng(&fs::read(outdir.join("capture-2.sanitized.pcapng")).unwrap());
     let first_b = nb
         .iter()
         .find_map(|blk| match blk {
@@ -308,7 +308,7 @@ fn ipv6_link_local_interface_identifier_is_rewritten_and_multicast_kept() {
     );
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("ll.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized capture");
     assert!(
         !contains(&bytes, &eui64),
@@ -365,8 +365,8 @@ fn addresses_inside_ip_options_icmp_quotes_and_arp_are_rewritten() {
     );
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    assert_summary_clean(&outdir.join("mixed.summary.yaml"));
-    let bytes = fs::read(outdir.join("mixed.sanitized.pcap")).unwrap();
+    assert_summary_clean(&outdir.join("capture.summary.yaml"));
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized capture");
     let (_, pkts) = read_pcap(&bytes);
     assert_eq!(pkts.len(), 4);
@@ -439,7 +439,7 @@ fn bytes_beyond_the_ip_packet_never_survive() {
     );
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("trailer.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     let (_, pkts) = read_pcap(&bytes);
     assert_eq!(pkts.len(), 2);
     assert_eq!(
@@ -482,7 +482,7 @@ fn strict_drops_non_tcp_and_shifts_time_to_2000() {
     let input = s.write("strict.pcap", &pcap_file(PcapFormat::new(1), &recs));
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &["-p", "strict"]);
-    let bytes = fs::read(outdir.join("strict.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_no_identifying_bytes(&bytes, "sanitized capture");
     let (_, pkts) = read_pcap(&bytes);
     assert_eq!(
@@ -502,7 +502,7 @@ fn strict_drops_non_tcp_and_shifts_time_to_2000() {
     // Intervals are preserved: the kept packets were 0 s, 3 s and 4 s after the first.
     assert_eq!(pkts[1].ts_sec, 946_684_800 + 3);
     assert_eq!(pkts[2].ts_sec, 946_684_800 + 4);
-    let sum = summary(&outdir.join("strict.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.int("output.packets_dropped.non_tcp_policy"), 2);
     assert_eq!(sum.int("output.packets_written"), 3);
     assert_eq!(sum.str("policy.name"), "strict");
@@ -544,7 +544,7 @@ fn strict_shift_in_pcapng_accounts_for_if_tsoffset() {
     let input = s.write("offset.pcapng", &ng.buf);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &["-p", "strict"]);
-    let blocks = read_pcapng(&fs::read(outdir.join("offset.sanitized.pcapng")).unwrap());
+    let blocks = read_pcapng(&fs::read(outdir.join("capture.sanitized.pcapng")).unwrap());
     // Each output interface's (offset in s, ns per unit).
     let mut ifaces = Vec::new();
     let mut got = Vec::new();
@@ -590,7 +590,7 @@ fn strict_shift_in_pcapng_accounts_for_if_tsoffset() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn stdin_input_is_named_stdin_and_matches_file_input() {
+fn stdin_input_matches_file_input() {
     let s = Scratch::new();
     let fixture = tls_pcap(Link::Ethernet, false);
     let key = s.write("key", &[0x5a; 32]);
@@ -608,18 +608,25 @@ fn stdin_input_is_named_stdin_and_matches_file_input() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
     assert_eq!(
         listing(&from_stdin),
-        vec!["SHA256SUMS", "stdin.sanitized.pcap", "stdin.summary.yaml"]
+        vec![
+            "SHA256SUMS",
+            "capture.sanitized.pcap",
+            "capture.summary.yaml"
+        ]
     );
-    let sum = summary(&from_stdin.join("stdin.summary.yaml"));
-    assert_eq!(sum.str("input.file"), "stdin");
+    let sum = summary(&from_stdin.join("capture.summary.yaml"));
+    assert!(
+        sum.get("input.file").is_none(),
+        "the summary names no input"
+    );
     assert_eq!(sum.str("input.sha256"), sha256_hex(&fixture));
 
     let input = s.write("same.pcap", &fixture);
     let from_file = s.path("from-file");
     sanitize_ok(&[&input], &from_file, &["--key", key_arg]);
     assert_eq!(
-        fs::read(from_stdin.join("stdin.sanitized.pcap")).unwrap(),
-        fs::read(from_file.join("same.sanitized.pcap")).unwrap(),
+        fs::read(from_stdin.join("capture.sanitized.pcap")).unwrap(),
+        fs::read(from_file.join("capture.sanitized.pcap")).unwrap(),
         "stdin and file inputs give the same output under the same key"
     );
 }
@@ -636,7 +643,7 @@ fn unreadable_stdin_is_an_error_naming_stdin() {
         .write_stdin(b"GIF89a not a capture".to_vec())
         .output()
         .unwrap();
-    assert_one_line_error(&out, "stdin");
+    assert_one_line_error(&out, "standard input");
     assert!(!outdir.exists());
 }
 
@@ -662,9 +669,9 @@ fn unsupported_link_type_packets_are_dropped_and_counted() {
     let input = s.write("user0.pcap", &input_bytes);
     let outdir = s.path("out");
     sanitize_ok(&[&input], &outdir, &[]);
-    let bytes = fs::read(outdir.join("user0.sanitized.pcap")).unwrap();
+    let bytes = fs::read(outdir.join("capture.sanitized.pcap")).unwrap();
     assert_eq!(bytes, input_bytes[..24], "only the pcap header is written");
-    let sum = summary(&outdir.join("user0.summary.yaml"));
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(sum.int("output.packets_dropped.unsupported_link_type"), 2);
     assert_eq!(sum.int("output.packets_written"), 0);
     assert_eq!(sum.int("input.packets"), 2);
@@ -683,9 +690,9 @@ fn truncated_last_pcap_record_warns_and_keeps_earlier_packets() {
         let input = s.write("cut.pcap", &full[..cut]);
         let outdir = s.path("out");
         let out = sanitize_ok(&[&input], &outdir, &[]);
-        let (_, pkts) = read_pcap(&fs::read(outdir.join("cut.sanitized.pcap")).unwrap());
+        let (_, pkts) = read_pcap(&fs::read(outdir.join("capture.sanitized.pcap")).unwrap());
         assert_eq!(pkts.len(), 4, "cut at {cut}: the four complete packets");
-        let sum = summary(&outdir.join("cut.summary.yaml"));
+        let sum = summary(&outdir.join("capture.summary.yaml"));
         let warnings = sum.seq("input.warnings");
         assert_eq!(warnings.len(), 1, "cut at {cut}: one warning: {warnings:?}");
         let w = warnings[0].as_str().unwrap();
@@ -716,7 +723,11 @@ fn evidence_folder_modes_and_sha256sums_verify() {
     let names = listing(&outdir);
     assert_eq!(
         names,
-        vec!["SHA256SUMS", "tls.sanitized.pcap", "tls.summary.yaml"]
+        vec![
+            "SHA256SUMS",
+            "capture.sanitized.pcap",
+            "capture.summary.yaml"
+        ]
     );
     for n in &names {
         assert_eq!(mode(&outdir.join(n)), 0o600, "{n} mode");
@@ -734,14 +745,20 @@ fn evidence_folder_modes_and_sha256sums_verify() {
         listed.push(name.to_string());
     }
     listed.sort();
-    assert_eq!(listed, vec!["tls.sanitized.pcap", "tls.summary.yaml"]);
-    let sum = summary(&outdir.join("tls.summary.yaml"));
+    assert_eq!(
+        listed,
+        vec!["capture.sanitized.pcap", "capture.summary.yaml"]
+    );
+    let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(
         sum.str("output.sha256"),
-        sha256_hex(&fs::read(outdir.join("tls.sanitized.pcap")).unwrap())
+        sha256_hex(&fs::read(outdir.join("capture.sanitized.pcap")).unwrap())
     );
-    assert_eq!(sum.str("output.file"), "tls.sanitized.pcap");
-    assert_eq!(sum.str("input.file"), "tls.pcap");
+    assert_eq!(sum.str("output.file"), "capture.sanitized.pcap");
+    assert!(
+        sum.get("input.file").is_none(),
+        "the summary names no input"
+    );
     assert_eq!(sum.str("tool.name"), "pcapscrub");
 
     if Path::new("/usr/bin/sha256sum").exists() {
@@ -785,37 +802,55 @@ fn force_writes_into_a_non_empty_outdir() {
     let outdir = s.path("busy");
     fs::create_dir(&outdir).unwrap();
     fs::write(outdir.join("notes.txt"), b"keep me").unwrap();
-    fs::write(outdir.join("tls.sanitized.pcap"), b"stale").unwrap();
+    fs::write(outdir.join("capture.sanitized.pcap"), b"stale").unwrap();
     sanitize_ok(&[&input], &outdir, &["--force"]);
     assert_eq!(
         listing(&outdir),
         vec![
             "SHA256SUMS",
-            "notes.txt",
-            "tls.sanitized.pcap",
-            "tls.summary.yaml"
+            "capture.sanitized.pcap",
+            "capture.summary.yaml",
+            "notes.txt"
         ]
     );
     assert_eq!(fs::read(outdir.join("notes.txt")).unwrap(), b"keep me");
-    let (_, pkts) = read_pcap(&fs::read(outdir.join("tls.sanitized.pcap")).unwrap());
+    let (_, pkts) = read_pcap(&fs::read(outdir.join("capture.sanitized.pcap")).unwrap());
     assert_eq!(pkts.len(), 5, "the stale file was replaced");
 }
 
 #[test]
-fn two_inputs_with_the_same_stem_are_refused_and_nothing_is_written() {
+fn two_inputs_with_the_same_file_name_are_numbered_in_input_order() {
     let s = Scratch::new();
     let a = s.write("a/cap.pcap", &tls_pcap(Link::Ethernet, false));
     let b = s.write("b/cap.pcap", &tls_pcap(Link::Raw101, false));
     let outdir = s.path("out");
-    let out = sanitize(&[&a, &b], &outdir, &[]);
-    assert_one_line_error(&out, "cap");
-    assert!(!outdir.exists(), "no evidence folder left behind");
-
-    // Same with an existing empty folder: it stays empty.
-    fs::create_dir(&outdir).unwrap();
-    let out = sanitize(&[&a, &b], &outdir, &[]);
-    assert_one_line_error(&out, "cap");
-    assert!(listing(&outdir).is_empty(), "no partial files");
+    sanitize_ok(&[&a, &b], &outdir, &[]);
+    assert_eq!(
+        listing(&outdir),
+        vec![
+            "SHA256SUMS",
+            "capture-1.sanitized.pcap",
+            "capture-1.summary.yaml",
+            "capture-2.sanitized.pcap",
+            "capture-2.summary.yaml"
+        ]
+    );
+    let link = |n: &str| {
+        summary(&outdir.join(n)).seq("input.link_types")[0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        link("capture-1.summary.yaml"),
+        "EN10MB",
+        "the first input is capture-1"
+    );
+    assert_eq!(
+        link("capture-2.summary.yaml"),
+        "RAW",
+        "the second input is capture-2"
+    );
 }
 
 /// An error must leave nothing behind, including parent folders the run created for OUTDIR.
@@ -848,8 +883,8 @@ fn same_key_gives_identical_output_and_another_key_does_not() {
         let outdir = s.path(dir);
         sanitize_ok(&[&input], &outdir, &["--key", key.to_str().unwrap()]);
         (
-            fs::read(outdir.join("tls.sanitized.pcap")).unwrap(),
-            fs::read(outdir.join("tls.summary.yaml")).unwrap(),
+            fs::read(outdir.join("capture.sanitized.pcap")).unwrap(),
+            fs::read(outdir.join("capture.summary.yaml")).unwrap(),
         )
     };
     let (cap1, sum1) = run("one", &key1);

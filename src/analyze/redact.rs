@@ -76,18 +76,35 @@ impl Redactor {
         }
     }
 
-    /// A redactor for analysis only (`diagnose`), with a throw-away key: it maps server names
-    /// (the pseudonym `diagnose --sanitized` shows) and leaves everything else as it is, since
-    /// no byte of its work is written. (Building certificate placeholders was a fifth of
-    /// `diagnose`'s time.)
-    pub fn throwaway() -> Redactor {
+    /// A redactor for analysis only (`diagnose`): it maps server names (the pseudonym
+    /// `diagnose --sanitized` shows, the same as `sanitize` under `key`) and leaves everything
+    /// else as it is, since no byte of its work is written. (Building certificate placeholders
+    /// was a fifth of `diagnose`'s time.)
+    pub fn throwaway(key: &MappingKey) -> Redactor {
         let policy = Policy {
             certificates: CertificateMode::Keep,
             handshake_secrets: SecretMode::Keep,
             randoms: RandomMode::Keep,
             ..Policy::default()
         };
-        Redactor::new(&policy, &MappingKey::random())
+        Redactor::new(&policy, key)
+    }
+
+    /// Every host name mapped so far with its pseudonym: the sender's private table.
+    pub fn name_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .names
+            .iter()
+            .flat_map(|m| m.pairs())
+            .map(|(name, out)| {
+                (
+                    String::from_utf8_lossy(name).into_owned(),
+                    String::from_utf8_lossy(out).into_owned(),
+                )
+            })
+            .collect();
+        pairs.sort();
+        pairs
     }
 
     /// The pseudonym of a host name (the same the capture gets); allowlisted names stay.

@@ -240,6 +240,14 @@ impl Ipv4Map {
     pub(crate) fn rewritten(&self) -> usize {
         self.rewritten
     }
+
+    /// Every address that was rewritten, with its output (kept ones are left out).
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = ([u8; 4], [u8; 4])> + '_ {
+        self.out
+            .iter()
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (*a, *b))
+    }
 }
 
 #[cfg(test)]

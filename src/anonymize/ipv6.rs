@@ -366,6 +366,14 @@ impl Ipv6Map {
     pub(crate) fn rewritten(&self) -> usize {
         self.rewritten
     }
+
+    /// Every address that was rewritten, with its output (kept ones are left out).
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = ([u8; 16], [u8; 16])> + '_ {
+        self.out
+            .iter()
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (*a, *b))
+    }
 }
 
 #[cfg(test)]

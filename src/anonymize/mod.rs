@@ -127,6 +127,23 @@ impl<A: Copy + Eq + Hash> Observed<A> {
     }
 }
 
+/// One address the mapping rewrote, with its replacement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AddressPair {
+    Ipv4 {
+        original: [u8; 4],
+        pseudonym: [u8; 4],
+    },
+    Ipv6 {
+        original: [u8; 16],
+        pseudonym: [u8; 16],
+    },
+    Mac {
+        original: [u8; 6],
+        pseudonym: [u8; 6],
+    },
+}
+
 /// Pass 1: collects every address the capture holds, in first-seen order, with the best role seen.
 #[derive(Default)]
 pub struct AddressPlanner {
@@ -243,6 +260,36 @@ impl Mapping {
     /// Problems worth telling the user about; never contain addresses.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Every rewritten address and its output: the sender's private table, never evidence.
+    pub fn pairs(&self) -> Vec<AddressPair> {
+        let mut pairs: Vec<AddressPair> = self
+            .ipv4
+            .pairs()
+            .map(|(original, pseudonym)| AddressPair::Ipv4 {
+                original,
+                pseudonym,
+            })
+            .chain(
+                self.ipv6
+                    .pairs()
+                    .map(|(original, pseudonym)| AddressPair::Ipv6 {
+                        original,
+                        pseudonym,
+                    }),
+            )
+            .chain(
+                self.mac
+                    .pairs()
+                    .map(|(original, pseudonym)| AddressPair::Mac {
+                        original,
+                        pseudonym,
+                    }),
+            )
+            .collect();
+        pairs.sort();
+        pairs
     }
 
     pub fn counts(&self) -> MappingCounts {

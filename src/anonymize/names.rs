@@ -190,6 +190,15 @@ impl NameMapper {
         }
     }
 
+    /// Every name mapped so far (lowercased) with its replacement; names that map to
+    /// themselves are left out.
+    pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.forward
+            .iter()
+            .filter(|(name, out)| name != out)
+            .map(|(name, out)| (name.as_slice(), out.as_slice()))
+    }
+
     /// Distinct names mapped so far.
     pub fn len(&self) -> usize {
         self.forward.len()

@@ -28,8 +28,14 @@ pub struct DiagnoseOptions<'a> {
     pub input: &'a str,
     pub format: OutputFormat,
     pub sanitized: bool,
+    /// The key pseudonyms are made with (`--key`, the same as `sanitize --key`); a random one
+    /// without it.
+    pub key: &'a MappingKey,
     pub color: bool,
 }
+
+/// How a `--sanitized` report names the capture: its path may say whose it is.
+const SANITIZED_LABEL: &str = "capture";
 
 /// Connections shown in full in the text report before the rest are only counted.
 const MAX_DETAILED: usize = 20;
@@ -39,7 +45,7 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     let input = Input::resolve(opts.input)?;
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
     let mut planner = AddressPlanner::new();
-    let mut redactor = Redactor::throwaway();
+    let mut redactor = Redactor::throwaway(opts.key);
     let analysis = analyze::analyze_keeping(
         &mut reader,
         &mut planner,
@@ -47,30 +53,35 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
         analyze::Keep::DiagnosisOnly,
     )?;
     let mut mapping = if opts.sanitized {
-        Some(planner.finish(&MappingKey::random())?)
+        Some(planner.finish(opts.key)?)
     } else {
         None
     };
-    for w in super::sanitize::analysis_warnings(&input.name, &analysis) {
+    let label = if opts.sanitized {
+        SANITIZED_LABEL
+    } else {
+        input.name.as_str()
+    };
+    for w in super::sanitize::analysis_warnings(label, &analysis) {
         eprintln!("warning: {w}");
     }
     let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
     let overall = analysis.verdict();
     match opts.format {
         OutputFormat::Yaml => {
-            yaml_report(out, &input, &analysis, overall, &mut names, opts.sanitized)
+            yaml_report(out, label, &analysis, overall, &mut names, opts.sanitized)
         }
         OutputFormat::Text => {
             let text = text_report(
                 !opts.sanitized,
-                &input,
+                label,
                 &analysis,
                 overall,
                 &mut names,
                 opts.color,
             )?;
             out.write_all(text.as_bytes())
-                .context("cannot write the report")
+                .context("cannot write the report to standard output")
         }
     }
 }
@@ -114,7 +125,7 @@ fn shown_diagnosis(d: Cow<'_, Diagnosis>, sanitized: bool) -> Cow<'_, Diagnosis>
 
 fn yaml_report(
     out: &mut impl std::io::Write,
-    input: &Input,
+    label: &str,
     analysis: &Analysis,
     overall: Option<Verdict>,
     names: &mut impl FnMut(Endpoint) -> String,
@@ -133,13 +144,12 @@ fn yaml_report(
             })
         });
     let report = YamlReport {
-        file: input.name.clone(),
+        file: label.to_string(),
         packets: analysis.packets,
         verdict: overall,
         connections: Streamed::new(Box::new(connections)),
     };
-    serde_saphyr::to_io_writer(out, &report)?;
-    Ok(())
+    serde_saphyr::to_io_writer(out, &report).context("cannot write the report to standard output")
 }
 
 struct Paint {
@@ -168,7 +178,7 @@ impl Paint {
 
 fn text_report(
     real_names: bool,
-    input: &Input,
+    label: &str,
     analysis: &Analysis,
     overall: Option<Verdict>,
     names: &mut impl FnMut(Endpoint) -> String,
@@ -185,8 +195,7 @@ fn text_report(
         .unwrap_or_else(|| "none (no TCP connection)".into());
     let _ = writeln!(
         out,
-        "{}: {} packets, {n} TCP connection{}; verdict: {overall_text}",
-        input.name,
+        "{label}: {} packets, {n} TCP connection{}; verdict: {overall_text}",
         analysis.packets,
         if n == 1 { "" } else { "s" }
     );

@@ -7,11 +7,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
 
+use crate::interrupt;
+
+/// How messages name standard input.
+pub const STANDARD_INPUT: &str = "standard input";
+
 pub struct Input {
-    /// How messages name it: the path as given, or `stdin`.
+    /// How messages name it: the path as given, or "standard input".
     pub name: String,
-    /// The output file stem.
-    pub stem: String,
     path: PathBuf,
     _spool: Option<NamedTempFile>,
 }
@@ -19,29 +22,21 @@ pub struct Input {
 impl Input {
     pub fn resolve(arg: &str) -> Result<Input> {
         if arg == "-" {
-            let mut spool = NamedTempFile::new()
-                .context("cannot create a temporary file for standard input")?;
-            io::copy(&mut io::stdin().lock(), spool.as_file_mut())
-                .context("cannot read standard input")?;
+            let mut spool = interrupt::create_tracked(NamedTempFile::new, |f| f.path())
+                .context("cannot create a temporary file to hold standard input")?;
+            io::copy(&mut io::stdin().lock(), spool.as_file_mut()).with_context(|| {
+                format!("cannot copy {STANDARD_INPUT} to {}", spool.path().display())
+            })?;
             let path = spool.path().to_path_buf();
             return Ok(Input {
-                name: "stdin".into(),
-                stem: "stdin".into(),
+                name: STANDARD_INPUT.into(),
                 path,
                 _spool: Some(spool),
             });
         }
-        let path = PathBuf::from(arg);
-        let stem = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(strip_capture_extension)
-            .unwrap_or("capture")
-            .to_string();
         Ok(Input {
             name: arg.to_string(),
-            stem,
-            path,
+            path: PathBuf::from(arg),
             _spool: None,
         })
     }
@@ -50,22 +45,15 @@ impl Input {
         &self.path
     }
 
-    /// The file name (no folder) for the summary.
-    pub fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|_| self._spool.is_none())
-            .unwrap_or("stdin")
-            .to_string()
-    }
-}
-
-fn strip_capture_extension(name: &str) -> &str {
-    for ext in [".pcapng", ".pcap", ".cap", ".dmp"] {
-        if let Some(stem) = name.strip_suffix(ext).filter(|s| !s.is_empty()) {
-            return stem;
+    /// Where the input came from, for the sender's private mapping: the absolute path, or
+    /// "standard input".
+    pub fn origin(&self) -> String {
+        if self._spool.is_some() {
+            return STANDARD_INPUT.to_string();
         }
+        std::path::absolute(&self.path)
+            .unwrap_or_else(|_| self.path.clone())
+            .to_string_lossy()
+            .into_owned()
     }
-    name
 }

@@ -4,6 +4,8 @@ pub mod check;
 pub mod diagnose;
 pub mod input;
 pub mod policy;
+pub mod private_mapping;
+pub mod reveal;
 pub mod sanitize;
 pub mod verify;
 

@@ -10,17 +10,20 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::input::Input;
+use super::private_mapping::PrivateMappingFile;
 use crate::analyze::redact::Redactor;
 use crate::analyze::{self, Analysis};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::reader::ReadWarning;
 use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::client_log::{LogMapper, sanitize_log};
+use crate::interrupt;
 use crate::policy::Policy;
-use crate::report::evidence::EvidenceDir;
+use crate::report::evidence::{EvidenceDir, EvidenceStem};
 use crate::report::hashing::{
     HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
 };
+use crate::report::mapping_table::{EntryKind, MappingTable};
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
     ClientLogFacts, ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts,
@@ -39,6 +42,10 @@ pub struct SanitizeOptions<'a> {
     pub client_log: Option<&'a Path>,
     /// Captures rewritten at once (0: one per core; 1: everything on one thread).
     pub jobs: usize,
+    /// The evidence files' stem (numbered for several inputs).
+    pub name: &'a EvidenceStem,
+    /// Where to write the sender's private pseudonym → original table (outside OUTDIR).
+    pub mapping_out: Option<&'a Path>,
 }
 
 /// Runs the whole sanitize job; returns the files written. Any error leaves no evidence behind.
@@ -53,6 +60,11 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .iter()
         .map(|a| Input::resolve(a))
         .collect::<Result<_>>()?;
+    let stems = opts.name.numbered(inputs.len());
+    let mapping_out = opts
+        .mapping_out
+        .map(|path| PrivateMappingFile::check(path, opts.outdir, opts.force))
+        .transpose()?;
     let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
     let pool = super::thread_pool(opts.jobs)?;
     // Hashing an input costs as much as analysing it, so it runs beside pass 1 on another
@@ -101,6 +113,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     }
     let jobs: Vec<_> = inputs
         .iter()
+        .zip(&stems)
         .zip(&analyses)
         .zip(handshake_counts)
         .zip(std::mem::take(&mut digests))
@@ -109,10 +122,11 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     let mapping_ref = &mapping;
     let outputs: Vec<Result<InputOutputs>> = pool.install(|| {
         jobs.into_par_iter()
-            .map(|(((input, analysis), handshake), digest)| {
+            .map(|((((input, stem), analysis), handshake), digest)| {
                 let mut mapping = mapping_ref.clone();
                 write_outputs(
                     input,
+                    stem,
                     analysis,
                     handshake,
                     digest,
@@ -125,15 +139,49 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
             })
             .collect()
     });
-    for out in outputs {
+    let mut table = MappingTable::default();
+    for ((out, input), stem) in outputs.into_iter().zip(&inputs).zip(&stems) {
         let out = out?;
         evidence.stage(out.capture, &out.capture_name, out.capture_sha256)?;
         evidence.stage(out.summary, &out.summary_name, out.summary_sha256)?;
+        table.push(EntryKind::Stem, stem.to_string(), input.origin());
+        out.mapping
+            .pairs()
+            .into_iter()
+            .for_each(|p| table.push_address(p));
     }
     if let Some(log) = client_log {
         evidence.stage_bytes(&log.facts.file, log.text.as_bytes())?;
     }
-    evidence.commit()
+    let staged_mapping = match mapping_out {
+        Some(file) => {
+            mapping
+                .pairs()
+                .into_iter()
+                .for_each(|p| table.push_address(p));
+            for (original, pseudonym) in redactor.name_pairs() {
+                table.push(EntryKind::Name, pseudonym, original);
+            }
+            Some(file.stage(&table)?)
+        }
+        None => None,
+    };
+    // The private mapping and the evidence are put in place together: an interrupt comes
+    // before both or after both, and a failure of either leaves neither.
+    let mut guard = interrupt::lock();
+    let placed_mapping = staged_mapping.map(|m| m.persist()).transpose()?;
+    let mut written = match evidence.commit(&mut guard) {
+        Ok(paths) => paths,
+        Err(e) => {
+            if let Some(path) = &placed_mapping {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+    };
+    guard.finish();
+    written.extend(placed_mapping);
+    Ok(written)
 }
 
 /// How an input's SHA-256 is obtained.
@@ -153,6 +201,8 @@ impl InputDigest {
 
 /// One input's sanitized capture and summary, written to temporary files of the evidence folder.
 struct InputOutputs {
+    /// The mapping as pass 2 left it (it may have met addresses pass 1 did not plan).
+    mapping: Mapping,
     capture: tempfile::NamedTempFile,
     capture_name: String,
     capture_sha256: String,
@@ -167,6 +217,7 @@ struct InputOutputs {
 #[allow(clippy::too_many_arguments)]
 fn write_outputs(
     input: &Input,
+    stem: &EvidenceStem,
     analysis: &Analysis,
     handshake: HandshakeRedactions,
     digest: InputDigest,
@@ -176,7 +227,8 @@ fn write_outputs(
     helpers: bool,
     log_facts: Option<&ClientLogFacts>,
 ) -> Result<InputOutputs> {
-    let capture_name = format!("{}.sanitized.{}", input.stem, analysis.format.extension());
+    let capture_name = stem.capture_file(analysis.format.extension());
+    let capture_path = evidence.path().join(&capture_name);
     let capture = evidence.temp_file()?;
     // Every endpoint is looked up before the summary's copy of the mapping is taken: the copy
     // then holds each endpoint's pseudonym as pass 2 writes it, and a lookup that adds a
@@ -189,8 +241,14 @@ fn write_outputs(
     let (written, tail) = if helpers {
         std::thread::scope(|s| {
             let tail = s.spawn(|| write_summary_tail(analysis, tail_mapping, evidence));
-            let written =
-                rewrite_capture(input, analysis, policy, mapping, capture.as_file(), true);
+            let written = rewrite_capture(
+                input,
+                analysis,
+                policy,
+                mapping,
+                (capture.as_file(), &capture_path),
+                true,
+            );
             let tail = tail
                 .join()
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the summary's writing thread failed")));
@@ -198,7 +256,14 @@ fn write_outputs(
         })
     } else {
         (
-            rewrite_capture(input, analysis, policy, mapping, capture.as_file(), false),
+            rewrite_capture(
+                input,
+                analysis,
+                policy,
+                mapping,
+                (capture.as_file(), &capture_path),
+                false,
+            ),
             write_summary_tail(analysis, tail_mapping, evidence),
         )
     };
@@ -207,7 +272,6 @@ fn write_outputs(
         .get()
         .with_context(|| format!("cannot hash {}", input.name))?;
     let head = summary_head(
-        input,
         &input_sha256,
         analysis,
         policy,
@@ -217,25 +281,29 @@ fn write_outputs(
         handshake,
         log_facts,
     );
+    let summary_name = stem.summary_file();
+    let summary_path = evidence.path().join(&summary_name);
+    let cannot_write = || format!("cannot write {}", summary_path.display());
     let mut summary_file = evidence.temp_file()?;
     let summary_sha256 = {
         // Hashed below the buffer: the digest is updated a buffer at a time, not per scalar.
         let mut w = BufWriter::new(HashingWriter::new(summary_file.as_file_mut()));
-        write_yaml(&head, &mut w)?;
+        write_yaml(&head, &mut w).with_context(cannot_write)?;
         tail.rewind()
             .and_then(|_| std::io::copy(&mut tail, &mut w))
-            .context("cannot write the summary")?;
+            .with_context(cannot_write)?;
         w.into_inner()
             .map_err(|e| e.into_error())
-            .context("cannot write the summary")?
+            .with_context(cannot_write)?
             .finish()
     };
     Ok(InputOutputs {
+        mapping: mapping.clone(),
         capture,
         capture_name,
         capture_sha256: written.sha256.clone(),
         summary: summary_file,
-        summary_name: format!("{}.summary.yaml", input.stem),
+        summary_name,
         summary_sha256,
     })
 }
@@ -249,8 +317,14 @@ fn write_summary_tail(
     let mut file = evidence.scratch_file()?;
     {
         let mut w = BufWriter::with_capacity(1 << 20, &mut file);
-        write_yaml(&summary_tail(analysis, &mut mapping), &mut w)?;
-        w.flush().context("cannot write the summary")?;
+        write_yaml(&summary_tail(analysis, &mut mapping), &mut w)
+            .and_then(|()| w.flush().map_err(anyhow::Error::from))
+            .with_context(|| {
+                format!(
+                    "cannot write the summary's connections to a temporary file in {}",
+                    evidence.path().display()
+                )
+            })?;
     }
     Ok(file)
 }
@@ -341,20 +415,18 @@ pub struct Written {
     pub stats: RewriteStats,
 }
 
+/// Pass 2 of one input into `file`, which becomes `final_path` (the name errors give).
 fn rewrite_capture(
     input: &Input,
     analysis: &Analysis,
     policy: &Policy,
     mapping: &mut Mapping,
-    file: &File,
+    (file, final_path): (&File, &Path),
     background_writer: bool,
 ) -> Result<Written> {
+    let io_err = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", final_path.display());
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
-    let sink = HashedFileWriter::new(
-        file.try_clone()
-            .map_err(|e| anyhow::anyhow!("cannot write the sanitized capture: {e}"))?,
-        background_writer,
-    );
+    let sink = HashedFileWriter::new(file.try_clone().map_err(io_err)?, background_writer);
     let pcap_header = reader.pcap_header();
     let mut writer = match (analysis.format, pcap_header) {
         (Format::Pcap, Some(h)) => CaptureWriter::pcap(sink, h)?,
@@ -362,7 +434,6 @@ fn rewrite_capture(
     };
     let mut rewriter = Rewriter::new(policy, analysis);
     let progress = progress_bar(analysis.file_bytes, analysis.packets);
-    let io_err = |e: std::io::Error| anyhow::anyhow!("cannot write the sanitized capture: {e}");
     while let Some(event) = reader.next_event()? {
         match event {
             Event::Section => writer.section().map_err(io_err)?,
@@ -457,9 +528,12 @@ pub fn warning_text(name: &str, w: &ReadWarning) -> String {
     }
 }
 
+/// How the summary's warnings name the input: never by its file name, which may say whose
+/// capture it is.
+const SUMMARY_INPUT_LABEL: &str = "the input";
+
 #[allow(clippy::too_many_arguments)]
 fn summary_head(
-    input: &Input,
     input_sha256: &str,
     analysis: &Analysis,
     policy: &Policy,
@@ -475,7 +549,6 @@ fn summary_head(
     SummaryHead {
         tool: Tool::default(),
         input: InputFacts {
-            file: input.file_name(),
             sha256: input_sha256.to_string(),
             format: analysis.format.as_str(),
             link_types: analysis
@@ -485,7 +558,7 @@ fn summary_head(
                 .collect(),
             packets: analysis.packets,
             bytes: analysis.file_bytes,
-            warnings: analysis_warnings(&input.file_name(), analysis),
+            warnings: analysis_warnings(SUMMARY_INPUT_LABEL, analysis),
         },
         output: OutputFacts {
             file: out_name.to_string(),

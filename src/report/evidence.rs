@@ -10,8 +10,84 @@ use anyhow::{Context, Result, bail};
 use tempfile::NamedTempFile;
 
 use super::hashing::sha256_hex;
+use crate::interrupt;
 
 pub const SUMS_FILE: &str = "SHA256SUMS";
+
+/// Prefix of the temporary files a run writes into the folder; a run that was killed outright
+/// (SIGKILL, power loss) may leave some, which the next run removes.
+const TEMP_PREFIX: &str = ".pcapscrub-";
+
+/// The evidence files' stem unless `--name` is given: it says nothing about the input.
+pub const DEFAULT_STEM: &str = "capture";
+
+/// The stem of one input's evidence files (`STEM.sanitized.pcap`, `STEM.summary.yaml`): a plain
+/// file name, never a path or a hidden file, so it cannot place a file anywhere but in OUTDIR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceStem(String);
+
+impl EvidenceStem {
+    /// The stems of `count` inputs, in input order: the stem itself for one input, `STEM-1`,
+    /// `STEM-2`, ... for several.
+    pub fn numbered(&self, count: usize) -> Vec<EvidenceStem> {
+        if count == 1 {
+            return vec![self.clone()];
+        }
+        (1..=count)
+            .map(|i| EvidenceStem(format!("{}-{i}", self.0)))
+            .collect()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn capture_file(&self, extension: &str) -> String {
+        format!("{}.sanitized.{extension}", self.0)
+    }
+
+    pub fn summary_file(&self) -> String {
+        format!("{}.summary.yaml", self.0)
+    }
+}
+
+impl Default for EvidenceStem {
+    fn default() -> Self {
+        EvidenceStem(DEFAULT_STEM.to_string())
+    }
+}
+
+impl std::str::FromStr for EvidenceStem {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            return Err("the name is empty".into());
+        }
+        if s.starts_with('.') {
+            return Err(format!("`{s}` starts with a dot (a hidden file)"));
+        }
+        if let Some(c) = s
+            .chars()
+            .find(|c| *c == '/' || *c == '\\' || c.is_control())
+        {
+            return Err(format!(
+                "`{}` holds {c:?}: give a plain file name without a folder",
+                s.escape_debug()
+            ));
+        }
+        if s.len() > 200 {
+            return Err("the name is longer than 200 bytes".into());
+        }
+        Ok(EvidenceStem(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for EvidenceStem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// An evidence folder being written. Dropping it before [`EvidenceDir::commit`] removes every
 /// temporary file (and the folder, if this run created it): an error leaves nothing partial.
@@ -31,10 +107,15 @@ impl EvidenceDir {
         let created = match fs::metadata(path) {
             Ok(meta) if !meta.is_dir() => bail!("{shown} exists and is not a folder"),
             Ok(_) => {
-                let non_empty = fs::read_dir(path)
-                    .with_context(|| format!("cannot list {shown}"))?
-                    .next()
-                    .is_some();
+                let mut non_empty = false;
+                for entry in fs::read_dir(path).with_context(|| format!("cannot list {shown}"))? {
+                    let entry = entry.with_context(|| format!("cannot list {shown}"))?;
+                    // A temporary file left by a run that was killed is ours and never
+                    // evidence: it goes, and does not make the folder "not empty".
+                    let leftover = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+                        && fs::remove_file(entry.path()).is_ok();
+                    non_empty |= !leftover;
+                }
                 if non_empty && !force {
                     bail!(
                         "{shown} is not empty; choose another folder or pass --force to write into it"
@@ -48,18 +129,28 @@ impl EvidenceDir {
                     .take_while(|p| !p.as_os_str().is_empty() && !p.exists())
                     .map(Path::to_path_buf)
                     .collect();
-                fs::create_dir_all(path).with_context(|| format!("cannot create {shown}"))?;
+                let mut guard = interrupt::lock();
+                let made = fs::create_dir_all(path);
+                // Recorded even after a failure: a parent may have been made.
+                if let Some(outermost) = missing.last() {
+                    guard.track_dir(outermost);
+                }
+                made.with_context(|| format!("cannot create the folder {shown}"))?;
                 missing.into_iter().rev().collect()
             }
         };
-        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot set the permissions of {shown}"))?;
-        Ok(EvidenceDir {
+        let evidence = EvidenceDir {
             path: path.to_path_buf(),
             created,
             staged: Vec::new(),
             committed: false,
-        })
+        };
+        // Writing is tried first: a folder the user may not write into should say so, not fail
+        // later on its mode.
+        drop(evidence.temp_file()?);
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make the folder {shown} private (mode 0700)"))?;
+        Ok(evidence)
     }
 
     pub fn path(&self) -> &Path {
@@ -68,24 +159,32 @@ impl EvidenceDir {
 
     /// A new temporary file inside the folder (tempfile creates it 0600).
     pub fn temp_file(&self) -> Result<NamedTempFile> {
-        tempfile::Builder::new()
-            .prefix(".pcapscrub-")
+        self.temp_file_locked(&mut interrupt::lock())
+    }
+
+    fn temp_file_locked(&self, guard: &mut interrupt::Guard) -> Result<NamedTempFile> {
+        let file = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
             .tempfile_in(&self.path)
-            .with_context(|| format!("cannot create a file in {}", self.path.display()))
+            .with_context(|| format!("cannot write into the folder {}", self.path.display()))?;
+        guard.track_file(file.path());
+        Ok(file)
     }
 
     /// A temporary file without a name in the folder, deleted when dropped: for intermediate
     /// results that are never staged.
     pub fn scratch_file(&self) -> Result<fs::File> {
+        // Under the lock: the file has a name for an instant before it is unlinked.
+        let _guard = interrupt::lock();
         tempfile::tempfile_in(&self.path)
-            .with_context(|| format!("cannot create a file in {}", self.path.display()))
+            .with_context(|| format!("cannot write into the folder {}", self.path.display()))
     }
 
     /// Stages a finished temporary file under its final name, with the SHA-256 (hex) of what
     /// was written to it: a large capture or summary is then not read again for SHA256SUMS.
     pub fn stage(&mut self, file: NamedTempFile, name: &str, sha256: String) -> Result<()> {
         if self.staged.iter().any(|(_, n, _)| n == name) || name == SUMS_FILE {
-            bail!("two outputs would both be named {name}; give the inputs different names");
+            bail!("two outputs would both be named {name}; give them different names");
         }
         self.staged.push((file, name.to_string(), sha256));
         Ok(())
@@ -96,12 +195,14 @@ impl EvidenceDir {
         let mut f = self.temp_file()?;
         f.write_all(bytes)
             .and_then(|_| f.as_file().sync_all())
-            .with_context(|| format!("cannot write {name}"))?;
+            .with_context(|| format!("cannot write {}", self.path.join(name).display()))?;
         self.stage(f, name, sha256_hex(bytes))
     }
 
     /// Renames every staged file into place and writes SHA256SUMS; returns the final paths.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+    /// The caller holds the interrupt lock (and marks the run finished once all its files are
+    /// in place): an interrupt cannot fall between two renames.
+    pub fn commit(mut self, guard: &mut interrupt::Guard) -> Result<Vec<PathBuf>> {
         let mut lines: Vec<(&str, &str)> = self
             .staged
             .iter()
@@ -110,10 +211,10 @@ impl EvidenceDir {
         lines.sort();
         let sums: String = lines.iter().map(|(n, d)| format!("{d}  {n}\n")).collect();
         // SHA256SUMS is the one name stage() refuses, so callers cannot shadow it.
-        let mut sums_file = self.temp_file()?;
+        let mut sums_file = self.temp_file_locked(guard)?;
         sums_file
             .write_all(sums.as_bytes())
-            .with_context(|| format!("cannot write {SUMS_FILE}"))?;
+            .with_context(|| format!("cannot write {}", self.path.join(SUMS_FILE).display()))?;
         // SHA256SUMS goes last: a folder with it in place holds every file it lists.
         let mut paths = Vec::new();
         for (file, name, _) in std::mem::take(&mut self.staged) {
@@ -128,7 +229,8 @@ impl EvidenceDir {
     fn persist(&self, file: NamedTempFile, name: &str) -> Result<PathBuf> {
         let target = self.path.join(name);
         file.as_file()
-            .set_permissions(fs::Permissions::from_mode(0o600))?;
+            .set_permissions(fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private (mode 0600)", target.display()))?;
         file.persist(&target)
             .with_context(|| format!("cannot write {}", target.display()))?;
         Ok(target)

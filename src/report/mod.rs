@@ -2,5 +2,6 @@
 
 pub mod evidence;
 pub mod hashing;
+pub mod mapping_table;
 pub mod streamed;
 pub mod summary;

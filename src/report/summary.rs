@@ -1,4 +1,4 @@
-//! The summary YAML (`<stem>.summary.yaml`, SPEC §5). Everything in it is pseudonymous: the
+//! The summary YAML (`capture.summary.yaml`). Everything in it is pseudonymous: the
 //! endpoints are printed after mapping, and no original address, name or payload appears.
 
 use std::collections::BTreeMap;
@@ -63,9 +63,8 @@ impl Default for Tool {
 }
 
 #[derive(Debug, Serialize)]
+/// What the input was, never what it was called: a file name may name a customer or a host.
 pub struct InputFacts {
-    /// File name only: the folder it came from may name a customer.
-    pub file: String,
     pub sha256: String,
     pub format: &'static str,
     pub link_types: Vec<String>,

@@ -296,8 +296,8 @@ impl Sanitized {
 
 pub fn sanitize_one(input: &Input, outdir: &Path, key: Option<&Path>) -> Sanitized {
     let out = run_sanitize(&[input.path.as_path()], outdir, key);
-    let capture = outdir.join(format!("{}.sanitized.{}", input.stem, input.out_ext()));
-    let summary_path = outdir.join(format!("{}.summary.yaml", input.stem));
+    let capture = outdir.join(format!("capture.sanitized.{}", input.out_ext()));
+    let summary_path = outdir.join("capture.summary.yaml");
     let summary = std::fs::read_to_string(&summary_path)
         .map_err(|e| format!("cannot read {}: {e}", summary_path.display()))
         .and_then(|t| {
