@@ -353,7 +353,9 @@ fn check(
         jobs,
     };
     let outcome = commands::check::run(&opts);
-    print!("{}", outcome.report);
+    if let Err(e) = write_stdout(&outcome.report) {
+        return fail(&e);
+    }
     for line in &outcome.error_lines {
         eprintln!("pcapscrub: {line}");
     }
@@ -369,14 +371,17 @@ fn check(
 fn verify(outdir: &std::path::Path) -> ExitCode {
     match commands::verify::run(outdir) {
         Ok(outcome) if outcome.problems.is_empty() => {
-            println!("{}: evidence verified", outdir.display());
-            ExitCode::SUCCESS
+            match write_stdout(&format!("{}: evidence verified\n", outdir.display())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
         }
         Ok(outcome) => {
-            for p in outcome.problems {
-                println!("{p}");
+            let text: String = outcome.problems.iter().map(|p| format!("{p}\n")).collect();
+            match write_stdout(&text) {
+                Ok(()) => ExitCode::from(EXIT_FINDINGS),
+                Err(e) => fail(&e),
             }
-            ExitCode::from(EXIT_FINDINGS)
         }
         Err(e) => fail(&e),
     }
@@ -385,11 +390,11 @@ fn verify(outdir: &std::path::Path) -> ExitCode {
 fn report_policy(result: Result<String, PolicyError>) -> ExitCode {
     match result {
         Ok(text) => {
-            print!("{text}");
-            if !text.ends_with('\n') {
-                println!();
+            let end = if text.ends_with('\n') { "" } else { "\n" };
+            match write_stdout(&format!("{text}{end}")) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
             }
-            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("pcapscrub: {e}");
@@ -399,6 +404,14 @@ fn report_policy(result: Result<String, PolicyError>) -> ExitCode {
             }
         }
     }
+}
+
+/// Writes a command's report; `print!` would panic on a full disk or a closed pipe.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, text.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .context("cannot write standard output")
 }
 
 /// One sentence on stderr: the error chain joined, no backtrace.

@@ -636,15 +636,35 @@ fn reveal_names_what_it_cannot_read_or_write() {
         .unwrap();
     let err = assert_one_line_error(&out, "broken.tsv");
     assert!(err.contains("line 1"), "{err}");
+}
 
-    if Path::new("/dev/full").exists() {
-        let mapping = s.write("ok.tsv", b"ipv4\t192.0.2.1\t10.0.0.1\n");
-        let text = s.write("reply.txt", b"client 192.0.2.1\n");
+/// Every command that prints a report says so when standard output cannot take it (a full
+/// disk): one line, exit 2, never a panic.
+#[test]
+fn a_full_standard_output_is_named_by_every_command() {
+    let s = Scratch::new();
+    let capture = sample("tls12-complete.pcap");
+    let evidence = s.path("evidence");
+    sanitize_ok(&[&capture], &evidence, &[]);
+    let mapping = s.write("ok.tsv", b"ipv4\t192.0.2.1\t10.0.0.1\n");
+    let text = s.write("reply.txt", b"client 192.0.2.1\n");
+    let runs: Vec<Vec<std::ffi::OsString>> = vec![
+        vec!["policy".into(), "show".into()],
+        vec!["check".into(), capture.clone().into()],
+        vec!["verify".into(), evidence.clone().into()],
+        vec!["diagnose".into(), capture.clone().into()],
+        vec![
+            "reveal".into(),
+            "--mapping".into(),
+            mapping.into(),
+            text.into(),
+        ],
+    ];
+    for args in runs {
         let out = Command::new(bin())
-            .args(["reveal", "--mapping"])
-            .arg(&mapping)
-            .arg(&text)
-            .stdout(fs::File::create("/dev/full").unwrap())
+            .args(&args)
+            .env_remove("RUST_BACKTRACE")
+            .stdout(fs::File::options().write(true).open("/dev/full").unwrap())
             .output()
             .unwrap();
         assert_one_line_error(&out, "standard output");
