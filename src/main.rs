@@ -64,7 +64,8 @@ share one address mapping. Exit status: 0 written, 2 error."
         /// Without it, a random key is used and never stored: each run maps differently.
         #[arg(long, value_name = "KEYFILE")]
         key: Option<PathBuf>,
-        /// Write into an existing, non-empty OUTDIR (files of the same name are replaced).
+        /// Write into an existing, non-empty OUTDIR: files of the same name are replaced, and
+        /// the evidence its previous SHA256SUMS listed is removed once the new one is in place.
         #[arg(long)]
         force: bool,
         /// A client's verbose log (`curl -v`, `openssl s_client`): written to OUTDIR as

@@ -170,7 +170,7 @@ fn name_replaces_the_stem_and_several_inputs_are_numbered_in_input_order() {
 fn a_name_that_is_not_a_plain_file_name_is_refused() {
     let s = Scratch::new();
     let input = s.write("tls.pcap", &tls_pcap(Link::Ethernet, false));
-    for bad in ["../escape", "a/b", ".hidden", ""] {
+    for bad in ["../escape", "a/b", ".hidden", "", "x.sanitized.y"] {
         let outdir = s.path("out");
         let out = sanitize(&[&input], &outdir, &["--name", bad]);
         assert_eq!(out.status.code(), Some(2), "--name {bad:?} accepted");
@@ -393,6 +393,30 @@ fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() 
             "capture.summary.yaml"
         ]
     );
+}
+
+#[test]
+fn force_replaces_the_previous_evidence_whole() {
+    let s = Scratch::new();
+    let a = s.write("a.pcap", &tls_pcap(Link::Ethernet, false));
+    let b = s.write("b.pcap", &tls_pcap(Link::Raw101, false));
+    let outdir = s.path("evidence");
+    sanitize_ok(&[&a, &b], &outdir, &[]);
+    fs::write(outdir.join("notes.txt"), b"mine").unwrap();
+    sanitize_ok(&[&a], &outdir, &["--force"]);
+    assert_eq!(
+        listing(&outdir),
+        vec![
+            "SHA256SUMS",
+            "capture.sanitized.pcap",
+            "capture.summary.yaml",
+            "notes.txt"
+        ],
+        "capture-1.* and capture-2.* of the previous run are gone; the user's file stays"
+    );
+    fs::remove_file(outdir.join("notes.txt")).unwrap();
+    let verify = cmd().arg("verify").arg(&outdir).output().unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout_text(&verify));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -76,6 +76,11 @@ impl std::str::FromStr for EvidenceStem {
                 s.escape_debug()
             ));
         }
+        if s.contains(".sanitized.") || s.ends_with(".sanitized") {
+            return Err(format!(
+                "`{s}` holds `.sanitized`, which marks the evidence files' own names"
+            ));
+        }
         if s.len() > 200 {
             return Err("the name is longer than 200 bytes".into());
         }
@@ -98,6 +103,9 @@ pub struct EvidenceDir {
     /// Staged files, their final names and their SHA-256 (hex), computed as they were written:
     /// nothing is read back for SHA256SUMS.
     staged: Vec<(NamedTempFile, String, String)>,
+    /// With `--force`: the files the folder's previous SHA256SUMS listed. The new SHA256SUMS
+    /// replaces it, so those this run does not rewrite are removed once it is in place.
+    previous: Vec<String>,
     committed: bool,
 }
 
@@ -143,6 +151,11 @@ impl EvidenceDir {
             path: path.to_path_buf(),
             created,
             staged: Vec::new(),
+            previous: if force {
+                listed_in_sums(path)
+            } else {
+                Vec::new()
+            },
             committed: false,
         };
         // Writing is tried first: a folder the user may not write into should say so, not fail
@@ -222,6 +235,11 @@ impl EvidenceDir {
         }
         paths.push(self.persist(sums_file, SUMS_FILE)?);
         self.committed = true;
+        for name in &self.previous {
+            if !paths.iter().any(|p| p.file_name() == Some(name.as_ref())) {
+                let _ = fs::remove_file(self.path.join(name));
+            }
+        }
         Ok(paths)
     }
 
@@ -235,6 +253,20 @@ impl EvidenceDir {
             .with_context(|| format!("cannot write {}", target.display()))?;
         Ok(target)
     }
+}
+
+/// The plain file names an existing SHA256SUMS lists (none if there is none or it is unreadable).
+fn listed_in_sums(dir: &Path) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(dir.join(SUMS_FILE)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| line.split_once("  ").map(|(_, name)| name))
+        .filter(|name| {
+            !name.is_empty() && !name.contains('/') && !name.starts_with('.') && *name != SUMS_FILE
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 impl Drop for EvidenceDir {
