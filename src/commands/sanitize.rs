@@ -13,7 +13,7 @@ use super::input::Input;
 use super::private_mapping::PrivateMappingFile;
 use crate::analyze::redact::Redactor;
 use crate::analyze::{self, Analysis};
-use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
+use crate::anonymize::{AddressPair, AddressPlanner, Mapping, MappingKey};
 use crate::capture::reader::ReadWarning;
 use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::client_log::{LogMapper, sanitize_log};
@@ -120,6 +120,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         .collect();
     let evidence_ref = &evidence;
     let mapping_ref = &mapping;
+    let want_pairs = mapping_out.is_some();
     let outputs: Vec<Result<InputOutputs>> = pool.install(|| {
         jobs.into_par_iter()
             .map(|((((input, stem), analysis), handshake), digest)| {
@@ -135,6 +136,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
                     evidence_ref,
                     helpers,
                     log_facts.as_ref(),
+                    want_pairs,
                 )
             })
             .collect()
@@ -145,8 +147,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         evidence.stage(out.capture, &out.capture_name, out.capture_sha256)?;
         evidence.stage(out.summary, &out.summary_name, out.summary_sha256)?;
         table.push(EntryKind::Stem, stem.to_string(), input.origin());
-        out.mapping
-            .pairs()
+        out.address_pairs
             .into_iter()
             .for_each(|p| table.push_address(p));
     }
@@ -201,8 +202,9 @@ impl InputDigest {
 
 /// One input's sanitized capture and summary, written to temporary files of the evidence folder.
 struct InputOutputs {
-    /// The mapping as pass 2 left it (it may have met addresses pass 1 did not plan).
-    mapping: Mapping,
+    /// With `--mapping-out`: every address pass 2 rewrote (it may meet addresses pass 1 did
+    /// not plan, so the run's mapping alone does not hold them all).
+    address_pairs: Vec<AddressPair>,
     capture: tempfile::NamedTempFile,
     capture_name: String,
     capture_sha256: String,
@@ -226,6 +228,7 @@ fn write_outputs(
     evidence: &EvidenceDir,
     helpers: bool,
     log_facts: Option<&ClientLogFacts>,
+    want_pairs: bool,
 ) -> Result<InputOutputs> {
     let capture_name = stem.capture_file(analysis.format.extension());
     let capture_path = evidence.path().join(&capture_name);
@@ -298,7 +301,11 @@ fn write_outputs(
             .finish()
     };
     Ok(InputOutputs {
-        mapping: mapping.clone(),
+        address_pairs: if want_pairs {
+            mapping.pairs()
+        } else {
+            Vec::new()
+        },
         capture,
         capture_name,
         capture_sha256: written.sha256.clone(),
