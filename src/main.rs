@@ -88,7 +88,9 @@ share one address mapping. Exit status: 0 written, 2 error."
         name: EvidenceStem,
         /// Also write the private table of every pseudonym and the original it replaced
         /// (addresses, MACs, host names, each evidence stem and its input's path), mode 0600,
-        /// for `pcapscrub reveal`. Never inside OUTDIR: it undoes the sanitizing.
+        /// for `pcapscrub reveal`. Never inside OUTDIR: it undoes the sanitizing. Tab-separated
+        /// lines KIND, PSEUDONYM, ORIGINAL (kinds ipv4, ipv6, mac, name, stem; `#` starts a
+        /// comment; `\\`, `\t`, `\n`, `\r` escape those characters in a field).
         #[arg(long, value_name = "FILE")]
         mapping_out: Option<PathBuf>,
     },
