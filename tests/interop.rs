@@ -698,8 +698,14 @@ fn deterministic_with_key_random_without() {
         }
     }
     if failures.is_empty() {
-        for (i, _) in &chosen {
-            let name = format!("capture.sanitized.{}", i.out_ext());
+        for (k, (i, _)) in chosen.iter().enumerate() {
+            // One run over several captures numbers them in the order given.
+            let stem = if chosen.len() == 1 {
+                "capture".to_string()
+            } else {
+                format!("capture-{}", k + 1)
+            };
+            let name = format!("{stem}.sanitized.{}", i.out_ext());
             let (x, y) = (
                 std::fs::read(outs[0].join(&name)),
                 std::fs::read(outs[1].join(&name)),
