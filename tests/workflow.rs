@@ -709,3 +709,35 @@ fn a_mapping_in_a_missing_folder_names_the_folder() {
     assert_one_line_error(&out, &s.path("nowhere").display().to_string());
     assert!(!outdir.exists());
 }
+
+#[test]
+fn the_private_mapping_holds_addresses_only_the_client_log_names() {
+    let s = Scratch::new();
+    let input = s.write("tls.pcap", &tls_pcap(Link::Ethernet, false));
+    let log = s.write("curl.log", b"*   Trying 10.66.77.88:443...\n");
+    let outdir = s.path("evidence");
+    let mapping = s.path("private.tsv");
+    sanitize_ok(
+        &[&input],
+        &outdir,
+        &[
+            "--client-log",
+            log.to_str().unwrap(),
+            "--mapping-out",
+            mapping.to_str().unwrap(),
+        ],
+    );
+    let table = fs::read_to_string(&mapping).unwrap();
+    let pseudonym = table
+        .lines()
+        .find_map(|l| l.strip_prefix("ipv4\t")?.strip_suffix("\t10.66.77.88"))
+        .unwrap_or_else(|| panic!("no row for the log's address:\n{table}"))
+        .to_string();
+    let (_, text) = files_under(&outdir)
+        .into_iter()
+        .find(|(p, _)| p.to_string_lossy().ends_with(".sanitized.txt"))
+        .expect("the sanitized log");
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains(&pseudonym), "{text}");
+    assert!(reveal(&mapping, &text).contains("10.66.77.88"));
+}

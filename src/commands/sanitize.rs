@@ -97,13 +97,13 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     // The log is sanitized before the summaries are written, which count its lines; on a
     // copy of the mapping, so that addresses only the log holds change nothing in the
     // captures' summaries.
-    let client_log = match opts.client_log {
-        Some(log) => Some(sanitize_client_log(
-            log,
-            &mut mapping.clone(),
-            &mut redactor,
-        )?),
-        None => None,
+    let (client_log, log_mapping) = match opts.client_log {
+        Some(log) => {
+            let mut log_mapping = mapping.clone();
+            let clean = sanitize_client_log(log, &mut log_mapping, &mut redactor)?;
+            (Some(clean), Some(log_mapping))
+        }
+        None => (None, None),
     };
     let log_facts = client_log.as_ref().map(|l| l.facts.clone());
     for (input, analysis) in inputs.iter().zip(&analyses) {
@@ -156,7 +156,11 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     }
     let staged_mapping = match mapping_out {
         Some(file) => {
-            mapping
+            // The log's copy of the mapping holds every planned address and those only the
+            // log names.
+            log_mapping
+                .as_ref()
+                .unwrap_or(&mapping)
                 .pairs()
                 .into_iter()
                 .for_each(|p| table.push_address(p));
