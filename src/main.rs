@@ -129,6 +129,16 @@ first; with many connections the rest are counted by verdict. Exit status: 0 ana
         /// those of the evidence. Without it they come from a random key.
         #[arg(long, value_name = "KEYFILE", requires = "sanitized")]
         key: Option<PathBuf>,
+        /// With --sanitized: the policy given to `sanitize -p` (host-name pseudonyms or keyed
+        /// hashes, allowlisted addresses and names kept).
+        #[arg(
+            short,
+            long,
+            value_name = "POLICY",
+            default_value = "ticket",
+            requires = "sanitized"
+        )]
+        policy: String,
     },
     /// Find what `sanitize` would remove: the pre-commit and CI gate.
     #[command(
@@ -230,7 +240,8 @@ fn main() -> ExitCode {
             format,
             sanitized,
             key,
-        } => diagnose(&capture, format, sanitized, key.as_deref()),
+            policy,
+        } => diagnose(&capture, format, sanitized, key.as_deref(), &policy),
         Command::Policy(PolicyCommand::Show { policy }) => {
             report_policy(commands::policy::show(policy.as_deref()))
         }
@@ -298,6 +309,7 @@ fn diagnose(
     format: commands::diagnose::OutputFormat,
     sanitized: bool,
     key: Option<&Path>,
+    policy: &str,
 ) -> ExitCode {
     use std::io::IsTerminal;
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -307,11 +319,13 @@ fn diagnose(
             Some(path) => MappingKey::from_file(path)?,
             None => MappingKey::random(),
         };
+        let policy = policy::load(policy)?;
         let opts = commands::diagnose::DiagnoseOptions {
             input: capture,
             format,
             sanitized,
             key: &key,
+            policy: &policy,
             color,
         };
         let stdout = std::io::stdout();

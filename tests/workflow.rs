@@ -551,11 +551,26 @@ fn a_mapping_inside_the_evidence_folder_or_over_a_file_is_refused() {
 fn diagnose_sanitized_with_the_key_shows_the_evidence_pseudonyms() {
     let s = Scratch::new();
     let key = key_file(&s);
+    let key = key.to_str().unwrap();
     let capture = sample("tls12-complete.pcap");
-    let outdir = s.path("evidence");
-    sanitize_ok(&[&capture], &outdir, &["--key", key.to_str().unwrap()]);
-    let sum = summary(&outdir.join("capture.summary.yaml"));
-    let conn = &sum.seq("connections")[0];
+    // A policy that keeps the server's real address: its pseudonyms differ from ticket's.
+    let (_, server) = endpoints_of(&capture);
+    let server_ip = server.rsplit_once(':').unwrap().0.to_string();
+    let ticket =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ticket.yaml"))
+            .unwrap();
+    assert!(ticket.contains("allow_addresses: \"\""), "{ticket}");
+    let allow = s.write(
+        "allow.yaml",
+        ticket
+            .replace("name: ticket", "name: allow-server")
+            .replace(
+                "allow_addresses: \"\"",
+                &format!("allow_addresses: \"{server_ip}\""),
+            )
+            .as_bytes(),
+    );
+    let allow = allow.to_str().unwrap().to_string();
 
     let diagnosed = |extra: &[&str]| {
         let out = cmd()
@@ -567,23 +582,30 @@ fn diagnose_sanitized_with_the_key_shows_the_evidence_pseudonyms() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
         let doc: serde_json::Value = serde_saphyr::from_str(&stdout_text(&out)).unwrap();
         let c = doc["connections"][0].clone();
-        (
+        [
             c["client"].as_str().unwrap().to_string(),
             c["server"].as_str().unwrap().to_string(),
             c["tls"]["sni_pseudonym"].as_str().unwrap().to_string(),
-        )
+        ]
     };
-    let with_key = diagnosed(&["--key", key.to_str().unwrap()]);
-    assert_eq!(
-        with_key,
-        (
-            conn.str("client").to_string(),
-            conn.str("server").to_string(),
-            conn.str("tls.sni_pseudonym").to_string()
-        )
-    );
+    for (i, policy) in ["ticket", "review", allow.as_str()].into_iter().enumerate() {
+        let outdir = s.path(&format!("evidence-{i}"));
+        sanitize_ok(&[&capture], &outdir, &["--key", key, "-p", policy]);
+        let sum = summary(&outdir.join("capture.summary.yaml"));
+        let conn = &sum.seq("connections")[0];
+        let evidence = ["client", "server", "tls.sni_pseudonym"].map(|k| conn.str(k).to_string());
+        assert_eq!(
+            diagnosed(&["--key", key, "-p", policy]),
+            evidence,
+            "policy {policy}"
+        );
+        if policy == allow {
+            assert_eq!(evidence[1], server, "the allowlisted server stays");
+        }
+    }
+    let with_key = diagnosed(&["--key", key]);
     let without = diagnosed(&[]);
-    assert_ne!(without.2, with_key.2, "without --key the key is random");
+    assert_ne!(without[2], with_key[2], "without --key the key is random");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -76,16 +76,16 @@ impl Redactor {
         }
     }
 
-    /// A redactor for analysis only (`diagnose`): it maps server names (the pseudonym
-    /// `diagnose --sanitized` shows, the same as `sanitize` under `key`) and leaves everything
-    /// else as it is, since no byte of its work is written. (Building certificate placeholders
-    /// was a fifth of `diagnose`'s time.)
-    pub fn throwaway(key: &MappingKey) -> Redactor {
+    /// A redactor for analysis only (`diagnose`): it maps server names as `policy` does (the
+    /// pseudonym `diagnose --sanitized` shows, the same as `sanitize` under `policy` and `key`)
+    /// and leaves everything else as it is, since no byte of its work is written. (Building
+    /// certificate placeholders was a fifth of `diagnose`'s time.)
+    pub fn throwaway(policy: &Policy, key: &MappingKey) -> Redactor {
         let policy = Policy {
             certificates: CertificateMode::Keep,
             handshake_secrets: SecretMode::Keep,
             randoms: RandomMode::Keep,
-            ..Policy::default()
+            ..policy.clone()
         };
         Redactor::new(&policy, key)
     }

@@ -15,6 +15,7 @@ use crate::analyze::{self, Analysis, Connection};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::CaptureReader;
 use crate::flow::Endpoint;
+use crate::policy::Policy;
 use crate::report::streamed::Streamed;
 use crate::report::summary::{endpoint_pseudonym, endpoint_text};
 
@@ -31,6 +32,8 @@ pub struct DiagnoseOptions<'a> {
     /// The key pseudonyms are made with (`--key`, the same as `sanitize --key`); a random one
     /// without it.
     pub key: &'a MappingKey,
+    /// The policy pseudonyms follow (host-name style, allowlist), as `sanitize -p` would.
+    pub policy: &'a Policy,
     pub color: bool,
 }
 
@@ -45,7 +48,7 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     let input = Input::resolve(opts.input)?;
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
     let mut planner = AddressPlanner::new();
-    let mut redactor = Redactor::throwaway(opts.key);
+    let mut redactor = Redactor::throwaway(opts.policy, opts.key);
     let analysis = analyze::analyze_keeping(
         &mut reader,
         &mut planner,
@@ -53,7 +56,9 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
         analyze::Keep::DiagnosisOnly,
     )?;
     let mut mapping = if opts.sanitized {
-        Some(planner.finish(opts.key)?)
+        let mut mapping = planner.finish(opts.key)?;
+        mapping.set_allowlist(opts.policy.allowlist());
+        Some(mapping)
     } else {
         None
     };
