@@ -69,7 +69,7 @@ share one address mapping. Exit status: 0 written, 2 error."
         #[arg(long)]
         force: bool,
         /// A client's verbose log (`curl -v`, `openssl s_client`): written to OUTDIR as
-        /// <log>.sanitized.txt with the capture's pseudonyms for every address and host name.
+        /// client-log.sanitized.txt with the capture's pseudonyms for every address and host name.
         #[arg(long, value_name = "FILE")]
         client_log: Option<PathBuf>,
         /// Captures rewritten at once (default: one per core; 1 does all the work, hashing

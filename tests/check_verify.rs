@@ -951,19 +951,23 @@ fn verify_accepts_evidence_with_a_client_log() {
           > Host: api.pcapscrub-test.example\n",
     );
     let dir = evidence(&s, "ev", &["--client-log", log.to_str().unwrap()]);
-    let text = fs::read_to_string(dir.join("curl.sanitized.txt")).expect("sanitized log");
+    let text = fs::read_to_string(dir.join("client-log.sanitized.txt")).expect("sanitized log");
     assert!(
         !text.contains("10.77.0.2") && !text.contains(SAMPLE_SNI),
         "{text}"
     );
     let sums = fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
-    assert!(sums.contains("  curl.sanitized.txt"), "{sums}");
+    assert!(sums.contains("  client-log.sanitized.txt"), "{sums}");
     let r = verify(&dir);
     assert_eq!(r.code, 0, "{r}");
 
     // The log is hashed like the rest.
-    fs::write(dir.join("curl.sanitized.txt"), text.replace("443", "444")).unwrap();
-    assert_problem(&verify(&dir), "curl.sanitized.txt", "modified");
+    fs::write(
+        dir.join("client-log.sanitized.txt"),
+        text.replace("443", "444"),
+    )
+    .unwrap();
+    assert_problem(&verify(&dir), "client-log.sanitized.txt", "modified");
 }
 
 #[test]

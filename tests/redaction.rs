@@ -629,7 +629,7 @@ curl: (35) OpenSSL/3.0.11: error:0A00042E:SSL routines::tlsv1 alert protocol ver
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = std::fs::read_to_string(outdir.join("curl.sanitized.txt")).unwrap();
+    let text = std::fs::read_to_string(outdir.join("client-log.sanitized.txt")).unwrap();
     let summary = std::fs::read_to_string(outdir.join("capture.summary.yaml")).unwrap();
     let field = |key: &str| {
         summary
@@ -659,5 +659,5 @@ curl: (35) OpenSSL/3.0.11: error:0A00042E:SSL routines::tlsv1 alert protocol ver
         "curl: (35) OpenSSL/3.0.11: error:0A00042E:SSL routines::tlsv1 alert protocol version"
     ));
     let sums = std::fs::read_to_string(outdir.join("SHA256SUMS")).unwrap();
-    assert!(sums.contains("  curl.sanitized.txt"), "{sums}");
+    assert!(sums.contains("  client-log.sanitized.txt"), "{sums}");
 }

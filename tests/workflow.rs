@@ -82,14 +82,19 @@ fn an_identifying_file_name_reaches_no_evidence_file_and_the_evidence_verifies()
         &format!("acme-corp/{IDENTIFYING_NAME}"),
         &tls_pcap(Link::Ethernet, false),
     );
+    let log = s.write(
+        "acme-corp/acme-corp payments curl.log",
+        b"*   Trying 10.66.77.88:443...\n",
+    );
     let outdir = s.path("evidence");
-    sanitize_ok(&[&input], &outdir, &[]);
+    sanitize_ok(&[&input], &outdir, &["--client-log", log.to_str().unwrap()]);
     assert_eq!(
         listing(&outdir),
         vec![
             "SHA256SUMS",
             "capture.sanitized.pcap",
-            "capture.summary.yaml"
+            "capture.summary.yaml",
+            "client-log.sanitized.txt"
         ]
     );
     for (path, bytes) in files_under(&outdir) {
@@ -750,6 +755,10 @@ fn the_private_mapping_holds_addresses_only_the_client_log_names() {
         ],
     );
     let table = fs::read_to_string(&mapping).unwrap();
+    assert!(
+        table.contains(&format!("stem\tclient-log\t{}\n", log.display())),
+        "{table}"
+    );
     let pseudonym = table
         .lines()
         .find_map(|l| l.strip_prefix("ipv4\t")?.strip_suffix("\t10.66.77.88"))

@@ -4,7 +4,8 @@
 //! A pseudonym is replaced only as a whole token: `192.0.2.15` is not found inside
 //! `192.0.2.157`, nor a host name inside a longer one. Letters match in either case (a reply may
 //! write a MAC or IPv6 address in capitals). An evidence stem is replaced only as a file name of
-//! the evidence (`capture.sanitized.pcap`, `capture.summary.yaml`), never as a plain word.
+//! the evidence (`capture.sanitized.pcap`, `capture.summary.yaml`, `client-log.sanitized.txt`),
+//! never as a plain word.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -16,7 +17,12 @@ use super::input::STANDARD_INPUT;
 use crate::report::mapping_table::{EntryKind, MappingTable};
 
 /// The extensions an evidence stem is found with.
-const STEM_SUFFIXES: [&str; 3] = [".sanitized.pcapng", ".sanitized.pcap", ".summary.yaml"];
+const STEM_SUFFIXES: [&str; 4] = [
+    ".sanitized.pcapng",
+    ".sanitized.pcap",
+    ".summary.yaml",
+    ".sanitized.txt",
+];
 
 /// The replacements of one mapping, ready to run over texts.
 pub struct Revealer {

@@ -19,7 +19,7 @@ use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::client_log::{LogMapper, sanitize_log};
 use crate::interrupt;
 use crate::policy::Policy;
-use crate::report::evidence::{EvidenceDir, EvidenceStem};
+use crate::report::evidence::{CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, client_log_file};
 use crate::report::hashing::{
     HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
 };
@@ -153,6 +153,14 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     }
     if let Some(log) = client_log {
         evidence.stage_bytes(&log.facts.file, log.text.as_bytes())?;
+    }
+    if let Some(path) = opts.client_log {
+        let origin = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        table.push(
+            EntryKind::Stem,
+            CLIENT_LOG_STEM.to_string(),
+            origin.to_string_lossy().into_owned(),
+        );
     }
     let staged_mapping = match mapping_out {
         Some(file) => {
@@ -382,18 +390,10 @@ fn sanitize_client_log(
         .with_context(|| format!("cannot read the client log {}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
     let (clean, report) = sanitize_log(&text, &mut RunMapper { mapping, redactor });
-    let stem = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .map(|n| {
-            n.rsplit_once('.')
-                .map_or(n, |(s, _)| if s.is_empty() { n } else { s })
-        })
-        .unwrap_or("client-log");
     Ok(SanitizedLog {
         text: clean,
         facts: ClientLogFacts {
-            file: format!("{stem}.sanitized.txt"),
+            file: client_log_file(),
             report,
         },
     })

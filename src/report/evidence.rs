@@ -21,6 +21,15 @@ const TEMP_PREFIX: &str = ".pcapscrub-";
 /// The evidence files' stem unless `--name` is given: it says nothing about the input.
 pub const DEFAULT_STEM: &str = "capture";
 
+/// The sanitized client log's stem: like the captures', it says nothing about the file it
+/// came from.
+pub const CLIENT_LOG_STEM: &str = "client-log";
+
+/// The sanitized client log's file name.
+pub fn client_log_file() -> String {
+    format!("{CLIENT_LOG_STEM}.sanitized.txt")
+}
+
 /// The stem of one input's evidence files (`STEM.sanitized.pcap`, `STEM.summary.yaml`): a plain
 /// file name, never a path or a hidden file, so it cannot place a file anywhere but in OUTDIR.
 #[derive(Debug, Clone, PartialEq, Eq)]
