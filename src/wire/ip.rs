@@ -287,13 +287,26 @@ fn walk_extensions(d: &[u8], ip: &mut Ip) -> bool {
     false
 }
 
-/// Blanks the data of every hop-by-hop/destination option except padding, router alert and
-/// jumbo payload (the home-address option, for one, carries an address).
+// Hop-by-hop and destination option types: padding, and the two whose data the output may carry
+// once its bytes are checked (RFC 2711 router alert, RFC 2675 jumbo payload).
+const OPT_PAD1: u8 = 0;
+const OPT_ROUTER_ALERT: u8 = 5;
+const OPT_JUMBO: u8 = 0xC2;
+
+/// Router alert values registered with IANA (MLD, RSVP, active networks, RSVP aggregation
+/// levels, NSIS NATFW levels, MPLS OAM); private-use and unassigned values are not kept.
+const REGISTERED_ROUTER_ALERTS: std::ops::RangeInclusive<u16> = 0..=68;
+
+/// Blanks the data of every hop-by-hop/destination option unless its bytes were checked to be
+/// what the RFC allows: padding is zeros by definition (so it is zeroed, whatever it held), a
+/// router alert is kept when it is a registered value, a jumbo payload length when it is the
+/// packet's real length. Every other option (the home-address option, for one, carries an
+/// address; unknown ones may carry anything) loses its data.
 fn blank_tlv_options(d: &[u8], from: usize, to: usize, ip: &mut Ip) -> bool {
     let mut at = from;
     while at < to {
         let kind = d[at];
-        if kind == 0 {
+        if kind == OPT_PAD1 {
             at += 1;
             continue;
         }
@@ -302,7 +315,16 @@ fn blank_tlv_options(d: &[u8], from: usize, to: usize, ip: &mut Ip) -> bool {
         }
         let len = usize::from(d[at + 1]);
         let data = (at + 2, (at + 2 + len).min(to));
-        if !matches!(kind, 1 | 5 | 0xC2) && data.0 < data.1 {
+        let value = &d[data.0..data.1];
+        let needed = match kind {
+            OPT_ROUTER_ALERT => {
+                value.len() == 2
+                    && REGISTERED_ROUTER_ALERTS.contains(&u16::from_be_bytes([value[0], value[1]]))
+            }
+            OPT_JUMBO => value.len() == 4 && is_real_jumbo_length(d, ip, value),
+            _ => false,
+        };
+        if !needed && value.iter().any(|&b| b != 0) {
             if ip.blank_count == MAX_BLANKS {
                 return false;
             }
@@ -312,6 +334,15 @@ fn blank_tlv_options(d: &[u8], from: usize, to: usize, ip: &mut Ip) -> bool {
         at += 2 + len;
     }
     true
+}
+
+/// A jumbo payload length is real when the IPv6 payload length is zero (RFC 2675 requires it),
+/// the value needs a jumbogram (over 65,535) and it is exactly what follows the IPv6 header in
+/// the capture; anything else is a number the packet does not account for.
+fn is_real_jumbo_length(d: &[u8], ip: &Ip, value: &[u8]) -> bool {
+    let claimed = u32::from_be_bytes([value[0], value[1], value[2], value[3]]);
+    let carried = d.len().saturating_sub(ip.start + 40);
+    be16(d, ip.start + 4) == 0 && claimed > 65_535 && usize::try_from(claimed) == Ok(carried)
 }
 
 /// The transport header at `t`; it must lie inside the IP packet (`end`), or the bytes past
