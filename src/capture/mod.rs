@@ -34,7 +34,9 @@ impl Format {
     }
 }
 
-/// The global header of a classic pcap file, kept so the output can repeat it.
+/// The global header of a classic pcap file. The output repeats only what a reader needs (byte
+/// order, timestamp resolution, snap length, link type); `thiszone`, `sigfigs`, the minor version
+/// and the link type's upper bits are read but never written back (see `writer`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PcapHeader {
     pub big_endian: bool,
@@ -44,13 +46,26 @@ pub struct PcapHeader {
     pub thiszone: i32,
     pub sigfigs: u32,
     pub snaplen: u32,
-    /// The link-type field as stored (the upper bits may carry FCS information).
+    /// The link-type field as stored: the link type in the low 16 bits; above it, bits that say
+    /// whether every packet ends with a frame check sequence, and how long it is.
     pub link_type_field: u32,
 }
 
+/// Set in a pcap link-type field when the packets carry a frame check sequence.
+const FCS_PRESENT: u32 = 0x0400_0000;
+
 impl PcapHeader {
     pub fn link_type(&self) -> u32 {
-        self.link_type_field & 0x0FFF_FFFF
+        self.link_type_field & 0xFFFF
+    }
+
+    /// Bytes of frame check sequence at the end of every frame as sent: the top four bits of
+    /// the link-type field count 16-bit words, when the FCS-present bit is set.
+    pub fn fcs_len(&self) -> u32 {
+        if self.link_type_field & FCS_PRESENT == 0 {
+            return 0;
+        }
+        (self.link_type_field >> 28) * 2
     }
 
     /// Timestamp units per second of this file.
@@ -61,6 +76,18 @@ impl PcapHeader {
             1_000_000
         }
     }
+}
+
+/// A frame without its trailing frame check sequence of `fcs_len` bytes, and its original length
+/// without it. The FCS is the last bytes of the frame as sent, so it is in the captured bytes only
+/// as far as they reach into the frame's last `fcs_len` bytes; whatever of it was captured goes.
+pub(crate) fn without_fcs(data: &[u8], orig_len: u32, fcs_len: u32) -> (&[u8], u32) {
+    if fcs_len == 0 {
+        return (data, orig_len);
+    }
+    let frame_len = orig_len.saturating_sub(fcs_len);
+    let keep = data.len().min(frame_len as usize);
+    (&data[..keep], frame_len)
 }
 
 /// A pcapng interface description, reduced to what the output keeps.

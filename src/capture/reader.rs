@@ -385,6 +385,10 @@ impl CaptureReader {
         // arrives while this packet is processed.
         self.input.prefetch_next();
         self.packets = number;
+        // The FCS is neither analysed (it would read as payload) nor written (it is a checksum
+        // of the original bytes): every packet is handed on as if captured without it.
+        let (data, orig_len) =
+            super::without_fcs(&self.input.bytes()[data], orig_len, header.fcs_len());
         Ok(Some(Event::Packet(Packet {
             number,
             interface: 0,
@@ -393,7 +397,7 @@ impl CaptureReader {
             orig_len,
             units_per_second: header.units_per_second(),
             ts_offset: 0,
-            data: &self.input.bytes()[data],
+            data,
         })))
     }
 

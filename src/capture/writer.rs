@@ -1,11 +1,14 @@
-//! Writes pcap (repeating the input's global header) and pcapng (section header, interface
-//! descriptions and enhanced packet blocks only, little-endian, no options but our own name).
+//! Writes pcap (the input's byte order, resolution, snap length and link type; nothing else of
+//! its global header) and pcapng (section header, interface descriptions and enhanced packet
+//! blocks only, little-endian, no options but our own name).
 
 use std::io::{self, Write};
 
 use super::{Interface, PcapHeader, RawTimestamp};
 
 const SHB_USERAPPL: u16 = 4;
+/// The pcap format version written, whatever the input's minor version.
+const PCAP_VERSION: (u16, u16) = (2, 4);
 const IF_TSRESOL: u16 = 9;
 const IF_TSOFFSET: u16 = 14;
 
@@ -26,12 +29,15 @@ impl<W: Write> CaptureWriter<W> {
         let mut h = Vec::with_capacity(24);
         let be = header.big_endian;
         put_u32(&mut h, magic, be);
-        put_u16(&mut h, header.version_major, be);
-        put_u16(&mut h, header.version_minor, be);
-        put_u32(&mut h, header.thiszone as u32, be);
-        put_u32(&mut h, header.sigfigs, be);
+        // Version 2.4, thiszone and sigfigs 0 (what every writer since libpcap 0.4 puts there):
+        // the input's values say where and with what software it was captured. The link type
+        // goes without its FCS bits, since the reader removed the FCS from every packet.
+        put_u16(&mut h, PCAP_VERSION.0, be);
+        put_u16(&mut h, PCAP_VERSION.1, be);
+        put_u32(&mut h, 0, be);
+        put_u32(&mut h, 0, be);
         put_u32(&mut h, header.snaplen, be);
-        put_u32(&mut h, header.link_type_field, be);
+        put_u32(&mut h, header.link_type(), be);
         out.write_all(&h)?;
         Ok(CaptureWriter::Pcap { out, header })
     }
