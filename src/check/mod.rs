@@ -150,6 +150,9 @@ fn dropped_finding(reason: DropReason, number: u64, report: &mut FileReport) {
             "a packet of a link type pcapscrub does not decode would be dropped"
         }
         DropReason::ShortLinkHeader => "a packet too short for its link header would be dropped",
+        DropReason::UnknownLinkFamily => {
+            "a loopback packet of an unknown address family would be dropped"
+        }
         DropReason::UnknownInterface => "a packet on an undescribed interface would be dropped",
         DropReason::NonTcpPolicy => "non-TCP traffic would be dropped by the policy",
     };

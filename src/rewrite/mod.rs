@@ -18,6 +18,7 @@ use crate::wire::{self, Icmp, Ip, Layout, Net, Quote, Tcp, Transport, checksum};
 pub enum DropReason {
     UnsupportedLinkType,
     ShortLinkHeader,
+    UnknownLinkFamily,
     UnknownInterface,
     NonTcpPolicy,
 }
@@ -27,6 +28,7 @@ impl DropReason {
         match self {
             DropReason::UnsupportedLinkType => "unsupported_link_type",
             DropReason::ShortLinkHeader => "short_link_header",
+            DropReason::UnknownLinkFamily => "unknown_link_family",
             DropReason::UnknownInterface => "unknown_interface",
             DropReason::NonTcpPolicy => "non_tcp_policy",
         }
@@ -201,6 +203,7 @@ impl<'a> Rewriter<'a> {
         let layout = wire::decode(pkt.link_type, pkt.data).map_err(|e| match e {
             wire::Undecodable::UnsupportedLinkType => DropReason::UnsupportedLinkType,
             wire::Undecodable::ShortLinkHeader => DropReason::ShortLinkHeader,
+            wire::Undecodable::UnknownLinkFamily => DropReason::UnknownLinkFamily,
         })?;
         let is_tcp = matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_)));
         if self.policy.non_tcp == NonTcpMode::Drop && !is_tcp {

@@ -52,6 +52,10 @@ pub(super) struct LinkLayout {
     pub limit: Option<usize>,
 }
 
+/// BSD loopback address families: IPv4 everywhere, IPv6 as Linux, the BSDs and Darwin number it.
+const AF_INET: u32 = 2;
+const AF_INET6: [u32; 6] = [10, 23, 24, 26, 28, 30];
+
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_ARP: u16 = 0x0806;
 const ETHERTYPE_IPV6: u16 = 0x86DD;
@@ -84,15 +88,14 @@ pub(super) fn decode(code: u32, d: &[u8]) -> Result<LinkLayout, Undecodable> {
             // DLT_NULL stores the family in the capturing host's byte order; DLT_LOOP in
             // network order. Accept either order for both: the values cannot be confused.
             let family = [u32::from_le_bytes(raw), u32::from_be_bytes(raw)];
-            let network = if family.contains(&2) {
+            let network = if family.contains(&AF_INET) {
                 Network::Ipv4
-            } else if family
-                .iter()
-                .any(|f| matches!(f, 10 | 23 | 24 | 26 | 28 | 30))
-            {
+            } else if family.iter().any(|f| AF_INET6.contains(f)) {
                 Network::Ipv6
             } else {
-                Network::Unknown
+                // Any other family is copied by nobody: the four bytes are the capturing host's
+                // and what follows is not understood, so the packet goes whole.
+                return Err(Undecodable::UnknownLinkFamily);
             };
             Ok(plain(4, network))
         }

@@ -75,6 +75,8 @@ pub enum Undecodable {
     UnsupportedLinkType,
     /// Shorter than its link header.
     ShortLinkHeader,
+    /// A BSD loopback header naming an address family other than IPv4 and IPv6.
+    UnknownLinkFamily,
 }
 
 impl Undecodable {
@@ -82,6 +84,7 @@ impl Undecodable {
         match self {
             Undecodable::UnsupportedLinkType => "unsupported_link_type",
             Undecodable::ShortLinkHeader => "short_link_header",
+            Undecodable::UnknownLinkFamily => "unknown_link_family",
         }
     }
 }
