@@ -3,12 +3,17 @@
 //! (an EUI-64 IID embeds the MAC) for one of the RFC 7042 documentation IIDs;
 //! IPv4-mapped ones follow the IPv4 mapping; solicited-node multicast gets its 24
 //! embedded unicast bits replaced, by those of its member's replacement when the
-//! member is in the capture.
+//! member is in the capture. Other multicast groups that carry unicast data lose it:
+//! a unicast-prefix-based or embedded-RP group (RFC 3306, RFC 3956) gets the
+//! documentation prefix and a keyed group id, a group built from an interface
+//! identifier (RFC 4489) gets the identifier its link-local address maps to, and a
+//! node information group (RFC 4620, a hash of a host name) gets zeros.
 //!
 //! Every output is itself kept, or maps to itself, so sanitizing a sanitized
 //! capture with the same key changes nothing: 2001:db8::/32 is kept, fe80::/64
 //! with a documentation IID is kept, and a solicited-node group whose member is
-//! kept keeps its bits. (A group whose member never appears gets keyed bits,
+//! kept keeps its bits, and so do groups that already carry documentation data.
+//! (A group whose member never appears gets keyed bits,
 //! which a second run cannot tell from real ones: those change again.)
 
 use foldhash::{HashMap, HashMapExt};
@@ -21,6 +26,7 @@ use super::{MappingError, Role, warn_once};
 const TAG_ROUTED: &[u8] = b"pcapscrub/ipv6\0";
 const TAG_LINK_LOCAL: &[u8] = b"pcapscrub/ipv6-link-local\0";
 const TAG_SOLICITED: &[u8] = b"pcapscrub/ipv6-solicited-node\0";
+const TAG_PREFIX_GROUP: &[u8] = b"pcapscrub/ipv6-prefix-group\0";
 
 /// The /64s that IIDs are handed out in, with the name errors use.
 type Prefix64 = ([u8; 8], &'static str);
@@ -40,6 +46,19 @@ const V4_MAPPED_PREFIX: [u8; 12] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 /// ff02::1:ff00:0/104.
 const SOLICITED_PREFIX: [u8; 13] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff];
 const SOLICITED_SLOTS: u64 = 1 << 24;
+/// The network prefix written into unicast-prefix-based and embedded-RP groups: 2001:db8::/32,
+/// cut to the group's prefix length.
+const DOC_PREFIX64: [u8; 8] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0];
+/// The group ids of those groups (the low 32 bits), handed out keyed.
+const GROUP_ID_SLOTS: u64 = 1 << 32;
+/// ff02:0:0:0:0:2::/96: node information groups, whose low 32 bits hash a host name.
+const NODE_INFO_PREFIX: [u8; 12] = [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+/// Multicast flag bits (the high nibble of the second byte): P, the group embeds a unicast
+/// prefix (RFC 3306); R, it embeds a rendezvous point's address (RFC 3956).
+const FLAG_P: u8 = 0x2;
+const FLAG_R: u8 = 0x4;
+/// The prefix-length value of RFC 4489: the group embeds an interface identifier instead.
+const PLEN_IID: u8 = 0xff;
 
 /// RFC 2526 reserved subnet anycast IIDs; a host given one would look like an anycast router.
 const ANYCAST_IIDS: std::ops::RangeInclusive<u64> = 0xfdff_ffff_ffff_ff80..=0xfdff_ffff_ffff_ffff;
@@ -55,6 +74,12 @@ enum Kind {
     V4Mapped([u8; 4]),
     LinkLocal,
     SolicitedNode([u8; 3]),
+    /// A multicast group with a unicast network prefix inside (RFC 3306, RFC 3956).
+    PrefixGroup,
+    /// A multicast group with an interface identifier inside (RFC 4489).
+    IidGroup,
+    /// A node information group: the hash of a host name (RFC 4620).
+    NodeInfoGroup,
     Routed,
 }
 
@@ -65,11 +90,53 @@ fn classify(a: [u8; 16]) -> Kind {
             Kind::V4Mapped([b0, b1, b2, b3])
         }
         [0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, x, y, z] => Kind::SolicitedNode([x, y, z]),
-        [0xff, ..] | [0x20, 0x01, 0x0d, 0xb8, ..] => Kind::Kept,
+        [0xff, ..] => classify_multicast(a),
+        [0x20, 0x01, 0x0d, 0xb8, ..] => Kind::Kept,
         _ if is_documentation_link_local(a) => Kind::Kept,
         [0xfe, second, ..] if second & 0xc0 == 0x80 => Kind::LinkLocal,
         _ => Kind::Routed,
     }
+}
+
+/// Multicast groups name no host, except those built from a host's data. Such a group is kept
+/// only when that data is already documentation data (what a sanitized capture holds).
+fn classify_multicast(a: [u8; 16]) -> Kind {
+    let flags = a[1] >> 4;
+    if a[..12] == NODE_INFO_PREFIX {
+        return if a[12..] == [0; 4] {
+            Kind::Kept
+        } else {
+            Kind::NodeInfoGroup
+        };
+    }
+    if flags & (FLAG_P | FLAG_R) == 0 {
+        return Kind::Kept;
+    }
+    let mut embedded = [0u8; 8];
+    embedded.copy_from_slice(&a[4..12]);
+    let plen = a[3];
+    if plen == PLEN_IID && flags & FLAG_R == 0 {
+        let doc = embedded[..5] == DOC_IID_PREFIX || embedded[..7] == DOC_MAC_IID_PREFIX;
+        return if doc { Kind::Kept } else { Kind::IidGroup };
+    }
+    // Source-specific groups (ff3x::/96) carry prefix length 0 and nothing in the prefix field.
+    if a[2] >> 4 == 0 && embedded == doc_prefix(plen) {
+        Kind::Kept
+    } else {
+        Kind::PrefixGroup
+    }
+}
+
+/// What a rewritten group carries in its network prefix field: 2001:db8::/32 with the bits past
+/// `plen` zero, or all zeros when `plen` is too short to hold the documentation prefix (a cut
+/// 2001:db8 would be a real prefix). Either says nothing about the capture.
+fn doc_prefix(plen: u8) -> [u8; 8] {
+    if plen < 32 {
+        return [0; 8];
+    }
+    let bits = u32::from(plen.min(64));
+    let mask = u64::MAX.checked_shl(64 - bits).unwrap_or(0);
+    (u64::from_be_bytes(DOC_PREFIX64) & mask).to_be_bytes()
 }
 
 /// The IPv4 address inside an IPv4-mapped address (::ffff:a.b.c.d).
@@ -107,6 +174,10 @@ fn with_prefix(prefix: &[u8], tail: &[u8]) -> [u8; 16] {
         *dst = *src;
     }
     a
+}
+
+fn group_id(a: [u8; 16]) -> u32 {
+    u32::from_be_bytes([a[12], a[13], a[14], a[15]])
 }
 
 fn iid_of(a: [u8; 16]) -> u64 {
@@ -156,6 +227,8 @@ struct Ipv6Allocator {
     link_local: SlotPool,
     /// The 24 low bits of ff02::1:ffXX:XXXX.
     solicited: SlotPool,
+    /// The group ids of rewritten unicast-prefix-based and embedded-RP groups.
+    group_ids: SlotPool,
 }
 
 impl Ipv6Allocator {
@@ -164,6 +237,7 @@ impl Ipv6Allocator {
             roles: [CLIENT_PREFIX, SERVER_PREFIX, OTHER_PREFIX].map(IidPool::new),
             link_local: SlotPool::new(DOC_IID_SLOTS),
             solicited: SlotPool::new(SOLICITED_SLOTS),
+            group_ids: SlotPool::new(GROUP_ID_SLOTS),
         }
     }
 
@@ -172,6 +246,12 @@ impl Ipv6Allocator {
     fn reserve_kept(&mut self, a: [u8; 16]) -> bool {
         if let Some(i) = link_local_slot(a) {
             return self.link_local.reserve(i);
+        }
+        if a[0] == 0xff && a[1] >> 4 & (FLAG_P | FLAG_R) != 0 && a[3] != PLEN_IID {
+            // Kept groups of other scopes or prefix lengths may share an id: only rewritten
+            // groups need it to themselves, so a taken id is no conflict here.
+            self.group_ids.reserve(u64::from(group_id(a)));
+            return true;
         }
         for pool in &mut self.roles {
             if let Some(i) = pool.slot_of(a) {
@@ -216,6 +296,24 @@ impl Ipv6Allocator {
         self.solicited_at(key.digest(TAG_SOLICITED, &low).word(0))
     }
 
+    /// A unicast-prefix-based or embedded-RP group with the documentation prefix in place of
+    /// its network prefix and a keyed group id (the prefix no longer tells groups apart, so the
+    /// id must). Flags, scope, the prefix length and the rendezvous point's 4-bit interface id
+    /// are kept: they say what kind of group it is, and name nobody.
+    fn prefix_group(&mut self, a: [u8; 16], key: &MappingKey) -> Result<[u8; 16], MappingError> {
+        let slot = self
+            .group_ids
+            .claim(key.digest(TAG_PREFIX_GROUP, &a).word(0))
+            .ok_or(MappingError::Ipv6Exhausted {
+                pool: "the group ids of ff30::/12 and ff70::/12",
+            })?;
+        let mut b = a;
+        b[2] = a[2] & 0x0f;
+        b[4..12].copy_from_slice(&doc_prefix(a[3]));
+        b[12..].copy_from_slice(&slot.to_be_bytes()[4..]);
+        Ok(b)
+    }
+
     /// The group whose 24 bits are `preferred`, or the next free one.
     fn solicited_at(&mut self, preferred: u64) -> Result<[u8; 16], MappingError> {
         let exhausted = MappingError::Ipv6Exhausted {
@@ -251,11 +349,13 @@ impl Ipv6Map {
         };
         let kept = |a: &[u8; 16]| classify(*a) == Kind::Kept;
         let group = |a: &[u8; 16]| matches!(classify(*a), Kind::SolicitedNode(_));
+        let iid_group = |a: &[u8; 16]| classify(*a) == Kind::IidGroup;
         for &(a, _) in observed.iter().filter(|(a, _)| kept(a)) {
             map.alloc.reserve_kept(a);
             map.out.insert(a, a);
         }
-        for &(a, role) in observed.iter().filter(|(a, _)| !kept(a) && !group(a)) {
+        let unicast_first = |a: &[u8; 16]| !kept(a) && !group(a) && !iid_group(a);
+        for &(a, role) in observed.iter().filter(|(a, _)| unicast_first(a)) {
             let b = map.rewrite(a, classify(a), role, ipv4, key, warnings)?;
             map.record(a, b);
         }
@@ -283,6 +383,11 @@ impl Ipv6Map {
         }
         for &(a, role) in without {
             let b = map.rewrite(a, classify(a), role, ipv4, key, warnings)?;
+            map.record(a, b);
+        }
+        // After the link-local addresses, whose interface identifiers these groups repeat.
+        for &(a, role) in observed.iter().filter(|(a, _)| iid_group(a)) {
+            let b = map.rewrite(a, Kind::IidGroup, role, ipv4, key, warnings)?;
             map.record(a, b);
         }
         Ok(map)
@@ -348,6 +453,21 @@ impl Ipv6Map {
             Kind::V4Mapped(v4) => Ok(with_prefix(&V4_MAPPED_PREFIX, &ipv4.get(v4, key, warnings))),
             Kind::LinkLocal => self.alloc.link_local(a, key),
             Kind::SolicitedNode(low) => self.alloc.solicited(low, key),
+            Kind::PrefixGroup => self.alloc.prefix_group(a, key),
+            Kind::IidGroup => {
+                // The identifier becomes the one its link-local address becomes, so the group
+                // still names the same (rewritten) host and never the MAC inside the old one.
+                let own = with_prefix(&LINK_LOCAL_PREFIX, &a[4..12]);
+                let mapped = self.get(own, ipv4, key, warnings);
+                let mut b = a;
+                b[4..12].copy_from_slice(&mapped[8..]);
+                Ok(b)
+            }
+            Kind::NodeInfoGroup => {
+                let mut b = a;
+                b[12..].fill(0);
+                Ok(b)
+            }
             // Kept only arrives here when a kept address must be rewritten
             // after all (see `map_unplanned`); it goes where routed ones go.
             Kind::Routed | Kind::Kept => self.alloc.routed(a, role, key),
@@ -415,6 +535,70 @@ mod tests {
         assert_eq!(classify(addr("2001:db9::1")), Kind::Routed);
         assert_eq!(classify(addr("fd00::1")), Kind::Routed);
         assert_eq!(classify(addr("::2")), Kind::Routed);
+    }
+
+    #[test]
+    fn multicast_groups_that_embed_unicast_data_are_rewritten() {
+        assert_eq!(
+            classify(addr("ff3e:40:2a00:1450:4001:815:0:1234")),
+            Kind::PrefixGroup
+        );
+        assert_eq!(
+            classify(addr("ff7e:140:2a00:1450:4001:816:0:1234")),
+            Kind::PrefixGroup
+        );
+        assert_eq!(
+            classify(addr("ff32:ff:3e22:fbff:fe01:203:0:1")),
+            Kind::IidGroup
+        );
+        assert_eq!(classify(addr("ff02::2:9d4e:6b1f")), Kind::NodeInfoGroup);
+        // Source-specific groups, and groups already carrying documentation data, are kept.
+        assert_eq!(classify(addr("ff3e::8000:1")), Kind::Kept);
+        assert_eq!(classify(addr("ff3e:40:2001:db8::1234")), Kind::Kept);
+        assert_eq!(classify(addr("ff3e:20:2001:db8::1234")), Kind::Kept);
+        assert_eq!(classify(addr("ff3e:1f:2001:db8::1234")), Kind::PrefixGroup);
+        assert_eq!(classify(addr("ff3e:1f::1234")), Kind::Kept);
+        assert_eq!(classify(addr("ff3e:50:2001:db8::1234")), Kind::Kept);
+        assert_eq!(classify(addr("ff32:ff:200:5eef:1012:3456:0:1")), Kind::Kept);
+        assert_eq!(classify(addr("ff02::2:0:0")), Kind::Kept);
+        assert_eq!(classify(addr("ff02::2")), Kind::Kept);
+    }
+
+    #[test]
+    fn rewritten_groups_are_kept_when_met_again() {
+        let key = MappingKey::from_bytes(&[3u8; 32]).unwrap();
+        let mut ipv4 = Ipv4Map::plan(&[], &key, &mut Vec::new()).unwrap();
+        let host = addr("fe80::3e22:fbff:fe01:203");
+        let groups = [
+            addr("ff3e:40:2a00:1450:4001:815:0:1234"),
+            addr("ff7e:140:2a00:1450:4001:816:0:1234"),
+            addr("ff32:ff:3e22:fbff:fe01:203:0:1"),
+            addr("ff02::2:9d4e:6b1f"),
+        ];
+        let observed: Vec<_> = groups
+            .iter()
+            .chain([&host])
+            .map(|&a| (a, Role::Other))
+            .collect();
+        let mut map = Ipv6Map::plan(&observed, &mut ipv4, &key, &mut Vec::new()).unwrap();
+        let mapped_host = map.get(host, &mut ipv4, &key, &mut Vec::new());
+        for g in groups {
+            let b = map.get(g, &mut ipv4, &key, &mut Vec::new());
+            assert_ne!(b, g);
+            assert_eq!(b[..4], g[..4], "flags, scope and prefix length stay");
+            assert_eq!(classify(b), Kind::Kept, "{b:02x?}");
+            assert!(!b.windows(4).any(|w| w == [0x40, 0x01, 0x08, 0x15]));
+        }
+        let iid_group = map.get(groups[2], &mut ipv4, &key, &mut Vec::new());
+        assert_eq!(
+            iid_group[4..12],
+            mapped_host[8..],
+            "the host's mapped identifier"
+        );
+        assert_eq!(
+            map.get(groups[3], &mut ipv4, &key, &mut Vec::new())[12..],
+            [0; 4]
+        );
     }
 
     #[test]
