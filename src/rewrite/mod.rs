@@ -238,6 +238,7 @@ impl<'a> Rewriter<'a> {
             }
             Net::Ip(ip) => self.rewrite_ip(pkt.number, data, ip, mapping),
         };
+        self.align_ipv6_multicast_mac(&layout);
         let from = cut_from.min(data.len());
         let removed = data.len() - from;
         // Bytes past the copied headers are zeros unless the plan wrote them.
@@ -263,6 +264,26 @@ impl<'a> Rewriter<'a> {
             self.out[from..to].fill(0);
             self.stats.link_addresses_blanked += 1;
         }
+    }
+
+    /// An Ethernet destination 33:33:xx:xx:xx:xx is the low 32 bits of an IPv6 multicast
+    /// destination (RFC 2464): it is rewritten from the destination as written, so the two agree
+    /// and the MAC never keeps bits of the group as it was. On a frame that does not carry an
+    /// IPv6 multicast packet it has nothing to agree with and becomes all-nodes 33:33:00:00:00:01.
+    fn align_ipv6_multicast_mac(&mut self, layout: &Layout) {
+        let Some(at) = layout.dst_mac else { return };
+        if self.out.get(at..at + 2) != Some(&[0x33, 0x33][..]) || self.out.len() < at + 6 {
+            return;
+        }
+        let written_dst = layout
+            .ip()
+            .filter(|ip| ip.version == 6)
+            .and_then(|ip| self.out.get(ip.dst..ip.dst + 16));
+        let group = match written_dst {
+            Some(dst) if dst[0] == 0xff => [dst[12], dst[13], dst[14], dst[15]],
+            _ => [0, 0, 0, 1],
+        };
+        self.out[at + 2..at + 6].copy_from_slice(&group);
     }
 
     /// Rewrites the IP layers; returns where the removed tail starts.

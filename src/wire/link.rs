@@ -44,6 +44,8 @@ pub(super) enum Network {
 pub(super) struct LinkLayout {
     pub macs: [usize; 2],
     pub mac_count: usize,
+    /// The destination MAC, on links that have one (Ethernet).
+    pub dst_mac: Option<usize>,
     pub zero: Option<(usize, usize)>,
     pub end: usize,
     pub network: Network,
@@ -70,6 +72,7 @@ pub(super) fn decode(code: u32, d: &[u8]) -> Result<LinkLayout, Undecodable> {
     let plain = |end: usize, network: Network| LinkLayout {
         macs: [0; 2],
         mac_count: 0,
+        dst_mac: None,
         zero: None,
         end,
         network,
@@ -126,6 +129,7 @@ fn cooked(addr_at: usize, addr_len: usize, end: usize, protocol: u16) -> LinkLay
     LinkLayout {
         macs,
         mac_count,
+        dst_mac: None,
         zero,
         end,
         network: ethertype_network(protocol),
@@ -147,6 +151,7 @@ fn ethernet(d: &[u8]) -> Result<LinkLayout, Undecodable> {
             return Ok(LinkLayout {
                 macs: [0, 6],
                 mac_count: 2,
+                dst_mac: Some(0),
                 zero: None,
                 end: at + 2,
                 network: Network::Unknown,
@@ -179,6 +184,7 @@ fn ethernet(d: &[u8]) -> Result<LinkLayout, Undecodable> {
     Ok(LinkLayout {
         macs: [0, 6],
         mac_count: 2,
+        dst_mac: Some(0),
         zero: None,
         end,
         network,

@@ -47,6 +47,9 @@ pub struct Layout {
     /// Offsets of 6-byte MAC addresses in the link header.
     pub macs: [usize; 2],
     pub mac_count: usize,
+    /// The destination MAC's offset (also one of `macs`), on links that have one: a multicast
+    /// one repeats bits of the IPv6 destination.
+    pub dst_mac: Option<usize>,
     /// A link-layer address of a format we do not map (e.g. SLL with a non-Ethernet address):
     /// zero-filled.
     pub link_zero: Option<(usize, usize)>,
@@ -102,6 +105,7 @@ pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
     Ok(Layout {
         macs: link.macs,
         mac_count: link.mac_count,
+        dst_mac: link.dst_mac,
         link_zero: link.zero,
         link_end: link.end,
         net,
