@@ -293,9 +293,10 @@ const OPT_PAD1: u8 = 0;
 const OPT_ROUTER_ALERT: u8 = 5;
 const OPT_JUMBO: u8 = 0xC2;
 
-/// Router alert values registered with IANA (MLD, RSVP, active networks, RSVP aggregation
-/// levels, NSIS NATFW levels, MPLS OAM); private-use and unassigned values are not kept.
-const REGISTERED_ROUTER_ALERTS: std::ops::RangeInclusive<u16> = 0..=68;
+/// Router alert values registered with IANA: MLD 0, RSVP 1, active networks 2, aggregated
+/// reservation nesting levels 3-35, QoS NSLP aggregation levels 36-67, NSIS NATFW 68, MPLS OAM
+/// 69. Unassigned and experimental values are not kept.
+const REGISTERED_ROUTER_ALERTS: std::ops::RangeInclusive<u16> = 0..=69;
 
 /// Blanks the data of every hop-by-hop/destination option unless its bytes were checked to be
 /// what the RFC allows: padding is zeros by definition (so it is zeroed, whatever it held), a
@@ -470,7 +471,40 @@ fn decode_quote(d: &[u8], q: usize) -> Option<Quote> {
 
 #[cfg(test)]
 mod tests {
-    use super::tcp_option_blanks;
+    use super::{Net, decode_ipv6, tcp_option_blanks};
+
+    /// The option areas blanked in an IPv6 packet whose hop-by-hop header holds `options` (six
+    /// bytes), carrying `extra` bytes after it; `payload_len` as the header says.
+    fn hop_by_hop_blanks(options: [u8; 6], payload_len: u16, extra: usize) -> Vec<(usize, usize)> {
+        let mut d = vec![0x60, 0, 0, 0];
+        d.extend_from_slice(&payload_len.to_be_bytes());
+        d.extend_from_slice(&[0, 64]);
+        d.extend_from_slice(&[0xfd; 32]);
+        d.extend_from_slice(&[59, 0]);
+        d.extend_from_slice(&options);
+        d.resize(d.len() + extra, 0);
+        match decode_ipv6(&d, 0, None) {
+            Net::Ip(ip) => ip.blanks().to_vec(),
+            other => panic!("not decoded: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn option_data_is_kept_only_when_parsed_and_needed() {
+        // PadN: any content is blanked; zeros need nothing.
+        assert_eq!(hop_by_hop_blanks([1, 4, 1, 2, 3, 4], 8, 0), vec![(44, 48)]);
+        assert!(hop_by_hop_blanks([1, 4, 0, 0, 0, 0], 8, 0).is_empty());
+        // Router alert: MPLS OAM (69) is registered, 70 is not.
+        assert!(hop_by_hop_blanks([5, 2, 0, 69, 1, 0], 8, 0).is_empty());
+        assert_eq!(hop_by_hop_blanks([5, 2, 0, 70, 1, 0], 8, 0), vec![(44, 46)]);
+        // Jumbo payload: kept when it is the length after the IPv6 header and the payload
+        // length field is zero; not when either is false.
+        let jumbo = 70_000u32.to_be_bytes();
+        let option = [0xc2, 4, jumbo[0], jumbo[1], jumbo[2], jumbo[3]];
+        assert!(hop_by_hop_blanks(option, 0, 70_000 - 8).is_empty());
+        assert_eq!(hop_by_hop_blanks(option, 0, 100), vec![(44, 48)]);
+        assert_eq!(hop_by_hop_blanks(option, 8, 70_000 - 8), vec![(44, 48)]);
+    }
 
     fn blanks(opts: &[u8]) -> Vec<(usize, usize, u8)> {
         let mut out = Vec::new();
