@@ -196,3 +196,31 @@ fn loopback_packet_of_unknown_family_is_dropped_and_counted() {
         );
     }
 }
+
+#[test]
+fn pcapng_section_header_fields_are_normalised() {
+    let mut ng = Ng::section(false, &[(SHB_USERAPPL, b"capture-site tool 1.2")]);
+    ng.idb(1, 262_144, &[]);
+    for (i, f) in ethernet_tls_frames().iter().enumerate() {
+        ng.epb(0, 1_700_000_000_000_000 + i as u64, f, f.len() as u32, &[]);
+    }
+    let mut capture = ng.buf.clone();
+    // Minor version 2 and a section length that names the file's size: neither is written.
+    capture[14..16].copy_from_slice(&2u16.to_le_bytes());
+    let planted_len = 0x0123_4567_89ab_cdefu64.to_le_bytes();
+    capture[16..24].copy_from_slice(&planted_len);
+    let s = Scratch::new();
+    let input = s.write("section.pcapng", &capture);
+    for policy in POLICIES {
+        let out = s.path(&format!("out-{policy}"));
+        sanitize_ok(&[&input], &out, &["-p", policy]);
+        let bytes = std::fs::read(output_file(&out, ".sanitized.pcapng")).expect("capture");
+        assert_eq!(
+            bytes[12..24],
+            [1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            "{policy}: version 1.0, section length unspecified"
+        );
+        assert!(!contains(&bytes, &planted_len), "{policy}");
+        assert!(!contains(&bytes, b"capture-site"), "{policy}");
+    }
+}
