@@ -1,6 +1,8 @@
 //! TLS, as far as the sanitizer needs it: record framing of each direction's stream.
 
+pub mod extensions;
 pub mod facts;
 pub mod placeholder;
 pub mod records;
+pub mod registry;
 pub mod spans;

@@ -6,6 +6,7 @@
 //! returns `None` when the message cannot be walked completely: such a message is not kept at
 //! all (fail closed).
 
+use super::extensions::{self, Side};
 use super::facts::reader::Reader;
 
 /// What a span holds, and so how it is redacted.
@@ -97,50 +98,15 @@ pub struct Span {
     pub end: usize,
 }
 
-/// Extensions whose contents we know to be harmless (lists of algorithms, versions, lengths,
-/// ephemeral keys, fixed flags).
-fn harmless_extension(t: u16) -> bool {
-    matches!(
-        t,
-        5 | 10
-            | 11
-            | 13
-            | 15
-            | 16
-            | 17
-            | 21
-            | 22
-            | 23
-            | 24
-            | 27
-            | 28
-            | 42
-            | 43
-            | 45
-            | 49
-            | 50
-            | 51
-            | 57
-            | 0x3374
-            | 0x4469
-            | 0x44cd
-            | 0xfe0d
-            | 0xff01
-    ) || is_grease(t)
-}
-
-fn is_grease(v: u16) -> bool {
-    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
-}
-
-struct Walk<'a> {
-    r: Reader<'a>,
+/// A bounds-checked walk over a message (or one extension body), collecting the spans it marks.
+pub(super) struct Walk<'a> {
+    pub(super) r: Reader<'a>,
     total: usize,
     spans: Vec<Span>,
 }
 
 impl<'a> Walk<'a> {
-    fn new(message: &'a [u8]) -> Walk<'a> {
+    pub(super) fn new(message: &'a [u8]) -> Walk<'a> {
         Walk {
             r: Reader::new(message),
             total: message.len(),
@@ -148,12 +114,12 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn pos(&self) -> usize {
+    pub(super) fn pos(&self) -> usize {
         self.total - self.r.remaining()
     }
 
     /// Takes `n` bytes and marks them as `kind` (when non-empty).
-    fn mark(&mut self, kind: SpanKind, n: usize) -> Option<()> {
+    pub(super) fn mark(&mut self, kind: SpanKind, n: usize) -> Option<()> {
         let start = self.pos();
         self.r.take(n)?;
         if n > 0 {
@@ -166,11 +132,11 @@ impl<'a> Walk<'a> {
         Some(())
     }
 
-    fn skip(&mut self, n: usize) -> Option<()> {
+    pub(super) fn skip(&mut self, n: usize) -> Option<()> {
         self.r.take(n).map(|_| ())
     }
 
-    fn done(self) -> Option<Vec<Span>> {
+    pub(super) fn done(self) -> Option<Vec<Span>> {
         self.r.is_empty().then_some(self.spans)
     }
 }
@@ -257,86 +223,26 @@ fn hello(w: &mut Walk<'_>, client: bool) -> Option<()> {
     if total != w.r.remaining() {
         return None;
     }
+    let side = if client { Side::Client } else { Side::Server };
     while !w.r.is_empty() {
         let t = w.r.u16()?;
         let n = usize::from(w.r.u16()?);
-        let body_start = w.pos();
-        match t {
-            0 if client => server_names(w, n)?,
-            35 => w.mark(SpanKind::SessionTicket, n)?,
-            41 if client => psk_identities(w, n)?,
-            47 => {
-                let list = usize::from(w.r.u16()?);
-                if list + 2 != n {
-                    return None;
-                }
-                ca_names(w, list)?
-            }
-            // Server data a client echoes or a log can be searched for.
-            18 | 44 if !harmless_for_side(t, client, n) => w.mark(SpanKind::Verifiable, n)?,
-            // A server's server_name is empty and its pre_shared_key a 2-byte index: anything
-            // else in them is not what the protocol puts there (fail closed).
-            _ if harmless_extension(t)
-                || (t == 0 && !client && n == 0)
-                || (t == 41 && !client && n == 2)
-                || (t == 18 && client) =>
-            {
-                w.skip(n)?
-            }
-            _ => w.mark(SpanKind::UnknownExtension, n)?,
-        }
-        if w.pos() != body_start + n {
-            return None;
-        }
+        let base = w.pos();
+        let body = w.r.take(n)?;
+        w.spans.extend(extensions::body_spans(t, side, body, base));
     }
     Some(())
 }
 
-/// SCTs (18) are harmless as an empty request from a client; a cookie (44) is server-made in
-/// both directions and may encode the client's address.
-fn harmless_for_side(t: u16, client: bool, len: usize) -> bool {
-    t == 18 && client && len == 0
-}
-
 /// A list of `DistinguishedName<1..2^16-1>` entries: each name is its own span, so each keeps
 /// its length prefix and can become a same-length placeholder name.
-fn ca_names(w: &mut Walk<'_>, n: usize) -> Option<()> {
+pub(super) fn ca_names(w: &mut Walk<'_>, n: usize) -> Option<()> {
     let end = w.pos() + n;
     while w.pos() < end {
         let len = usize::from(w.r.u16()?);
         w.mark(SpanKind::CaName, len)?;
     }
     (w.pos() == end).then_some(())
-}
-
-fn server_names(w: &mut Walk<'_>, n: usize) -> Option<()> {
-    if n == 0 {
-        return Some(());
-    }
-    let end = w.pos() + n;
-    let list = usize::from(w.r.u16()?);
-    if list + 2 != n {
-        return None;
-    }
-    while w.pos() < end {
-        let _name_type = w.r.u8()?;
-        let len = usize::from(w.r.u16()?);
-        w.mark(SpanKind::SniName, len)?;
-    }
-    (w.pos() == end).then_some(())
-}
-
-fn psk_identities(w: &mut Walk<'_>, n: usize) -> Option<()> {
-    let end = w.pos() + n;
-    let ids = usize::from(w.r.u16()?);
-    let ids_end = w.pos() + ids;
-    while w.pos() < ids_end {
-        let len = usize::from(w.r.u16()?);
-        w.mark(SpanKind::PskIdentity, len)?;
-        w.skip(4)?;
-    }
-    let binders = end.checked_sub(w.pos())?;
-    w.skip(binders)
 }
 
 /// A DER `Name` (one RDN, `CN=xxx…`) of exactly `len` bytes, so a redacted CA list still
