@@ -11,7 +11,8 @@ mod fixtures_gen;
 use std::path::{Path, PathBuf};
 
 use fixtures_gen::conv::Conv;
-use fixtures_gen::{Scratch, cmd, contains, read_pcap, sanitize_ok, stderr_text};
+use fixtures_gen::serde_json_like::Value;
+use fixtures_gen::{Scratch, cmd, contains, read_pcap, sanitize_ok, stderr_text, summary};
 
 const POLICIES: [&str; 3] = ["ticket", "strict", "review"];
 const KEY: &[u8] = b"pcapscrub extension tests: a fixed 48-byte key!!";
@@ -396,6 +397,36 @@ fn planted_markers_never_reach_an_output() {
         }
     }
     assert!(leaks.is_empty(), "markers survive:\n{}", leaks.join("\n"));
+}
+
+/// The summary names registered protocols and the length of any other, never its bytes.
+#[test]
+fn summary_shows_an_unregistered_alpn_as_its_length() {
+    let marker = b"LEAKMARKER-alpn-5520";
+    let client = with(
+        client_extensions(),
+        16,
+        vec16(&cat(&[&vec8(b"h2"), &vec8(marker)])),
+    );
+    let server = with(server_extensions(), 16, vec16(&vec8(marker)));
+    let s = Scratch::new();
+    let input = s.write("in.pcap", &capture(&client, &server));
+    let out = sanitize_under(&s, &input, "ticket");
+    let sum: Value = summary(&find_suffix(&out, ".summary.yaml"));
+    let conn = &sum.seq("connections")[0];
+    let offered: Vec<&str> = conn
+        .seq("tls.alpn_offered")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(offered, ["h2", "unregistered (20 bytes)"]);
+    assert_eq!(conn.str("tls.alpn_selected"), "unregistered (20 bytes)");
+    let diagnose = cmd().arg("diagnose").arg(&input).output().unwrap();
+    let text = String::from_utf8_lossy(&diagnose.stdout);
+    assert!(
+        !text.contains("LEAKMARKER"),
+        "diagnose shows the name: {text}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

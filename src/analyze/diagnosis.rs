@@ -14,6 +14,7 @@ use crate::tls::facts::{
     CertificateFacts, ChainChecks, SniSummary, alert_description_name, chain_checks,
     cipher_suite_name, group_name, version_name,
 };
+use crate::tls::registry;
 
 /// An alert, attributed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -284,8 +285,10 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
         key_share_groups: ch
             .map(|h| names(&h.key_share_groups, group_name))
             .unwrap_or_default(),
-        alpn_offered: ch.map(|h| h.alpn.clone()).unwrap_or_default(),
-        alpn_selected: sh.and_then(|h| h.alpn.clone()),
+        alpn_offered: ch
+            .map(|h| h.alpn.iter().map(|n| alpn_shown(n)).collect())
+            .unwrap_or_default(),
+        alpn_selected: sh.and_then(|h| h.alpn.as_deref().map(alpn_shown)),
         sni: ch
             .and_then(|h| h.sni.as_ref())
             .map(|x| x.summary())
@@ -313,6 +316,16 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
         alerts: alerts.into_iter().map(|(_, a)| a).collect(),
         incomplete: incomplete_stream || c.handshake_truncated || sv.handshake_truncated,
     })
+}
+
+/// A protocol name as reports show it: a registered ID by its name, any other only by its
+/// length, since it can be anything (an internal service name, a planted secret).
+fn alpn_shown(name: &str) -> String {
+    if registry::is_alpn_protocol(name.as_bytes()) {
+        name.to_string()
+    } else {
+        format!("unregistered ({} bytes)", name.len())
+    }
 }
 
 fn alert_facts(from: Peer, a: &Alert) -> AlertFacts {
