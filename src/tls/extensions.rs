@@ -235,14 +235,11 @@ fn server_name(w: &mut Walk<'_>, side: Side) -> Option<()> {
     }
     let end = whole_rest16(w)?;
     while w.pos() < end {
-        let name_type = peek_u8(w)?;
-        if registry::is_server_name_type(name_type) {
-            w.skip(1)?;
-            opaque16(w, SpanKind::SniName)?;
-        } else {
-            fill(w, 1)?;
-            opaque16(w, SpanKind::UnknownExtension)?;
-        }
+        // An unregistered name type is filled (to host_name), and its name gets a pseudonym
+        // like any other: a NUL-filled host name would get one on the next run, so the
+        // output would not be a fixed point.
+        value_u8(w, registry::is_server_name_type)?;
+        opaque16(w, SpanKind::SniName)?;
     }
     Some(())
 }
