@@ -190,6 +190,15 @@ fn ech_outer(m: &[u8]) -> Vec<u8> {
 fn classes() -> Vec<Class> {
     vec![
         client_class(
+            "server_name_of_unregistered_type",
+            b"LEAKMARKER-sni-5500",
+            &[(0, {
+                let host = cat(&[&[0], &vec16(b"www.example.com")]);
+                let other = cat(&[&[7], &vec16(b"LEAKMARKER-sni-5500")]);
+                vec16(&cat(&[&host, &other]))
+            })],
+        ),
+        client_class(
             "status_request",
             b"LEAKMARKER-sr-5501",
             &[(5, status_request(b"LEAKMARKER-sr-5501"))],
@@ -342,9 +351,11 @@ fn find_suffix(dir: &Path, suffix: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no *{suffix}* in {}", dir.display()))
 }
 
-/// Sanitizes `input` under `policy`; returns the evidence folder.
-fn sanitize_under(s: &Scratch, input: &Path, policy: &str) -> PathBuf {
-    let out = s.path(&format!("out-{policy}"));
+/// Sanitizes `input` under `policy` (a shipped policy, optionally suffixed `-again` for a
+/// second folder); returns the evidence folder.
+fn sanitize_under(s: &Scratch, input: &Path, folder: &str) -> PathBuf {
+    let out = s.path(&format!("out-{folder}"));
+    let policy = folder.trim_end_matches("-again");
     let key = key_file(s);
     sanitize_ok(
         &[input],
@@ -376,6 +387,28 @@ fn planted_markers_never_reach_an_output() {
                     leaks.push(format!("{} under {policy}: in {file}", class.name));
                 }
             }
+            // What was written is a fixed point, and `check` calls it clean.
+            let sanitized = find_suffix(&out, ".sanitized.pcap");
+            let again = sanitize_under(&s, &sanitized, &format!("{policy}-again"));
+            let again = find_suffix(&again, ".sanitized.pcap");
+            assert_eq!(
+                std::fs::read(&sanitized).unwrap(),
+                std::fs::read(&again).unwrap(),
+                "{} under {policy}: sanitizing the output changes it",
+                class.name
+            );
+            let check = cmd()
+                .args(["check", "-p", policy])
+                .arg(&sanitized)
+                .output()
+                .unwrap();
+            assert_eq!(
+                check.status.code(),
+                Some(0),
+                "{} under {policy}: check on the output: {}",
+                class.name,
+                String::from_utf8_lossy(&check.stdout)
+            );
         }
         let check = cmd().arg("check").arg(&input).output().unwrap();
         let said = String::from_utf8_lossy(&check.stdout);
