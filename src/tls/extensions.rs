@@ -370,8 +370,9 @@ fn pre_shared_key(w: &mut Walk<'_>, side: Side) -> Option<()> {
     let ids = usize::from(w.r.u16()?);
     let ids_end = w.pos() + ids;
     while w.pos() < ids_end {
-        opaque16(w, SpanKind::PskIdentity)?;
-        w.mark(SpanKind::PskIdentity, 4)?;
+        // The identity and its obfuscated ticket age, one span (one identity counted).
+        let n = usize::from(w.r.u16()?);
+        w.mark(SpanKind::PskIdentity, n + 4)?;
     }
     (w.pos() == ids_end).then_some(())?;
     // A binder is an HMAC under the PSK: whoever holds the PSK could check it.
@@ -607,8 +608,7 @@ mod tests {
         assert_eq!(
             filled(41, Side::Client, &b),
             vec![
-                (SpanKind::PskIdentity, b"id1".to_vec()),
-                (SpanKind::PskIdentity, vec![1, 2, 3, 4]),
+                (SpanKind::PskIdentity, vec![b'i', b'd', b'1', 1, 2, 3, 4]),
                 (SpanKind::Verifiable, vec![0xbb; 32]),
             ]
         );

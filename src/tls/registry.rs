@@ -52,10 +52,10 @@ const fn point_first(client_len: usize, server_len: usize) -> Option<KeyShareSha
 }
 
 /// Supported Groups (RFC 8422, RFC 7919, RFC 8446, the ML-KEM drafts), with the key share
-/// shape of the groups TLS 1.3 can use; `None` for groups that have no fixed-length key share
-/// (TLS 1.2 only, or no length we can vouch for), whose keys are filled.
+/// shape of each group whose public key has one fixed length; `None` for the others (binary
+/// curves, GOST, explicit curves), whose keys are filled.
 const NAMED_GROUPS: &[(u16, Option<KeyShareShape>)] = &[
-    // sect163k1 … secp256k1 (RFC 8422, deprecated): TLS 1.2 only.
+    // sect163k1 … sect571r1 (RFC 8422, deprecated binary curves): no share we vouch for.
     (1, None),
     (2, None),
     (3, None),
@@ -70,20 +70,21 @@ const NAMED_GROUPS: &[(u16, Option<KeyShareShape>)] = &[
     (12, None),
     (13, None),
     (14, None),
-    (15, None),
-    (16, None),
-    (17, None),
-    (18, None),
-    (19, None),
-    (20, None),
-    (21, None),
-    (22, None),
+    // secp160k1 … secp256k1 (RFC 8422, deprecated prime curves): an uncompressed point.
+    (15, point_first(41, 41)),
+    (16, point_first(41, 41)),
+    (17, point_first(41, 41)),
+    (18, point_first(49, 49)),
+    (19, point_first(49, 49)),
+    (20, point_first(57, 57)),
+    (21, point_first(57, 57)),
+    (22, point_first(65, 65)),
     (23, point_first(65, 65)),   // secp256r1
     (24, point_first(97, 97)),   // secp384r1
     (25, point_first(133, 133)), // secp521r1
-    (26, None),                  // brainpoolP256r1 (TLS 1.2)
-    (27, None),                  // brainpoolP384r1 (TLS 1.2)
-    (28, None),                  // brainpoolP512r1 (TLS 1.2)
+    (26, point_first(65, 65)),   // brainpoolP256r1 (TLS 1.2)
+    (27, point_first(97, 97)),   // brainpoolP384r1 (TLS 1.2)
+    (28, point_first(129, 129)), // brainpoolP512r1 (TLS 1.2)
     (29, exact(32, 32)),         // x25519
     (30, exact(56, 56)),         // x448
     (31, point_first(65, 65)),   // brainpoolP256r1tls13
@@ -323,7 +324,8 @@ mod tests {
             Some((1216, 1120))
         );
         assert!(key_share_shape(23).is_some_and(|s| s.ec_point_first));
-        assert!(is_named_group(22) && key_share_shape(22).is_none());
+        assert!(is_named_group(14) && key_share_shape(14).is_none());
+        assert_eq!(key_share_shape(21).map(|s| s.client_len), Some(57));
         assert!(!is_named_group(0x1234));
     }
 
