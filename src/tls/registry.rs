@@ -24,6 +24,8 @@ pub fn is_version(v: u16) -> bool {
     matches!(v, 0x0300..=0x0304 | 0xfeff | 0xfefd | 0xfefc)
         // TLS 1.3 drafts 14 to 28 (0x7f00 + draft), still met in captures of that time.
         || (0x7f0e..=0x7f1c).contains(&v)
+        // Facebook's Fizz, 0xfb00 + the draft it implemented (23 to 26), shipped in its apps.
+        || (0xfb17..=0xfb1a).contains(&v)
 }
 
 /// How a group's ephemeral public key (a key_share entry) is laid out: its length from the
