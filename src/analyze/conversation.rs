@@ -10,7 +10,7 @@ use crate::tls::facts::{
     alert_description_name, cipher_suite_name, group_name, handshake_type_name, version_name,
 };
 use crate::tls::records::{RecordHeader, RecordSink};
-use crate::tls::spans::{self, SpanKind};
+use crate::tls::spans::{self, Negotiated, SpanKind};
 
 /// Bytes of a stream that the sanitized capture keeps (after redaction), at their offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,6 +379,9 @@ pub struct Conversation {
     /// on type-22 records after a ChangeCipherSpec are still plaintext (middlebox
     /// compatibility mode), and the server's flight is encrypted.
     pub tls13: bool,
+    /// What the first ServerHello settled: the layouts of the messages after it (the
+    /// ClientKeyExchange of the other direction included) depend on it.
+    pub negotiated: Negotiated,
     pub handshake_ack: bool,
     /// Unix time of the first packet, for certificate validity "at capture time".
     pub first_unix: Option<i64>,
@@ -432,6 +435,7 @@ pub struct SideSink<'a> {
     pub timeline: &'a mut Vec<RawEvent>,
     pub omitted: &'a mut u64,
     pub tls13: &'a mut bool,
+    pub negotiated: &'a mut Negotiated,
     pub redactor: &'a mut Redactor,
     pub side: Side,
     pub now: Moment,
@@ -501,12 +505,7 @@ impl SideSink<'_> {
 
     /// Redacts a complete message and keeps it, or (when it cannot be walked) removes it.
     fn keep_message(&mut self, mut message: Vec<u8>, pieces: &[(i64, usize)], hello_retry: bool) {
-        let tls12_layout = self
-            .tls
-            .server_hello
-            .as_ref()
-            .is_none_or(|h| h.negotiated_version() >= 0x0303);
-        let Some(found) = spans::locate(&message, tls12_layout) else {
+        let Some(found) = spans::locate(&message, self.negotiated) else {
             self.remove_message(message, pieces);
             return;
         };
@@ -639,10 +638,9 @@ impl SideSink<'_> {
             );
             let hello_retry =
                 matches!(&parsed, HandshakeFacts::ServerHello(sh) if sh.hello_retry_request);
-            let keep = !matches!(
-                parsed,
-                HandshakeFacts::Malformed { .. } | HandshakeFacts::Other { .. }
-            );
+            // A type the facts do not interpret may still be one the span walker knows;
+            // `keep_message` removes it when it does not.
+            let keep = !matches!(parsed, HandshakeFacts::Malformed { .. });
             self.record_message(msg_type, 4 + len, parsed);
             if keep {
                 self.keep_message(message, &pieces, hello_retry);
@@ -686,6 +684,12 @@ impl SideSink<'_> {
                         version_name(v),
                         cipher_suite_name(sh.cipher_suite)
                     ));
+                    if self.tls.server_hello.is_none() {
+                        *self.negotiated = Negotiated {
+                            version: Some(v),
+                            cipher_suite: Some(sh.cipher_suite),
+                        };
+                    }
                     self.tls.server_hello.get_or_insert(Box::new(sh));
                 }
             }

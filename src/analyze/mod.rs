@@ -553,6 +553,7 @@ fn feed_stream(
         timeline,
         timeline_omitted,
         tls13,
+        negotiated,
         tcp: tcp_sides,
         ..
     } = &mut flow.conv;
@@ -564,6 +565,7 @@ fn feed_stream(
         timeline,
         omitted: timeline_omitted,
         tls13,
+        negotiated,
         redactor,
         side,
         now,

@@ -372,6 +372,7 @@ fn tcp_payload(
             SpanKind::PskIdentity => (FindingKind::Ticket, "PSK identity"),
             SpanKind::Verifiable => (FindingKind::Ticket, "signature or opaque server data"),
             SpanKind::UnknownExtension => (FindingKind::Ticket, "unknown extension data"),
+            SpanKind::OpaqueField => (FindingKind::Ticket, "opaque handshake data"),
             SpanKind::Random | SpanKind::SessionId => (FindingKind::Ticket, "random or session id"),
             SpanKind::UnwalkableMessage => (
                 FindingKind::Payload,

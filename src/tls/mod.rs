@@ -2,7 +2,9 @@
 
 pub mod extensions;
 pub mod facts;
+mod messages;
 pub mod placeholder;
 pub mod records;
 pub mod registry;
 pub mod spans;
+pub mod suites;

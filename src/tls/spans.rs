@@ -8,6 +8,8 @@
 
 use super::extensions::{self, Side};
 use super::facts::reader::Reader;
+use super::messages;
+pub use super::messages::Negotiated;
 
 /// What a span holds, and so how it is redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,11 +42,15 @@ pub enum SpanKind {
     /// The body of a handshake message that cannot be walked (unknown type, malformed): zeros,
     /// its 4-byte header kept so the messages after it keep their framing.
     UnwalkableMessage,
+    /// A free-form field of a message the grammar cannot vouch for: nonces, cookies, URLs,
+    /// supplemental data, compressed certificates, an unregistered value, or the body of a
+    /// ClientKeyExchange whose key exchange is unknown.
+    OpaqueField,
 }
 
 impl SpanKind {
     /// Every kind, in declaration order (so `ALL[k as usize] == k`).
-    const ALL: [SpanKind; 12] = [
+    const ALL: [SpanKind; 13] = [
         SpanKind::SniName,
         SpanKind::Certificate,
         SpanKind::SessionTicket,
@@ -57,6 +63,7 @@ impl SpanKind {
         SpanKind::Random,
         SpanKind::SessionId,
         SpanKind::UnwalkableMessage,
+        SpanKind::OpaqueField,
     ];
 
     /// A one-byte code (for the temporary file of plans): the discriminant, so every kind has
@@ -85,6 +92,7 @@ impl SpanKind {
             SpanKind::Random => "randoms",
             SpanKind::SessionId => "session_ids",
             SpanKind::UnwalkableMessage => "unwalkable_messages",
+            SpanKind::OpaqueField => "opaque_fields",
         }
     }
 }
@@ -142,9 +150,9 @@ impl<'a> Walk<'a> {
 }
 
 /// Sensitive spans of a complete handshake message (`message` includes its 4-byte header).
-/// `tls12_layout`: the connection negotiated TLS 1.2 (CertificateRequest then carries
-/// signature algorithms). `None` when the message is not one we can walk completely.
-pub fn locate(message: &[u8], tls12_layout: bool) -> Option<Vec<Span>> {
+/// `negotiated`: what the connection's ServerHello settled (the layout of later messages
+/// depends on it). `None` when the message is not one we can walk completely.
+pub fn locate(message: &[u8], negotiated: &Negotiated) -> Option<Vec<Span>> {
     let mut w = Walk::new(message);
     let msg_type = w.r.u8()?;
     let len = w.r.u24()?;
@@ -152,53 +160,9 @@ pub fn locate(message: &[u8], tls12_layout: bool) -> Option<Vec<Span>> {
         return None;
     }
     match msg_type {
-        0 | 14 => {} // HelloRequest, ServerHelloDone: empty
         1 => hello(&mut w, true)?,
         2 => hello(&mut w, false)?,
-        4 => {
-            // NewSessionTicket (TLS ≤ 1.2): lifetime, ticket.
-            w.skip(4)?;
-            let n = usize::from(w.r.u16()?);
-            w.mark(SpanKind::Ticket, n)?;
-        }
-        11 => {
-            let list = w.r.u24()?;
-            if list != w.r.remaining() {
-                return None;
-            }
-            while !w.r.is_empty() {
-                let n = w.r.u24()?;
-                w.mark(SpanKind::Certificate, n)?;
-            }
-        }
-        12 | 15 => {
-            // ServerKeyExchange, CertificateVerify: their signatures identify the signer to
-            // anyone holding candidate certificates.
-            let n = w.r.remaining();
-            w.mark(SpanKind::Verifiable, n)?;
-        }
-        13 => {
-            let types = usize::from(w.r.u8()?);
-            w.skip(types)?;
-            if tls12_layout {
-                let algs = usize::from(w.r.u16()?);
-                w.skip(algs)?;
-            }
-            let cas = usize::from(w.r.u16()?);
-            ca_names(&mut w, cas)?;
-        }
-        16 => {
-            // ClientKeyExchange: an ephemeral public key or an encrypted premaster secret.
-            let n = w.r.remaining();
-            w.skip(n)?;
-        }
-        22 => {
-            // CertificateStatus: status type, then the OCSP response.
-            w.skip(1)?;
-            let n = w.r.u24()?;
-            w.mark(SpanKind::OcspResponse, n)?;
-        }
-        _ => return None,
+        _ => return messages::locate_message(msg_type, message, negotiated),
     }
     w.done()
 }
@@ -442,7 +406,7 @@ mod tests {
         let l = (sni.len() - 2) as u16;
         sni[..2].copy_from_slice(&l.to_be_bytes());
         let m = client_hello(&[(0, sni), (43, vec![2, 3, 4]), (0x1234, vec![9, 9])]);
-        let spans = locate(&m, true).unwrap();
+        let spans = locate(&m, &Negotiated::TLS12).unwrap();
         let names: Vec<&[u8]> = spans
             .iter()
             .filter(|s| s.kind == SpanKind::SniName)
@@ -472,13 +436,13 @@ mod tests {
         let total = body.len() - 3;
         body[2] = total as u8;
         let m = message(11, &body);
-        let spans = locate(&m, true).unwrap();
+        let spans = locate(&m, &Negotiated::TLS12).unwrap();
         assert_eq!(spans.len(), 2);
         assert_eq!(spans[1].end - spans[1].start, 5);
         let mut lying = m.clone();
         lying[6] += 1;
-        assert!(locate(&lying, true).is_none());
-        assert!(locate(&m[..m.len() - 1], true).is_none());
+        assert!(locate(&lying, &Negotiated::TLS12).is_none());
+        assert!(locate(&m[..m.len() - 1], &Negotiated::TLS12).is_none());
     }
 
     fn server_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
@@ -486,7 +450,7 @@ mod tests {
     }
 
     fn kinds_of(m: &[u8]) -> Vec<(SpanKind, Vec<u8>)> {
-        locate(m, true)
+        locate(m, &Negotiated::TLS12)
             .unwrap()
             .into_iter()
             .filter(|s| s.kind != SpanKind::Random && s.kind != SpanKind::SessionId)
@@ -517,6 +481,6 @@ mod tests {
 
     #[test]
     fn unknown_message_types_are_not_walkable() {
-        assert!(locate(&message(99, &[1, 2, 3]), true).is_none());
+        assert!(locate(&message(99, &[1, 2, 3]), &Negotiated::TLS12).is_none());
     }
 }
