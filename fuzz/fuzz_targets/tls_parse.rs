@@ -3,9 +3,10 @@
 //! (`tls::facts::parse_handshake`), the sensitive-span finder (`tls::spans::locate`) and the
 //! redactor (`analyze::redact::Redactor`, default policy), plus the SSLv2 hello parsers.
 //!
-//! The first byte is control: bit 0 guessed start (mid-connection), bit 1 TLS 1.2 layout for
-//! CertificateRequest, bit 2 TLS 1.3 Certificate layout, bits 3.. the chunk size the stream is
-//! fed in (1..=32 bytes).
+//! The first byte is control: bit 0 guessed start (mid-connection), bit 1 TLS 1.2 layouts
+//! (else TLS 1.0), bit 2 TLS 1.3 layouts (Certificate, CertificateRequest, NewSessionTicket),
+//! bits 3.. the chunk size the stream is fed in (1..=32 bytes); the chunk size also picks the
+//! negotiated cipher suite from `SUITES`, so every ClientKeyExchange grammar is reached.
 //!
 //! Invariants: no panic; the walker reports headers back to back from offset 0, each equal to
 //! the stream's bytes there, and body chunks inside their record, equal to the stream's bytes;
@@ -23,8 +24,21 @@ use pcapscrub::fuzzing::fuzz_key;
 use pcapscrub::policy::Policy;
 use pcapscrub::tls::facts::{parse_handshake, parse_sslv2_client_hello};
 use pcapscrub::tls::records::{RecordHeader, RecordSink, RecordWalker, Start};
-use pcapscrub::tls::spans::{SpanKind, locate};
+use pcapscrub::tls::spans::{Negotiated, SpanKind, locate};
 use x509_parser::prelude::FromDer;
+
+/// Cipher suites of every key exchange the ClientKeyExchange walker knows, and one it does not.
+const SUITES: [Option<u16>; 9] = [
+    None,
+    Some(0x002f),
+    Some(0x0033),
+    Some(0xc02f),
+    Some(0x00ae),
+    Some(0x00aa),
+    Some(0xc037),
+    Some(0x00b6),
+    Some(0xc01a),
+];
 
 struct Collect<'a> {
     stream: &'a [u8],
@@ -63,9 +77,14 @@ impl RecordSink for Collect<'_> {
     }
 }
 
-fn check_message(msg: &[u8], tls12: bool, tls13_cert: bool, redactor: &mut Redactor) {
+fn check_message(
+    msg: &[u8],
+    negotiated: &Negotiated,
+    tls13_cert: bool,
+    redactor: &mut Redactor,
+) {
     let _ = parse_handshake(msg[0], &msg[4..], tls13_cert);
-    let Some(spans) = locate(msg, tls12) else {
+    let Some(spans) = locate(msg, negotiated) else {
         return;
     };
     let mut prev_end = 4;
@@ -87,7 +106,7 @@ fn check_message(msg: &[u8], tls12: bool, tls13_cert: bool, redactor: &mut Redac
     for (i, (a, b)) in msg.iter().zip(&red).enumerate() {
         assert!(inside[i] || a == b, "byte {i} outside every span changed");
     }
-    let again = locate(&red, tls12).expect("the redacted message walks again");
+    let again = locate(&red, negotiated).expect("the redacted message walks again");
     assert_eq!(again, spans, "redaction moved the spans");
     for s in &spans {
         let bytes = &red[s.start..s.end];
@@ -127,6 +146,14 @@ fuzz_target!(|data: &[u8]| {
     let tls12 = ctl & 2 != 0;
     let tls13_cert = ctl & 4 != 0;
     let chunk = 1 + usize::from(ctl >> 3);
+    let negotiated = Negotiated {
+        version: Some(match (tls13_cert, tls12) {
+            (true, _) => 0x0304,
+            (false, true) => 0x0303,
+            (false, false) => 0x0301,
+        }),
+        cipher_suite: SUITES[chunk % SUITES.len()],
+    };
 
     if let Some(n) = sslv2_client_hello_len(stream) {
         assert!(n >= 2);
@@ -158,14 +185,14 @@ fuzz_target!(|data: &[u8]| {
         if rest.len() < 4 + n {
             break;
         }
-        check_message(&rest[..4 + n], tls12, tls13_cert, &mut redactor);
+        check_message(&rest[..4 + n], &negotiated, tls13_cert, &mut redactor);
         rest = &rest[4 + n..];
     }
     // The stream itself as one message too (reaches message types the walker would refuse).
     if stream.len() >= 4 {
         let n = usize::from(stream[1]) << 16 | usize::from(stream[2]) << 8 | usize::from(stream[3]);
         if stream.len() == 4 + n {
-            check_message(stream, tls12, tls13_cert, &mut redactor);
+            check_message(stream, &negotiated, tls13_cert, &mut redactor);
         }
     }
 });

@@ -625,8 +625,13 @@ pub struct HsMsg {
     pub lie: u8,
 }
 
-/// Message types whose plaintext pcapscrub keeps (redacted): see `tls::spans::locate`.
-const KEPT_TYPES: [u8; 11] = [0, 1, 2, 4, 11, 12, 13, 14, 15, 16, 22];
+/// Message types whose plaintext pcapscrub walks and keeps (redacted): see
+/// `tls::spans::locate`.
+const KEPT_TYPES: [u8; 20] = [
+    0, 1, 2, 3, 4, 5, 8, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 254,
+];
+/// An unassigned message type, which no grammar walks.
+const UNASSIGNED_TYPE: u8 = 200;
 
 fn handshake(m: &HsMsg, src: &mut Src) -> Vec<u8> {
     let (t, body): (u8, Vec<u8>) = match &m.msg {
@@ -696,7 +701,7 @@ fn handshake(m: &HsMsg, src: &mut Src) -> Vec<u8> {
         ),
         Msg::Unknown { msg_type, len } => {
             let t = if KEPT_TYPES.contains(msg_type) {
-                254
+                UNASSIGNED_TYPE
             } else {
                 *msg_type
             };
