@@ -251,10 +251,13 @@ fn several_captures_share_one_mapping() {
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "capture-1.ladder.svg",
             "capture-1.sanitized.pcap",
             "capture-1.summary.yaml",
+            "capture-2.ladder.svg",
             "capture-2.sanitized.pcapng",
-            "capture-2.summary.yaml"
+            "capture-2.summary.yaml",
+            "report.html"
         ]
     );
     let sa = summary(&outdir.join("capture-1.summary.yaml"));
@@ -275,7 +278,7 @@ fn several_captures_share_one_mapping() {
         .unwrap();
     assert_eq!(pa[0].data[26..34], first_b[12..20], "same mapped addresses");
     let sums = fs::read_to_string(outdir.join("SHA256SUMS")).unwrap();
-    assert_eq!(sums.lines().count(), 4, "{sums}");
+    assert_eq!(sums.lines().count(), 7, "{sums}");
 }
 
 /// IPv6 link-local addresses embed the MAC (EUI-64): the interface identifier must go;
@@ -610,8 +613,10 @@ fn stdin_input_matches_file_input() {
         listing(&from_stdin),
         vec![
             "SHA256SUMS",
+            "capture.ladder.svg",
             "capture.sanitized.pcap",
-            "capture.summary.yaml"
+            "capture.summary.yaml",
+            "report.html"
         ]
     );
     let sum = summary(&from_stdin.join("capture.summary.yaml"));
@@ -725,15 +730,17 @@ fn evidence_folder_modes_and_sha256sums_verify() {
         names,
         vec![
             "SHA256SUMS",
+            "capture.ladder.svg",
             "capture.sanitized.pcap",
-            "capture.summary.yaml"
+            "capture.summary.yaml",
+            "report.html"
         ]
     );
     for n in &names {
         assert_eq!(mode(&outdir.join(n)), 0o600, "{n} mode");
     }
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 3, "the written paths: {stdout}");
+    assert_eq!(stdout.lines().count(), 5, "the written paths: {stdout}");
 
     let sums = fs::read_to_string(outdir.join("SHA256SUMS")).unwrap();
     let mut listed = Vec::new();
@@ -747,7 +754,12 @@ fn evidence_folder_modes_and_sha256sums_verify() {
     listed.sort();
     assert_eq!(
         listed,
-        vec!["capture.sanitized.pcap", "capture.summary.yaml"]
+        vec![
+            "capture.ladder.svg",
+            "capture.sanitized.pcap",
+            "capture.summary.yaml",
+            "report.html"
+        ]
     );
     let sum = summary(&outdir.join("capture.summary.yaml"));
     assert_eq!(
@@ -808,9 +820,11 @@ fn force_writes_into_a_non_empty_outdir() {
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
-            "notes.txt"
+            "notes.txt",
+            "report.html"
         ]
     );
     assert_eq!(fs::read(outdir.join("notes.txt")).unwrap(), b"keep me");
@@ -829,10 +843,13 @@ fn two_inputs_with_the_same_file_name_are_numbered_in_input_order() {
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "capture-1.ladder.svg",
             "capture-1.sanitized.pcap",
             "capture-1.summary.yaml",
+            "capture-2.ladder.svg",
             "capture-2.sanitized.pcap",
-            "capture-2.summary.yaml"
+            "capture-2.summary.yaml",
+            "report.html"
         ]
     );
     let link = |n: &str| {

@@ -92,9 +92,11 @@ fn an_identifying_file_name_reaches_no_evidence_file_and_the_evidence_verifies()
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
-            "client-log.sanitized.txt"
+            "client-log.sanitized.txt",
+            "report.html"
         ]
     );
     for (path, bytes) in files_under(&outdir) {
@@ -144,8 +146,11 @@ fn name_replaces_the_stem_and_several_inputs_are_numbered_in_input_order() {
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "report.html",
+            "ticket-4711-1.ladder.svg",
             "ticket-4711-1.sanitized.pcap",
             "ticket-4711-1.summary.yaml",
+            "ticket-4711-2.ladder.svg",
             "ticket-4711-2.sanitized.pcap",
             "ticket-4711-2.summary.yaml"
         ]
@@ -165,8 +170,10 @@ fn name_replaces_the_stem_and_several_inputs_are_numbered_in_input_order() {
         listing(&one),
         vec![
             "SHA256SUMS",
+            "case 12.ladder.svg",
             "case 12.sanitized.pcap",
-            "case 12.summary.yaml"
+            "case 12.summary.yaml",
+            "report.html"
         ]
     );
 }
@@ -382,8 +389,10 @@ fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() 
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "capture.ladder.svg",
             "capture.sanitized.pcap",
-            "capture.summary.yaml"
+            "capture.summary.yaml",
+            "report.html"
         ]
     );
 
@@ -394,8 +403,10 @@ fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() 
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "capture.ladder.svg",
             "capture.sanitized.pcap",
-            "capture.summary.yaml"
+            "capture.summary.yaml",
+            "report.html"
         ]
     );
 }
@@ -413,9 +424,11 @@ fn force_replaces_the_previous_evidence_whole() {
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
-            "notes.txt"
+            "notes.txt",
+            "report.html"
         ],
         "capture-1.* and capture-2.* of the previous run are gone; the user's file stays"
     );

@@ -19,16 +19,20 @@ use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::client_log::{LogMapper, sanitize_log};
 use crate::interrupt;
 use crate::policy::Policy;
-use crate::report::evidence::{CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, client_log_file};
+use crate::report::evidence::{
+    CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, REPORT_FILE, client_log_file,
+};
 use crate::report::hashing::{
     HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
 };
+use crate::report::html;
 use crate::report::mapping_table::{EntryKind, MappingTable};
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
     ClientLogFacts, ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts,
     Redactions, SummaryHead, SummaryTail, Tool, endpoint_pseudonym, link_type_name, write_yaml,
 };
+use crate::report::visual::{self, CaptureVisuals};
 use crate::rewrite::{DropReason, RewriteStats, Rewriter};
 use rayon::prelude::*;
 
@@ -123,34 +127,42 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     let want_pairs = mapping_out.is_some();
     let outputs: Vec<Result<InputOutputs>> = pool.install(|| {
         jobs.into_par_iter()
-            .map(|((((input, stem), analysis), handshake), digest)| {
-                let mut mapping = mapping_ref.clone();
-                write_outputs(
-                    input,
-                    stem,
-                    analysis,
-                    handshake,
-                    digest,
-                    opts.policy,
-                    &mut mapping,
-                    evidence_ref,
-                    helpers,
-                    log_facts.as_ref(),
-                    want_pairs,
-                )
-            })
+            .enumerate()
+            .map(
+                |(index, ((((input, stem), analysis), handshake), digest))| {
+                    let mut mapping = mapping_ref.clone();
+                    write_outputs(
+                        input,
+                        stem,
+                        analysis,
+                        handshake,
+                        digest,
+                        opts.policy,
+                        &mut mapping,
+                        evidence_ref,
+                        helpers,
+                        log_facts.as_ref(),
+                        want_pairs,
+                        index,
+                    )
+                },
+            )
             .collect()
     });
     let mut table = MappingTable::default();
+    let mut report_parts = Vec::new();
     for ((out, input), stem) in outputs.into_iter().zip(&inputs).zip(&stems) {
         let out = out?;
         evidence.stage(out.capture, &out.capture_name, out.capture_sha256)?;
         evidence.stage(out.summary, &out.summary_name, out.summary_sha256)?;
+        evidence.stage_bytes(&out.ladder_name, out.visuals.ladder_svg.as_bytes())?;
+        report_parts.push(out.visuals.html_part);
         table.push(EntryKind::Stem, stem.to_string(), input.origin());
         out.address_pairs
             .into_iter()
             .for_each(|p| table.push_address(p));
     }
+    evidence.stage_bytes(REPORT_FILE, html::document(&report_parts).as_bytes())?;
     if let Some(log) = client_log {
         evidence.stage_bytes(&log.facts.file, log.text.as_bytes())?;
     }
@@ -223,6 +235,9 @@ struct InputOutputs {
     summary: tempfile::NamedTempFile,
     summary_name: String,
     summary_sha256: String,
+    /// This capture's part of report.html and its ladder SVG.
+    visuals: CaptureVisuals,
+    ladder_name: String,
 }
 
 /// Pass 2 of one input, then its summary. The summary's connections are written to a scratch
@@ -241,6 +256,7 @@ fn write_outputs(
     helpers: bool,
     log_facts: Option<&ClientLogFacts>,
     want_pairs: bool,
+    index: usize,
 ) -> Result<InputOutputs> {
     let capture_name = stem.capture_file(analysis.format.extension());
     let capture_path = evidence.path().join(&capture_name);
@@ -312,6 +328,7 @@ fn write_outputs(
             .with_context(cannot_write)?
             .finish()
     };
+    let visuals = visual::render(analysis, mapping, &head, index, stem.as_str())?;
     Ok(InputOutputs {
         address_pairs: if want_pairs {
             mapping.pairs()
@@ -324,6 +341,8 @@ fn write_outputs(
         summary: summary_file,
         summary_name,
         summary_sha256,
+        visuals,
+        ladder_name: stem.ladder_file(),
     })
 }
 

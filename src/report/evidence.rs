@@ -13,6 +13,8 @@ use super::hashing::sha256_hex;
 use crate::interrupt;
 
 pub const SUMS_FILE: &str = "SHA256SUMS";
+/// The self-contained HTML report of every capture in the folder.
+pub const REPORT_FILE: &str = "report.html";
 
 /// Prefix of the temporary files a run writes into the folder; a run that was killed outright
 /// (SIGKILL, power loss) may leave some, which the next run removes.
@@ -57,6 +59,11 @@ impl EvidenceStem {
 
     pub fn summary_file(&self) -> String {
         format!("{}.summary.yaml", self.0)
+    }
+
+    /// The ladder diagrams of the capture's failing connections.
+    pub fn ladder_file(&self) -> String {
+        format!("{}.ladder.svg", self.0)
     }
 }
 

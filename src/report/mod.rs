@@ -2,6 +2,9 @@
 
 pub mod evidence;
 pub mod hashing;
+pub mod html;
+pub mod ladder;
 pub mod mapping_table;
 pub mod streamed;
 pub mod summary;
+pub mod visual;
