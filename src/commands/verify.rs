@@ -14,7 +14,7 @@ use serde::de::IgnoredAny;
 use crate::analyze::verdict::Verdict;
 use crate::check;
 use crate::policy::{self, Policy};
-use crate::report::evidence::SUMS_FILE;
+use crate::report::evidence::{REPORT_FILE, SUMS_FILE};
 use crate::report::hashing::sha256_file;
 
 /// Keys every summary must have (SPEC §5).
@@ -92,6 +92,8 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
             check_summary(&path, &mut problems);
         } else if name.ends_with(".sanitized.txt") {
             check_client_log(&path, &mut problems);
+        } else if name == REPORT_FILE || name.ends_with(".ladder.svg") {
+            check_visual(&path, &mut problems);
         } else if name.contains(".sanitized.pcap") {
             let policy = summary_policy(dir, name).unwrap_or_default();
             match check::check_file(&path, &path.display().to_string(), &policy) {
@@ -225,6 +227,40 @@ fn check_client_log(path: &Path, problems: &mut Vec<String>) {
         problems.push(format!(
             "{shown}: … and {} more such lines",
             bad.len() - SHOWN
+        ));
+    }
+}
+
+/// report.html and the ladder SVG are opened by people in browsers: they must fetch nothing
+/// (no URL; a standalone SVG's namespace declaration is a name, not a fetch, and the only one
+/// allowed) and show no address outside the documentation ranges the mapping uses.
+fn check_visual(path: &Path, problems: &mut Vec<String>) {
+    let shown = path.display();
+    let text = match fs::read(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => {
+            problems.push(format!("{shown}: unreadable"));
+            return;
+        }
+    };
+    let namespace = format!("xmlns=\"{}\"", crate::report::ladder::SVG_NAMESPACE);
+    let text = text.replacen(&namespace, "", 1).to_ascii_lowercase();
+    for scheme in ["http:", "https:"] {
+        if text.contains(scheme) {
+            problems.push(format!("{shown}: holds a `{scheme}` URL"));
+        }
+    }
+    if text.contains("<script") {
+        problems.push(format!("{shown}: holds a script"));
+    }
+    let outside: BTreeSet<String> = ip_literals(&text)
+        .iter()
+        .filter(|a| !allowed_address(a))
+        .map(mask)
+        .collect();
+    for a in outside.iter().take(20) {
+        problems.push(format!(
+            "{shown}: address {a} outside the documentation ranges"
         ));
     }
 }
