@@ -112,13 +112,13 @@ fn write_overview(out: &mut String, o: &Overview) {
         Some(v) => {
             let _ = writeln!(
                 out,
-                "<p>Verdict: <span id=\"verdict\" class=\"verdict-banner {}\">{}</span></p>",
+                "<p>Verdict: <span class=\"capture-verdict verdict-banner {}\">{}</span></p>",
                 verdict_class(v),
                 v.as_str()
             );
         }
         None => out.push_str(
-            "<p>Verdict: <span id=\"verdict\" class=\"verdict-banner\">none (no TCP connection)</span></p>\n",
+            "<p>Verdict: <span class=\"capture-verdict verdict-banner\">none (no TCP connection)</span></p>\n",
         ),
     }
     out.push_str("<table class=\"facts\">");
