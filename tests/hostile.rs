@@ -260,13 +260,15 @@ impl Case {
         let mut expected = vec![
             capture_name.clone(),
             summary_name.clone(),
+            "capture.ladder.svg".to_string(),
+            "report.html".to_string(),
             "SHA256SUMS".to_string(),
         ];
         expected.sort();
         assert_eq!(
             listing(&self.outdir),
             expected,
-            "{what}: the evidence folder holds exactly its three files"
+            "{what}: the evidence folder holds exactly its five files"
         );
         let files: Vec<(String, Vec<u8>)> = expected
             .iter()

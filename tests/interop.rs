@@ -84,9 +84,15 @@ fn check_evidence_folder(i: &Input, s: &Sanitized) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
-    let expected: BTreeSet<String> = [cap_name.clone(), sum_name.clone(), "SHA256SUMS".into()]
-        .into_iter()
-        .collect();
+    let expected: BTreeSet<String> = [
+        cap_name.clone(),
+        sum_name.clone(),
+        "capture.ladder.svg".into(),
+        "report.html".into(),
+        "SHA256SUMS".into(),
+    ]
+    .into_iter()
+    .collect();
     if listing != expected {
         p.push(format!("OUTDIR holds {listing:?}, expected {expected:?}"));
     }
