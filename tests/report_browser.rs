@@ -256,9 +256,21 @@ fn a_large_capture_draws_the_first_connections_and_lists_all() {
         "one table row per connection"
     );
     assert!(html.contains(&format!("the other {} are in the table only", MANY - DRAWN)));
-    // The most significant verdict first: every drawn connection fails before any other.
-    let first = text_of_class(&html, "capture-verdict").unwrap();
-    assert_eq!(Some(first), summary.verdict.as_deref());
+    // The table starts with the most significant verdict: the capture's.
+    let verdict = text_of_class(&html, "capture-verdict");
+    assert_eq!(verdict, summary.verdict.as_deref());
+    let table = &html[html.find("<table class=\"connections\">").unwrap()..];
+    assert_eq!(
+        text_of_class(table, "failure"),
+        verdict,
+        "first row's verdict"
+    );
+    let others = summary
+        .connections
+        .iter()
+        .filter(|c| c.verdict != summary.verdict.as_deref().unwrap())
+        .count();
+    assert_eq!(others, MANY / 2, "the odd connections have another verdict");
     // The 3 s of silence in the first connection is a labelled break.
     assert!(html.contains("class=\"gap\""), "a gap is drawn");
     assert!(html.contains("+3.00 s"), "the gap is labelled");
