@@ -10,8 +10,11 @@
 //! handshake, so even the smallest input reaches the TLS code.
 //!
 //! Every sensitive value (SNI names, certificate serials / names / keys / signatures, tickets,
-//! PSK identities, CA names, OCSP responses, signatures, unknown extension data, application
-//! data, plaintext, IP option addresses, random IPv6 addresses) comes from a PRNG seeded by the
+//! PSK identities (in the extension and in PSK ClientKeyExchange messages), CA names, OCSP
+//! responses (single and ocsp_multi), OCSP responder ids, signatures, unknown extension data,
+//! random bodies of extensions whose grammar is known, unregistered ALPN ids, application data,
+//! plaintext, IP option addresses, IPv6 PadN contents, random IPv6 addresses, also where a
+//! multicast group embeds them) comes from a PRNG seeded by the
 //! scenario and is recorded as a [`Secret`]. The capture is generated three times: with the
 //! secrets, with the *alternate* secrets (another seed: same lengths, different bytes, used by
 //! conflicting retransmissions), and blanked (secrets as zeros) for the leak check.
@@ -368,7 +371,32 @@ pub enum Ext {
         data: Vec<u8>,
     },
     Padding(u16),
+    /// status_request (5) or status_request_v2 (17) with responder ids and request extensions
+    /// (free-form: DER ResponderIDs name the OCSP responder).
+    StatusRequest {
+        v2: bool,
+        ids: Vec<u8>,
+        exts: u8,
+    },
+    /// An extension whose type has a grammar pcapscrub knows, with a body of random bytes that
+    /// fits no grammar (or fits one with unregistered values): it must become filler.
+    OpaqueBody {
+        which: u8,
+        len: u16,
+    },
+    /// ALPN with one protocol id that is no registered one.
+    AlpnUnregistered {
+        len: u8,
+    },
 }
+
+/// Types whose grammar pcapscrub parses, so that a body of random bytes is never kept: padding,
+/// heartbeat, token_binding, record_size_limit, compress_certificate, quic_transport_parameters,
+/// ECH, ALPS (both code points), NPN, renegotiation_info, a GREASE type, ec_point_formats,
+/// supported_versions, key_share, supported_groups, signature_algorithms.
+const GRAMMAR_EXTENSIONS: [u16; 17] = [
+    21, 15, 24, 28, 27, 57, 0xfe0d, 0x4469, 0x44cd, 0x3374, 0xff01, 0x2a2a, 11, 43, 51, 10, 13,
+];
 
 /// Types that are neither harmless nor specially handled (SECURITY.md: "every extension not
 /// known to be harmless become zeros").
@@ -495,6 +523,53 @@ fn ext(e: &Ext, client: bool, src: &mut Src) -> Vec<u8> {
         ),
         Ext::Raw { typ, data } => (*typ, data.clone()),
         Ext::Padding(n) => (21, vec![0; usize::from(*n) % 512]),
+        Ext::StatusRequest { v2, ids, exts } => {
+            let mut ids_list = Vec::new();
+            for id in ids.iter().take(8) {
+                let n = src.secret("OCSP ResponderID", 8 + usize::from(*id) % 100);
+                put_u16(&mut ids_list, n.len() as i64);
+                ids_list.extend(n);
+            }
+            let ext_data = src.secret("OCSP request extensions", usize::from(*exts) % 64);
+            let mut request = Vec::new();
+            put_u16(&mut request, ids_list.len() as i64);
+            request.extend(ids_list);
+            put_u16(&mut request, ext_data.len() as i64);
+            request.extend(ext_data);
+            if *v2 {
+                // CertificateStatusRequestItemV2: status_type ocsp_multi, u16 length, request.
+                let mut item = vec![2];
+                put_u16(&mut item, request.len() as i64);
+                item.extend(request);
+                let mut data = Vec::new();
+                put_u16(&mut data, item.len() as i64);
+                data.extend(item);
+                (17, data)
+            } else {
+                let mut data = vec![1];
+                data.extend(request);
+                (5, data)
+            }
+        }
+        Ext::OpaqueBody { which, len } => (
+            GRAMMAR_EXTENSIONS[usize::from(*which) % GRAMMAR_EXTENSIONS.len()],
+            src.secret("extension body", 8 + usize::from(*len) % 300),
+        ),
+        Ext::AlpnUnregistered { len } => {
+            let id = src.secret_with(
+                "unregistered ALPN protocol id",
+                8 + usize::from(*len) % 40,
+                |b| {
+                    // Bytes no registered protocol id starts with.
+                    b[0] = 0xfe;
+                },
+            );
+            let mut data = Vec::new();
+            put_u16(&mut data, (id.len() + 1) as i64);
+            data.push(id.len() as u8);
+            data.extend(id);
+            (16, data)
+        }
     };
     let mut out = typ.to_be_bytes().to_vec();
     put_u16(&mut out, data.len() as i64);
@@ -599,6 +674,17 @@ pub enum Msg {
         len: u16,
     },
     ClientKeyExchange(Vec<u8>),
+    /// A TLS 1.2 PSK ClientKeyExchange (plain, DHE_PSK, ECDHE_PSK or RSA_PSK layout): its
+    /// psk_identity is a secret, whatever suite the ServerHello chose.
+    PskClientKeyExchange {
+        kind: u8,
+        id_len: u8,
+        key_len: u8,
+    },
+    /// CertificateStatus of type ocsp_multi: a list of OCSP responses.
+    CertificateStatusMulti {
+        lens: Vec<u16>,
+    },
     NewSessionTicket {
         lifetime: u32,
         len: u16,
@@ -687,6 +773,43 @@ fn handshake(m: &HsMsg, src: &mut Src) -> Vec<u8> {
             (15, src.secret("CertificateVerify", usize::from(*len) % 600))
         }
         Msg::ClientKeyExchange(b) => (16, b.clone()),
+        Msg::PskClientKeyExchange {
+            kind,
+            id_len,
+            key_len,
+        } => {
+            let id = src.secret("PSK identity", 8 + usize::from(*id_len) % 120);
+            let mut b = Vec::new();
+            put_u16(&mut b, id.len() as i64);
+            b.extend(id);
+            let key = vec![0x04; 1 + usize::from(*key_len) % 130];
+            match kind % 4 {
+                0 => {}
+                1 | 3 => {
+                    // DHE_PSK: Yc; RSA_PSK: EncryptedPreMasterSecret (both u16-prefixed).
+                    put_u16(&mut b, key.len() as i64);
+                    b.extend(key);
+                }
+                _ => {
+                    // ECDHE_PSK: an ECPoint, u8-prefixed.
+                    b.push(key.len() as u8);
+                    b.extend(key);
+                }
+            }
+            (16, b)
+        }
+        Msg::CertificateStatusMulti { lens } => {
+            let mut list = Vec::new();
+            for len in lens.iter().take(6) {
+                let ocsp = src.secret("OCSP response (ocsp_multi)", usize::from(*len) % 800);
+                put_u24(&mut list, ocsp.len() as i64);
+                list.extend(ocsp);
+            }
+            let mut b = vec![2];
+            put_u24(&mut b, list.len() as i64);
+            b.extend(list);
+            (22, b)
+        }
         Msg::NewSessionTicket { lifetime, len } => {
             let ticket = src.secret("session ticket", usize::from(*len) % 1000);
             let mut b = lifetime.to_be_bytes().to_vec();
@@ -961,6 +1084,9 @@ pub enum IpExtras {
     Routing(u8),
     /// IPv6 destination options with a home-address option.
     DestOpts,
+    /// IPv6 hop-by-hop options: a PadN whose padding carries `n` secret bytes and a Router
+    /// Alert (IPv4: none).
+    PadN(u8),
 }
 
 #[derive(Arbitrary, Debug, Clone)]
@@ -997,6 +1123,37 @@ pub enum Op {
         len: u8,
     },
     RawFrame(Vec<u8>),
+    /// IPv6 only: an ICMPv6 echo request from the client to a multicast group built from its
+    /// own unicast address (RFC 3306 unicast-prefix-based, RFC 3956 embedded-RP or RFC 4489
+    /// interface-identifier-based), with the matching 33:33 Ethernet destination.
+    Multicast {
+        kind: u8,
+        group: u32,
+    },
+}
+
+/// A multicast group that embeds `unicast` (its /64 prefix or its interface identifier).
+fn embedding_group(kind: u8, unicast: &[u8; 16], group: u32) -> [u8; 16] {
+    let mut g = [0u8; 16];
+    match kind % 3 {
+        0 => {
+            // ff3e:0040:<prefix>:<group id>, plen 64.
+            g[..4].copy_from_slice(&[0xff, 0x3e, 0x00, 0x40]);
+            g[4..12].copy_from_slice(&unicast[..8]);
+        }
+        1 => {
+            // ff7e:0140:<RP prefix>:<group id>, RIID 1, plen 64.
+            g[..4].copy_from_slice(&[0xff, 0x7e, 0x01, 0x40]);
+            g[4..12].copy_from_slice(&unicast[..8]);
+        }
+        _ => {
+            // ff32:00ff:<interface identifier>:<group id>.
+            g[..4].copy_from_slice(&[0xff, 0x32, 0x00, 0xff]);
+            g[4..12].copy_from_slice(&unicast[8..]);
+        }
+    }
+    g[12..].copy_from_slice(&group.to_be_bytes());
+    g
 }
 
 #[derive(Arbitrary, Debug)]
@@ -1084,7 +1241,11 @@ impl Builder<'_> {
     }
 
     fn link_header(&self, from: usize, ethertype: u16) -> Vec<u8> {
-        let (src, dst) = (self.ep.mac[from], self.ep.mac[1 - from]);
+        self.link_header_to(from, self.ep.mac[1 - from], ethertype)
+    }
+
+    fn link_header_to(&self, from: usize, dst: [u8; 6], ethertype: u16) -> Vec<u8> {
+        let src = self.ep.mac[from];
         let family_v6 = ethertype == 0x86dd;
         match self.s.link {
             Link::Ethernet { vlans, pppoe } => {
@@ -1158,8 +1319,22 @@ impl Builder<'_> {
     }
 
     /// An IP packet from endpoint `from` carrying `proto` / `l4` (checksum at `csum_at` in l4).
-    fn ip_frame(&mut self, from: usize, proto: u8, mut l4: Vec<u8>, csum_at: Option<usize>) {
-        let (src, dst) = (self.ep.addr[from], self.ep.addr[1 - from]);
+    fn ip_frame(&mut self, from: usize, proto: u8, l4: Vec<u8>, csum_at: Option<usize>) {
+        let (dst, dst_mac) = (self.ep.addr[1 - from], self.ep.mac[1 - from]);
+        self.ip_frame_to(from, dst, dst_mac, proto, l4, csum_at);
+    }
+
+    /// An IP packet from endpoint `from` to `dst` (link destination `dst_mac`).
+    fn ip_frame_to(
+        &mut self,
+        from: usize,
+        dst: [u8; 16],
+        dst_mac: [u8; 6],
+        proto: u8,
+        mut l4: Vec<u8>,
+        csum_at: Option<usize>,
+    ) {
+        let src = self.ep.addr[from];
         let v6 = self.v6();
         if let Some(at) = csum_at {
             let mut pseudo = Vec::new();
@@ -1215,7 +1390,7 @@ impl Builder<'_> {
             h.extend(l4);
             h
         };
-        let mut frame = self.link_header(from, if v6 { 0x86dd } else { 0x0800 });
+        let mut frame = self.link_header_to(from, dst_mac, if v6 { 0x86dd } else { 0x0800 });
         if let Link::Ethernet { pppoe: true, .. } = self.s.link {
             let n = frame.len();
             frame[n - 4..n - 2].copy_from_slice(&((ip.len() + 2) as u16).to_be_bytes());
@@ -1226,7 +1401,7 @@ impl Builder<'_> {
 
     fn v6_first_header(&self) -> u8 {
         match self.s.ip_extras {
-            IpExtras::Options(_) => 0,
+            IpExtras::Options(_) | IpExtras::PadN(_) => 0,
             IpExtras::Routing(_) => 43,
             IpExtras::DestOpts => 60,
             IpExtras::None => 6,
@@ -1297,7 +1472,19 @@ fn build(s: &Scenario, blank: bool) -> (Vec<u8>, Vec<Secret>, usize) {
             v4_options.extend(addrs);
             v4_options.resize(v4_options.len().next_multiple_of(4), 0);
         }
-        IpExtras::DestOpts if !s.v6 => {}
+        IpExtras::DestOpts | IpExtras::PadN(_) if !s.v6 => {}
+        IpExtras::PadN(n) => {
+            // Next header, length in 8-octet units past the first 8, then PadN, Router Alert.
+            let pad = net.secret("IPv6 PadN contents", 8 + usize::from(n) % 40);
+            let mut opts = vec![1, pad.len() as u8];
+            opts.extend(pad);
+            opts.extend([5, 2, 0, 0]);
+            let total = (2 + opts.len()).next_multiple_of(8);
+            v6_ext.extend([6, (total / 8 - 1) as u8]);
+            v6_ext.extend(&opts);
+            // Pad1 options up to the 8-octet boundary.
+            v6_ext.resize(v6_ext.len() + total - 2 - opts.len(), 0);
+        }
         IpExtras::Options(_) | IpExtras::DestOpts => {
             let home = net.secret_with("IPv6 home address option", 16, |b| b[0] = 0x2a);
             v6_ext.extend([6, 2, 0xc9, 16]);
@@ -1438,6 +1625,13 @@ fn build(s: &Scenario, blank: bool) -> (Vec<u8>, Vec<Secret>, usize) {
                 u.extend(payload);
                 b.ip_frame(0, 17, u, Some(6));
             }
+            Op::Multicast { kind, group } if s.v6 => {
+                let g = embedding_group(*kind, &b.ep.addr[0], *group);
+                let mac = [0x33, 0x33, g[12], g[13], g[14], g[15]];
+                let echo = vec![128, 0, 0, 0, 0x12, 0x34, 0, 1];
+                b.ip_frame_to(0, g, mac, 58, echo, Some(2));
+            }
+            Op::Multicast { .. } => {}
             Op::RawFrame(bytes) => {
                 let mut f = b.link_header(0, if s.v6 { 0x86dd } else { 0x0800 });
                 f.extend_from_slice(bytes);
