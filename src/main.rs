@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use pcapscrub::anonymize::MappingKey;
 use pcapscrub::commands;
@@ -186,6 +186,19 @@ line per problem. Exit status: 0 good, 1 problems, 2 error."
     /// Show or validate a policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard output.
+    #[command(
+        long_about = "Print a completion script for SHELL on standard output. For bash: \
+`pcapscrub completions bash > ~/.local/share/bash-completion/completions/pcapscrub`; for zsh: \
+`pcapscrub completions zsh > ~/.zfunc/_pcapscrub` (with ~/.zfunc in $fpath); for fish: \
+`pcapscrub completions fish > ~/.config/fish/completions/pcapscrub.fish`."
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output: `pcapscrub man | man -l -`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -248,7 +261,26 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Check { policy }) => {
             report_policy(commands::policy::check(&policy))
         }
+        Command::Completions { shell } => completions(shell),
+        Command::Man => man_page(),
     }
+}
+
+/// Writes the completion script of `shell`; both this and the man page are generated from the
+/// same clap definitions as the parser, so they cannot fall behind the commands.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "pcapscrub", &mut script);
+    write_stdout(&script).map_or_else(|e| fail(&e), |()| ExitCode::SUCCESS)
+}
+
+fn man_page() -> ExitCode {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut page)
+        .context("cannot render the manual page")
+        .and_then(|()| write_stdout(&page))
+        .map_or_else(|e| fail(&e), |()| ExitCode::SUCCESS)
 }
 
 /// The `sanitize` command line, parsed.
@@ -388,7 +420,7 @@ fn check(
 fn verify(outdir: &std::path::Path) -> ExitCode {
     match commands::verify::run(outdir) {
         Ok(outcome) if outcome.problems.is_empty() => {
-            match write_stdout(&format!("{}: evidence verified\n", outdir.display())) {
+            match write_stdout(format!("{}: evidence verified\n", outdir.display())) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }
@@ -408,7 +440,7 @@ fn report_policy(result: Result<String, PolicyError>) -> ExitCode {
     match result {
         Ok(text) => {
             let end = if text.ends_with('\n') { "" } else { "\n" };
-            match write_stdout(&format!("{text}{end}")) {
+            match write_stdout(format!("{text}{end}")) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }
@@ -424,9 +456,9 @@ fn report_policy(result: Result<String, PolicyError>) -> ExitCode {
 }
 
 /// Writes a command's report; `print!` would panic on a full disk or a closed pipe.
-fn write_stdout(text: &str) -> anyhow::Result<()> {
+fn write_stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    std::io::Write::write_all(&mut out, text.as_bytes())
+    std::io::Write::write_all(&mut out, text.as_ref())
         .and_then(|()| std::io::Write::flush(&mut out))
         .context("cannot write standard output")
 }
