@@ -139,6 +139,11 @@ fn doc_prefix(plen: u8) -> [u8; 8] {
     (u64::from_be_bytes(DOC_PREFIX64) & mask).to_be_bytes()
 }
 
+/// Addresses of the classes the mapping keeps as they are (see `allowed`).
+pub(crate) fn is_kept(a: [u8; 16]) -> bool {
+    classify(a) == Kind::Kept
+}
+
 /// The IPv4 address inside an IPv4-mapped address (::ffff:a.b.c.d).
 pub(crate) fn embedded_ipv4(a: [u8; 16]) -> Option<[u8; 4]> {
     match classify(a) {
@@ -347,7 +352,7 @@ impl Ipv6Map {
             alloc: Ipv6Allocator::new(),
             rewritten: 0,
         };
-        let kept = |a: &[u8; 16]| classify(*a) == Kind::Kept;
+        let kept = |a: &[u8; 16]| is_kept(*a);
         let group = |a: &[u8; 16]| matches!(classify(*a), Kind::SolicitedNode(_));
         let iid_group = |a: &[u8; 16]| classify(*a) == Kind::IidGroup;
         for &(a, _) in observed.iter().filter(|(a, _)| kept(a)) {

@@ -11,6 +11,7 @@
 //! so outputs reveal nothing about inputs to anyone without the key; taken slots
 //! are probed linearly, so the mapping is always one-to-one.
 
+mod allowed;
 mod ipv4;
 mod ipv6;
 mod key;
@@ -24,6 +25,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::fmt;
 use std::hash::Hash;
 
+pub use allowed::address_allowed;
 pub use key::{KeyError, MIN_KEY_LEN, MappingKey};
 
 use ipv4::Ipv4Map;
@@ -239,6 +241,8 @@ impl Mapping {
     }
 
     pub fn ipv4(&mut self, a: [u8; 4]) -> [u8; 4] {
+        // Kept classes still go through the table (a kept address an earlier host took as its
+        // replacement is rewritten, to stay one-to-one); allowlisted ones never do.
         if self.allow.allows_ipv4(a) {
             return a;
         }
