@@ -20,7 +20,7 @@ use crate::client_log::{LogMapper, sanitize_log};
 use crate::interrupt;
 use crate::policy::Policy;
 use crate::report::evidence::{
-    CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, REPORT_FILE, client_log_file,
+    CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, POLICY_FILE, REPORT_FILE, client_log_file,
 };
 use crate::report::hashing::{
     HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
@@ -166,6 +166,8 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     if let Some(log) = client_log {
         evidence.stage_bytes(&log.facts.file, log.text.as_bytes())?;
     }
+    // The summaries' policy hash is the hash of these very bytes.
+    evidence.stage_bytes(POLICY_FILE, opts.policy.canonical_yaml().as_bytes())?;
     if let Some(path) = opts.client_log {
         let origin = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         table.push(

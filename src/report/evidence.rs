@@ -15,6 +15,9 @@ use crate::interrupt;
 pub const SUMS_FILE: &str = "SHA256SUMS";
 /// The self-contained HTML report of every capture in the folder.
 pub const REPORT_FILE: &str = "report.html";
+/// The canonical effective policy the evidence was made under: `verify` and `check` judge the
+/// folder by it, and each summary's policy hash is the hash of exactly this file.
+pub const POLICY_FILE: &str = "policy.yaml";
 
 /// Prefix of the temporary files a run writes into the folder; a run that was killed outright
 /// (SIGKILL, power loss) may leave some, which the next run removes.
