@@ -433,6 +433,37 @@ pub fn load(arg: &str) -> Result<Policy, PolicyError> {
     from_yaml(&text, arg)
 }
 
+/// Largest policy file an evidence folder may carry: a canonical policy is a few hundred bytes
+/// plus its allowlist.
+const MAX_EVIDENCE_POLICY_BYTES: u64 = 1 << 20;
+
+/// The policy an evidence folder carries (its `policy.yaml`, as `sanitize` wrote it): the file
+/// must parse and be in canonical form, so its SHA-256 is the policy's hash. The error is one
+/// sentence naming the file.
+pub fn load_canonical(path: &Path) -> Result<Policy, String> {
+    use std::io::Read;
+    let shown = path.display();
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(MAX_EVIDENCE_POLICY_BYTES + 1)
+                .read_to_string(&mut text)
+        })
+        .map_err(|e| format!("{shown}: cannot read it: {e}"))?;
+    if text.len() as u64 > MAX_EVIDENCE_POLICY_BYTES {
+        return Err(format!(
+            "{shown}: larger than {MAX_EVIDENCE_POLICY_BYTES} bytes, not a policy pcapscrub writes"
+        ));
+    }
+    let policy = from_yaml(&text, &shown.to_string()).map_err(|e| e.to_string())?;
+    if policy.canonical_yaml() != text {
+        return Err(format!(
+            "{shown}: not in the canonical form `sanitize` writes (was it edited?)"
+        ));
+    }
+    Ok(policy)
+}
+
 /// Parse a policy from YAML text. `origin` names the text in errors
 /// (normally the file path).
 pub fn from_yaml(text: &str, origin: &str) -> Result<Policy, PolicyError> {

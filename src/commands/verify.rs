@@ -1,32 +1,20 @@
 //! `pcapscrub verify OUTDIR`: re-check an evidence folder — hashes, captures, summaries.
 //! Exit 0 good, 1 mismatch or findings, 2 error.
 
+mod summary;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 
-use crate::analyze::verdict::Verdict;
+use crate::allowlist::Allowlist;
+use crate::anonymize::address_allowed;
 use crate::check;
 use crate::policy::{self, Policy};
-use crate::report::evidence::{REPORT_FILE, SUMS_FILE};
+use crate::report::evidence::{POLICY_FILE, REPORT_FILE, SUMS_FILE};
 use crate::report::hashing::sha256_file;
-
-/// Keys every summary must have (SPEC §5).
-const SUMMARY_KEYS: [&str; 7] = [
-    "tool",
-    "input",
-    "output",
-    "policy",
-    "redactions",
-    "connections",
-    "verdict",
-];
 
 pub struct VerifyOutcome {
     pub problems: Vec<String>,
@@ -86,16 +74,25 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
             ));
         }
     }
+    let (policy, policy_sha256) = evidence_policy(dir, &mut problems);
+    let allow = policy.allowlist();
     for name in names.iter().filter(|n| listed.contains(*n)) {
         let path = dir.join(name);
         if name.ends_with(".summary.yaml") {
-            check_summary(&path, &mut problems);
+            let facts = summary::check_summary(&path, &allow, &mut problems);
+            if let (Some(recorded), Some(actual)) = (&facts.policy_sha256, &policy_sha256)
+                && recorded != actual
+            {
+                problems.push(format!(
+                    "{}: its policy sha256 is not the SHA-256 of {POLICY_FILE}",
+                    path.display()
+                ));
+            }
         } else if name.ends_with(".sanitized.txt") {
-            check_client_log(&path, &mut problems);
+            check_client_log(&path, &allow, &mut problems);
         } else if name == REPORT_FILE || name.ends_with(".ladder.svg") {
-            check_visual(&path, &mut problems);
+            check_visual(&path, &allow, &mut problems);
         } else if name.contains(".sanitized.pcap") {
-            let policy = summary_policy(dir, name).unwrap_or_default();
             match check::check_file(&path, &path.display().to_string(), &policy) {
                 Ok(report) => {
                     let findings = report.into_findings();
@@ -124,87 +121,33 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
     Ok(VerifyOutcome { problems })
 }
 
-/// The policy the capture was sanitized with, from its summary (a built-in name); `check` then
-/// judges the capture against that same policy.
-fn summary_policy(dir: &Path, capture: &str) -> Option<Policy> {
-    let stem = capture.split(".sanitized.").next()?;
-    let text = fs::read_to_string(dir.join(format!("{stem}.summary.yaml"))).ok()?;
-    let doc: SummaryView = serde_saphyr::from_str(&text).ok()?;
-    policy::builtin(&doc.policy?.name?)
-}
-
-/// The parts of a summary that `verify` reads (everything else is ignored).
-#[derive(Deserialize)]
-struct SummaryView {
-    #[serde(default)]
-    verdict: Option<String>,
-    #[serde(default)]
-    connections: Vec<ConnectionView>,
-    #[serde(default)]
-    policy: Option<PolicyView>,
-}
-
-#[derive(Deserialize)]
-struct ConnectionView {
-    #[serde(default)]
-    verdict: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct PolicyView {
-    #[serde(default)]
-    name: Option<String>,
-}
-
-fn check_summary(path: &Path, problems: &mut Vec<String>) {
-    let shown = path.display();
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(_) => {
-            problems.push(format!("{shown}: unreadable"));
-            return;
-        }
-    };
-    let keys: Result<BTreeMap<String, IgnoredAny>, _> = serde_saphyr::from_str(&text);
-    let (Ok(keys), Ok(doc)) = (keys, serde_saphyr::from_str::<SummaryView>(&text)) else {
+/// The policy the evidence carries, and the SHA-256 of its file. A missing or broken
+/// `policy.yaml` is a problem; the captures are then judged under the default policy, so that
+/// every other problem is still reported.
+fn evidence_policy(dir: &Path, problems: &mut Vec<String>) -> (Policy, Option<String>) {
+    let path = dir.join(POLICY_FILE);
+    if !path.exists() {
         problems.push(format!(
-            "{shown}: not a valid summary (YAML mapping expected)"
+            "{}: missing: the evidence does not say which policy it was made under",
+            path.display()
         ));
-        return;
-    };
-    for key in SUMMARY_KEYS {
-        if !keys.contains_key(key) {
-            problems.push(format!("{shown}: missing required key `{key}`"));
+        return (Policy::default(), None);
+    }
+    match policy::load_canonical(&path) {
+        Ok(p) => {
+            let sha256 = p.sha256_hex();
+            (p, Some(sha256))
         }
-    }
-    let known = |v: &Option<String>| {
-        v.as_deref()
-            .is_none_or(|name| Verdict::from_name(name).is_some())
-    };
-    if !known(&doc.verdict) {
-        problems.push(format!("{shown}: `verdict` is not a known verdict name"));
-    }
-    for (i, c) in doc.connections.iter().enumerate() {
-        if c.verdict.is_none() || !known(&c.verdict) {
-            problems.push(format!(
-                "{shown}: connection {} has no known verdict",
-                i + 1
-            ));
-        }
-    }
-    for literal in ip_literals(&text) {
-        if !allowed_address(&literal) {
-            problems.push(format!(
-                "{shown}: holds an address outside the documentation ranges ({})",
-                mask(&literal)
-            ));
+        Err(e) => {
+            problems.push(e);
+            (Policy::default(), None)
         }
     }
 }
 
 /// A sanitized client log holds only lines the sanitizer writes: each fits a known shape,
-/// sanitizes to itself, and names only pseudonyms.
-fn check_client_log(path: &Path, problems: &mut Vec<String>) {
+/// sanitizes to itself, and names only pseudonyms or what the policy allows.
+fn check_client_log(path: &Path, allow: &Allowlist, problems: &mut Vec<String>) {
     const SHOWN: usize = 20;
     let shown = path.display();
     let text = match fs::read(path) {
@@ -215,9 +158,11 @@ fn check_client_log(path: &Path, problems: &mut Vec<String>) {
         }
     };
     let pseudonym = |name: &str| {
-        crate::analyze::redact::is_reserved_name(name.as_bytes()) || name.bytes().all(|c| c == b'x')
+        crate::analyze::redact::is_reserved_name(name.as_bytes())
+            || name.bytes().all(|c| c == b'x')
+            || allow.allows_name(name.as_bytes())
     };
-    let bad = crate::client_log::unsanitized_lines(&text, |a| allowed_address(&a), pseudonym);
+    let bad = crate::client_log::unsanitized_lines(&text, |a| address_allowed(a, allow), pseudonym);
     for line in bad.iter().take(SHOWN) {
         problems.push(format!(
             "{shown}:{line}: not a line the client-log sanitizer writes (unknown shape or unmapped value)"
@@ -233,8 +178,8 @@ fn check_client_log(path: &Path, problems: &mut Vec<String>) {
 
 /// report.html and the ladder SVG are opened by people in browsers: they must fetch nothing
 /// (no URL; a standalone SVG's namespace declaration is a name, not a fetch, and the only one
-/// allowed) and show no address outside the documentation ranges the mapping uses.
-fn check_visual(path: &Path, problems: &mut Vec<String>) {
+/// allowed) and show no address the policy does not allow.
+fn check_visual(path: &Path, allow: &Allowlist, problems: &mut Vec<String>) {
     let shown = path.display();
     let text = match fs::read(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -253,63 +198,14 @@ fn check_visual(path: &Path, problems: &mut Vec<String>) {
     if text.contains("<script") {
         problems.push(format!("{shown}: holds a script"));
     }
-    let outside: BTreeSet<String> = ip_literals(&text)
-        .iter()
-        .filter(|a| !allowed_address(a))
-        .map(mask)
+    let outside: BTreeSet<String> = summary::ip_literals(&text)
+        .into_iter()
+        .filter(|a| !address_allowed(*a, allow))
+        .map(summary::mask)
         .collect();
     for a in outside.iter().take(20) {
         problems.push(format!(
-            "{shown}: address {a} outside the documentation ranges"
+            "{shown}: address {a} outside the documentation ranges and the policy's allowlist"
         ));
-    }
-}
-
-fn mask(addr: &std::net::IpAddr) -> String {
-    match addr {
-        std::net::IpAddr::V4(a) => crate::check::finding::mask_ip(&a.octets()),
-        std::net::IpAddr::V6(a) => crate::check::finding::mask_ip(&a.octets()),
-    }
-}
-
-/// Every IPv4/IPv6 literal in a text (tokens of address characters that parse as one).
-fn ip_literals(text: &str) -> Vec<std::net::IpAddr> {
-    let mut out = Vec::new();
-    for token in text.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':')) {
-        let token = token.trim_matches(|c| c == ':' || c == '.');
-        if let Ok(a) = token.parse::<std::net::IpAddr>() {
-            out.push(a);
-        } else if let Some((host, _port)) = token.rsplit_once(':')
-            && let Ok(a) = host.parse::<std::net::Ipv4Addr>()
-        {
-            out.push(std::net::IpAddr::V4(a));
-        }
-    }
-    out
-}
-
-fn allowed_address(a: &std::net::IpAddr) -> bool {
-    match a {
-        std::net::IpAddr::V4(v4) => {
-            let o = v4.octets();
-            matches!(
-                o,
-                [192, 0, 2, _]
-                    | [198, 51, 100, _]
-                    | [203, 0, 113, _]
-                    | [198, 18 | 19, _, _]
-                    | [127, ..]
-                    | [0, ..]
-            ) || v4.is_multicast()
-                || v4.is_broadcast()
-        }
-        std::net::IpAddr::V6(v6) => {
-            let s = v6.segments();
-            (s[0] == 0x2001 && s[1] == 0x0db8)
-                || v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xffc0) == 0xfe80
-        }
     }
 }

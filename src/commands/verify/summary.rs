@@ -1,0 +1,374 @@
+//! Checks one summary in bounded memory, whatever its size.
+//!
+//! A summary is a YAML mapping whose `connections` list grows with the capture (about 2.5 KB a
+//! connection: a multi-gigabyte capture gives a summary of hundreds of megabytes). It is never
+//! read whole: the file is cut into its entries — each top-level key with its indented lines,
+//! and each `- ` item of `connections` — and each entry is parsed on its own, under the YAML
+//! reader's default limits. Memory is then one entry, at most [`MAX_ENTRY_BYTES`], and one line,
+//! at most [`MAX_LINE_BYTES`]; a hostile summary that breaks either bound is refused, not read.
+//! An entry cut where a YAML parser would not cut does not parse on its own: it is reported,
+//! never skipped.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use crate::allowlist::Allowlist;
+use crate::analyze::verdict::Verdict;
+use crate::anonymize::address_allowed;
+use crate::check::finding::mask_ip;
+
+/// Keys every summary must have.
+const SUMMARY_KEYS: [&str; 7] = [
+    "tool",
+    "input",
+    "output",
+    "policy",
+    "redactions",
+    "connections",
+    "verdict",
+];
+
+/// Longest line read. `sanitize` writes lines of at most a few hundred bytes (it folds long
+/// texts).
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Largest entry (one top-level key, or one connection) parsed. A connection with a long
+/// timeline and full certificate chains is a few tens of kilobytes.
+pub const MAX_ENTRY_BYTES: usize = 4 << 20;
+/// Problems listed per summary; the rest are counted (a hostile summary must not make the
+/// report itself unbounded).
+const MAX_PROBLEMS: usize = 20;
+
+/// What the rest of `verify` needs from a summary.
+#[derive(Default)]
+pub struct SummaryFacts {
+    /// The `policy.sha256` it records.
+    pub policy_sha256: Option<String>,
+}
+
+/// The parts of the head that `verify` reads.
+#[derive(Deserialize)]
+struct VerdictEntry {
+    verdict: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PolicyEntry {
+    policy: PolicyView,
+}
+
+#[derive(Deserialize)]
+struct PolicyView {
+    #[serde(default)]
+    sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ConnectionsEntry {
+    connections: Option<Vec<ConnectionView>>,
+}
+
+#[derive(Deserialize)]
+struct ConnectionView {
+    #[serde(default)]
+    verdict: Option<String>,
+}
+
+/// Which kind of entry the lines being gathered belong to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EntryKind {
+    /// Lines before the first key: only blank lines and comments are allowed there.
+    Preamble,
+    Key,
+    Connection,
+}
+
+/// Problems found in one summary, capped at [`MAX_PROBLEMS`].
+struct Problems<'a> {
+    shown: String,
+    out: &'a mut Vec<String>,
+    listed: usize,
+    more: usize,
+}
+
+impl Problems<'_> {
+    fn push(&mut self, text: String) {
+        if self.listed < MAX_PROBLEMS {
+            self.out.push(format!("{}: {text}", self.shown));
+            self.listed += 1;
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn finish(self) {
+        if self.more > 0 {
+            self.out
+                .push(format!("{}: … and {} more problems", self.shown, self.more));
+        }
+    }
+}
+
+/// The entry being gathered.
+struct Entry {
+    kind: EntryKind,
+    /// Line number of its first line.
+    line: u64,
+    text: Vec<u8>,
+    /// Larger than [`MAX_ENTRY_BYTES`]: its text is no longer kept.
+    oversized: bool,
+}
+
+/// What the entries said, gathered as they are parsed.
+struct Judge<'p, 'o> {
+    problems: Problems<'o>,
+    allow: &'p Allowlist,
+    keys: BTreeSet<String>,
+    connections: u64,
+    in_connections: bool,
+    facts: SummaryFacts,
+}
+
+pub fn check_summary(path: &Path, allow: &Allowlist, out: &mut Vec<String>) -> SummaryFacts {
+    let shown = path.display().to_string();
+    let mut judge = Judge {
+        problems: Problems {
+            shown,
+            out,
+            listed: 0,
+            more: 0,
+        },
+        allow,
+        keys: BTreeSet::new(),
+        connections: 0,
+        in_connections: false,
+        facts: SummaryFacts::default(),
+    };
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            judge.problems.push(format!("cannot read it: {e}"));
+            judge.problems.finish();
+            return SummaryFacts::default();
+        }
+    };
+    if let Err(e) = judge.read(BufReader::with_capacity(1 << 16, file)) {
+        judge.problems.push(format!("cannot read it: {e}"));
+    }
+    let Judge {
+        mut problems,
+        keys,
+        facts,
+        ..
+    } = judge;
+    for key in SUMMARY_KEYS {
+        if !keys.contains(key) {
+            problems.push(format!("missing required key `{key}`"));
+        }
+    }
+    problems.finish();
+    facts
+}
+
+impl Judge<'_, '_> {
+    fn read(&mut self, mut reader: impl BufRead) -> std::io::Result<()> {
+        let mut line = Vec::with_capacity(256);
+        let mut number = 0u64;
+        let mut entry = Entry {
+            kind: EntryKind::Preamble,
+            line: 1,
+            text: Vec::new(),
+            oversized: false,
+        };
+        loop {
+            line.clear();
+            let n = (&mut reader)
+                .take(MAX_LINE_BYTES as u64 + 1)
+                .read_until(b'\n', &mut line)?;
+            if n == 0 {
+                break;
+            }
+            number += 1;
+            if line.len() > MAX_LINE_BYTES {
+                self.problems.push(format!(
+                    "line {number} is longer than {MAX_LINE_BYTES} bytes (pcapscrub writes no \
+                     such line); the summary is not read further"
+                ));
+                return Ok(());
+            }
+            self.scan_addresses(&line, number);
+            if let Some(kind) = self.starts_entry(&line) {
+                let done = std::mem::replace(
+                    &mut entry,
+                    Entry {
+                        kind,
+                        line: number,
+                        text: Vec::new(),
+                        oversized: false,
+                    },
+                );
+                self.judge(done);
+            }
+            if entry.text.len() + line.len() > MAX_ENTRY_BYTES {
+                entry.oversized = true;
+                entry.text = Vec::new();
+            }
+            if !entry.oversized {
+                entry.text.extend_from_slice(&line);
+            }
+        }
+        self.judge(entry);
+        Ok(())
+    }
+
+    /// The kind of entry a line starts, if it starts one: a line at column 0 is a top-level key,
+    /// or (inside `connections`) the next item of the list. Comments and blank lines start none.
+    fn starts_entry(&mut self, line: &[u8]) -> Option<EntryKind> {
+        match line.first() {
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'#') => None,
+            Some(b'-') if self.in_connections && matches!(line.get(1), Some(b' ' | b'\n')) => {
+                Some(EntryKind::Connection)
+            }
+            Some(_) => {
+                self.in_connections = line.starts_with(b"connections:");
+                Some(EntryKind::Key)
+            }
+        }
+    }
+
+    fn scan_addresses(&mut self, line: &[u8], number: u64) {
+        for a in ip_literals(&String::from_utf8_lossy(line)) {
+            if !address_allowed(a, self.allow) {
+                let masked = mask(a);
+                self.problems.push(format!(
+                    "line {number}: holds an address the policy does not allow ({masked})"
+                ));
+            }
+        }
+    }
+
+    fn judge(&mut self, entry: Entry) {
+        let at = entry.line;
+        if entry.oversized {
+            self.problems.push(format!(
+                "line {at}: an entry larger than {MAX_ENTRY_BYTES} bytes (pcapscrub writes none \
+                 this large)"
+            ));
+            return;
+        }
+        let Ok(text) = std::str::from_utf8(&entry.text) else {
+            self.problems.push(format!("line {at}: not UTF-8 text"));
+            return;
+        };
+        let invalid = || format!("line {at}: not a valid summary (YAML mapping expected)");
+        match entry.kind {
+            EntryKind::Preamble => {
+                let blank = text.lines().all(|l| {
+                    let l = l.trim();
+                    l.is_empty() || l.starts_with('#')
+                });
+                if !blank {
+                    self.problems.push(invalid());
+                }
+            }
+            EntryKind::Connection => {
+                self.connections += 1;
+                match serde_saphyr::from_str::<Vec<ConnectionView>>(text) {
+                    Ok(list) if list.len() == 1 => self.judge_connection(&list[0]),
+                    _ => self.problems.push(format!(
+                        "line {at}: connection {} is not a valid YAML mapping",
+                        self.connections
+                    )),
+                }
+            }
+            EntryKind::Key => self.judge_key(text, at),
+        }
+    }
+
+    fn judge_key(&mut self, text: &str, at: u64) {
+        let invalid = format!("line {at}: not a valid summary (YAML mapping expected)");
+        let Ok(keys) =
+            serde_saphyr::from_str::<std::collections::BTreeMap<String, IgnoredAny>>(text)
+        else {
+            self.problems.push(invalid);
+            return;
+        };
+        let Some(key) = keys.into_keys().next() else {
+            self.problems.push(invalid);
+            return;
+        };
+        if !self.keys.insert(key.clone()) {
+            self.problems
+                .push(format!("line {at}: key `{key}` appears twice"));
+            return;
+        }
+        match key.as_str() {
+            "verdict" => match serde_saphyr::from_str::<VerdictEntry>(text) {
+                Ok(v) if known(&v.verdict) => {}
+                _ => self
+                    .problems
+                    .push("`verdict` is not a known verdict name".to_string()),
+            },
+            "policy" => match serde_saphyr::from_str::<PolicyEntry>(text) {
+                Ok(p) => self.facts.policy_sha256 = p.policy.sha256,
+                Err(_) => self.problems.push(format!(
+                    "line {at}: `policy` is not a mapping with `name` and `sha256`"
+                )),
+            },
+            // `connections: [...]` written inline: each item is judged as the block items are.
+            "connections" => match serde_saphyr::from_str::<ConnectionsEntry>(text) {
+                Ok(c) => {
+                    for conn in c.connections.unwrap_or_default() {
+                        self.connections += 1;
+                        self.judge_connection(&conn);
+                    }
+                }
+                Err(_) => self.problems.push(invalid),
+            },
+            _ => {}
+        }
+    }
+
+    fn judge_connection(&mut self, c: &ConnectionView) {
+        if c.verdict.is_none() || !known(&c.verdict) {
+            self.problems.push(format!(
+                "connection {} has no known verdict",
+                self.connections
+            ));
+        }
+    }
+}
+
+fn known(v: &Option<String>) -> bool {
+    v.as_deref()
+        .is_none_or(|name| Verdict::from_name(name).is_some())
+}
+
+/// An address shown without giving it away.
+pub(super) fn mask(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(v4) => mask_ip(&v4.octets()),
+        IpAddr::V6(v6) => mask_ip(&v6.octets()),
+    }
+}
+
+/// Every IPv4/IPv6 literal in a text (tokens of address characters that parse as one).
+pub(super) fn ip_literals(text: &str) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    for token in text.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':')) {
+        let token = token.trim_matches(|c| c == ':' || c == '.');
+        if let Ok(a) = token.parse::<IpAddr>() {
+            out.push(a);
+        } else if let Some((host, _port)) = token.rsplit_once(':')
+            && let Ok(a) = host.parse::<std::net::Ipv4Addr>()
+        {
+            out.push(IpAddr::V4(a));
+        }
+    }
+    out
+}
