@@ -142,19 +142,20 @@ first; with many connections the rest are counted by verdict. Exit status: 0 ana
     },
     /// Find what `sanitize` would remove: the pre-commit and CI gate.
     #[command(
-        long_about = "Scan capture files and folders (recursively: .pcap .pcapng .cap .dmp and any file that \
-starts with a capture magic number) for everything `sanitize` would remove or rewrite under the \
+        long_about = "Scan capture files and folders (recursively: .pcap .pcapng .cap .dmp and any file whose \
+content is a capture, gzip-compressed or not; other files are ignored; `-` reads standard input) for everything `sanitize` would remove or rewrite under the \
 policy: addresses, MACs, SNI names, certificates, tickets, payloads, DNS and HTTP data, pcapng \
 comments and blocks. One line per finding, FILE:PACKET: KIND: detail, most important first; the \
 detail never prints a secret in full. Exit status: 0 clean, 1 findings, 2 unreadable."
     )]
     Check {
-        /// Files and folders to scan.
+        /// Files and folders to scan; `-` reads standard input.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Policy: a built-in name (ticket, strict, review) or a YAML file.
-        #[arg(short, long, value_name = "POLICY", default_value = "ticket")]
-        policy: String,
+        /// Policy: a built-in name (ticket, strict, review) or a YAML file. Default: an
+        /// evidence folder's own policy.yaml, else ticket.
+        #[arg(short, long, value_name = "POLICY")]
+        policy: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: commands::diagnose::OutputFormat,
@@ -175,8 +176,8 @@ detail never prints a secret in full. Exit status: 0 clean, 1 findings, 2 unread
     /// Re-check an evidence folder: hashes, captures and summaries.
     #[command(
         long_about = "Recompute every hash in OUTDIR/SHA256SUMS, report missing, modified and added files, \
-run `check` on every sanitized capture (under the policy its summary names), and validate every \
-summary (required keys, known verdict names, no address outside the documentation ranges). One \
+run `check` on every sanitized capture (under the folder's policy.yaml), and validate every \
+summary (required keys, known verdict names, its policy hash, no address the policy does not allow). One \
 line per problem. Exit status: 0 good, 1 problems, 2 error."
     )]
     Verify {
@@ -246,7 +247,7 @@ fn main() -> ExitCode {
             format,
             max_findings,
             jobs,
-        } => check(&paths, &policy, format, max_findings, jobs),
+        } => check(&paths, policy.as_deref(), format, max_findings, jobs),
         Command::Verify { outdir } => verify(&outdir),
         Command::Diagnose {
             capture,
@@ -382,12 +383,12 @@ fn reveal(mapping: &Path, text: Option<&Path>) -> ExitCode {
 
 fn check(
     paths: &[PathBuf],
-    policy: &str,
+    policy: Option<&str>,
     format: commands::diagnose::OutputFormat,
     max_findings: usize,
     jobs: usize,
 ) -> ExitCode {
-    let policy = match policy::load(policy) {
+    let policy = match policy.map(policy::load).transpose() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("pcapscrub: {e}");
@@ -396,12 +397,15 @@ fn check(
     };
     let opts = commands::check::CheckOptions {
         paths,
-        policy: &policy,
+        policy: policy.as_ref(),
         format,
         max_findings,
         jobs,
     };
     let outcome = commands::check::run(&opts);
+    for note in &outcome.notes {
+        eprintln!("pcapscrub: {note}");
+    }
     if let Err(e) = write_stdout(&outcome.report) {
         return fail(&e);
     }

@@ -3,6 +3,7 @@
 //! with what sanitize would write, so the two can never disagree (DESIGN.md).
 
 pub mod finding;
+pub mod sniff;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -1,4 +1,7 @@
 //! `pcapscrub check PATH...`: the pre-commit / CI gate. Exit 0 clean, 1 findings, 2 unreadable.
+//!
+//! Which files are captures is decided by content (see `check::sniff`); `-` is standard input.
+//! An evidence folder named on the command line is judged under the policy it carries.
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -7,18 +10,25 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
+use tempfile::NamedTempFile;
 
+use crate::check::sniff::{self, Content};
 use crate::check::{self, Finding};
-use crate::policy::Policy;
+use crate::policy::{self, Policy};
+use crate::report::evidence::{POLICY_FILE, SUMS_FILE};
 
 use super::diagnose::OutputFormat;
 
-/// File name endings that are captures whatever their content says (then confirmed by magic).
-const CAPTURE_EXTENSIONS: [&str; 4] = ["pcap", "pcapng", "cap", "dmp"];
+/// The argument that names standard input.
+const STDIN_ARG: &str = "-";
+/// How standard input is named in findings and errors.
+const STDIN_NAME: &str = "standard input";
 
 pub struct CheckOptions<'a> {
     pub paths: &'a [PathBuf],
-    pub policy: &'a Policy,
+    /// The policy given with `-p`; without one, an evidence folder's own policy, else the
+    /// default.
+    pub policy: Option<&'a Policy>,
     pub format: OutputFormat,
     pub max_findings: usize,
     /// Files checked at once (0: one per core).
@@ -32,6 +42,27 @@ pub struct CheckOutcome {
     pub errors: usize,
     /// One sentence per unreadable input, for stderr.
     pub error_lines: Vec<String>,
+    /// Which evidence folders were judged under their own policy, for stderr.
+    pub notes: Vec<String>,
+}
+
+/// One file to check.
+struct Target {
+    path: PathBuf,
+    /// How findings and errors name it.
+    name: String,
+    /// Index into the policies in use.
+    policy: usize,
+    /// Standard input's copy, removed when the target is dropped.
+    _spool: Option<NamedTempFile>,
+}
+
+/// The files to check, the policies they are judged under, and the inputs that failed.
+struct Collected {
+    targets: Vec<Target>,
+    policies: Vec<Policy>,
+    errors: Vec<(String, String)>,
+    notes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -44,11 +75,26 @@ struct YamlFile {
 }
 
 pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+    let mut c = Collected {
+        targets: Vec::new(),
+        policies: vec![opts.policy.cloned().unwrap_or_default()],
+        errors: Vec::new(),
+        notes: Vec::new(),
+    };
     for p in opts.paths {
-        collect(p, true, &mut files, &mut errors);
+        if p.as_os_str() == STDIN_ARG {
+            c.stdin();
+        } else {
+            let policy = c.policy_for(p, opts.policy.is_some());
+            c.collect(p, true, policy);
+        }
     }
+    let Collected {
+        targets: files,
+        policies,
+        errors,
+        notes,
+    } = c;
     let mut yaml = Vec::new();
     let mut text = String::new();
     let mut total = 0;
@@ -65,10 +111,9 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
     let mut error_count = errors.len();
     // Files are independent (each gets its own throw-away key): check them on every core, then
     // report in the order they were found.
-    let check_one = |file: &PathBuf| {
-        let name = file.display().to_string();
-        let result = check_maybe_gzipped(file, &name, opts.policy);
-        (name, result)
+    let check_one = |t: &Target| {
+        let result = check_maybe_gzipped(&t.path, &t.name, &policies[t.policy]);
+        (t.name.clone(), result)
     };
     let results: Vec<_> = match super::thread_pool(opts.jobs) {
         Ok(pool) => pool.install(|| files.par_iter().map(check_one).collect()),
@@ -121,49 +166,130 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
         findings: total,
         errors: error_count,
         error_lines,
+        notes,
     }
 }
 
-/// Files to check under `path`: named capture files, and any file that starts with a capture
-/// magic number. Explicitly named files are always checked.
-fn collect(
-    path: &Path,
-    explicit: bool,
-    files: &mut Vec<PathBuf>,
-    errors: &mut Vec<(String, String)>,
-) {
-    let shown = path.display().to_string();
-    // Links are followed to files (a gate must not pass a linked capture), but not into
-    // folders while recursing (no loops).
-    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
-            let why = crate::capture::reader::io_reason(&e);
-            errors.push((shown.clone(), format!("{shown}: cannot read it: {why}")));
-            return;
+impl Collected {
+    /// The policy for files under `path`: an evidence folder named on the command line (it has
+    /// SHA256SUMS and policy.yaml) is judged under its own policy unless `-p` was given. Only a
+    /// folder named explicitly: a policy file met while recursing must not widen the gate.
+    fn policy_for(&mut self, path: &Path, explicit_policy: bool) -> usize {
+        let own = path.join(POLICY_FILE);
+        if explicit_policy || !path.join(SUMS_FILE).is_file() || !own.is_file() {
+            return 0;
         }
-    };
-    if meta.is_dir() {
-        // .git holds history, not files to commit; a build folder marked with CACHEDIR.TAG
-        // (cargo's target/) holds only generated files.
-        let skip = is_link
-            || path.file_name().is_some_and(|n| n == ".git")
-            || path.join("CACHEDIR.TAG").is_file();
-        if skip && !explicit {
-            return;
+        match policy::load_canonical(&own) {
+            Ok(p) => {
+                self.notes.push(format!(
+                    "{}: checked under the evidence's own policy `{}` (sha256 {})",
+                    path.display(),
+                    p.name,
+                    p.sha256_hex()
+                ));
+                self.policies.push(p);
+                self.policies.len() - 1
+            }
+            Err(e) => {
+                self.errors.push((own.display().to_string(), e));
+                0
+            }
         }
-        let Ok(entries) = fs::read_dir(path) else {
-            errors.push((shown.clone(), format!("{shown}: cannot list the folder")));
-            return;
+    }
+
+    /// Standard input, copied to a temporary file (the check reads a capture twice) and then
+    /// treated like a file named on the command line.
+    fn stdin(&mut self) {
+        let spool = NamedTempFile::new().and_then(|mut f| {
+            std::io::copy(&mut std::io::stdin().lock(), f.as_file_mut())?;
+            Ok(f)
+        });
+        let spool = match spool {
+            Ok(f) => f,
+            Err(e) => {
+                let why = crate::capture::reader::io_reason(&e);
+                let line = format!("{STDIN_NAME}: cannot read it: {why}");
+                self.errors.push((STDIN_NAME.to_string(), line));
+                return;
+            }
         };
-        let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        children.sort();
-        for child in children {
-            collect(&child, false, files, errors);
+        match sniff::sniff(spool.path()) {
+            Ok(Content::Other) => {}
+            Ok(_) => self.targets.push(Target {
+                path: spool.path().to_path_buf(),
+                name: STDIN_NAME.to_string(),
+                policy: 0,
+                _spool: Some(spool),
+            }),
+            Err(e) => self.errors.push((
+                STDIN_NAME.to_string(),
+                format!("{STDIN_NAME}: cannot decompress it: {e}"),
+            )),
         }
-    } else if meta.is_file() && (explicit || looks_like_capture(path)) {
-        files.push(path.to_path_buf());
+    }
+
+    /// Files to check under `path`: every file whose content is a capture (or a gzip-compressed
+    /// one), and every file named as a capture (so one that does not parse is an error).
+    fn collect(&mut self, path: &Path, explicit: bool, policy: usize) {
+        let shown = path.display().to_string();
+        // Links are followed to files (a gate must not pass a linked capture), but not into
+        // folders while recursing (no loops).
+        let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        let meta = match fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                let why = crate::capture::reader::io_reason(&e);
+                self.errors
+                    .push((shown.clone(), format!("{shown}: cannot read it: {why}")));
+                return;
+            }
+        };
+        if meta.is_dir() {
+            // .git holds history, not files to commit; a build folder marked with CACHEDIR.TAG
+            // (cargo's target/) holds only generated files.
+            let skip = is_link
+                || path.file_name().is_some_and(|n| n == ".git")
+                || path.join("CACHEDIR.TAG").is_file();
+            if skip && !explicit {
+                return;
+            }
+            let Ok(entries) = fs::read_dir(path) else {
+                self.errors
+                    .push((shown.clone(), format!("{shown}: cannot list the folder")));
+                return;
+            };
+            let mut children: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            children.sort();
+            for child in children {
+                self.collect(&child, false, policy);
+            }
+            return;
+        }
+        if !meta.is_file() {
+            return;
+        }
+        let chosen = match sniff::sniff(path) {
+            Ok(content) => content.is_capture() || sniff::named_as_capture(path),
+            // Named as a capture: the check itself reports why it cannot be read.
+            Err(_) if sniff::named_as_capture(path) => true,
+            Err(e) => {
+                let why = crate::capture::reader::io_reason(&e);
+                self.errors.push((
+                    shown.clone(),
+                    format!("{shown}: cannot read it to tell whether it is a capture: {why}"),
+                ));
+                return;
+            }
+        };
+        if chosen {
+            self.targets.push(Target {
+                path: path.to_path_buf(),
+                name: shown,
+                policy,
+                _spool: None,
+            });
+        }
     }
 }
 
@@ -191,44 +317,4 @@ fn is_gzip(path: &Path) -> bool {
         .and_then(|mut f| f.read_exact(&mut magic))
         .is_ok()
         && magic == [0x1f, 0x8b]
-}
-
-fn looks_like_capture(path: &Path) -> bool {
-    // `x.pcap.gz`: a compressed capture, checked after decompression.
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if let Some(inner) = name.strip_suffix(".gz")
-        && CAPTURE_EXTENSIONS
-            .iter()
-            .any(|e| inner.ends_with(&format!(".{e}")))
-        && is_gzip(path)
-    {
-        return true;
-    }
-    let by_name = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| CAPTURE_EXTENSIONS.iter().any(|c| e.eq_ignore_ascii_case(c)));
-    by_name || has_capture_magic(path)
-}
-
-fn has_capture_magic(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    let Ok(mut f) = File::open(path) else {
-        return false;
-    };
-    if f.read_exact(&mut magic).is_err() {
-        return false;
-    }
-    matches!(
-        magic,
-        [0xd4, 0xc3, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0xc3, 0xd4]
-            | [0x4d, 0x3c, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0x3c, 0x4d]
-            | [0x0a, 0x0d, 0x0d, 0x0a]
-    )
 }
