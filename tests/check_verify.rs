@@ -1098,8 +1098,9 @@ fn sanitize_many_inputs_is_byte_identical_whatever_the_jobs() {
         c.assert().success();
         folders.push(folder_bytes(&out));
     }
-    // A capture, a summary and a ladder SVG per input; report.html and SHA256SUMS.
-    assert_eq!(folders[0].len(), 3 * inputs.len() + 2);
+    // A capture, a summary and a ladder SVG per input; report.html, policy.yaml and
+    // SHA256SUMS.
+    assert_eq!(folders[0].len(), 3 * inputs.len() + 3);
     assert!(folders[0] == folders[1], "--jobs 2 differs from --jobs 1");
     assert!(folders[0] == folders[2], "--jobs 5 differs from --jobs 1");
 }

@@ -262,13 +262,14 @@ impl Case {
             summary_name.clone(),
             "capture.ladder.svg".to_string(),
             "report.html".to_string(),
+            "policy.yaml".to_string(),
             "SHA256SUMS".to_string(),
         ];
         expected.sort();
         assert_eq!(
             listing(&self.outdir),
             expected,
-            "{what}: the evidence folder holds exactly its five files"
+            "{what}: the evidence folder holds exactly its six files"
         );
         let files: Vec<(String, Vec<u8>)> = expected
             .iter()

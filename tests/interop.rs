@@ -89,6 +89,7 @@ fn check_evidence_folder(i: &Input, s: &Sanitized) -> Vec<String> {
         sum_name.clone(),
         "capture.ladder.svg".into(),
         "report.html".into(),
+        "policy.yaml".into(),
         "SHA256SUMS".into(),
     ]
     .into_iter()

@@ -257,6 +257,7 @@ fn several_captures_share_one_mapping() {
             "capture-2.ladder.svg",
             "capture-2.sanitized.pcapng",
             "capture-2.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -278,7 +279,8 @@ fn several_captures_share_one_mapping() {
         .unwrap();
     assert_eq!(pa[0].data[26..34], first_b[12..20], "same mapped addresses");
     let sums = fs::read_to_string(outdir.join("SHA256SUMS")).unwrap();
-    assert_eq!(sums.lines().count(), 7, "{sums}");
+    // Also policy.yaml.
+    assert_eq!(sums.lines().count(), 8, "{sums}");
 }
 
 /// IPv6 link-local addresses embed the MAC (EUI-64): the interface identifier must go;
@@ -616,6 +618,7 @@ fn stdin_input_matches_file_input() {
             "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -733,6 +736,7 @@ fn evidence_folder_modes_and_sha256sums_verify() {
             "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -740,7 +744,7 @@ fn evidence_folder_modes_and_sha256sums_verify() {
         assert_eq!(mode(&outdir.join(n)), 0o600, "{n} mode");
     }
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 5, "the written paths: {stdout}");
+    assert_eq!(stdout.lines().count(), 6, "the written paths: {stdout}");
 
     let sums = fs::read_to_string(outdir.join("SHA256SUMS")).unwrap();
     let mut listed = Vec::new();
@@ -758,6 +762,7 @@ fn evidence_folder_modes_and_sha256sums_verify() {
             "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -824,6 +829,7 @@ fn force_writes_into_a_non_empty_outdir() {
             "capture.sanitized.pcap",
             "capture.summary.yaml",
             "notes.txt",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -849,6 +855,7 @@ fn two_inputs_with_the_same_file_name_are_numbered_in_input_order() {
             "capture-2.ladder.svg",
             "capture-2.sanitized.pcap",
             "capture-2.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );

@@ -96,6 +96,7 @@ fn an_identifying_file_name_reaches_no_evidence_file_and_the_evidence_verifies()
             "capture.sanitized.pcap",
             "capture.summary.yaml",
             "client-log.sanitized.txt",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -146,6 +147,7 @@ fn name_replaces_the_stem_and_several_inputs_are_numbered_in_input_order() {
         listing(&outdir),
         vec![
             "SHA256SUMS",
+            "policy.yaml",
             "report.html",
             "ticket-4711-1.ladder.svg",
             "ticket-4711-1.sanitized.pcap",
@@ -173,6 +175,7 @@ fn name_replaces_the_stem_and_several_inputs_are_numbered_in_input_order() {
             "case 12.ladder.svg",
             "case 12.sanitized.pcap",
             "case 12.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -392,6 +395,7 @@ fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() 
             "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -406,6 +410,7 @@ fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() 
             "capture.ladder.svg",
             "capture.sanitized.pcap",
             "capture.summary.yaml",
+            "policy.yaml",
             "report.html"
         ]
     );
@@ -428,6 +433,7 @@ fn force_replaces_the_previous_evidence_whole() {
             "capture.sanitized.pcap",
             "capture.summary.yaml",
             "notes.txt",
+            "policy.yaml",
             "report.html"
         ],
         "capture-1.* and capture-2.* of the previous run are gone; the user's file stays"
