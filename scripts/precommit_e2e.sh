@@ -7,7 +7,13 @@
 #      (.pre-commit-config.yaml: `repo: <this checkout>`, `rev: <its HEAD>`), installs the git
 #      hook (`pre-commit install`) and makes real commits:
 #        - a raw sample capture      -> `git commit` is BLOCKED (non-zero, output names the hook)
-#        - a sanitized capture       -> `git commit` PASSES
+#        - the raw capture gzip-compressed as capture.pcap.gz, renamed capture.bin, and named
+#          with spaces ("acme corp capture.pcap")                       -> each BLOCKED
+#        - a sanitized capture and a text file                        -> `git commit` PASSES
+#   2b. installs the plain git hook proposed for the README (no framework: it pipes each staged
+#      blob, `git show :PATH`, into `pcapscrub check -`) and makes the same commits with it,
+#      plus a raw capture staged and then overwritten in the working copy by a sanitized one
+#      (the staged blob is what is committed, so it must be blocked);
 #   3. runs `pre-commit try-repo <this checkout> pcapscrub-check` on the raw and the sanitized
 #      capture (the way hook authors test a hook repository) with the same expectations.
 #
@@ -137,6 +143,37 @@ else
     pass "the hook's output masks the capture's secrets"
 fi
 git reset --quiet
+rm captures/raw.pcap
+
+# Commits FILE (in the work tree; `git add`ed here unless the fourth argument is `staged`) and
+# expects the hook to block it, naming the file in a finding. DESC says what the file is.
+expect_blocked() {
+    local desc="$1" file="$2" log="$work/commit-$3.log"
+    # `staged`: FILE is staged already (its working copy may differ).
+    [ "${4:-}" = staged ] || git add -- "$file"
+    set +e
+    git commit -m "add $desc" >"$log" 2>&1
+    local rc=$?
+    set -e
+    show "$log" 6
+    if [ $rc -ne 0 ] && [ "$(git rev-list --count HEAD)" = "$commits_before" ] \
+        && grep -qF -- "$file:" "$log" && grep -q ': sni: ' "$log"; then
+        pass "commit of $desc is blocked (exit $rc)"
+    else
+        fail "commit of $desc was not blocked as expected (exit $rc; see above)"
+    fi
+    git reset --quiet
+    rm -f -- "$file"
+}
+
+# ---------------------------------------------------------------------------------------------
+step "git commit of the raw capture gzip-compressed, renamed, and with spaces in its name"
+gzip -c "$sample" >captures/capture.pcap.gz
+expect_blocked "a raw capture.pcap.gz" captures/capture.pcap.gz gz
+cp "$sample" captures/capture.bin
+expect_blocked "a raw capture renamed capture.bin" captures/capture.bin bin
+cp "$sample" "captures/acme corp capture.pcap"
+expect_blocked "a raw capture named with spaces" "captures/acme corp capture.pcap" space
 
 # The hook's own build of pcapscrub sanitizes the sample: the same revision as the hook.
 bin="$(find "$PRE_COMMIT_HOME" -type f -path '*/rustenv-*/bin/pcapscrub' | head -n 1)"
@@ -146,12 +183,14 @@ if [ -z "$bin" ]; then
 fi
 head -c 32 /dev/urandom >"$work/key"
 "$bin" sanitize "$sample" -o "$work/evidence" --key "$work/key" >/dev/null
-cp "$work/evidence/capture.sanitized.pcap" captures/sanitized.pcap
-rm captures/raw.pcap
+# Found by suffix: the evidence's file names do not follow the input's.
+sanitized_file="$(find "$work/evidence" -name '*.sanitized.pcap' | head -n 1)"
+cp "$sanitized_file" captures/sanitized.pcap
+echo "10.77.0.1 is the client" >captures/notes.txt
 
 # ---------------------------------------------------------------------------------------------
 step "git commit of a sanitized capture"
-git add captures/sanitized.pcap
+git add captures/sanitized.pcap captures/notes.txt
 set +e
 git commit -m "add a sanitized capture" >"$work/commit-clean.log" 2>&1
 rc=$?
@@ -163,6 +202,65 @@ if [ $rc -eq 0 ] && [ "$(git rev-list --count HEAD)" = $((commits_before + 1)) ]
 else
     fail "commit of a sanitized capture did not pass (exit $rc; see above)"
 fi
+
+# ---------------------------------------------------------------------------------------------
+step "the README's plain git hook (no framework): staged blobs through \`pcapscrub check -\`"
+plain="$work/plain"
+git init --quiet "$plain"
+cd "$plain"
+git config user.name "pcapscrub e2e"
+git config user.email "e2e@example.invalid"
+git config commit.gpgsign false
+echo "readme" >README
+git add README
+git commit --quiet --no-verify -m "start"
+# The hook exactly as proposed for the README (keep the two in step).
+cat >.git/hooks/pre-commit <<'HOOK'
+#!/usr/bin/env bash
+# Refuse a commit that stages a packet capture pcapscrub would change. Checks the staged
+# content (what the commit will hold), by content, whatever the file is called.
+set -o pipefail
+status=0
+while IFS= read -r -d '' path; do
+    [ "$(git cat-file -t ":$path" 2>/dev/null)" = blob ] || continue
+    if ! report="$(git show ":$path" | pcapscrub check -)"; then
+        status=1
+        printf '%s\n' "$report" | while IFS= read -r line; do printf '%s: %s\n' "$path" "$line"; done
+    fi
+done < <(git diff --cached --name-only --diff-filter=ACMR -z)
+[ $status -eq 0 ] || echo "pcapscrub: commit refused; sanitize these captures first" >&2
+exit $status
+HOOK
+chmod +x .git/hooks/pre-commit
+export PATH="$(dirname "$bin"):$PATH"
+commits_before=$(git rev-list --count HEAD)
+mkdir -p captures
+gzip -c "$sample" >captures/capture.pcap.gz
+expect_blocked "a raw capture.pcap.gz (plain hook)" captures/capture.pcap.gz plain-gz
+cp "$sample" captures/capture.bin
+expect_blocked "a raw capture renamed capture.bin (plain hook)" captures/capture.bin plain-bin
+cp "$sample" "captures/acme corp capture.pcap"
+expect_blocked "a raw capture named with spaces (plain hook)" "captures/acme corp capture.pcap" plain-space
+# Staged raw, working copy then replaced by the sanitized capture: the staged blob counts.
+cp "$sample" captures/staged.pcap
+git add captures/staged.pcap
+cp "$sanitized_file" captures/staged.pcap
+expect_blocked "a raw capture staged, then overwritten in the working copy (plain hook)" \
+    captures/staged.pcap plain-staged staged
+cp "$sanitized_file" "captures/clean capture.pcap"
+echo "10.77.0.1 is the client" >captures/notes.txt
+git add "captures/clean capture.pcap" captures/notes.txt
+set +e
+git commit -m "add a sanitized capture" >"$work/commit-plain-clean.log" 2>&1
+rc=$?
+set -e
+show "$work/commit-plain-clean.log" 6
+if [ $rc -eq 0 ] && [ "$(git rev-list --count HEAD)" = $((commits_before + 1)) ]; then
+    pass "plain hook: commit of a sanitized capture and a text file passes"
+else
+    fail "plain hook: commit of a sanitized capture did not pass (exit $rc; see above)"
+fi
+cd "$proj"
 
 # Prints the verdict and exits.
 finish() {
