@@ -145,17 +145,25 @@ fn evidence_policy(dir: &Path, problems: &mut Vec<String>) -> (Policy, Option<St
     }
 }
 
+/// The text of an evidence file (bytes that are not UTF-8 shown as replacement characters), or
+/// `None` with the problem noted.
+fn read_text(path: &Path, problems: &mut Vec<String>) -> Option<String> {
+    match fs::read(path) {
+        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(_) => {
+            problems.push(format!("{}: unreadable", path.display()));
+            None
+        }
+    }
+}
+
 /// A sanitized client log holds only lines the sanitizer writes: each fits a known shape,
 /// sanitizes to itself, and names only pseudonyms or what the policy allows.
 fn check_client_log(path: &Path, allow: &Allowlist, problems: &mut Vec<String>) {
     const SHOWN: usize = 20;
     let shown = path.display();
-    let text = match fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(_) => {
-            problems.push(format!("{shown}: unreadable"));
-            return;
-        }
+    let Some(text) = read_text(path, problems) else {
+        return;
     };
     let pseudonym = |name: &str| {
         crate::analyze::redact::is_reserved_name(name.as_bytes())
@@ -181,12 +189,8 @@ fn check_client_log(path: &Path, allow: &Allowlist, problems: &mut Vec<String>) 
 /// allowed) and show no address the policy does not allow.
 fn check_visual(path: &Path, allow: &Allowlist, problems: &mut Vec<String>) {
     let shown = path.display();
-    let text = match fs::read(path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(_) => {
-            problems.push(format!("{shown}: unreadable"));
-            return;
-        }
+    let Some(text) = read_text(path, problems) else {
+        return;
     };
     let namespace = format!("xmlns=\"{}\"", crate::report::ladder::SVG_NAMESPACE);
     let text = text.replacen(&namespace, "", 1).to_ascii_lowercase();
