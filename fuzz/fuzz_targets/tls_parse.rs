@@ -107,7 +107,15 @@ fn check_message(
         assert!(inside[i] || a == b, "byte {i} outside every span changed");
     }
     let again = locate(&red, negotiated).expect("the redacted message walks again");
-    assert_eq!(again, spans, "redaction moved the spans");
+    // Redaction may only take spans away, never move or add one: filler can turn a body that
+    // did not parse into one that does (non-zero padding filled with zeros is valid padding),
+    // and then that span is gone, but every span left lies inside one of the first walk's.
+    for s in &again {
+        assert!(
+            spans.iter().any(|t| t.start <= s.start && s.end <= t.end),
+            "redaction moved or added the span {s:?} (first walk: {spans:?})"
+        );
+    }
     for s in &spans {
         let bytes = &red[s.start..s.end];
         match s.kind {
