@@ -8,6 +8,7 @@
 pub mod allowlist;
 pub mod analyze;
 pub mod anonymize;
+pub mod canary;
 pub mod capture;
 pub mod check;
 pub mod client_log;

@@ -10,6 +10,7 @@ use sha2::{Digest as _, Sha256};
 use super::certificates::CertificateCache;
 use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
+use crate::canary::SeenSecrets;
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
 use crate::tls::placeholder::{PlaceholderSpec, placeholder_certificate_with_key_size};
 use crate::tls::spans::{Span, SpanKind};
@@ -52,6 +53,25 @@ pub struct Redactor {
     pub counts: BTreeMap<&'static str, u64>,
     /// Certificates that could not be replaced by a parseable placeholder (too short): zero-filled.
     pub certificates_zeroed: u64,
+    /// The original of every value replaced, for the canary scan of the output.
+    pub seen: SeenSecrets,
+    /// A test-only leak: see [`skipped_for_test`].
+    skip: Option<SpanKind>,
+}
+
+/// Env var naming one span kind (`sni_names`, `certificates`, `new_session_tickets`, … as the
+/// summary counts them) whose redaction is undone after its original was noted for the canary.
+/// It exists to prove that the canary refuses a leak; it can only make a run fail, since the
+/// canary then finds the original in the output and refuses the evidence.
+pub const SKIP_REDACTION_ENV: &str = "PCAPSCRUB_TEST_SKIP_REDACTION";
+
+/// The span kind [`SKIP_REDACTION_ENV`] names, read once per process.
+fn skipped_for_test() -> Option<SpanKind> {
+    static SKIP: std::sync::OnceLock<Option<SpanKind>> = std::sync::OnceLock::new();
+    *SKIP.get_or_init(|| {
+        let v = std::env::var(SKIP_REDACTION_ENV).ok()?;
+        SpanKind::from_name(&v)
+    })
 }
 
 impl Redactor {
@@ -73,6 +93,8 @@ impl Redactor {
             parsed_certificates: CertificateCache::new(),
             counts: BTreeMap::new(),
             certificates_zeroed: 0,
+            seen: SeenSecrets::default(),
+            skip: skipped_for_test(),
         }
     }
 
@@ -124,6 +146,8 @@ impl Redactor {
     ) -> Option<Vec<u8>> {
         let mut first_sni = None;
         for span in spans {
+            let original =
+                SeenSecrets::wants(span.kind).then(|| message[span.start..span.end].to_vec());
             let bytes = &mut message[span.start..span.end];
             let done = match span.kind {
                 // Names under reserved TLDs identify nothing (and are what we write): keep them,
@@ -180,6 +204,12 @@ impl Redactor {
             };
             if done {
                 *self.counts.entry(span.kind.as_str()).or_insert(0) += 1;
+                if let Some(original) = original {
+                    self.seen.note(span.kind, &original);
+                    if self.skip == Some(span.kind) {
+                        message[span.start..span.end].copy_from_slice(&original);
+                    }
+                }
             }
         }
         first_sni

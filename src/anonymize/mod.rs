@@ -194,6 +194,21 @@ impl AddressPlanner {
         self.mac.observe(m, Role::Other);
     }
 
+    /// Every IPv4 address observed so far (the canary scan searches the output for them).
+    pub fn ipv4_seen(&self) -> impl Iterator<Item = [u8; 4]> + '_ {
+        self.ipv4.entries().iter().map(|(a, _)| *a)
+    }
+
+    /// Every IPv6 address observed so far.
+    pub fn ipv6_seen(&self) -> impl Iterator<Item = [u8; 16]> + '_ {
+        self.ipv6.entries().iter().map(|(a, _)| *a)
+    }
+
+    /// Every MAC address observed so far.
+    pub fn macs_seen(&self) -> impl Iterator<Item = [u8; 6]> + '_ {
+        self.mac.entries().iter().map(|(a, _)| *a)
+    }
+
     /// Assigns every observed address its output, in first-seen order.
     pub fn finish(self, key: &MappingKey) -> Result<Mapping, MappingError> {
         let mut warnings = Vec::new();

@@ -49,6 +49,11 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
+    /// The kind [`SpanKind::as_str`] names.
+    pub fn from_name(name: &str) -> Option<SpanKind> {
+        SpanKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// Every kind, in declaration order (so `ALL[k as usize] == k`).
     const ALL: [SpanKind; 13] = [
         SpanKind::SniName,

@@ -1,0 +1,529 @@
+//! The secrets a run saw in pass 1, and every form in which they could survive in the output.
+//!
+//! Two sources: the redactor notes each handshake value it replaced (as it replaces it), and the
+//! address planner knows every address; the mapping then says which of those it rewrites.
+//! Whatever the policy keeps (allowlist, `keep` knobs, documentation and multicast addresses,
+//! our own pseudonyms and placeholders) is never noted, so it can never be a hit.
+
+use std::net::Ipv6Addr;
+
+use foldhash::{HashSet, HashSetExt};
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::X509Name;
+
+use crate::anonymize::{AddressPlanner, Mapping};
+use crate::tls::spans::SpanKind;
+
+/// Names and strings shorter than this say nothing as text and would match by chance.
+pub const MIN_TEXT_LEN: usize = 4;
+/// Opaque handshake values shorter than this are not searched (too likely by chance).
+pub const MIN_BINARY_LEN: usize = 8;
+/// Long opaque values are searched as windows of this many bytes: any copy of one window is a
+/// leak, and the automaton stays small whatever the tickets' length.
+const WINDOW: usize = 16;
+/// At most this many windows per value (a ticket's first 64 bytes).
+const MAX_WINDOWS: usize = 4;
+
+/// Words our own output is made of (reserved names in pseudonyms, the placeholder
+/// certificates' subject): a secret that is part of one of them would match our own bytes.
+const OWN_WORDS: &str = "example invalid test localhost redacted";
+
+/// What kind of secret a pattern stands for; the refusal names it, never the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    Ipv4Address,
+    Ipv6Address,
+    /// A solicited-node multicast group (or its `33:33:ff:…` MAC) built from a real address.
+    SolicitedNodeGroup,
+    MacAddress,
+    /// An IPv6 interface identifier derived from a real MAC (EUI-64).
+    InterfaceId,
+    HostName,
+    /// A subject, issuer or CA-name attribute of a replaced certificate.
+    CertificateName,
+    PskIdentity,
+    SessionTicket,
+    SessionId,
+    Random,
+}
+
+impl SecretKind {
+    /// The noun phrase for the refusal sentence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SecretKind::Ipv4Address => "an IPv4 address",
+            SecretKind::Ipv6Address => "an IPv6 address",
+            SecretKind::SolicitedNodeGroup => "a solicited-node group built from an IPv6 address",
+            SecretKind::MacAddress => "a MAC address",
+            SecretKind::InterfaceId => "an IPv6 interface identifier built from a MAC address",
+            SecretKind::HostName => "a host name",
+            SecretKind::CertificateName => "a certificate name",
+            SecretKind::PskIdentity => "a PSK identity",
+            SecretKind::SessionTicket => "a session ticket",
+            SecretKind::SessionId => "a session id",
+            SecretKind::Random => "a handshake random",
+        }
+    }
+}
+
+/// How a textual hit must be delimited to count: `10.0.0.1` inside `10.0.0.12` is another
+/// address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boundary {
+    /// Any occurrence counts (a name inside a longer string still gives the name away).
+    None,
+    Ipv4,
+    Ipv6,
+    Mac,
+}
+
+/// Where in a capture packet a binary pattern is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Everywhere, headers included: 6 bytes and more do not occur by chance.
+    Anywhere,
+    /// Only in bytes carried from the input other than TLS handshake bytes (options, quoted
+    /// headers, link headers): 4 bytes occur by chance in random handshake values.
+    CarriedHeaders,
+    /// In every carried byte (TLS handshake bytes included).
+    Carried,
+}
+
+/// One searched form of a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pattern {
+    /// Matched ASCII case-insensitively in carried bytes and, when `in_files`, in every text
+    /// output file.
+    Text {
+        bytes: Vec<u8>,
+        kind: SecretKind,
+        boundary: Boundary,
+        in_files: bool,
+    },
+    /// Matched exactly, in capture packets only.
+    Binary {
+        bytes: Vec<u8>,
+        kind: SecretKind,
+        reach: Reach,
+    },
+}
+
+/// Handshake values the redactor replaced, in their original bytes.
+#[derive(Default)]
+pub struct SeenSecrets {
+    names: HashSet<Vec<u8>>,
+    certificate_names: HashSet<Vec<u8>>,
+    binary: HashSet<(SecretKind, Vec<u8>)>,
+    /// Certificates (and CA names) already read, by their bytes' hash: a capture repeats its
+    /// chains on every connection.
+    read: HashSet<u64>,
+}
+
+impl SeenSecrets {
+    /// Whether values of this span kind are noted (the redactor copies the original only then).
+    pub fn wants(kind: SpanKind) -> bool {
+        matches!(
+            kind,
+            SpanKind::SniName
+                | SpanKind::Certificate
+                | SpanKind::CaName
+                | SpanKind::PskIdentity
+                | SpanKind::SessionTicket
+                | SpanKind::Ticket
+                | SpanKind::SessionId
+                | SpanKind::Random
+        )
+    }
+
+    /// Notes the original bytes of a span the redactor just replaced.
+    pub fn note(&mut self, kind: SpanKind, original: &[u8]) {
+        match kind {
+            SpanKind::SniName => self.name(original),
+            SpanKind::Certificate => {
+                if self.first_time(original)
+                    && let Ok((_, cert)) = X509Certificate::from_der(original)
+                {
+                    self.distinguished_name(cert.subject());
+                    self.distinguished_name(cert.issuer());
+                    if let Ok(Some(san)) = cert.subject_alternative_name() {
+                        for n in &san.value.general_names {
+                            match n {
+                                GeneralName::DNSName(s)
+                                | GeneralName::RFC822Name(s)
+                                | GeneralName::URI(s) => self.name(s.as_bytes()),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            SpanKind::CaName => {
+                if self.first_time(original)
+                    && let Ok((_, name)) = X509Name::from_der(original)
+                {
+                    self.distinguished_name(&name);
+                }
+            }
+            SpanKind::PskIdentity => self.opaque(SecretKind::PskIdentity, original),
+            SpanKind::SessionTicket | SpanKind::Ticket => {
+                self.opaque(SecretKind::SessionTicket, original)
+            }
+            SpanKind::SessionId => self.opaque(SecretKind::SessionId, original),
+            SpanKind::Random => self.opaque(SecretKind::Random, original),
+            _ => {}
+        }
+    }
+
+    fn first_time(&mut self, bytes: &[u8]) -> bool {
+        use std::hash::BuildHasher;
+        let h = foldhash::quality::FixedState::with_seed(0).hash_one(bytes);
+        self.read.insert(h)
+    }
+
+    fn distinguished_name(&mut self, name: &X509Name<'_>) {
+        for attr in name.iter_attributes() {
+            let value = attr.as_slice();
+            if looks_like_host_name(value) {
+                self.name(value);
+            } else if let Some(v) = meaningful_text(value) {
+                self.certificate_names.insert(v);
+            }
+        }
+    }
+
+    fn name(&mut self, name: &[u8]) {
+        let name = name.strip_prefix(b"*.").unwrap_or(name);
+        if let Some(v) = meaningful_text(name) {
+            self.names.insert(v);
+        }
+    }
+
+    fn opaque(&mut self, kind: SecretKind, bytes: &[u8]) {
+        if bytes.len() < MIN_BINARY_LEN || too_plain(bytes) {
+            return;
+        }
+        if bytes.len() <= WINDOW + WINDOW / 2 {
+            self.binary.insert((kind, bytes.to_vec()));
+            return;
+        }
+        for w in bytes.chunks_exact(WINDOW).take(MAX_WINDOWS) {
+            self.binary.insert((kind, w.to_vec()));
+        }
+    }
+}
+
+/// Fewer than three distinct byte values (`00:00:00:00:00:01`, `1.1.1.1`): such bytes are what
+/// zero-filled payload and NOP-filled options are made of, so they say nothing as bytes (their
+/// text forms are still searched).
+fn too_plain(bytes: &[u8]) -> bool {
+    let mut distinct: Vec<u8> = bytes.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.len() < 3
+}
+
+/// Lowercase ASCII, when long enough and not part of the words our own output uses.
+fn meaningful_text(value: &[u8]) -> Option<Vec<u8>> {
+    let v = value.trim_ascii().to_ascii_lowercase();
+    let own = OWN_WORDS.as_bytes();
+    let ours = own.windows(v.len().max(1)).any(|w| w == v.as_slice())
+        || crate::analyze::redact::is_reserved_name(&v);
+    (v.len() >= MIN_TEXT_LEN && !ours).then_some(v)
+}
+
+/// `a.b`, letters, digits, `-`, `_`, `.` only: searched in every output file like an SNI.
+fn looks_like_host_name(value: &[u8]) -> bool {
+    value.contains(&b'.')
+        && value
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'*'))
+}
+
+/// Every address pass 1 saw, before the mapping is built.
+pub struct ObservedAddresses {
+    ipv4: Vec<[u8; 4]>,
+    ipv6: Vec<[u8; 16]>,
+    macs: Vec<[u8; 6]>,
+}
+
+impl ObservedAddresses {
+    pub fn of(planner: &AddressPlanner) -> ObservedAddresses {
+        ObservedAddresses {
+            ipv4: planner.ipv4_seen().collect(),
+            ipv6: planner.ipv6_seen().collect(),
+            macs: planner.macs_seen().collect(),
+        }
+    }
+}
+
+/// Every pattern to search for: the handshake secrets, and each address the mapping rewrites
+/// in its binary and text forms.
+pub fn patterns(
+    seen: &SeenSecrets,
+    addresses: &ObservedAddresses,
+    mapping: &mut Mapping,
+) -> Vec<Pattern> {
+    let mut out = Vec::new();
+    let text = |bytes: Vec<u8>, kind, boundary, in_files| Pattern::Text {
+        bytes,
+        kind,
+        boundary,
+        in_files,
+    };
+    let mut binary_patterns = Vec::new();
+    let mut binary = |bytes: Vec<u8>, kind, reach| {
+        if !too_plain(&bytes) {
+            binary_patterns.push(Pattern::Binary { bytes, kind, reach });
+        }
+    };
+    for n in &seen.names {
+        out.push(text(n.clone(), SecretKind::HostName, Boundary::None, true));
+    }
+    // Certificate attributes (organisation, locality, …) are searched where a certificate's
+    // bytes could be carried, not in the summary: a value like "Server" is also a word of it.
+    for n in &seen.certificate_names {
+        out.push(text(
+            n.clone(),
+            SecretKind::CertificateName,
+            Boundary::None,
+            false,
+        ));
+    }
+    for (kind, bytes) in &seen.binary {
+        binary(bytes.clone(), *kind, Reach::Carried);
+    }
+    for &a in &addresses.ipv4 {
+        if mapping.ipv4(a) == a {
+            continue;
+        }
+        binary(a.to_vec(), SecretKind::Ipv4Address, Reach::CarriedHeaders);
+        let dotted = std::net::Ipv4Addr::from(a).to_string().into_bytes();
+        out.push(text(dotted, SecretKind::Ipv4Address, Boundary::Ipv4, true));
+    }
+    let mut kept_iids = HashSet::new();
+    for &a in &addresses.ipv6 {
+        if mapping.ipv6(a) == a {
+            kept_iids.insert(<[u8; 8]>::try_from(&a[8..]).unwrap_or_default());
+            continue;
+        }
+        binary(a.to_vec(), SecretKind::Ipv6Address, Reach::Anywhere);
+        for form in ipv6_text_forms(a) {
+            out.push(text(form, SecretKind::Ipv6Address, Boundary::Ipv6, true));
+        }
+        let mut group = [0u8; 16];
+        group[..2].copy_from_slice(&[0xff, 0x02]);
+        group[11..13].copy_from_slice(&[0x01, 0xff]);
+        group[13..].copy_from_slice(&a[13..]);
+        binary(
+            group.to_vec(),
+            SecretKind::SolicitedNodeGroup,
+            Reach::Anywhere,
+        );
+        // Its Ethernet form: multicast MACs are kept as they are, so it is never remapped.
+        let group_mac = [0x33, 0x33, 0xff, a[13], a[14], a[15]];
+        binary(
+            group_mac.to_vec(),
+            SecretKind::SolicitedNodeGroup,
+            Reach::Anywhere,
+        );
+    }
+    for &m in &addresses.macs {
+        if mapping.mac(m) == m {
+            continue;
+        }
+        binary(m.to_vec(), SecretKind::MacAddress, Reach::Anywhere);
+        let hex: Vec<String> = m.iter().map(|b| format!("{b:02x}")).collect();
+        for sep in [":", "-"] {
+            out.push(text(
+                hex.join(sep).into_bytes(),
+                SecretKind::MacAddress,
+                Boundary::Mac,
+                true,
+            ));
+        }
+        let iid = eui64(m);
+        if !kept_iids.contains(&iid) {
+            binary(iid.to_vec(), SecretKind::InterfaceId, Reach::Anywhere);
+        }
+    }
+    out.append(&mut binary_patterns);
+    out.sort_by(|a, b| pattern_bytes(a).cmp(pattern_bytes(b)));
+    out.dedup_by(|a, b| pattern_bytes(a) == pattern_bytes(b) && is_text(a) == is_text(b));
+    out
+}
+
+fn pattern_bytes(p: &Pattern) -> &[u8] {
+    match p {
+        Pattern::Text { bytes, .. } | Pattern::Binary { bytes, .. } => bytes,
+    }
+}
+
+fn is_text(p: &Pattern) -> bool {
+    matches!(p, Pattern::Text { .. })
+}
+
+/// The canonical form (RFC 5952), the full form with leading zeros, and the uncompressed form
+/// without them: the spellings tools print.
+fn ipv6_text_forms(a: [u8; 16]) -> Vec<Vec<u8>> {
+    let groups: Vec<u16> = a
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    let full: Vec<String> = groups.iter().map(|g| format!("{g:04x}")).collect();
+    let plain: Vec<String> = groups.iter().map(|g| format!("{g:x}")).collect();
+    let mut forms = vec![
+        Ipv6Addr::from(a).to_string().into_bytes(),
+        full.join(":").into_bytes(),
+        plain.join(":").into_bytes(),
+    ];
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// The modified EUI-64 interface identifier of a MAC (RFC 4291 appendix A).
+pub fn eui64(m: [u8; 6]) -> [u8; 8] {
+    [m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::anonymize::{MappingKey, Role};
+
+    fn texts(patterns: &[Pattern], kind: SecretKind) -> Vec<String> {
+        patterns
+            .iter()
+            .filter_map(|p| match p {
+                Pattern::Text { bytes, kind: k, .. } if *k == kind => {
+                    Some(String::from_utf8_lossy(bytes).into_owned())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn binaries(patterns: &[Pattern], kind: SecretKind) -> Vec<Vec<u8>> {
+        patterns
+            .iter()
+            .filter_map(|p| match p {
+                Pattern::Binary { bytes, kind: k, .. } if *k == kind => Some(bytes.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Addresses the mapping rewrites are searched in every form; those it keeps
+    /// (documentation, loopback, multicast, broadcast, allowlisted) are not.
+    #[test]
+    fn only_rewritten_addresses_are_secrets() {
+        let mut planner = AddressPlanner::new();
+        for a in [
+            [10, 1, 2, 3],
+            [192, 0, 2, 7],
+            [127, 0, 0, 1],
+            [93, 184, 215, 14],
+        ] {
+            planner.observe_ipv4(a, Role::Client);
+        }
+        let real6: [u8; 16] = [
+            0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd, 0xef,
+        ];
+        let doc6: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9];
+        planner.observe_ipv6(real6, Role::Server);
+        planner.observe_ipv6(doc6, Role::Server);
+        let mac = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc];
+        planner.observe_mac(mac);
+        planner.observe_mac([0xff; 6]);
+        let observed = ObservedAddresses::of(&planner);
+        let mut mapping = planner
+            .finish(&MappingKey::from_bytes(&[3u8; 32]).unwrap())
+            .unwrap();
+        mapping.set_allowlist(crate::allowlist::Allowlist::from_policy_text(
+            "93.184.215.14",
+            "",
+        ));
+        let p = patterns(&SeenSecrets::default(), &observed, &mut mapping);
+        assert_eq!(texts(&p, SecretKind::Ipv4Address), ["10.1.2.3"]);
+        assert_eq!(binaries(&p, SecretKind::Ipv4Address), [vec![10u8, 1, 2, 3]]);
+        let mut v6 = texts(&p, SecretKind::Ipv6Address);
+        v6.sort();
+        assert_eq!(
+            v6,
+            [
+                "fd77:0000:0000:0000:0000:0000:00ab:cdef",
+                "fd77:0:0:0:0:0:ab:cdef",
+                "fd77::ab:cdef"
+            ]
+        );
+        assert_eq!(binaries(&p, SecretKind::Ipv6Address), [real6.to_vec()]);
+        let mut groups = binaries(&p, SecretKind::SolicitedNodeGroup);
+        groups.sort();
+        assert_eq!(
+            groups,
+            [
+                vec![0x33, 0x33, 0xff, 0xab, 0xcd, 0xef],
+                vec![
+                    0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xab, 0xcd, 0xef
+                ],
+            ]
+        );
+        let mut macs = texts(&p, SecretKind::MacAddress);
+        macs.sort();
+        assert_eq!(macs, ["12-34-56-78-9a-bc", "12:34:56:78:9a:bc"]);
+        assert_eq!(binaries(&p, SecretKind::MacAddress), [mac.to_vec()]);
+        assert_eq!(
+            binaries(&p, SecretKind::InterfaceId),
+            [vec![0x10, 0x34, 0x56, 0xff, 0xfe, 0x78, 0x9a, 0xbc]]
+        );
+    }
+
+    /// Bytes too plain to mean anything (`1.1.1.1`, `00:00:00:00:00:01`) are searched only
+    /// as text; zero-filled payload and NOP-filled options are made of them.
+    #[test]
+    fn plain_addresses_are_searched_only_as_text() {
+        let mut planner = AddressPlanner::new();
+        planner.observe_ipv4([1, 1, 1, 1], Role::Client);
+        planner.observe_mac([0, 0, 0, 0, 0, 1]);
+        let observed = ObservedAddresses::of(&planner);
+        let mut mapping = planner.finish(&MappingKey::random()).unwrap();
+        let p = patterns(&SeenSecrets::default(), &observed, &mut mapping);
+        assert_eq!(texts(&p, SecretKind::Ipv4Address), ["1.1.1.1"]);
+        assert!(binaries(&p, SecretKind::Ipv4Address).is_empty());
+        assert!(binaries(&p, SecretKind::MacAddress).is_empty());
+        assert_eq!(texts(&p, SecretKind::MacAddress).len(), 2);
+    }
+
+    /// Names are matched in lowercase; short ones, our reserved names and the words of our own
+    /// placeholders are not secrets; long opaque values become 16-byte windows.
+    #[test]
+    fn handshake_values_become_patterns() {
+        let mut seen = SeenSecrets::default();
+        seen.note(SpanKind::SniName, b"Api.Corp.NET");
+        seen.note(SpanKind::SniName, b"a.io");
+        seen.note(SpanKind::SniName, b"abc");
+        seen.note(SpanKind::SniName, b"h7k2qz.example");
+        seen.note(SpanKind::SniName, b"Redacted");
+        let ticket: Vec<u8> = (0..200u8).collect();
+        seen.note(SpanKind::Ticket, &ticket);
+        seen.note(SpanKind::SessionId, &[7u8; 32]);
+        seen.note(SpanKind::PskIdentity, b"device-42");
+        let mut mapping = AddressPlanner::new().finish(&MappingKey::random()).unwrap();
+        let none = ObservedAddresses::of(&AddressPlanner::new());
+        let p = patterns(&seen, &none, &mut mapping);
+        let mut names = texts(&p, SecretKind::HostName);
+        names.sort();
+        assert_eq!(names, ["a.io", "api.corp.net"]);
+        let windows = binaries(&p, SecretKind::SessionTicket);
+        assert_eq!(windows.len(), MAX_WINDOWS);
+        assert!(windows.iter().all(|w| w.len() == WINDOW));
+        assert!(windows.contains(&ticket[16..32].to_vec()));
+        assert!(binaries(&p, SecretKind::SessionId).is_empty());
+        assert_eq!(
+            binaries(&p, SecretKind::PskIdentity),
+            [b"device-42".to_vec()]
+        );
+    }
+}

@@ -1,0 +1,394 @@
+//! The matcher: one Aho-Corasick automaton for the text forms (ASCII case-insensitive) and one
+//! for the binary forms, run over each written packet and each text output file.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::collect::{Boundary, Pattern, Reach, SecretKind};
+use crate::wire::{self, Net, Transport};
+
+/// What a pattern stands for and how a hit on it is judged.
+#[derive(Debug, Clone, Copy)]
+struct TextMeta {
+    kind: SecretKind,
+    boundary: Boundary,
+    in_files: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BinaryMeta {
+    kind: SecretKind,
+    reach: Reach,
+}
+
+/// Bytes of a written packet that were carried from the input rather than computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Carried {
+    range: Range<usize>,
+    /// TLS handshake bytes: random values make 4-byte forms match by chance there.
+    handshake: bool,
+}
+
+pub struct Canary {
+    text: Option<AhoCorasick>,
+    text_meta: Vec<TextMeta>,
+    binary: Option<AhoCorasick>,
+    binary_meta: Vec<BinaryMeta>,
+    /// Nanoseconds spent scanning, when the run was asked to time the scan.
+    spent: Option<AtomicU64>,
+}
+
+impl Canary {
+    pub fn new(patterns: Vec<Pattern>, timed: bool) -> anyhow::Result<Canary> {
+        let (mut text, mut text_meta, mut binary, mut binary_meta) =
+            (vec![], vec![], vec![], vec![]);
+        for p in patterns {
+            match p {
+                Pattern::Text {
+                    bytes,
+                    kind,
+                    boundary,
+                    in_files,
+                } => {
+                    text.push(bytes);
+                    text_meta.push(TextMeta {
+                        kind,
+                        boundary,
+                        in_files,
+                    });
+                }
+                Pattern::Binary { bytes, kind, reach } => {
+                    binary.push(bytes);
+                    binary_meta.push(BinaryMeta { kind, reach });
+                }
+            }
+        }
+        let build = |patterns: Vec<Vec<u8>>, case_insensitive: bool| {
+            if patterns.is_empty() {
+                return Ok(None);
+            }
+            // Standard semantics: every overlapping match is seen, so one rejected by its
+            // boundary cannot hide another.
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(case_insensitive)
+                .build(patterns)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("cannot build the canary scan: {e}"))
+        };
+        Ok(Canary {
+            text: build(text, true)?,
+            text_meta,
+            binary: build(binary, false)?,
+            binary_meta,
+            spent: timed.then(|| AtomicU64::new(0)),
+        })
+    }
+
+    /// Time spent scanning so far, when timed.
+    pub fn spent(&self) -> Option<std::time::Duration> {
+        self.spent
+            .as_ref()
+            .map(|s| std::time::Duration::from_nanos(s.load(Ordering::Relaxed)))
+    }
+
+    /// The first secret a written packet holds, if any.
+    pub fn scan_packet(&self, link_type: u32, bytes: &[u8]) -> Option<SecretKind> {
+        self.timed(|| self.packet_hit(link_type, bytes))
+    }
+
+    /// The first secret a text output file (summary, client log, SHA256SUMS) holds, if any.
+    pub fn scan_text(&self, bytes: &[u8]) -> Option<SecretKind> {
+        self.timed(|| self.text_hit(bytes, true))
+    }
+
+    fn timed<T>(&self, f: impl FnOnce() -> T) -> T {
+        let Some(spent) = &self.spent else { return f() };
+        let start = Instant::now();
+        let out = f();
+        spent.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        out
+    }
+
+    fn packet_hit(&self, link_type: u32, bytes: &[u8]) -> Option<SecretKind> {
+        let carried = carried(link_type, bytes);
+        if let Some(ac) = &self.binary {
+            for m in ac.find_overlapping_iter(bytes) {
+                let meta = self.binary_meta[m.pattern().as_usize()];
+                let inside = |handshake_too: bool| {
+                    carried.iter().any(|c| {
+                        (handshake_too || !c.handshake)
+                            && c.range.start <= m.start()
+                            && m.end() <= c.range.end
+                    })
+                };
+                let counts = match meta.reach {
+                    Reach::Anywhere => true,
+                    Reach::Carried => inside(true),
+                    Reach::CarriedHeaders => inside(false),
+                };
+                if counts {
+                    return Some(meta.kind);
+                }
+            }
+        }
+        carried
+            .iter()
+            .find_map(|c| self.text_hit(&bytes[c.range.clone()], false))
+    }
+
+    fn text_hit(&self, haystack: &[u8], file: bool) -> Option<SecretKind> {
+        let ac = self.text.as_ref()?;
+        ac.find_overlapping_iter(haystack).find_map(|m| {
+            let meta = self.text_meta[m.pattern().as_usize()];
+            let delimited = bounded(
+                meta.boundary,
+                m.start().checked_sub(1).map(|i| haystack[i]),
+                haystack.get(m.end()).copied(),
+                haystack.get(m.end() + 1).copied(),
+            );
+            (delimited && (meta.in_files || !file)).then_some(meta.kind)
+        })
+    }
+}
+
+/// Whether the bytes around a textual address hit end it there.
+fn bounded(boundary: Boundary, before: Option<u8>, after: Option<u8>, after2: Option<u8>) -> bool {
+    let is = |b: Option<u8>, f: fn(u8) -> bool| b.is_some_and(f);
+    match boundary {
+        Boundary::None => true,
+        // `10.0.0.1:443` and `10.0.0.1.` end a sentence; `110.0.0.1`, `10.0.0.12`, `10.0.0.1.5`
+        // are other addresses or numbers.
+        Boundary::Ipv4 => {
+            let longer_before = is(before, |b| b.is_ascii_digit() || b == b'.');
+            let longer_after = is(after, |b| b.is_ascii_digit())
+                || (after == Some(b'.') && is(after2, |b| b.is_ascii_digit()));
+            !longer_before && !longer_after
+        }
+        Boundary::Ipv6 => {
+            let part: fn(u8) -> bool = |b| b.is_ascii_hexdigit() || b == b':';
+            !is(before, part) && !is(after, part)
+        }
+        Boundary::Mac => {
+            let part: fn(u8) -> bool = |b| b.is_ascii_hexdigit() || b == b':' || b == b'-';
+            !is(before, part) && !is(after, part)
+        }
+    }
+}
+
+/// The byte ranges of a written packet that hold bytes carried from the input: the link
+/// header, IP option areas, an ICMP error's quoted header, TCP options, and the TCP payload
+/// (redacted handshake bytes and record headers). Everything else is computed (mapped
+/// addresses, lengths, checksums) or removed. A packet we cannot decode is carried whole.
+fn carried(link_type: u32, bytes: &[u8]) -> Vec<Carried> {
+    let all = |range: Range<usize>, handshake| Carried { range, handshake };
+    let Ok(layout) = wire::decode(link_type, bytes) else {
+        return vec![all(0..bytes.len(), false)];
+    };
+    let clip = |r: Range<usize>| r.start.min(bytes.len())..r.end.min(bytes.len());
+    let mut out = vec![all(0..layout.link_end.min(bytes.len()), false)];
+    if let Net::Ip(ip) = &layout.net {
+        for &(from, to) in ip.blanks() {
+            out.push(all(clip(from..to), false));
+        }
+        match &ip.transport {
+            Transport::Icmp(icmp) => {
+                if let Some(q) = icmp.quote {
+                    out.push(all(clip(icmp.start + 4..q.end), false));
+                }
+            }
+            Transport::Tcp(tcp) => {
+                out.push(all(clip(tcp.start + 20..tcp.header_end), false));
+                out.push(all(clip(tcp.header_end..bytes.len()), true));
+            }
+            Transport::Udp { .. } | Transport::Opaque => {}
+        }
+    }
+    out.retain(|c| !c.range.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str, kind: SecretKind, boundary: Boundary, in_files: bool) -> Pattern {
+        Pattern::Text {
+            bytes: s.as_bytes().to_vec(),
+            kind,
+            boundary,
+            in_files,
+        }
+    }
+
+    /// An Ethernet/IPv4/TCP frame with `payload` after a 20-byte TCP header.
+    fn tcp_frame(src: [u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 14];
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let total = 20 + 20 + payload.len();
+        let mut ip = vec![
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+        ];
+        ip.extend_from_slice(&src);
+        ip.extend_from_slice(&[192, 0, 2, 1]);
+        f.extend_from_slice(&ip);
+        let mut tcp = vec![0u8; 20];
+        tcp[12] = 5 << 4;
+        f.extend_from_slice(&tcp);
+        f.extend_from_slice(payload);
+        f
+    }
+
+    #[test]
+    fn text_forms_match_whatever_the_case() {
+        let c = Canary::new(
+            vec![text(
+                "api.corp.net",
+                SecretKind::HostName,
+                Boundary::None,
+                true,
+            )],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            c.scan_text(b"server: API.Corp.NET\n"),
+            Some(SecretKind::HostName)
+        );
+        assert_eq!(c.scan_text(b"server: api.corp.ne\n"), None);
+    }
+
+    #[test]
+    fn addresses_in_text_count_only_when_delimited() {
+        let c = Canary::new(
+            vec![
+                text("10.0.0.1", SecretKind::Ipv4Address, Boundary::Ipv4, true),
+                text("10.0.0.12", SecretKind::Ipv4Address, Boundary::Ipv4, true),
+                text("fe80::1", SecretKind::Ipv6Address, Boundary::Ipv6, true),
+                text(
+                    "aa:bb:cc:dd:ee:ff",
+                    SecretKind::MacAddress,
+                    Boundary::Mac,
+                    true,
+                ),
+            ],
+            false,
+        )
+        .unwrap();
+        let hit = Some(SecretKind::Ipv4Address);
+        assert_eq!(c.scan_text(b"connect to 10.0.0.1:443"), hit);
+        assert_eq!(c.scan_text(b"at 10.0.0.1."), hit);
+        // The longer address is itself a secret: the overlapping match still finds it.
+        assert_eq!(c.scan_text(b"x 10.0.0.12 y"), hit);
+        assert_eq!(c.scan_text(b"x 110.0.0.1 y"), None);
+        assert_eq!(c.scan_text(b"x 10.0.0.13 y"), None);
+        assert_eq!(c.scan_text(b"x 10.0.0.1.5 y"), None);
+        assert_eq!(c.scan_text(b"[fe80::1]:443"), Some(SecretKind::Ipv6Address));
+        assert_eq!(c.scan_text(b"fe80::12"), None);
+        assert_eq!(c.scan_text(b"2fe80::1"), None);
+        assert_eq!(
+            c.scan_text(b"ether AA:BB:CC:DD:EE:FF"),
+            Some(SecretKind::MacAddress)
+        );
+        assert_eq!(c.scan_text(b"aa:bb:cc:dd:ee:ff:00"), None);
+    }
+
+    #[test]
+    fn certificate_names_are_not_searched_in_text_files() {
+        let c = Canary::new(
+            vec![text(
+                "server",
+                SecretKind::CertificateName,
+                Boundary::None,
+                false,
+            )],
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.scan_text(b"server: 203.0.113.1"), None);
+        // ...but they are in a packet's carried bytes.
+        let frame = tcp_frame([10, 0, 0, 1], b"\x0c\x06Server");
+        assert_eq!(c.scan_packet(1, &frame), Some(SecretKind::CertificateName));
+    }
+
+    #[test]
+    fn binary_forms_count_only_where_their_reach_says() {
+        let ipv4 = Pattern::Binary {
+            bytes: vec![10, 0, 0, 1],
+            kind: SecretKind::Ipv4Address,
+            reach: Reach::CarriedHeaders,
+        };
+        let mac = Pattern::Binary {
+            bytes: vec![0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc],
+            kind: SecretKind::MacAddress,
+            reach: Reach::Anywhere,
+        };
+        let ticket = Pattern::Binary {
+            bytes: (1..=16).collect(),
+            kind: SecretKind::SessionTicket,
+            reach: Reach::Carried,
+        };
+        let c = Canary::new(vec![ipv4, mac, ticket], false).unwrap();
+        // In the IP header's source (a computed field, where the rewriter writes the mapped
+        // address): a real address there is not carried, it is unmapped — but 4 bytes in
+        // headers and handshake randoms occur by chance, so only carried headers count.
+        assert_eq!(c.scan_packet(1, &tcp_frame([10, 0, 0, 1], b"")), None);
+        assert_eq!(
+            c.scan_packet(
+                1,
+                &tcp_frame([192, 0, 2, 9], &[22, 3, 3, 0, 4, 10, 0, 0, 1])
+            ),
+            None
+        );
+        // A MAC counts anywhere, the link header included.
+        let mut frame = tcp_frame([192, 0, 2, 9], b"");
+        frame[6..12].copy_from_slice(&[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc]);
+        assert_eq!(c.scan_packet(1, &frame), Some(SecretKind::MacAddress));
+        // A ticket window in the handshake bytes counts; in the headers it would be chance.
+        let payload: Vec<u8> = (0..=20).collect();
+        assert_eq!(
+            c.scan_packet(1, &tcp_frame([192, 0, 2, 9], &payload)),
+            Some(SecretKind::SessionTicket)
+        );
+        // The binary forms are never searched in text files.
+        assert_eq!(c.scan_text(&payload), None);
+    }
+
+    #[test]
+    fn an_ipv4_address_in_an_icmp_quote_is_found() {
+        let c = Canary::new(
+            vec![Pattern::Binary {
+                bytes: vec![10, 9, 8, 7],
+                kind: SecretKind::Ipv4Address,
+                reach: Reach::CarriedHeaders,
+            }],
+            false,
+        )
+        .unwrap();
+        let mut f = vec![0u8; 14];
+        f[12..14].copy_from_slice(&[0x08, 0x00]);
+        let total = 20 + 8 + 28;
+        f.extend_from_slice(&[0x45, 0, 0, total as u8, 0, 0, 0, 0, 64, 1, 0, 0]);
+        f.extend_from_slice(&[192, 0, 2, 1, 192, 0, 2, 2]);
+        // Destination unreachable, quoting an IPv4/UDP header whose source is 10.9.8.7.
+        f.extend_from_slice(&[3, 1, 0, 0, 0, 0, 0, 0]);
+        f.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        f.extend_from_slice(&[10, 9, 8, 7, 192, 0, 2, 1]);
+        f.extend_from_slice(&[0, 53, 0, 53, 0, 8, 0, 0]);
+        assert_eq!(c.scan_packet(1, &f), Some(SecretKind::Ipv4Address));
+    }
+}
