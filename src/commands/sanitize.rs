@@ -14,13 +14,15 @@ use super::private_mapping::PrivateMappingFile;
 use crate::analyze::redact::Redactor;
 use crate::analyze::{self, Analysis};
 use crate::anonymize::{AddressPair, AddressPlanner, Mapping, MappingKey};
+use crate::canary::{self, Canary, ObservedAddresses};
 use crate::capture::reader::ReadWarning;
 use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::client_log::{LogMapper, sanitize_log};
 use crate::interrupt;
 use crate::policy::Policy;
 use crate::report::evidence::{
-    CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, POLICY_FILE, REPORT_FILE, client_log_file,
+    CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, POLICY_FILE, REPORT_FILE, SUMS_FILE,
+    client_log_file,
 };
 use crate::report::hashing::{
     HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
@@ -94,10 +96,12 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         analyses.push(analyze::analyze(&mut reader, &mut planner, &mut redactor)?);
         handshake_counts.push(HandshakeRedactions::since(&before, &redactor));
     }
+    let observed = ObservedAddresses::of(&planner);
     let mut mapping = planner
         .finish(opts.key)
         .context("cannot build the address mapping")?;
     mapping.set_allowlist(opts.policy.allowlist());
+    let canary = canary::build(&redactor.seen, &observed, &mut mapping)?;
     // The log is sanitized before the summaries are written, which count its lines; on a
     // copy of the mapping, so that addresses only the log holds change nothing in the
     // captures' summaries.
@@ -125,6 +129,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     let evidence_ref = &evidence;
     let mapping_ref = &mapping;
     let want_pairs = mapping_out.is_some();
+    let canary_ref = &canary;
     let outputs: Vec<Result<InputOutputs>> = pool.install(|| {
         jobs.into_par_iter()
             .enumerate()
@@ -140,6 +145,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
                         opts.policy,
                         &mut mapping,
                         evidence_ref,
+                        canary_ref,
                         helpers,
                         log_facts.as_ref(),
                         want_pairs,
@@ -162,8 +168,11 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
             .into_iter()
             .for_each(|p| table.push_address(p));
     }
-    evidence.stage_bytes(REPORT_FILE, html::document(&report_parts).as_bytes())?;
+    let report_html = html::document(&report_parts);
+    canary.check_text(REPORT_FILE, report_html.as_bytes())?;
+    evidence.stage_bytes(REPORT_FILE, report_html.as_bytes())?;
     if let Some(log) = client_log {
+        canary.check_text("the client log", log.text.as_bytes())?;
         evidence.stage_bytes(&log.facts.file, log.text.as_bytes())?;
     }
     // The summaries' policy hash is the hash of these very bytes.
@@ -193,6 +202,10 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
         }
         None => None,
     };
+    canary.check_text(SUMS_FILE, evidence.sums().as_bytes())?;
+    if let Some(spent) = canary.spent() {
+        eprintln!("canary scan: {:.3} s", spent.as_secs_f64());
+    }
     // The private mapping and the evidence are put in place together: an interrupt comes
     // before both or after both, and a failure of either leaves neither.
     let mut guard = interrupt::lock();
@@ -255,6 +268,7 @@ fn write_outputs(
     policy: &Policy,
     mapping: &mut Mapping,
     evidence: &EvidenceDir,
+    canary: &Canary,
     helpers: bool,
     log_facts: Option<&ClientLogFacts>,
     want_pairs: bool,
@@ -280,6 +294,7 @@ fn write_outputs(
                 policy,
                 mapping,
                 (capture.as_file(), &capture_path),
+                canary,
                 true,
             );
             let tail = tail
@@ -295,6 +310,7 @@ fn write_outputs(
                 policy,
                 mapping,
                 (capture.as_file(), &capture_path),
+                canary,
                 false,
             ),
             write_summary_tail(analysis, tail_mapping, evidence),
@@ -330,7 +346,10 @@ fn write_outputs(
             .with_context(cannot_write)?
             .finish()
     };
+    let summary_text = std::fs::read(summary_file.path()).context("cannot scan the summary")?;
+    canary.check_text("the summary", &summary_text)?;
     let visuals = visual::render(analysis, mapping, &head, index, stem.as_str())?;
+    canary.check_text("the ladder diagram", visuals.ladder_svg.as_bytes())?;
     Ok(InputOutputs {
         address_pairs: if want_pairs {
             mapping.pairs()
@@ -454,6 +473,7 @@ fn rewrite_capture(
     policy: &Policy,
     mapping: &mut Mapping,
     (file, final_path): (&File, &Path),
+    canary: &Canary,
     background_writer: bool,
 ) -> Result<Written> {
     let io_err = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", final_path.display());
@@ -488,6 +508,7 @@ fn rewrite_capture(
                 let ts = rewriter.timestamp(&pkt, pcap_header.is_some());
                 match rewriter.packet(&pkt, mapping) {
                     Ok(bytes) => {
+                        canary.check_packet(pkt.number, pkt.link_type, bytes)?;
                         writer
                             .packet(pkt.interface, ts, pkt.orig_len, bytes)
                             .map_err(io_err)?;

@@ -231,17 +231,22 @@ impl EvidenceDir {
         self.stage(f, name, sha256_hex(bytes))
     }
 
-    /// Renames every staged file into place and writes SHA256SUMS; returns the final paths.
-    /// The caller holds the interrupt lock (and marks the run finished once all its files are
-    /// in place): an interrupt cannot fall between two renames.
-    pub fn commit(mut self, guard: &mut interrupt::Guard) -> Result<Vec<PathBuf>> {
+    /// The text of SHA256SUMS over the files staged so far.
+    pub fn sums(&self) -> String {
         let mut lines: Vec<(&str, &str)> = self
             .staged
             .iter()
             .map(|(_, name, digest)| (name.as_str(), digest.as_str()))
             .collect();
         lines.sort();
-        let sums: String = lines.iter().map(|(n, d)| format!("{d}  {n}\n")).collect();
+        lines.iter().map(|(n, d)| format!("{d}  {n}\n")).collect()
+    }
+
+    /// Renames every staged file into place and writes SHA256SUMS; returns the final paths.
+    /// The caller holds the interrupt lock (and marks the run finished once all its files are
+    /// in place): an interrupt cannot fall between two renames.
+    pub fn commit(mut self, guard: &mut interrupt::Guard) -> Result<Vec<PathBuf>> {
+        let sums = self.sums();
         // SHA256SUMS is the one name stage() refuses, so callers cannot shadow it.
         let mut sums_file = self.temp_file_locked(guard)?;
         sums_file
