@@ -6,6 +6,10 @@ use serde::Serialize;
 /// What kind of sensitive thing a capture holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum FindingKind {
+    /// A secret seen in the capture would survive sanitizing (the canary scan found it in
+    /// what `sanitize` would write): worse than anything `sanitize` removes.
+    #[serde(rename = "leak")]
+    Leak,
     #[serde(rename = "sni")]
     Sni,
     #[serde(rename = "certificate")]
@@ -35,6 +39,7 @@ pub enum FindingKind {
 impl FindingKind {
     pub fn as_str(self) -> &'static str {
         match self {
+            FindingKind::Leak => "leak",
             FindingKind::Sni => "sni",
             FindingKind::Certificate => "certificate",
             FindingKind::Ticket => "ticket",

@@ -16,6 +16,7 @@ use crate::analyze::redact::Redactor;
 use crate::analyze::stored::PlanCache;
 use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
+use crate::canary::{self, ObservedAddresses};
 use crate::capture::{CaptureReader, Event};
 use crate::flow::FlowKey;
 use crate::policy::Policy;
@@ -77,8 +78,10 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::new(policy, &key);
     let analysis = analyze::analyze(&mut reader, &mut planner, &mut redactor)?;
+    let observed = ObservedAddresses::of(&planner);
     let mut mapping = planner.finish(&key)?;
     mapping.set_allowlist(policy.allowlist());
+    let canary = canary::build(&redactor.seen, &observed, &mut mapping)?;
     let mut report = FileReport::default();
     block_findings(&analysis, &mut report);
     let mut reader = CaptureReader::open(path, name)?;
@@ -98,6 +101,17 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
                 continue;
             }
         };
+        if let Err(refused) = canary.check_packet(number, pkt.link_type, out) {
+            let leak = refused.0;
+            report.push(Finding::new(
+                FindingKind::Leak,
+                number,
+                format!(
+                    "{} would survive sanitizing (canary scan)",
+                    leak.kind.describe()
+                ),
+            ));
+        }
         let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
             continue;
         };
