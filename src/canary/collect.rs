@@ -278,8 +278,16 @@ pub fn patterns(
             binary_patterns.push(Pattern::Binary { bytes, kind, reach });
         }
     };
+    // A name without a dot (`intranet`, `server`) may be a word of the summary itself: it is
+    // searched where handshake bytes are carried, like a certificate's attributes.
     for n in &seen.names {
-        out.push(text(n.clone(), SecretKind::HostName, Boundary::None, true));
+        let in_files = n.contains(&b'.');
+        out.push(text(
+            n.clone(),
+            SecretKind::HostName,
+            Boundary::None,
+            in_files,
+        ));
     }
     // Certificate attributes (organisation, locality, …) are searched where a certificate's
     // bytes could be carried, not in the summary: a value like "Server" is also a word of it.
@@ -503,6 +511,7 @@ mod tests {
         let mut seen = SeenSecrets::default();
         seen.note(SpanKind::SniName, b"Api.Corp.NET");
         seen.note(SpanKind::SniName, b"a.io");
+        seen.note(SpanKind::SniName, b"intranet");
         seen.note(SpanKind::SniName, b"abc");
         seen.note(SpanKind::SniName, b"h7k2qz.example");
         seen.note(SpanKind::SniName, b"Redacted");
@@ -515,7 +524,17 @@ mod tests {
         let p = patterns(&seen, &none, &mut mapping);
         let mut names = texts(&p, SecretKind::HostName);
         names.sort();
-        assert_eq!(names, ["a.io", "api.corp.net"]);
+        assert_eq!(names, ["a.io", "api.corp.net", "intranet"]);
+        let in_files = |name: &[u8]| {
+            p.iter().any(|x| {
+                matches!(x, Pattern::Text { bytes, in_files, .. } if bytes == name && *in_files)
+            })
+        };
+        assert!(in_files(b"api.corp.net"));
+        assert!(
+            !in_files(b"intranet"),
+            "a dotless name may be a word of the summary"
+        );
         let windows = binaries(&p, SecretKind::SessionTicket);
         assert_eq!(windows.len(), MAX_WINDOWS);
         assert!(windows.iter().all(|w| w.len() == WINDOW));
