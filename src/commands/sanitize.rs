@@ -204,7 +204,11 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     };
     canary.check_text(SUMS_FILE, evidence.sums().as_bytes())?;
     if let Some(spent) = canary.spent() {
-        eprintln!("canary scan: {:.3} s", spent.as_secs_f64());
+        let (text, binary) = canary.pattern_counts();
+        eprintln!(
+            "canary scan: {:.3} s ({text} text and {binary} binary patterns)",
+            spent.as_secs_f64()
+        );
     }
     // The private mapping and the evidence are put in place together: an interrupt comes
     // before both or after both, and a failure of either leaves neither.
