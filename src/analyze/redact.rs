@@ -204,7 +204,11 @@ impl Redactor {
             };
             if done {
                 *self.counts.entry(span.kind.as_str()).or_insert(0) += 1;
-                if let Some(original) = original {
+                // A value the redaction gave back unchanged is already ours (a placeholder
+                // CA name in a sanitized capture): nothing to search for.
+                if let Some(original) = original
+                    && message[span.start..span.end] != original[..]
+                {
                     self.seen.note(span.kind, &original);
                     if self.skip == Some(span.kind) {
                         message[span.start..span.end].copy_from_slice(&original);
