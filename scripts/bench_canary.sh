@@ -84,7 +84,7 @@ if command -v perf >/dev/null; then
         -p "$policy" --key "$work/key" >/dev/null 2>&1
     cpu_share="$(perf report -i "$work/perf.data" --no-children --sort symbol 2>/dev/null |
         awk '/^ *[0-9.]+%/ { s = $1; sub("%", "", s); t += s; if ($0 ~ /aho_corasick|canary::/) c += s }
-             END { printf "%.1f", t > 0 ? 100 * c / t : 0 }')"
+             END { printf "%.1f", (t > 0 ? 100 * c / t : 0) }')"
     echo "profile: the canary scan (automaton build included) is $cpu_share % of sanitize's CPU time"
 fi
 awk -v p="$share" 'BEGIN { exit !(p < 10) }' && echo "PASS" || { echo "FAIL"; exit 1; }
