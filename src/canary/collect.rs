@@ -5,14 +5,13 @@
 //! Whatever the policy keeps (allowlist, `keep` knobs, documentation and multicast addresses,
 //! our own pseudonyms and placeholders) is never noted, so it can never be a hit.
 
-use std::net::Ipv6Addr;
-
 use foldhash::{HashSet, HashSetExt};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
+use super::addresses::AddressSecrets;
 use crate::anonymize::{AddressPlanner, Mapping};
 use crate::tls::spans::SpanKind;
 
@@ -68,30 +67,7 @@ impl SecretKind {
     }
 }
 
-/// How a textual hit must be delimited to count: `10.0.0.1` inside `10.0.0.12` is another
-/// address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Boundary {
-    /// Any occurrence counts (a name inside a longer string still gives the name away).
-    None,
-    Ipv4,
-    Ipv6,
-    Mac,
-}
-
-/// Where in a capture packet a binary pattern is searched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    /// Everywhere, headers included: 6 bytes and more do not occur by chance.
-    Anywhere,
-    /// Only in bytes carried from the input other than TLS handshake bytes (options, quoted
-    /// headers, link headers): 4 bytes occur by chance in random handshake values.
-    CarriedHeaders,
-    /// In every carried byte (TLS handshake bytes included).
-    Carried,
-}
-
-/// One searched form of a secret.
+/// One searched form of a handshake secret (addresses are searched by [`AddressSecrets`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pattern {
     /// Matched ASCII case-insensitively in carried bytes and, when `in_files`, in every text
@@ -99,15 +75,10 @@ pub enum Pattern {
     Text {
         bytes: Vec<u8>,
         kind: SecretKind,
-        boundary: Boundary,
         in_files: bool,
     },
-    /// Matched exactly, in capture packets only.
-    Binary {
-        bytes: Vec<u8>,
-        kind: SecretKind,
-        reach: Reach,
-    },
+    /// Matched exactly, in the carried bytes of capture packets only.
+    Binary { bytes: Vec<u8>, kind: SecretKind },
 }
 
 /// Handshake values the redactor replaced, in their original bytes.
@@ -217,7 +188,7 @@ impl SeenSecrets {
 /// Fewer than three distinct byte values (`00:00:00:00:00:01`, `1.1.1.1`): such bytes are what
 /// zero-filled payload and NOP-filled options are made of, so they say nothing as bytes (their
 /// text forms are still searched).
-fn too_plain(bytes: &[u8]) -> bool {
+pub(super) fn too_plain(bytes: &[u8]) -> bool {
     let mut distinct: Vec<u8> = bytes.to_vec();
     distinct.sort_unstable();
     distinct.dedup();
@@ -258,108 +229,63 @@ impl ObservedAddresses {
     }
 }
 
-/// Every pattern to search for: the handshake secrets, and each address the mapping rewrites
-/// in its binary and text forms.
-pub fn patterns(
-    seen: &SeenSecrets,
-    addresses: &ObservedAddresses,
-    mapping: &mut Mapping,
-) -> Vec<Pattern> {
+/// Every handshake secret's pattern; addresses are in [`addresses`].
+pub fn patterns(seen: &SeenSecrets) -> Vec<Pattern> {
     let mut out = Vec::new();
-    let text = |bytes: Vec<u8>, kind, boundary, in_files| Pattern::Text {
-        bytes,
-        kind,
-        boundary,
-        in_files,
-    };
-    let mut binary_patterns = Vec::new();
-    let mut binary = |bytes: Vec<u8>, kind, reach| {
-        if !too_plain(&bytes) {
-            binary_patterns.push(Pattern::Binary { bytes, kind, reach });
-        }
-    };
     // A name without a dot (`intranet`, `server`) may be a word of the summary itself: it is
     // searched where handshake bytes are carried, like a certificate's attributes.
     for n in &seen.names {
-        let in_files = n.contains(&b'.');
-        out.push(text(
-            n.clone(),
-            SecretKind::HostName,
-            Boundary::None,
-            in_files,
-        ));
+        out.push(Pattern::Text {
+            bytes: n.clone(),
+            kind: SecretKind::HostName,
+            in_files: n.contains(&b'.'),
+        });
     }
     // Certificate attributes (organisation, locality, …) are searched where a certificate's
     // bytes could be carried, not in the summary: a value like "Server" is also a word of it.
     for n in &seen.certificate_names {
-        out.push(text(
-            n.clone(),
-            SecretKind::CertificateName,
-            Boundary::None,
-            false,
-        ));
+        out.push(Pattern::Text {
+            bytes: n.clone(),
+            kind: SecretKind::CertificateName,
+            in_files: false,
+        });
     }
     for (kind, bytes) in &seen.binary {
-        binary(bytes.clone(), *kind, Reach::Carried);
-    }
-    for &a in &addresses.ipv4 {
-        if mapping.ipv4(a) == a {
-            continue;
+        if !too_plain(bytes) {
+            out.push(Pattern::Binary {
+                bytes: bytes.clone(),
+                kind: *kind,
+            });
         }
-        binary(a.to_vec(), SecretKind::Ipv4Address, Reach::CarriedHeaders);
-        let dotted = std::net::Ipv4Addr::from(a).to_string().into_bytes();
-        out.push(text(dotted, SecretKind::Ipv4Address, Boundary::Ipv4, true));
+    }
+    out.sort_by(|a, b| pattern_bytes(a).cmp(pattern_bytes(b)));
+    out.dedup_by(|a, b| pattern_bytes(a) == pattern_bytes(b) && is_text(a) == is_text(b));
+    out
+}
+
+/// Every address the mapping rewrites, in all its searched forms; those it keeps
+/// (documentation, loopback, multicast, allowlisted) are not secrets.
+pub fn addresses(addresses: &ObservedAddresses, mapping: &mut Mapping) -> AddressSecrets {
+    let mut out = AddressSecrets::default();
+    for &a in &addresses.ipv4 {
+        if mapping.ipv4(a) != a {
+            out.add_ipv4(a);
+        }
     }
     let mut kept_iids = HashSet::new();
     for &a in &addresses.ipv6 {
         if mapping.ipv6(a) == a {
             kept_iids.insert(<[u8; 8]>::try_from(&a[8..]).unwrap_or_default());
-            continue;
+        } else {
+            out.add_ipv6(a);
         }
-        binary(a.to_vec(), SecretKind::Ipv6Address, Reach::Anywhere);
-        for form in ipv6_text_forms(a) {
-            out.push(text(form, SecretKind::Ipv6Address, Boundary::Ipv6, true));
-        }
-        let mut group = [0u8; 16];
-        group[..2].copy_from_slice(&[0xff, 0x02]);
-        group[11..13].copy_from_slice(&[0x01, 0xff]);
-        group[13..].copy_from_slice(&a[13..]);
-        binary(
-            group.to_vec(),
-            SecretKind::SolicitedNodeGroup,
-            Reach::Anywhere,
-        );
-        // Its Ethernet form: multicast MACs are kept as they are, so it is never remapped.
-        let group_mac = [0x33, 0x33, 0xff, a[13], a[14], a[15]];
-        binary(
-            group_mac.to_vec(),
-            SecretKind::SolicitedNodeGroup,
-            Reach::Anywhere,
-        );
     }
     for &m in &addresses.macs {
-        if mapping.mac(m) == m {
-            continue;
-        }
-        binary(m.to_vec(), SecretKind::MacAddress, Reach::Anywhere);
-        let hex: Vec<String> = m.iter().map(|b| format!("{b:02x}")).collect();
-        for sep in [":", "-"] {
-            out.push(text(
-                hex.join(sep).into_bytes(),
-                SecretKind::MacAddress,
-                Boundary::Mac,
-                true,
-            ));
-        }
-        let iid = eui64(m);
-        if !kept_iids.contains(&iid) {
-            binary(iid.to_vec(), SecretKind::InterfaceId, Reach::Anywhere);
+        if mapping.mac(m) != m {
+            out.add_mac(m, kept_iids.contains(&eui64(m)));
         }
     }
-    out.append(&mut binary_patterns);
-    out.sort_by(|a, b| pattern_bytes(a).cmp(pattern_bytes(b)));
-    out.dedup_by(|a, b| pattern_bytes(a) == pattern_bytes(b) && is_text(a) == is_text(b));
-    out
+    out.sealed()
 }
 
 fn pattern_bytes(p: &Pattern) -> &[u8] {
@@ -370,25 +296,6 @@ fn pattern_bytes(p: &Pattern) -> &[u8] {
 
 fn is_text(p: &Pattern) -> bool {
     matches!(p, Pattern::Text { .. })
-}
-
-/// The canonical form (RFC 5952), the full form with leading zeros, and the uncompressed form
-/// without them: the spellings tools print.
-fn ipv6_text_forms(a: [u8; 16]) -> Vec<Vec<u8>> {
-    let groups: Vec<u16> = a
-        .chunks_exact(2)
-        .map(|c| u16::from_be_bytes([c[0], c[1]]))
-        .collect();
-    let full: Vec<String> = groups.iter().map(|g| format!("{g:04x}")).collect();
-    let plain: Vec<String> = groups.iter().map(|g| format!("{g:x}")).collect();
-    let mut forms = vec![
-        Ipv6Addr::from(a).to_string().into_bytes(),
-        full.join(":").into_bytes(),
-        plain.join(":").into_bytes(),
-    ];
-    forms.sort();
-    forms.dedup();
-    forms
 }
 
 /// The modified EUI-64 interface identifier of a MAC (RFC 4291 appendix A).
@@ -417,7 +324,7 @@ mod tests {
         patterns
             .iter()
             .filter_map(|p| match p {
-                Pattern::Binary { bytes, kind: k, .. } if *k == kind => Some(bytes.clone()),
+                Pattern::Binary { bytes, kind: k } if *k == kind => Some(bytes.clone()),
                 _ => None,
             })
             .collect()
@@ -453,38 +360,47 @@ mod tests {
             "93.184.215.14",
             "",
         ));
-        let p = patterns(&SeenSecrets::default(), &observed, &mut mapping);
-        assert_eq!(texts(&p, SecretKind::Ipv4Address), ["10.1.2.3"]);
-        assert_eq!(binaries(&p, SecretKind::Ipv4Address), [vec![10u8, 1, 2, 3]]);
-        let mut v6 = texts(&p, SecretKind::Ipv6Address);
-        v6.sort();
+        let s = addresses(&observed, &mut mapping);
+        let v4 = Some(SecretKind::Ipv4Address);
+        assert_eq!(s.text_hit(b"a 10.1.2.3 b"), v4);
+        assert_eq!(s.header_hit(&[10, 1, 2, 3]), v4);
+        for kept in [
+            "192.0.2.7",
+            "127.0.0.1",
+            "93.184.215.14",
+            "2001:db8::9",
+            "ff:ff:ff:ff:ff:ff",
+        ] {
+            assert_eq!(s.text_hit(kept.as_bytes()), None, "{kept}");
+        }
+        assert_eq!(s.header_hit(&[93, 184, 215, 14, 192, 0, 2, 7]), None);
+        let v6 = Some(SecretKind::Ipv6Address);
+        for form in [
+            "fd77:0000:0000:0000:0000:0000:00ab:cdef",
+            "fd77:0:0:0:0:0:ab:cdef",
+            "fd77::ab:cdef",
+        ] {
+            assert_eq!(s.text_hit(form.as_bytes()), v6, "{form}");
+        }
+        assert_eq!(s.payload_hit(&real6), v6);
+        assert_eq!(s.payload_hit(&doc6), None);
+        let group = [
+            0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xab, 0xcd, 0xef,
+        ];
+        let nodes = Some(SecretKind::SolicitedNodeGroup);
+        assert_eq!(s.payload_hit(&group), nodes);
         assert_eq!(
-            v6,
-            [
-                "fd77:0000:0000:0000:0000:0000:00ab:cdef",
-                "fd77:0:0:0:0:0:ab:cdef",
-                "fd77::ab:cdef"
-            ]
+            s.mac_field_hit(&[0x33, 0x33, 0xff, 0xab, 0xcd, 0xef]),
+            nodes
         );
-        assert_eq!(binaries(&p, SecretKind::Ipv6Address), [real6.to_vec()]);
-        let mut groups = binaries(&p, SecretKind::SolicitedNodeGroup);
-        groups.sort();
+        let m = Some(SecretKind::MacAddress);
+        assert_eq!(s.text_hit(b"12-34-56-78-9a-bc"), m);
+        assert_eq!(s.text_hit(b"12:34:56:78:9A:BC"), m);
+        assert_eq!(s.mac_field_hit(&mac), m);
+        assert_eq!(s.mac_field_hit(&[0xff; 6]), None);
         assert_eq!(
-            groups,
-            [
-                vec![0x33, 0x33, 0xff, 0xab, 0xcd, 0xef],
-                vec![
-                    0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xab, 0xcd, 0xef
-                ],
-            ]
-        );
-        let mut macs = texts(&p, SecretKind::MacAddress);
-        macs.sort();
-        assert_eq!(macs, ["12-34-56-78-9a-bc", "12:34:56:78:9a:bc"]);
-        assert_eq!(binaries(&p, SecretKind::MacAddress), [mac.to_vec()]);
-        assert_eq!(
-            binaries(&p, SecretKind::InterfaceId),
-            [vec![0x10, 0x34, 0x56, 0xff, 0xfe, 0x78, 0x9a, 0xbc]]
+            s.payload_hit(&[0x10, 0x34, 0x56, 0xff, 0xfe, 0x78, 0x9a, 0xbc]),
+            Some(SecretKind::InterfaceId)
         );
     }
 
@@ -497,11 +413,15 @@ mod tests {
         planner.observe_mac([0, 0, 0, 0, 0, 1]);
         let observed = ObservedAddresses::of(&planner);
         let mut mapping = planner.finish(&MappingKey::random()).unwrap();
-        let p = patterns(&SeenSecrets::default(), &observed, &mut mapping);
-        assert_eq!(texts(&p, SecretKind::Ipv4Address), ["1.1.1.1"]);
-        assert!(binaries(&p, SecretKind::Ipv4Address).is_empty());
-        assert!(binaries(&p, SecretKind::MacAddress).is_empty());
-        assert_eq!(texts(&p, SecretKind::MacAddress).len(), 2);
+        let s = addresses(&observed, &mut mapping);
+        assert_eq!(s.text_hit(b"1.1.1.1"), Some(SecretKind::Ipv4Address));
+        assert_eq!(s.header_hit(&[1, 1, 1, 1, 1]), None);
+        assert_eq!(s.mac_field_hit(&[0, 0, 0, 0, 0, 1]), None);
+        assert_eq!(s.payload_hit(&[0, 0, 0, 0, 0, 1, 0, 0]), None);
+        assert_eq!(
+            s.text_hit(b"00-00-00-00-00-01"),
+            Some(SecretKind::MacAddress)
+        );
     }
 
     /// Names are matched in lowercase; short ones, our reserved names and the words of our own
@@ -519,9 +439,7 @@ mod tests {
         seen.note(SpanKind::Ticket, &ticket);
         seen.note(SpanKind::SessionId, &[7u8; 32]);
         seen.note(SpanKind::PskIdentity, b"device-42");
-        let mut mapping = AddressPlanner::new().finish(&MappingKey::random()).unwrap();
-        let none = ObservedAddresses::of(&AddressPlanner::new());
-        let p = patterns(&seen, &none, &mut mapping);
+        let p = patterns(&seen);
         let mut names = texts(&p, SecretKind::HostName);
         names.sort();
         assert_eq!(names, ["a.io", "api.corp.net", "intranet"]);

@@ -3,8 +3,10 @@
 //! tool *recognised*: a secret it never saw, or one transformed rather than copied, is beyond
 //! it (see `collect` for what is searched and `scan` for where).
 
+pub mod addresses;
 pub mod collect;
 pub mod scan;
+pub mod tokens;
 
 use std::fmt;
 
@@ -23,7 +25,11 @@ pub fn build(
     mapping: &mut Mapping,
 ) -> anyhow::Result<Canary> {
     let timed = std::env::var_os(TIMING_ENV).is_some();
-    Canary::new(collect::patterns(seen, addresses, mapping), timed)
+    Canary::new(
+        collect::patterns(seen),
+        collect::addresses(addresses, mapping),
+        timed,
+    )
 }
 
 /// Where a secret survived.
@@ -31,7 +37,8 @@ pub fn build(
 pub enum Place {
     /// A packet of the sanitized capture, numbered as in the input.
     Packet(u64),
-    /// A text output: "the summary", "the client log", "SHA256SUMS".
+    /// A text output: "the summary", "the client log", "SHA256SUMS", "report.html", "the ladder
+    /// diagram".
     File(&'static str),
 }
 

@@ -1,5 +1,6 @@
-//! The matcher: one Aho-Corasick automaton for the text forms (ASCII case-insensitive) and one
-//! for the binary forms, run over each written packet and each text output file.
+//! The matcher: one Aho-Corasick automaton for the names (ASCII case-insensitive) and one for
+//! the opaque handshake values, both bounded by what handshakes carried, and the address sets
+//! (see `addresses`), run over the carried bytes of each written packet and each text output.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,21 +8,15 @@ use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Match, MatchKind};
 
-use super::collect::{Boundary, MIN_TEXT_LEN, Pattern, Reach, SecretKind};
+use super::addresses::AddressSecrets;
+use super::collect::{MIN_TEXT_LEN, Pattern, SecretKind};
 use crate::wire::{self, Net, Transport};
 
-/// What a pattern stands for and how a hit on it is judged.
+/// What a text pattern stands for and where it counts.
 #[derive(Debug, Clone, Copy)]
 struct TextMeta {
     kind: SecretKind,
-    boundary: Boundary,
     in_files: bool,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct BinaryMeta {
-    kind: SecretKind,
-    reach: Reach,
 }
 
 /// Bytes of a written packet that were carried from the input rather than computed.
@@ -37,44 +32,44 @@ pub struct Canary {
     text: Option<AhoCorasick>,
     text_meta: Vec<TextMeta>,
     binary: Option<AhoCorasick>,
-    binary_meta: Vec<BinaryMeta>,
+    binary_kinds: Vec<SecretKind>,
+    addresses: AddressSecrets,
     /// Nanoseconds spent scanning, when the run was asked to time the scan.
     spent: Option<AtomicU64>,
-    /// Text and binary patterns searched (for the benchmark).
-    counts: (usize, usize),
 }
 
 /// Pattern bytes up to which the automata are DFAs (at most a few hundred MB of tables for
 /// binary patterns, whose bytes share no classes: 256 transitions of 4 bytes per state).
 const DFA_MAX_PATTERN_BYTES: usize = 256 * 1024;
 
+/// The longest binary address form (IPv6): a zero run longer than twice this is skipped.
+const LONGEST_ADDRESS: usize = 16;
+
 impl Canary {
-    pub fn new(patterns: Vec<Pattern>, timed: bool) -> anyhow::Result<Canary> {
-        let (mut text, mut text_meta, mut binary, mut binary_meta) =
+    pub fn new(
+        patterns: Vec<Pattern>,
+        addresses: AddressSecrets,
+        timed: bool,
+    ) -> anyhow::Result<Canary> {
+        let (mut text, mut text_meta, mut binary, mut binary_kinds) =
             (vec![], vec![], vec![], vec![]);
         for p in patterns {
             match p {
                 Pattern::Text {
                     bytes,
                     kind,
-                    boundary,
                     in_files,
                 } => {
                     text.push(bytes);
-                    text_meta.push(TextMeta {
-                        kind,
-                        boundary,
-                        in_files,
-                    });
+                    text_meta.push(TextMeta { kind, in_files });
                 }
-                Pattern::Binary { bytes, kind, reach } => {
+                Pattern::Binary { bytes, kind } => {
                     binary.push(bytes);
-                    binary_meta.push(BinaryMeta { kind, reach });
+                    binary_kinds.push(kind);
                 }
             }
         }
         let started = Instant::now();
-        let counts = (text.len(), binary.len());
         let build = |patterns: Vec<Vec<u8>>, case_insensitive: bool| {
             if patterns.is_empty() {
                 return Ok(None);
@@ -100,15 +95,19 @@ impl Canary {
             text,
             text_meta,
             binary,
-            binary_meta,
+            binary_kinds,
+            addresses,
             spent: timed.then(|| AtomicU64::new(built)),
-            counts,
         })
     }
 
-    /// How many text and binary patterns are searched.
-    pub fn pattern_counts(&self) -> (usize, usize) {
-        self.counts
+    /// How many text and binary patterns, and address keys, are searched.
+    pub fn pattern_counts(&self) -> (usize, usize, usize) {
+        (
+            self.text_meta.len(),
+            self.binary_kinds.len(),
+            self.addresses.len(),
+        )
     }
 
     /// Time spent scanning so far, when timed.
@@ -137,49 +136,57 @@ impl Canary {
     }
 
     fn packet_hit(&self, link_type: u32, bytes: &[u8]) -> Option<SecretKind> {
-        let (carried, computed) = carried(link_type, bytes);
-        if let Some(ac) = &self.binary {
-            let accept = |m: &Match| {
-                let meta = self.binary_meta[m.pattern().as_usize()];
-                let inside = |handshake_too: bool| {
-                    carried.iter().any(|c| {
-                        (handshake_too || !c.handshake) && c.start <= m.start() && m.end() <= c.end
-                    })
-                };
-                let counts = match meta.reach {
-                    Reach::Anywhere => true,
-                    Reach::Carried => inside(true),
-                    Reach::CarriedHeaders => inside(false),
-                };
-                counts.then_some(meta.kind)
-            };
-            let hit = match computed {
-                Some(skip) => first_accepted(ac, bytes, 0..skip.start, accept)
-                    .or_else(|| first_accepted(ac, bytes, skip.end..bytes.len(), accept)),
-                None => first_accepted(ac, bytes, 0..bytes.len(), accept),
-            };
-            if hit.is_some() {
-                return hit;
+        let (carried, macs) = carried(link_type, bytes);
+        // The MAC fields are written through the mapping, which keeps multicast group MACs:
+        // the one built from a real IPv6 address is looked up there too.
+        for &at in macs.iter() {
+            if let Some(kind) = bytes
+                .get(at..at + 6)
+                .and_then(|f| self.addresses.mac_field_hit(f))
+            {
+                return Some(kind);
             }
         }
-        carried
-            .iter()
-            .filter(|c| c.end - c.start >= MIN_TEXT_LEN)
-            .find_map(|c| self.text_hit(&bytes[c.start..c.end], false))
+        carried.iter().find_map(|c| {
+            let range = &bytes[c.start..c.end];
+            let binary = if c.handshake {
+                parts(range, LONGEST_ADDRESS).find_map(|p| self.addresses.payload_hit(&range[p]))
+            } else {
+                self.addresses.header_hit(range)
+            };
+            binary
+                .or_else(|| {
+                    let ac = self.binary.as_ref()?;
+                    first_accepted(ac, bytes, c.start..c.end, |m| {
+                        Some(self.binary_kinds[m.pattern().as_usize()])
+                    })
+                })
+                .or_else(|| {
+                    (range.len() >= MIN_TEXT_LEN)
+                        .then(|| self.text_hit(range, false))
+                        .flatten()
+                })
+        })
     }
 
     fn text_hit(&self, haystack: &[u8], file: bool) -> Option<SecretKind> {
-        let ac = self.text.as_ref()?;
-        first_accepted(ac, haystack, 0..haystack.len(), |m| {
-            let meta = self.text_meta[m.pattern().as_usize()];
-            let delimited = bounded(
-                meta.boundary,
-                m.start().checked_sub(1).map(|i| haystack[i]),
-                haystack.get(m.end()).copied(),
-                haystack.get(m.end() + 1).copied(),
-            );
-            (delimited && (meta.in_files || !file)).then_some(meta.kind)
-        })
+        let names = self.text.as_ref().and_then(|ac| {
+            first_accepted(ac, haystack, 0..haystack.len(), |m| {
+                let meta = self.text_meta[m.pattern().as_usize()];
+                (meta.in_files || !file).then_some(meta.kind)
+            })
+        });
+        names.or_else(|| self.addresses.text_hit(haystack))
+    }
+}
+
+/// The parts of `range` worth searching for forms up to `longest` bytes: all of a short one,
+/// and a long one without the inside of its long zero runs.
+fn parts(range: &[u8], longest: usize) -> Box<dyn Iterator<Item = Range<usize>> + '_> {
+    if range.len() < 256 {
+        Box::new(std::iter::once(0..range.len()))
+    } else {
+        Box::new(without_zero_runs(range, longest))
     }
 }
 
@@ -256,38 +263,12 @@ fn without_zero_runs(haystack: &[u8], longest: usize) -> impl Iterator<Item = Ra
     })
 }
 
-/// Whether the bytes around a textual address hit end it there.
-fn bounded(boundary: Boundary, before: Option<u8>, after: Option<u8>, after2: Option<u8>) -> bool {
-    let is = |b: Option<u8>, f: fn(u8) -> bool| b.is_some_and(f);
-    match boundary {
-        Boundary::None => true,
-        // `10.0.0.1:443` and `10.0.0.1.` end a sentence; `110.0.0.1`, `10.0.0.12`, `10.0.0.1.5`
-        // are other addresses or numbers.
-        Boundary::Ipv4 => {
-            let longer_before = is(before, |b| b.is_ascii_digit() || b == b'.');
-            let longer_after = is(after, |b| b.is_ascii_digit())
-                || (after == Some(b'.') && is(after2, |b| b.is_ascii_digit()));
-            !longer_before && !longer_after
-        }
-        Boundary::Ipv6 => {
-            let part: fn(u8) -> bool = |b| b.is_ascii_hexdigit() || b == b':';
-            !is(before, part) && !is(after, part)
-        }
-        Boundary::Mac => {
-            let part: fn(u8) -> bool = |b| b.is_ascii_hexdigit() || b == b':' || b == b'-';
-            !is(before, part) && !is(after, part)
-        }
-    }
-}
-
 /// The byte ranges of a written packet that hold bytes carried from the input: the link
 /// header, IP option areas, an ICMP error's quoted header, and the TCP payload
 /// (redacted handshake bytes and record headers). Everything else is computed (mapped
 /// addresses, lengths, checksums) or removed. A packet we cannot decode is carried whole.
-///
-/// Also the TCP header's fixed 20 bytes (ports, numbers, flags, checksum): nothing there is an
-/// address, so even the long binary forms are not searched in it.
-fn carried(link_type: u32, bytes: &[u8]) -> (CarriedList, Option<Range<usize>>) {
+/// Also where the link header's MAC fields are (written through the mapping).
+fn carried(link_type: u32, bytes: &[u8]) -> (CarriedList, MacFields) {
     let all = |range: Range<usize>, handshake| Carried {
         start: range.start,
         end: range.end,
@@ -296,14 +277,13 @@ fn carried(link_type: u32, bytes: &[u8]) -> (CarriedList, Option<Range<usize>>) 
     let mut out = CarriedList::default();
     let Ok(layout) = wire::decode(link_type, bytes) else {
         out.push(all(0..bytes.len(), false));
-        return (out, None);
+        return (out, MacFields::default());
     };
-    let mut tcp_fixed = None;
     let clip = |r: Range<usize>| r.start.min(bytes.len())..r.end.min(bytes.len());
     // The link header without its MAC addresses: those are mapped (computed), and 4 bytes of
     // the keyed `02:…` MACs matched a real IPv4 address by chance in a 256 MiB capture.
     let mut macs = layout.macs;
-    let macs = &mut macs[..layout.mac_count];
+    let macs = &mut macs[..layout.mac_count.min(2)];
     macs.sort_unstable();
     let mut from = 0;
     for &mut at in macs {
@@ -325,7 +305,6 @@ fn carried(link_type: u32, bytes: &[u8]) -> (CarriedList, Option<Range<usize>>) 
             // numbers, and timestamps matched a real 4-byte address by chance in a 256 MiB
             // capture; the longer forms are searched there anyway.
             Transport::Tcp(tcp) => {
-                tcp_fixed = Some(clip(tcp.start..tcp.start + 20));
                 out.push(all(clip(tcp.header_end..bytes.len()), true));
             }
             Transport::Udp { .. } | Transport::Opaque => {}
@@ -334,9 +313,19 @@ fn carried(link_type: u32, bytes: &[u8]) -> (CarriedList, Option<Range<usize>>) 
     if out.overflowed {
         let mut whole = CarriedList::default();
         whole.push(all(0..bytes.len(), false));
-        return (whole, None);
+        return (whole, MacFields::default());
     }
-    (out, tcp_fixed)
+    (out, MacFields(layout.macs, layout.mac_count))
+}
+
+/// Where the link header's MAC fields start.
+#[derive(Default)]
+struct MacFields([usize; 2], usize);
+
+impl MacFields {
+    fn iter(&self) -> impl Iterator<Item = &usize> {
+        self.0[..self.1.min(2)].iter()
+    }
 }
 
 /// The carried ranges of one packet, without allocating (this runs for every packet): the link
@@ -372,13 +361,18 @@ impl CarriedList {
 mod tests {
     use super::*;
 
-    fn text(s: &str, kind: SecretKind, boundary: Boundary, in_files: bool) -> Pattern {
+    fn text(s: &str, kind: SecretKind, in_files: bool) -> Pattern {
         Pattern::Text {
             bytes: s.as_bytes().to_vec(),
             kind,
-            boundary,
             in_files,
         }
+    }
+
+    fn with_addresses(patterns: Vec<Pattern>, add: impl FnOnce(&mut AddressSecrets)) -> Canary {
+        let mut a = AddressSecrets::default();
+        add(&mut a);
+        Canary::new(patterns, a.sealed(), false).unwrap()
     }
 
     /// An Ethernet/IPv4/TCP frame with `payload` after a 20-byte TCP header.
@@ -424,20 +418,18 @@ mod tests {
         let tail = Pattern::Binary {
             bytes: vec![2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             kind: SecretKind::SessionTicket,
-            reach: Reach::Anywhere,
         };
         let head = Pattern::Binary {
             bytes: vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4],
             kind: SecretKind::Random,
-            reach: Reach::Anywhere,
         };
         for (p, kind) in [
             (tail, SecretKind::SessionTicket),
             (head, SecretKind::Random),
         ] {
-            let ac = Canary::new(vec![p], false).unwrap();
+            let ac = with_addresses(vec![p], |_| {});
             let found = first_accepted(ac.binary.as_ref().unwrap(), &h, 0..h.len(), |m| {
-                Some(ac.binary_meta[m.pattern().as_usize()].kind)
+                Some(ac.binary_kinds[m.pattern().as_usize()])
             });
             assert_eq!(found, Some(kind));
         }
@@ -448,16 +440,10 @@ mod tests {
 
     #[test]
     fn text_forms_match_whatever_the_case() {
-        let c = Canary::new(
-            vec![text(
-                "api.corp.net",
-                SecretKind::HostName,
-                Boundary::None,
-                true,
-            )],
-            false,
-        )
-        .unwrap();
+        let c = with_addresses(
+            vec![text("api.corp.net", SecretKind::HostName, true)],
+            |_| {},
+        );
         assert_eq!(
             c.scan_text(b"server: API.Corp.NET\n"),
             Some(SecretKind::HostName)
@@ -467,51 +453,47 @@ mod tests {
 
     #[test]
     fn addresses_in_text_count_only_when_delimited() {
-        let c = Canary::new(
-            vec![
-                text("10.0.0.1", SecretKind::Ipv4Address, Boundary::Ipv4, true),
-                text("10.0.0.12", SecretKind::Ipv4Address, Boundary::Ipv4, true),
-                text("fe80::1", SecretKind::Ipv6Address, Boundary::Ipv6, true),
-                text(
-                    "aa:bb:cc:dd:ee:ff",
-                    SecretKind::MacAddress,
-                    Boundary::Mac,
-                    true,
-                ),
-            ],
-            false,
-        )
-        .unwrap();
+        let c = with_addresses(vec![], |a| {
+            a.add_ipv4([10, 0, 0, 1]);
+            a.add_ipv4([10, 0, 0, 12]);
+            a.add_ipv6("fe80::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
+            a.add_mac([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff], false);
+        });
         let hit = Some(SecretKind::Ipv4Address);
         assert_eq!(c.scan_text(b"connect to 10.0.0.1:443"), hit);
         assert_eq!(c.scan_text(b"at 10.0.0.1."), hit);
-        // The longer address is itself a secret: the overlapping match still finds it.
+        // The longer address is itself a secret.
         assert_eq!(c.scan_text(b"x 10.0.0.12 y"), hit);
         assert_eq!(c.scan_text(b"x 110.0.0.1 y"), None);
         assert_eq!(c.scan_text(b"x 10.0.0.13 y"), None);
         assert_eq!(c.scan_text(b"x 10.0.0.1.5 y"), None);
         assert_eq!(c.scan_text(b"[fe80::1]:443"), Some(SecretKind::Ipv6Address));
+        assert_eq!(
+            c.scan_text(b"FE80:0000:0000:0000:0000:0000:0000:0001"),
+            Some(SecretKind::Ipv6Address)
+        );
         assert_eq!(c.scan_text(b"fe80::12"), None);
         assert_eq!(c.scan_text(b"2fe80::1"), None);
         assert_eq!(
             c.scan_text(b"ether AA:BB:CC:DD:EE:FF"),
             Some(SecretKind::MacAddress)
         );
+        assert_eq!(
+            c.scan_text(b"ether aa-bb-cc-dd-ee-ff"),
+            Some(SecretKind::MacAddress)
+        );
         assert_eq!(c.scan_text(b"aa:bb:cc:dd:ee:ff:00"), None);
+        // In a packet's carried handshake bytes too.
+        let frame = tcp_frame([192, 0, 2, 9], b"\x0c\x08host 10.0.0.12 ");
+        assert_eq!(c.scan_packet(1, &frame), hit);
     }
 
     #[test]
     fn certificate_names_are_not_searched_in_text_files() {
-        let c = Canary::new(
-            vec![text(
-                "server",
-                SecretKind::CertificateName,
-                Boundary::None,
-                false,
-            )],
-            false,
-        )
-        .unwrap();
+        let c = with_addresses(
+            vec![text("server", SecretKind::CertificateName, false)],
+            |_| {},
+        );
         assert_eq!(c.scan_text(b"server: 203.0.113.1"), None);
         // ...but they are in a packet's carried bytes.
         let frame = tcp_frame([10, 0, 0, 1], b"\x0c\x06Server");
@@ -520,22 +502,15 @@ mod tests {
 
     #[test]
     fn binary_forms_count_only_where_their_reach_says() {
-        let ipv4 = Pattern::Binary {
-            bytes: vec![10, 0, 0, 1],
-            kind: SecretKind::Ipv4Address,
-            reach: Reach::CarriedHeaders,
-        };
-        let mac = Pattern::Binary {
-            bytes: vec![0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc],
-            kind: SecretKind::MacAddress,
-            reach: Reach::Anywhere,
-        };
         let ticket = Pattern::Binary {
             bytes: (1..=16).collect(),
             kind: SecretKind::SessionTicket,
-            reach: Reach::Carried,
         };
-        let c = Canary::new(vec![ipv4, mac, ticket], false).unwrap();
+        let mac = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc];
+        let c = with_addresses(vec![ticket], |a| {
+            a.add_ipv4([10, 0, 0, 1]);
+            a.add_mac(mac, false);
+        });
         // In the IP header's source (a computed field, where the rewriter writes the mapped
         // address): a real address there is not carried, it is unmapped — but 4 bytes in
         // headers and handshake randoms occur by chance, so only carried headers count.
@@ -557,10 +532,19 @@ mod tests {
         let mut frame = tcp_frame([192, 0, 2, 9], b"");
         frame[7..11].copy_from_slice(&[10, 0, 0, 1]);
         assert_eq!(c.scan_packet(1, &frame), None);
-        // A MAC counts anywhere, the link header included.
+        // A real MAC counts in a MAC field (the rewriter missed it) and in carried payload.
         let mut frame = tcp_frame([192, 0, 2, 9], b"");
-        frame[6..12].copy_from_slice(&[0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc]);
+        frame[6..12].copy_from_slice(&mac);
         assert_eq!(c.scan_packet(1, &frame), Some(SecretKind::MacAddress));
+        let frame = tcp_frame(
+            [192, 0, 2, 9],
+            &[22, 3, 3, 0, 6, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc],
+        );
+        assert_eq!(c.scan_packet(1, &frame), Some(SecretKind::MacAddress));
+        // In computed header fields it is not searched: the rewriter writes them.
+        let mut frame = tcp_frame([192, 0, 2, 9], b"");
+        frame[14 + 20..14 + 26].copy_from_slice(&mac);
+        assert_eq!(c.scan_packet(1, &frame), None);
         // A ticket window in the handshake bytes counts; in the headers it would be chance.
         let payload: Vec<u8> = (0..=20).collect();
         assert_eq!(
@@ -573,15 +557,7 @@ mod tests {
 
     #[test]
     fn an_ipv4_address_in_an_icmp_quote_is_found() {
-        let c = Canary::new(
-            vec![Pattern::Binary {
-                bytes: vec![10, 9, 8, 7],
-                kind: SecretKind::Ipv4Address,
-                reach: Reach::CarriedHeaders,
-            }],
-            false,
-        )
-        .unwrap();
+        let c = with_addresses(vec![], |a| a.add_ipv4([10, 9, 8, 7]));
         let mut f = vec![0u8; 14];
         f[12..14].copy_from_slice(&[0x08, 0x00]);
         let total = 20 + 8 + 28;

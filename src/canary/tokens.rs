@@ -1,0 +1,225 @@
+//! Address-shaped tokens in text: dotted quads, IPv6 literals and MAC literals (`:` or `-`),
+//! parsed to their bytes so that a set lookup decides whether one is a secret. A token is a
+//! maximal run of the characters its kind is made of, so `10.0.0.1` inside `10.0.0.12` or
+//! `110.0.0.1` is not that address: it is another one, looked up in its own right.
+
+use std::net::Ipv6Addr;
+
+/// The shortest literal worth parsing (`a::b`).
+const MIN_TOKEN: usize = 4;
+
+/// An address spelled in text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAddress {
+    V4([u8; 4]),
+    V6([u8; 16]),
+    Mac([u8; 6]),
+}
+
+/// Bytes that can be part of some address token: hex digits, `.`, `:` and `-`.
+const fn token_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_hexdigit() || c == b'.' || c == b':' || c == b'-';
+        b += 1;
+    }
+    t
+}
+static IN_TOKEN: [bool; 256] = token_table();
+
+/// The first address-shaped token of `text` for which `hit` says yes.
+pub fn find<T>(text: &[u8], mut hit: impl FnMut(TextAddress) -> Option<T>) -> Option<T> {
+    let mut at = 0;
+    while at < text.len() {
+        // Every address holds a separator: look for one, then widen to the whole token.
+        let Some(sep) = text[at..]
+            .iter()
+            .position(|&b| matches!(b, b'.' | b':' | b'-'))
+        else {
+            break;
+        };
+        let sep = at + sep;
+        // `at` is the end of the previous token (a byte outside every token) or the start.
+        let start = text[at..sep]
+            .iter()
+            .rposition(|&b| !IN_TOKEN[b as usize])
+            .map_or(at, |i| at + i + 1);
+        let end = text[sep..]
+            .iter()
+            .position(|&b| !IN_TOKEN[b as usize])
+            .map_or(text.len(), |i| sep + i);
+        if end - start >= MIN_TOKEN
+            && let Some(found) = in_token(&text[start..end], &mut hit)
+        {
+            return Some(found);
+        }
+        at = end.max(sep + 1);
+    }
+    None
+}
+
+/// The addresses of one token: its maximal runs of IPv4 characters, of IPv6 characters and the
+/// token itself as a MAC.
+fn in_token<T>(token: &[u8], hit: &mut impl FnMut(TextAddress) -> Option<T>) -> Option<T> {
+    let v4 = |b: u8| b.is_ascii_digit() || b == b'.';
+    let v6 = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
+    let mac = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'-';
+    runs(token, v4)
+        .filter_map(|r| parse_ipv4(r.trim_ascii_dots()).map(TextAddress::V4))
+        .chain(runs(token, v6).filter_map(|r| parse_ipv6(r).map(TextAddress::V6)))
+        .chain(runs(token, mac).filter_map(|r| parse_mac(r).map(TextAddress::Mac)))
+        .find_map(hit)
+}
+
+trait TrimDots {
+    fn trim_ascii_dots(&self) -> &[u8];
+}
+
+impl TrimDots for [u8] {
+    /// Without the dots around it: `10.0.0.1.` ends a sentence.
+    fn trim_ascii_dots(&self) -> &[u8] {
+        let s = self.iter().position(|&b| b != b'.').unwrap_or(self.len());
+        let e = self.iter().rposition(|&b| b != b'.').map_or(s, |i| i + 1);
+        &self[s..e]
+    }
+}
+
+/// The maximal runs of bytes `f` accepts.
+fn runs(token: &[u8], f: impl Fn(u8) -> bool + Copy) -> impl Iterator<Item = &[u8]> {
+    token
+        .split(move |&b| !f(b))
+        .filter(|r| r.len() >= MIN_TOKEN && r.iter().any(|&b| !b.is_ascii_hexdigit()))
+}
+
+/// Four decimal numbers up to 255, leading zeros allowed (some tools pad them).
+fn parse_ipv4(s: &[u8]) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split(|&b| b == b'.');
+    for o in &mut out {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || !p.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = p.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+        *o = u8::try_from(v).ok()?;
+    }
+    parts.next().is_none().then_some(out)
+}
+
+/// Any spelling `std` accepts (compressed, full, with an IPv4 tail); a trailing `.` or a single
+/// trailing `:` ends a sentence or a label rather than the address.
+fn parse_ipv6(s: &[u8]) -> Option<[u8; 16]> {
+    if s.iter().filter(|&&b| b == b':').count() < 2 {
+        return None;
+    }
+    let parse = |s: &[u8]| {
+        std::str::from_utf8(s)
+            .ok()?
+            .parse::<Ipv6Addr>()
+            .ok()
+            .map(|a| a.octets())
+    };
+    let s = s.trim_ascii_dots();
+    parse(s).or_else(|| {
+        let shorter = s.strip_suffix(b":")?;
+        (!shorter.ends_with(b":")).then(|| parse(shorter))?
+    })
+}
+
+/// Six pairs of hex digits, any case, all separated by `:` or all by `-`.
+fn parse_mac(s: &[u8]) -> Option<[u8; 6]> {
+    if s.len() != 17 {
+        return None;
+    }
+    let sep = s[2];
+    if sep != b':' && sep != b'-' {
+        return None;
+    }
+    let mut out = [0u8; 6];
+    for (i, o) in out.iter_mut().enumerate() {
+        let at = i * 3;
+        if i > 0 && s[at - 1] != sep {
+            return None;
+        }
+        let hex = std::str::from_utf8(&s[at..at + 2]).ok()?;
+        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        *o = u8::from_str_radix(hex, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<TextAddress> {
+        let mut out = vec![];
+        find(text.as_bytes(), |a| {
+            out.push(a);
+            None::<()>
+        });
+        out
+    }
+
+    fn v6(s: &str) -> TextAddress {
+        TextAddress::V6(s.parse::<Ipv6Addr>().unwrap().octets())
+    }
+
+    #[test]
+    fn dotted_quads_are_whole_tokens() {
+        assert_eq!(
+            all("connect to 10.0.0.1:443"),
+            [TextAddress::V4([10, 0, 0, 1])]
+        );
+        assert_eq!(all("at 10.0.0.1."), [TextAddress::V4([10, 0, 0, 1])]);
+        assert_eq!(all("x 10.0.0.12 y"), [TextAddress::V4([10, 0, 0, 12])]);
+        assert_eq!(all("x 110.0.0.1 y"), [TextAddress::V4([110, 0, 0, 1])]);
+        assert_eq!(all("x 10.0.0.1.5 y"), []);
+        assert_eq!(all("x 10.0.0.256 y"), []);
+        assert_eq!(all("010.000.000.001"), [TextAddress::V4([10, 0, 0, 1])]);
+        assert_eq!(all("version 1.2.3 and 1.2"), []);
+        assert_eq!(all("a,1.2.3.4,b"), [TextAddress::V4([1, 2, 3, 4])]);
+    }
+
+    #[test]
+    fn ipv6_literals_in_every_spelling() {
+        assert_eq!(all("[fe80::1]:443"), [v6("fe80::1")]);
+        assert_eq!(all("fe80::12"), [v6("fe80::12")]);
+        assert_eq!(all("2fe80::1"), []);
+        assert_eq!(all("host a::1 up"), [v6("a::1")]);
+        assert_eq!(all("addr fd77::ab:cdef."), [v6("fd77::ab:cdef")]);
+        assert_eq!(all("addr fd77::ab:cdef: up"), [v6("fd77::ab:cdef")]);
+        assert_eq!(
+            all("FD77:0000:0000:0000:0000:0000:00AB:CDEF"),
+            [v6("fd77::ab:cdef")]
+        );
+        assert_eq!(all("fd77:0:0:0:0:0:ab:cdef"), [v6("fd77::ab:cdef")]);
+        assert_eq!(
+            all("::ffff:10.0.0.1"),
+            [TextAddress::V4([10, 0, 0, 1]), v6("::ffff:10.0.0.1")]
+        );
+        assert_eq!(all("time 12:34:56 key: value"), []);
+    }
+
+    #[test]
+    fn mac_literals_in_any_case_and_separator() {
+        let m = TextAddress::Mac([0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+        assert_eq!(all("ether AA:BB:CC:DD:EE:FF"), [m]);
+        assert_eq!(all("ether aa-bb-Cc-dd-ee-ff,"), [m]);
+        assert_eq!(all("aa:bb:cc:dd:ee:ff:00"), []);
+        assert_eq!(all("aa:bb:cc-dd:ee:ff"), []);
+        assert_eq!(all("xaa-bb-cc-dd-ee-ff"), [m], "x is not part of a MAC");
+    }
+
+    #[test]
+    fn no_panic_on_separators_at_the_edges() {
+        for s in ["", ".", ":", "-", "...:::---", "1.2.3.4", "ff:", ":ff"] {
+            all(s);
+        }
+        assert_eq!(all("1.2.3.4"), [TextAddress::V4([1, 2, 3, 4])]);
+    }
+}
