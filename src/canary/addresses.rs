@@ -1,15 +1,15 @@
-//! The addresses the mapping rewrites, in hash sets of fixed-size keys: memory grows by a few
-//! dozen bytes per address (an automaton grew by states per pattern byte, and 100,000
-//! connections' addresses pushed it past its fast form).
+//! The addresses the mapping rewrites and the opaque handshake values' chunks, in hash sets of
+//! fixed-size keys: memory grows by a few dozen bytes per key (an automaton grew by states per
+//! pattern byte, and 100,000 connections' values pushed it past its fast form).
 
 use foldhash::{HashMap, HashSet};
 
-use super::collect::{SecretKind, eui64, too_plain};
+use super::collect::{MIN_TEXT_LEN, SecretKind, eui64, too_plain};
 use super::tokens::{self, TextAddress};
 
 /// Every searched form of the rewritten addresses.
 #[derive(Default)]
-pub struct AddressSecrets {
+pub struct SecretSets {
     /// Searched as text (every rewritten address, however plain its bytes).
     ipv4_text: HashSet<[u8; 4]>,
     ipv6_text: HashSet<[u8; 16]>,
@@ -18,15 +18,18 @@ pub struct AddressSecrets {
     ipv4_binary: HashSet<[u8; 4]>,
     /// MACs and solicited-node group MACs.
     binary6: HashMap<[u8; 6], SecretKind>,
-    /// Interface identifiers derived from MACs.
+    /// Interface identifiers derived from MACs, and chunks of opaque handshake values.
     binary8: HashMap<[u8; 8], SecretKind>,
     /// IPv6 addresses and solicited-node groups.
     binary16: HashMap<[u8; 16], SecretKind>,
+    /// Host names made of name characters only (lowercase), and whether they count in text
+    /// output files too.
+    names: HashMap<Vec<u8>, bool>,
     /// Which first four bytes a 6-, 8- or 16-byte form can start with.
     prefixes: PrefixFilter,
 }
 
-impl AddressSecrets {
+impl SecretSets {
     pub fn add_ipv4(&mut self, a: [u8; 4]) {
         self.ipv4_text.insert(a);
         if !too_plain(&a) {
@@ -70,8 +73,19 @@ impl AddressSecrets {
         }
     }
 
+    /// A host name (lowercase), searched as a token (see `tokens::find_name`).
+    pub fn add_name(&mut self, name: Vec<u8>, in_files: bool) {
+        let e = self.names.entry(name).or_insert(in_files);
+        *e |= in_files;
+    }
+
+    /// An 8-byte chunk of an opaque handshake value (random, session id, ticket, PSK identity).
+    pub fn add_chunk(&mut self, chunk: [u8; 8], kind: SecretKind) {
+        self.binary8.entry(chunk).or_insert(kind);
+    }
+
     /// Builds the prefix filter once every address is in.
-    pub fn sealed(mut self) -> AddressSecrets {
+    pub fn sealed(mut self) -> SecretSets {
         let firsts: Vec<u32> = self
             .binary6
             .keys()
@@ -83,12 +97,12 @@ impl AddressSecrets {
         self
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn no_addresses(&self) -> bool {
         self.ipv4_text.is_empty() && self.ipv6_text.is_empty() && self.mac_text.is_empty()
     }
 
     /// How many keys are held (for the benchmark).
-    pub fn len(&self) -> usize {
+    pub fn key_count(&self) -> usize {
         self.ipv4_text.len()
             + self.ipv6_text.len()
             + self.mac_text.len()
@@ -96,12 +110,22 @@ impl AddressSecrets {
             + self.binary6.len()
             + self.binary8.len()
             + self.binary16.len()
+            + self.names.len()
     }
 
-    /// The first rewritten address spelled in `text`.
-    pub fn text_hit(&self, text: &[u8]) -> Option<SecretKind> {
-        if self.is_empty() {
-            return None;
+    /// The first host name or rewritten address spelled in `text`; `file` when it is a text
+    /// output file, where only names with a dot count (a dotless one may be a word of ours).
+    pub fn text_hit(&self, text: &[u8], file: bool) -> Option<SecretKind> {
+        let name = (!self.names.is_empty())
+            .then(|| {
+                tokens::find_name(text, MIN_TEXT_LEN, |n| {
+                    let in_files = *self.names.get(n)?;
+                    (in_files || !file).then_some(SecretKind::HostName)
+                })
+            })
+            .flatten();
+        if name.is_some() || self.no_addresses() {
+            return name;
         }
         tokens::find(text, |a| match a {
             TextAddress::V4(a) => self
@@ -136,7 +160,8 @@ impl AddressSecrets {
         })
     }
 
-    /// A 6-, 8- or 16-byte form at any position of carried payload bytes.
+    /// A 6-, 8- or 16-byte form at any position of carried payload bytes (no 4-byte form:
+    /// random handshake bytes hold any 4 bytes by chance).
     pub fn payload_hit(&self, bytes: &[u8]) -> Option<SecretKind> {
         if self.prefixes.is_empty() || bytes.len() < 6 {
             return None;
@@ -213,7 +238,7 @@ mod tests {
 
     #[test]
     fn long_forms_are_found_at_any_offset_and_plain_ones_never() {
-        let mut s = AddressSecrets::default();
+        let mut s = SecretSets::default();
         let mac = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc];
         s.add_mac(mac, false);
         s.add_mac([0, 0, 0, 0, 0, 1], false);
@@ -243,14 +268,14 @@ mod tests {
         assert_eq!(s.payload_hit(&[0, 0, 0, 0, 0, 1, 0, 0]), None);
         assert_eq!(s.payload_hit(&mac[..5]), None);
         assert_eq!(
-            s.text_hit(b"ether 00:00:00:00:00:01"),
+            s.text_hit(b"ether 00:00:00:00:00:01", true),
             Some(SecretKind::MacAddress)
         );
     }
 
     #[test]
     fn ipv4_bytes_count_in_headers_only() {
-        let mut s = AddressSecrets::default();
+        let mut s = SecretSets::default();
         s.add_ipv4([10, 9, 8, 7]);
         let s = s.sealed();
         assert_eq!(
@@ -259,9 +284,9 @@ mod tests {
         );
         assert_eq!(s.payload_hit(&[1, 10, 9, 8, 7, 1, 1, 1]), None);
         assert_eq!(
-            s.text_hit(b"from 10.9.8.7:1"),
+            s.text_hit(b"from 10.9.8.7:1", true),
             Some(SecretKind::Ipv4Address)
         );
-        assert_eq!(s.text_hit(b"from 10.9.8.71"), None);
+        assert_eq!(s.text_hit(b"from 10.9.8.71", true), None);
     }
 }

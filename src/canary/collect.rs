@@ -5,13 +5,13 @@
 //! Whatever the policy keeps (allowlist, `keep` knobs, documentation and multicast addresses,
 //! our own pseudonyms and placeholders) is never noted, so it can never be a hit.
 
-use foldhash::{HashSet, HashSetExt};
+use foldhash::{HashMap, HashSet, HashSetExt};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
-use super::addresses::AddressSecrets;
+use super::addresses::SecretSets;
 use crate::anonymize::{AddressPlanner, Mapping};
 use crate::tls::spans::SpanKind;
 
@@ -19,11 +19,12 @@ use crate::tls::spans::SpanKind;
 pub const MIN_TEXT_LEN: usize = 4;
 /// Opaque handshake values shorter than this are not searched (too likely by chance).
 pub const MIN_BINARY_LEN: usize = 8;
-/// Long opaque values are searched as windows of this many bytes: any copy of one window is a
-/// leak, and the automaton stays small whatever the tickets' length.
-const WINDOW: usize = 16;
-/// At most this many windows per value (a ticket's first 64 bytes).
-const MAX_WINDOWS: usize = 4;
+/// Opaque values are searched as chunks of this many bytes, each a fixed-size key in a hash
+/// set: any copy of one chunk is a leak, and 100,000 handshakes' randoms and session ids cost a
+/// few MiB (as automaton patterns they cost more than 50 MiB).
+pub const CHUNK: usize = 8;
+/// Only a value's first bytes are chunked (a ticket's first 64 bytes).
+const CHUNKED_PREFIX: usize = 64;
 
 /// Words our own output is made of (reserved names in pseudonyms, the placeholder
 /// certificates' subject): a secret that is part of one of them would match our own bytes.
@@ -67,18 +68,13 @@ impl SecretKind {
     }
 }
 
-/// One searched form of a handshake secret (addresses are searched by [`AddressSecrets`]).
+/// A name or certificate string, matched ASCII case-insensitively in carried bytes and, when
+/// `in_files`, in every text output file (addresses and opaque values are in [`SecretSets`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pattern {
-    /// Matched ASCII case-insensitively in carried bytes and, when `in_files`, in every text
-    /// output file.
-    Text {
-        bytes: Vec<u8>,
-        kind: SecretKind,
-        in_files: bool,
-    },
-    /// Matched exactly, in the carried bytes of capture packets only.
-    Binary { bytes: Vec<u8>, kind: SecretKind },
+pub struct TextPattern {
+    pub bytes: Vec<u8>,
+    pub kind: SecretKind,
+    pub in_files: bool,
 }
 
 /// Handshake values the redactor replaced, in their original bytes.
@@ -86,7 +82,8 @@ pub enum Pattern {
 pub struct SeenSecrets {
     names: HashSet<Vec<u8>>,
     certificate_names: HashSet<Vec<u8>>,
-    binary: HashSet<(SecretKind, Vec<u8>)>,
+    /// Chunks of opaque values (see [`CHUNK`]).
+    chunks: HashMap<[u8; CHUNK], SecretKind>,
     /// Certificates (and CA names) already read, by their bytes' hash: a capture repeats its
     /// chains on every connection.
     read: HashSet<u64>,
@@ -175,12 +172,14 @@ impl SeenSecrets {
         if bytes.len() < MIN_BINARY_LEN || too_plain(bytes) {
             return;
         }
-        if bytes.len() <= WINDOW + WINDOW / 2 {
-            self.binary.insert((kind, bytes.to_vec()));
-            return;
-        }
-        for w in bytes.chunks_exact(WINDOW).take(MAX_WINDOWS) {
-            self.binary.insert((kind, w.to_vec()));
+        let prefix = &bytes[..bytes.len().min(CHUNKED_PREFIX)];
+        // Every aligned chunk, and the last one when the length is not a multiple.
+        let last = prefix.len() - CHUNK;
+        for at in (0..=last).step_by(CHUNK).chain(std::iter::once(last)) {
+            let chunk: [u8; CHUNK] = prefix[at..at + CHUNK].try_into().unwrap_or_default();
+            if !too_plain(&chunk) {
+                self.chunks.entry(chunk).or_insert(kind);
+            }
         }
     }
 }
@@ -202,6 +201,11 @@ fn meaningful_text(value: &[u8]) -> Option<Vec<u8>> {
     let ours = own.windows(v.len().max(1)).any(|w| w == v.as_slice())
         || crate::analyze::redact::is_reserved_name(&v);
     (v.len() >= MIN_TEXT_LEN && !ours).then_some(v)
+}
+
+/// Letters, digits, `.`, `-`, `_` only: found by `tokens::find_name`.
+fn is_name_token(name: &[u8]) -> bool {
+    name.iter().all(|&b| super::tokens::in_name(b))
 }
 
 /// `a.b`, letters, digits, `-`, `_`, `.` only: searched in every output file like an SNI.
@@ -229,13 +233,14 @@ impl ObservedAddresses {
     }
 }
 
-/// Every handshake secret's pattern; addresses are in [`addresses`].
-pub fn patterns(seen: &SeenSecrets) -> Vec<Pattern> {
+/// The names and certificate strings to search for.
+pub fn text_patterns(seen: &SeenSecrets) -> Vec<TextPattern> {
     let mut out = Vec::new();
     // A name without a dot (`intranet`, `server`) may be a word of the summary itself: it is
-    // searched where handshake bytes are carried, like a certificate's attributes.
-    for n in &seen.names {
-        out.push(Pattern::Text {
+    // searched where handshake bytes are carried, like a certificate's attributes. Names made
+    // of name characters only are looked up as tokens (see `secret_sets`).
+    for n in seen.names.iter().filter(|n| !is_name_token(n)) {
+        out.push(TextPattern {
             bytes: n.clone(),
             kind: SecretKind::HostName,
             in_files: n.contains(&b'.'),
@@ -244,29 +249,32 @@ pub fn patterns(seen: &SeenSecrets) -> Vec<Pattern> {
     // Certificate attributes (organisation, locality, …) are searched where a certificate's
     // bytes could be carried, not in the summary: a value like "Server" is also a word of it.
     for n in &seen.certificate_names {
-        out.push(Pattern::Text {
+        out.push(TextPattern {
             bytes: n.clone(),
             kind: SecretKind::CertificateName,
             in_files: false,
         });
     }
-    for (kind, bytes) in &seen.binary {
-        if !too_plain(bytes) {
-            out.push(Pattern::Binary {
-                bytes: bytes.clone(),
-                kind: *kind,
-            });
-        }
-    }
-    out.sort_by(|a, b| pattern_bytes(a).cmp(pattern_bytes(b)));
-    out.dedup_by(|a, b| pattern_bytes(a) == pattern_bytes(b) && is_text(a) == is_text(b));
+    out.sort_by(|a, b| a.bytes.cmp(&b.bytes));
+    out.dedup_by(|a, b| a.bytes == b.bytes);
     out
 }
 
-/// Every address the mapping rewrites, in all its searched forms; those it keeps
-/// (documentation, loopback, multicast, allowlisted) are not secrets.
-pub fn addresses(addresses: &ObservedAddresses, mapping: &mut Mapping) -> AddressSecrets {
-    let mut out = AddressSecrets::default();
+/// The opaque values' chunks, and every address the mapping rewrites in all its searched
+/// forms; those it keeps (documentation, loopback, multicast, allowlisted) are not secrets.
+pub fn secret_sets(
+    seen: &SeenSecrets,
+    addresses: &ObservedAddresses,
+    mapping: &mut Mapping,
+) -> SecretSets {
+    let mut out = SecretSets::default();
+    for (&chunk, &kind) in &seen.chunks {
+        out.add_chunk(chunk, kind);
+    }
+    // 100,000 handshakes name 100,000 servers: as automaton patterns they took 50 MiB.
+    for n in seen.names.iter().filter(|n| is_name_token(n)) {
+        out.add_name(n.clone(), n.contains(&b'.'));
+    }
     for &a in &addresses.ipv4 {
         if mapping.ipv4(a) != a {
             out.add_ipv4(a);
@@ -288,16 +296,6 @@ pub fn addresses(addresses: &ObservedAddresses, mapping: &mut Mapping) -> Addres
     out.sealed()
 }
 
-fn pattern_bytes(p: &Pattern) -> &[u8] {
-    match p {
-        Pattern::Text { bytes, .. } | Pattern::Binary { bytes, .. } => bytes,
-    }
-}
-
-fn is_text(p: &Pattern) -> bool {
-    matches!(p, Pattern::Text { .. })
-}
-
 /// The modified EUI-64 interface identifier of a MAC (RFC 4291 appendix A).
 pub fn eui64(m: [u8; 6]) -> [u8; 8] {
     [m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]]
@@ -308,26 +306,16 @@ mod tests {
     use super::*;
     use crate::anonymize::{MappingKey, Role};
 
-    fn texts(patterns: &[Pattern], kind: SecretKind) -> Vec<String> {
+    fn texts(patterns: &[TextPattern], kind: SecretKind) -> Vec<String> {
         patterns
             .iter()
-            .filter_map(|p| match p {
-                Pattern::Text { bytes, kind: k, .. } if *k == kind => {
-                    Some(String::from_utf8_lossy(bytes).into_owned())
-                }
-                _ => None,
-            })
+            .filter(|p| p.kind == kind)
+            .map(|p| String::from_utf8_lossy(&p.bytes).into_owned())
             .collect()
     }
 
-    fn binaries(patterns: &[Pattern], kind: SecretKind) -> Vec<Vec<u8>> {
-        patterns
-            .iter()
-            .filter_map(|p| match p {
-                Pattern::Binary { bytes, kind: k } if *k == kind => Some(bytes.clone()),
-                _ => None,
-            })
-            .collect()
+    fn none_seen() -> SeenSecrets {
+        SeenSecrets::default()
     }
 
     /// Addresses the mapping rewrites are searched in every form; those it keeps
@@ -360,9 +348,9 @@ mod tests {
             "93.184.215.14",
             "",
         ));
-        let s = addresses(&observed, &mut mapping);
+        let s = secret_sets(&none_seen(), &observed, &mut mapping);
         let v4 = Some(SecretKind::Ipv4Address);
-        assert_eq!(s.text_hit(b"a 10.1.2.3 b"), v4);
+        assert_eq!(s.text_hit(b"a 10.1.2.3 b", true), v4);
         assert_eq!(s.header_hit(&[10, 1, 2, 3]), v4);
         for kept in [
             "192.0.2.7",
@@ -371,7 +359,7 @@ mod tests {
             "2001:db8::9",
             "ff:ff:ff:ff:ff:ff",
         ] {
-            assert_eq!(s.text_hit(kept.as_bytes()), None, "{kept}");
+            assert_eq!(s.text_hit(kept.as_bytes(), true), None, "{kept}");
         }
         assert_eq!(s.header_hit(&[93, 184, 215, 14, 192, 0, 2, 7]), None);
         let v6 = Some(SecretKind::Ipv6Address);
@@ -380,7 +368,7 @@ mod tests {
             "fd77:0:0:0:0:0:ab:cdef",
             "fd77::ab:cdef",
         ] {
-            assert_eq!(s.text_hit(form.as_bytes()), v6, "{form}");
+            assert_eq!(s.text_hit(form.as_bytes(), true), v6, "{form}");
         }
         assert_eq!(s.payload_hit(&real6), v6);
         assert_eq!(s.payload_hit(&doc6), None);
@@ -394,8 +382,8 @@ mod tests {
             nodes
         );
         let m = Some(SecretKind::MacAddress);
-        assert_eq!(s.text_hit(b"12-34-56-78-9a-bc"), m);
-        assert_eq!(s.text_hit(b"12:34:56:78:9A:BC"), m);
+        assert_eq!(s.text_hit(b"12-34-56-78-9a-bc", true), m);
+        assert_eq!(s.text_hit(b"12:34:56:78:9A:BC", true), m);
         assert_eq!(s.mac_field_hit(&mac), m);
         assert_eq!(s.mac_field_hit(&[0xff; 6]), None);
         assert_eq!(
@@ -413,19 +401,19 @@ mod tests {
         planner.observe_mac([0, 0, 0, 0, 0, 1]);
         let observed = ObservedAddresses::of(&planner);
         let mut mapping = planner.finish(&MappingKey::random()).unwrap();
-        let s = addresses(&observed, &mut mapping);
-        assert_eq!(s.text_hit(b"1.1.1.1"), Some(SecretKind::Ipv4Address));
+        let s = secret_sets(&none_seen(), &observed, &mut mapping);
+        assert_eq!(s.text_hit(b"1.1.1.1", true), Some(SecretKind::Ipv4Address));
         assert_eq!(s.header_hit(&[1, 1, 1, 1, 1]), None);
         assert_eq!(s.mac_field_hit(&[0, 0, 0, 0, 0, 1]), None);
         assert_eq!(s.payload_hit(&[0, 0, 0, 0, 0, 1, 0, 0]), None);
         assert_eq!(
-            s.text_hit(b"00-00-00-00-00-01"),
+            s.text_hit(b"00-00-00-00-00-01", true),
             Some(SecretKind::MacAddress)
         );
     }
 
     /// Names are matched in lowercase; short ones, our reserved names and the words of our own
-    /// placeholders are not secrets; long opaque values become 16-byte windows.
+    /// placeholders are not secrets; opaque values are found by any of their chunks.
     #[test]
     fn handshake_values_become_patterns() {
         let mut seen = SeenSecrets::default();
@@ -439,28 +427,42 @@ mod tests {
         seen.note(SpanKind::Ticket, &ticket);
         seen.note(SpanKind::SessionId, &[7u8; 32]);
         seen.note(SpanKind::PskIdentity, b"device-42");
-        let p = patterns(&seen);
-        let mut names = texts(&p, SecretKind::HostName);
-        names.sort();
-        assert_eq!(names, ["a.io", "api.corp.net", "intranet"]);
-        let in_files = |name: &[u8]| {
-            p.iter().any(|x| {
-                matches!(x, Pattern::Text { bytes, in_files, .. } if bytes == name && *in_files)
-            })
-        };
-        assert!(in_files(b"api.corp.net"));
-        assert!(
-            !in_files(b"intranet"),
+        seen.note(SpanKind::SniName, b"my host.lan");
+        let p = text_patterns(&seen);
+        assert_eq!(texts(&p, SecretKind::HostName), ["my host.lan"]);
+        let mut mapping = AddressPlanner::new().finish(&MappingKey::random()).unwrap();
+        let none = ObservedAddresses::of(&AddressPlanner::new());
+        let sets = secret_sets(&seen, &none, &mut mapping);
+        let name = Some(SecretKind::HostName);
+        assert_eq!(sets.text_hit(b"to API.Corp.NET:443", true), name);
+        assert_eq!(sets.text_hit(b"x a.io", true), name);
+        assert_eq!(sets.text_hit(b"x intranet y", false), name);
+        assert_eq!(
+            sets.text_hit(b"x intranet y", true),
+            None,
             "a dotless name may be a word of the summary"
         );
-        let windows = binaries(&p, SecretKind::SessionTicket);
-        assert_eq!(windows.len(), MAX_WINDOWS);
-        assert!(windows.iter().all(|w| w.len() == WINDOW));
-        assert!(windows.contains(&ticket[16..32].to_vec()));
-        assert!(binaries(&p, SecretKind::SessionId).is_empty());
+        for other in ["abc", "h7k2qz.example", "redacted", "api.corp.nets"] {
+            assert_eq!(sets.text_hit(other.as_bytes(), false), None, "{other}");
+        }
+        // Any 15 bytes of the ticket's first 64 hold a chunk, found wherever it is carried.
+        let mut carried = vec![0x55u8; 8];
+        carried.extend_from_slice(&ticket[17..32]);
+        assert_eq!(sets.payload_hit(&carried), Some(SecretKind::SessionTicket));
+        assert_eq!(sets.payload_hit(&ticket[100..120]), None, "past 64 bytes");
+        assert_eq!(sets.payload_hit(&[7u8; 32]), None, "too plain");
         assert_eq!(
-            binaries(&p, SecretKind::PskIdentity),
-            [b"device-42".to_vec()]
+            sets.payload_hit(b"x device-42 y"),
+            Some(SecretKind::PskIdentity)
         );
+        assert_eq!(
+            sets.payload_hit(b"x evice-42 y"),
+            Some(SecretKind::PskIdentity)
+        );
+        assert_eq!(
+            sets.payload_hit(b"x device-4"),
+            Some(SecretKind::PskIdentity)
+        );
+        assert_eq!(sets.payload_hit(b"x device-"), None);
     }
 }

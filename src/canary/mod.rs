@@ -26,8 +26,8 @@ pub fn build(
 ) -> anyhow::Result<Canary> {
     let timed = std::env::var_os(TIMING_ENV).is_some();
     Canary::new(
-        collect::patterns(seen),
-        collect::addresses(addresses, mapping),
+        collect::text_patterns(seen),
+        collect::secret_sets(seen, addresses, mapping),
         timed,
     )
 }

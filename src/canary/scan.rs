@@ -1,6 +1,7 @@
-//! The matcher: one Aho-Corasick automaton for the names (ASCII case-insensitive) and one for
-//! the opaque handshake values, both bounded by what handshakes carried, and the address sets
-//! (see `addresses`), run over the carried bytes of each written packet and each text output.
+//! The matcher: one Aho-Corasick automaton for the names and certificate strings (ASCII
+//! case-insensitive, bounded by what handshakes carried) and the sets of addresses and opaque
+//! values' chunks (see `addresses`), run over the carried bytes of each written packet and each
+//! text output.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,8 +9,8 @@ use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Match, MatchKind};
 
-use super::addresses::AddressSecrets;
-use super::collect::{MIN_TEXT_LEN, Pattern, SecretKind};
+use super::addresses::SecretSets;
+use super::collect::{MIN_TEXT_LEN, SecretKind, TextPattern};
 use crate::wire::{self, Net, Transport};
 
 /// What a text pattern stands for and where it counts.
@@ -31,83 +32,61 @@ struct Carried {
 pub struct Canary {
     text: Option<AhoCorasick>,
     text_meta: Vec<TextMeta>,
-    binary: Option<AhoCorasick>,
-    binary_kinds: Vec<SecretKind>,
-    addresses: AddressSecrets,
+    sets: SecretSets,
     /// Nanoseconds spent scanning, when the run was asked to time the scan.
     spent: Option<AtomicU64>,
 }
 
-/// Pattern bytes up to which the automata are DFAs (at most a few hundred MB of tables for
-/// binary patterns, whose bytes share no classes: 256 transitions of 4 bytes per state).
+/// Pattern bytes up to which the automaton is a DFA (a few MB of tables at most).
 const DFA_MAX_PATTERN_BYTES: usize = 256 * 1024;
 
-/// The longest binary address form (IPv6): a zero run longer than twice this is skipped.
+/// The longest binary form (IPv6): a zero run longer than twice this is skipped.
 const LONGEST_ADDRESS: usize = 16;
 
 impl Canary {
     pub fn new(
-        patterns: Vec<Pattern>,
-        addresses: AddressSecrets,
+        patterns: Vec<TextPattern>,
+        sets: SecretSets,
         timed: bool,
     ) -> anyhow::Result<Canary> {
-        let (mut text, mut text_meta, mut binary, mut binary_kinds) =
-            (vec![], vec![], vec![], vec![]);
-        for p in patterns {
-            match p {
-                Pattern::Text {
-                    bytes,
-                    kind,
-                    in_files,
-                } => {
-                    text.push(bytes);
-                    text_meta.push(TextMeta { kind, in_files });
-                }
-                Pattern::Binary { bytes, kind } => {
-                    binary.push(bytes);
-                    binary_kinds.push(kind);
-                }
-            }
-        }
         let started = Instant::now();
-        let build = |patterns: Vec<Vec<u8>>, case_insensitive: bool| {
-            if patterns.is_empty() {
-                return Ok(None);
-            }
+        let text_meta: Vec<TextMeta> = patterns
+            .iter()
+            .map(|p| TextMeta {
+                kind: p.kind,
+                in_files: p.in_files,
+            })
+            .collect();
+        let text = if patterns.is_empty() {
+            None
+        } else {
             // A DFA (no failure transitions) searched the benchmark's packets several times
             // faster than the NFA the crate picks for more than a few patterns; its size grows
             // with the patterns' bytes, so beyond a budget the NFA is used.
-            let bytes: usize = patterns.iter().map(Vec::len).sum();
+            let bytes: usize = patterns.iter().map(|p| p.bytes.len()).sum();
             let kind = (bytes <= DFA_MAX_PATTERN_BYTES).then_some(AhoCorasickKind::DFA);
             // Standard semantics: a match is reported as soon as it ends (see `first_accepted`).
-            AhoCorasickBuilder::new()
+            let ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
-                .ascii_case_insensitive(case_insensitive)
+                .ascii_case_insensitive(true)
                 .kind(kind)
-                .build(patterns)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("cannot build the canary scan: {e}"))
+                .build(patterns.into_iter().map(|p| p.bytes))
+                .map_err(|e| anyhow::anyhow!("cannot build the canary scan: {e}"))?;
+            Some(ac)
         };
-        let (text, binary) = (build(text, true)?, build(binary, false)?);
-        // Building the automata is part of the scan's cost.
+        // Building the automaton is part of the scan's cost.
         let built = started.elapsed().as_nanos() as u64;
         Ok(Canary {
             text,
             text_meta,
-            binary,
-            binary_kinds,
-            addresses,
+            sets,
             spent: timed.then(|| AtomicU64::new(built)),
         })
     }
 
-    /// How many text and binary patterns, and address keys, are searched.
-    pub fn pattern_counts(&self) -> (usize, usize, usize) {
-        (
-            self.text_meta.len(),
-            self.binary_kinds.len(),
-            self.addresses.len(),
-        )
+    /// How many text patterns and set keys are searched.
+    pub fn pattern_counts(&self) -> (usize, usize) {
+        (self.text_meta.len(), self.sets.key_count())
     }
 
     /// Time spent scanning so far, when timed.
@@ -142,7 +121,7 @@ impl Canary {
         for &at in macs.iter() {
             if let Some(kind) = bytes
                 .get(at..at + 6)
-                .and_then(|f| self.addresses.mac_field_hit(f))
+                .and_then(|f| self.sets.mac_field_hit(f))
             {
                 return Some(kind);
             }
@@ -150,22 +129,15 @@ impl Canary {
         carried.iter().find_map(|c| {
             let range = &bytes[c.start..c.end];
             let binary = if c.handshake {
-                parts(range, LONGEST_ADDRESS).find_map(|p| self.addresses.payload_hit(&range[p]))
+                parts(range, LONGEST_ADDRESS).find_map(|p| self.sets.payload_hit(&range[p]))
             } else {
-                self.addresses.header_hit(range)
+                self.sets.header_hit(range)
             };
-            binary
-                .or_else(|| {
-                    let ac = self.binary.as_ref()?;
-                    first_accepted(ac, bytes, c.start..c.end, |m| {
-                        Some(self.binary_kinds[m.pattern().as_usize()])
-                    })
-                })
-                .or_else(|| {
-                    (range.len() >= MIN_TEXT_LEN)
-                        .then(|| self.text_hit(range, false))
-                        .flatten()
-                })
+            binary.or_else(|| {
+                (range.len() >= MIN_TEXT_LEN)
+                    .then(|| self.text_hit(range, false))
+                    .flatten()
+            })
         })
     }
 
@@ -176,7 +148,7 @@ impl Canary {
                 (meta.in_files || !file).then_some(meta.kind)
             })
         });
-        names.or_else(|| self.addresses.text_hit(haystack))
+        names.or_else(|| self.sets.text_hit(haystack, file))
     }
 }
 
@@ -361,16 +333,16 @@ impl CarriedList {
 mod tests {
     use super::*;
 
-    fn text(s: &str, kind: SecretKind, in_files: bool) -> Pattern {
-        Pattern::Text {
+    fn text(s: &str, kind: SecretKind, in_files: bool) -> TextPattern {
+        TextPattern {
             bytes: s.as_bytes().to_vec(),
             kind,
             in_files,
         }
     }
 
-    fn with_addresses(patterns: Vec<Pattern>, add: impl FnOnce(&mut AddressSecrets)) -> Canary {
-        let mut a = AddressSecrets::default();
+    fn with_addresses(patterns: Vec<TextPattern>, add: impl FnOnce(&mut SecretSets)) -> Canary {
+        let mut a = SecretSets::default();
         add(&mut a);
         Canary::new(patterns, a.sealed(), false).unwrap()
     }
@@ -415,21 +387,23 @@ mod tests {
         let skipped: usize = 4000 - parts.iter().map(|p| p.len()).sum::<usize>();
         assert!(skipped > 3900);
         // Patterns that start before a run and end inside it, or the other way round.
-        let tail = Pattern::Binary {
+        let tail = TextPattern {
             bytes: vec![2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-            kind: SecretKind::SessionTicket,
+            kind: SecretKind::HostName,
+            in_files: true,
         };
-        let head = Pattern::Binary {
+        let head = TextPattern {
             bytes: vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4],
-            kind: SecretKind::Random,
+            kind: SecretKind::CertificateName,
+            in_files: true,
         };
         for (p, kind) in [
-            (tail, SecretKind::SessionTicket),
-            (head, SecretKind::Random),
+            (tail, SecretKind::HostName),
+            (head, SecretKind::CertificateName),
         ] {
             let ac = with_addresses(vec![p], |_| {});
-            let found = first_accepted(ac.binary.as_ref().unwrap(), &h, 0..h.len(), |m| {
-                Some(ac.binary_kinds[m.pattern().as_usize()])
+            let found = first_accepted(ac.text.as_ref().unwrap(), &h, 0..h.len(), |m| {
+                Some(ac.text_meta[m.pattern().as_usize()].kind)
             });
             assert_eq!(found, Some(kind));
         }
@@ -502,12 +476,9 @@ mod tests {
 
     #[test]
     fn binary_forms_count_only_where_their_reach_says() {
-        let ticket = Pattern::Binary {
-            bytes: (1..=16).collect(),
-            kind: SecretKind::SessionTicket,
-        };
         let mac = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc];
-        let c = with_addresses(vec![ticket], |a| {
+        let c = with_addresses(vec![], |a| {
+            a.add_chunk([1, 2, 3, 4, 5, 6, 7, 8], SecretKind::SessionTicket);
             a.add_ipv4([10, 0, 0, 1]);
             a.add_mac(mac, false);
         });

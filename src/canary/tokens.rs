@@ -223,3 +223,79 @@ mod tests {
         assert_eq!(all("1.2.3.4"), [TextAddress::V4([1, 2, 3, 4])]);
     }
 }
+
+/// Bytes a host name token is made of.
+pub fn in_name(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')
+}
+
+/// The longest token whose names are looked up (a DNS name has at most 253 characters).
+const MAX_NAME_TOKEN: usize = 253;
+/// At most this many labels of a token are tried as a name's first or last label.
+const MAX_LABELS: usize = 16;
+
+/// The first name-shaped candidate of `text` (lowercased) for which `hit` says yes: every
+/// maximal run of name characters and every part of it that starts and ends at a label
+/// boundary, so `corp.net` is found inside `api.corp.net.`, but not `corp.ne` in `corp.net`.
+pub fn find_name<T>(
+    text: &[u8],
+    min_len: usize,
+    mut hit: impl FnMut(&[u8]) -> Option<T>,
+) -> Option<T> {
+    let mut buf = [0u8; MAX_NAME_TOKEN];
+    text.split(|&b| !in_name(b))
+        .filter(|t| t.len() >= min_len && t.len() <= MAX_NAME_TOKEN)
+        .find_map(|token| {
+            let lower = &mut buf[..token.len()];
+            lower.copy_from_slice(token);
+            lower.make_ascii_lowercase();
+            let lower = &*lower;
+            let dots = || {
+                lower
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &b)| b == b'.')
+                    .map(|(i, _)| i)
+            };
+            let starts = std::iter::once(0)
+                .chain(dots().map(|i| i + 1))
+                .take(MAX_LABELS);
+            starts.into_iter().find_map(|s| {
+                let ends = dots()
+                    .filter(|&e| e > s)
+                    .chain(std::iter::once(lower.len()));
+                ends.take(MAX_LABELS)
+                    .filter(|&e| e - s >= min_len)
+                    .find_map(|e| hit(&lower[s..e]))
+            })
+        })
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    fn all(text: &str) -> Vec<String> {
+        let mut out = vec![];
+        find_name(text.as_bytes(), 4, |n| {
+            out.push(String::from_utf8_lossy(n).into_owned());
+            None::<()>
+        });
+        out
+    }
+
+    #[test]
+    fn names_are_tokens_and_their_label_aligned_parts() {
+        assert_eq!(
+            all("sni: API.corp.net:443"),
+            ["api.corp", "api.corp.net", "corp", "corp.net"]
+        );
+        assert_eq!(all("\x08intranet\x00"), ["intranet"]);
+        assert_eq!(all("abc"), Vec::<String>::new());
+        assert_eq!(
+            all("xapi.corp.net"),
+            ["xapi", "xapi.corp", "xapi.corp.net", "corp", "corp.net"]
+        );
+        assert_eq!(all("corp.nets"), ["corp", "corp.nets", "nets"]);
+    }
+}

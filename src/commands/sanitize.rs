@@ -204,9 +204,9 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     };
     canary.check_text(SUMS_FILE, evidence.sums().as_bytes())?;
     if let Some(spent) = canary.spent() {
-        let (text, binary, addresses) = canary.pattern_counts();
+        let (text, keys) = canary.pattern_counts();
         eprintln!(
-            "canary scan: {:.3} s ({text} text and {binary} binary patterns, {addresses} address keys)",
+            "canary scan: {:.3} s ({text} text patterns, {keys} set keys)",
             spent.as_secs_f64()
         );
     }
