@@ -79,6 +79,29 @@ impl Canary {
         }
     }
 
+    /// Refuses a text output file read from `text` in batches of whole lines (no secret spans
+    /// a line break), so that a large file is never held whole.
+    pub fn check_text_lines(
+        &self,
+        name: &'static str,
+        mut text: impl std::io::BufRead,
+    ) -> std::io::Result<Result<(), Refused>> {
+        const BATCH: usize = 1 << 16;
+        let mut batch = Vec::with_capacity(BATCH + 256);
+        loop {
+            let read = text.read_until(b'\n', &mut batch)?;
+            if read == 0 || batch.len() >= BATCH {
+                if let Err(refused) = self.check_text(name, &batch) {
+                    return Ok(Err(refused));
+                }
+                batch.clear();
+            }
+            if read == 0 {
+                return Ok(Ok(()));
+            }
+        }
+    }
+
     /// Refuses a text output file (named as the refusal names it) that holds a secret.
     pub fn check_text(&self, name: &'static str, bytes: &[u8]) -> Result<(), Refused> {
         match self.scan_text(bytes) {
@@ -88,5 +111,25 @@ impl Canary {
             })),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canary::addresses::SecretSets;
+
+    /// A secret on any line of a long file is found, whichever batch holds it.
+    #[test]
+    fn long_text_is_scanned_in_batches_of_lines() {
+        let mut sets = SecretSets::default();
+        sets.add_ipv4([10, 9, 8, 7]);
+        let canary = Canary::new(vec![], sets.sealed(), false).unwrap();
+        let mut text = "connection: 192.0.2.1\n".repeat(10_000);
+        let clean = canary.check_text_lines("the summary", text.as_bytes());
+        assert!(matches!(clean, Ok(Ok(()))));
+        text.push_str("last: 10.9.8.7");
+        let found = canary.check_text_lines("the summary", text.as_bytes());
+        assert!(matches!(found, Ok(Err(_))));
     }
 }
