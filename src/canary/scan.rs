@@ -133,10 +133,11 @@ impl Canary {
             } else {
                 self.sets.header_hit(range)
             };
+            // No text form holds a zero byte: long zero runs (removed payload) are skipped whole.
             binary.or_else(|| {
-                (range.len() >= MIN_TEXT_LEN)
-                    .then(|| self.text_hit(range, false))
-                    .flatten()
+                parts(range, 1)
+                    .filter(|p| p.len() >= MIN_TEXT_LEN)
+                    .find_map(|p| self.text_hit(&range[p], false))
             })
         })
     }

@@ -226,8 +226,20 @@ mod tests {
 
 /// Bytes a host name token is made of.
 pub fn in_name(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')
+    IN_NAME[b as usize]
 }
+
+const fn name_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'.' || c == b'-' || c == b'_';
+        b += 1;
+    }
+    t
+}
+static IN_NAME: [bool; 256] = name_table();
 
 /// The longest token whose names are looked up (a DNS name has at most 253 characters).
 const MAX_NAME_TOKEN: usize = 253;
@@ -243,32 +255,49 @@ pub fn find_name<T>(
     mut hit: impl FnMut(&[u8]) -> Option<T>,
 ) -> Option<T> {
     let mut buf = [0u8; MAX_NAME_TOKEN];
-    text.split(|&b| !in_name(b))
-        .filter(|t| t.len() >= min_len && t.len() <= MAX_NAME_TOKEN)
-        .find_map(|token| {
-            let lower = &mut buf[..token.len()];
-            lower.copy_from_slice(token);
-            lower.make_ascii_lowercase();
-            let lower = &*lower;
-            let dots = || {
-                lower
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &b)| b == b'.')
-                    .map(|(i, _)| i)
-            };
-            let starts = std::iter::once(0)
-                .chain(dots().map(|i| i + 1))
-                .take(MAX_LABELS);
-            starts.into_iter().find_map(|s| {
-                let ends = dots()
-                    .filter(|&e| e > s)
-                    .chain(std::iter::once(lower.len()));
-                ends.take(MAX_LABELS)
-                    .filter(|&e| e - s >= min_len)
-                    .find_map(|e| hit(&lower[s..e]))
-            })
+    // A hand-written loop: this runs over every carried byte of the capture.
+    let mut at = 0;
+    let tokens = std::iter::from_fn(|| {
+        while at < text.len() {
+            if !IN_NAME[text[at] as usize] {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < text.len() && IN_NAME[text[at] as usize] {
+                at += 1;
+            }
+            if (min_len..=MAX_NAME_TOKEN).contains(&(at - start)) {
+                return Some(&text[start..at]);
+            }
+        }
+        None
+    });
+    let mut tokens = tokens;
+    tokens.find_map(|token| {
+        let lower = &mut buf[..token.len()];
+        lower.copy_from_slice(token);
+        lower.make_ascii_lowercase();
+        let lower = &*lower;
+        let dots = || {
+            lower
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'.')
+                .map(|(i, _)| i)
+        };
+        let starts = std::iter::once(0)
+            .chain(dots().map(|i| i + 1))
+            .take(MAX_LABELS);
+        starts.into_iter().find_map(|s| {
+            let ends = dots()
+                .filter(|&e| e > s)
+                .chain(std::iter::once(lower.len()));
+            ends.take(MAX_LABELS)
+                .filter(|&e| e - s >= min_len)
+                .find_map(|e| hit(&lower[s..e]))
         })
+    })
 }
 
 #[cfg(test)]
