@@ -255,6 +255,11 @@ impl Mapping {
         self.allow = allow;
     }
 
+    /// The policy's allowlist (the canary lets what it allows stay).
+    pub fn allowlist(&self) -> &crate::allowlist::Allowlist {
+        &self.allow
+    }
+
     pub fn ipv4(&mut self, a: [u8; 4]) -> [u8; 4] {
         // Kept classes still go through the table (a kept address an earlier host took as its
         // replacement is rewritten, to stay one-to-one); allowlisted ones never do.

@@ -25,6 +25,9 @@ pub struct SecretSets {
     /// Host names made of name characters only (lowercase), and whether they count in text
     /// output files too.
     names: HashMap<Vec<u8>, bool>,
+    /// Names the policy keeps: a secret name that is part of one is not a leak there (a
+    /// kept server name's replaced certificate named its parent domain).
+    allowed: crate::allowlist::Allowlist,
     /// Which first four bytes a 6-, 8- or 16-byte form can start with.
     prefixes: PrefixFilter,
 }
@@ -79,6 +82,11 @@ impl SecretSets {
         *e |= in_files;
     }
 
+    /// Lets names the policy allows stay, with any secret name inside them.
+    pub fn set_allowlist(&mut self, allowed: crate::allowlist::Allowlist) {
+        self.allowed = allowed;
+    }
+
     /// An 8-byte chunk of an opaque handshake value (random, session id, ticket, PSK identity).
     pub fn add_chunk(&mut self, chunk: [u8; 8], kind: SecretKind) {
         self.binary8.entry(chunk).or_insert(kind);
@@ -118,9 +126,10 @@ impl SecretSets {
     pub fn text_hit(&self, text: &[u8], file: bool) -> Option<SecretKind> {
         let name = (!self.names.is_empty())
             .then(|| {
-                tokens::find_name(text, MIN_TEXT_LEN, |n| {
+                tokens::find_name(text, MIN_TEXT_LEN, |n, token| {
                     let in_files = *self.names.get(n)?;
-                    (in_files || !file).then_some(SecretKind::HostName)
+                    let counts = (in_files || !file) && !self.allowed.allows_name(token);
+                    counts.then_some(SecretKind::HostName)
                 })
             })
             .flatten();

@@ -268,6 +268,7 @@ pub fn secret_sets(
     mapping: &mut Mapping,
 ) -> SecretSets {
     let mut out = SecretSets::default();
+    out.set_allowlist(mapping.allowlist().clone());
     for (&chunk, &kind) in &seen.chunks {
         out.add_chunk(chunk, kind);
     }
@@ -389,6 +390,26 @@ mod tests {
         assert_eq!(
             s.payload_hit(&[0x10, 0x34, 0x56, 0xff, 0xfe, 0x78, 0x9a, 0xbc]),
             Some(SecretKind::InterfaceId)
+        );
+    }
+
+    /// A replaced certificate named the parent domain of a server name the policy keeps: that
+    /// kept name holds the secret's text and is not a leak; elsewhere the secret still is.
+    #[test]
+    fn a_secret_name_inside_an_allowed_name_is_no_leak() {
+        let mut seen = SeenSecrets::default();
+        seen.note(SpanKind::SniName, b"*.corp.net");
+        let mut mapping = AddressPlanner::new().finish(&MappingKey::random()).unwrap();
+        mapping.set_allowlist(crate::allowlist::Allowlist::from_policy_text(
+            "",
+            "api.corp.net",
+        ));
+        let none = ObservedAddresses::of(&AddressPlanner::new());
+        let sets = secret_sets(&seen, &none, &mut mapping);
+        assert_eq!(sets.text_hit(b"sni API.corp.net.", false), None);
+        assert_eq!(
+            sets.text_hit(b"sni www.corp.net", false),
+            Some(SecretKind::HostName)
         );
     }
 

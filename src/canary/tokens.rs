@@ -246,13 +246,14 @@ const MAX_NAME_TOKEN: usize = 253;
 /// At most this many labels of a token are tried as a name's first or last label.
 const MAX_LABELS: usize = 16;
 
-/// The first name-shaped candidate of `text` (lowercased) for which `hit` says yes: every
+/// The first name-shaped candidate of `text` (lowercased) for which `hit`, given it and its
+/// whole token, says yes: every
 /// maximal run of name characters and every part of it that starts and ends at a label
 /// boundary, so `corp.net` is found inside `api.corp.net.`, but not `corp.ne` in `corp.net`.
 pub fn find_name<T>(
     text: &[u8],
     min_len: usize,
-    mut hit: impl FnMut(&[u8]) -> Option<T>,
+    mut hit: impl FnMut(&[u8], &[u8]) -> Option<T>,
 ) -> Option<T> {
     let mut buf = [0u8; MAX_NAME_TOKEN];
     // A hand-written loop: this runs over every carried byte of the capture.
@@ -295,7 +296,7 @@ pub fn find_name<T>(
                 .chain(std::iter::once(lower.len()));
             ends.take(MAX_LABELS)
                 .filter(|&e| e - s >= min_len)
-                .find_map(|e| hit(&lower[s..e]))
+                .find_map(|e| hit(&lower[s..e], lower))
         })
     })
 }
@@ -306,7 +307,7 @@ mod name_tests {
 
     fn all(text: &str) -> Vec<String> {
         let mut out = vec![];
-        find_name(text.as_bytes(), 4, |n| {
+        find_name(text.as_bytes(), 4, |n, _| {
             out.push(String::from_utf8_lossy(n).into_owned());
             None::<()>
         });
