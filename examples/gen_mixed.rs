@@ -1,5 +1,5 @@
 //! Writes a large, realistic benchmark capture built from the real TLS conversations in
-//! `samples/*.pcap` (issue #6: the input of `scripts/bench_perf.sh` and `scripts/bench_multi.sh`).
+//! `samples/*.pcap` (the input of `scripts/bench_perf.sh` and `scripts/bench_multi.sh`).
 //!
 //! ```text
 //! cargo run --release --example gen_mixed -- [--format pcap|pcapng] [--size 256M] [--seed N]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: many half-open TLS connections (SYN, SYN-ACK, ACK, ClientHello, then silence).
 # Every connection stays live to the end of the capture, so this shows what each live
-# connection costs `diagnose` and `sanitize` in time and peak memory (SPEC §8: memory bounded by
+# connection costs `diagnose` and `sanitize` in time and peak memory (SECURITY.md: memory bounded by
 # live connections, not by capture size).
 #
 #   scripts/bench_half_open.sh [CONNECTIONS...]      (default: 10000 100000)

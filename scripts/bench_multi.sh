@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Multi-file scaling benchmark of issue #6: many captures, one thread against two.
+# Multi-file scaling benchmark: many captures, one thread against two.
 #
 #   scripts/bench_multi.sh                      (100 files of 10 MiB, RUNS=5)
 #   FILES=20 SIZE=5M RUNS=3 scripts/bench_multi.sh
@@ -12,7 +12,7 @@
 #   pcapscrub check --jobs 1 DIR                                     vs   --jobs 2
 #
 # (DIR: the sanitized captures, made once before the timed runs.) Prints the median wall time of
-# each, the speed-up of two jobs over one (target of issue #6: at least 1.7×), median CPU time
+# each, the speed-up of two jobs over one (target: at least 1.7×), median CPU time
 # and peak RSS, and whether `--jobs 1` and `--jobs 2` wrote byte-identical evidence (one shared,
 # deterministic mapping whatever the thread count). Exits 2 if the binary has no `--jobs` option.
 set -euo pipefail

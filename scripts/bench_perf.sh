@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Performance benchmark of issue #6 (SPEC §8): pcapscrub against cat, editcap and tcprewrite on
+# Performance benchmark (README, "Performance"): pcapscrub against cat, editcap and tcprewrite on
 # the same large, realistic TLS capture, in one run, alternating.
 #
 #   scripts/bench_perf.sh [SIZE...]            (default: 256M 1G)
@@ -22,7 +22,7 @@
 # removed after each run, followed by an untimed `sync` (without it, the next tool was timed
 # while the kernel wrote back tcprewrite's 256 MiB output). Prints, per size, a markdown table
 # (median wall time, MB/s with MB = 10^6 bytes, packets/s, median CPU time, peak RSS over the
-# runs, ratios to tcprewrite and editcap), then the machine and the targets of issue #6 with
+# runs, ratios to tcprewrite and editcap), then the machine and the performance targets with
 # PASS/FAIL. Wall times are taken by the script itself (bash $EPOCHREALTIME around GNU time, so
 # 1 ms resolution instead of GNU time's 10 ms); peak RSS and CPU times come from GNU time.
 #
@@ -212,7 +212,7 @@ else
     verdict_lines+=("| – | peak RSS within 20% between sizes | needs two sizes | n/a |")
 fi
 
-echo "### Targets (issue #6)"
+echo "### Targets"
 echo
 echo "| size | target | measured | result |"
 echo "|---|---|---|---|"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A long fuzz run of one target (issue #7 asks for at least 10 minutes each):
+# A long fuzz run of one target (at least 10 minutes each for a real run):
 #
 #   scripts/fuzz_long.sh TARGET SECONDS [extra libFuzzer flags...]
 #   e.g. scripts/fuzz_long.sh sanitize_pipeline 600

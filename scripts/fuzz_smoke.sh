@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz smoke run for .ci/run (issue #7): builds the four fuzz targets of fuzz/ and runs each for
+# Fuzz smoke run for .ci/run: builds the four fuzz targets of fuzz/ and runs each for
 # a bounded time (FUZZ_SECONDS, default 25 s: 100 s of fuzzing in all), seeded from the samples.
 # Exits non-zero if any target crashes, panics, hangs (10 s per input) or breaks an invariant;
 # the input that did it is written under fuzz/artifacts/<target>/ and the panic is printed.

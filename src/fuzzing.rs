@@ -1,4 +1,4 @@
-//! Support for the fuzz harnesses in `fuzz/` (issue #7): the `sanitize` pipeline on bytes.
+//! Support for the fuzz harnesses in `fuzz/`: the `sanitize` pipeline on bytes.
 //!
 //! Not part of the tool's interface (hidden from the documentation; it changes with the
 //! harnesses). [`sanitize_in_memory`] runs exactly what `pcapscrub sanitize CAPTURE -o DIR`

@@ -1,6 +1,6 @@
 //! pcapscrub: turns a packet capture of a TLS connection into evidence anyone may see.
 //!
-//! Two passes over a capture (see DESIGN.md): [`analyze`] reads it once and plans — connections,
+//! Two passes over a capture (see docs/architecture.md): [`analyze`] reads it once and plans — connections,
 //! TLS record framing, every address and its role — then [`rewrite`] reads it again and writes
 //! each packet through the plan and the keyed [`anonymize`] mapping. [`commands`] wires the
 //! stages into the CLI's commands; it is the only layer that touches files.

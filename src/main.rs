@@ -13,7 +13,7 @@ use pcapscrub::interrupt;
 use pcapscrub::policy::{self, PolicyError};
 use pcapscrub::report::evidence::EvidenceStem;
 
-/// Exit status for unreadable input or any other error (SPEC §2).
+/// Exit status for unreadable input or any other error (README, commands table).
 const EXIT_ERROR: u8 = 2;
 /// Exit status of `check` when something sensitive was found.
 const EXIT_FINDINGS: u8 = 1;

@@ -1,4 +1,4 @@
-//! `pcapscrub diagnose` verdicts (SPEC §4): every committed sample against the verdict its
+//! `pcapscrub diagnose` verdicts (README, "Verdicts"): every committed sample against the verdict its
 //! README promises (and the sanitize summary carrying the same facts), a real ClientHello
 //! split, reordered, duplicated and wrapped around 2^32, and small synthetic conversations for
 //! each verdict the samples show.

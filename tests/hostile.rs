@@ -1,4 +1,4 @@
-//! The hostile-input catalogue of issue #7 (SPEC §3 "Fail closed"): captures built in code that
+//! The hostile-input catalogue (SECURITY.md, "Inputs are hostile"): captures built in code that
 //! lie about every length, stack every header, tunnel, fragment and overlap, each run through
 //! `pcapscrub sanitize` with its exact expected outcome: the exit status, a drop or warning
 //! counted by name in the summary, or the redaction (the secret bytes absent from every file
@@ -29,7 +29,7 @@ use fixtures_gen::*;
 // Running the binary, measured
 // =============================================================================================
 
-/// Peak resident memory every run must stay under (issue #7).
+/// Peak resident memory every run must stay under (SECURITY.md).
 const PEAK_LIMIT_KIB: u64 = 256 * 1024;
 /// A run that takes longer is killed (and fails its test).
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);

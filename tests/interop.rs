@@ -71,7 +71,7 @@ fn sanitize_exits_zero_everywhere() {
     report("sanitize_exits_zero_everywhere", &failures);
 }
 
-/// SPEC §7: the three files (and nothing else), the container of the input, a correct
+/// The evidence folder (README): the files (and nothing else), the container of the input, a correct
 /// SHA256SUMS, the summary pointing at the capture, modes 0700/0600.
 fn check_evidence_folder(i: &Input, s: &Sanitized) -> Vec<String> {
     let mut p = Vec::new();
@@ -758,7 +758,7 @@ fn pcapng_sensitive(blocks: &[Block]) -> (BTreeMap<&'static str, u64>, u64) {
     (kinds, comments)
 }
 
-/// Problems with the blocks of a sanitized pcapng (SPEC §3: only section header, interface
+/// Problems with the blocks of a sanitized pcapng (SECURITY.md: only section header, interface
 /// descriptions with link type/snap length/time resolution, and packets survive).
 fn output_block_problems(blocks: &[Block]) -> Vec<String> {
     let mut p = Vec::new();
@@ -1120,7 +1120,7 @@ const DIAGNOSIS_EXEMPT: &[(&str, &str, &str, &str)] = &[
         "zeek-ssl-v2.pcap",
         "*",
         "server_certificates",
-        "pure SSLv2: the certificate travels inside the SSLv2 SERVER-HELLO, which SPEC §3 does not \
+        "pure SSLv2: the certificate travels inside the SSLv2 SERVER-HELLO, which SECURITY.md does not \
          cover (certificates of TLS <= 1.2 and SSLv3); the tool removes the SSLv2 records whole, so \
          nothing leaks, but it does not report that certificate's facts",
     ),
@@ -1129,13 +1129,13 @@ const DIAGNOSIS_EXEMPT: &[(&str, &str, &str, &str)] = &[
         "*",
         "*",
         "TLS inside a 6in4 tunnel (IPv6 in IPv4, protocol 41): tunnelled TCP is payload to the \
-         tool (SPEC §3: tunnels are removed), so the diagnosis has no connection for it",
+         tool (SECURITY.md: tunnels are removed), so the diagnosis has no connection for it",
     ),
     (
         "ndpi-ja3_lots_of_cipher_suites_2_anon.pcap",
         "*",
         "*",
-        "TLS inside GTP-U (UDP 2152): tunnel payload, removed and not analysed (SPEC §3)",
+        "TLS inside GTP-U (UDP 2152): tunnel payload, removed and not analysed (SECURITY.md)",
     ),
     (
         "ndpi-smtp-starttls.pcap",
@@ -1347,7 +1347,7 @@ fn diagnosis_agrees_with_tshark() {
 // 10. the sanitized handshakes stay readable
 // ---------------------------------------------------------------------------------------------
 
-/// The reserved suffixes of SNI pseudonyms (SPEC §3).
+/// The reserved suffixes of SNI pseudonyms (SECURITY.md).
 const RESERVED_SUFFIXES: [&str; 3] = [".example", ".test", ".invalid"];
 
 /// (file, reason) whose ClientHellos/Certificates the tool removes on purpose: TLS after a
@@ -1356,11 +1356,11 @@ const RESERVED_SUFFIXES: [&str; 3] = [".example", ".test", ".invalid"];
 const READABLE_EXEMPT: &[(&str, &str)] = &[
     (
         "ndpi-6in4tunnel.pcap",
-        "TLS inside a 6in4 tunnel: payload removed (SPEC §3)",
+        "TLS inside a 6in4 tunnel: payload removed (SECURITY.md)",
     ),
     (
         "ndpi-ja3_lots_of_cipher_suites_2_anon.pcap",
-        "TLS inside GTP-U: payload removed (SPEC §3)",
+        "TLS inside GTP-U: payload removed (SECURITY.md)",
     ),
     (
         "ndpi-smtp-starttls.pcap",
@@ -1640,7 +1640,7 @@ fn range_in(whole: &[u8], part: &[u8]) -> Option<std::ops::Range<usize>> {
 }
 
 /// Per byte of a certificate's DER: does it identify the certificate? The placeholder keeps
-/// by design (SPEC §3) the version, validity, algorithm identifiers, basicConstraints and all
+/// by design (SECURITY.md) the version, validity, algorithm identifiers, basicConstraints and all
 /// the DER framing, so windows made only of those (validity + the next `SEQUENCE` header;
 /// basicConstraints + signatureAlgorithm) match any placeholder of the same shape. Identifying
 /// are: the serial number, the contents of every issuer/subject attribute, the public key (for
@@ -1669,7 +1669,7 @@ fn identifying_mask(der: &[u8], validities: &[Vec<u8>]) -> Vec<bool> {
         parts.extend(name.iter_attributes().map(|a| a.attr_value().data));
     }
     // An RSA key's DER framing (lengths of a modulus of that size, exponent 65537) is what the
-    // placeholder keeps to keep the key size (SPEC §3): only the modulus value identifies.
+    // placeholder keeps to keep the key size (SECURITY.md): only the modulus value identifies.
     match tbs.subject_pki.parsed() {
         Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
             parts.push(rsa.modulus.get(1..).unwrap_or(rsa.modulus))

@@ -1,4 +1,4 @@
-//! Redaction of TLS handshakes by `pcapscrub sanitize` (SPEC §3), on synthetic TCP
+//! Redaction of TLS handshakes by `pcapscrub sanitize` (SECURITY.md), on synthetic TCP
 //! conversations built in code: a host name cut across two segments, identical and conflicting
 //! retransmissions of a ClientHello, certificate placeholders, and randoms under the strict
 //! policy.
@@ -23,7 +23,7 @@ use fixtures_gen::*;
 const NAME: &[u8] = b"api.pcapscrub-test.example";
 /// A different name of the same length, patched in place of [`NAME`].
 const EVIL: &[u8] = b"evil.attacker-smuggle.test";
-/// The reserved suffixes a pseudonym may share with an original (SPEC §3).
+/// The reserved suffixes a pseudonym may share with an original (SECURITY.md).
 const RESERVED: [&[u8]; 3] = [b".example", b".test", b".invalid"];
 /// A fixed mapping key, so every run maps the same way.
 const KEY: &[u8] = b"pcapscrub redaction tests: a fixed 48-byte key!!";
@@ -500,7 +500,7 @@ fn is_ca(c: &x509_parser::certificate::X509Certificate) -> bool {
         .is_some_and(|b| b.value.ca)
 }
 
-/// SPEC §3: the placeholder keeps "position in chain, validity dates, key type and size,
+/// SECURITY.md: the placeholder keeps "position in chain, validity dates, key type and size,
 /// signature algorithm, CA flag, self-signed or not", for server and client chains.
 #[test]
 fn certificate_placeholder_keeps_spec_facts() {

@@ -1,6 +1,6 @@
 //! What addresses a sanitized capture may hold, and a check of every packet of one.
 //!
-//! The allowed sets are written out here from SECURITY.md / SPEC §3, not taken from the
+//! The allowed sets are written out here from SECURITY.md, not taken from the
 //! library, so the harness judges the library rather than agreeing with it.
 
 use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};

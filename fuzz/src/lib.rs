@@ -1,4 +1,4 @@
-//! Shared code of pcapscrub's fuzz targets (issue #7). See `scripts/fuzz_smoke.sh` for how they
+//! Shared code of pcapscrub's fuzz targets. See `scripts/fuzz_smoke.sh` for how they
 //! are built and run.
 //!
 //! - [`addr`]: the address ranges a sanitized capture may hold, checked on every packet with

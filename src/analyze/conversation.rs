@@ -25,7 +25,7 @@ pub struct KeptRange {
     pub handshake: bool,
 }
 
-/// Handshake bytes collected per direction at most (SPEC: reassembly through the handshake,
+/// Handshake bytes collected per direction at most (docs/architecture.md: reassembly through the handshake,
 /// capped per connection).
 pub const MAX_HANDSHAKE_BYTES: usize = 256 * 1024;
 /// Timeline entries kept per connection; the rest are counted.

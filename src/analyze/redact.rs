@@ -1,4 +1,4 @@
-//! Same-length redaction of plaintext handshake messages (SPEC §3): host names become
+//! Same-length redaction of plaintext handshake messages (SECURITY.md): host names become
 //! pseudonyms, certificates placeholders, tickets/identities/signatures filler. Edits happen
 //! during analysis, on the reassembled message; the rewriter then writes the edited bytes into
 //! every packet copy that carries them.
@@ -233,7 +233,7 @@ impl Redactor {
             index: self.next_certificate,
             ..original.spec
         };
-        // The original's RSA size too (the placeholder keeps key type and size, SPEC §3).
+        // The original's RSA size too (the placeholder keeps key type and size, SECURITY.md).
         let rsa_bits = original.rsa_bits;
         self.next_certificate += 1;
         match placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits) {

@@ -1,8 +1,8 @@
-//! Verdicts (SPEC §4): one per TCP connection, with a one-line explanation and a hint.
+//! Verdicts (README, "Verdicts"): one per TCP connection, with a one-line explanation and a hint.
 
 use serde::{Deserialize, Serialize};
 
-/// Where a connection's TLS handshake ended. `as_str` gives the stable SPEC names.
+/// Where a connection's TLS handshake ended. `as_str` gives the stable names README lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {

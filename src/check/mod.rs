@@ -1,6 +1,6 @@
 //! `check`'s judgement: would `sanitize` (under this policy) change anything sensitive in this
 //! capture? It runs the very same analysis and rewrite as `sanitize` and compares each packet
-//! with what sanitize would write, so the two can never disagree (DESIGN.md).
+//! with what sanitize would write, so the two can never disagree (docs/architecture.md).
 
 pub mod finding;
 pub mod sniff;

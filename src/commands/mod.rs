@@ -1,4 +1,4 @@
-//! Thin wiring of the stages into the commands of SPEC §2. Only this layer touches files.
+//! Thin wiring of the stages into the CLI's commands (README, commands table). Only this layer touches files.
 
 pub mod check;
 pub mod diagnose;

@@ -16,8 +16,8 @@ pub type ConnectionList<'a> =
     Streamed<Box<dyn Iterator<Item = anyhow::Result<ConnectionFacts<'a>>> + 'a>>;
 
 /// The summary's first keys: what pass 2 counted and wrote. The file is this YAML mapping
-/// followed by [`SummaryTail`]'s, which together make one mapping with the keys in SPEC §5's
-/// order.
+/// followed by [`SummaryTail`]'s, which together make one mapping with the keys in the order
+/// the README's summary paragraph lists.
 #[derive(Debug, Serialize)]
 pub struct SummaryHead {
     pub tool: Tool,

@@ -246,7 +246,7 @@ pub fn placeholder_certificate(len: usize, spec: &PlaceholderSpec) -> Option<Vec
 }
 
 /// Like [`placeholder_certificate`], but an RSA key gets a filler modulus of `rsa_bits` bits, so
-/// the placeholder keeps the original key size (SPEC §3) whenever the length allows it; a
+/// the placeholder keeps the original key size (SECURITY.md) whenever the length allows it; a
 /// certificate too short for that falls back to the minimal modulus.
 pub fn placeholder_certificate_with_key_size(
     len: usize,

@@ -830,7 +830,7 @@ pub fn in_v4(a: Ipv4Addr, net: [u8; 4], prefix: u32) -> bool {
     u32::from(a) & mask == u32::from(Ipv4Addr::from(net)) & mask
 }
 
-/// Kept as they are by the sanitizer (SPEC §3): loopback, "this network", limited broadcast,
+/// Kept as they are by the sanitizer (SECURITY.md): loopback, "this network", limited broadcast,
 /// multicast, and the three RFC 5737 documentation /24s.
 pub fn v4_kept(a: Ipv4Addr) -> bool {
     in_v4(a, [127, 0, 0, 0], 8)

@@ -265,7 +265,7 @@ pub struct Sensitive {
     pub strings: Vec<(String, String)>,
     /// (kind, bytes): certificates (DER), serial numbers, session tickets, PSK identities.
     pub blobs: Vec<(String, Vec<u8>)>,
-    /// DER of each certificate's `validity` SEQUENCE (kept by design, SPEC §3).
+    /// DER of each certificate's `validity` SEQUENCE (kept by design, SECURITY.md).
     pub validities: Vec<Vec<u8>>,
 }
 
