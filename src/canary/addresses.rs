@@ -4,8 +4,9 @@
 
 use foldhash::{HashMap, HashSet};
 
-use super::collect::{MIN_TEXT_LEN, SecretKind, eui64, too_plain};
-use super::tokens::{self, TextAddress};
+use super::collect::{SecretKind, eui64, too_plain};
+use super::prefix::{PrefixFilter, first4};
+use super::tokens::{self, NameFilter, TextAddress};
 
 /// Every searched form of the rewritten addresses.
 #[derive(Default)]
@@ -25,6 +26,8 @@ pub struct SecretSets {
     /// Host names made of name characters only (lowercase), and whether they count in text
     /// output files too.
     names: HashMap<Vec<u8>, bool>,
+    /// The names' lengths and first bytes, which rule out almost every token before a lookup.
+    name_filter: NameFilter,
     /// Names the policy keeps: a secret name that is part of one is not a leak there (a
     /// kept server name's replaced certificate named its parent domain).
     allowed: crate::allowlist::Allowlist,
@@ -102,6 +105,7 @@ impl SecretSets {
             .chain(self.binary16.keys().map(|k| first4(k)))
             .collect();
         self.prefixes = PrefixFilter::of(&firsts);
+        self.name_filter = NameFilter::of(self.names.keys().map(Vec::as_slice));
         self
     }
 
@@ -126,7 +130,7 @@ impl SecretSets {
     pub fn text_hit(&self, text: &[u8], file: bool) -> Option<SecretKind> {
         let name = (!self.names.is_empty())
             .then(|| {
-                tokens::find_name(text, MIN_TEXT_LEN, |n, token| {
+                tokens::find_name(text, &self.name_filter, |n, token| {
                     let in_files = *self.names.get(n)?;
                     let counts = (in_files || !file) && !self.allowed.allows_name(token);
                     counts.then_some(SecretKind::HostName)
@@ -152,6 +156,9 @@ impl SecretSets {
     /// A 6-byte field (a MAC the link header carries) that holds a MAC form.
     pub fn mac_field_hit(&self, field: &[u8]) -> Option<SecretKind> {
         let key: [u8; 6] = field.try_into().ok()?;
+        if !self.prefixes.may_hold(first4(&key)) {
+            return None;
+        }
         self.binary6.get(&key).copied()
     }
 
@@ -175,7 +182,15 @@ impl SecretSets {
         if self.prefixes.is_empty() || bytes.len() < 6 {
             return None;
         }
-        (0..=bytes.len() - 6).find_map(|at| self.long_hit(bytes, at))
+        // Every window is asked of the prefix filter here, in the loop; the sets only after
+        // it passes (a few percent of windows).
+        (0..=bytes.len() - 6).find_map(|at| {
+            let rest = &bytes[at..];
+            self.prefixes
+                .may_hold(first4(rest))
+                .then(|| self.long_forms(rest))
+                .flatten()
+        })
     }
 
     fn long_hit(&self, bytes: &[u8], at: usize) -> Option<SecretKind> {
@@ -183,61 +198,18 @@ impl SecretSets {
         if rest.len() < 6 || !self.prefixes.may_hold(first4(rest)) {
             return None;
         }
+        self.long_forms(rest)
+    }
+
+    /// The 6-, 8- or 16-byte form `rest` starts with (it holds at least 6 bytes).
+    #[cold]
+    fn long_forms(&self, rest: &[u8]) -> Option<SecretKind> {
         let form = |n: usize| rest.get(..n);
         form(6)
             .and_then(|w| self.binary6.get(&<[u8; 6]>::try_from(w).ok()?))
             .or_else(|| form(8).and_then(|w| self.binary8.get(&<[u8; 8]>::try_from(w).ok()?)))
             .or_else(|| form(16).and_then(|w| self.binary16.get(&<[u8; 16]>::try_from(w).ok()?)))
             .copied()
-    }
-}
-
-fn first4(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
-}
-
-/// A one-hash Bloom filter over the first four bytes of the long forms: almost every window of
-/// a packet is rejected by one multiply and one bit test, before any set is hashed.
-#[derive(Default)]
-struct PrefixFilter {
-    bits: Vec<u64>,
-    shift: u32,
-}
-
-impl PrefixFilter {
-    fn of(firsts: &[u32]) -> PrefixFilter {
-        if firsts.is_empty() {
-            return PrefixFilter::default();
-        }
-        // About 16 bits per key keeps false positives near 6 %; at least 4 KiB, at most 2 MiB.
-        let log2 = (firsts.len() * 16)
-            .next_power_of_two()
-            .trailing_zeros()
-            .clamp(15, 24);
-        let mut f = PrefixFilter {
-            bits: vec![0; 1 << (log2 - 6)],
-            shift: 32 - log2,
-        };
-        for &p in firsts {
-            let i = f.index(p);
-            f.bits[i / 64] |= 1 << (i % 64);
-        }
-        f
-    }
-
-    fn is_empty(&self) -> bool {
-        self.bits.is_empty()
-    }
-
-    fn index(&self, p: u32) -> usize {
-        (p.wrapping_mul(0x9e37_79b1) >> self.shift) as usize
-    }
-
-    fn may_hold(&self, p: u32) -> bool {
-        let i = self.index(p);
-        self.bits
-            .get(i / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod addresses;
 pub mod collect;
+mod prefix;
 pub mod scan;
 pub mod tokens;
 
@@ -14,6 +15,7 @@ pub use collect::{ObservedAddresses, SecretKind, SeenSecrets};
 pub use scan::Canary;
 
 use crate::anonymize::Mapping;
+use crate::wire::Layout;
 
 /// Env var that makes `sanitize` and `check` print the time the scan took (for the benchmark).
 pub const TIMING_ENV: &str = "PCAPSCRUB_CANARY_TIMING";
@@ -69,8 +71,8 @@ pub struct Refused(pub Leak);
 
 impl Canary {
     /// Refuses a written packet that holds a secret.
-    pub fn check_packet(&self, number: u64, link_type: u32, bytes: &[u8]) -> Result<(), Refused> {
-        match self.scan_packet(link_type, bytes) {
+    pub fn check_packet(&self, number: u64, layout: &Layout, bytes: &[u8]) -> Result<(), Refused> {
+        match self.scan_packet(layout, bytes) {
             Some(kind) => Err(Refused(Leak {
                 kind,
                 place: Place::Packet(number),
@@ -79,24 +81,39 @@ impl Canary {
         }
     }
 
-    /// Refuses a text output file read from `text` in batches of whole lines (no secret spans
-    /// a line break), so that a large file is never held whole.
+    /// Refuses a text output file read from `text` in blocks cut after their last line break
+    /// (no secret spans a line break), so that a large file is never held whole.
     pub fn check_text_lines(
         &self,
         name: &'static str,
-        mut text: impl std::io::BufRead,
+        mut text: impl std::io::Read,
     ) -> std::io::Result<Result<(), Refused>> {
-        const BATCH: usize = 1 << 16;
-        let mut batch = Vec::with_capacity(BATCH + 256);
+        const BLOCK: usize = 1 << 16;
+        let mut buf: Vec<u8> = Vec::with_capacity(2 * BLOCK);
         loop {
-            let read = text.read_until(b'\n', &mut batch)?;
-            if read == 0 || batch.len() >= BATCH {
-                if let Err(refused) = self.check_text(name, &batch) {
-                    return Ok(Err(refused));
+            let kept = buf.len();
+            buf.resize(kept + BLOCK, 0);
+            let read = loop {
+                match text.read(&mut buf[kept..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other?,
                 }
-                batch.clear();
+            };
+            buf.truncate(kept + read);
+            let end = read == 0;
+            // A line longer than a block is read on until its end.
+            let Some(cut) = (if end {
+                Some(buf.len())
+            } else {
+                memchr::memrchr(b'\n', &buf[kept..]).map(|i| kept + i + 1)
+            }) else {
+                continue;
+            };
+            if let Err(refused) = self.check_text(name, &buf[..cut]) {
+                return Ok(Err(refused));
             }
-            if read == 0 {
+            buf.drain(..cut);
+            if end {
                 return Ok(Ok(()));
             }
         }
@@ -131,5 +148,17 @@ mod tests {
         text.push_str("last: 10.9.8.7");
         let found = canary.check_text_lines("the summary", text.as_bytes());
         assert!(matches!(found, Ok(Err(_))));
+        // Across the first block's end (byte 65,536), on a line of 100 bytes after a line
+        // break near the end, and on a line longer than a block after one near the start.
+        for (first_line, tail) in [(65_500, 100), (10, 300_000)] {
+            let mut text = vec![b'x'; first_line];
+            text.push(b'\n');
+            text.resize(65_534, b' ');
+            text.extend_from_slice(b"10.9.8.7 ");
+            text.resize(text.len() + tail, b'y');
+            text.push(b'\n');
+            let found = canary.check_text_lines("the summary", text.as_slice());
+            assert!(matches!(found, Ok(Err(_))), "first line of {first_line}");
+        }
     }
 }

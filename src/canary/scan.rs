@@ -11,7 +11,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Matc
 
 use super::addresses::SecretSets;
 use super::collect::{MIN_TEXT_LEN, SecretKind, TextPattern};
-use crate::wire::{self, Net, Transport};
+#[cfg(test)]
+use crate::wire;
+use crate::wire::{Layout, Net, Transport};
 
 /// What a text pattern stands for and where it counts.
 #[derive(Debug, Clone, Copy)]
@@ -20,19 +22,12 @@ struct TextMeta {
     in_files: bool,
 }
 
-/// Bytes of a written packet that were carried from the input rather than computed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct Carried {
-    start: usize,
-    end: usize,
-    /// TLS handshake bytes: random values make 4-byte forms match by chance there.
-    handshake: bool,
-}
-
 pub struct Canary {
     text: Option<AhoCorasick>,
     text_meta: Vec<TextMeta>,
     sets: SecretSets,
+    /// Zero bytes a searched form can reach into a zero run by (see [`Parts`]).
+    margin: usize,
     /// Nanoseconds spent scanning, when the run was asked to time the scan.
     spent: Option<AtomicU64>,
 }
@@ -50,6 +45,14 @@ impl Canary {
         timed: bool,
     ) -> anyhow::Result<Canary> {
         let started = Instant::now();
+        // Addresses reach 15 bytes in; a text pattern only if it holds a zero byte (a name
+        // never does, but a certificate string is whatever the certificate says).
+        let margin = patterns
+            .iter()
+            .filter(|p| p.bytes.contains(&0))
+            .map(|p| p.bytes.len())
+            .fold(LONGEST_ADDRESS, usize::max)
+            - 1;
         let text_meta: Vec<TextMeta> = patterns
             .iter()
             .map(|p| TextMeta {
@@ -80,6 +83,7 @@ impl Canary {
             text,
             text_meta,
             sets,
+            margin,
             spent: timed.then(|| AtomicU64::new(built)),
         })
     }
@@ -96,14 +100,22 @@ impl Canary {
             .map(|s| std::time::Duration::from_nanos(s.load(Ordering::Relaxed)))
     }
 
-    /// The first secret a written packet holds, if any.
-    pub fn scan_packet(&self, link_type: u32, bytes: &[u8]) -> Option<SecretKind> {
-        self.timed(|| self.packet_hit(link_type, bytes))
+    /// The first secret a written packet holds, if any. `layout`: its headers' (the rewriter
+    /// decoded them from the input, and the output keeps them in place).
+    pub fn scan_packet(&self, layout: &Layout, bytes: &[u8]) -> Option<SecretKind> {
+        self.timed(|| self.packet_hit(Some(layout), bytes))
+    }
+
+    /// The first secret a packet holds, decoding its headers here.
+    #[cfg(test)]
+    fn scan_frame(&self, link_type: u32, bytes: &[u8]) -> Option<SecretKind> {
+        let layout = wire::decode(link_type, bytes).ok();
+        self.packet_hit(layout.as_ref(), bytes)
     }
 
     /// The first secret a text output file (summary, client log, SHA256SUMS) holds, if any.
     pub fn scan_text(&self, bytes: &[u8]) -> Option<SecretKind> {
-        self.timed(|| self.text_hit(bytes, true))
+        self.timed(|| self.file_hit(bytes))
     }
 
     fn timed<T>(&self, f: impl FnOnce() -> T) -> T {
@@ -114,11 +126,14 @@ impl Canary {
         out
     }
 
-    fn packet_hit(&self, link_type: u32, bytes: &[u8]) -> Option<SecretKind> {
-        let (carried, macs) = carried(link_type, bytes);
+    fn packet_hit(&self, layout: Option<&Layout>, bytes: &[u8]) -> Option<SecretKind> {
+        // A packet we cannot decode is carried whole.
+        let Some(layout) = layout else {
+            return self.range_hit(bytes, false);
+        };
         // The MAC fields are written through the mapping, which keeps multicast group MACs:
         // the one built from a real IPv6 address is looked up there too.
-        for &at in macs.iter() {
+        for &at in layout.macs() {
             if let Some(kind) = bytes
                 .get(at..at + 6)
                 .and_then(|f| self.sets.mac_field_hit(f))
@@ -126,133 +141,163 @@ impl Canary {
                 return Some(kind);
             }
         }
-        carried.iter().find_map(|c| {
-            let range = &bytes[c.start..c.end];
-            let binary = if c.handshake {
-                parts(range, LONGEST_ADDRESS).find_map(|p| self.sets.payload_hit(&range[p]))
+        carried_hit(layout, bytes.len(), |r, handshake| {
+            self.range_hit(&bytes[r], handshake)
+        })
+    }
+
+    /// The first secret in one carried range of a packet.
+    fn range_hit(&self, range: &[u8], handshake: bool) -> Option<SecretKind> {
+        // One walk over the range's parts serves every form: removed payload is zero-filled,
+        // and skipping its runs once is most of the scan's saving.
+        Parts::new(range, self.margin).find_map(|p| {
+            let part = &range[p];
+            let binary = if handshake {
+                self.sets.payload_hit(part)
             } else {
-                self.sets.header_hit(range)
+                self.sets.header_hit(part)
             };
-            // No text form holds a zero byte: long zero runs (removed payload) are skipped whole.
             binary.or_else(|| {
-                parts(range, 1)
-                    .filter(|p| p.len() >= MIN_TEXT_LEN)
-                    .find_map(|p| self.text_hit(&range[p], false))
+                (part.len() >= MIN_TEXT_LEN)
+                    .then(|| self.text_hit(part, false))
+                    .flatten()
             })
         })
     }
 
+    /// The first host name or address spelled in `haystack`, which holds no long zero run
+    /// (a packet's part, or a text file's).
     fn text_hit(&self, haystack: &[u8], file: bool) -> Option<SecretKind> {
         let names = self.text.as_ref().and_then(|ac| {
-            first_accepted(ac, haystack, 0..haystack.len(), |m| {
+            first_accepted(ac, haystack, |m| {
                 let meta = self.text_meta[m.pattern().as_usize()];
                 (meta.in_files || !file).then_some(meta.kind)
             })
         });
         names.or_else(|| self.sets.text_hit(haystack, file))
     }
-}
 
-/// The parts of `range` worth searching for forms up to `longest` bytes: all of a short one,
-/// and a long one without the inside of its long zero runs.
-fn parts(range: &[u8], longest: usize) -> Box<dyn Iterator<Item = Range<usize>> + '_> {
-    if range.len() < 256 {
-        Box::new(std::iter::once(0..range.len()))
-    } else {
-        Box::new(without_zero_runs(range, longest))
+    fn file_hit(&self, bytes: &[u8]) -> Option<SecretKind> {
+        Parts::new(bytes, self.margin).find_map(|p| self.text_hit(&bytes[p], true))
     }
 }
 
-/// The first match `accept` takes, searching only the parts of `haystack` that
-/// [`without_zero_runs`] leaves. A plain search reports the match that ends first and is
-/// several times faster than an overlapping one; only after a rejected match (rare: a 4-byte
-/// form outside its reach, an address inside a longer number) is the rest of that part searched
-/// with overlapping matches, from where a match overlapping the rejected one could start.
+/// The first match `accept` takes in `haystack`. A plain search reports the match that ends
+/// first and is several times faster than an overlapping one; only after a rejected match
+/// (rare: a name only the packet may hold, found in a file) is the rest searched with
+/// overlapping matches, from where a match overlapping the rejected one could start.
 fn first_accepted(
     ac: &AhoCorasick,
     haystack: &[u8],
-    range: Range<usize>,
     mut accept: impl FnMut(&Match) -> Option<SecretKind>,
 ) -> Option<SecretKind> {
-    let longest = ac.max_pattern_len();
-    let offset = range.start;
-    let parts: Box<dyn Iterator<Item = Range<usize>>> = if range.len() < 256 {
-        // Headers: short, full of short zero runs; not worth looking for long ones.
-        Box::new(std::iter::once(range))
-    } else {
-        Box::new(
-            without_zero_runs(&haystack[range], longest)
-                .map(move |p| p.start + offset..p.end + offset),
-        )
-    };
-    let mut parts = parts;
-    parts.find_map(|part| {
-        let m = ac.find(Input::new(haystack).span(part.clone()))?;
-        if let Some(kind) = accept(&m) {
-            return Some(kind);
-        }
-        // Matches ending before this one do not exist; any other ends at or after its end, so
-        // starts at most the longest pattern's length before.
-        let from = (m.end() + 1).saturating_sub(longest).max(part.start);
-        ac.find_overlapping_iter(Input::new(haystack).span(from..part.end))
-            .find_map(|m| accept(&m))
-    })
+    let m = ac.find(Input::new(haystack))?;
+    if let Some(kind) = accept(&m) {
+        return Some(kind);
+    }
+    // Matches ending before this one do not exist; any other ends at or after its end, so
+    // starts at most the longest pattern's length before.
+    let from = (m.end() + 1).saturating_sub(ac.max_pattern_len());
+    ac.find_overlapping_iter(Input::new(haystack).span(from..haystack.len()))
+        .find_map(|m| accept(&m))
 }
 
-/// The parts of `haystack` left when the inside of every run of zeros too long to lie within
-/// one pattern is skipped (removed payload is zero-filled: a third of a sanitized capture's
-/// bytes). No pattern is all zeros, so a match overlaps such a run by fewer than `longest`
-/// bytes at either end; those bytes are kept on both sides.
-fn without_zero_runs(haystack: &[u8], longest: usize) -> impl Iterator<Item = Range<usize>> + '_ {
-    let margin = longest.saturating_sub(1);
-    let skippable = 2 * margin + 64;
-    let mut start = 0;
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        while at < haystack.len() {
-            let Some(zero) = haystack[at..].iter().position(|&b| b == 0) else {
-                at = haystack.len();
+/// The parts of a haystack left when the inside of every run of zeros too long to lie within
+/// one searched form is skipped (removed payload is zero-filled: a third of a sanitized
+/// capture's bytes). A form overlaps such a run by at most `margin` bytes at either end (no
+/// form is all zeros, and only forms that hold a zero byte reach into one at all); those bytes
+/// are kept on both sides. A short haystack (a header) is one part: not worth the look.
+struct Parts<'a> {
+    haystack: &'a [u8],
+    margin: usize,
+    skippable: usize,
+    /// Where the part being built starts.
+    start: usize,
+    /// Where the search for the next zero run resumes.
+    at: usize,
+}
+
+/// Haystacks shorter than this are one part.
+const SPLIT_FROM: usize = 256;
+
+impl<'a> Parts<'a> {
+    fn new(haystack: &'a [u8], margin: usize) -> Parts<'a> {
+        let short = haystack.len() < SPLIT_FROM;
+        Parts {
+            haystack,
+            margin,
+            skippable: 2 * margin + 64,
+            start: 0,
+            at: if short { haystack.len() } else { 0 },
+        }
+    }
+}
+
+impl Iterator for Parts<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let h = self.haystack;
+        while self.at < h.len() {
+            let Some(zero) = memchr::memchr(0, &h[self.at..]) else {
+                self.at = h.len();
                 break;
             };
-            let run_start = at + zero;
-            let run_len = haystack[run_start..]
-                .iter()
-                .position(|&b| b != 0)
-                .unwrap_or(haystack.len() - run_start);
-            let run_end = run_start + run_len;
-            at = run_end;
-            if run_len >= skippable {
-                let part = start..run_start + margin;
-                start = run_end - margin;
-                return Some(part);
+            let run_start = self.at + zero;
+            let run_end = run_start + zero_run(&h[run_start..]);
+            self.at = run_end;
+            if run_end - run_start >= self.skippable {
+                // Zeros alone, at either end of the haystack, hold no form.
+                let part = self.start..run_start + self.margin;
+                let leading = run_start == self.start;
+                self.start = if run_end == h.len() {
+                    run_end
+                } else {
+                    run_end - self.margin
+                };
+                if !leading {
+                    return Some(part);
+                }
             }
         }
-        if start < haystack.len() {
-            let part = start..haystack.len();
-            start = haystack.len();
-            return Some(part);
-        }
-        None
-    })
+        (self.start < h.len()).then(|| {
+            let part = self.start..h.len();
+            self.start = h.len();
+            part
+        })
+    }
 }
 
-/// The byte ranges of a written packet that hold bytes carried from the input: the link
-/// header, IP option areas, an ICMP error's quoted header, and the TCP payload
-/// (redacted handshake bytes and record headers). Everything else is computed (mapped
-/// addresses, lengths, checksums) or removed. A packet we cannot decode is carried whole.
-/// Also where the link header's MAC fields are (written through the mapping).
-fn carried(link_type: u32, bytes: &[u8]) -> (CarriedList, MacFields) {
-    let all = |range: Range<usize>, handshake| Carried {
-        start: range.start,
-        end: range.end,
-        handshake,
+/// How many zero bytes `bytes` starts with, 16 at a time while it can.
+fn zero_run(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(16) {
+        if u128::from_ne_bytes(chunk.try_into().unwrap_or([1; 16])) != 0 {
+            break;
+        }
+        n += 16;
+    }
+    n + bytes[n..]
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len() - n)
+}
+
+/// Asks `visit` about each byte range of a written packet that holds bytes carried from the
+/// input, in order, until it finds something: the link header, IP option areas, an ICMP
+/// error's quoted header, and the TCP payload (redacted handshake bytes and record headers;
+/// `handshake` is true there). Everything else is computed (mapped addresses, lengths,
+/// checksums) or removed. Ranges are visited as they are found, never collected: this runs for
+/// every packet, and most packets are headers alone.
+fn carried_hit<T>(
+    layout: &Layout,
+    len: usize,
+    mut visit: impl FnMut(Range<usize>, bool) -> Option<T>,
+) -> Option<T> {
+    let mut carried = |r: Range<usize>, handshake: bool| {
+        let r = r.start.min(len)..r.end.min(len);
+        (r.start < r.end).then(|| visit(r, handshake)).flatten()
     };
-    let mut out = CarriedList::default();
-    let Ok(layout) = wire::decode(link_type, bytes) else {
-        out.push(all(0..bytes.len(), false));
-        return (out, MacFields::default());
-    };
-    let clip = |r: Range<usize>| r.start.min(bytes.len())..r.end.min(bytes.len());
     // The link header without its MAC addresses: those are mapped (computed), and 4 bytes of
     // the keyed `02:…` MACs matched a real IPv4 address by chance in a 256 MiB capture.
     let mut macs = layout.macs;
@@ -260,73 +305,31 @@ fn carried(link_type: u32, bytes: &[u8]) -> (CarriedList, MacFields) {
     macs.sort_unstable();
     let mut from = 0;
     for &mut at in macs {
-        out.push(all(clip(from..at), false));
+        if let Some(hit) = carried(from..at, false) {
+            return Some(hit);
+        }
         from = from.max(at + 6);
     }
-    out.push(all(clip(from..layout.link_end), false));
-    if let Net::Ip(ip) = &layout.net {
-        for &(from, to) in ip.blanks() {
-            out.push(all(clip(from..to), false));
-        }
-        match &ip.transport {
-            Transport::Icmp(icmp) => {
-                if let Some(q) = icmp.quote {
-                    out.push(all(clip(icmp.start + 4..q.end), false));
-                }
-            }
-            // TCP options are not listed: those kept (MSS, window scale, SACK, timestamps) are
-            // numbers, and timestamps matched a real 4-byte address by chance in a 256 MiB
-            // capture; the longer forms are searched there anyway.
-            Transport::Tcp(tcp) => {
-                out.push(all(clip(tcp.header_end..bytes.len()), true));
-            }
-            Transport::Udp { .. } | Transport::Opaque => {}
+    if let Some(hit) = carried(from..layout.link_end, false) {
+        return Some(hit);
+    }
+    let Net::Ip(ip) = &layout.net else {
+        return None;
+    };
+    for &(from, to) in ip.blanks() {
+        if let Some(hit) = carried(from..to, false) {
+            return Some(hit);
         }
     }
-    if out.overflowed {
-        let mut whole = CarriedList::default();
-        whole.push(all(0..bytes.len(), false));
-        return (whole, MacFields::default());
-    }
-    (out, MacFields(layout.macs, layout.mac_count))
-}
-
-/// Where the link header's MAC fields start.
-#[derive(Default)]
-struct MacFields([usize; 2], usize);
-
-impl MacFields {
-    fn iter(&self) -> impl Iterator<Item = &usize> {
-        self.0[..self.1.min(2)].iter()
-    }
-}
-
-/// The carried ranges of one packet, without allocating (this runs for every packet): the link
-/// header's pieces around two MACs, the IP option areas and one transport range.
-#[derive(Default)]
-struct CarriedList {
-    items: [Carried; 16],
-    len: usize,
-    /// More ranges than fit: the whole packet is then treated as carried (fail closed).
-    overflowed: bool,
-}
-
-impl CarriedList {
-    fn push(&mut self, c: Carried) {
-        if c.start >= c.end {
-            return;
-        }
-        match self.items.get_mut(self.len) {
-            Some(slot) => {
-                *slot = c;
-                self.len += 1;
-            }
-            None => self.overflowed = true,
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Carried> {
-        self.items[..self.len].iter()
+    match &ip.transport {
+        Transport::Icmp(icmp) => icmp
+            .quote
+            .and_then(|q| carried(icmp.start + 4..q.end, false)),
+        // TCP options are not searched: those kept (MSS, window scale, SACK, timestamps) are
+        // numbers, and timestamps matched a real 4-byte address by chance in a 256 MiB
+        // capture; the longer forms are searched there anyway.
+        Transport::Tcp(tcp) => carried(tcp.header_end..len, true),
+        Transport::Udp { .. } | Transport::Opaque => None,
     }
 }
 
@@ -383,7 +386,7 @@ mod tests {
         let mut h = vec![0u8; 4000];
         h[..3].copy_from_slice(&[1, 2, 3]);
         h[3990..].copy_from_slice(&[4, 5, 6, 7, 8, 9, 1, 2, 3, 4]);
-        let parts: Vec<_> = without_zero_runs(&h, 16).collect();
+        let parts: Vec<_> = Parts::new(&h, 15).collect();
         assert_eq!(parts, [0..18, 3975..4000]);
         let skipped: usize = 4000 - parts.iter().map(|p| p.len()).sum::<usize>();
         assert!(skipped > 3900);
@@ -403,14 +406,20 @@ mod tests {
             (head, SecretKind::CertificateName),
         ] {
             let ac = with_addresses(vec![p], |_| {});
-            let found = first_accepted(ac.text.as_ref().unwrap(), &h, 0..h.len(), |m| {
-                Some(ac.text_meta[m.pattern().as_usize()].kind)
-            });
-            assert_eq!(found, Some(kind));
+            assert_eq!(ac.file_hit(&h), Some(kind));
         }
-        assert_eq!(without_zero_runs(&[], 16).count(), 0);
-        let parts: Vec<Range<usize>> = without_zero_runs(&[0; 10], 16).collect();
+        assert_eq!(Parts::new(&[], 15).count(), 0);
+        let parts: Vec<Range<usize>> = Parts::new(&[0; 10], 15).collect();
         assert_eq!(parts, vec![0..10]);
+        // A zero run at either end, and runs just long enough and just too short to skip.
+        let mut h = vec![0u8; 1000];
+        h[500] = 7;
+        let parts: Vec<Range<usize>> = Parts::new(&h, 15).collect();
+        assert_eq!(parts, vec![485..516]);
+        let mut h = vec![9u8; 1000];
+        h[100..194].fill(0);
+        h[600..693].fill(0);
+        assert_eq!(Parts::new(&h, 15).collect::<Vec<_>>(), [0..115, 179..1000]);
     }
 
     #[test]
@@ -460,7 +469,7 @@ mod tests {
         assert_eq!(c.scan_text(b"aa:bb:cc:dd:ee:ff:00"), None);
         // In a packet's carried handshake bytes too.
         let frame = tcp_frame([192, 0, 2, 9], b"\x0c\x08host 10.0.0.12 ");
-        assert_eq!(c.scan_packet(1, &frame), hit);
+        assert_eq!(c.scan_frame(1, &frame), hit);
     }
 
     #[test]
@@ -472,7 +481,7 @@ mod tests {
         assert_eq!(c.scan_text(b"server: 203.0.113.1"), None);
         // ...but they are in a packet's carried bytes.
         let frame = tcp_frame([10, 0, 0, 1], b"\x0c\x06Server");
-        assert_eq!(c.scan_packet(1, &frame), Some(SecretKind::CertificateName));
+        assert_eq!(c.scan_frame(1, &frame), Some(SecretKind::CertificateName));
     }
 
     #[test]
@@ -486,9 +495,9 @@ mod tests {
         // In the IP header's source (a computed field, where the rewriter writes the mapped
         // address): a real address there is not carried, it is unmapped — but 4 bytes in
         // headers and handshake randoms occur by chance, so only carried headers count.
-        assert_eq!(c.scan_packet(1, &tcp_frame([10, 0, 0, 1], b"")), None);
+        assert_eq!(c.scan_frame(1, &tcp_frame([10, 0, 0, 1], b"")), None);
         assert_eq!(
-            c.scan_packet(
+            c.scan_frame(
                 1,
                 &tcp_frame([192, 0, 2, 9], &[22, 3, 3, 0, 4, 10, 0, 0, 1])
             ),
@@ -499,28 +508,28 @@ mod tests {
         frame[46] = 8 << 4;
         frame[17] += 12;
         frame.extend_from_slice(&[1, 1, 8, 10, 10, 0, 0, 1, 0, 0, 0, 0]);
-        assert_eq!(c.scan_packet(1, &frame), None);
+        assert_eq!(c.scan_frame(1, &frame), None);
         // Nor in a mapped MAC: those bytes are computed.
         let mut frame = tcp_frame([192, 0, 2, 9], b"");
         frame[7..11].copy_from_slice(&[10, 0, 0, 1]);
-        assert_eq!(c.scan_packet(1, &frame), None);
+        assert_eq!(c.scan_frame(1, &frame), None);
         // A real MAC counts in a MAC field (the rewriter missed it) and in carried payload.
         let mut frame = tcp_frame([192, 0, 2, 9], b"");
         frame[6..12].copy_from_slice(&mac);
-        assert_eq!(c.scan_packet(1, &frame), Some(SecretKind::MacAddress));
+        assert_eq!(c.scan_frame(1, &frame), Some(SecretKind::MacAddress));
         let frame = tcp_frame(
             [192, 0, 2, 9],
             &[22, 3, 3, 0, 6, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc],
         );
-        assert_eq!(c.scan_packet(1, &frame), Some(SecretKind::MacAddress));
+        assert_eq!(c.scan_frame(1, &frame), Some(SecretKind::MacAddress));
         // In computed header fields it is not searched: the rewriter writes them.
         let mut frame = tcp_frame([192, 0, 2, 9], b"");
         frame[14 + 20..14 + 26].copy_from_slice(&mac);
-        assert_eq!(c.scan_packet(1, &frame), None);
+        assert_eq!(c.scan_frame(1, &frame), None);
         // A ticket window in the handshake bytes counts; in the headers it would be chance.
         let payload: Vec<u8> = (0..=20).collect();
         assert_eq!(
-            c.scan_packet(1, &tcp_frame([192, 0, 2, 9], &payload)),
+            c.scan_frame(1, &tcp_frame([192, 0, 2, 9], &payload)),
             Some(SecretKind::SessionTicket)
         );
         // The binary forms are never searched in text files.
@@ -540,6 +549,6 @@ mod tests {
         f.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
         f.extend_from_slice(&[10, 9, 8, 7, 192, 0, 2, 1]);
         f.extend_from_slice(&[0, 53, 0, 53, 0, 8, 0, 0]);
-        assert_eq!(c.scan_packet(1, &f), Some(SecretKind::Ipv4Address));
+        assert_eq!(c.scan_frame(1, &f), Some(SecretKind::Ipv4Address));
     }
 }

@@ -5,6 +5,8 @@
 
 use std::net::Ipv6Addr;
 
+use super::prefix::{PrefixFilter, first4};
+
 /// The shortest literal worth parsing (`a::b`).
 const MIN_TOKEN: usize = 4;
 
@@ -34,10 +36,7 @@ pub fn find<T>(text: &[u8], mut hit: impl FnMut(TextAddress) -> Option<T>) -> Op
     let mut at = 0;
     while at < text.len() {
         // Every address holds a separator: look for one, then widen to the whole token.
-        let Some(sep) = text[at..]
-            .iter()
-            .position(|&b| matches!(b, b'.' | b':' | b'-'))
-        else {
+        let Some(sep) = memchr::memchr3(b'.', b':', b'-', &text[at..]) else {
             break;
         };
         let sep = at + sep;
@@ -246,68 +245,116 @@ const MAX_NAME_TOKEN: usize = 253;
 /// At most this many labels of a token are tried as a name's first or last label.
 const MAX_LABELS: usize = 16;
 
-/// The first name-shaped candidate of `text` (lowercased) for which `hit`, given it and its
-/// whole token, says yes: every
-/// maximal run of name characters and every part of it that starts and ends at a label
-/// boundary, so `corp.net` is found inside `api.corp.net.`, but not `corp.ne` in `corp.net`.
+/// The lengths and first four bytes of the names searched for: a candidate that fails either is
+/// not looked up (in a text file most words are name-shaped, and each has many label-aligned
+/// parts).
+#[derive(Default)]
+pub struct NameFilter {
+    lengths: [u64; 4],
+    prefixes: PrefixFilter,
+}
+
+impl NameFilter {
+    /// The filter for `names` (lowercase, each at least four bytes).
+    pub fn of<'a>(names: impl Iterator<Item = &'a [u8]>) -> NameFilter {
+        let mut lengths = [0u64; 4];
+        let mut firsts = Vec::new();
+        for n in names.filter(|n| (4..=MAX_NAME_TOKEN).contains(&n.len())) {
+            lengths[n.len() / 64] |= 1 << (n.len() % 64);
+            firsts.push(first4(n));
+        }
+        NameFilter {
+            lengths,
+            prefixes: PrefixFilter::of(&firsts),
+        }
+    }
+
+    /// Whether `candidate` (name characters, any case) may be one of the names. ORing 0x20
+    /// lowercases a letter and leaves every other name character as it is.
+    fn may_be(&self, candidate: &[u8]) -> bool {
+        let len = candidate.len();
+        (4..=MAX_NAME_TOKEN).contains(&len)
+            && self.lengths[len / 64] & (1 << (len % 64)) != 0
+            && self.prefixes.may_hold(first4(candidate) | 0x2020_2020)
+    }
+}
+
+/// The first name-shaped candidate of `text` that `filter` lets through and for which `hit`,
+/// given it (lowercased) and its whole token, says yes: every maximal run of name characters
+/// and every part of it that starts and ends at a label boundary, so `corp.net` is found
+/// inside `api.corp.net.`, but not `corp.ne` in `corp.net`.
 pub fn find_name<T>(
     text: &[u8],
-    min_len: usize,
+    filter: &NameFilter,
     mut hit: impl FnMut(&[u8], &[u8]) -> Option<T>,
 ) -> Option<T> {
     let mut buf = [0u8; MAX_NAME_TOKEN];
-    // A hand-written loop: this runs over every carried byte of the capture.
+    // Hand-written loops: this runs over every carried byte of the capture and every output
+    // file. Label starts (the token's and the first dots') and, for each, the next ends (dots,
+    // then the token's end) up to MAX_LABELS of each: the first 2 × MAX_LABELS dots are all
+    // any pair can use. They are noted in the same pass that finds the token's end.
+    let mut dots = [0usize; 2 * MAX_LABELS];
     let mut at = 0;
-    let tokens = std::iter::from_fn(|| {
-        while at < text.len() {
-            if !IN_NAME[text[at] as usize] {
-                at += 1;
-                continue;
+    while at < text.len() {
+        if !IN_NAME[text[at] as usize] {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        let mut n_dots = 0;
+        while at < text.len() && IN_NAME[text[at] as usize] {
+            if text[at] == b'.' && n_dots < dots.len() {
+                dots[n_dots] = at - start;
+                n_dots += 1;
             }
-            let start = at;
-            while at < text.len() && IN_NAME[text[at] as usize] {
-                at += 1;
-            }
-            if (min_len..=MAX_NAME_TOKEN).contains(&(at - start)) {
-                return Some(&text[start..at]);
+            at += 1;
+        }
+        let token = &text[start..at];
+        if !(4..=MAX_NAME_TOKEN).contains(&token.len()) {
+            continue;
+        }
+        let dots = &dots[..n_dots];
+        let starts = std::iter::once(0)
+            .chain(dots.iter().map(|&d| d + 1))
+            .take(MAX_LABELS);
+        let mut lowered = false;
+        for s in starts {
+            let after: &[usize] = &dots[dots.partition_point(|&d| d <= s)..];
+            // With the array full, at least MAX_LABELS dots follow any start: the end is never
+            // among the first MAX_LABELS ends.
+            let ends = after
+                .iter()
+                .copied()
+                .chain(std::iter::once(token.len()))
+                .take(MAX_LABELS);
+            for e in ends {
+                if !filter.may_be(&token[s..e]) {
+                    continue;
+                }
+                if !lowered {
+                    buf[..token.len()].copy_from_slice(token);
+                    buf[..token.len()].make_ascii_lowercase();
+                    lowered = true;
+                }
+                let lower = &buf[..token.len()];
+                if let Some(found) = hit(&lower[s..e], lower) {
+                    return Some(found);
+                }
             }
         }
-        None
-    });
-    let mut tokens = tokens;
-    tokens.find_map(|token| {
-        let lower = &mut buf[..token.len()];
-        lower.copy_from_slice(token);
-        lower.make_ascii_lowercase();
-        let lower = &*lower;
-        let dots = || {
-            lower
-                .iter()
-                .enumerate()
-                .filter(|&(_, &b)| b == b'.')
-                .map(|(i, _)| i)
-        };
-        let starts = std::iter::once(0)
-            .chain(dots().map(|i| i + 1))
-            .take(MAX_LABELS);
-        starts.into_iter().find_map(|s| {
-            let ends = dots()
-                .filter(|&e| e > s)
-                .chain(std::iter::once(lower.len()));
-            ends.take(MAX_LABELS)
-                .filter(|&e| e - s >= min_len)
-                .find_map(|e| hit(&lower[s..e], lower))
-        })
-    })
+    }
+    None
 }
 
 #[cfg(test)]
 mod name_tests {
     use super::*;
 
-    fn all(text: &str) -> Vec<String> {
+    /// Every candidate the filter lets through for `names`.
+    fn found(text: &str, names: &[&str]) -> Vec<String> {
+        let filter = NameFilter::of(names.iter().map(|n| n.as_bytes()));
         let mut out = vec![];
-        find_name(text.as_bytes(), 4, |n, _| {
+        find_name(text.as_bytes(), &filter, |n, _| {
             out.push(String::from_utf8_lossy(n).into_owned());
             None::<()>
         });
@@ -316,6 +363,20 @@ mod name_tests {
 
     #[test]
     fn names_are_tokens_and_their_label_aligned_parts() {
+        let every = [
+            "api.corp",
+            "api.corp.net",
+            "corp",
+            "corp.net",
+            "xapi",
+            "xapi.corp",
+        ];
+        let every = [
+            &every[..],
+            &["xapi.corp.net", "intranet", "nets", "corp.nets"],
+        ]
+        .concat();
+        let all = |text| found(text, &every);
         assert_eq!(
             all("sni: API.corp.net:443"),
             ["api.corp", "api.corp.net", "corp", "corp.net"]
@@ -327,5 +388,27 @@ mod name_tests {
             ["xapi", "xapi.corp", "xapi.corp.net", "corp", "corp.net"]
         );
         assert_eq!(all("corp.nets"), ["corp", "corp.nets", "nets"]);
+    }
+
+    #[test]
+    fn the_filter_passes_only_the_names_lengths_and_first_bytes() {
+        assert_eq!(found("sni: API.corp.net:443", &["corp.net"]), ["corp.net"]);
+        assert_eq!(found("corp.net", &["corp.ne"]), Vec::<String>::new());
+        assert_eq!(found("api.corp.net", &["abcd.efgh"]), Vec::<String>::new());
+        assert_eq!(found("anything at all", &[]), Vec::<String>::new());
+    }
+
+    /// Past sixteen labels: a name starting at the sixteenth label and ending sixteen labels
+    /// later is tried, one ending further is not (the bound the search keeps).
+    #[test]
+    fn long_tokens_are_tried_within_the_label_bounds() {
+        let labels: Vec<String> = (0..40).map(|i| format!("l{i:02}")).collect();
+        let token = labels.join(".");
+        let reach = labels[15..31].join(".");
+        assert_eq!(found(&token, &[&reach]), [reach]);
+        let beyond = labels[15..32].join(".");
+        assert_eq!(found(&token, &[&beyond]), Vec::<String>::new());
+        let late = labels[16..20].join(".");
+        assert_eq!(found(&token, &[&late]), Vec::<String>::new());
     }
 }

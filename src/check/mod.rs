@@ -20,7 +20,7 @@ use crate::canary::{self, ObservedAddresses};
 use crate::capture::{CaptureReader, Event};
 use crate::flow::FlowKey;
 use crate::policy::Policy;
-use crate::rewrite::{DropReason, Rewriter};
+use crate::rewrite::{DropReason, Rewriter, RewrittenPacket};
 use crate::tls::spans::SpanKind;
 use crate::wire::{self, Ip, Layout, Net, Transport};
 use finding::{mask_ip, mask_mac, mask_name};
@@ -94,14 +94,14 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
     while let Some(event) = reader.next_event()? {
         let Event::Packet(pkt) = event else { continue };
         let number = pkt.number;
-        let out = match rewriter.packet(&pkt, &mut mapping) {
-            Ok(bytes) => bytes,
+        let (out, written_layout) = match rewriter.packet(&pkt, &mut mapping) {
+            Ok(RewrittenPacket { bytes, layout }) => (bytes, layout),
             Err(reason) => {
                 dropped_finding(reason, number, &mut report);
                 continue;
             }
         };
-        if let Err(refused) = canary.check_packet(number, pkt.link_type, out) {
+        if let Err(refused) = canary.check_packet(number, &written_layout, out) {
             let leak = refused.0;
             report.push(Finding::new(
                 FindingKind::Leak,

@@ -35,7 +35,7 @@ use crate::report::summary::{
     Redactions, SummaryHead, SummaryTail, Tool, endpoint_pseudonym, link_type_name, write_yaml,
 };
 use crate::report::visual::{self, CaptureVisuals};
-use crate::rewrite::{DropReason, RewriteStats, Rewriter};
+use crate::rewrite::{DropReason, RewriteStats, Rewriter, RewrittenPacket};
 use rayon::prelude::*;
 
 pub struct SanitizeOptions<'a> {
@@ -291,7 +291,7 @@ fn write_outputs(
     let tail_mapping = mapping.clone();
     let (written, tail) = if helpers {
         std::thread::scope(|s| {
-            let tail = s.spawn(|| write_summary_tail(analysis, tail_mapping, evidence));
+            let tail = s.spawn(|| write_summary_tail(analysis, tail_mapping, evidence, canary));
             let written = rewrite_capture(
                 input,
                 analysis,
@@ -317,7 +317,7 @@ fn write_outputs(
                 canary,
                 false,
             ),
-            write_summary_tail(analysis, tail_mapping, evidence),
+            write_summary_tail(analysis, tail_mapping, evidence, canary),
         )
     };
     let (written, mut tail) = (written?, tail?);
@@ -338,10 +338,15 @@ fn write_outputs(
     let summary_path = evidence.path().join(&summary_name);
     let cannot_write = || format!("cannot write {}", summary_path.display());
     let mut summary_file = evidence.temp_file()?;
+    // The head is scanned here and the tail on its own thread (see `write_summary_tail`): no
+    // secret spans the line break between them.
+    let mut head_text = Vec::new();
+    write_yaml(&head, &mut head_text).with_context(cannot_write)?;
+    canary.check_text("the summary", &head_text)?;
     let summary_sha256 = {
         // Hashed below the buffer: the digest is updated a buffer at a time, not per scalar.
         let mut w = BufWriter::new(HashingWriter::new(summary_file.as_file_mut()));
-        write_yaml(&head, &mut w).with_context(cannot_write)?;
+        w.write_all(&head_text).with_context(cannot_write)?;
         tail.rewind()
             .and_then(|_| std::io::copy(&mut tail, &mut w))
             .with_context(cannot_write)?;
@@ -350,12 +355,6 @@ fn write_outputs(
             .with_context(cannot_write)?
             .finish()
     };
-    // Read back in batches of lines: 100,000 connections make a summary of 150 MB.
-    let summary_text =
-        std::fs::File::open(summary_file.path()).context("cannot scan the summary")?;
-    canary
-        .check_text_lines("the summary", std::io::BufReader::new(summary_text))
-        .context("cannot scan the summary")??;
     let visuals = visual::render(analysis, mapping, &head, index, stem.as_str())?;
     canary.check_text("the ladder diagram", visuals.ladder_svg.as_bytes())?;
     Ok(InputOutputs {
@@ -375,11 +374,14 @@ fn write_outputs(
     })
 }
 
-/// The summary's connections and verdict, written to a scratch file (deleted when dropped).
+/// The summary's connections and verdict, written to a scratch file (deleted when dropped) and
+/// scanned by the canary there, while pass 2 rewrites the capture: the scan is off the
+/// critical path.
 fn write_summary_tail(
     analysis: &Analysis,
     mut mapping: Mapping,
     evidence: &EvidenceDir,
+    canary: &Canary,
 ) -> Result<File> {
     let mut file = evidence.scratch_file()?;
     {
@@ -393,6 +395,11 @@ fn write_summary_tail(
                 )
             })?;
     }
+    // Read back in batches of lines: 100,000 connections make a summary of 150 MB.
+    file.rewind().context("cannot scan the summary")?;
+    canary
+        .check_text_lines("the summary", &mut file)
+        .context("cannot scan the summary")??;
     Ok(file)
 }
 
@@ -515,8 +522,8 @@ fn rewrite_capture(
             Event::Packet(pkt) => {
                 let ts = rewriter.timestamp(&pkt, pcap_header.is_some());
                 match rewriter.packet(&pkt, mapping) {
-                    Ok(bytes) => {
-                        canary.check_packet(pkt.number, pkt.link_type, bytes)?;
+                    Ok(RewrittenPacket { bytes, layout }) => {
+                        canary.check_packet(pkt.number, &layout, bytes)?;
                         writer
                             .packet(pkt.interface, ts, pkt.orig_len, bytes)
                             .map_err(io_err)?;

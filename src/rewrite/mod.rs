@@ -64,6 +64,13 @@ pub struct TimeShift {
 /// 2000-01-01T00:00:00Z.
 pub const SHIFT_EPOCH: i128 = 946_684_800;
 
+/// A rewritten packet, and the layout of its headers: the input's, since headers are copied in
+/// place and only what follows them is cut or zero-filled.
+pub struct RewrittenPacket<'a> {
+    pub bytes: &'a [u8],
+    pub layout: Layout,
+}
+
 pub struct Rewriter<'a> {
     policy: &'a Policy,
     analysis: &'a Analysis,
@@ -199,7 +206,11 @@ impl<'a> Rewriter<'a> {
     }
 
     /// Rewrites one packet; returns the bytes to write, or why it is dropped.
-    pub fn packet(&mut self, pkt: &Packet<'_>, mapping: &mut Mapping) -> Result<&[u8], DropReason> {
+    pub fn packet(
+        &mut self,
+        pkt: &Packet<'_>,
+        mapping: &mut Mapping,
+    ) -> Result<RewrittenPacket<'_>, DropReason> {
         let layout = wire::decode(pkt.link_type, pkt.data).map_err(|e| match e {
             wire::Undecodable::UnsupportedLinkType => DropReason::UnsupportedLinkType,
             wire::Undecodable::ShortLinkHeader => DropReason::ShortLinkHeader,
@@ -253,7 +264,10 @@ impl<'a> Rewriter<'a> {
         if let Net::Ip(ip) = &layout.net {
             fill_checksums(&mut self.out, data.len(), ip);
         }
-        Ok(&self.out)
+        Ok(RewrittenPacket {
+            bytes: &self.out,
+            layout,
+        })
     }
 
     fn rewrite_link(&mut self, layout: &Layout, mapping: &mut Mapping) {
