@@ -5,9 +5,9 @@
 #   scripts/bench_canary.sh [SIZE]             (default: 256M)
 #   RUNS=5 POLICY=strict FORMAT=pcapng scripts/bench_canary.sh 256M
 #
-# Verdict: the A/B extra CPU time when BASELINE names a build without the scan (the measure
-# that counts everything), else the profile's CPU share when perf is installed, else the
-# wall-time share (see below).
+# Verdict: the A/B extra CPU and wall time when BASELINE names a build without the scan (the
+# measure that counts everything; BASELINE=auto builds one), else the profile's CPU share when
+# perf is installed, else the wall-time share (see below).
 #
 # The capture is the one scripts/bench_perf.sh uses: examples/gen_mixed.rs (seed 1), cached
 # under target/bench/ with the same name. Each run sanitizes it into a fresh folder with
@@ -17,7 +17,7 @@
 # is its share of sanitize. Prints each run and the medians, then (with perf installed) the
 # scan's share of sanitize's CPU time from a profile, which a loaded machine does not skew.
 #
-# Env: RUNS (3), POLICY (ticket), FORMAT (pcap|pcapng, default pcap), SEED (1).
+# Env: RUNS (3), POLICY (ticket), FORMAT (pcap|pcapng, default pcap), SEED (1), BASELINE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -102,23 +102,37 @@ if command -v perf >/dev/null; then
     fi
 fi
 # The profile counts only samples in functions named after the canary: iterator code inlined
-# into them and the packet decode the scan repeats are attributed elsewhere, so it understates.
-# The measure that counts everything is A/B against a build without the scan: BASELINE=path of
-# such a binary (e.g. built from the commit before the canary) runs both, interleaved, under GNU
-# time, and the verdict is then the extra CPU time over the current build's.
+# into them is attributed elsewhere, so it understates. The measure that counts everything is
+# A/B against a build without the scan: BASELINE=path of such a binary, or BASELINE=auto, which
+# builds the commit before the canary was added (in a worktree under target/bench/) once. Both
+# run interleaved, timed by bash's `time` (milliseconds, from the kernel's accounting), and the
+# verdict is then the larger of the extra CPU time and the extra wall time over this build's.
+if [ "${BASELINE:-}" = auto ]; then
+    added="$(git log --diff-filter=A --format=%H -- src/canary/mod.rs | tail -1)"
+    [ -n "$added" ] || { echo "BASELINE=auto needs the git history" >&2; exit 2; }
+    base_tree="$cache/pre-canary-${added:0:10}"
+    if [ ! -x "$base_tree/target/release/pcapscrub" ]; then
+        echo "building the baseline (the commit before ${added:0:10}) in $base_tree ..." >&2
+        rm -rf "$base_tree"
+        git worktree prune
+        git worktree add --detach --quiet "$base_tree" "$added^"
+        (cd "$base_tree" && cargo build --release --quiet --bin pcapscrub)
+    fi
+    BASELINE="$base_tree/target/release/pcapscrub"
+fi
 if [ -n "${BASELINE:-}" ]; then
-    [ -x /usr/bin/time ] || { echo "A/B needs GNU time (apt-get install time)" >&2; exit 2; }
     : >"$work/cpu-a"
     : >"$work/cpu-b"
     : >"$work/wall-a"
     : >"$work/wall-b"
+    TIMEFORMAT='%3R %3U %3S'
     for i in $(seq "$runs"); do
         for v in a b; do
             exe="$bin"
             [ "$v" = a ] && exe="$BASELINE"
             rm -rf "$work/out"
-            /usr/bin/time -f '%e %U %S' -o "$work/time" "$exe" sanitize "$file" -o "$work/out" \
-                -p "$policy" --key "$work/key" >/dev/null 2>&1
+            { time "$exe" sanitize "$file" -o "$work/out" -p "$policy" --key "$work/key" \
+                >/dev/null 2>&1; } 2>"$work/time"
             awk '{ print $1 }' "$work/time" >>"$work/wall-$v"
             awk '{ print $2 + $3 }' "$work/time" >>"$work/cpu-$v"
             rm -rf "$work/out"
@@ -128,8 +142,10 @@ if [ -n "${BASELINE:-}" ]; then
     cpu_b="$(median <"$work/cpu-b")"
     wall_a="$(median <"$work/wall-a")"
     wall_b="$(median <"$work/wall-b")"
-    echo "A/B ($runs interleaved runs each): without the scan $cpu_a CPU-s, $wall_a s wall; with it $cpu_b CPU-s, $wall_b s wall"
-    share="$(awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN { printf "%.1f", 100 * (b - a) / b }')"
-    echo "A/B: the scan is $share % of sanitize's CPU time (wall: $(awk -v a="$wall_a" -v b="$wall_b" 'BEGIN { printf "%.1f", 100 * (b - a) / b }') %)"
+    cpu_share="$(awk -v a="$cpu_a" -v b="$cpu_b" 'BEGIN { printf "%.1f", 100 * (b - a) / b }')"
+    wall_share="$(awk -v a="$wall_a" -v b="$wall_b" 'BEGIN { printf "%.1f", 100 * (b - a) / b }')"
+    echo "A/B ($runs interleaved runs each, medians): without the scan $cpu_a CPU-s, $wall_a s wall; with it $cpu_b CPU-s, $wall_b s wall"
+    echo "A/B: the scan is $cpu_share % of sanitize's CPU time and $wall_share % of its wall time"
+    share="$(awk -v c="$cpu_share" -v w="$wall_share" 'BEGIN { print (c > w ? c : w) }')"
 fi
 awk -v p="$share" 'BEGIN { exit !(p < 10) }' && echo "PASS ($share %)" || { echo "FAIL ($share %)"; exit 1; }
