@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The guard of every refactoring: this build's outputs must be byte for byte those of a
+# reference build (a commit) over the samples, the corpus and the benchmark capture.
+#
+#   scripts/sweep_identical.sh [REF]          (default REF: HEAD, i.e. the working tree against
+#                                              the last commit)
+#   QUICK=1 scripts/sweep_identical.sh main   (samples and corpus only, no 256 MiB capture)
+#
+# For every input it compares, between the two builds:
+#   - `sanitize` under each shipped policy (ticket, strict, review) with a fixed test key: every
+#     file of the evidence folder, byte for byte, and the exit status;
+#   - `diagnose` (standard output and exit status);
+#   - `check` (standard output and exit status).
+# The reference is built once per commit in a worktree under target/sweep/. Prints the counts
+# compared and every difference; exits 1 on any difference.
+#
+# Env: PCAPSCRUB_CORPUS (default ../shared/corpus beside the repository), QUICK, SIZE (256M).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+ref="${1:-HEAD}"
+ref_sha="$(git rev-parse --verify "$ref^{commit}")" || { echo "not a commit: $ref" >&2; exit 2; }
+target_dir="${CARGO_TARGET_DIR:-target}"
+cargo build --release --quiet --bin pcapscrub --example gen_mixed
+new_bin="$(realpath "$target_dir/release/pcapscrub")"
+gen="$(realpath "$target_dir/release/examples/gen_mixed")"
+
+ref_tree="$root/target/sweep/${ref_sha:0:12}"
+ref_bin="$ref_tree/target/release/pcapscrub"
+if [ ! -x "$ref_bin" ]; then
+    echo "building the reference ${ref_sha:0:12} in $ref_tree ..." >&2
+    rm -rf "$ref_tree"
+    git worktree prune
+    git worktree add --detach --quiet "$ref_tree" "$ref_sha"
+    (cd "$ref_tree" && CARGO_TARGET_DIR="$ref_tree/target" cargo build --release --quiet --bin pcapscrub)
+fi
+
+corpus="${PCAPSCRUB_CORPUS:-$root/../shared/corpus}"
+inputs=()
+for f in samples/*.pcap samples/*.pcapng; do
+    [ -f "$f" ] && inputs+=("$root/$f")
+done
+if [ -d "$corpus" ]; then
+    for f in "$corpus"/*.pcap "$corpus"/*.pcapng; do
+        [ -f "$f" ] && inputs+=("$(realpath "$f")")
+    done
+elif [ -n "${CI:-}" ]; then
+    echo "the corpus is missing ($corpus) and CI is set" >&2
+    exit 1
+else
+    echo "note: no corpus at $corpus; samples only" >&2
+fi
+if [ -z "${QUICK:-}" ]; then
+    size="${SIZE:-256M}"
+    mkdir -p "$root/target/bench"
+    gen_hash="$(cat examples/gen_mixed.rs samples/*.pcap | sha256sum | cut -c1-10)"
+    bench="$root/target/bench/mixed-$size-s1-$gen_hash.pcap"
+    if [ ! -s "$bench" ]; then
+        echo "generating $bench ..." >&2
+        "$gen" --size "$size" --seed 1 "$bench.tmp" >"$bench.info.tmp"
+        mv "$bench.tmp" "$bench"
+        mv "$bench.info.tmp" "$bench.info"
+    fi
+    inputs+=("$bench")
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/sweep.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+# A test key (never a real one): the mapping must be the same in both builds.
+printf '%s' 0d1f2e3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0 >"$work/key"
+
+compared=0
+differ=0
+report() {
+    differ=$((differ + 1))
+    echo "DIFFERS: $*"
+}
+
+# Runs one command with both builds; compares exit status and standard output, and the folder
+# the command writes when it writes one.
+both() {
+    local label="$1"
+    shift
+    local v status
+    for v in ref new; do
+        local exe="$ref_bin"
+        [ "$v" = new ] && exe="$new_bin"
+        rm -rf "$work/out-$v"
+        set +e
+        "$exe" "${@//@OUT@/$work/out-$v}" >"$work/stdout-$v" 2>"$work/stderr-$v"
+        status=$?
+        set -e
+        echo "$status" >"$work/status-$v"
+    done
+    compared=$((compared + 1))
+    if ! cmp -s "$work/status-ref" "$work/status-new"; then
+        report "$label: exit status $(cat "$work/status-ref") -> $(cat "$work/status-new")"
+    fi
+    # Standard output names the output folder, which differs between the two runs.
+    sed "s#$work/out-ref#OUT#g" "$work/stdout-ref" >"$work/stdout-ref.n"
+    sed "s#$work/out-new#OUT#g" "$work/stdout-new" >"$work/stdout-new.n"
+    if ! cmp -s "$work/stdout-ref.n" "$work/stdout-new.n"; then
+        report "$label: standard output"
+        diff "$work/stdout-ref.n" "$work/stdout-new.n" | head -10
+    fi
+    if [ -d "$work/out-ref" ] || [ -d "$work/out-new" ]; then
+        if ! diff -rq "$work/out-ref" "$work/out-new" >"$work/diff" 2>&1; then
+            report "$label: evidence folder"
+            head -10 "$work/diff"
+        fi
+    fi
+}
+
+echo "## byte-identical sweep: $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes') against ${ref_sha:0:12}"
+echo "inputs: ${#inputs[@]}"
+for input in "${inputs[@]}"; do
+    name="$(basename "$input")"
+    for policy in ticket strict review; do
+        both "$name sanitize -p $policy" sanitize "$input" -o @OUT@ -p "$policy" --key "$work/key"
+    done
+    both "$name diagnose" diagnose "$input"
+    both "$name check" check "$input"
+done
+echo "compared: $compared runs over ${#inputs[@]} inputs; differing: $differ"
+[ "$differ" -eq 0 ] && echo "IDENTICAL" || { echo "NOT IDENTICAL"; exit 1; }
