@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""A userspace tunnel endpoint, for the sample captures of tunnel types this kernel lacks.
+
+samples/make-paths.sh runs one of these in each of two network namespaces it creates. Each
+endpoint opens a TUN (inner IP packets) or TAP (inner Ethernet frames) device, and carries what
+the kernel routes into it to the other endpoint inside a real outer header, sent through a raw
+IP socket (GRE, IP-in-IP, IPv6-in-IPv4) or a UDP socket (GENEVE, GTP-U); what arrives from the
+other endpoint is unwrapped and written into the device. tcpdump on the namespaces' veth then
+records real encapsulated traffic: the inner TCP/TLS is real (openssl, curl), only the tunnel
+headers are written here, as the RFCs lay them out:
+
+  gre     RFC 2784/2890 GRE, key present (0x2000), protocol 0x0800/0x86dd, over IPv4 (TUN)
+  gretap  GRE protocol 0x6558 (transparent Ethernet bridging) with a key (TAP)
+  ipip    RFC 2003 IPv4 in IPv4, IP protocol 4 (TUN)
+  sit     RFC 4213 IPv6 in IPv4, IP protocol 41 (TUN)
+  geneve  RFC 8926 GENEVE over UDP 6081, protocol 0x6558, VNI 0x0a77 (TAP)
+  gtpu    3GPP TS 29.281 GTP-U v1 G-PDU over UDP 2152, TEID 0x00a77001 (TUN)
+
+TEST MATERIAL: used only between the two namespaces make-paths.sh creates (10.77.0.0/16,
+fd77::/48); it never sends anywhere else. It runs until killed (by PID).
+
+Usage: encap.py MODE DEVICE LOCAL REMOTE
+"""
+import fcntl
+import os
+import select
+import socket
+import struct
+import sys
+
+TUNSETIFF = 0x400454CA
+IFF_TUN = 0x0001
+IFF_TAP = 0x0002
+IFF_NO_PI = 0x1000
+
+GRE_KEY = 0x0A770001
+GENEVE_VNI = 0x000A77
+GTPU_TEID = 0x00A77001
+
+# mode -> (device kind, how the outer layer is sent: an IP protocol number or a UDP port)
+MODES = {
+    "gre": ("tun", ("ip", 47)),
+    "gretap": ("tap", ("ip", 47)),
+    "ipip": ("tun", ("ip", 4)),
+    "sit": ("tun", ("ip", 41)),
+    "geneve": ("tap", ("udp", 6081)),
+    "gtpu": ("tun", ("udp", 2152)),
+}
+
+
+def open_device(name, kind):
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    flags = (IFF_TUN if kind == "tun" else IFF_TAP) | IFF_NO_PI
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
+    return fd
+
+
+def inner_ethertype(packet):
+    return 0x86DD if packet and packet[0] >> 4 == 6 else 0x0800
+
+
+def wrap(mode, inner):
+    """The bytes that follow the outer IPv4 (or UDP) header."""
+    if mode == "gre":
+        return struct.pack("!HHI", 0x2000, inner_ethertype(inner), GRE_KEY) + inner
+    if mode == "gretap":
+        return struct.pack("!HHI", 0x2000, 0x6558, GRE_KEY) + inner
+    if mode in ("ipip", "sit"):
+        return inner
+    if mode == "geneve":
+        # version 0, no options, not OAM/critical; protocol type Ethernet; VNI; reserved.
+        return struct.pack("!BBHI", 0, 0, 0x6558, GENEVE_VNI << 8) + inner
+    if mode == "gtpu":
+        # version 1, protocol type GTP, no optional fields; message type 255 (G-PDU).
+        return struct.pack("!BBHI", 0x30, 0xFF, len(inner), GTPU_TEID) + inner
+    raise ValueError(mode)
+
+
+def unwrap(mode, data):
+    """The inner packet of what arrived, or None when it is not ours."""
+    if mode in ("gre", "gretap"):
+        if len(data) < 8:
+            return None
+        flags, proto, key = struct.unpack("!HHI", data[:8])
+        if flags != 0x2000 or key != GRE_KEY:
+            return None
+        return data[8:]
+    if mode in ("ipip", "sit"):
+        return data
+    if mode == "geneve":
+        if len(data) < 8 or struct.unpack("!I", data[4:8])[0] >> 8 != GENEVE_VNI:
+            return None
+        return data[8 + 4 * (data[0] & 0x3F):]
+    if mode == "gtpu":
+        if len(data) < 8 or data[1] != 0xFF:
+            return None
+        return data[8:]
+    raise ValueError(mode)
+
+
+def main():
+    if len(sys.argv) != 5 or sys.argv[1] not in MODES:
+        sys.exit(__doc__)
+    mode, device, local, remote = sys.argv[1:]
+    kind, (carrier, number) = MODES[mode]
+    dev = open_device(device, kind)
+    if carrier == "ip":
+        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, number)
+        sock.bind((local, 0))
+        dest = (remote, 0)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((local, number))
+        dest = (remote, number)
+    print(f"encap.py: {mode} on {device}, {local} <-> {remote}", flush=True)
+    while True:
+        ready, _, _ = select.select([dev, sock], [], [])
+        if dev in ready:
+            inner = os.read(dev, 65535)
+            sock.sendto(wrap(mode, inner), dest)
+        if sock in ready:
+            data, peer = sock.recvfrom(65535)
+            if peer[0] != remote:
+                continue
+            if carrier == "ip":
+                # A raw IPv4 socket hands over the outer IPv4 header too.
+                data = data[4 * (data[0] & 0x0F):]
+            inner = unwrap(mode, data)
+            if inner:
+                try:
+                    os.write(dev, inner)
+                except OSError:
+                    # The device is not up yet (or going down): the packet is dropped, as a
+                    # kernel tunnel would drop it.
+                    pass
+
+
+if __name__ == "__main__":
+    main()

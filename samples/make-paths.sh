@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# samples/make-paths.sh - regenerate the captures in samples/paths/: real TLS handshakes carried
+# through tunnels (the inputs the tunnel and path work is measured on).
+#
+# Usage:   sudo samples/make-paths.sh            (every capture)
+#          sudo samples/make-paths.sh gre geneve (only those)
+#
+# What it makes, one complete TLS 1.3 handshake (curl -> openssl s_server, SNI
+# api.pcapscrub-test.example, then an HTTP GET) per capture, seen on the outer link:
+#   vxlan.pcap   kernel VXLAN (UDP 4789), inner Ethernet/IPv4
+#   gre.pcap     GRE with a key, inner IPv4                    (userspace, samples/encap.py)
+#   gretap.pcap  GRE transparent Ethernet bridging, inner Ethernet/IPv4        (userspace)
+#   ipip.pcap    IPv4 in IPv4 (IP protocol 4)                                   (userspace)
+#   sit.pcap     IPv6 in IPv4 (IP protocol 41), inner IPv6                      (userspace)
+#   geneve.pcap  GENEVE (UDP 6081), inner Ethernet/IPv4                         (userspace)
+#   gtpu.pcap    GTP-U G-PDU (UDP 2152), inner IPv4                             (userspace)
+# A kernel tunnel is used where this kernel has the type (`ip link add ... type X` succeeds);
+# the others go through samples/encap.py, a userspace endpoint on a TUN/TAP device that writes
+# the outer headers as the RFCs lay them out (the inner traffic is still the kernel's own).
+#
+# Needs root, iproute2, ethtool, tcpdump, openssl (>= 3.0), curl, python3, tshark.
+#
+# Safety rules (the same as samples/make.sh):
+#   - All traffic stays inside two network namespaces this script creates (psp-cli, psp-srv)
+#     joined by one veth pair (psp-c0 <-> psp-s0): outer 10.77.10.1 <-> 10.77.10.2, inner
+#     10.77.11.1 <-> 10.77.11.2 and fd77:11::1 <-> fd77:11::2. No default route, no other
+#     interface: nothing can leave them.
+#   - Every client is bounded by `timeout`; servers, tunnel endpoints and tcpdump are stopped by
+#     their PIDs; namespaces and the temporary directory are removed by an EXIT trap.
+#   - The CA and server key are THROW-AWAY TEST MATERIAL made fresh at every run in a mktemp
+#     directory and deleted at exit; only the public certificates appear in the captures.
+#
+# Output: each capture is checked with tshark (the tunnel's protocol present, one ClientHello
+# and one ServerHello inside it, no bad checksum) in the temporary directory, and only then
+# copied into samples/paths/. Keys, ports and timestamps differ from run to run.
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "make-paths.sh: must be run as root" >&2
+  exit 1
+fi
+for tool in ip ethtool tcpdump openssl curl python3 tshark timeout; do
+  command -v "$tool" >/dev/null || { echo "make-paths.sh: missing tool: $tool" >&2; exit 1; }
+done
+
+DEST=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ENCAP="$DEST/encap.py"
+ALL_MODES=(vxlan gre gretap ipip sit geneve gtpu)
+MODES=("$@")
+[[ ${#MODES[@]} -eq 0 ]] && MODES=("${ALL_MODES[@]}")
+for m in "${MODES[@]}"; do
+  [[ " ${ALL_MODES[*]} " == *" $m "* ]] || { echo "make-paths.sh: unknown capture: $m" >&2; exit 1; }
+done
+
+NS_C=psp-cli
+NS_S=psp-srv
+IF_C=psp-c0
+IF_S=psp-s0
+OUT_C=10.77.10.1
+OUT_S=10.77.10.2
+IN_C=10.77.11.1
+IN_S=10.77.11.2
+IN6_C=fd77:11::1
+IN6_S=fd77:11::2
+HOST=api.pcapscrub-test.example
+WORK=$(mktemp -d /tmp/make-paths.XXXXXX)
+PIDS=()
+
+log() { printf '==> %s\n' "$*"; }
+# In a namespace (foreground only: a backgrounded function is a subshell, whose PID is not the
+# program's; background programs are started with `ip netns exec` directly, which execs them).
+cx() { ip netns exec "$NS_C" "$@"; }
+sx() { ip netns exec "$NS_S" "$@"; }
+
+stop_all() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  PIDS=()
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  stop_all
+  ip netns del "$NS_C" 2>/dev/null
+  ip netns del "$NS_S" 2>/dev/null
+  rm -rf "$WORK"
+  [[ $rc -ne 0 ]] && echo "make-paths.sh: FAILED (exit $rc)" >&2
+  exit $rc
+}
+trap cleanup EXIT
+
+make_pki() {
+  local O="pcapscrub TEST material - not for production"
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 730 \
+    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" -subj "/O=$O/CN=pcapscrub Test Root CA" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/leaf.key" -out "$WORK/leaf.csr" \
+    -subj "/O=$O/CN=$HOST" 2>/dev/null
+  printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' \
+    "$HOST" >"$WORK/leaf.ext"
+  openssl x509 -req -in "$WORK/leaf.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+    -CAcreateserial -sha256 -days 730 -extfile "$WORK/leaf.ext" -out "$WORK/leaf.pem" 2>/dev/null
+}
+
+make_net() {
+  ip netns del "$NS_C" 2>/dev/null || true
+  ip netns del "$NS_S" 2>/dev/null || true
+  ip netns add "$NS_C"
+  ip netns add "$NS_S"
+  ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_S" netns "$NS_S"
+  local ns dev addr
+  for spec in "$NS_C:$IF_C:$OUT_C" "$NS_S:$IF_S:$OUT_S"; do
+    IFS=: read -r ns dev addr <<<"$spec"
+    # IPv6 only where a capture asks for it (sit's inner link): no neighbour discovery,
+    # router or listener messages cluttering the outer link.
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+      net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.default.disable_ipv6=1 \
+      net.ipv6.conf.all.disable_ipv6=1
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 || true
+    ip -n "$ns" addr add "$addr/24" dev "$dev"
+    ip -n "$ns" link set "$dev" up
+  done
+}
+
+# Waits until DEVICE exists in namespace NS (a userspace endpoint creates it).
+wait_device() {
+  local ns=$1 dev=$2 i
+  for i in $(seq 50); do
+    ip -n "$ns" link show "$dev" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "make-paths.sh: $dev did not appear in $ns" >&2
+  return 1
+}
+
+# Brings up the tunnel of MODE on both sides as device tnl0 with the inner addresses.
+tunnel_up() {
+  local mode=$1
+  case $mode in
+    vxlan)
+      ip -n "$NS_C" link add tnl0 type vxlan id 42 local "$OUT_C" remote "$OUT_S" dstport 4789 dev "$IF_C"
+      ip -n "$NS_S" link add tnl0 type vxlan id 42 local "$OUT_S" remote "$OUT_C" dstport 4789 dev "$IF_S"
+      ;;
+    *)
+      ip netns exec "$NS_C" python3 "$ENCAP" "$mode" tnl0 "$OUT_C" "$OUT_S" >"$WORK/encap-c.log" 2>&1 &
+      PIDS+=($!)
+      ip netns exec "$NS_S" python3 "$ENCAP" "$mode" tnl0 "$OUT_S" "$OUT_C" >"$WORK/encap-s.log" 2>&1 &
+      PIDS+=($!)
+      wait_device "$NS_C" tnl0
+      wait_device "$NS_S" tnl0
+      ;;
+  esac
+  local ns in peer
+  for spec in "$NS_C:$IN_C:$IN_S:$IN6_C" "$NS_S:$IN_S:$IN_C:$IN6_S"; do
+    IFS=: read -r ns in peer _ <<<"$spec"
+    ip -n "$ns" link set tnl0 mtu 1400 up
+    case $mode in
+      sit) ;;
+      gre | ipip | gtpu) ip -n "$ns" addr add "$in" peer "$peer" dev tnl0 ;;
+      *) ip -n "$ns" addr add "$in/24" dev tnl0 ;;
+    esac
+  done
+  if [[ $mode == sit ]]; then
+    cx sysctl -qw net.ipv6.conf.tnl0.disable_ipv6=0
+    sx sysctl -qw net.ipv6.conf.tnl0.disable_ipv6=0
+    ip -n "$NS_C" addr add "$IN6_C/64" dev tnl0 nodad
+    ip -n "$NS_S" addr add "$IN6_S/64" dev tnl0 nodad
+  fi
+}
+
+tunnel_down() {
+  stop_all
+  ip -n "$NS_C" link del tnl0 2>/dev/null || true
+  ip -n "$NS_S" link del tnl0 2>/dev/null || true
+}
+
+# The display filter that finds MODE's outer layer, for the check.
+outer_filter() {
+  case $1 in
+    vxlan) echo vxlan ;;
+    gre | gretap) echo gre ;;
+    ipip) echo 'ip.proto == 4' ;;
+    sit) echo 'ip.proto == 41' ;;
+    geneve) echo geneve ;;
+    gtpu) echo gtp ;;
+  esac
+}
+
+count() {  # file filter
+  tshark -r "$1" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+    -Y "$2" 2>/dev/null | wc -l
+}
+
+capture() {
+  local mode=$1 file="$WORK/$1.pcap" target=$IN_S
+  [[ $mode == sit ]] && target="[$IN6_S]"
+  log "capture: $mode"
+  tunnel_up "$mode"
+  ip netns exec "$NS_S" openssl s_server -quiet -www -accept 443 -cert "$WORK/leaf.pem" -key "$WORK/leaf.key" \
+    >"$WORK/server.log" 2>&1 &
+  PIDS+=($!)
+  ip netns exec "$NS_C" tcpdump -i "$IF_C" -s 0 -U --immediate-mode -w "$file" >"$WORK/tcpdump.log" 2>&1 &
+  PIDS+=($!)
+  sleep 1
+  cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" \
+    --resolve "$HOST:443:$target" "https://$HOST/"
+  sleep 0.5
+  tunnel_down
+  local outer hellos servers bad
+  outer=$(count "$file" "$(outer_filter "$mode")")
+  hellos=$(count "$file" "tls.handshake.type == 1")
+  servers=$(count "$file" "tls.handshake.type == 2")
+  bad=$(count "$file" "tcp.checksum.status == 2 || ip.checksum.status == 2 || udp.checksum.status == 2")
+  if [[ $outer -lt 1 || $hellos -ne 1 || $servers -ne 1 || $bad -ne 0 ]]; then
+    echo "make-paths.sh: $mode: outer $outer, ClientHello $hellos, ServerHello $servers, bad checksums $bad" >&2
+    cat "$WORK/tcpdump.log" "$WORK/server.log" >&2
+    return 1
+  fi
+  log "  $mode: $outer outer packets, 1 ClientHello, 1 ServerHello, 0 bad checksums"
+}
+
+make_pki
+make_net
+for mode in "${MODES[@]}"; do
+  capture "$mode"
+done
+mkdir -p "$DEST/paths"
+for mode in "${MODES[@]}"; do
+  cp "$WORK/$mode.pcap" "$DEST/paths/$mode.pcap"
+done
+log "wrote ${MODES[*]} into $DEST/paths/"
