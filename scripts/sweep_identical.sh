@@ -38,7 +38,7 @@ fi
 
 corpus="${PCAPSCRUB_CORPUS:-$root/../shared/corpus}"
 inputs=()
-for f in samples/*.pcap samples/*.pcapng; do
+for f in samples/*.pcap samples/*.pcapng samples/paths/*.pcap; do
     [ -f "$f" ] && inputs+=("$root/$f")
 done
 if [ -d "$corpus" ]; then
