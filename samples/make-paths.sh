@@ -14,6 +14,15 @@
 #   sit.pcap     IPv6 in IPv4 (IP protocol 41), inner IPv6                      (userspace)
 #   geneve.pcap  GENEVE (UDP 6081), inner Ethernet/IPv4                         (userspace)
 #   gtpu.pcap    GTP-U G-PDU (UDP 2152), inner IPv4                             (userspace)
+# and, without a tunnel, TLS after a cleartext preamble and a ClientHello in IP fragments:
+#   smtp-starttls.pcap   SMTP EHLO / 250-STARTTLS / STARTTLS / 220, then TLS (openssl s_client)
+#   imap-starttls.pcap   IMAP CAPABILITY / STARTTLS / OK, then TLS (openssl s_client)
+#   postgres-ssl.pcap    PostgreSQL SSLRequest / 'S', then TLS (openssl s_client)
+#   connect-proxy.pcap   HTTP CONNECT through a proxy (curl -x), 200, then TLS
+#   connect-407.pcap     the proxy refuses the CONNECT: 407 Proxy Authentication Required
+#   ipv4-fragments.pcap  the ClientHello in two IPv4 fragments (a router namespace forwards
+#                        onto a 400-byte MTU link; the client sends without DF)
+# The preamble servers are samples/preamble_server.py (python, one connection each).
 # A kernel tunnel is used where this kernel has the type (`ip link add ... type X` succeeds);
 # the others go through samples/encap.py, a userspace endpoint on a TUN/TAP device that writes
 # the outer headers as the RFCs lay them out (the inner traffic is still the kernel's own).
@@ -23,8 +32,9 @@
 # Safety rules (the same as samples/make.sh):
 #   - All traffic stays inside two network namespaces this script creates (psp-cli, psp-srv)
 #     joined by one veth pair (psp-c0 <-> psp-s0): outer 10.77.10.1 <-> 10.77.10.2, inner
-#     10.77.11.1 <-> 10.77.11.2 and fd77:11::1 <-> fd77:11::2. No default route, no other
-#     interface: nothing can leave them.
+#     10.77.11.1 <-> 10.77.11.2 and fd77:11::1 <-> fd77:11::2; for the fragments a third one
+#     (psp-rtr) routes 10.77.12.0/24 <-> 10.77.13.0/24. No default route, no other interface:
+#     nothing can leave them.
 #   - Every client is bounded by `timeout`; servers, tunnel endpoints and tcpdump are stopped by
 #     their PIDs; namespaces and the temporary directory are removed by an EXIT trap.
 #   - The CA and server key are THROW-AWAY TEST MATERIAL made fresh at every run in a mktemp
@@ -45,7 +55,10 @@ done
 
 DEST=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ENCAP="$DEST/encap.py"
-ALL_MODES=(vxlan gre gretap ipip sit geneve gtpu)
+PREAMBLE="$DEST/preamble_server.py"
+TUNNELS=(vxlan gre gretap ipip sit geneve gtpu)
+PREAMBLES=(smtp-starttls imap-starttls postgres-ssl connect-proxy connect-407)
+ALL_MODES=("${TUNNELS[@]}" "${PREAMBLES[@]}" ipv4-fragments)
 MODES=("$@")
 [[ ${#MODES[@]} -eq 0 ]] && MODES=("${ALL_MODES[@]}")
 for m in "${MODES[@]}"; do
@@ -54,6 +67,7 @@ done
 
 NS_C=psp-cli
 NS_S=psp-srv
+NS_R=psp-rtr
 IF_C=psp-c0
 IF_S=psp-s0
 OUT_C=10.77.10.1
@@ -85,6 +99,7 @@ cleanup() {
   stop_all
   ip netns del "$NS_C" 2>/dev/null
   ip netns del "$NS_S" 2>/dev/null
+  ip netns del "$NS_R" 2>/dev/null
   rm -rf "$WORK"
   [[ $rc -ne 0 ]] && echo "make-paths.sh: FAILED (exit $rc)" >&2
   exit $rc
@@ -195,7 +210,7 @@ count() {  # file filter
     -Y "$2" 2>/dev/null | wc -l
 }
 
-capture() {
+capture_tunnel() {
   local mode=$1 file="$WORK/$1.pcap" target=$IN_S
   [[ $mode == sit ]] && target="[$IN6_S]"
   log "capture: $mode"
@@ -203,9 +218,7 @@ capture() {
   ip netns exec "$NS_S" openssl s_server -quiet -www -accept 443 -cert "$WORK/leaf.pem" -key "$WORK/leaf.key" \
     >"$WORK/server.log" 2>&1 &
   PIDS+=($!)
-  ip netns exec "$NS_C" tcpdump -i "$IF_C" -s 0 -U --immediate-mode -w "$file" >"$WORK/tcpdump.log" 2>&1 &
-  PIDS+=($!)
-  sleep 1
+  start_tcpdump "$NS_C" "$IF_C" "$file"
   cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" \
     --resolve "$HOST:443:$target" "https://$HOST/"
   sleep 0.5
@@ -223,10 +236,137 @@ capture() {
   log "  $mode: $outer outer packets, 1 ClientHello, 1 ServerHello, 0 bad checksums"
 }
 
+# Checks a capture: FILTER matches at least once, ClientHellos and ServerHellos as given, no bad
+# checksum.
+check() {  # name file filter hellos servers
+  local name=$1 file=$2 filter=$3 want_c=$4 want_s=$5 found hellos servers bad
+  found=$(count "$file" "$filter")
+  hellos=$(count "$file" "tls.handshake.type == 1")
+  servers=$(count "$file" "tls.handshake.type == 2")
+  bad=$(count "$file" "tcp.checksum.status == 2 || ip.checksum.status == 2 || udp.checksum.status == 2")
+  if [[ $found -lt 1 || $hellos -ne $want_c || $servers -ne $want_s || $bad -ne 0 ]]; then
+    echo "make-paths.sh: $name: '$filter' $found, ClientHello $hellos, ServerHello $servers, bad checksums $bad" >&2
+    cp "$file" "${TMPDIR:-/tmp}/make-paths-failed-$name.pcap"
+    echo "make-paths.sh: the capture is kept as ${TMPDIR:-/tmp}/make-paths-failed-$name.pcap" >&2
+    cat "$WORK/tcpdump.log" "$WORK/server.log" >&2
+    return 1
+  fi
+  log "  $name: '$filter' $found, ClientHello $hellos, ServerHello $servers, 0 bad checksums"
+}
+
+start_tcpdump() {  # namespace interface file
+  ip netns exec "$1" tcpdump -i "$2" -s 0 -U --immediate-mode -w "$3" >"$WORK/tcpdump.log" 2>&1 &
+  PIDS+=($!)
+  sleep 1
+}
+
+# Waits until the preamble server says it listens (a probe connection would use up the one
+# connection it serves).
+wait_listening() {
+  local i
+  for i in $(seq 50); do
+    grep -q "preamble_server.py: .* on " "$WORK/server.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "make-paths.sh: the preamble server did not start" >&2
+  cat "$WORK/server.log" >&2
+  return 1
+}
+
+capture_preamble() {
+  local mode=$1 file="$WORK/$1.pcap"
+  log "capture: $mode"
+  local server port
+  case $mode in
+    smtp-starttls) server=smtp port=25 ;;
+    imap-starttls) server=imap port=143 ;;
+    postgres-ssl) server=postgres port=5432 ;;
+    connect-proxy) server=connect port=3128 ;;
+    connect-407) server=connect-407 port=3128 ;;
+  esac
+  if [[ $mode == connect-proxy ]]; then
+    # The TLS server behind the proxy, on the server's loopback.
+    ip netns exec "$NS_S" openssl s_server -quiet -www -accept 127.0.0.1:4433 \
+      -cert "$WORK/leaf.pem" -key "$WORK/leaf.key" >"$WORK/upstream.log" 2>&1 &
+    PIDS+=($!)
+  fi
+  ip netns exec "$NS_S" python3 "$PREAMBLE" "$server" "$OUT_S" "$port" "$WORK/leaf.pem" \
+    "$WORK/leaf.key" 127.0.0.1 4433 >"$WORK/server.log" 2>&1 &
+  PIDS+=($!)
+  wait_listening
+  start_tcpdump "$NS_C" "$IF_C" "$file"
+  local s_client=(openssl s_client -connect "$OUT_S:$port" -servername "$HOST" -CAfile "$WORK/ca.pem" -quiet)
+  case $mode in
+    smtp-starttls) echo QUIT | cx timeout 10 "${s_client[@]}" -starttls smtp >/dev/null 2>&1 ;;
+    imap-starttls) echo 'a1 LOGOUT' | cx timeout 10 "${s_client[@]}" -starttls imap >/dev/null 2>&1 ;;
+    postgres-ssl) echo X | cx timeout 10 "${s_client[@]}" -starttls postgres >/dev/null 2>&1 ;;
+    connect-proxy)
+      cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" -x "http://$OUT_S:3128" \
+        "https://$HOST/"
+      ;;
+    connect-407)
+      # curl fails (the proxy refuses): that failure is the scenario.
+      cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" -x "http://$OUT_S:3128" \
+        "https://$HOST/" 2>/dev/null && { echo "make-paths.sh: the proxy did not refuse" >&2; return 1; }
+      ;;
+  esac
+  sleep 0.5
+  stop_all
+  case $mode in
+    smtp-starttls) check "$mode" "$file" 'smtp contains "STARTTLS"' 1 1 ;;
+    imap-starttls) check "$mode" "$file" 'imap contains "STARTTLS"' 1 1 ;;
+    postgres-ssl) check "$mode" "$file" 'pgsql.type == "SSL request"' 1 1 ;;
+    connect-proxy) check "$mode" "$file" 'http.request.method == "CONNECT"' 1 1 ;;
+    connect-407) check "$mode" "$file" 'http.response.code == 407' 0 0 ;;
+  esac
+}
+
+# A router namespace between client and server fragments the client's ClientHello: the
+# client's namespace sends without DF (ip_no_pmtu_disc), the router forwards onto a link of
+# MTU 400, and the server advertises an MSS of 1400 (advmss) so the client sends the whole
+# ClientHello in one segment. Captured at the server, after the router.
+capture_fragments() {
+  local mode=$1 file="$WORK/$1.pcap"
+  log "capture: $mode"
+  ip netns del "$NS_R" 2>/dev/null || true
+  ip netns add "$NS_R"
+  ip link add psp-c1 netns "$NS_C" type veth peer name psp-r1 netns "$NS_R"
+  ip link add psp-s2 netns "$NS_S" type veth peer name psp-r2 netns "$NS_R"
+  local spec ns dev addr
+  for spec in "$NS_C:psp-c1:10.77.12.1/24" "$NS_R:psp-r1:10.77.12.254/24" \
+    "$NS_R:psp-r2:10.77.13.254/24" "$NS_S:psp-s2:10.77.13.2/24"; do
+    IFS=: read -r ns dev addr <<<"$spec"
+    ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 || true
+    ip -n "$ns" addr add "$addr" dev "$dev"
+    ip -n "$ns" link set "$dev" up
+  done
+  ip -n "$NS_R" link set lo up
+  ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.disable_ipv6=1
+  ip -n "$NS_R" link set psp-r2 mtu 400
+  ip -n "$NS_S" link set psp-s2 mtu 400
+  ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+  ip -n "$NS_C" route add 10.77.13.0/24 via 10.77.12.254
+  ip -n "$NS_S" route add 10.77.12.0/24 via 10.77.13.254 advmss 1400
+  ip netns exec "$NS_S" openssl s_server -quiet -www -accept 443 -cert "$WORK/leaf.pem" \
+    -key "$WORK/leaf.key" >"$WORK/server.log" 2>&1 &
+  PIDS+=($!)
+  start_tcpdump "$NS_S" psp-s2 "$file"
+  cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" \
+    --resolve "$HOST:443:10.77.13.2" "https://$HOST/"
+  sleep 0.5
+  stop_all
+  ip netns del "$NS_R"
+  check "$mode" "$file" 'ip.flags.mf == 1' 1 1
+}
+
 make_pki
 make_net
 for mode in "${MODES[@]}"; do
-  capture "$mode"
+  case $mode in
+    ipv4-fragments) capture_fragments "$mode" ;;
+    *-starttls | postgres-ssl | connect-*) capture_preamble "$mode" ;;
+    *) capture_tunnel "$mode" ;;
+  esac
 done
 mkdir -p "$DEST/paths"
 for mode in "${MODES[@]}"; do
