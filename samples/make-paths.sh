@@ -22,6 +22,9 @@
 #   connect-407.pcap     the proxy refuses the CONNECT: 407 Proxy Authentication Required
 #   ipv4-fragments.pcap  the ClientHello in two IPv4 fragments (a router namespace forwards
 #                        onto a 400-byte MTU link; the client sends without DF)
+#   icmp-frag-needed.pcap       a 1.9 kB ClientHello with DF meets a 576-byte MTU link: the
+#                               router's "fragmentation needed", then smaller segments
+#   icmpv6-packet-too-big.pcap  the same over IPv6 and a 1280-byte link: "Packet Too Big"
 # The preamble servers are samples/preamble_server.py (python, one connection each).
 # A kernel tunnel is used where this kernel has the type (`ip link add ... type X` succeeds);
 # the others go through samples/encap.py, a userspace endpoint on a TUN/TAP device that writes
@@ -33,7 +36,7 @@
 #   - All traffic stays inside two network namespaces this script creates (psp-cli, psp-srv)
 #     joined by one veth pair (psp-c0 <-> psp-s0): outer 10.77.10.1 <-> 10.77.10.2, inner
 #     10.77.11.1 <-> 10.77.11.2 and fd77:11::1 <-> fd77:11::2; for the fragments a third one
-#     (psp-rtr) routes 10.77.12.0/24 <-> 10.77.13.0/24. No default route, no other interface:
+#     (psp-rtr) routes 10.77.12.0/24 <-> 10.77.13.0/24 and fd77:12::/64 <-> fd77:13::/64. No default route, no other interface:
 #     nothing can leave them.
 #   - Every client is bounded by `timeout`; servers, tunnel endpoints and tcpdump are stopped by
 #     their PIDs; namespaces and the temporary directory are removed by an EXIT trap.
@@ -58,7 +61,7 @@ ENCAP="$DEST/encap.py"
 PREAMBLE="$DEST/preamble_server.py"
 TUNNELS=(vxlan gre gretap ipip sit geneve gtpu)
 PREAMBLES=(smtp-starttls imap-starttls postgres-ssl connect-proxy connect-407)
-ALL_MODES=("${TUNNELS[@]}" "${PREAMBLES[@]}" ipv4-fragments)
+ALL_MODES=("${TUNNELS[@]}" "${PREAMBLES[@]}" ipv4-fragments icmp-frag-needed icmpv6-packet-too-big)
 MODES=("$@")
 [[ ${#MODES[@]} -eq 0 ]] && MODES=("${ALL_MODES[@]}")
 for m in "${MODES[@]}"; do
@@ -321,49 +324,93 @@ capture_preamble() {
   esac
 }
 
-# A router namespace between client and server fragments the client's ClientHello: the
-# client's namespace sends without DF (ip_no_pmtu_disc), the router forwards onto a link of
-# MTU 400, and the server advertises an MSS of 1400 (advmss) so the client sends the whole
-# ClientHello in one segment. Captured at the server, after the router.
-capture_fragments() {
-  local mode=$1 file="$WORK/$1.pcap"
-  log "capture: $mode"
+# A router namespace between client (10.77.12.1, fd77:12::1) and server (10.77.13.2,
+# fd77:13::2) whose link towards the server has a small MTU. The server advertises an MSS of
+# 1400 (advmss), so the client sends a large ClientHello in one segment, which the router then
+# fragments (IPv4 without DF) or refuses with an ICMP error (DF set; IPv6 always).
+router_up() {  # mtu-towards-server
   ip netns del "$NS_R" 2>/dev/null || true
   ip netns add "$NS_R"
   ip link add psp-c1 netns "$NS_C" type veth peer name psp-r1 netns "$NS_R"
   ip link add psp-s2 netns "$NS_S" type veth peer name psp-r2 netns "$NS_R"
-  local spec ns dev addr
-  for spec in "$NS_C:psp-c1:10.77.12.1/24" "$NS_R:psp-r1:10.77.12.254/24" \
-    "$NS_R:psp-r2:10.77.13.254/24" "$NS_S:psp-s2:10.77.13.2/24"; do
-    IFS=: read -r ns dev addr <<<"$spec"
+  local spec ns dev addr addr6
+  for spec in "$NS_C:psp-c1:10.77.12.1/24:fd77:12::1/64" "$NS_R:psp-r1:10.77.12.254/24:fd77:12::fe/64" \
+    "$NS_R:psp-r2:10.77.13.254/24:fd77:13::fe/64" "$NS_S:psp-s2:10.77.13.2/24:fd77:13::2/64"; do
+    IFS=: read -r ns dev addr addr6 <<<"$spec"
+    addr6=${spec#*/24:}
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+      net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
     ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 || true
     ip -n "$ns" addr add "$addr" dev "$dev"
+    ip -n "$ns" addr add "$addr6" dev "$dev" nodad
     ip -n "$ns" link set "$dev" up
   done
   ip -n "$NS_R" link set lo up
-  ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.disable_ipv6=1
-  ip -n "$NS_R" link set psp-r2 mtu 400
-  ip -n "$NS_S" link set psp-s2 mtu 400
-  ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+  ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  ip -n "$NS_R" link set psp-r2 mtu "$1"
+  ip -n "$NS_S" link set psp-s2 mtu "$1"
   ip -n "$NS_C" route add 10.77.13.0/24 via 10.77.12.254
   ip -n "$NS_S" route add 10.77.12.0/24 via 10.77.13.254 advmss 1400
+  # IPv6 needs links of 1280 bytes or more: below that the kernel turns it off on the link.
+  if [[ $1 -ge 1280 ]]; then
+    ip -n "$NS_C" -6 route add fd77:13::/64 via fd77:12::fe
+    ip -n "$NS_S" -6 route add fd77:12::/64 via fd77:13::fe advmss 1400
+  fi
   ip netns exec "$NS_S" openssl s_server -quiet -www -accept 443 -cert "$WORK/leaf.pem" \
     -key "$WORK/leaf.key" >"$WORK/server.log" 2>&1 &
   PIDS+=($!)
-  start_tcpdump "$NS_S" psp-s2 "$file"
-  cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" \
-    --resolve "$HOST:443:10.77.13.2" "https://$HOST/"
-  sleep 0.5
+}
+
+router_down() {
   stop_all
   ip netns del "$NS_R"
-  check "$mode" "$file" 'ip.flags.mf == 1' 1 1
+  ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_no_pmtu_disc=0
+}
+
+# An ALPN list long enough to make the ClientHello about 1.9 kB (the size post-quantum key
+# shares give real ones), for the captures where the path must refuse it.
+long_alpn() {
+  local i list=http/1.1
+  for i in $(seq 40); do list+=",pcapscrub-test-padding-$i"; done
+  echo "$list"
+}
+
+capture_router() {
+  local mode=$1 file="$WORK/$1.pcap"
+  log "capture: $mode"
+  case $mode in
+    ipv4-fragments)
+      # Captured at the server, after the router fragmented the ClientHello.
+      router_up 400
+      ip netns exec "$NS_C" sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+      start_tcpdump "$NS_S" psp-s2 "$file"
+      cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" \
+        --resolve "$HOST:443:10.77.13.2" "https://$HOST/"
+      ;;
+    icmp-frag-needed | icmpv6-packet-too-big)
+      # Captured at the client: the router's ICMP error, then the smaller retransmission.
+      local target=10.77.13.2 mtu=576
+      [[ $mode == icmpv6-packet-too-big ]] && target=fd77:13::2 mtu=1280
+      router_up "$mtu"
+      start_tcpdump "$NS_C" psp-c1 "$file"
+      echo Q | cx timeout 10 openssl s_client -connect "[$target]:443" -servername "$HOST" \
+        -CAfile "$WORK/ca.pem" -alpn "$(long_alpn)" -quiet >/dev/null 2>&1 || true
+      ;;
+  esac
+  sleep 0.5
+  router_down
+  case $mode in
+    ipv4-fragments) check "$mode" "$file" 'ip.flags.mf == 1' 1 1 ;;
+    icmp-frag-needed) check "$mode" "$file" 'icmp.type == 3 && icmp.code == 4' 1 1 ;;
+    icmpv6-packet-too-big) check "$mode" "$file" 'icmpv6.type == 2' 1 1 ;;
+  esac
 }
 
 make_pki
 make_net
 for mode in "${MODES[@]}"; do
   case $mode in
-    ipv4-fragments) capture_fragments "$mode" ;;
+    ipv4-fragments | icmp*) capture_router "$mode" ;;
     *-starttls | postgres-ssl | connect-*) capture_preamble "$mode" ;;
     *) capture_tunnel "$mode" ;;
   esac
