@@ -3,6 +3,8 @@
 #
 # Usage:   sudo samples/make.sh              (the captures)
 #          sudo samples/make.sh client-logs  (only the client logs in samples/client-logs/)
+#          sudo samples/make.sh paths [NAME...]    (samples/paths/: samples/make-paths.sh)
+#          sudo samples/make.sh keylogs [NAME...]  (samples/keylogs/: samples/make-keylogs.sh)
 #
 # What it needs (Debian package names):
 #   - root (network namespaces, veth, tcpdump, binding port 443/80)
@@ -56,7 +58,11 @@ fi
 MODE=${1:-captures}
 case $MODE in
   captures | client-logs) ;;
-  *) echo "make.sh: unknown mode '$MODE' (captures or client-logs)" >&2; exit 1 ;;
+  # The path and key log captures have scripts of their own (their own namespaces and
+  # addresses); these modes run them, with any further arguments (capture names).
+  paths) shift; exec "$(dirname "${BASH_SOURCE[0]}")/make-paths.sh" "$@" ;;
+  keylogs) shift; exec "$(dirname "${BASH_SOURCE[0]}")/make-keylogs.sh" "$@" ;;
+  *) echo "make.sh: unknown mode '$MODE' (captures, client-logs, paths or keylogs)" >&2; exit 1 ;;
 esac
 # The client logs need gnutls-cli; install it when missing (Debian package gnutls-bin).
 if [[ $MODE == client-logs ]] && ! command -v gnutls-cli >/dev/null; then

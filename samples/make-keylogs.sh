@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# samples/make-keylogs.sh - regenerate samples/keylogs/: real TLS captures, each with the key
+# log its client wrote (NSS key log format), for the work that decrypts TLS 1.3 handshakes.
+#
+# Usage:   sudo samples/make-keylogs.sh             (every capture)
+#          sudo samples/make-keylogs.sh tls12-gcm   (only those named)
+#
+# Each NAME gives samples/keylogs/NAME.pcap and NAME.keys (openssl s_server as the server):
+#   tls13-complete               curl, a complete TLS 1.3 handshake and an HTTP GET
+#   tls13-client-cert-missing    the server requires a client certificate, the client has none:
+#                                the server's encrypted certificate_required alert
+#   tls13-client-cert-rejected   the client's certificate is from a CA the server does not
+#                                trust: the server's encrypted unknown_ca alert
+#   tls13-server-cert-rejected   openssl s_client does not trust the server's CA: the client's
+#                                encrypted unknown_ca alert
+#   tls13-server-cert-rejected-gnutls  the same with gnutls-cli (its alert: bad_certificate)
+#   tls13-hrr                    the client's key share is for P-256, the server wants X25519:
+#                                a HelloRetryRequest, then a complete handshake
+#   tls12-gcm                    TLS 1.2, ECDHE-RSA-AES128-GCM-SHA256, complete
+#   tls12-cbc                    TLS 1.2, ECDHE-RSA-AES128-SHA256 (CBC), complete
+# and tls13-complete-dsb.pcapng: tls13-complete with its key log embedded as a pcapng
+# Decryption Secrets Block (editcap --inject-secrets).
+#
+# Needs root, iproute2, ethtool, tcpdump, openssl (>= 3.0), curl, gnutls-cli, tshark, editcap.
+#
+# Safety rules (the same as samples/make.sh): all traffic stays in two network namespaces this
+# script creates (psk-cli 10.77.20.1, psk-srv 10.77.20.2, one veth pair, no other interface);
+# every client is bounded by `timeout`; servers and tcpdump are stopped by PID; namespaces and
+# the temporary directory go at exit. Keys, certificates and KEY LOGS are THROW-AWAY TEST
+# MATERIAL made fresh at every run: each .keys file starts with a comment saying so, and the
+# secrets in it open nothing but the capture beside it.
+#
+# Each capture is checked with tshark using its key log (the expected alert or application
+# data decrypted, the expected handshake messages seen) before it is copied into
+# samples/keylogs/.
+set -euo pipefail
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "make-keylogs.sh: must be run as root" >&2
+  exit 1
+fi
+for tool in ip ethtool tcpdump openssl curl gnutls-cli tshark editcap timeout; do
+  command -v "$tool" >/dev/null || { echo "make-keylogs.sh: missing tool: $tool" >&2; exit 1; }
+done
+
+DEST=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/keylogs
+ALL=(tls13-complete tls13-client-cert-missing tls13-client-cert-rejected
+  tls13-server-cert-rejected tls13-server-cert-rejected-gnutls tls13-hrr tls12-gcm tls12-cbc)
+NAMES=("$@")
+[[ ${#NAMES[@]} -eq 0 ]] && NAMES=("${ALL[@]}")
+for n in "${NAMES[@]}"; do
+  [[ " ${ALL[*]} " == *" $n "* ]] || { echo "make-keylogs.sh: unknown capture: $n" >&2; exit 1; }
+done
+
+NS_C=psk-cli
+NS_S=psk-srv
+IF_C=psk-c0
+IF_S=psk-s0
+ADDR_C=10.77.20.1
+ADDR_S=10.77.20.2
+HOST=api.pcapscrub-test.example
+WORK=$(mktemp -d /tmp/make-keylogs.XXXXXX)
+PIDS=()
+MARK="# TEST MATERIAL made by samples/make-keylogs.sh: throw-away secrets of this capture only"
+
+log() { printf '==> %s\n' "$*"; }
+# Foreground commands in a namespace; background ones use `ip netns exec` directly so that
+# their PID is the program's.
+cx() { ip netns exec "$NS_C" "$@"; }
+
+stop_all() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  PIDS=()
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  stop_all
+  ip netns del "$NS_C" 2>/dev/null
+  ip netns del "$NS_S" 2>/dev/null
+  rm -rf "$WORK"
+  [[ $rc -ne 0 ]] && echo "make-keylogs.sh: FAILED (exit $rc)" >&2
+  exit $rc
+}
+trap cleanup EXIT
+
+make_pki() {
+  local O="pcapscrub TEST material - not for production" ca
+  for ca in ca other; do
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 730 -keyout "$WORK/$ca.key" \
+      -out "$WORK/$ca.pem" -subj "/O=$O/CN=pcapscrub Test $ca CA" \
+      -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  done
+  # name, signing CA, extensions
+  local spec name signer ext
+  for spec in "leaf:ca:serverAuth:DNS:$HOST" "client:ca:clientAuth:DNS:client.pcapscrub-test.example" \
+    "stranger:other:clientAuth:DNS:stranger.pcapscrub-test.example"; do
+    IFS=: read -r name signer ext _ <<<"$spec"
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/$name.key" -out "$WORK/$name.csr" \
+      -subj "/O=$O/CN=${spec##*:}" 2>/dev/null
+    printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=%s\nsubjectAltName=DNS:%s\n' \
+      "$ext" "${spec##*:}" >"$WORK/$name.ext"
+    openssl x509 -req -in "$WORK/$name.csr" -CA "$WORK/$signer.pem" -CAkey "$WORK/$signer.key" \
+      -CAcreateserial -sha256 -days 730 -extfile "$WORK/$name.ext" -out "$WORK/$name.pem" 2>/dev/null
+  done
+}
+
+make_net() {
+  ip netns del "$NS_C" 2>/dev/null || true
+  ip netns del "$NS_S" 2>/dev/null || true
+  ip netns add "$NS_C"
+  ip netns add "$NS_S"
+  ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_S" netns "$NS_S"
+  local ns dev addr spec
+  for spec in "$NS_C:$IF_C:$ADDR_C" "$NS_S:$IF_S:$ADDR_S"; do
+    IFS=: read -r ns dev addr <<<"$spec"
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+      net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+    ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 || true
+    ip -n "$ns" addr add "$addr/24" dev "$dev"
+    ip -n "$ns" link set "$dev" up
+  done
+}
+
+server() {  # extra s_server arguments...
+  ip netns exec "$NS_S" openssl s_server -quiet -www -accept 443 -cert "$WORK/leaf.pem" \
+    -key "$WORK/leaf.key" "$@" >"$WORK/server.log" 2>&1 &
+  PIDS+=($!)
+  sleep 0.5
+}
+
+# tshark's count of FILTER in the capture, decrypting with the key log.
+count() {  # pcap keys filter
+  tshark -r "$1" -o "tls.keylog_file:$2" -o tcp.check_checksum:TRUE -Y "$3" 2>/dev/null | wc -l
+}
+
+capture() {
+  local name=$1 pcap="$WORK/$1.pcap" keys="$WORK/$1.keys"
+  log "capture: $name"
+  : >"$keys"
+  local s_client=(openssl s_client -connect "$ADDR_S:443" -servername "$HOST" -keylogfile "$keys" -quiet)
+  case $name in
+    tls13-client-cert-missing | tls13-client-cert-rejected)
+      server -tls1_3 -Verify 1 -verify_return_error -CAfile "$WORK/ca.pem" ;;
+    tls13-hrr) server -tls1_3 -groups X25519 ;;
+    tls12-*) server -tls1_2 ;;
+    *) server -tls1_3 ;;
+  esac
+  ip netns exec "$NS_C" tcpdump -i "$IF_C" -s 0 -U --immediate-mode -w "$pcap" \
+    >"$WORK/tcpdump.log" 2>&1 &
+  PIDS+=($!)
+  sleep 1
+  # A refused handshake is the scenario: the client's exit status is not checked, tshark is.
+  case $name in
+    tls13-complete)
+      cx env SSLKEYLOGFILE="$keys" timeout 10 curl -sS -o /dev/null --tlsv1.3 \
+        --cacert "$WORK/ca.pem" --resolve "$HOST:443:$ADDR_S" "https://$HOST/" ;;
+    tls13-client-cert-missing)
+      echo Q | cx timeout 10 "${s_client[@]}" -CAfile "$WORK/ca.pem" >/dev/null 2>&1 || true ;;
+    tls13-client-cert-rejected)
+      echo Q | cx timeout 10 "${s_client[@]}" -CAfile "$WORK/ca.pem" -cert "$WORK/stranger.pem" \
+        -key "$WORK/stranger.key" >/dev/null 2>&1 || true ;;
+    tls13-server-cert-rejected)
+      echo Q | cx timeout 10 "${s_client[@]}" -CAfile "$WORK/other.pem" -verify_return_error \
+        >/dev/null 2>&1 || true ;;
+    tls13-server-cert-rejected-gnutls)
+      cx env SSLKEYLOGFILE="$keys" timeout 10 gnutls-cli --x509cafile="$WORK/other.pem" \
+        --sni-hostname="$HOST" --port 443 "$ADDR_S" </dev/null >/dev/null 2>&1 || true ;;
+    tls13-hrr)
+      echo Q | cx timeout 10 "${s_client[@]}" -CAfile "$WORK/ca.pem" -groups P-256:X25519 \
+        >/dev/null 2>&1 || true ;;
+    tls12-gcm)
+      echo Q | cx timeout 10 "${s_client[@]}" -CAfile "$WORK/ca.pem" -tls1_2 \
+        -cipher ECDHE-RSA-AES128-GCM-SHA256 >/dev/null 2>&1 || true ;;
+    tls12-cbc)
+      echo Q | cx timeout 10 "${s_client[@]}" -CAfile "$WORK/ca.pem" -tls1_2 \
+        -cipher ECDHE-RSA-AES128-SHA256 >/dev/null 2>&1 || true ;;
+  esac
+  sleep 0.5
+  stop_all
+  [[ -s $keys ]] || { echo "make-keylogs.sh: $name: the client wrote no key log" >&2; return 1; }
+  { echo "$MARK"; cat "$keys"; } >"$keys.marked"
+  mv "$keys.marked" "$keys"
+  # What decryption must show: the alert (level 2, description) or decrypted application data.
+  local want
+  case $name in
+    tls13-client-cert-missing) want='tls.alert_message.desc == 116' ;;
+    tls13-client-cert-rejected) want='tls.alert_message.desc == 48 && ip.src == '$ADDR_S ;;
+    tls13-server-cert-rejected) want='tls.alert_message.desc == 48 && ip.src == '$ADDR_C ;;
+    # GnuTLS says bad_certificate where OpenSSL says unknown_ca.
+    tls13-server-cert-rejected-gnutls) want='tls.alert_message.desc == 42 && ip.src == '$ADDR_C ;;
+    tls13-hrr) want='tls.handshake.type == 2 && tls.handshake.random == cf:21:ad:74:e5:9a:61:11:be:1d:8c:02:1e:65:b8:91:c2:a2:11:16:7a:bb:8c:5e:07:9e:09:e2:c8:a8:33:9c' ;;
+    *) want='tls.handshake.type == 20' ;;
+  esac
+  local seen hellos
+  seen=$(count "$pcap" "$keys" "$want")
+  hellos=$(count "$pcap" "$keys" 'tls.handshake.type == 1')
+  if [[ $seen -lt 1 || $hellos -lt 1 ]]; then
+    echo "make-keylogs.sh: $name: '$want' $seen, ClientHello $hellos" >&2
+    cp "$pcap" "$keys" "${TMPDIR:-/tmp}/" 2>/dev/null || true
+    return 1
+  fi
+  log "  $name: '$want' decrypted ($seen), ClientHello $hellos"
+}
+
+make_pki
+make_net
+for name in "${NAMES[@]}"; do
+  capture "$name"
+done
+mkdir -p "$DEST"
+for name in "${NAMES[@]}"; do
+  cp "$WORK/$name.pcap" "$WORK/$name.keys" "$DEST/"
+done
+if [[ " ${NAMES[*]} " == *" tls13-complete "* ]]; then
+  editcap --inject-secrets "tls,$DEST/tls13-complete.keys" "$DEST/tls13-complete.pcap" \
+    "$DEST/tls13-complete-dsb.pcapng"
+  [[ $(tshark -r "$DEST/tls13-complete-dsb.pcapng" -Y 'tls.handshake.type == 20' 2>/dev/null | wc -l) -ge 1 ]] ||
+    { echo "make-keylogs.sh: the embedded secrets do not decrypt" >&2; exit 1; }
+  log "  tls13-complete-dsb.pcapng: decrypts with its embedded secrets alone"
+fi
+log "wrote ${NAMES[*]} into $DEST/"
