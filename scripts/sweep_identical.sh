@@ -38,7 +38,8 @@ fi
 
 corpus="${PCAPSCRUB_CORPUS:-$root/../shared/corpus}"
 inputs=()
-for f in samples/*.pcap samples/*.pcapng samples/paths/*.pcap; do
+for f in samples/*.pcap samples/*.pcapng samples/paths/*.pcap samples/keylogs/*.pcap \
+    samples/keylogs/*.pcapng; do
     [ -f "$f" ] && inputs+=("$root/$f")
 done
 if [ -d "$corpus" ]; then
