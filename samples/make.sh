@@ -5,6 +5,7 @@
 #          sudo samples/make.sh client-logs  (only the client logs in samples/client-logs/)
 #          sudo samples/make.sh paths [NAME...]    (samples/paths/: samples/make-paths.sh)
 #          sudo samples/make.sh keylogs [NAME...]  (samples/keylogs/: samples/make-keylogs.sh)
+#          sudo samples/make.sh udp [NAME...]      (samples/udp/: samples/make-udp.sh; QUIC, DTLS)
 #
 # What it needs (Debian package names):
 #   - root (network namespaces, veth, tcpdump, binding port 443/80)
@@ -62,7 +63,8 @@ case $MODE in
   # addresses); these modes run them, with any further arguments (capture names).
   paths) shift; exec "$(dirname "${BASH_SOURCE[0]}")/make-paths.sh" "$@" ;;
   keylogs) shift; exec "$(dirname "${BASH_SOURCE[0]}")/make-keylogs.sh" "$@" ;;
-  *) echo "make.sh: unknown mode '$MODE' (captures, client-logs, paths or keylogs)" >&2; exit 1 ;;
+  udp) shift; exec "$(dirname "${BASH_SOURCE[0]}")/make-udp.sh" "$@" ;;
+  *) echo "make.sh: unknown mode '$MODE' (captures, client-logs, paths, keylogs or udp)" >&2; exit 1 ;;
 esac
 # The client logs need gnutls-cli; install it when missing (Debian package gnutls-bin).
 if [[ $MODE == client-logs ]] && ! command -v gnutls-cli >/dev/null; then
