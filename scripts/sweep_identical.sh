@@ -39,7 +39,7 @@ fi
 corpus="${PCAPSCRUB_CORPUS:-$root/../shared/corpus}"
 inputs=()
 for f in samples/*.pcap samples/*.pcapng samples/paths/*.pcap samples/keylogs/*.pcap \
-    samples/keylogs/*.pcapng; do
+    samples/keylogs/*.pcapng samples/udp/*.pcap; do
     [ -f "$f" ] && inputs+=("$root/$f")
 done
 if [ -d "$corpus" ]; then
