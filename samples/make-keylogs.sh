@@ -35,95 +35,44 @@
 # samples/keylogs/.
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "make-keylogs.sh: must be run as root" >&2
-  exit 1
-fi
-for tool in ip ethtool tcpdump openssl curl gnutls-cli tshark editcap timeout; do
-  command -v "$tool" >/dev/null || { echo "make-keylogs.sh: missing tool: $tool" >&2; exit 1; }
-done
-
-DEST=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/keylogs
-ALL=(tls13-complete tls13-client-cert-missing tls13-client-cert-rejected
-  tls13-server-cert-rejected tls13-server-cert-rejected-gnutls tls13-hrr tls12-gcm tls12-cbc)
-NAMES=("$@")
-[[ ${#NAMES[@]} -eq 0 ]] && NAMES=("${ALL[@]}")
-for n in "${NAMES[@]}"; do
-  [[ " ${ALL[*]} " == *" $n "* ]] || { echo "make-keylogs.sh: unknown capture: $n" >&2; exit 1; }
-done
-
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCRIPT=make-keylogs.sh
 NS_C=psk-cli
 NS_S=psk-srv
+NAMESPACES=("$NS_C" "$NS_S")
 IF_C=psk-c0
 IF_S=psk-s0
 ADDR_C=10.77.20.1
 ADDR_S=10.77.20.2
 HOST=api.pcapscrub-test.example
+DEST=$HERE/keylogs
+# shellcheck source=samples/lib.sh
+source "$HERE/lib.sh"
+require ip ethtool tcpdump openssl curl gnutls-cli tshark editcap timeout
+choose "tls13-complete tls13-client-cert-missing tls13-client-cert-rejected
+  tls13-server-cert-rejected tls13-server-cert-rejected-gnutls tls13-hrr tls12-gcm tls12-cbc" "$@"
 WORK=$(mktemp -d /tmp/make-keylogs.XXXXXX)
-PIDS=()
-MARK="# TEST MATERIAL made by samples/make-keylogs.sh: throw-away secrets of this capture only"
+start_run
 
-log() { printf '==> %s\n' "$*"; }
-# Foreground commands in a namespace; background ones use `ip netns exec` directly so that
-# their PID is the program's.
+# Foreground commands in the client namespace.
 cx() { ip netns exec "$NS_C" "$@"; }
 
-stop_all() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  PIDS=()
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  stop_all
-  ip netns del "$NS_C" 2>/dev/null
-  ip netns del "$NS_S" 2>/dev/null
-  rm -rf "$WORK"
-  [[ $rc -ne 0 ]] && echo "make-keylogs.sh: FAILED (exit $rc)" >&2
-  exit $rc
-}
-trap cleanup EXIT
-
 make_pki() {
-  local O="pcapscrub TEST material - not for production" ca
-  for ca in ca other; do
-    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 730 -keyout "$WORK/$ca.key" \
-      -out "$WORK/$ca.pem" -subj "/O=$O/CN=pcapscrub Test $ca CA" \
-      -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  done
-  # name, signing CA, extensions
-  local spec name signer ext
-  for spec in "leaf:ca:serverAuth:DNS:$HOST" "client:ca:clientAuth:DNS:client.pcapscrub-test.example" \
-    "stranger:other:clientAuth:DNS:stranger.pcapscrub-test.example"; do
-    IFS=: read -r name signer ext _ <<<"$spec"
-    openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/$name.key" -out "$WORK/$name.csr" \
-      -subj "/O=$O/CN=${spec##*:}" 2>/dev/null
-    printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=%s\nsubjectAltName=DNS:%s\n' \
-      "$ext" "${spec##*:}" >"$WORK/$name.ext"
-    openssl x509 -req -in "$WORK/$name.csr" -CA "$WORK/$signer.pem" -CAkey "$WORK/$signer.key" \
-      -CAcreateserial -sha256 -days 730 -extfile "$WORK/$name.ext" -out "$WORK/$name.pem" 2>/dev/null
-  done
+  test_ca ca rsa
+  test_ca other rsa
+  test_cert leaf ca rsa serverAuth "$HOST"
+  test_cert client ca rsa clientAuth client.pcapscrub-test.example
+  test_cert stranger other rsa clientAuth stranger.pcapscrub-test.example
 }
 
 make_net() {
-  ip netns del "$NS_C" 2>/dev/null || true
-  ip netns del "$NS_S" 2>/dev/null || true
-  ip netns add "$NS_C"
-  ip netns add "$NS_S"
-  ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_S" netns "$NS_S"
+  veth_pair "$NS_C" "$IF_C" "$NS_S" "$IF_S"
   local ns dev addr spec
   for spec in "$NS_C:$IF_C:$ADDR_C" "$NS_S:$IF_S:$ADDR_S"; do
     IFS=: read -r ns dev addr <<<"$spec"
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
       net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 || true
     ip -n "$ns" addr add "$addr/24" dev "$dev"
-    ip -n "$ns" link set "$dev" up
   done
 }
 
@@ -151,10 +100,7 @@ capture() {
     tls12-*) server -tls1_2 ;;
     *) server -tls1_3 ;;
   esac
-  ip netns exec "$NS_C" tcpdump -i "$IF_C" -s 0 -U --immediate-mode -w "$pcap" \
-    >"$WORK/tcpdump.log" 2>&1 &
-  PIDS+=($!)
-  sleep 1
+  start_tcpdump "$NS_C" "$IF_C" "$pcap"
   # A refused handshake is the scenario: the client's exit status is not checked, tshark is.
   case $name in
     tls13-complete)
@@ -184,8 +130,7 @@ capture() {
   sleep 0.5
   stop_all
   [[ -s $keys ]] || { echo "make-keylogs.sh: $name: the client wrote no key log" >&2; return 1; }
-  { echo "$MARK"; cat "$keys"; } >"$keys.marked"
-  mv "$keys.marked" "$keys"
+  mark_keylog "$keys"
   # What decryption must show: the alert (level 2, description) or decrypted application data.
   local want
   case $name in

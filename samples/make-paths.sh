@@ -48,29 +48,15 @@
 # copied into samples/paths/. Keys, ports and timestamps differ from run to run.
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "make-paths.sh: must be run as root" >&2
-  exit 1
-fi
-for tool in ip ethtool tcpdump openssl curl python3 tshark timeout; do
-  command -v "$tool" >/dev/null || { echo "make-paths.sh: missing tool: $tool" >&2; exit 1; }
-done
-
-DEST=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ENCAP="$DEST/encap.py"
-PREAMBLE="$DEST/preamble_server.py"
-TUNNELS=(vxlan gre gretap ipip sit geneve gtpu)
-PREAMBLES=(smtp-starttls imap-starttls postgres-ssl connect-proxy connect-407)
-ALL_MODES=("${TUNNELS[@]}" "${PREAMBLES[@]}" ipv4-fragments icmp-frag-needed icmpv6-packet-too-big)
-MODES=("$@")
-[[ ${#MODES[@]} -eq 0 ]] && MODES=("${ALL_MODES[@]}")
-for m in "${MODES[@]}"; do
-  [[ " ${ALL_MODES[*]} " == *" $m "* ]] || { echo "make-paths.sh: unknown capture: $m" >&2; exit 1; }
-done
-
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCRIPT=make-paths.sh
+DEST=$HERE/paths
+ENCAP="$HERE/encap.py"
+PREAMBLE="$HERE/preamble_server.py"
 NS_C=psp-cli
 NS_S=psp-srv
 NS_R=psp-rtr
+NAMESPACES=("$NS_C" "$NS_S" "$NS_R")
 IF_C=psp-c0
 IF_S=psp-s0
 OUT_C=10.77.10.1
@@ -80,67 +66,34 @@ IN_S=10.77.11.2
 IN6_C=fd77:11::1
 IN6_S=fd77:11::2
 HOST=api.pcapscrub-test.example
+# shellcheck source=samples/lib.sh
+source "$HERE/lib.sh"
+require ip ethtool tcpdump openssl curl python3 tshark timeout
+choose "vxlan gre gretap ipip sit geneve gtpu smtp-starttls imap-starttls postgres-ssl
+  connect-proxy connect-407 ipv4-fragments icmp-frag-needed icmpv6-packet-too-big" "$@"
 WORK=$(mktemp -d /tmp/make-paths.XXXXXX)
-PIDS=()
+start_run
 
-log() { printf '==> %s\n' "$*"; }
-# In a namespace (foreground only: a backgrounded function is a subshell, whose PID is not the
-# program's; background programs are started with `ip netns exec` directly, which execs them).
+# Foreground commands in a namespace.
 cx() { ip netns exec "$NS_C" "$@"; }
 sx() { ip netns exec "$NS_S" "$@"; }
 
-stop_all() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  PIDS=()
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  stop_all
-  ip netns del "$NS_C" 2>/dev/null
-  ip netns del "$NS_S" 2>/dev/null
-  ip netns del "$NS_R" 2>/dev/null
-  rm -rf "$WORK"
-  [[ $rc -ne 0 ]] && echo "make-paths.sh: FAILED (exit $rc)" >&2
-  exit $rc
-}
-trap cleanup EXIT
-
 make_pki() {
-  local O="pcapscrub TEST material - not for production"
-  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 730 \
-    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" -subj "/O=$O/CN=pcapscrub Test Root CA" \
-    -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req -new -newkey rsa:2048 -nodes -keyout "$WORK/leaf.key" -out "$WORK/leaf.csr" \
-    -subj "/O=$O/CN=$HOST" 2>/dev/null
-  printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' \
-    "$HOST" >"$WORK/leaf.ext"
-  openssl x509 -req -in "$WORK/leaf.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
-    -CAcreateserial -sha256 -days 730 -extfile "$WORK/leaf.ext" -out "$WORK/leaf.pem" 2>/dev/null
+  test_ca ca rsa
+  test_cert leaf ca rsa serverAuth "$HOST"
 }
 
 make_net() {
-  ip netns del "$NS_C" 2>/dev/null || true
-  ip netns del "$NS_S" 2>/dev/null || true
-  ip netns add "$NS_C"
-  ip netns add "$NS_S"
-  ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_S" netns "$NS_S"
-  local ns dev addr
+  veth_pair "$NS_C" "$IF_C" "$NS_S" "$IF_S"
+  local ns dev addr spec
   for spec in "$NS_C:$IF_C:$OUT_C" "$NS_S:$IF_S:$OUT_S"; do
     IFS=: read -r ns dev addr <<<"$spec"
-    # IPv6 only where a capture asks for it (sit's inner link): no neighbour discovery,
-    # router or listener messages cluttering the outer link.
+    # IPv6 only where a capture asks for it (sit's inner link, the router's links): no
+    # neighbour discovery, router or listener messages cluttering the outer link.
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
       net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.default.disable_ipv6=1 \
       net.ipv6.conf.all.disable_ipv6=1
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 || true
     ip -n "$ns" addr add "$addr/24" dev "$dev"
-    ip -n "$ns" link set "$dev" up
   done
 }
 
@@ -255,12 +208,6 @@ check() {  # name file filter hellos servers
     return 1
   fi
   log "  $name: '$filter' $found, ClientHello $hellos, ServerHello $servers, 0 bad checksums"
-}
-
-start_tcpdump() {  # namespace interface file
-  ip netns exec "$1" tcpdump -i "$2" -s 0 -U --immediate-mode -w "$3" >"$WORK/tcpdump.log" 2>&1 &
-  PIDS+=($!)
-  sleep 1
 }
 
 # Waits until the preamble server says it listens (a probe connection would use up the one
@@ -408,15 +355,15 @@ capture_router() {
 
 make_pki
 make_net
-for mode in "${MODES[@]}"; do
+for mode in "${NAMES[@]}"; do
   case $mode in
     ipv4-fragments | icmp*) capture_router "$mode" ;;
     *-starttls | postgres-ssl | connect-*) capture_preamble "$mode" ;;
     *) capture_tunnel "$mode" ;;
   esac
 done
-mkdir -p "$DEST/paths"
-for mode in "${MODES[@]}"; do
-  cp "$WORK/$mode.pcap" "$DEST/paths/$mode.pcap"
+mkdir -p "$DEST"
+for mode in "${NAMES[@]}"; do
+  cp "$WORK/$mode.pcap" "$DEST/$mode.pcap"
 done
-log "wrote ${MODES[*]} into $DEST/paths/"
+log "wrote ${NAMES[*]} into $DEST/"

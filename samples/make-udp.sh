@@ -30,31 +30,11 @@
 # Each capture is checked with tshark (with its key log) before it is copied into samples/udp/.
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "make-udp.sh: must be run as root" >&2
-  exit 1
-fi
-for tool in ip ethtool tcpdump openssl python3 tshark timeout; do
-  command -v "$tool" >/dev/null || { echo "make-udp.sh: missing tool: $tool" >&2; exit 1; }
-done
-if ! python3 -c 'import aioquic' 2>/dev/null; then
-  echo "==> installing aioquic from the Python package index" >&2
-  python3 -m pip install --quiet aioquic >&2
-fi
-
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-DEST=$HERE/udp
-PEER=$HERE/quic_peer.py
-ALL=(quic-complete quic-cert-rejected quic-version-negotiation dtls12-complete
-  dtls12-cert-rejected dtls12-fragmented dtls12-ipv6)
-NAMES=("$@")
-[[ ${#NAMES[@]} -eq 0 ]] && NAMES=("${ALL[@]}")
-for n in "${NAMES[@]}"; do
-  [[ " ${ALL[*]} " == *" $n "* ]] || { echo "make-udp.sh: unknown capture: $n" >&2; exit 1; }
-done
-
+SCRIPT=make-udp.sh
 NS_C=psu-cli
 NS_S=psu-srv
+NAMESPACES=("$NS_C" "$NS_S")
 IF_C=psu-c0
 IF_S=psu-s0
 ADDR_C=10.77.30.1
@@ -62,66 +42,38 @@ ADDR_S=10.77.30.2
 ADDR6_C=fd77:30::1
 ADDR6_S=fd77:30::2
 HOST=api.pcapscrub-test.example
+DEST=$HERE/udp
+PEER=$HERE/quic_peer.py
+# shellcheck source=samples/lib.sh
+source "$HERE/lib.sh"
+require ip ethtool tcpdump openssl python3 tshark timeout
+choose "quic-complete quic-cert-rejected quic-version-negotiation dtls12-complete
+  dtls12-cert-rejected dtls12-fragmented dtls12-ipv6" "$@"
+if ! python3 -c 'import aioquic' 2>/dev/null; then
+  log "installing aioquic from the Python package index"
+  python3 -m pip install --quiet aioquic >&2
+fi
 WORK=$(mktemp -d /tmp/make-udp.XXXXXX)
-PIDS=()
-MARK="# TEST MATERIAL made by samples/make-udp.sh: throw-away secrets of this capture only"
+start_run
 
-log() { printf '==> %s\n' "$*"; }
-# Foreground commands in the client namespace; background ones use `ip netns exec` directly so
-# that their PID is the program's.
+# Foreground commands in the client namespace.
 cx() { ip netns exec "$NS_C" "$@"; }
 
-stop_all() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  PIDS=()
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  stop_all
-  ip netns del "$NS_C" 2>/dev/null
-  ip netns del "$NS_S" 2>/dev/null
-  rm -rf "$WORK"
-  [[ $rc -ne 0 ]] && echo "make-udp.sh: FAILED (exit $rc)" >&2
-  exit $rc
-}
-trap cleanup EXIT
-
 make_pki() {
-  local O="pcapscrub TEST material - not for production" ca
-  for ca in ca other; do
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 730 \
-      -keyout "$WORK/$ca.key" -out "$WORK/$ca.pem" -subj "/O=$O/CN=pcapscrub Test $ca CA" \
-      -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  done
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/leaf.key" \
-    -out "$WORK/leaf.csr" -subj "/O=$O/CN=$HOST" 2>/dev/null
-  printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:%s\n' \
-    "$HOST" >"$WORK/leaf.ext"
-  openssl x509 -req -in "$WORK/leaf.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
-    -CAcreateserial -sha256 -days 730 -extfile "$WORK/leaf.ext" -out "$WORK/leaf.pem" 2>/dev/null
+  test_ca ca ec
+  test_ca other ec
+  test_cert leaf ca ec serverAuth "$HOST"
 }
 
 make_net() {
-  ip netns del "$NS_C" 2>/dev/null || true
-  ip netns del "$NS_S" 2>/dev/null || true
-  ip netns add "$NS_C"
-  ip netns add "$NS_S"
-  ip link add "$IF_C" netns "$NS_C" type veth peer name "$IF_S" netns "$NS_S"
+  veth_pair "$NS_C" "$IF_C" "$NS_S" "$IF_S"
   local ns dev addr addr6 spec
   for spec in "$NS_C $IF_C $ADDR_C $ADDR6_C" "$NS_S $IF_S $ADDR_S $ADDR6_S"; do
     read -r ns dev addr addr6 <<<"$spec"
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
       net.ipv6.conf.default.accept_dad=0 net.ipv6.conf."$dev".router_solicitations=0
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" ethtool -K "$dev" tx off >/dev/null 2>&1 || true
     ip -n "$ns" addr add "$addr/24" dev "$dev"
     ip -n "$ns" addr add "$addr6/64" dev "$dev" nodad
-    ip -n "$ns" link set "$dev" up
   done
 }
 
@@ -151,10 +103,8 @@ capture() {
       PIDS+=($!)
       ;;
   esac
-  ip netns exec "$NS_C" tcpdump -i "$IF_C" -s 0 -U --immediate-mode -w "$pcap" udp \
-    >"$WORK/tcpdump.log" 2>&1 &
-  PIDS+=($!)
-  sleep 1.5
+  start_tcpdump "$NS_C" "$IF_C" "$pcap" udp
+  sleep 0.5
   # A refused handshake is the scenario: the client's exit status is not checked, tshark is.
   local dtls=(openssl s_client -dtls1_2 -connect "[$server]:4433" -servername "$HOST"
     -keylogfile "$keys" -quiet -verify_return_error)
@@ -175,8 +125,7 @@ capture() {
   sleep 0.5
   stop_all
   [[ -s $keys ]] || { echo "make-udp.sh: $name: the client wrote no key log" >&2; return 1; }
-  grep -q "^# TEST MATERIAL" "$keys" || { echo "$MARK"; cat "$keys"; } >"$keys.marked"
-  [[ -f $keys.marked ]] && mv "$keys.marked" "$keys"
+  mark_keylog "$keys"
   local hello want
   case $name in
     quic-*) hello='quic.long.packet_type == 0 && tls.handshake.type == 1' ;;
