@@ -104,21 +104,13 @@ fi
 # The profile counts only samples in functions named after the canary: iterator code inlined
 # into them is attributed elsewhere, so it understates. The measure that counts everything is
 # A/B against a build without the scan: BASELINE=path of such a binary, or BASELINE=auto, which
-# builds the commit before the canary was added (in a worktree under target/bench/) once. Both
+# builds the commit before the canary was added once (scripts/build_commit.sh). Both
 # run interleaved, timed by bash's `time` (milliseconds, from the kernel's accounting), and the
 # verdict is then the larger of the extra CPU time and the extra wall time over this build's.
 if [ "${BASELINE:-}" = auto ]; then
     added="$(git log --diff-filter=A --format=%H -- src/canary/mod.rs | tail -1)"
     [ -n "$added" ] || { echo "BASELINE=auto needs the git history" >&2; exit 2; }
-    base_tree="$cache/pre-canary-${added:0:10}"
-    if [ ! -x "$base_tree/target/release/pcapscrub" ]; then
-        echo "building the baseline (the commit before ${added:0:10}) in $base_tree ..." >&2
-        rm -rf "$base_tree"
-        git worktree prune
-        git worktree add --detach --quiet "$base_tree" "$added^"
-        (cd "$base_tree" && cargo build --release --quiet --bin pcapscrub)
-    fi
-    BASELINE="$base_tree/target/release/pcapscrub"
+    BASELINE="$(scripts/build_commit.sh "$added^")"
 fi
 if [ -n "${BASELINE:-}" ]; then
     : >"$work/cpu-a"

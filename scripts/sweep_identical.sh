@@ -11,7 +11,7 @@
 #     file of the evidence folder, byte for byte, and the exit status;
 #   - `diagnose` (standard output and exit status);
 #   - `check` (standard output and exit status).
-# The reference is built once per commit in a worktree under target/sweep/. Prints the counts
+# The reference is built once per commit by scripts/build_commit.sh. Prints the counts
 # compared and every difference; exits 1 on any difference.
 #
 # Env: PCAPSCRUB_CORPUS (default ../shared/corpus beside the repository), QUICK, SIZE (256M).
@@ -26,15 +26,7 @@ cargo build --release --quiet --bin pcapscrub --example gen_mixed
 new_bin="$(realpath "$target_dir/release/pcapscrub")"
 gen="$(realpath "$target_dir/release/examples/gen_mixed")"
 
-ref_tree="$root/target/sweep/${ref_sha:0:12}"
-ref_bin="$ref_tree/target/release/pcapscrub"
-if [ ! -x "$ref_bin" ]; then
-    echo "building the reference ${ref_sha:0:12} in $ref_tree ..." >&2
-    rm -rf "$ref_tree"
-    git worktree prune
-    git worktree add --detach --quiet "$ref_tree" "$ref_sha"
-    (cd "$ref_tree" && CARGO_TARGET_DIR="$ref_tree/target" cargo build --release --quiet --bin pcapscrub)
-fi
+ref_bin="$(scripts/build_commit.sh "$ref_sha")"
 
 corpus="${PCAPSCRUB_CORPUS:-$root/../shared/corpus}"
 inputs=()
