@@ -20,5 +20,6 @@ pub mod interrupt;
 pub mod policy;
 pub mod report;
 pub mod rewrite;
+pub mod stable_names;
 pub mod tls;
 pub mod wire;

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_saphyr::{Location, Spanned};
 use sha2::{Digest, Sha256};
 
+use crate::stable_names::{StableName, stable_names};
+
 /// Names of the built-in policies, in the order they are listed to users.
 pub const BUILTIN_NAMES: [&str; 3] = ["ticket", "strict", "review"];
 
@@ -44,208 +46,131 @@ const REVIEW_YAML: &str = include_str!("../policies/review.yaml");
 /// (a test checks it).
 const TICKET_DESCRIPTION: &str = "Default for attaching captures to support tickets; headers stay readable, payload bytes are cut.";
 
-/// What happens to bytes after the transport header that are not kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PayloadMode {
-    /// Remove the bytes: packets get shorter.
-    #[default]
-    Cut,
-    /// Overwrite the bytes with zeros: every length stays visible.
-    Zero,
-}
-
-/// Timestamps: keep, or shift so the first packet is at 2000-01-01T00:00:00Z.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TimestampMode {
-    /// Leave packet times as captured.
-    #[default]
-    Keep,
-    /// Move all packet times so the first is at 2000-01-01T00:00:00Z,
-    /// preserving the intervals between packets.
-    Shift,
-}
-
-/// Traffic other than TCP over IP (UDP, ICMP, ARP, ...): keep (sanitized) or
-/// drop the packets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NonTcpMode {
-    /// Keep such packets, sanitized like the rest.
-    #[default]
-    Keep,
-    /// Leave such packets out of the output.
-    Drop,
-}
-
-/// Host names in SNI (also the outer SNI of an ECH ClientHello).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SniMode {
-    /// A same-length pseudonym under a reserved name (`.example`, `.test`, `.invalid`).
-    #[default]
-    Pseudonym,
-    /// Same-length keyed hash (hex, ending `.invalid` where it fits): a reviewer holding the
-    /// key can check a guess.
-    Hash,
-    /// Leave the names as captured.
-    Keep,
-}
-
-/// Certificates of TLS ≤ 1.2 Certificate messages (server and client chains).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CertificateMode {
-    /// A same-length placeholder that still parses as X.509 (`CN=redacted-<n>`, original
-    /// validity and key algorithm).
-    #[default]
-    Placeholder,
-    /// Leave the certificates as captured.
-    Keep,
-}
-
-/// Session tickets, PSK identities, CA names, OCSP responses, signatures, unknown extensions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SecretMode {
-    /// Same-length filler (zeros).
-    #[default]
-    Filler,
-    /// Leave them as captured.
-    Keep,
-}
-
-/// Client/server randoms and legacy session ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RandomMode {
-    /// Leave them (they are random, but can link a capture to a key log).
-    #[default]
-    Keep,
-    /// Replace them with keyed hashes of themselves (the same in every copy).
-    Scramble,
-}
-
-/// One of the enum knobs of a policy: its YAML key and spellings.
-trait Knob: Sized + Copy + 'static {
-    const KEY: &'static str;
-    const ALL: &'static [Self];
-    fn as_str(self) -> &'static str;
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|v| v.as_str() == text)
+stable_names! {
+    /// What happens to bytes after the transport header that are not kept.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum PayloadMode {
+        /// Remove the bytes: packets get shorter.
+        #[default]
+        Cut = "cut",
+        /// Overwrite the bytes with zeros: every length stays visible.
+        Zero = "zero",
     }
+}
+
+stable_names! {
+    /// Timestamps: keep, or shift so the first packet is at 2000-01-01T00:00:00Z.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum TimestampMode {
+        /// Leave packet times as captured.
+        #[default]
+        Keep = "keep",
+        /// Move all packet times so the first is at 2000-01-01T00:00:00Z,
+        /// preserving the intervals between packets.
+        Shift = "shift",
+    }
+}
+
+stable_names! {
+    /// Traffic other than TCP over IP (UDP, ICMP, ARP, ...): keep (sanitized) or
+    /// drop the packets.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum NonTcpMode {
+        /// Keep such packets, sanitized like the rest.
+        #[default]
+        Keep = "keep",
+        /// Leave such packets out of the output.
+        Drop = "drop",
+    }
+}
+
+stable_names! {
+    /// Host names in SNI (also the outer SNI of an ECH ClientHello).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum SniMode {
+        /// A same-length pseudonym under a reserved name (`.example`, `.test`, `.invalid`).
+        #[default]
+        Pseudonym = "pseudonym",
+        /// Same-length keyed hash (hex, ending `.invalid` where it fits): a reviewer holding the
+        /// key can check a guess.
+        Hash = "hash",
+        /// Leave the names as captured.
+        Keep = "keep",
+    }
+}
+
+stable_names! {
+    /// Certificates of TLS ≤ 1.2 Certificate messages (server and client chains).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum CertificateMode {
+        /// A same-length placeholder that still parses as X.509 (`CN=redacted-<n>`, original
+        /// validity and key algorithm).
+        #[default]
+        Placeholder = "placeholder",
+        /// Leave the certificates as captured.
+        Keep = "keep",
+    }
+}
+
+stable_names! {
+    /// Session tickets, PSK identities, CA names, OCSP responses, signatures, unknown extensions.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum SecretMode {
+        /// Same-length filler (zeros).
+        #[default]
+        Filler = "filler",
+        /// Leave them as captured.
+        Keep = "keep",
+    }
+}
+
+stable_names! {
+    /// Client/server randoms and legacy session ids.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum RandomMode {
+        /// Leave them (they are random, but can link a capture to a key log).
+        #[default]
+        Keep = "keep",
+        /// Replace them with keyed hashes of themselves (the same in every copy).
+        Scramble = "scramble",
+    }
+}
+
+/// One of the enum knobs of a policy: its YAML key (its values are its stable names).
+trait Knob: StableName + Default {
+    const KEY: &'static str;
     fn choices() -> String {
-        Self::ALL
-            .iter()
-            .map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        Self::NAMES.join(", ")
     }
 }
 
 impl Knob for PayloadMode {
     const KEY: &'static str = "payload";
-    const ALL: &'static [Self] = &[Self::Cut, Self::Zero];
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Cut => "cut",
-            Self::Zero => "zero",
-        }
-    }
 }
 
 impl Knob for TimestampMode {
     const KEY: &'static str = "timestamps";
-    const ALL: &'static [Self] = &[Self::Keep, Self::Shift];
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Keep => "keep",
-            Self::Shift => "shift",
-        }
-    }
 }
 
 impl Knob for NonTcpMode {
     const KEY: &'static str = "non_tcp";
-    const ALL: &'static [Self] = &[Self::Keep, Self::Drop];
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Keep => "keep",
-            Self::Drop => "drop",
-        }
-    }
 }
 
 impl Knob for SniMode {
     const KEY: &'static str = "sni";
-    const ALL: &'static [Self] = &[Self::Pseudonym, Self::Hash, Self::Keep];
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pseudonym => "pseudonym",
-            Self::Hash => "hash",
-            Self::Keep => "keep",
-        }
-    }
 }
 
 impl Knob for CertificateMode {
     const KEY: &'static str = "certificates";
-    const ALL: &'static [Self] = &[Self::Placeholder, Self::Keep];
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Placeholder => "placeholder",
-            Self::Keep => "keep",
-        }
-    }
 }
 
 impl Knob for SecretMode {
     const KEY: &'static str = "handshake_secrets";
-    const ALL: &'static [Self] = &[Self::Filler, Self::Keep];
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Filler => "filler",
-            Self::Keep => "keep",
-        }
-    }
 }
 
 impl Knob for RandomMode {
     const KEY: &'static str = "randoms";
-    const ALL: &'static [Self] = &[Self::Keep, Self::Scramble];
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Keep => "keep",
-            Self::Scramble => "scramble",
-        }
-    }
 }
-
-macro_rules! knob_display {
-    ($($ty:ty),*) => {$(
-        impl $ty {
-            /// The YAML spelling of this value.
-            pub fn as_str(self) -> &'static str {
-                Knob::as_str(self)
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(Knob::as_str(*self))
-            }
-        }
-    )*};
-}
-knob_display!(
-    PayloadMode,
-    TimestampMode,
-    NonTcpMode,
-    SniMode,
-    CertificateMode,
-    SecretMode,
-    RandomMode
-);
 
 /// A sanitization policy.
 ///
@@ -603,7 +528,7 @@ fn knob<K: Knob + Default>(
 ) -> Result<K, PolicyError> {
     let found = match &node.value {
         Node::Absent => return Ok(K::default()),
-        Node::Text(text) => match K::parse(text) {
+        Node::Text(text) => match K::from_name(text) {
             Some(value) => return Ok(value),
             None => format!("`{text}`"),
         },
@@ -1138,9 +1063,9 @@ mod tests {
 
     #[test]
     fn every_setting_combination_round_trips() {
-        for &payload in PayloadMode::ALL {
-            for &timestamps in TimestampMode::ALL {
-                for &non_tcp in NonTcpMode::ALL {
+        for payload in PayloadMode::ALL {
+            for timestamps in TimestampMode::ALL {
+                for non_tcp in NonTcpMode::ALL {
                     for (i, &sni) in SniMode::ALL.iter().enumerate() {
                         let policy = Policy {
                             name: "combo".to_string(),

@@ -1,10 +1,9 @@
 //! What one TCP connection said, as far as the diagnosis needs it: TCP set-up and tear-down,
 //! and each direction's TLS records and handshake messages, with a timeline.
 
-use serde::{Deserialize, Serialize};
-
 use super::redact::Redactor;
 use crate::flow::Side;
+use crate::stable_names::stable_names;
 use crate::tls::facts::{
     self, CertificateFacts, ClientHelloFacts, HandshakeFacts, ServerHelloFacts,
     alert_description_name, cipher_suite_name, group_name, handshake_type_name, version_name,
@@ -49,20 +48,12 @@ pub struct Moment {
     pub unix: i64,
 }
 
-/// Who sent something, in client/server terms (resolved once roles are known).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Peer {
-    Client,
-    Server,
-}
-
-impl Peer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Peer::Client => "client",
-            Peer::Server => "server",
-        }
+stable_names! {
+    /// Who sent something, in client/server terms (resolved once roles are known).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Peer {
+        Client = "client",
+        Server = "server",
     }
 }
 

@@ -1,65 +1,28 @@
 //! Verdicts (README, "Verdicts"): one per TCP connection, with a one-line explanation and a hint.
 
-use serde::{Deserialize, Serialize};
+use crate::stable_names::stable_names;
 
-/// Where a connection's TLS handshake ended. `as_str` gives the stable names README lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    TcpUnanswered,
-    TcpRefused,
-    TcpClosedBeforeHello,
-    HelloUnanswered,
-    HelloReset,
-    HelloClosed,
-    ServerAlert,
-    ClientAlert,
-    ClientAborted,
-    NotTls,
-    HandshakeComplete,
-    HandshakeIncomplete,
-    MidStream,
+stable_names! {
+    /// Where a connection's TLS handshake ended, by the stable names README lists.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Verdict {
+        TcpUnanswered = "tcp_unanswered",
+        TcpRefused = "tcp_refused",
+        TcpClosedBeforeHello = "tcp_closed_before_hello",
+        HelloUnanswered = "hello_unanswered",
+        HelloReset = "hello_reset",
+        HelloClosed = "hello_closed",
+        ServerAlert = "server_alert",
+        ClientAlert = "client_alert",
+        ClientAborted = "client_aborted",
+        NotTls = "not_tls",
+        HandshakeComplete = "handshake_complete",
+        HandshakeIncomplete = "handshake_incomplete",
+        MidStream = "mid_stream",
+    }
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 13] = [
-        Verdict::TcpUnanswered,
-        Verdict::TcpRefused,
-        Verdict::TcpClosedBeforeHello,
-        Verdict::HelloUnanswered,
-        Verdict::HelloReset,
-        Verdict::HelloClosed,
-        Verdict::ServerAlert,
-        Verdict::ClientAlert,
-        Verdict::ClientAborted,
-        Verdict::NotTls,
-        Verdict::HandshakeComplete,
-        Verdict::HandshakeIncomplete,
-        Verdict::MidStream,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::TcpUnanswered => "tcp_unanswered",
-            Verdict::TcpRefused => "tcp_refused",
-            Verdict::TcpClosedBeforeHello => "tcp_closed_before_hello",
-            Verdict::HelloUnanswered => "hello_unanswered",
-            Verdict::HelloReset => "hello_reset",
-            Verdict::HelloClosed => "hello_closed",
-            Verdict::ServerAlert => "server_alert",
-            Verdict::ClientAlert => "client_alert",
-            Verdict::ClientAborted => "client_aborted",
-            Verdict::NotTls => "not_tls",
-            Verdict::HandshakeComplete => "handshake_complete",
-            Verdict::HandshakeIncomplete => "handshake_incomplete",
-            Verdict::MidStream => "mid_stream",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Verdict> {
-        Verdict::ALL.into_iter().find(|v| v.as_str() == name)
-    }
-
     /// False for the verdicts that report no failure (a finished handshake, or one we saw
     /// only the middle of).
     pub fn is_failure(self) -> bool {
@@ -85,12 +48,6 @@ impl Verdict {
             Verdict::HandshakeComplete => 2,
             Verdict::MidStream => 1,
         }
-    }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

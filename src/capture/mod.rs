@@ -14,21 +14,18 @@ pub mod writer;
 pub use reader::{CaptureReader, Event, Packet, ReadError};
 pub use writer::CaptureWriter;
 
-/// The container format, detected from the magic number (never from the file name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Pcap,
-    PcapNg,
+use crate::stable_names::stable_names;
+
+stable_names! {
+    /// The container format, detected from the magic number (never from the file name).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Format {
+        Pcap = "pcap",
+        PcapNg = "pcapng",
+    }
 }
 
 impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Pcap => "pcap",
-            Format::PcapNg => "pcapng",
-        }
-    }
-
     pub fn extension(self) -> &'static str {
         self.as_str()
     }
@@ -121,26 +118,15 @@ pub struct RawTimestamp {
     pub lo: u32,
 }
 
-/// What a dropped pcapng block or option was: counted by kind in the summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DroppedBlock {
-    NameResolution,
-    InterfaceStatistics,
-    DecryptionSecrets,
-    Custom,
-    SystemdJournal,
-    Unknown,
-}
-
-impl DroppedBlock {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DroppedBlock::NameResolution => "name_resolution",
-            DroppedBlock::InterfaceStatistics => "interface_statistics",
-            DroppedBlock::DecryptionSecrets => "decryption_secrets",
-            DroppedBlock::Custom => "custom",
-            DroppedBlock::SystemdJournal => "systemd_journal",
-            DroppedBlock::Unknown => "unknown",
-        }
+stable_names! {
+    /// What a dropped pcapng block or option was: counted by kind in the summary.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum DroppedBlock {
+        NameResolution = "name_resolution",
+        InterfaceStatistics = "interface_statistics",
+        DecryptionSecrets = "decryption_secrets",
+        Custom = "custom",
+        SystemdJournal = "systemd_journal",
+        Unknown = "unknown",
     }
 }

@@ -3,56 +3,27 @@
 
 use serde::Serialize;
 
-/// What kind of sensitive thing a capture holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum FindingKind {
-    /// A secret seen in the capture would survive sanitizing (the canary scan found it in
-    /// what `sanitize` would write): worse than anything `sanitize` removes.
-    #[serde(rename = "leak")]
-    Leak,
-    #[serde(rename = "sni")]
-    Sni,
-    #[serde(rename = "certificate")]
-    Certificate,
-    #[serde(rename = "ticket")]
-    Ticket,
-    #[serde(rename = "address")]
-    Address,
-    #[serde(rename = "mac")]
-    Mac,
-    #[serde(rename = "dns-name")]
-    DnsName,
-    #[serde(rename = "http-host")]
-    HttpHost,
-    #[serde(rename = "payload")]
-    Payload,
-    #[serde(rename = "ip-option")]
-    IpOption,
-    #[serde(rename = "tcp-option")]
-    TcpOption,
-    #[serde(rename = "comment")]
-    Comment,
-    #[serde(rename = "pcapng-block")]
-    PcapngBlock,
-}
+use crate::stable_names::stable_names;
 
-impl FindingKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingKind::Leak => "leak",
-            FindingKind::Sni => "sni",
-            FindingKind::Certificate => "certificate",
-            FindingKind::Ticket => "ticket",
-            FindingKind::Address => "address",
-            FindingKind::Mac => "mac",
-            FindingKind::DnsName => "dns-name",
-            FindingKind::HttpHost => "http-host",
-            FindingKind::Payload => "payload",
-            FindingKind::IpOption => "ip-option",
-            FindingKind::TcpOption => "tcp-option",
-            FindingKind::Comment => "comment",
-            FindingKind::PcapngBlock => "pcapng-block",
-        }
+stable_names! {
+    /// What kind of sensitive thing a capture holds.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum FindingKind {
+        /// A secret seen in the capture would survive sanitizing (the canary scan found it in
+        /// what `sanitize` would write): worse than anything `sanitize` removes.
+        Leak = "leak",
+        Sni = "sni",
+        Certificate = "certificate",
+        Ticket = "ticket",
+        Address = "address",
+        Mac = "mac",
+        DnsName = "dns-name",
+        HttpHost = "http-host",
+        Payload = "payload",
+        IpOption = "ip-option",
+        TcpOption = "tcp-option",
+        Comment = "comment",
+        PcapngBlock = "pcapng-block",
     }
 }
 

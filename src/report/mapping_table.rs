@@ -16,36 +16,17 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::anonymize::AddressPair;
+use crate::stable_names::stable_names;
 
-/// What a pseudonym stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum EntryKind {
-    Ipv4,
-    Ipv6,
-    Mac,
-    Name,
-    Stem,
-}
-
-impl EntryKind {
-    /// Every kind with its name in the file: the one table both directions use.
-    const ALL: [(EntryKind, &'static str); 5] = [
-        (EntryKind::Ipv4, "ipv4"),
-        (EntryKind::Ipv6, "ipv6"),
-        (EntryKind::Mac, "mac"),
-        (EntryKind::Name, "name"),
-        (EntryKind::Stem, "stem"),
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map_or("", |(_, n)| n)
-    }
-
-    fn parse(s: &str) -> Option<EntryKind> {
-        Self::ALL.iter().find(|(_, n)| *n == s).map(|(k, _)| *k)
+stable_names! {
+    /// What a pseudonym stands for, by its name in the file.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    pub enum EntryKind {
+        Ipv4 = "ipv4",
+        Ipv6 = "ipv6",
+        Mac = "mac",
+        Name = "name",
+        Stem = "stem",
     }
 }
 
@@ -134,7 +115,7 @@ impl MappingTable {
                     "expected three tab-separated fields: kind, pseudonym, original",
                 ));
             };
-            let kind = EntryKind::parse(kind).ok_or_else(|| {
+            let kind = EntryKind::from_name(kind).ok_or_else(|| {
                 bad(&format!(
                     "unknown kind `{}` (expected ipv4, ipv6, mac, name or stem)",
                     kind.escape_debug()

@@ -10,28 +10,19 @@ use crate::capture::{Packet, RawTimestamp};
 use crate::flow::FlowKey;
 use crate::flow::seq::SeqUnwrapper;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
+use crate::stable_names::stable_names;
 use crate::tls::records::RecordHeader;
 use crate::wire::{self, Icmp, Ip, Layout, Net, Quote, Tcp, Transport, checksum};
 
-/// Why a packet was not written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DropReason {
-    UnsupportedLinkType,
-    ShortLinkHeader,
-    UnknownLinkFamily,
-    UnknownInterface,
-    NonTcpPolicy,
-}
-
-impl DropReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DropReason::UnsupportedLinkType => "unsupported_link_type",
-            DropReason::ShortLinkHeader => "short_link_header",
-            DropReason::UnknownLinkFamily => "unknown_link_family",
-            DropReason::UnknownInterface => "unknown_interface",
-            DropReason::NonTcpPolicy => "non_tcp_policy",
-        }
+stable_names! {
+    /// Why a packet was not written.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    pub enum DropReason {
+        UnsupportedLinkType = "unsupported_link_type",
+        ShortLinkHeader = "short_link_header",
+        UnknownLinkFamily = "unknown_link_family",
+        UnknownInterface = "unknown_interface",
+        NonTcpPolicy = "non_tcp_policy",
     }
 }
 

@@ -10,95 +10,57 @@ use super::extensions::{self, Side};
 use super::facts::reader::Reader;
 use super::messages;
 pub use super::messages::Negotiated;
+use crate::stable_names::stable_names;
 
-/// What a span holds, and so how it is redacted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum SpanKind {
-    /// A host_name of the server_name extension (also the outer name of an ECH ClientHello).
-    SniName,
-    /// One DER certificate of a TLS ≤ 1.2 Certificate message.
-    Certificate,
-    /// ClientHello session_ticket extension data.
-    SessionTicket,
-    /// A pre_shared_key identity.
-    PskIdentity,
-    /// One DER distinguished name of a certificate_authorities list (CertificateRequest, or
-    /// the extension).
-    CaName,
-    /// A CertificateStatus (OCSP) response.
-    OcspResponse,
-    /// A NewSessionTicket ticket.
-    Ticket,
-    /// A signature that a holder of the real certificate could verify, so it would identify the
-    /// peer (ServerKeyExchange, CertificateVerify), or opaque server data (SCTs, cookies).
-    Verifiable,
-    /// The data of an extension we do not know to be harmless.
-    UnknownExtension,
-    /// Client or server random (scrambled only under the strict policy).
-    Random,
-    /// Legacy session id (scrambled only under the strict policy).
-    SessionId,
-    /// The body of a handshake message that cannot be walked (unknown type, malformed): zeros,
-    /// its 4-byte header kept so the messages after it keep their framing.
-    UnwalkableMessage,
-    /// A free-form field of a message the grammar cannot vouch for: nonces, cookies, URLs,
-    /// supplemental data, compressed certificates, an unregistered value, or the body of a
-    /// ClientKeyExchange whose key exchange is unknown.
-    OpaqueField,
+stable_names! {
+    /// What a span holds, and so how it is redacted.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    #[repr(u8)]
+    pub enum SpanKind {
+        /// A host_name of the server_name extension (also the outer name of an ECH ClientHello).
+        SniName = "sni_names",
+        /// One DER certificate of a TLS ≤ 1.2 Certificate message.
+        Certificate = "certificates",
+        /// ClientHello session_ticket extension data.
+        SessionTicket = "session_tickets",
+        /// A pre_shared_key identity.
+        PskIdentity = "psk_identities",
+        /// One DER distinguished name of a certificate_authorities list (CertificateRequest, or
+        /// the extension).
+        CaName = "certificate_authority_names",
+        /// A CertificateStatus (OCSP) response.
+        OcspResponse = "ocsp_responses",
+        /// A NewSessionTicket ticket.
+        Ticket = "new_session_tickets",
+        /// A signature that a holder of the real certificate could verify, so it would identify the
+        /// peer (ServerKeyExchange, CertificateVerify), or opaque server data (SCTs, cookies).
+        Verifiable = "signatures_and_opaque_server_data",
+        /// The data of an extension we do not know to be harmless.
+        UnknownExtension = "unknown_extensions",
+        /// Client or server random (scrambled only under the strict policy).
+        Random = "randoms",
+        /// Legacy session id (scrambled only under the strict policy).
+        SessionId = "session_ids",
+        /// The body of a handshake message that cannot be walked (unknown type, malformed): zeros,
+        /// its 4-byte header kept so the messages after it keep their framing.
+        UnwalkableMessage = "unwalkable_messages",
+        /// A free-form field of a message the grammar cannot vouch for: nonces, cookies, URLs,
+        /// supplemental data, compressed certificates, an unregistered value, or the body of a
+        /// ClientKeyExchange whose key exchange is unknown.
+        OpaqueField = "opaque_fields",
+    }
 }
 
 impl SpanKind {
-    /// The kind [`SpanKind::as_str`] names.
-    pub fn from_name(name: &str) -> Option<SpanKind> {
-        SpanKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    /// Every kind, in declaration order (so `ALL[k as usize] == k`).
-    const ALL: [SpanKind; 13] = [
-        SpanKind::SniName,
-        SpanKind::Certificate,
-        SpanKind::SessionTicket,
-        SpanKind::PskIdentity,
-        SpanKind::CaName,
-        SpanKind::OcspResponse,
-        SpanKind::Ticket,
-        SpanKind::Verifiable,
-        SpanKind::UnknownExtension,
-        SpanKind::Random,
-        SpanKind::SessionId,
-        SpanKind::UnwalkableMessage,
-        SpanKind::OpaqueField,
-    ];
-
-    /// A one-byte code (for the temporary file of plans): the discriminant, so every kind has
-    /// its own whatever `ALL` lists.
+    /// A one-byte code (for the temporary file of plans): the discriminant, which is the kind's
+    /// index in `ALL`.
     pub fn code(self) -> u8 {
         self as u8
     }
 
-    /// The kind of a code; `None` for a code no kind in `ALL` has (a kind missing from `ALL`
-    /// then reads back as an error, never as another kind).
+    /// The kind of a code; `None` for a code no kind has.
     pub fn from_code(code: u8) -> Option<SpanKind> {
         Self::ALL.get(usize::from(code)).copied()
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpanKind::SniName => "sni_names",
-            SpanKind::Certificate => "certificates",
-            SpanKind::SessionTicket => "session_tickets",
-            SpanKind::PskIdentity => "psk_identities",
-            SpanKind::CaName => "certificate_authority_names",
-            SpanKind::OcspResponse => "ocsp_responses",
-            SpanKind::Ticket => "new_session_tickets",
-            SpanKind::Verifiable => "signatures_and_opaque_server_data",
-            SpanKind::UnknownExtension => "unknown_extensions",
-            SpanKind::Random => "randoms",
-            SpanKind::SessionId => "session_ids",
-            SpanKind::UnwalkableMessage => "unwalkable_messages",
-            SpanKind::OpaqueField => "opaque_fields",
-        }
     }
 }
 

@@ -12,6 +12,8 @@ mod link;
 pub use ip::{Arp, ArpAddrs, Icmp, Ip, Quote, Tcp, Transport, tcp_option_blanks};
 pub use link::LinkType;
 
+use crate::stable_names::stable_names;
+
 /// IP protocol numbers.
 pub mod ip_proto {
     pub use super::ip::{
@@ -71,24 +73,17 @@ impl Layout {
     }
 }
 
-/// Why a packet cannot be carried at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Undecodable {
-    /// A link type we do not handle: we cannot tell where addresses are, so the packet is dropped.
-    UnsupportedLinkType,
-    /// Shorter than its link header.
-    ShortLinkHeader,
-    /// A BSD loopback header naming an address family other than IPv4 and IPv6.
-    UnknownLinkFamily,
-}
-
-impl Undecodable {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Undecodable::UnsupportedLinkType => "unsupported_link_type",
-            Undecodable::ShortLinkHeader => "short_link_header",
-            Undecodable::UnknownLinkFamily => "unknown_link_family",
-        }
+stable_names! {
+    /// Why a packet cannot be carried at all.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Undecodable {
+        /// A link type we do not handle: we cannot tell where addresses are, so the packet is
+        /// dropped.
+        UnsupportedLinkType = "unsupported_link_type",
+        /// Shorter than its link header.
+        ShortLinkHeader = "short_link_header",
+        /// A BSD loopback header naming an address family other than IPv4 and IPv6.
+        UnknownLinkFamily = "unknown_link_family",
     }
 }
 
