@@ -506,6 +506,31 @@ mod tests {
         assert!(decode_plans(&longer, dirs).is_err());
     }
 
+    /// The temporary file stores a span kind as a one-byte code: every kind must read back as
+    /// itself, or `check` would report a redaction under another kind's name.
+    #[test]
+    fn every_span_kind_reads_back_as_itself() {
+        let mut plans = Plans::default();
+        plans[1].kept.push(KeptRange {
+            offset: 7,
+            bytes: vec![0; SpanKind::ALL.len()],
+            redacted: SpanKind::ALL
+                .iter()
+                .zip(0u32..)
+                .map(|(&kind, i)| (i, i + 1, kind))
+                .collect(),
+            handshake: true,
+        });
+        let read = decode_plans(&encode_plans(&plans), &plans).unwrap();
+        assert_eq!(read[1].kept, plans[1].kept);
+        let names: std::collections::BTreeSet<&str> = read[1].kept[0]
+            .redacted
+            .iter()
+            .map(|(_, _, kind)| kind.as_str())
+            .collect();
+        assert_eq!(names.len(), SpanKind::ALL.len());
+    }
+
     #[test]
     fn the_first_diagnoses_stay_in_memory() {
         let mut store = Store::keeping(1);

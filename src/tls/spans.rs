@@ -268,28 +268,6 @@ pub fn placeholder_ocsp(len: usize) -> Option<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod kind_codes {
-    use super::SpanKind;
-
-    #[test]
-    fn every_kind_has_its_own_code() {
-        for (i, k) in SpanKind::ALL.iter().enumerate() {
-            assert_eq!(usize::from(k.code()), i);
-            assert_eq!(SpanKind::from_code(k.code()), Some(*k));
-            // A new kind must be added to ALL: `as_str` lists every kind, ALL must too.
-            assert_eq!(
-                SpanKind::ALL
-                    .iter()
-                    .filter(|o| o.as_str() == k.as_str())
-                    .count(),
-                1
-            );
-        }
-        assert_eq!(SpanKind::from_code(SpanKind::ALL.len() as u8), None);
-    }
-}
-
-#[cfg(test)]
 mod tests {
     #[test]
     fn ocsp_placeholders_have_the_exact_length() {
