@@ -1,10 +1,9 @@
 //! IPv4: each role has its own RFC 5737 /24; once that is full, the rest of the
 //! role's hosts go to the shared RFC 2544 benchmarking range 198.18.0.0/15.
 
-use foldhash::{HashMap, HashMapExt};
-
 use super::key::MappingKey;
 use super::pool::SlotPool;
+use super::table::{AddressTable, Allocator};
 use super::{MappingError, Role, warn_once};
 
 const TAG: &[u8] = b"pcapscrub/ipv4\0";
@@ -12,10 +11,6 @@ const TAG: &[u8] = b"pcapscrub/ipv4\0";
 /// Hosts .1–.254 of a /24: .0 and .255 are left out because tools read them
 /// as network and broadcast addresses.
 const HOSTS_PER_SUBNET: u32 = 254;
-
-/// Written where the pools ran out after planning; it hides the address but
-/// breaks one-to-one, which a warning then says.
-const EXHAUSTED_OUTPUT: [u8; 4] = [0, 0, 0, 0];
 
 /// Consecutive /24 subnets whose usable hosts are numbered 0.. in address order.
 #[derive(Clone, Copy)]
@@ -103,13 +98,23 @@ impl Pool {
     }
 }
 
+/// The IPv4 pools: one RFC 5737 /24 per role, then 198.18.0.0/15 for all.
 #[derive(Clone)]
-struct Ipv4Allocator {
+pub(crate) struct Ipv4Allocator {
     roles: [Pool; 3],
     overflow: Pool,
 }
 
-impl Ipv4Allocator {
+/// The IPv4 table: every address seen so far and its output.
+pub(crate) type Ipv4Map = AddressTable<Ipv4Allocator>;
+
+impl Allocator for Ipv4Allocator {
+    type Addr = [u8; 4];
+    type Context = ();
+    const FAMILY: &'static str = "IPv4";
+    const EXHAUSTED_OUTPUT: [u8; 4] = [0, 0, 0, 0];
+    const EXHAUSTED_TEXT: &'static str = "0.0.0.0";
+
     fn new() -> Self {
         Ipv4Allocator {
             roles: [Pool::new(CLIENT), Pool::new(SERVER), Pool::new(OTHER)],
@@ -117,8 +122,10 @@ impl Ipv4Allocator {
         }
     }
 
-    /// Takes a kept address's own slot if it lies inside a pool, so that no
-    /// rewritten address can ever equal it. False if one already does.
+    fn is_kept(a: [u8; 4]) -> bool {
+        is_kept(a)
+    }
+
     fn reserve_kept(&mut self, a: [u8; 4]) -> bool {
         let pools = self.roles.iter_mut().chain([&mut self.overflow]);
         for pool in pools {
@@ -131,16 +138,23 @@ impl Ipv4Allocator {
 
     /// The role's /24 while it has room, then 198.18.0.0/15 (with a warning).
     fn assign(
-        &mut self,
+        table: &mut Ipv4Map,
         a: [u8; 4],
         role: Role,
+        _: &mut (),
         key: &MappingKey,
         warnings: &mut Vec<String>,
-    ) -> Option<[u8; 4]> {
+    ) -> Result<[u8; 4], MappingError> {
+        let rewritten = table.rewritten();
+        let exhausted = || MappingError::Ipv4Exhausted { rewritten };
+        let alloc = &mut table.alloc;
         let digest = key.digest(TAG, &a);
-        let primary = self.roles.get_mut(role.pool_index())?;
+        let primary = alloc
+            .roles
+            .get_mut(role.pool_index())
+            .ok_or_else(exhausted)?;
         if !primary.slots.is_full() {
-            return primary.claim(digest.word(0));
+            return primary.claim(digest.word(0)).ok_or_else(exhausted);
         }
         if !primary.overflow_reported {
             primary.overflow_reported = true;
@@ -151,102 +165,11 @@ impl Ipv4Allocator {
             );
             warn_once(warnings, message);
         }
-        self.overflow.claim(digest.word(1))
-    }
-}
-
-/// The IPv4 table: every address seen so far and its output.
-#[derive(Clone)]
-pub(crate) struct Ipv4Map {
-    out: HashMap<[u8; 4], [u8; 4]>,
-    alloc: Ipv4Allocator,
-    rewritten: usize,
-}
-
-impl Ipv4Map {
-    /// Reserves all kept addresses before assigning any, so a kept address
-    /// seen late still cannot have been handed to an earlier host.
-    pub(crate) fn plan(
-        observed: &[([u8; 4], Role)],
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> Result<Self, MappingError> {
-        let mut map = Ipv4Map {
-            out: HashMap::with_capacity(observed.len()),
-            alloc: Ipv4Allocator::new(),
-            rewritten: 0,
-        };
-        for &(a, _) in observed.iter().filter(|(a, _)| is_kept(*a)) {
-            map.alloc.reserve_kept(a);
-            map.out.insert(a, a);
-        }
-        for &(a, role) in observed.iter().filter(|(a, _)| !is_kept(*a)) {
-            let exhausted = MappingError::Ipv4Exhausted {
-                rewritten: map.rewritten,
-            };
-            let b = map.alloc.assign(a, role, key, warnings).ok_or(exhausted)?;
-            map.record_rewrite(a, b);
-        }
-        Ok(map)
+        alloc.overflow.claim(digest.word(1)).ok_or_else(exhausted)
     }
 
-    pub(crate) fn get(
-        &mut self,
-        a: [u8; 4],
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> [u8; 4] {
-        match self.out.get(&a) {
-            Some(&b) => b,
-            None => self.map_unplanned(a, key, warnings),
-        }
-    }
-
-    /// An address the planner never saw. A kept one is kept unless a rewritten
-    /// address already took it: then one-to-one wins and it is rewritten too.
-    fn map_unplanned(
-        &mut self,
-        a: [u8; 4],
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> [u8; 4] {
-        if is_kept(a) {
-            if self.alloc.reserve_kept(a) {
-                self.out.insert(a, a);
-                return a;
-            }
-            let message = "a kept IPv4 address that was not planned was already in use as a \
-                           replacement, so it was rewritten to keep the mapping one-to-one";
-            warn_once(warnings, message.to_owned());
-        }
-        let b = self
-            .alloc
-            .assign(a, Role::Other, key, warnings)
-            .unwrap_or_else(|| {
-                let message = "IPv4 pools exhausted after planning: some addresses were \
-                               replaced by 0.0.0.0 and are no longer one-to-one";
-                warn_once(warnings, message.to_owned());
-                EXHAUSTED_OUTPUT
-            });
-        self.record_rewrite(a, b);
-        b
-    }
-
-    fn record_rewrite(&mut self, a: [u8; 4], b: [u8; 4]) {
-        self.out.insert(a, b);
-        self.rewritten += 1;
-    }
-
-    pub(crate) fn rewritten(&self) -> usize {
-        self.rewritten
-    }
-
-    /// Every address that was rewritten, with its output (kept ones are left out).
-    pub(crate) fn pairs(&self) -> impl Iterator<Item = ([u8; 4], [u8; 4])> + '_ {
-        self.out
-            .iter()
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| (*a, *b))
+    fn exhausted_cause(_: MappingError) -> String {
+        "IPv4 pools exhausted".to_owned()
     }
 }
 

@@ -21,7 +21,8 @@ use foldhash::{HashMap, HashMapExt};
 use super::ipv4::Ipv4Map;
 use super::key::MappingKey;
 use super::pool::SlotPool;
-use super::{MappingError, Role, warn_once};
+use super::table::{AddressTable, Allocator, with_prefix};
+use super::{MappingError, Role};
 
 const TAG_ROUTED: &[u8] = b"pcapscrub/ipv6\0";
 const TAG_LINK_LOCAL: &[u8] = b"pcapscrub/ipv6-link-local\0";
@@ -62,10 +63,6 @@ const PLEN_IID: u8 = 0xff;
 
 /// RFC 2526 reserved subnet anycast IIDs; a host given one would look like an anycast router.
 const ANYCAST_IIDS: std::ops::RangeInclusive<u64> = 0xfdff_ffff_ffff_ff80..=0xfdff_ffff_ffff_ffff;
-
-/// Written where a pool ran out after planning (not reachable in practice:
-/// every pool has at least 2^24 slots); a warning says one-to-one broke.
-const EXHAUSTED_OUTPUT: [u8; 16] = [0; 16];
 
 /// How an address is treated, decided by its prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,14 +170,6 @@ fn is_unicast(a: [u8; 16]) -> bool {
     a[0] != 0xff && a[..15] != [0; 15]
 }
 
-fn with_prefix(prefix: &[u8], tail: &[u8]) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    for (dst, src) in a.iter_mut().zip(prefix.iter().chain(tail)) {
-        *dst = *src;
-    }
-    a
-}
-
 fn group_id(a: [u8; 16]) -> u32 {
     u32::from_be_bytes([a[12], a[13], a[14], a[15]])
 }
@@ -225,8 +214,10 @@ impl IidPool {
     }
 }
 
+/// The IPv6 pools: IIDs per role, documentation IIDs for link-local addresses, and the
+/// rewritten bits of multicast groups.
 #[derive(Clone)]
-struct Ipv6Allocator {
+pub(crate) struct Ipv6Allocator {
     roles: [IidPool; 3],
     /// Documentation IIDs in fe80::/64.
     link_local: SlotPool,
@@ -237,35 +228,6 @@ struct Ipv6Allocator {
 }
 
 impl Ipv6Allocator {
-    fn new() -> Self {
-        Ipv6Allocator {
-            roles: [CLIENT_PREFIX, SERVER_PREFIX, OTHER_PREFIX].map(IidPool::new),
-            link_local: SlotPool::new(DOC_IID_SLOTS),
-            solicited: SlotPool::new(SOLICITED_SLOTS),
-            group_ids: SlotPool::new(GROUP_ID_SLOTS),
-        }
-    }
-
-    /// Takes a kept address's own slot if it lies inside a role pool, so no
-    /// rewritten address can equal it. False if one already does.
-    fn reserve_kept(&mut self, a: [u8; 16]) -> bool {
-        if let Some(i) = link_local_slot(a) {
-            return self.link_local.reserve(i);
-        }
-        if a[0] == 0xff && a[1] >> 4 & (FLAG_P | FLAG_R) != 0 && a[3] != PLEN_IID {
-            // Kept groups of other scopes or prefix lengths may share an id: only rewritten
-            // groups need it to themselves, so a taken id is no conflict here.
-            self.group_ids.reserve(u64::from(group_id(a)));
-            return true;
-        }
-        for pool in &mut self.roles {
-            if let Some(i) = pool.slot_of(a) {
-                return pool.slots.reserve(i);
-            }
-        }
-        true
-    }
-
     fn routed(
         &mut self,
         a: [u8; 16],
@@ -330,38 +292,99 @@ impl Ipv6Allocator {
 }
 
 /// The IPv6 table: every address seen so far and its output.
-#[derive(Clone)]
-pub(crate) struct Ipv6Map {
-    out: HashMap<[u8; 16], [u8; 16]>,
-    alloc: Ipv6Allocator,
-    rewritten: usize,
-}
+pub(crate) type Ipv6Map = AddressTable<Ipv6Allocator>;
 
-impl Ipv6Map {
-    /// Reserves all kept addresses before assigning any, so a kept address seen
-    /// late cannot have been handed to an earlier host. The IPv4 table must be
-    /// planned already: IPv4-mapped addresses are looked up in it.
-    pub(crate) fn plan(
+impl Allocator for Ipv6Allocator {
+    type Addr = [u8; 16];
+    /// The IPv4 table, planned already: IPv4-mapped addresses are looked up in it.
+    type Context = Ipv4Map;
+    const FAMILY: &'static str = "IPv6";
+    /// Not reachable in practice: every pool has at least 2^24 slots.
+    const EXHAUSTED_OUTPUT: [u8; 16] = [0; 16];
+    const EXHAUSTED_TEXT: &'static str = "::";
+
+    fn new() -> Self {
+        Ipv6Allocator {
+            roles: [CLIENT_PREFIX, SERVER_PREFIX, OTHER_PREFIX].map(IidPool::new),
+            link_local: SlotPool::new(DOC_IID_SLOTS),
+            solicited: SlotPool::new(SOLICITED_SLOTS),
+            group_ids: SlotPool::new(GROUP_ID_SLOTS),
+        }
+    }
+
+    fn is_kept(a: [u8; 16]) -> bool {
+        is_kept(a)
+    }
+
+    fn reserve_kept(&mut self, a: [u8; 16]) -> bool {
+        if let Some(i) = link_local_slot(a) {
+            return self.link_local.reserve(i);
+        }
+        if a[0] == 0xff && a[1] >> 4 & (FLAG_P | FLAG_R) != 0 && a[3] != PLEN_IID {
+            // Kept groups of other scopes or prefix lengths may share an id: only rewritten
+            // groups need it to themselves, so a taken id is no conflict here.
+            self.group_ids.reserve(u64::from(group_id(a)));
+            return true;
+        }
+        for pool in &mut self.roles {
+            if let Some(i) = pool.slot_of(a) {
+                return pool.slots.reserve(i);
+            }
+        }
+        true
+    }
+
+    /// By the address's kind; a kept address only arrives here when it must be rewritten
+    /// after all (see `table.rs`), and goes where routed ones go.
+    fn assign(
+        table: &mut Ipv6Map,
+        a: [u8; 16],
+        role: Role,
+        ipv4: &mut Ipv4Map,
+        key: &MappingKey,
+        warnings: &mut Vec<String>,
+    ) -> Result<[u8; 16], MappingError> {
+        match classify(a) {
+            Kind::V4Mapped(v4) => Ok(with_prefix(
+                &V4_MAPPED_PREFIX,
+                &ipv4.get(v4, &mut (), key, warnings),
+            )),
+            Kind::LinkLocal => table.alloc.link_local(a, key),
+            Kind::SolicitedNode(low) => table.alloc.solicited(low, key),
+            Kind::PrefixGroup => table.alloc.prefix_group(a, key),
+            Kind::IidGroup => {
+                // The identifier becomes the one its link-local address becomes, so the group
+                // still names the same (rewritten) host and never the MAC inside the old one.
+                let own = with_prefix(&LINK_LOCAL_PREFIX, &a[4..12]);
+                let mapped = table.get(own, ipv4, key, warnings);
+                let mut b = a;
+                b[4..12].copy_from_slice(&mapped[8..]);
+                Ok(b)
+            }
+            Kind::NodeInfoGroup => {
+                let mut b = a;
+                b[12..].fill(0);
+                Ok(b)
+            }
+            Kind::Routed | Kind::Kept => table.alloc.routed(a, role, key),
+        }
+    }
+
+    /// Unicast addresses first, then solicited-node groups, then groups built from an
+    /// interface identifier: each group follows the address it is built from.
+    fn plan_rewrites(
+        map: &mut Ipv6Map,
         observed: &[([u8; 16], Role)],
         ipv4: &mut Ipv4Map,
         key: &MappingKey,
         warnings: &mut Vec<String>,
-    ) -> Result<Self, MappingError> {
-        let mut map = Ipv6Map {
-            out: HashMap::with_capacity(observed.len()),
-            alloc: Ipv6Allocator::new(),
-            rewritten: 0,
-        };
+    ) -> Result<(), MappingError> {
         let kept = |a: &[u8; 16]| is_kept(*a);
         let group = |a: &[u8; 16]| matches!(classify(*a), Kind::SolicitedNode(_));
         let iid_group = |a: &[u8; 16]| classify(*a) == Kind::IidGroup;
-        for &(a, _) in observed.iter().filter(|(a, _)| kept(a)) {
-            map.alloc.reserve_kept(a);
-            map.out.insert(a, a);
-        }
         let unicast_first = |a: &[u8; 16]| !kept(a) && !group(a) && !iid_group(a);
         for &(a, role) in observed.iter().filter(|(a, _)| unicast_first(a)) {
-            let b = map.rewrite(a, classify(a), role, ipv4, key, warnings)?;
+            let b = Self::assign(map, a, role, ipv4, key, warnings)?;
             map.record(a, b);
         }
         // A solicited-node group follows its first member seen: it takes the 24 low bits of
@@ -375,129 +398,31 @@ impl Ipv6Map {
         let replacement_of = |a: &[u8; 16], map: &Ipv6Map| {
             members
                 .get(&low24(*a))
-                .and_then(|m| map.out.get(m))
-                .map(|&b| low24(b))
+                .and_then(|m| map.planned(m))
+                .map(low24)
         };
         let groups = observed.iter().filter(|(a, _)| group(a));
         let (with_member, without): (Vec<_>, Vec<_>) =
-            groups.partition(|(a, _)| replacement_of(a, &map).is_some());
+            groups.partition(|(a, _)| replacement_of(a, map).is_some());
         for &(a, _) in with_member {
-            let preferred = replacement_of(&a, &map).unwrap_or_default();
+            let preferred = replacement_of(&a, map).unwrap_or_default();
             let b = map.alloc.solicited_at(preferred)?;
             map.record(a, b);
         }
         for &(a, role) in without {
-            let b = map.rewrite(a, classify(a), role, ipv4, key, warnings)?;
+            let b = Self::assign(map, a, role, ipv4, key, warnings)?;
             map.record(a, b);
         }
         // After the link-local addresses, whose interface identifiers these groups repeat.
         for &(a, role) in observed.iter().filter(|(a, _)| iid_group(a)) {
-            let b = map.rewrite(a, Kind::IidGroup, role, ipv4, key, warnings)?;
+            let b = Self::assign(map, a, role, ipv4, key, warnings)?;
             map.record(a, b);
         }
-        Ok(map)
+        Ok(())
     }
 
-    pub(crate) fn get(
-        &mut self,
-        a: [u8; 16],
-        ipv4: &mut Ipv4Map,
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> [u8; 16] {
-        match self.out.get(&a) {
-            Some(&b) => b,
-            None => self.map_unplanned(a, ipv4, key, warnings),
-        }
-    }
-
-    /// An address the planner never saw. A kept one is kept unless a rewritten
-    /// address already took it: then one-to-one wins and it is rewritten too.
-    fn map_unplanned(
-        &mut self,
-        a: [u8; 16],
-        ipv4: &mut Ipv4Map,
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> [u8; 16] {
-        let mut kind = classify(a);
-        if kind == Kind::Kept {
-            if self.alloc.reserve_kept(a) {
-                self.out.insert(a, a);
-                return a;
-            }
-            let message = "a kept IPv6 address that was not planned was already in use as a \
-                           replacement, so it was rewritten to keep the mapping one-to-one";
-            warn_once(warnings, message.to_owned());
-            kind = Kind::Routed;
-        }
-        let b = self
-            .rewrite(a, kind, Role::Other, ipv4, key, warnings)
-            .unwrap_or_else(|err| {
-                let message = format!(
-                    "{err} after planning: some addresses were replaced by :: and are no \
-                     longer one-to-one"
-                );
-                warn_once(warnings, message);
-                EXHAUSTED_OUTPUT
-            });
-        self.record(a, b);
-        b
-    }
-
-    fn rewrite(
-        &mut self,
-        a: [u8; 16],
-        kind: Kind,
-        role: Role,
-        ipv4: &mut Ipv4Map,
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> Result<[u8; 16], MappingError> {
-        match kind {
-            Kind::V4Mapped(v4) => Ok(with_prefix(&V4_MAPPED_PREFIX, &ipv4.get(v4, key, warnings))),
-            Kind::LinkLocal => self.alloc.link_local(a, key),
-            Kind::SolicitedNode(low) => self.alloc.solicited(low, key),
-            Kind::PrefixGroup => self.alloc.prefix_group(a, key),
-            Kind::IidGroup => {
-                // The identifier becomes the one its link-local address becomes, so the group
-                // still names the same (rewritten) host and never the MAC inside the old one.
-                let own = with_prefix(&LINK_LOCAL_PREFIX, &a[4..12]);
-                let mapped = self.get(own, ipv4, key, warnings);
-                let mut b = a;
-                b[4..12].copy_from_slice(&mapped[8..]);
-                Ok(b)
-            }
-            Kind::NodeInfoGroup => {
-                let mut b = a;
-                b[12..].fill(0);
-                Ok(b)
-            }
-            // Kept only arrives here when a kept address must be rewritten
-            // after all (see `map_unplanned`); it goes where routed ones go.
-            Kind::Routed | Kind::Kept => self.alloc.routed(a, role, key),
-        }
-    }
-
-    /// An IPv4-mapped address whose IPv4 part is kept, or a solicited-node group
-    /// whose member is kept, comes back unchanged and is not counted as rewritten.
-    fn record(&mut self, a: [u8; 16], b: [u8; 16]) {
-        self.out.insert(a, b);
-        if a != b {
-            self.rewritten += 1;
-        }
-    }
-
-    pub(crate) fn rewritten(&self) -> usize {
-        self.rewritten
-    }
-
-    /// Every address that was rewritten, with its output (kept ones are left out).
-    pub(crate) fn pairs(&self) -> impl Iterator<Item = ([u8; 16], [u8; 16])> + '_ {
-        self.out
-            .iter()
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| (*a, *b))
+    fn exhausted_cause(err: MappingError) -> String {
+        err.to_string()
     }
 }
 
@@ -572,7 +497,7 @@ mod tests {
     #[test]
     fn rewritten_groups_are_kept_when_met_again() {
         let key = MappingKey::from_bytes(&[3u8; 32]).unwrap();
-        let mut ipv4 = Ipv4Map::plan(&[], &key, &mut Vec::new()).unwrap();
+        let mut ipv4 = Ipv4Map::plan(&[], &mut (), &key, &mut Vec::new()).unwrap();
         let host = addr("fe80::3e22:fbff:fe01:203");
         let groups = [
             addr("ff3e:40:2a00:1450:4001:815:0:1234"),

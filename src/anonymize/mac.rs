@@ -2,11 +2,10 @@
 //! administered unicast 02:00:5e:xx:xx:xx, which no vendor can have assigned. The overflow
 //! block is kept when met again, so a sanitized capture sanitized again does not change.
 
-use foldhash::{HashMap, HashMapExt};
-
 use super::key::MappingKey;
 use super::pool::SlotPool;
-use super::{MappingError, Role, warn_once};
+use super::table::{AddressTable, Allocator, with_prefix};
+use super::{MappingError, Role};
 
 const TAG: &[u8] = b"pcapscrub/mac\0";
 
@@ -18,23 +17,30 @@ const DOC_SLOTS: u64 = 256;
 const LOCAL_PREFIX: [u8; 3] = [0x02, 0x00, 0x5e];
 const LOCAL_SLOTS: u64 = 1 << 24;
 
-/// Written where the pools ran out after planning (not reachable in practice:
-/// 2^40 slots); a warning says one-to-one broke.
-const EXHAUSTED_OUTPUT: [u8; 6] = [0; 6];
-
 /// Group addresses name no single station, all-zero names none, and the
 /// documentation range is already anonymous.
 pub(crate) fn is_kept(m: [u8; 6]) -> bool {
     m[0] & 1 == 1 || m == [0; 6] || m[..5] == DOC_PREFIX || m[..3] == LOCAL_PREFIX
 }
 
+/// The MAC pools: the documentation range, then the locally administered fallback block.
 #[derive(Clone)]
-struct MacAllocator {
+pub(crate) struct MacAllocator {
     doc: SlotPool,
     local: SlotPool,
 }
 
-impl MacAllocator {
+/// The MAC table: every address seen so far and its output.
+pub(crate) type MacMap = AddressTable<MacAllocator>;
+
+impl Allocator for MacAllocator {
+    type Addr = [u8; 6];
+    type Context = ();
+    const FAMILY: &'static str = "MAC";
+    /// Not reachable in practice: 2^40 slots.
+    const EXHAUSTED_OUTPUT: [u8; 6] = [0; 6];
+    const EXHAUSTED_TEXT: &'static str = "00:00:00:00:00:00";
+
     fn new() -> Self {
         MacAllocator {
             doc: SlotPool::new(DOC_SLOTS),
@@ -42,8 +48,10 @@ impl MacAllocator {
         }
     }
 
-    /// Takes a kept documentation address's own slot so no rewritten address
-    /// can equal it. False if one already does.
+    fn is_kept(m: [u8; 6]) -> bool {
+        is_kept(m)
+    }
+
     fn reserve_kept(&mut self, m: [u8; 6]) -> bool {
         if m[..5] == DOC_PREFIX {
             return self.doc.reserve(u64::from(m[5]));
@@ -56,7 +64,29 @@ impl MacAllocator {
         true
     }
 
-    fn assign(&mut self, m: [u8; 6], key: &MappingKey) -> Option<[u8; 6]> {
+    /// A station's role does not matter: every MAC draws from the same pools.
+    fn assign(
+        table: &mut MacMap,
+        m: [u8; 6],
+        _: Role,
+        _: &mut (),
+        key: &MappingKey,
+        _: &mut Vec<String>,
+    ) -> Result<[u8; 6], MappingError> {
+        let rewritten = table.rewritten();
+        table
+            .alloc
+            .claim(m, key)
+            .ok_or(MappingError::MacExhausted { rewritten })
+    }
+
+    fn exhausted_cause(_: MappingError) -> String {
+        "MAC pools exhausted".to_owned()
+    }
+}
+
+impl MacAllocator {
+    fn claim(&mut self, m: [u8; 6], key: &MappingKey) -> Option<[u8; 6]> {
         let digest = key.digest(TAG, &m);
         if !self.doc.is_full() {
             let last = self.doc.claim(digest.word(0))?;
@@ -64,105 +94,6 @@ impl MacAllocator {
         }
         let low = self.local.claim(digest.word(1))?;
         Some(with_prefix(&LOCAL_PREFIX, &low.to_be_bytes()[5..]))
-    }
-}
-
-fn with_prefix(prefix: &[u8], tail: &[u8]) -> [u8; 6] {
-    let mut m = [0u8; 6];
-    for (dst, src) in m.iter_mut().zip(prefix.iter().chain(tail)) {
-        *dst = *src;
-    }
-    m
-}
-
-/// The MAC table: every address seen so far and its output.
-#[derive(Clone)]
-pub(crate) struct MacMap {
-    out: HashMap<[u8; 6], [u8; 6]>,
-    alloc: MacAllocator,
-    rewritten: usize,
-}
-
-impl MacMap {
-    /// Reserves all kept addresses before assigning any, so a kept address seen
-    /// late cannot have been handed to an earlier station.
-    pub(crate) fn plan(
-        observed: &[([u8; 6], Role)],
-        key: &MappingKey,
-    ) -> Result<Self, MappingError> {
-        let mut map = MacMap {
-            out: HashMap::with_capacity(observed.len()),
-            alloc: MacAllocator::new(),
-            rewritten: 0,
-        };
-        for &(m, _) in observed.iter().filter(|(m, _)| is_kept(*m)) {
-            map.alloc.reserve_kept(m);
-            map.out.insert(m, m);
-        }
-        for &(m, _) in observed.iter().filter(|(m, _)| !is_kept(*m)) {
-            let exhausted = MappingError::MacExhausted {
-                rewritten: map.rewritten,
-            };
-            let b = map.alloc.assign(m, key).ok_or(exhausted)?;
-            map.record_rewrite(m, b);
-        }
-        Ok(map)
-    }
-
-    pub(crate) fn get(
-        &mut self,
-        m: [u8; 6],
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> [u8; 6] {
-        match self.out.get(&m) {
-            Some(&b) => b,
-            None => self.map_unplanned(m, key, warnings),
-        }
-    }
-
-    /// An address the planner never saw. A kept one is kept unless a rewritten
-    /// address already took it: then one-to-one wins and it is rewritten too.
-    fn map_unplanned(
-        &mut self,
-        m: [u8; 6],
-        key: &MappingKey,
-        warnings: &mut Vec<String>,
-    ) -> [u8; 6] {
-        if is_kept(m) {
-            if self.alloc.reserve_kept(m) {
-                self.out.insert(m, m);
-                return m;
-            }
-            let message = "a kept MAC address that was not planned was already in use as a \
-                           replacement, so it was rewritten to keep the mapping one-to-one";
-            warn_once(warnings, message.to_owned());
-        }
-        let b = self.alloc.assign(m, key).unwrap_or_else(|| {
-            let message = "MAC pools exhausted after planning: some addresses were replaced \
-                           by 00:00:00:00:00:00 and are no longer one-to-one";
-            warn_once(warnings, message.to_owned());
-            EXHAUSTED_OUTPUT
-        });
-        self.record_rewrite(m, b);
-        b
-    }
-
-    fn record_rewrite(&mut self, m: [u8; 6], b: [u8; 6]) {
-        self.out.insert(m, b);
-        self.rewritten += 1;
-    }
-
-    pub(crate) fn rewritten(&self) -> usize {
-        self.rewritten
-    }
-
-    /// Every address that was rewritten, with its output (kept ones are left out).
-    pub(crate) fn pairs(&self) -> impl Iterator<Item = ([u8; 6], [u8; 6])> + '_ {
-        self.out
-            .iter()
-            .filter(|(a, b)| a != b)
-            .map(|(a, b)| (*a, *b))
     }
 }
 
@@ -190,7 +121,7 @@ mod tests {
         for last in 0..=255u8 {
             alloc.doc.reserve(u64::from(last));
         }
-        let m = alloc.assign([0x3c, 0x22, 0xfb, 0, 0, 1], &key).unwrap();
+        let m = alloc.claim([0x3c, 0x22, 0xfb, 0, 0, 1], &key).unwrap();
         assert_eq!(m[..3], LOCAL_PREFIX);
     }
 }

@@ -18,6 +18,7 @@ mod key;
 mod mac;
 pub mod names;
 mod pool;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -212,9 +213,9 @@ impl AddressPlanner {
     /// Assigns every observed address its output, in first-seen order.
     pub fn finish(self, key: &MappingKey) -> Result<Mapping, MappingError> {
         let mut warnings = Vec::new();
-        let mut ipv4 = Ipv4Map::plan(self.ipv4.entries(), key, &mut warnings)?;
+        let mut ipv4 = Ipv4Map::plan(self.ipv4.entries(), &mut (), key, &mut warnings)?;
         let ipv6 = Ipv6Map::plan(self.ipv6.entries(), &mut ipv4, key, &mut warnings)?;
-        let mac = MacMap::plan(self.mac.entries(), key)?;
+        let mac = MacMap::plan(self.mac.entries(), &mut (), key, &mut warnings)?;
         Ok(Mapping {
             allow: crate::allowlist::Allowlist::default(),
             key: key.clone(),
@@ -266,7 +267,7 @@ impl Mapping {
         if self.allow.allows_ipv4(a) {
             return a;
         }
-        self.ipv4.get(a, &self.key, &mut self.warnings)
+        self.ipv4.get(a, &mut (), &self.key, &mut self.warnings)
     }
 
     pub fn ipv6(&mut self, a: [u8; 16]) -> [u8; 16] {
@@ -278,7 +279,7 @@ impl Mapping {
     }
 
     pub fn mac(&mut self, m: [u8; 6]) -> [u8; 6] {
-        self.mac.get(m, &self.key, &mut self.warnings)
+        self.mac.get(m, &mut (), &self.key, &mut self.warnings)
     }
 
     /// Problems worth telling the user about; never contain addresses.
