@@ -62,13 +62,10 @@ fn tcp_v6(src: [u8; 16], dst: [u8; 16], hop_by_hop: &[u8]) -> Vec<u8> {
 
 /// An ICMPv6 neighbour solicitation for `target` with a source link-layer address option.
 fn neighbour_solicitation(src: [u8; 16], dst: [u8; 16], target: [u8; 16], mac: [u8; 6]) -> Vec<u8> {
-    let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
-    icmp.extend_from_slice(&target);
-    icmp.extend_from_slice(&[1, 1]);
-    icmp.extend_from_slice(&mac);
-    let c = fold(sum16(&icmp) + pseudo_sum(&src, &dst, 58, icmp.len()));
-    icmp[2..4].copy_from_slice(&c.to_be_bytes());
-    ipv6_packet(src, dst, 58, &icmp)
+    let mut body = target.to_vec();
+    body.extend_from_slice(&[1, 1]);
+    body.extend_from_slice(&mac);
+    ipv6_packet(src, dst, 58, &icmpv6(src, dst, 135, 0, [0; 4], &body))
 }
 
 fn eth(dst: [u8; 6], src: [u8; 6], ip: &[u8]) -> Vec<u8> {

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use fixtures_gen::conv::Conv;
 use fixtures_gen::serde_json_like::Value;
 use fixtures_gen::{Scratch, cmd, contains, read_pcap, sanitize_ok, stderr_text, summary};
+use testkit::tls::{TLS10, extension, handshake, record, vec8, vec16};
 
 const POLICIES: [&str; 3] = ["ticket", "strict", "review"];
 const KEY: &[u8] = b"pcapscrub extension tests: a fixed 48-byte key!!";
@@ -20,23 +21,6 @@ const KEY: &[u8] = b"pcapscrub extension tests: a fixed 48-byte key!!";
 // ---------------------------------------------------------------------------------------------
 // Building hellos
 // ---------------------------------------------------------------------------------------------
-
-fn put16(v: &mut Vec<u8>, n: usize) {
-    v.extend_from_slice(&(n as u16).to_be_bytes());
-}
-
-fn vec8(body: &[u8]) -> Vec<u8> {
-    let mut v = vec![body.len() as u8];
-    v.extend_from_slice(body);
-    v
-}
-
-fn vec16(body: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    put16(&mut v, body.len());
-    v.extend_from_slice(body);
-    v
-}
 
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
@@ -82,23 +66,13 @@ fn server_extensions() -> Extensions {
 }
 
 fn extension_block(exts: &Extensions) -> Vec<u8> {
-    let mut e = Vec::new();
-    for (t, d) in exts {
-        e.extend(t.to_be_bytes());
-        e.extend(vec16(d));
-    }
+    let e: Vec<u8> = exts.iter().flat_map(|(t, d)| extension(*t, d)).collect();
     vec16(&e)
 }
 
 /// A handshake record (version 3.1 on the wire) holding one message.
 fn handshake_record(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![msg_type];
-    m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    m.extend_from_slice(body);
-    let mut r = vec![22, 3, 1];
-    put16(&mut r, m.len());
-    r.extend(m);
-    r
+    record(22, TLS10, &handshake(msg_type, body))
 }
 
 fn client_hello(exts: &Extensions) -> Vec<u8> {

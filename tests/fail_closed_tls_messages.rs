@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use fixtures_gen::conv::Conv;
 use fixtures_gen::{Scratch, cmd, stderr_text};
+use testkit::tls::{TLS12, handshake, record, vec8, vec16, vec24};
 
 const POLICIES: [&str; 3] = ["ticket", "strict", "review"];
 
@@ -26,35 +27,6 @@ const CHANGE_CIPHER_SPEC: u8 = 20;
 // ---------------------------------------------------------------------------------------------
 // TLS message builders
 // ---------------------------------------------------------------------------------------------
-
-fn vec8(b: &[u8]) -> Vec<u8> {
-    let mut v = vec![u8::try_from(b.len()).unwrap()];
-    v.extend(b);
-    v
-}
-
-fn vec16(b: &[u8]) -> Vec<u8> {
-    let mut v = u16::try_from(b.len()).unwrap().to_be_bytes().to_vec();
-    v.extend(b);
-    v
-}
-
-fn vec24(b: &[u8]) -> Vec<u8> {
-    assert!(b.len() < 1 << 24);
-    let mut v = (b.len() as u32).to_be_bytes()[1..].to_vec();
-    v.extend(b);
-    v
-}
-
-/// A handshake message: type, u24 length, body.
-fn message(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    [vec![msg_type], vec24(body)].concat()
-}
-
-/// A TLS 1.2 record.
-fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
-    [vec![content_type, 3, 3], vec16(body)].concat()
-}
 
 /// renegotiation_info, empty: a well-formed extension block both hellos carry.
 fn hello_extensions() -> Vec<u8> {
@@ -71,7 +43,7 @@ fn client_hello(suite: u16) -> Vec<u8> {
         hello_extensions(),
     ]
     .concat();
-    message(1, &body)
+    handshake(1, &body)
 }
 
 fn server_hello(suite: u16) -> Vec<u8> {
@@ -84,7 +56,7 @@ fn server_hello(suite: u16) -> Vec<u8> {
         hello_extensions(),
     ]
     .concat();
-    message(2, &body)
+    handshake(2, &body)
 }
 
 /// An uncompressed secp256r1 point (its bytes are only framed, never checked).
@@ -135,7 +107,7 @@ impl PskSuite {
             PskSuite::DhePsk => [vec16(&[0xc7; 128]), vec16(&[2]), vec16(&[0x3c; 128])].concat(),
             PskSuite::EcdhePsk => [vec![3, 0, 23], vec8(&ec_point())].concat(),
         };
-        Some(message(12, &[hint, params].concat()))
+        Some(handshake(12, &[hint, params].concat()))
     }
 
     /// The key exchange value after the identity, as the ClientKeyExchange carries it.
@@ -149,33 +121,37 @@ impl PskSuite {
     }
 
     fn client_key_exchange(self) -> Vec<u8> {
-        message(16, &[vec16(PSK_IDENTITY), self.client_value()].concat())
+        handshake(16, &[vec16(PSK_IDENTITY), self.client_value()].concat())
     }
 }
 
 /// A full TLS 1.2 handshake: hellos, the server's flight, the client's ClientKeyExchange,
 /// ChangeCipherSpec and encrypted Finished both ways, then a close.
 fn psk_capture(suite: PskSuite) -> Vec<u8> {
-    let mut server_flight = record(HANDSHAKE, &server_hello(suite.id()));
+    let mut server_flight = record(HANDSHAKE, TLS12, &server_hello(suite.id()));
     if let Some(ske) = suite.server_key_exchange() {
-        server_flight.extend(record(HANDSHAKE, &ske));
+        server_flight.extend(record(HANDSHAKE, TLS12, &ske));
     }
-    server_flight.extend(record(HANDSHAKE, &message(14, &[])));
+    server_flight.extend(record(HANDSHAKE, TLS12, &handshake(14, &[])));
     let finished = |from_client: bool| {
         [
-            record(CHANGE_CIPHER_SPEC, &[1]),
-            record(HANDSHAKE, &[if from_client { 0xc1 } else { 0x5e }; 64]),
+            record(CHANGE_CIPHER_SPEC, TLS12, &[1]),
+            record(
+                HANDSHAKE,
+                TLS12,
+                &[if from_client { 0xc1 } else { 0x5e }; 64],
+            ),
         ]
         .concat()
     };
     let client_flight = [
-        record(HANDSHAKE, &suite.client_key_exchange()),
+        record(HANDSHAKE, TLS12, &suite.client_key_exchange()),
         finished(true),
     ]
     .concat();
     let mut c = Conv::standard();
     c.handshake()
-        .data(true, &record(HANDSHAKE, &client_hello(suite.id())))
+        .data(true, &record(HANDSHAKE, TLS12, &client_hello(suite.id())))
         .data(false, &server_flight)
         .data(true, &client_flight)
         .data(false, &finished(false))
@@ -207,23 +183,26 @@ fn certificate_status_multi() -> Vec<u8> {
         vec24(&ocsp_response(OCSP_MARKERS[1])),
     ]
     .concat();
-    message(22, &[vec![2], vec24(&list)].concat())
+    handshake(22, &[vec![2], vec24(&list)].concat())
 }
 
 /// A TLS 1.2 ECDHE handshake whose server flight staples an ocsp_multi CertificateStatus.
 fn ocsp_multi_capture() -> Vec<u8> {
     const SUITE: u16 = 0xc02f;
     let server_flight = [
-        record(HANDSHAKE, &server_hello(SUITE)),
-        record(HANDSHAKE, &certificate_status_multi()),
-        record(HANDSHAKE, &message(14, &[])),
+        record(HANDSHAKE, TLS12, &server_hello(SUITE)),
+        record(HANDSHAKE, TLS12, &certificate_status_multi()),
+        record(HANDSHAKE, TLS12, &handshake(14, &[])),
     ]
     .concat();
     let mut c = Conv::standard();
     c.handshake()
-        .data(true, &record(HANDSHAKE, &client_hello(SUITE)))
+        .data(true, &record(HANDSHAKE, TLS12, &client_hello(SUITE)))
         .data(false, &server_flight)
-        .data(true, &record(HANDSHAKE, &message(16, &vec8(&ec_point()))))
+        .data(
+            true,
+            &record(HANDSHAKE, TLS12, &handshake(16, &vec8(&ec_point()))),
+        )
         .fin(true)
         .fin(false)
         .ack(true);
@@ -334,7 +313,7 @@ fn psk_identities_become_same_length_filler_under_every_policy() {
             // The identity keeps its length as filler; the key exchange value after it is
             // what the key exchange shows anyone, kept as it was.
             let capture = std::fs::read(sanitized_capture(&outdir)).unwrap();
-            let expected = message(
+            let expected = handshake(
                 16,
                 &[vec16(&vec![0; PSK_IDENTITY.len()]), suite.client_value()].concat(),
             );

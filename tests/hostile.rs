@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use fixtures_gen::conv::Conv;
 use fixtures_gen::serde_json_like::Value;
 use fixtures_gen::*;
+use testkit::tls::{TLS10, extension, handshake, record, record_header, server_name, vec16};
 
 // =============================================================================================
 // Running the binary, measured
@@ -677,41 +678,16 @@ fn assert_pseudonym_in_stream(ev: &Evidence, isn: u32, original: &[u8]) {
 // TLS handshake builders
 // =============================================================================================
 
-fn put16(v: &mut Vec<u8>, x: usize) {
-    v.extend_from_slice(&(x as u16).to_be_bytes());
-}
-
-fn ext(t: u16, body: &[u8]) -> Vec<u8> {
-    let mut v = t.to_be_bytes().to_vec();
-    put16(&mut v, body.len());
-    v.extend_from_slice(body);
-    v
-}
-
-/// The body of a server_name extension listing `(name_type, name)` entries.
-fn sni_body(entries: &[(u8, &[u8])]) -> Vec<u8> {
-    let mut list = Vec::new();
-    for (t, name) in entries {
-        list.push(*t);
-        put16(&mut list, name.len());
-        list.extend_from_slice(name);
-    }
-    let mut v = Vec::new();
-    put16(&mut v, list.len());
-    v.extend(list);
-    v
-}
-
 /// The usual TLS 1.3 client extensions after server_name.
 fn common_extensions() -> Vec<u8> {
     let mut v = Vec::new();
-    v.extend(ext(10, &[0, 4, 0x00, 0x1d, 0x00, 0x17]));
-    v.extend(ext(13, &[0, 4, 0x04, 0x03, 0x08, 0x04]));
-    v.extend(ext(43, &[4, 0x03, 0x04, 0x03, 0x03]));
-    v.extend(ext(45, &[1, 1]));
+    v.extend(extension(10, &[0, 4, 0x00, 0x1d, 0x00, 0x17]));
+    v.extend(extension(13, &[0, 4, 0x04, 0x03, 0x08, 0x04]));
+    v.extend(extension(43, &[4, 0x03, 0x04, 0x03, 0x03]));
+    v.extend(extension(45, &[1, 1]));
     let mut ks = vec![0, 36, 0x00, 0x1d, 0, 32];
     ks.extend((0..32u8).map(|i| i.wrapping_mul(7).wrapping_add(3)));
-    v.extend(ext(51, &ks));
+    v.extend(extension(51, &ks));
     v
 }
 
@@ -723,44 +699,21 @@ fn client_hello_with(exts: &[u8]) -> Vec<u8> {
     b.extend((0..32u8).map(|i| i.wrapping_mul(29).wrapping_add(5))); // session id
     b.extend([0, 6, 0x13, 0x01, 0x13, 0x02, 0xc0, 0x2f]);
     b.extend([1, 0]);
-    put16(&mut b, exts.len());
-    b.extend_from_slice(exts);
+    b.extend(vec16(exts));
     handshake(1, &b)
-}
-
-fn handshake(msg_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![msg_type];
-    m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    m.extend_from_slice(body);
-    m
 }
 
 /// A ClientHello naming `names` (host_name entries) in its server_name extension.
 fn client_hello(names: &[&[u8]]) -> Vec<u8> {
     let entries: Vec<(u8, &[u8])> = names.iter().map(|n| (0u8, *n)).collect();
-    let mut exts = ext(0, &sni_body(&entries));
+    let mut exts = extension(0, &server_name(&entries));
     exts.extend(common_extensions());
     client_hello_with(&exts)
 }
 
-/// A TLS record (version 3.1 on the wire, as clients send their first record).
-fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut r = vec![content_type, 3, 1];
-    put16(&mut r, body.len());
-    r.extend_from_slice(body);
-    r
-}
-
-/// A record header claiming `len` bytes, whatever follows.
-fn record_header(content_type: u8, len: u16) -> Vec<u8> {
-    let mut r = vec![content_type, 3, 1];
-    r.extend_from_slice(&len.to_be_bytes());
-    r
-}
-
 /// The standard ClientHello record with [`SNI`].
 fn hello_record() -> Vec<u8> {
-    record(22, &client_hello(&[SNI]))
+    record(22, TLS10, &client_hello(&[SNI]))
 }
 
 // =============================================================================================
@@ -779,21 +732,8 @@ fn hello_conv(isn: u32, stream: &[u8], mss: usize) -> Conv {
     c
 }
 
-/// A conversation's packets framed by `frame(ip_packet, from_client)`, timed as the
-/// conversation says (from 2023-11-14T22:13:20Z).
-fn conv_records(conv: &Conv, v6: bool, frame: impl Fn(&[u8], bool) -> Vec<u8>) -> Vec<Rec> {
-    conv.packets()
-        .iter()
-        .map(|p| Rec {
-            ts_sec: 1_700_000_000 + (p.t_us / 1_000_000) as u32,
-            ts_frac: (p.t_us % 1_000_000) as u32,
-            data: frame(&p.seg.ip(v6), p.seg.from_client),
-        })
-        .collect()
-}
-
 fn eth_records(conv: &Conv, v6: bool) -> Vec<Rec> {
-    conv_records(conv, v6, |ip, c| Link::Ethernet.frame(ip, v6, c))
+    conv.records(v6, |ip, c| Link::Ethernet.frame(ip, v6, c))
 }
 
 fn eth_pcap(conv: &Conv, v6: bool) -> Vec<u8> {
@@ -1554,7 +1494,7 @@ fn pcapng_simple_packet_blocks() {
 fn pcapng_interface_description_after_packets() {
     let conv = standard_conv();
     let recs = eth_records(&conv, false);
-    let raw = conv_records(&conv, false, |ip, _| ip.to_vec());
+    let raw = conv.records(false, |ip, _| ip.to_vec());
     let mut ng = ng_start(&recs, 3);
     ng.idb(101, 0, &[]);
     ng_rest(&mut ng, &raw[3..], 1);
@@ -1608,7 +1548,7 @@ fn pcapng_sections_with_different_byte_orders() {
 #[test]
 fn sll2_bad_lengths() {
     let conv = standard_conv();
-    let mut recs = conv_records(&conv, false, |ip, c| Link::Sll2.frame(ip, false, c));
+    let mut recs = conv.records(false, |ip, c| Link::Sll2.frame(ip, false, c));
     let n = recs.len();
     let ch = recs[3].data.clone();
     let short = ch[..19].to_vec();
@@ -2074,7 +2014,7 @@ fn vlan_frame(tags: usize, ip: &[u8], from_client: bool) -> Vec<u8> {
 #[test]
 fn five_stacked_vlan_tags_are_decoded() {
     let conv = standard_conv();
-    let recs = conv_records(&conv, false, |ip, c| vlan_frame(5, ip, c));
+    let recs = conv.records(false, |ip, c| vlan_frame(5, ip, c));
     let ev = sanitize_case("vlan5.pcap", &pcap_file(PcapFormat::new(1), &recs), &[]).ok();
     for (o, i) in ev.packets.iter().zip(&recs) {
         assert_eq!(o.data[12..34], i.data[12..34], "the tags are kept");
@@ -2088,7 +2028,7 @@ fn five_stacked_vlan_tags_are_decoded() {
 #[test]
 fn nine_stacked_vlan_tags_lose_everything_after_the_tags() {
     let conv = standard_conv();
-    let recs = conv_records(&conv, false, |ip, c| vlan_frame(9, ip, c));
+    let recs = conv.records(false, |ip, c| vlan_frame(9, ip, c));
     let n = recs.len() as i64;
     let ev = sanitize_case("vlan9.pcap", &pcap_file(PcapFormat::new(1), &recs), &[]).ok();
     assert_eq!(ev.written(), n);
@@ -2142,7 +2082,7 @@ fn outer_udp(from_client: bool, dport: u16, payload: &[u8]) -> Vec<u8> {
 
 fn check_tunnel(name: &str, v6: bool, wrap: impl Fn(&[u8], bool) -> Vec<u8>) {
     let conv = standard_conv();
-    let recs = conv_records(&conv, v6, wrap);
+    let recs = conv.records(v6, wrap);
     let ev = sanitize_case(name, &pcap_file(PcapFormat::new(1), &recs), &[]).ok();
     assert_eq!(ev.written(), recs.len() as i64, "{name}");
     ev.assert_no_window(SNI, 8, "the inner SNI");
@@ -2211,7 +2151,7 @@ fn ipv6_in_ipv4_tunnel_hides_inner_addresses_and_names() {
 /// redacted.
 #[test]
 fn tls_record_of_length_zero_before_the_hello() {
-    let mut stream = record(22, &[]);
+    let mut stream = record(22, TLS10, &[]);
     stream.extend(hello_record());
     let conv = hello_conv(CLIENT_ISN, &stream, 1460);
     let ev = sanitize_case("record-0.pcap", &eth_pcap(&conv, false), &[]).ok();
@@ -2229,12 +2169,12 @@ fn tls_record_of_length_zero_before_the_hello() {
 fn tls_record_of_0x4001_bytes() {
     let base = client_hello(&[SNI]);
     let pad_len = 16_385 - base.len() - 4;
-    let mut exts = ext(0, &sni_body(&[(0, SNI)]));
+    let mut exts = extension(0, &server_name(&[(0, SNI)]));
     exts.extend(common_extensions());
-    exts.extend(ext(21, &vec![0; pad_len]));
+    exts.extend(extension(21, &vec![0; pad_len]));
     let hello = client_hello_with(&exts);
     assert_eq!(hello.len(), 0x4001);
-    let conv = hello_conv(CLIENT_ISN, &record(22, &hello), 1460);
+    let conv = hello_conv(CLIENT_ISN, &record(22, TLS10, &hello), 1460);
     let ev = sanitize_case("record-4001.pcap", &eth_pcap(&conv, false), &[]).ok();
     assert_standard_outcome(&ev, CLIENT_ISN, conv.packets().len() as i64);
 }
@@ -2244,7 +2184,7 @@ fn tls_record_of_0x4001_bytes() {
 /// and the connection is still diagnosed.
 #[test]
 fn tls_record_of_0xffff_bytes() {
-    let mut stream = record_header(22, 0xffff);
+    let mut stream = record_header(22, TLS10, 0xffff);
     stream.extend(client_hello(&[SNI]));
     let conv = hello_conv(CLIENT_ISN, &stream, 1460);
     let ev = sanitize_case("record-ffff.pcap", &eth_pcap(&conv, false), &[]).ok();
@@ -2266,7 +2206,7 @@ fn tls_record_of_0xffff_bytes() {
 
 /// Offset of the server_name extension's type field in a ClientHello record.
 fn sni_ext_at(record: &[u8]) -> usize {
-    let marker = ext(0, &sni_body(&[(0, SNI)]));
+    let marker = extension(0, &server_name(&[(0, SNI)]));
     record
         .windows(marker.len())
         .position(|w| w == marker)
@@ -2441,14 +2381,14 @@ fn handshake_and_extension_lengths_that_lie() {
 fn client_hello_with_3000_extensions_over_two_records() {
     let mut exts = Vec::new();
     for i in 0..3000u16 {
-        exts.extend(ext(0x1000 + i, &[0xee, i as u8]));
+        exts.extend(extension(0x1000 + i, &[0xee, i as u8]));
     }
-    exts.extend(ext(0, &sni_body(&[(0, SNI)])));
+    exts.extend(extension(0, &server_name(&[(0, SNI)])));
     exts.extend(common_extensions());
     let hello = client_hello_with(&exts);
     assert!(hello.len() > 16_384);
-    let mut stream = record(22, &hello[..16_384]);
-    stream.extend(record(22, &hello[16_384..]));
+    let mut stream = record(22, TLS10, &hello[..16_384]);
+    stream.extend(record(22, TLS10, &hello[16_384..]));
     let conv = hello_conv(CLIENT_ISN, &stream, 1460);
     let ev = sanitize_case("3000-ext.pcap", &eth_pcap(&conv, false), &[]).ok();
     assert_eq!(ev.count("redactions.handshake.unknown_extensions"), 3000);
@@ -2467,9 +2407,12 @@ fn client_hello_with_3000_extensions_over_two_records() {
 /// Three host_name entries and one entry of an unknown name type: none survives.
 #[test]
 fn server_name_list_with_several_names() {
-    let mut exts = ext(0, &sni_body(&[(0, SNI), (0, SNI2), (0, SNI3), (7, SNI4)]));
+    let mut exts = extension(
+        0,
+        &server_name(&[(0, SNI), (0, SNI2), (0, SNI3), (7, SNI4)]),
+    );
     exts.extend(common_extensions());
-    let rec = record(22, &client_hello_with(&exts));
+    let rec = record(22, TLS10, &client_hello_with(&exts));
     let conv = hello_conv(CLIENT_ISN, &rec, 1460);
     let ev = sanitize_case("sni-list.pcap", &eth_pcap(&conv, false), &[]).ok();
     for name in [SNI, SNI2, SNI3, SNI4] {
@@ -2750,7 +2693,7 @@ impl HalfOpen {
 /// The ClientHello record connection `i` of [`write_half_open`] sends.
 fn half_open_hello(i: u32) -> Vec<u8> {
     let name = format!("srv-{i:07}.bench-corp.net");
-    record(22, &client_hello(&[name.as_bytes()]))
+    record(22, TLS10, &client_hello(&[name.as_bytes()]))
 }
 
 /// `n` connections 250 µs apart, each SYN, SYN-ACK, ACK and a ClientHello naming

@@ -17,11 +17,7 @@ fn eth_v4_headers(seg: &ConvSeg) -> usize {
 }
 
 fn eth_v4_pcap(conv: &[ConvSeg]) -> Vec<u8> {
-    let frames = conv
-        .iter()
-        .map(|s| Link::Ethernet.frame(&s.ip(false), false, s.from_client))
-        .collect();
-    pcap_file(PcapFormat::new(1), &timed(frames, false))
+    conversation_pcap(conv, Link::Ethernet, false)
 }
 
 /// The mapped IPv4 source and destination of an Ethernet/IPv4 frame.

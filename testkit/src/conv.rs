@@ -1,7 +1,10 @@
 //! A synthetic TCP conversation between the fixture client and server, built packet by
 //! packet (each side's next sequence number tracked), written as an Ethernet/IPv4 pcap.
 
-use super::*;
+use crate::fixture::{CLIENT_ISN, ConvSeg, SERVER_ISN, SERVER_PORT, seg};
+use crate::link::Link;
+use crate::pcap::{PcapFormat, Rec, pcap_file};
+use crate::tcp::{TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN};
 
 /// One packet of a synthetic conversation between the fixture client and server.
 #[derive(Clone, Debug)]
@@ -151,17 +154,22 @@ impl Conv {
         &self.pkts
     }
 
-    /// The conversation as an Ethernet/IPv4 pcap.
-    pub fn pcap(&self) -> Vec<u8> {
-        let recs: Vec<Rec> = self
-            .pkts
+    /// Every packet framed by `frame(ip_packet, from_client)`, timed as the conversation says
+    /// (from 2023-11-14T22:13:20Z).
+    pub fn records(&self, v6: bool, frame: impl Fn(&[u8], bool) -> Vec<u8>) -> Vec<Rec> {
+        self.pkts
             .iter()
             .map(|p| Rec {
                 ts_sec: 1_700_000_000 + (p.t_us / 1_000_000) as u32,
                 ts_frac: (p.t_us % 1_000_000) as u32,
-                data: Link::Ethernet.frame(&p.seg.ip(false), false, p.seg.from_client),
+                data: frame(&p.seg.ip(v6), p.seg.from_client),
             })
-            .collect();
+            .collect()
+    }
+
+    /// The conversation as an Ethernet/IPv4 pcap.
+    pub fn pcap(&self) -> Vec<u8> {
+        let recs = self.records(false, |ip, c| Link::Ethernet.frame(ip, false, c));
         pcap_file(PcapFormat::new(1), &recs)
     }
 }
