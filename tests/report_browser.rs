@@ -1,7 +1,8 @@
 //! `report.html` and the ladder SVG, read as files and rendered by a real browser.
 //!
 //! The browser tests need Debian's `chromium` and are run by `.ci/run` with the other ignored
-//! tests; a missing chromium fails them (never skips). Chromium runs headless with a fresh
+//! tests; a missing chromium fails them when `CI` is set and skips them with a note otherwise
+//! (`testkit::need`). Chromium runs headless with a fresh
 //! profile, its host resolver answering nothing and, where `unshare --net` works, in a network
 //! namespace of its own: nothing it does can leave the machine.
 
@@ -357,24 +358,15 @@ fn verify_refuses_a_report_with_a_url_or_a_real_address() {
 
 const CHROMIUM: &str = "chromium";
 
-fn require_chromium() {
-    static CHECK: OnceLock<Result<String, String>> = OnceLock::new();
-    let r = CHECK.get_or_init(|| {
-        match Command::new("timeout")
-            .args(["60", CHROMIUM, "--version"])
-            .output()
-        {
-            Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).into_owned()),
-            Ok(o) => Err(format!("`chromium --version` exited with {}", o.status)),
-            Err(e) => Err(format!("cannot run chromium: {e}")),
-        }
-    });
-    if let Err(e) = r {
-        panic!(
-            "chromium is required by the browser tests and is not usable ({e}). \
-             Install it (apt-get install chromium) — these tests fail rather than skip."
-        );
-    }
+/// Whether chromium runs (decided once).
+fn chromium_usable() -> bool {
+    static USABLE: OnceLock<bool> = OnceLock::new();
+    *USABLE.get_or_init(|| {
+        testkit::need::tool(
+            "chromium",
+            Command::new("timeout").args(["60", CHROMIUM, "--version"]),
+        )
+    })
 }
 
 /// Whether chromium can run in a network namespace of its own (root, or user namespaces).
@@ -391,7 +383,7 @@ fn network_namespace() -> bool {
 /// Runs headless chromium on `page` with `extra` flags (a fresh profile each time, no
 /// networking), bounded to two minutes.
 fn chromium(page: &Path, extra: &[String]) -> Output {
-    require_chromium();
+    assert!(chromium_usable(), "chromium is required");
     let profile = tempfile::Builder::new()
         .prefix("chromium-profile-")
         .tempdir_in(common::work_dir())
@@ -434,6 +426,9 @@ fn dump_dom(page: &Path) -> String {
 #[test]
 #[ignore = "needs chromium: run by .ci/run"]
 fn chromium_shows_the_verdict_the_alert_and_one_arrow_per_event() {
+    if !chromium_usable() {
+        return;
+    }
     for (e, alert) in [
         (failing(), Some("protocol_version")),
         (complete(), None),
@@ -494,6 +489,9 @@ fn screenshot_pixels(page: &Path, label: &str) -> Vec<[u8; 3]> {
 #[test]
 #[ignore = "needs chromium: run by .ci/run"]
 fn chromium_screenshot_is_not_blank_and_shows_the_alert_in_red() {
+    if !chromium_usable() {
+        return;
+    }
     let pixels = screenshot_pixels(&failing().report(), "failing");
     let distinct: std::collections::BTreeSet<[u8; 3]> = pixels.iter().copied().collect();
     let non_white = pixels.iter().filter(|p| **p != [255, 255, 255]).count();
@@ -516,6 +514,9 @@ fn chromium_screenshot_is_not_blank_and_shows_the_alert_in_red() {
 #[test]
 #[ignore = "needs chromium: run by .ci/run"]
 fn opening_the_report_sends_no_request() {
+    if !chromium_usable() {
+        return;
+    }
     for (e, label) in [(failing(), "failing"), (many(), "many")] {
         let netlog = common::work_dir().join(format!("netlog-{label}.json"));
         let out = chromium(
@@ -569,6 +570,9 @@ fn page_requests(netlog: &Path) -> Vec<String> {
 #[test]
 #[ignore = "needs chromium: run by .ci/run"]
 fn the_request_check_catches_a_page_that_fetches() {
+    if !chromium_usable() {
+        return;
+    }
     let page = common::work_dir().join("fetching-page.html");
     std::fs::write(
         &page,

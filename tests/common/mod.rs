@@ -32,12 +32,7 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/corpus` next to the repository (`PCAPSCRUB_CORPUS_DIR` overrides it).
-pub fn corpus_dir() -> PathBuf {
-    std::env::var_os("PCAPSCRUB_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("..").join("shared").join("corpus"))
-}
+pub use testkit::need::corpus_dir;
 
 /// Writes straight to the process's stderr, past the test harness's output capture, so the
 /// line is seen even when the test passes.
@@ -129,29 +124,11 @@ fn capture_files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     v
 }
 
-/// Whether `../shared/corpus` exists; prints the loud notice once when it does not, and fails
-/// the calling test when `CI` is set.
+/// Whether the corpus is there (decided once; see `testkit::need`: without it, the sweeps run
+/// on the samples only, and fail when `CI` is set).
 pub fn corpus_present() -> bool {
     static PRESENT: OnceLock<bool> = OnceLock::new();
-    *PRESENT.get_or_init(|| {
-        let dir = corpus_dir();
-        let present = dir.is_dir();
-        // CI must sweep the corpus: there a missing corpus fails the run instead of
-        // shrinking it to the samples.
-        if !present && std::env::var_os("CI").is_some() {
-            panic!(
-                "the corpus is required when CI is set and was not found at {}",
-                dir.display()
-            );
-        }
-        if !present {
-            loud(&format!(
-                "\n!!!!! corpus not found at {}: corpus sweep not run (only samples/ tested) !!!!!\n",
-                dir.display()
-            ));
-        }
-        present
-    })
+    *PRESENT.get_or_init(|| testkit::need::corpus().is_some())
 }
 
 /// Samples first, then the corpus (when present), each sorted by name.
@@ -370,24 +347,11 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec
 // tshark
 // ---------------------------------------------------------------------------------------------
 
-/// Fails the calling test (never skips) when tshark is missing.
-pub fn require_tshark() {
-    static CHECK: OnceLock<Result<String, String>> = OnceLock::new();
-    let r = CHECK.get_or_init(|| match Command::new("tshark").arg("--version").output() {
-        Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string()),
-        Ok(o) => Err(format!("`tshark --version` exited with {}", o.status)),
-        Err(e) => Err(format!("cannot run tshark: {e}")),
-    });
-    if let Err(e) = r {
-        panic!(
-            "tshark is required by the interop tests and is not usable ({e}). \
-             Install it (apt-get install tshark) — these tests fail rather than skip."
-        );
-    }
+/// Whether tshark is usable (decided once; see `testkit::need`): a test that needs it returns
+/// when this is false.
+pub fn tshark() -> bool {
+    static USABLE: OnceLock<bool> = OnceLock::new();
+    *USABLE.get_or_init(|| testkit::need::tool("tshark", Command::new("tshark").arg("--version")))
 }
 
 /// An empty personal configuration folder, so local Wireshark preferences cannot change
@@ -766,7 +730,7 @@ enum JobResult {
 pub fn dissections() -> &'static [Dissection] {
     static DONE: OnceLock<Vec<Dissection>> = OnceLock::new();
     DONE.get_or_init(|| {
-        require_tshark();
+        assert!(tshark(), "tshark is required");
         let ins = inputs();
         let outs = sanitized();
         // Biggest files first so the two workers finish together.

@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::{
-    Input, decode_as, inputs, par_map, pcapscrub_bin, require_tshark, sanitized, tshark_config_dir,
+    Input, decode_as, inputs, par_map, pcapscrub_bin, sanitized, tshark, tshark_config_dir,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -676,7 +676,7 @@ pub fn tls_view_of(i: &Input, index: usize) -> TlsView {
 pub fn tls_views() -> &'static [TlsView] {
     static DONE: OnceLock<Vec<TlsView>> = OnceLock::new();
     DONE.get_or_init(|| {
-        require_tshark();
+        assert!(tshark(), "tshark is required");
         let _ = sanitized();
         let idx: Vec<usize> = (0..inputs().len()).collect();
         par_map(&idx, |&k| tls_view_of(&inputs()[k], k))
