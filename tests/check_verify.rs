@@ -1,6 +1,7 @@
 //! `pcapscrub check` and `pcapscrub verify` end to end: findings on every raw sample (and never a
 //! secret in full in the output), every sanitized sample checking clean under each shipped policy,
-//! sanitize being idempotent, folders and recursion, exit statuses, `--max-findings`, the YAML
+//! sanitize being idempotent on overflow pseudonyms (the samples and the corpus:
+//! `tests/idempotence.rs`), folders and recursion, exit statuses, `--max-findings`, the YAML
 //! format, pcapng metadata, and `verify` catching every kind of tampering with an evidence folder.
 //!
 //! Uses the committed samples (`samples/*.pcap`) and fixtures built in code; no tshark.
@@ -560,69 +561,8 @@ fn sanitized_samples_check_clean_review() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Idempotence: sanitize(sanitize(x)) == sanitize(x), record for record
+// Idempotence of the overflow pseudonyms (the samples and the corpus: tests/idempotence.rs)
 // ---------------------------------------------------------------------------------------------
-
-fn idempotent(policy: &str) {
-    let s = Scratch::new();
-    let key = write_key(&s);
-    let mut differ = Vec::new();
-    for sample in samples() {
-        let name = stem(&sample);
-        let once = sanitize_into(
-            &sample,
-            &s.path(&format!("{name}-1")),
-            &key,
-            &["-p", policy],
-        );
-        let twice = sanitize_into(&once, &s.path(&format!("{name}-2")), &key, &["-p", policy]);
-        let (h1, r1) = read_pcap(&fs::read(&once).unwrap());
-        let (h2, r2) = read_pcap(&fs::read(&twice).unwrap());
-        assert_eq!(h1, h2, "{name}: pcap header");
-        if r1.len() != r2.len() {
-            differ.push(format!("{name}: {} vs {} records", r1.len(), r2.len()));
-            continue;
-        }
-        let diffs: Vec<String> = r1
-            .iter()
-            .zip(&r2)
-            .enumerate()
-            .filter(|(_, (a, b))| a != b)
-            .map(|(i, (a, b))| {
-                let at = a
-                    .data
-                    .iter()
-                    .zip(&b.data)
-                    .position(|(x, y)| x != y)
-                    .unwrap_or(a.data.len().min(b.data.len()));
-                format!("packet {} (first byte differing at {at})", i + 1)
-            })
-            .collect();
-        if !diffs.is_empty() {
-            differ.push(format!("{name}: {}", diffs.join(", ")));
-        }
-    }
-    assert!(
-        differ.is_empty(),
-        "sanitizing a sanitized capture again (-p {policy}, same key) changed it:\n{}",
-        differ.join("\n")
-    );
-}
-
-#[test]
-fn sanitize_is_idempotent_ticket() {
-    idempotent("ticket");
-}
-
-#[test]
-fn sanitize_is_idempotent_strict() {
-    idempotent("strict");
-}
-
-#[test]
-fn sanitize_is_idempotent_review() {
-    idempotent("review");
-}
 
 /// More hosts than the documentation ranges hold (256 MACs, 254 IPv4 clients): the overflow
 /// pseudonyms (locally administered MACs, 198.18.0.0/15) must check clean and stay put too.
