@@ -20,6 +20,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
+use testkit::checksum::{fold, pseudo_sum, sum16};
+use testkit::tls::{TLS10, extension, handshake, record, server_name, u16s, vec16};
+
 const SERVER_IP: [u8; 4] = [10, 255, 0, 1];
 const SERVER_PORT: u16 = 443;
 const SERVER_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0xff, 0x00, 0x01];
@@ -201,7 +204,7 @@ impl Client {
         f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
         f.extend_from_slice(&src);
         f.extend_from_slice(&dst);
-        let c = checksum(sum16(&f[ip_at..ip_at + 20]));
+        let c = fold(sum16(&f[ip_at..ip_at + 20]));
         f[ip_at + 10..ip_at + 12].copy_from_slice(&c.to_be_bytes());
 
         let tcp_at = f.len();
@@ -215,43 +218,13 @@ impl Client {
         f.extend_from_slice(&[0, 0, 0, 0]);
         f.extend_from_slice(options);
         f.extend_from_slice(payload);
-        let pseudo = sum16(&src) + sum16(&dst) + 6 + tcp_len as u64;
-        let c = checksum(sum16(&f[tcp_at..]) + pseudo);
+        let c = fold(sum16(&f[tcp_at..]) + pseudo_sum(&src, &dst, 6, tcp_len));
         f[tcp_at + 16..tcp_at + 18].copy_from_slice(&c.to_be_bytes());
 
         if f.len() < 60 {
             f.resize(60, 0);
         }
     }
-}
-
-fn sum16(data: &[u8]) -> u64 {
-    let mut acc = 0u64;
-    let mut chunks = data.chunks_exact(2);
-    for w in &mut chunks {
-        acc += u64::from(u16::from_be_bytes([w[0], w[1]]));
-    }
-    if let [b] = chunks.remainder() {
-        acc += u64::from(*b) << 8;
-    }
-    acc
-}
-
-fn checksum(mut acc: u64) -> u16 {
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
-}
-
-fn put_u16(v: &mut Vec<u8>, x: usize) {
-    v.extend_from_slice(&(x as u16).to_be_bytes());
-}
-
-fn extension(v: &mut Vec<u8>, ext_type: u16, body: &[u8]) {
-    v.extend_from_slice(&ext_type.to_be_bytes());
-    put_u16(v, body.len());
-    v.extend_from_slice(body);
 }
 
 /// A TLS 1.3 ClientHello record of exactly [`HELLO_RECORD`] bytes for connection `i`, with
@@ -266,36 +239,26 @@ fn client_hello(i: u32) -> Vec<u8> {
     let suites: [u16; 9] = [
         0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
     ];
-    put_u16(&mut body, suites.len() * 2);
-    for s in suites {
-        body.extend_from_slice(&s.to_be_bytes());
-    }
+    body.extend(vec16(&u16s(&suites)));
     body.extend_from_slice(&[1, 0]); // compression: null
 
-    let mut ext = Vec::new();
     let name = format!("srv-{i:07}.bench.example");
-    let mut sni = Vec::new();
-    put_u16(&mut sni, name.len() + 3);
-    sni.push(0);
-    put_u16(&mut sni, name.len());
-    sni.extend_from_slice(name.as_bytes());
-    extension(&mut ext, 0, &sni);
-    extension(&mut ext, 10, &[0, 6, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]);
-    extension(&mut ext, 11, &[1, 0]);
-    extension(
-        &mut ext,
+    let mut ext = extension(0, &server_name(&[(0, name.as_bytes())]));
+    ext.extend(extension(10, &[0, 6, 0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]));
+    ext.extend(extension(11, &[1, 0]));
+    ext.extend(extension(
         13,
         &[
             0, 16, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03, 0x08, 0x05, 0x05, 0x01, 0x08,
             0x06, 0x06, 0x01,
         ],
-    );
-    extension(&mut ext, 16, b"\x00\x0c\x02h2\x08http/1.1");
-    extension(&mut ext, 43, &[4, 0x03, 0x04, 0x03, 0x03]);
-    extension(&mut ext, 45, &[1, 1]);
+    ));
+    ext.extend(extension(16, b"\x00\x0c\x02h2\x08http/1.1"));
+    ext.extend(extension(43, &[4, 0x03, 0x04, 0x03, 0x03]));
+    ext.extend(extension(45, &[1, 1]));
     let mut ks = vec![0, 36, 0x00, 0x1d, 0, 32];
     fill(&mut ks, seed ^ 2, 32);
-    extension(&mut ext, 51, &ks);
+    ext.extend(extension(51, &ks));
 
     // Record header 5 + handshake header 4 + body + extensions length 2 + extensions + the
     // padding extension's own 4-byte header.
@@ -303,15 +266,10 @@ fn client_hello(i: u32) -> Vec<u8> {
     let pad = HELLO_RECORD
         .checked_sub(used)
         .expect("ClientHello fits in HELLO_RECORD");
-    extension(&mut ext, 21, &vec![0; pad]);
-    put_u16(&mut body, ext.len());
-    body.extend_from_slice(&ext);
+    ext.extend(extension(21, &vec![0; pad]));
+    body.extend(vec16(&ext));
 
-    let mut record = vec![0x16, 0x03, 0x01];
-    put_u16(&mut record, body.len() + 4);
-    record.push(1);
-    record.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    record.extend_from_slice(&body);
-    debug_assert_eq!(record.len(), HELLO_RECORD);
-    record
+    let hello = record(22, TLS10, &handshake(1, &body));
+    debug_assert_eq!(hello.len(), HELLO_RECORD);
+    hello
 }
