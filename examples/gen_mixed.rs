@@ -40,6 +40,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use pcapscrub::capture::{CaptureReader, Event};
+use testkit::checksum::{fold, sum16};
 
 const START_US: u64 = 1_700_000_000 * 1_000_000;
 const SNAPLEN: u32 = 262_144;
@@ -640,31 +641,6 @@ fn server(seed: u64, i: u32) -> Server {
 // Frames
 // ---------------------------------------------------------------------------------------------
 
-/// One's-complement sum of `data` as big-endian 16-bit words, not folded.
-fn sum16(data: &[u8], mut acc: u64) -> u64 {
-    let mut chunks = data.chunks_exact(4);
-    for c in &mut chunks {
-        acc += u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
-    }
-    let rest = chunks.remainder();
-    let mut k = 0;
-    while k + 1 < rest.len() {
-        acc += u64::from(be16(&rest[k..]));
-        k += 2;
-    }
-    if k < rest.len() {
-        acc += u64::from(rest[k]) << 8;
-    }
-    acc
-}
-
-fn fold(mut acc: u64) -> u16 {
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
-}
-
 /// What one TCP segment looks like, before its payload.
 struct Seg {
     from_client: bool,
@@ -756,16 +732,16 @@ fn tcp_header(f: &mut Vec<u8>, ep: &Endpoints, s: usize, d: usize, seg: &Seg) ->
 /// Fills in lengths and checksums once the payload is in place.
 fn finish(f: &mut [u8], v6: bool, ip_at: usize, tcp_at: usize) {
     let tcp_len = f.len() - tcp_at;
-    let mut acc = sum16(&f[tcp_at..], 0) + 6 + tcp_len as u64;
+    let mut acc = sum16(&f[tcp_at..]) + 6 + tcp_len as u64;
     if v6 {
         f[ip_at + 4..ip_at + 6].copy_from_slice(&(tcp_len as u16).to_be_bytes());
-        acc = sum16(&f[ip_at + 8..ip_at + 40], acc);
+        acc += sum16(&f[ip_at + 8..ip_at + 40]);
     } else {
         let total = (f.len() - ip_at) as u16;
         f[ip_at + 2..ip_at + 4].copy_from_slice(&total.to_be_bytes());
-        let c = fold(sum16(&f[ip_at..ip_at + 20], 0));
+        let c = fold(sum16(&f[ip_at..ip_at + 20]));
         f[ip_at + 10..ip_at + 12].copy_from_slice(&c.to_be_bytes());
-        acc = sum16(&f[ip_at + 12..ip_at + 20], acc);
+        acc += sum16(&f[ip_at + 12..ip_at + 20]);
     }
     let c = fold(acc);
     f[tcp_at + 16..tcp_at + 18].copy_from_slice(&c.to_be_bytes());
