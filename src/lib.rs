@@ -18,6 +18,7 @@ pub mod flow;
 pub mod fuzzing;
 pub mod interrupt;
 pub mod policy;
+pub mod redact;
 pub mod report;
 pub mod rewrite;
 pub mod stable_names;

@@ -1,7 +1,7 @@
 //! tls_parse: the bytes as one direction's TCP byte stream, through the record walker
 //! (`tls::records`), then every complete handshake message through the facts parser
 //! (`tls::facts::parse_handshake`), the sensitive-span finder (`tls::spans::locate`) and the
-//! redactor (`analyze::redact::Redactor`, default policy), plus the SSLv2 hello parsers.
+//! redactor (`redact::Redactor`, default policy), plus the SSLv2 hello parsers.
 //!
 //! The first byte is control: bit 0 guessed start (mid-connection), bit 1 TLS 1.2 layouts
 //! (else TLS 1.0), bit 2 TLS 1.3 layouts (Certificate, CertificateRequest, NewSessionTicket),
@@ -19,7 +19,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use pcapscrub::analyze::conversation::sslv2_client_hello_len;
-use pcapscrub::analyze::redact::Redactor;
+use pcapscrub::redact::Redactor;
 use pcapscrub::fuzzing::fuzz_key;
 use pcapscrub::policy::Policy;
 use pcapscrub::tls::facts::{parse_handshake, parse_sslv2_client_hello};

@@ -1,8 +1,8 @@
 //! What one TCP connection said, as far as the diagnosis needs it: TCP set-up and tear-down,
 //! and each direction's TLS records and handshake messages, with a timeline.
 
-use super::redact::Redactor;
 use crate::flow::Side;
+use crate::redact::Redactor;
 use crate::stable_names::stable_names;
 use crate::tls::facts::{
     self, CertificateFacts, ClientHelloFacts, HandshakeFacts, ServerHelloFacts,

@@ -1,10 +1,8 @@
 //! Pass 1: read the capture once, track connections, walk each TCP direction's stream for TLS
 //! record headers, and note every address (with its role) for the mapping.
 
-pub mod certificates;
 pub mod conversation;
 pub mod diagnosis;
-pub mod redact;
 pub mod stored;
 pub mod verdict;
 
@@ -16,12 +14,12 @@ use crate::capture::{CaptureReader, DroppedBlock, Event, Format, ReadError};
 use crate::flow::reassembly::{Piece, Reassembler};
 use crate::flow::seq::SeqUnwrapper;
 use crate::flow::{Endpoint, FlowKey, FlowTable, RoleEvidence, Side, client_by_port};
+use crate::redact::Redactor;
 use crate::tls::records::{RecordHeader, RecordWalker, Start};
 use crate::wire::{self, Ip, Layout, Net, Tcp, Transport, tcp_flags};
 use conversation::{
     Conversation, KeptRange, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
 };
-use redact::Redactor;
 use stored::{SpillFile, Store, StoredDiagnosis};
 
 /// Counters of one direction of a connection.

@@ -420,9 +420,10 @@ impl<'a> PlanCache<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::{self, redact::Redactor};
+    use crate::analyze;
     use crate::anonymize::AddressPlanner;
     use crate::capture::CaptureReader;
+    use crate::redact::Redactor;
 
     fn samples() -> Vec<std::path::PathBuf> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");

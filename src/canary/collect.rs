@@ -199,7 +199,7 @@ fn meaningful_text(value: &[u8]) -> Option<Vec<u8>> {
     let v = value.trim_ascii().to_ascii_lowercase();
     let own = OWN_WORDS.as_bytes();
     let ours = own.windows(v.len().max(1)).any(|w| w == v.as_slice())
-        || crate::analyze::redact::is_reserved_name(&v);
+        || crate::redact::is_reserved_name(&v);
     (v.len() >= MIN_TEXT_LEN && !ours).then_some(v)
 }
 

@@ -12,7 +12,6 @@ use anyhow::{Context, Result};
 
 pub use finding::{Finding, FindingKind};
 
-use crate::analyze::redact::Redactor;
 use crate::analyze::stored::PlanCache;
 use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
@@ -20,6 +19,7 @@ use crate::canary::{self, ObservedAddresses};
 use crate::capture::{CaptureReader, Event};
 use crate::flow::FlowKey;
 use crate::policy::Policy;
+use crate::redact::Redactor;
 use crate::rewrite::{DropReason, Rewriter, RewrittenPacket};
 use crate::tls::spans::SpanKind;
 use crate::wire::{self, Ip, Layout, Net, Transport};

@@ -9,13 +9,13 @@ use serde::Serialize;
 
 use super::input::Input;
 use crate::analyze::diagnosis::Diagnosis;
-use crate::analyze::redact::Redactor;
 use crate::analyze::verdict::Verdict;
 use crate::analyze::{self, Analysis, Connection};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::CaptureReader;
 use crate::flow::Endpoint;
 use crate::policy::Policy;
+use crate::redact::Redactor;
 use crate::report::streamed::Streamed;
 use crate::report::summary::{endpoint_pseudonym, endpoint_text};
 

@@ -11,7 +11,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::input::Input;
 use super::private_mapping::PrivateMappingFile;
-use crate::analyze::redact::Redactor;
 use crate::analyze::{self, Analysis};
 use crate::anonymize::{AddressPair, AddressPlanner, Mapping, MappingKey};
 use crate::canary::{self, Canary, ObservedAddresses};
@@ -20,6 +19,7 @@ use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
 use crate::client_log::{LogMapper, sanitize_log};
 use crate::interrupt;
 use crate::policy::Policy;
+use crate::redact::Redactor;
 use crate::report::evidence::{
     CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, POLICY_FILE, REPORT_FILE, SUMS_FILE,
     client_log_file,
@@ -419,7 +419,7 @@ impl LogMapper for RunMapper<'_> {
     }
 
     fn host(&mut self, name: &str) -> String {
-        if crate::analyze::redact::is_reserved_name(name.as_bytes()) {
+        if crate::redact::is_reserved_name(name.as_bytes()) {
             return name.to_string();
         }
         match self.redactor.name_pseudonym(name.as_bytes()) {

@@ -166,7 +166,7 @@ fn check_client_log(path: &Path, allow: &Allowlist, problems: &mut Vec<String>) 
         return;
     };
     let pseudonym = |name: &str| {
-        crate::analyze::redact::is_reserved_name(name.as_bytes())
+        crate::redact::is_reserved_name(name.as_bytes())
             || name.bytes().all(|c| c == b'x')
             || allow.allows_name(name.as_bytes())
     };

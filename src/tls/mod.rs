@@ -3,7 +3,6 @@
 pub mod extensions;
 pub mod facts;
 mod messages;
-pub mod placeholder;
 pub mod records;
 pub mod registry;
 pub mod spans;

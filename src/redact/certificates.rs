@@ -12,10 +12,10 @@ use foldhash::{HashMap, HashMapExt};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 
-use crate::tls::facts::{CertificateFacts, certificate_facts_of, key_type_and_bits};
-use crate::tls::placeholder::{
+use crate::redact::placeholder::{
     KeyKind, PlaceholderSpec, placeholder_certificate_with_key_size, spec_from_cert,
 };
+use crate::tls::facts::{CertificateFacts, certificate_facts_of, key_type_and_bits};
 
 /// Certificates kept: a capture's distinct chains are few, and when more are met the table
 /// starts again (it only saves work, it never decides anything).
@@ -147,8 +147,8 @@ fn is_placeholder_parsed(der: &[u8], cert: Option<&X509Certificate<'_>>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::placeholder::spec_from_der;
     use crate::tls::facts::certificate_facts;
-    use crate::tls::placeholder::spec_from_der;
 
     /// Every certificate of the samples' handshakes, by scanning them for DER SEQUENCEs that
     /// x509-parser accepts (enough for a test: the samples hold RSA and EC chains).

@@ -3,18 +3,21 @@
 //! during analysis, on the reassembled message; the rewriter then writes the edited bytes into
 //! every packet copy that carries them.
 
+pub mod certificates;
+pub mod placeholder;
+
 use std::collections::BTreeMap;
 
 use sha2::{Digest as _, Sha256};
 
-use super::certificates::CertificateCache;
 use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
 use crate::canary::SeenSecrets;
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
-use crate::tls::placeholder::{PlaceholderSpec, placeholder_certificate_with_key_size};
 use crate::tls::spans::{Span, SpanKind};
 use crate::tls::spans::{placeholder_name, placeholder_ocsp};
+use certificates::CertificateCache;
+use placeholder::{PlaceholderSpec, placeholder_certificate_with_key_size};
 
 /// A host name that identifies nothing and is left as it is: under a name reserved for
 /// documentation and testing (RFC 2606, RFC 6761) AND spelled only with what our pseudonyms use
@@ -294,10 +297,10 @@ fn is_scrambled(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{Redactor, is_reserved_name, is_scrambled};
-    use crate::analyze::certificates::is_placeholder;
     use crate::anonymize::MappingKey;
     use crate::policy::Policy;
-    use crate::tls::placeholder::KeyKind;
+    use crate::redact::certificates::is_placeholder;
+    use crate::redact::placeholder::KeyKind;
 
     /// `-p strict` scrambles randoms and session ids; a scrambled value is recognised (without
     /// the key) and left as it is, so sanitizing twice changes nothing.
@@ -331,7 +334,7 @@ mod tests {
     /// inside) is redacted like any other; our own placeholders are left as they are.
     #[test]
     fn only_exact_placeholders_are_left_alone() {
-        use crate::tls::placeholder::{PlaceholderSpec, SigKind, placeholder_certificate};
+        use crate::redact::placeholder::{PlaceholderSpec, SigKind, placeholder_certificate};
         let spec = PlaceholderSpec {
             index: 1,
             not_before: 1_700_000_000,
