@@ -2,6 +2,7 @@
 
 pub mod extensions;
 pub mod facts;
+pub mod hello;
 mod messages;
 pub mod records;
 pub mod registry;

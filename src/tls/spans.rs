@@ -8,6 +8,7 @@
 
 use super::extensions::{self, Side};
 use super::facts::reader::Reader;
+use super::hello::{self, ServerLayout};
 use super::messages;
 pub use super::messages::Negotiated;
 use crate::stable_names::stable_names;
@@ -120,49 +121,73 @@ impl<'a> Walk<'a> {
 /// `negotiated`: what the connection's ServerHello settled (the layout of later messages
 /// depends on it). `None` when the message is not one we can walk completely.
 pub fn locate(message: &[u8], negotiated: &Negotiated) -> Option<Vec<Span>> {
-    let mut w = Walk::new(message);
-    let msg_type = w.r.u8()?;
-    let len = w.r.u24()?;
-    if len != w.r.remaining() {
+    let mut header = Reader::new(message);
+    let msg_type = header.u8()?;
+    let len = header.u24()?;
+    if len != header.remaining() {
         return None;
     }
+    let body = &message[HEADER_LEN..];
     match msg_type {
-        1 => hello(&mut w, true)?,
-        2 => hello(&mut w, false)?,
-        _ => return messages::locate_message(msg_type, message, negotiated),
+        1 => {
+            let h = hello::client_hello(body).ok()?;
+            Some(hello_spans(
+                h.random,
+                h.session_id,
+                &h.extensions,
+                Side::Client,
+            ))
+        }
+        2 => {
+            let h = hello::server_hello(msg_type, body).ok()?;
+            // The draft layouts are not vouched for: such a hello is removed.
+            if h.layout != ServerLayout::Standard {
+                return None;
+            }
+            Some(hello_spans(
+                h.random?,
+                h.session_id?,
+                &h.extensions,
+                Side::Server,
+            ))
+        }
+        _ => messages::locate_message(msg_type, message, negotiated),
     }
-    w.done()
 }
 
-fn hello(w: &mut Walk<'_>, client: bool) -> Option<()> {
-    w.skip(2)?;
-    w.mark(SpanKind::Random, 32)?;
-    let sid = usize::from(w.r.u8()?);
-    w.mark(SpanKind::SessionId, sid)?;
-    if client {
-        let suites = usize::from(w.r.u16()?);
-        w.skip(suites)?;
-        let comp = usize::from(w.r.u8()?);
-        w.skip(comp)?;
-    } else {
-        w.skip(3)?;
+/// The 4-byte handshake header (type, uint24 length) that span offsets count from.
+const HEADER_LEN: usize = 4;
+
+/// A hello's spans: its random, its session id and what each extension's grammar marks.
+fn hello_spans(
+    random: hello::Field<'_>,
+    session_id: hello::Field<'_>,
+    extensions: &[hello::Extension<'_>],
+    side: Side,
+) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for (kind, field) in [
+        (SpanKind::Random, random),
+        (SpanKind::SessionId, session_id),
+    ] {
+        if !field.bytes.is_empty() {
+            let range = field.range();
+            spans.push(Span {
+                kind,
+                start: HEADER_LEN + range.start,
+                end: HEADER_LEN + range.end,
+            });
+        }
     }
-    if w.r.is_empty() {
-        return Some(());
+    for ext in extensions {
+        spans.extend(extensions::body_spans(
+            ext.ext_type,
+            side,
+            ext.body.bytes,
+            HEADER_LEN + ext.body.at,
+        ));
     }
-    let total = usize::from(w.r.u16()?);
-    if total != w.r.remaining() {
-        return None;
-    }
-    let side = if client { Side::Client } else { Side::Server };
-    while !w.r.is_empty() {
-        let t = w.r.u16()?;
-        let n = usize::from(w.r.u16()?);
-        let base = w.pos();
-        let body = w.r.take(n)?;
-        w.spans.extend(extensions::body_spans(t, side, body, base));
-    }
-    Some(())
+    spans
 }
 
 /// A list of `DistinguishedName<1..2^16-1>` entries: each name is its own span, so each keeps

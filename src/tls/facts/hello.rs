@@ -1,6 +1,7 @@
 //! ClientHello, ServerHello (including HelloRetryRequest) and the SSLv2-compatible CLIENT-HELLO.
 //!
-//! The framing is walked by hand with [`Reader`] rather than with tls-parser's hello parsers,
+//! The framing is walked by hand, by the hello grammar in `tls/hello.rs` that the redaction
+//! reads too, rather than with tls-parser's hello parsers,
 //! because those lose facts a diagnosis needs (checked against tls-parser 0.12.2):
 //! - `parse_tls_handshake_server_hello` rejects every ServerHello whose version is not
 //!   0x0300..=0x0303 or 0x7f12, so TLS 1.3 drafts 19-21 (0x7f13..) and odd servers yield nothing;
@@ -15,6 +16,7 @@
 
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::super::hello::{self as grammar, ServerLayout};
 use super::names::is_grease;
 use super::reader::{Reader, u16_list};
 
@@ -202,37 +204,6 @@ impl ServerHelloFacts {
     }
 }
 
-/// Walks an extension block (`Extension extensions<0..2^16-1>`), calling `each(type, data)`.
-/// Fails on framing errors only.
-fn walk_extensions<'a>(block: &'a [u8], mut each: impl FnMut(u16, &'a [u8])) -> Result<(), String> {
-    let mut r = Reader::new(block);
-    while !r.is_empty() {
-        let typ = r
-            .u16()
-            .ok_or_else(|| "truncated extension header".to_string())?;
-        let data = r
-            .vec16()
-            .ok_or_else(|| format!("extension {typ} overruns the extension block"))?;
-        each(typ, data);
-    }
-    Ok(())
-}
-
-/// Reads the optional trailing extension block of a hello: absent (nothing left) is fine, but
-/// anything present must be exactly one well-formed `<0..2^16-1>` vector.
-fn trailing_extensions<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], String> {
-    if r.is_empty() {
-        return Ok(&[]);
-    }
-    let block = r
-        .vec16()
-        .ok_or_else(|| "truncated extension block".to_string())?;
-    if !r.is_empty() {
-        return Err(format!("{} bytes after the extensions", r.remaining()));
-    }
-    Ok(block)
-}
-
 /// A whole extension body that is one `<..2^16-1>` vector, with nothing after it.
 fn exact_vec16(data: &[u8]) -> Option<&[u8]> {
     let mut r = Reader::new(data);
@@ -306,35 +277,24 @@ fn parse_client_key_shares(data: &[u8]) -> Option<Vec<u16>> {
 }
 
 pub(crate) fn parse_client_hello(body: &[u8]) -> Result<ClientHelloFacts, String> {
-    let mut r = Reader::new(body);
-    let legacy_version = r.u16().ok_or("truncated before legacy_version")?;
-    r.take(32).ok_or("truncated random")?;
-    let session_id = r.vec8().ok_or("truncated legacy_session_id")?;
-    // RFC 8446 / 5246: opaque legacy_session_id<0..32>. A server rejects more as decode_error.
-    let session_id_len = u8::try_from(session_id.len())
-        .ok()
-        .filter(|n| *n <= 32)
-        .ok_or("legacy_session_id longer than 32 bytes")?;
-    let suites = r.vec16().ok_or("truncated cipher_suites")?;
-    let cipher_suites = u16_list(suites).ok_or("odd cipher_suites length")?;
-    let compression_methods = r.vec8().ok_or("truncated compression_methods")?.to_vec();
-    let block = trailing_extensions(&mut r)?;
-
+    let hello = grammar::client_hello(body)?;
     let mut facts = ClientHelloFacts {
-        legacy_version,
-        cipher_suites: without_grease(cipher_suites),
-        session_id_len,
-        compression_methods,
+        legacy_version: hello.legacy_version,
+        cipher_suites: without_grease(hello.cipher_suites().collect()),
+        // At most 32: the walk refuses a longer one.
+        session_id_len: hello.session_id.bytes.len() as u8,
+        compression_methods: hello.compression_methods.bytes.to_vec(),
         ..ClientHelloFacts::default()
     };
-    walk_extensions(block, |typ, data| {
+    for ext in &hello.extensions {
+        let typ = ext.ext_type;
         if !is_grease(typ) {
             facts.extensions.push(typ);
         }
-        if !client_extension(&mut facts, typ, data) {
+        if !client_extension(&mut facts, typ, ext.body.bytes) {
             facts.malformed_extensions.push(typ);
         }
-    })?;
+    }
     Ok(facts)
 }
 
@@ -405,48 +365,29 @@ fn store(slot: &mut Vec<u16>, parsed: Option<Vec<u16>>) -> bool {
 
 /// A ServerHello (`msg_type` 2) or a draft HelloRetryRequest (`msg_type` 6).
 pub(crate) fn parse_server_hello(msg_type: u8, body: &[u8]) -> Result<ServerHelloFacts, String> {
-    let mut r = Reader::new(body);
-    let legacy_version = r.u16().ok_or("truncated before version")?;
+    let hello = grammar::server_hello(msg_type, body)?;
+    let random = hello.random.map(|r| r.bytes);
     let mut facts = ServerHelloFacts {
-        legacy_version,
-        ..ServerHelloFacts::default()
-    };
-    if msg_type == 6 {
-        // Drafts up to 21: HelloRetryRequest { version; [cipher_suite since draft 19];
-        // extensions }. No random, no session id.
-        facts.hello_retry_request = true;
-        if (0x7f13..=0x7fff).contains(&legacy_version) {
-            facts.cipher_suite = r.u16().ok_or("truncated cipher_suite")?;
-        }
-    } else {
-        let random = r.take(32).ok_or("truncated random")?;
-        facts.hello_retry_request = random == HELLO_RETRY_REQUEST_RANDOM;
-        facts.downgrade_sentinel = match random.get(24..) {
+        legacy_version: hello.legacy_version,
+        cipher_suite: hello.cipher_suite,
+        hello_retry_request: hello.layout == ServerLayout::DraftRetry
+            || random == Some(&HELLO_RETRY_REQUEST_RANDOM[..]),
+        downgrade_sentinel: match random.and_then(|r| r.get(24..)) {
             Some([rest @ .., 1]) if rest == DOWNGRADE_PREFIX => Some(0x0303),
             Some([rest @ .., 0]) if rest == DOWNGRADE_PREFIX => Some(0x0302),
             _ => None,
-        };
-        if legacy_version >> 8 == 0x7f {
-            // TLS 1.3 drafts up to 21 put the real version here and had neither a session id
-            // nor a compression method (draft 22 restored both for middlebox compatibility).
-            facts.cipher_suite = r.u16().ok_or("truncated cipher_suite")?;
-        } else {
-            let session_id = r.vec8().ok_or("truncated legacy_session_id")?;
-            facts.session_id_len = u8::try_from(session_id.len())
-                .ok()
-                .filter(|n| *n <= 32)
-                .ok_or("legacy_session_id longer than 32 bytes")?;
-            facts.cipher_suite = r.u16().ok_or("truncated cipher_suite")?;
-            facts.compression_method = r.u8().ok_or("truncated compression_method")?;
+        },
+        // At most 32: the walk refuses a longer one.
+        session_id_len: hello.session_id.map_or(0, |id| id.bytes.len() as u8),
+        compression_method: hello.compression_method,
+        ..ServerHelloFacts::default()
+    };
+    for ext in &hello.extensions {
+        facts.extensions.push(ext.ext_type);
+        if !server_extension(&mut facts, ext.ext_type, ext.body.bytes) {
+            facts.malformed_extensions.push(ext.ext_type);
         }
     }
-    let block = trailing_extensions(&mut r)?;
-    walk_extensions(block, |typ, data| {
-        facts.extensions.push(typ);
-        if !server_extension(&mut facts, typ, data) {
-            facts.malformed_extensions.push(typ);
-        }
-    })?;
     Ok(facts)
 }
 
