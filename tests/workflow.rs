@@ -203,17 +203,20 @@ fn a_name_that_is_not_a_plain_file_name_is_refused() {
 // Interrupts
 // ---------------------------------------------------------------------------------------------
 
-/// A capture that takes the debug binary a few seconds to sanitize (60,000 packets), made once
-/// and kept under `target/`: the same bytes for every test process, put in place by a rename.
+/// A capture that takes the release binary about three seconds to sanitize (300,000 packets),
+/// made once and kept under `target/`: the same bytes for every test process, put in place by a
+/// rename. The run must outlast the moment between seeing its temporary file and the signal
+/// even when the test thread is descheduled on a loaded machine: with a 0.6-second run the
+/// process sometimes finished first and the SIGKILL test failed.
 fn slow_capture() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("workflow");
         fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("slow-v1.pcap");
+        let path = dir.join("slow-v2.pcap");
         if !path.exists() {
             let staged = dir.join(format!(".slow-{}.pcap", std::process::id()));
-            fs::write(&staged, many_conversations(10_000)).unwrap();
+            fs::write(&staged, many_conversations(50_000)).unwrap();
             fs::rename(&staged, &path).unwrap();
         }
         path
