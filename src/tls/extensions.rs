@@ -6,7 +6,7 @@
 //! filled whole; its extension header stays, so the hello's framing holds.
 
 use super::facts::reader::Reader;
-use super::registry;
+use super::registry::{self, ext};
 use super::spans::{Span, SpanKind, Walk, ca_names};
 
 /// Which hello an extension is in.
@@ -23,40 +23,43 @@ type Grammar = fn(&mut Walk<'_>, Side) -> Option<()>;
 /// Every extension type a hello may keep bytes of, with its grammar. A type missing here is
 /// filled whole.
 const GRAMMARS: &[(u16, Grammar)] = &[
-    (0, server_name),
-    (1, max_fragment_length),
-    (5, status_request),
-    (10, supported_groups),
-    (11, ec_point_formats),
-    (13, signature_algorithms),
-    (15, heartbeat),
-    (16, alpn),
-    (17, status_request_v2),
-    (18, signed_certificate_timestamp),
-    (19, certificate_type),
-    (20, certificate_type),
-    (21, padding),
-    (22, empty),
-    (23, empty),
-    (24, token_binding),
-    (27, compress_certificate),
-    (28, record_size_limit),
-    (35, session_ticket),
-    (41, pre_shared_key),
-    (42, empty),
-    (43, supported_versions),
-    (44, cookie),
-    (45, psk_key_exchange_modes),
-    (47, certificate_authorities),
-    (49, empty),
-    (50, signature_algorithms),
-    (51, key_share),
-    (57, quic_transport_parameters),
-    (0x3374, next_protocol_negotiation),
-    (0x4469, application_settings),
-    (0x44cd, application_settings),
-    (0xfe0d, encrypted_client_hello),
-    (0xff01, renegotiation_info),
+    (ext::SERVER_NAME, server_name),
+    (ext::MAX_FRAGMENT_LENGTH, max_fragment_length),
+    (ext::STATUS_REQUEST, status_request),
+    (ext::SUPPORTED_GROUPS, supported_groups),
+    (ext::EC_POINT_FORMATS, ec_point_formats),
+    (ext::SIGNATURE_ALGORITHMS, signature_algorithms),
+    (ext::HEARTBEAT, heartbeat),
+    (ext::ALPN, alpn),
+    (ext::STATUS_REQUEST_V2, status_request_v2),
+    (
+        ext::SIGNED_CERTIFICATE_TIMESTAMP,
+        signed_certificate_timestamp,
+    ),
+    (ext::CLIENT_CERTIFICATE_TYPE, certificate_type),
+    (ext::SERVER_CERTIFICATE_TYPE, certificate_type),
+    (ext::PADDING, padding),
+    (ext::ENCRYPT_THEN_MAC, empty),
+    (ext::EXTENDED_MASTER_SECRET, empty),
+    (ext::TOKEN_BINDING, token_binding),
+    (ext::COMPRESS_CERTIFICATE, compress_certificate),
+    (ext::RECORD_SIZE_LIMIT, record_size_limit),
+    (ext::SESSION_TICKET, session_ticket),
+    (ext::PRE_SHARED_KEY, pre_shared_key),
+    (ext::EARLY_DATA, empty),
+    (ext::SUPPORTED_VERSIONS, supported_versions),
+    (ext::COOKIE, cookie),
+    (ext::PSK_KEY_EXCHANGE_MODES, psk_key_exchange_modes),
+    (ext::CERTIFICATE_AUTHORITIES, certificate_authorities),
+    (ext::POST_HANDSHAKE_AUTH, empty),
+    (ext::SIGNATURE_ALGORITHMS_CERT, signature_algorithms),
+    (ext::KEY_SHARE, key_share),
+    (ext::QUIC_TRANSPORT_PARAMETERS, quic_transport_parameters),
+    (ext::NEXT_PROTOCOL_NEGOTIATION, next_protocol_negotiation),
+    (ext::APPLICATION_SETTINGS, application_settings),
+    (ext::APPLICATION_SETTINGS_NEW, application_settings),
+    (ext::ENCRYPTED_CLIENT_HELLO, encrypted_client_hello),
+    (ext::RENEGOTIATION_INFO, renegotiation_info),
 ];
 
 /// The spans of one extension body that must not be kept, as offsets from `base` (where the
@@ -537,6 +540,17 @@ fn renegotiation_info(w: &mut Walk<'_>, _: Side) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_extension_with_a_grammar_has_its_registry_name() {
+        for &(typ, _) in GRAMMARS {
+            assert!(
+                registry::extension_type_name(typ).is_some()
+                    || typ == ext::APPLICATION_SETTINGS_NEW,
+                "extension {typ:#06x} has a grammar but no name in the registry table"
+            );
+        }
+    }
 
     /// The bytes of `body` that would not be kept, per span.
     fn filled(t: u16, side: Side, body: &[u8]) -> Vec<(SpanKind, Vec<u8>)> {

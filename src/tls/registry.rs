@@ -5,8 +5,14 @@
 //! carry anything and becomes filler. The tables list registered code points, plus the few
 //! unregistered ones that published drafts fixed for every implementation (TLS 1.3 drafts).
 
-/// GREASE values (RFC 8701 section 2), for the registries of two-byte code points.
-pub use super::facts::is_grease;
+/// GREASE values of the two-byte registries (RFC 8701 section 2: `0x0a0a`, `0x1a1a`, ...,
+/// `0xfafa`): both bytes equal and each of the form `0x?a`. tls-parser's own check
+/// (`v & 0x0f0f == 0x0a0a`) also accepts values like `0x1a2a`, which are not reserved, so it is
+/// not used.
+pub fn is_grease(v: u16) -> bool {
+    let [hi, lo] = v.to_be_bytes();
+    hi == lo && lo & 0x0f == 0x0a
+}
 
 /// A GREASE value of a one-byte registry (RFC 8701 section 2: PskKeyExchangeMode reserves
 /// 0x0B, 0x2A, 0x49, …, 0xE4, that is 0x0B + 0x1F·n).
@@ -17,6 +23,81 @@ pub fn is_grease_u8(v: u8) -> bool {
 /// A GREASE ALPN identifier (RFC 8701 section 2): the two bytes of a GREASE value.
 pub fn is_grease_alpn(name: &[u8]) -> bool {
     matches!(name, [a, b] if is_grease(u16::from_be_bytes([*a, *b])))
+}
+
+/// Declares the extension type registry once: a constant per code point in [`ext`] and the
+/// registry name [`extension_type_name`] shows, so a code point cannot have a name without a
+/// constant or the other way round.
+macro_rules! extension_types {
+    ($($(#[$doc:meta])* $konst:ident = $value:expr, $name:literal;)*) => {
+        /// TLS ExtensionType code points (IANA "TLS ExtensionType Values").
+        pub mod ext {
+            $($(#[$doc])* pub const $konst: u16 = $value;)*
+            /// application_settings' code point from 2025 on (draft-vvv-tls-alps-01), next to
+            /// [`APPLICATION_SETTINGS`]; named by its number in summaries as it always was.
+            pub const APPLICATION_SETTINGS_NEW: u16 = 0x44cd;
+        }
+
+        /// The registry name of an extension type, `None` for an unassigned one.
+        pub fn extension_type_name(id: u16) -> Option<&'static str> {
+            match id {
+                $(ext::$konst => Some($name),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+extension_types! {
+    SERVER_NAME = 0, "server_name";
+    MAX_FRAGMENT_LENGTH = 1, "max_fragment_length";
+    CLIENT_CERTIFICATE_URL = 2, "client_certificate_url";
+    TRUSTED_CA_KEYS = 3, "trusted_ca_keys";
+    TRUNCATED_HMAC = 4, "truncated_hmac";
+    STATUS_REQUEST = 5, "status_request";
+    USER_MAPPING = 6, "user_mapping";
+    CLIENT_AUTHZ = 7, "client_authz";
+    SERVER_AUTHZ = 8, "server_authz";
+    CERT_TYPE = 9, "cert_type";
+    SUPPORTED_GROUPS = 10, "supported_groups";
+    EC_POINT_FORMATS = 11, "ec_point_formats";
+    SRP = 12, "srp";
+    SIGNATURE_ALGORITHMS = 13, "signature_algorithms";
+    USE_SRTP = 14, "use_srtp";
+    HEARTBEAT = 15, "heartbeat";
+    ALPN = 16, "application_layer_protocol_negotiation";
+    STATUS_REQUEST_V2 = 17, "status_request_v2";
+    SIGNED_CERTIFICATE_TIMESTAMP = 18, "signed_certificate_timestamp";
+    CLIENT_CERTIFICATE_TYPE = 19, "client_certificate_type";
+    SERVER_CERTIFICATE_TYPE = 20, "server_certificate_type";
+    PADDING = 21, "padding";
+    ENCRYPT_THEN_MAC = 22, "encrypt_then_mac";
+    EXTENDED_MASTER_SECRET = 23, "extended_master_secret";
+    TOKEN_BINDING = 24, "token_binding";
+    CACHED_INFO = 25, "cached_info";
+    COMPRESS_CERTIFICATE = 27, "compress_certificate";
+    RECORD_SIZE_LIMIT = 28, "record_size_limit";
+    DELEGATED_CREDENTIAL = 34, "delegated_credential";
+    SESSION_TICKET = 35, "session_ticket";
+    /// key_share's code point in TLS 1.3 drafts up to 22 (moved to 51 in draft 23); the
+    /// content has the same layout.
+    KEY_SHARE_DRAFT = 40, "key_share (draft)";
+    PRE_SHARED_KEY = 41, "pre_shared_key";
+    EARLY_DATA = 42, "early_data";
+    SUPPORTED_VERSIONS = 43, "supported_versions";
+    COOKIE = 44, "cookie";
+    PSK_KEY_EXCHANGE_MODES = 45, "psk_key_exchange_modes";
+    CERTIFICATE_AUTHORITIES = 47, "certificate_authorities";
+    OID_FILTERS = 48, "oid_filters";
+    POST_HANDSHAKE_AUTH = 49, "post_handshake_auth";
+    SIGNATURE_ALGORITHMS_CERT = 50, "signature_algorithms_cert";
+    KEY_SHARE = 51, "key_share";
+    QUIC_TRANSPORT_PARAMETERS = 57, "quic_transport_parameters";
+    NEXT_PROTOCOL_NEGOTIATION = 0x3374, "next_protocol_negotiation";
+    APPLICATION_SETTINGS = 0x4469, "application_settings";
+    ENCRYPTED_CLIENT_HELLO = 0xfe0d, "encrypted_client_hello";
+    RENEGOTIATION_INFO = 0xff01, "renegotiation_info";
+    ENCRYPTED_SERVER_NAME = 0xffce, "encrypted_server_name";
 }
 
 /// TLS and DTLS protocol versions a supported_versions list may name.
@@ -308,6 +389,21 @@ pub fn quic_parameter(id: u64) -> Option<QuicParameter> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grease_is_exactly_the_rfc8701_set() {
+        let all: Vec<u16> = (0..=u16::MAX).filter(|&v| is_grease(v)).collect();
+        let expected: Vec<u16> = (0..16u16)
+            .map(|i| (i << 12) | (0xa << 8) | (i << 4) | 0xa)
+            .collect();
+        assert_eq!(all, expected);
+        assert!(is_grease(0x0a0a) && is_grease(0xfafa) && is_grease(0x1a1a));
+        assert!(
+            !is_grease(0x1a2a),
+            "tls-parser's looser check would accept this"
+        );
+        assert!(!is_grease(0x0303));
+    }
 
     #[test]
     fn grease_values_are_the_reserved_ones() {

@@ -17,8 +17,8 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::super::hello::{self as grammar, ServerLayout};
-use super::names::is_grease;
 use super::reader::{Reader, u16_list};
+use crate::tls::registry::{ext, is_grease, is_grease_alpn};
 
 /// `Random` of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 section 4.1.3).
 pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
@@ -28,21 +28,6 @@ pub const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
 
 /// The last 8 bytes of ServerHello.random without the final byte: "DOWNGRD" (RFC 8446 4.1.3).
 const DOWNGRADE_PREFIX: &[u8; 7] = b"DOWNGRD";
-
-pub(crate) mod ext {
-    pub const SERVER_NAME: u16 = 0;
-    pub const SUPPORTED_GROUPS: u16 = 10;
-    pub const SIGNATURE_ALGORITHMS: u16 = 13;
-    pub const ALPN: u16 = 16;
-    pub const SESSION_TICKET: u16 = 35;
-    /// key_share's code point in TLS 1.3 drafts up to 22; the content has the same layout.
-    pub const KEY_SHARE_DRAFT: u16 = 40;
-    pub const PRE_SHARED_KEY: u16 = 41;
-    pub const SUPPORTED_VERSIONS: u16 = 43;
-    pub const CERTIFICATE_AUTHORITIES: u16 = 47;
-    pub const KEY_SHARE: u16 = 51;
-    pub const ENCRYPTED_CLIENT_HELLO: u16 = 0xfe0d;
-}
 
 /// Facts of one ClientHello. GREASE values (RFC 8701) are removed from every list, so the lists
 /// say what the client really supports.
@@ -256,11 +241,6 @@ fn parse_alpn(data: &[u8]) -> Option<Vec<&[u8]>> {
         names.push(name);
     }
     (!names.is_empty()).then_some(names)
-}
-
-/// A GREASE ALPN identifier (RFC 8701 section 2): two bytes forming a GREASE value.
-fn is_grease_alpn(name: &[u8]) -> bool {
-    matches!(name, [a, b] if is_grease(u16::from_be_bytes([*a, *b])))
 }
 
 /// ClientHello `client_shares`: `KeyShareEntry<0..2^16-1>` of (group, `opaque<1..2^16-1>`).

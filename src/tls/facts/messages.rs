@@ -5,8 +5,8 @@
 //! tried and must consume the body exactly; a coincidental fit of the wrong one needs a random
 //! 16-bit length to match, which is rare enough for a diagnosis.
 
-use super::hello::ext;
 use super::reader::Reader;
+use crate::tls::registry::ext;
 
 /// (ticket length, lifetime) of a NewSessionTicket.
 pub(crate) fn parse_new_session_ticket(body: &[u8]) -> Result<(usize, u32), String> {

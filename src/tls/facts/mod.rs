@@ -27,6 +27,7 @@ mod tests;
 
 use serde::Serialize;
 
+pub use crate::tls::registry::is_grease;
 pub use certificate::{
     CertificateFacts, ChainChecks, MAX_CHAIN_LEN, certificate_facts, certificate_facts_of,
     certificate_matches_host, chain_checks, dns_name_matches, key_type_and_bits,
@@ -37,7 +38,7 @@ pub use hello::{
 };
 pub use names::{
     alert_description_name, cipher_suite_name, extension_name, group_name, handshake_type_name,
-    is_grease, is_tls13_version, signature_scheme_name, version_name,
+    is_tls13_version, signature_scheme_name, version_name,
 };
 
 /// What one handshake message says.

@@ -8,13 +8,7 @@ use std::borrow::Cow;
 
 use tls_parser::TlsCipherSuite;
 
-/// True for the GREASE values of RFC 8701 (`0x0a0a`, `0x1a1a`, ..., `0xfafa`): both bytes equal
-/// and each of the form `0x?a`. tls-parser's own check (`v & 0x0f0f == 0x0a0a`) also accepts
-/// values like `0x1a2a`, which are not reserved, so it is not used.
-pub fn is_grease(v: u16) -> bool {
-    let [hi, lo] = v.to_be_bytes();
-    hi == lo && lo & 0x0f == 0x0a
-}
+use crate::tls::registry::{extension_type_name, is_grease};
 
 fn hex16(v: u16) -> String {
     format!("0x{v:04x}")
@@ -165,59 +159,11 @@ pub fn signature_scheme_name(id: u16) -> Cow<'static, str> {
 
 /// Extension type name per the IANA "TLS ExtensionType Values" registry; else hex.
 pub fn extension_name(id: u16) -> Cow<'static, str> {
-    let name = match id {
-        0 => "server_name",
-        1 => "max_fragment_length",
-        2 => "client_certificate_url",
-        3 => "trusted_ca_keys",
-        4 => "truncated_hmac",
-        5 => "status_request",
-        6 => "user_mapping",
-        7 => "client_authz",
-        8 => "server_authz",
-        9 => "cert_type",
-        10 => "supported_groups",
-        11 => "ec_point_formats",
-        12 => "srp",
-        13 => "signature_algorithms",
-        14 => "use_srtp",
-        15 => "heartbeat",
-        16 => "application_layer_protocol_negotiation",
-        17 => "status_request_v2",
-        18 => "signed_certificate_timestamp",
-        19 => "client_certificate_type",
-        20 => "server_certificate_type",
-        21 => "padding",
-        22 => "encrypt_then_mac",
-        23 => "extended_master_secret",
-        24 => "token_binding",
-        25 => "cached_info",
-        27 => "compress_certificate",
-        28 => "record_size_limit",
-        34 => "delegated_credential",
-        35 => "session_ticket",
-        // 40 was key_share in TLS 1.3 drafts up to 22 (moved to 51 in draft 23).
-        40 => "key_share (draft)",
-        41 => "pre_shared_key",
-        42 => "early_data",
-        43 => "supported_versions",
-        44 => "cookie",
-        45 => "psk_key_exchange_modes",
-        47 => "certificate_authorities",
-        48 => "oid_filters",
-        49 => "post_handshake_auth",
-        50 => "signature_algorithms_cert",
-        51 => "key_share",
-        57 => "quic_transport_parameters",
-        13172 => "next_protocol_negotiation",
-        0x4469 => "application_settings",
-        0xfe0d => "encrypted_client_hello",
-        0xff01 => "renegotiation_info",
-        0xffce => "encrypted_server_name",
-        _ if is_grease(id) => return Cow::Owned(format!("GREASE ({})", hex16(id))),
-        _ => return Cow::Owned(hex16(id)),
-    };
-    Cow::Borrowed(name)
+    match extension_type_name(id) {
+        Some(name) => Cow::Borrowed(name),
+        None if is_grease(id) => Cow::Owned(format!("GREASE ({})", hex16(id))),
+        None => Cow::Owned(hex16(id)),
+    }
 }
 
 /// Alert description name (RFC 8446 section 6 plus the older and newer registry entries), in
@@ -299,21 +245,6 @@ pub fn handshake_type_name(t: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grease_is_exactly_the_rfc8701_set() {
-        let all: Vec<u16> = (0..=u16::MAX).filter(|&v| is_grease(v)).collect();
-        let expected: Vec<u16> = (0..16u16)
-            .map(|i| (i << 12) | (0xa << 8) | (i << 4) | 0xa)
-            .collect();
-        assert_eq!(all, expected);
-        assert!(is_grease(0x0a0a) && is_grease(0xfafa) && is_grease(0x1a1a));
-        assert!(
-            !is_grease(0x1a2a),
-            "tls-parser's looser check would accept this"
-        );
-        assert!(!is_grease(0x0303));
-    }
 
     #[test]
     fn version_names() {
