@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use pcapscrub::anonymize::MappingKey;
 use pcapscrub::commands;
@@ -50,50 +50,7 @@ to temporary names and renamed into place only when all succeeded, so an error o
 (SIGINT, SIGTERM, SIGHUP: exit status 130, 143, 129) leaves no partial evidence. Several captures \
 share one address mapping. Exit status: 0 written, 2 error."
     )]
-    Sanitize {
-        /// Capture files (pcap or pcapng, detected by content); `-` reads standard input.
-        #[arg(required = true, value_name = "CAPTURE")]
-        captures: Vec<String>,
-        /// Evidence folder to create (or fill, if empty).
-        #[arg(short, long, value_name = "OUTDIR", default_value = "evidence")]
-        output: PathBuf,
-        /// Policy: a built-in name (ticket, strict, review) or a YAML file.
-        #[arg(short, long, value_name = "POLICY", default_value = "ticket")]
-        policy: String,
-        /// Key file (at least 32 bytes) for a mapping that repeats across runs and captures.
-        /// Without it, a random key is used and never stored: each run maps differently.
-        #[arg(long, value_name = "KEYFILE")]
-        key: Option<PathBuf>,
-        /// Write into an existing, non-empty OUTDIR: files of the same name are replaced, and
-        /// the evidence its previous SHA256SUMS listed is removed once the new one is in place.
-        #[arg(long)]
-        force: bool,
-        /// A client's verbose log (`curl -v`, `openssl s_client`): written to OUTDIR as
-        /// client-log.sanitized.txt with the capture's pseudonyms for every address and host name.
-        #[arg(long, value_name = "FILE")]
-        client_log: Option<PathBuf>,
-        /// Captures rewritten at once (default: one per core; 1 does all the work, hashing
-        /// included, on one thread). The evidence is byte-identical whatever the number.
-        #[arg(
-            short,
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            hide_default_value = true
-        )]
-        jobs: usize,
-        /// The evidence files' stem instead of `capture` (a plain file name: no `/`, no leading
-        /// dot); several captures are numbered STEM-1, STEM-2, ...
-        #[arg(long, value_name = "STEM", default_value_t = EvidenceStem::default())]
-        name: EvidenceStem,
-        /// Also write the private table of every pseudonym and the original it replaced
-        /// (addresses, MACs, host names, each evidence stem and its input's path), mode 0600,
-        /// for `pcapscrub reveal`. Never inside OUTDIR: it undoes the sanitizing. Tab-separated
-        /// lines KIND, PSEUDONYM, ORIGINAL (kinds ipv4, ipv6, mac, name, stem; `#` starts a
-        /// comment; `\\`, `\t`, `\n`, `\r` escape those characters in a field).
-        #[arg(long, value_name = "FILE")]
-        mapping_out: Option<PathBuf>,
-    },
+    Sanitize(SanitizeArgs),
     /// Turn the pseudonyms in a text (a reply about the evidence) back into the originals.
     #[command(
         long_about = "Read a text (a file, or standard input for `-` or none) and print it with every \
@@ -116,30 +73,7 @@ times), then the verdict with a one-line explanation and a hint. Real addresses 
 for the engineer's own machine; --sanitized shows pseudonyms instead. Failing connections come \
 first; with many connections the rest are counted by verdict. Exit status: 0 analysed, 2 unreadable."
     )]
-    Diagnose {
-        /// Capture file (pcap or pcapng); `-` reads standard input.
-        capture: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: commands::diagnose::OutputFormat,
-        /// Show pseudonymous addresses (as a sanitized capture would) instead of real ones.
-        #[arg(long)]
-        sanitized: bool,
-        /// With --sanitized: the key file given to `sanitize --key`, so the pseudonyms shown are
-        /// those of the evidence. Without it they come from a random key.
-        #[arg(long, value_name = "KEYFILE", requires = "sanitized")]
-        key: Option<PathBuf>,
-        /// With --sanitized: the policy given to `sanitize -p` (host-name pseudonyms or keyed
-        /// hashes, allowlisted addresses and names kept).
-        #[arg(
-            short,
-            long,
-            value_name = "POLICY",
-            default_value = "ticket",
-            requires = "sanitized"
-        )]
-        policy: String,
-    },
+    Diagnose(DiagnoseArgs),
     /// Find what `sanitize` would remove: the pre-commit and CI gate.
     #[command(
         long_about = "Scan capture files and folders (recursively: .pcap .pcapng .cap .dmp and any file whose \
@@ -148,31 +82,7 @@ policy: addresses, MACs, SNI names, certificates, tickets, payloads, DNS and HTT
 comments and blocks. One line per finding, FILE:PACKET: KIND: detail, most important first; the \
 detail never prints a secret in full. Exit status: 0 clean, 1 findings, 2 unreadable."
     )]
-    Check {
-        /// Files and folders to scan; `-` reads standard input.
-        #[arg(required = true, value_name = "PATH")]
-        paths: Vec<PathBuf>,
-        /// Policy: a built-in name (ticket, strict, review) or a YAML file. Default: an
-        /// evidence folder's own policy.yaml, else ticket.
-        #[arg(short, long, value_name = "POLICY")]
-        policy: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: commands::diagnose::OutputFormat,
-        /// Findings listed per file; the rest are counted.
-        #[arg(long, value_name = "N", default_value_t = 20)]
-        max_findings: usize,
-        /// Files checked at once (default: one per core). The report is the same whatever
-        /// the number.
-        #[arg(
-            short,
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            hide_default_value = true
-        )]
-        jobs: usize,
-    },
+    Check(CheckArgs),
     /// Re-check an evidence folder: hashes, captures and summaries.
     #[command(
         long_about = "Recompute every hash in OUTDIR/SHA256SUMS, report missing, modified and added files, \
@@ -202,6 +112,109 @@ line per problem. Exit status: 0 good, 1 problems, 2 error."
     Man,
 }
 
+// The options of the commands that take many, declared once: clap reads them from these
+// structs, and the command functions take them whole. (Plain comments: a doc comment here
+// would become the command's description in `--help`.)
+
+#[derive(Args)]
+struct SanitizeArgs {
+    /// Capture files (pcap or pcapng, detected by content); `-` reads standard input.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<String>,
+    /// Evidence folder to create (or fill, if empty).
+    #[arg(short, long, value_name = "OUTDIR", default_value = "evidence")]
+    output: PathBuf,
+    /// Policy: a built-in name (ticket, strict, review) or a YAML file.
+    #[arg(short, long, value_name = "POLICY", default_value = "ticket")]
+    policy: String,
+    /// Key file (at least 32 bytes) for a mapping that repeats across runs and captures.
+    /// Without it, a random key is used and never stored: each run maps differently.
+    #[arg(long, value_name = "KEYFILE")]
+    key: Option<PathBuf>,
+    /// Write into an existing, non-empty OUTDIR: files of the same name are replaced, and
+    /// the evidence its previous SHA256SUMS listed is removed once the new one is in place.
+    #[arg(long)]
+    force: bool,
+    /// A client's verbose log (`curl -v`, `openssl s_client`): written to OUTDIR as
+    /// client-log.sanitized.txt with the capture's pseudonyms for every address and host name.
+    #[arg(long, value_name = "FILE")]
+    client_log: Option<PathBuf>,
+    /// Captures rewritten at once (default: one per core; 1 does all the work, hashing
+    /// included, on one thread). The evidence is byte-identical whatever the number.
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    jobs: usize,
+    /// The evidence files' stem instead of `capture` (a plain file name: no `/`, no leading
+    /// dot); several captures are numbered STEM-1, STEM-2, ...
+    #[arg(long, value_name = "STEM", default_value_t = EvidenceStem::default())]
+    name: EvidenceStem,
+    /// Also write the private table of every pseudonym and the original it replaced
+    /// (addresses, MACs, host names, each evidence stem and its input's path), mode 0600,
+    /// for `pcapscrub reveal`. Never inside OUTDIR: it undoes the sanitizing. Tab-separated
+    /// lines KIND, PSEUDONYM, ORIGINAL (kinds ipv4, ipv6, mac, name, stem; `#` starts a
+    /// comment; `\\`, `\t`, `\n`, `\r` escape those characters in a field).
+    #[arg(long, value_name = "FILE")]
+    mapping_out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DiagnoseArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    capture: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: commands::diagnose::OutputFormat,
+    /// Show pseudonymous addresses (as a sanitized capture would) instead of real ones.
+    #[arg(long)]
+    sanitized: bool,
+    /// With --sanitized: the key file given to `sanitize --key`, so the pseudonyms shown are
+    /// those of the evidence. Without it they come from a random key.
+    #[arg(long, value_name = "KEYFILE", requires = "sanitized")]
+    key: Option<PathBuf>,
+    /// With --sanitized: the policy given to `sanitize -p` (host-name pseudonyms or keyed
+    /// hashes, allowlisted addresses and names kept).
+    #[arg(
+        short,
+        long,
+        value_name = "POLICY",
+        default_value = "ticket",
+        requires = "sanitized"
+    )]
+    policy: String,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Files and folders to scan; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Policy: a built-in name (ticket, strict, review) or a YAML file. Default: an
+    /// evidence folder's own policy.yaml, else ticket.
+    #[arg(short, long, value_name = "POLICY")]
+    policy: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: commands::diagnose::OutputFormat,
+    /// Findings listed per file; the rest are counted.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max_findings: usize,
+    /// Files checked at once (default: one per core). The report is the same whatever
+    /// the number.
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    jobs: usize,
+}
+
 #[derive(Subcommand)]
 enum PolicyCommand {
     /// Print the effective policy, every default filled in (default: ticket).
@@ -219,43 +232,11 @@ enum PolicyCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Sanitize {
-            captures,
-            output,
-            policy,
-            key,
-            force,
-            client_log,
-            jobs,
-            name,
-            mapping_out,
-        } => sanitize(SanitizeArgs {
-            captures: &captures,
-            output: &output,
-            policy: &policy,
-            key,
-            force,
-            client_log: client_log.as_deref(),
-            jobs,
-            name: &name,
-            mapping_out: mapping_out.as_deref(),
-        }),
+        Command::Sanitize(args) => sanitize(args),
         Command::Reveal { mapping, text } => reveal(&mapping, text.as_deref()),
-        Command::Check {
-            paths,
-            policy,
-            format,
-            max_findings,
-            jobs,
-        } => check(&paths, policy.as_deref(), format, max_findings, jobs),
+        Command::Check(args) => check(args),
         Command::Verify { outdir } => verify(&outdir),
-        Command::Diagnose {
-            capture,
-            format,
-            sanitized,
-            key,
-            policy,
-        } => diagnose(&capture, format, sanitized, key.as_deref(), &policy),
+        Command::Diagnose(args) => diagnose(args),
         Command::Policy(PolicyCommand::Show { policy }) => {
             report_policy(commands::policy::show(policy.as_deref()))
         }
@@ -284,43 +265,30 @@ fn man_page() -> ExitCode {
         .map_or_else(|e| fail(&e), |()| ExitCode::SUCCESS)
 }
 
-/// The `sanitize` command line, parsed.
-struct SanitizeArgs<'a> {
-    captures: &'a [String],
-    output: &'a Path,
-    policy: &'a str,
-    key: Option<PathBuf>,
-    force: bool,
-    client_log: Option<&'a Path>,
-    jobs: usize,
-    name: &'a EvidenceStem,
-    mapping_out: Option<&'a Path>,
-}
-
 /// Starts the thread that removes a run's temporary files on SIGINT, SIGTERM or SIGHUP.
 fn handle_interrupts() -> anyhow::Result<()> {
     interrupt::install()
         .map_err(|e| anyhow::anyhow!("cannot set up the handling of interrupts: {e}"))
 }
 
-fn sanitize(args: SanitizeArgs<'_>) -> ExitCode {
+fn sanitize(args: SanitizeArgs) -> ExitCode {
     let result = (|| -> anyhow::Result<Vec<PathBuf>> {
         handle_interrupts()?;
-        let policy = policy::load(args.policy)?;
-        let key = match args.key {
-            Some(path) => MappingKey::from_file(&path)?,
+        let policy = policy::load(&args.policy)?;
+        let key = match &args.key {
+            Some(path) => MappingKey::from_file(path)?,
             None => MappingKey::random(),
         };
         let opts = commands::sanitize::SanitizeOptions {
-            inputs: args.captures,
-            outdir: args.output,
+            inputs: &args.captures,
+            outdir: &args.output,
             policy: &policy,
             key: &key,
             force: args.force,
-            client_log: args.client_log,
+            client_log: args.client_log.as_deref(),
             jobs: args.jobs,
-            name: args.name,
-            mapping_out: args.mapping_out,
+            name: &args.name,
+            mapping_out: args.mapping_out.as_deref(),
         };
         commands::sanitize::run(&opts)
     })();
@@ -337,26 +305,20 @@ fn sanitize(args: SanitizeArgs<'_>) -> ExitCode {
     }
 }
 
-fn diagnose(
-    capture: &str,
-    format: commands::diagnose::OutputFormat,
-    sanitized: bool,
-    key: Option<&Path>,
-    policy: &str,
-) -> ExitCode {
+fn diagnose(args: DiagnoseArgs) -> ExitCode {
     use std::io::IsTerminal;
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let result = (|| -> anyhow::Result<()> {
         handle_interrupts()?;
-        let key = match key {
+        let key = match &args.key {
             Some(path) => MappingKey::from_file(path)?,
             None => MappingKey::random(),
         };
-        let policy = policy::load(policy)?;
+        let policy = policy::load(&args.policy)?;
         let opts = commands::diagnose::DiagnoseOptions {
-            input: capture,
-            format,
-            sanitized,
+            input: &args.capture,
+            format: args.format,
+            sanitized: args.sanitized,
             key: &key,
             policy: &policy,
             color,
@@ -381,14 +343,8 @@ fn reveal(mapping: &Path, text: Option<&Path>) -> ExitCode {
     }
 }
 
-fn check(
-    paths: &[PathBuf],
-    policy: Option<&str>,
-    format: commands::diagnose::OutputFormat,
-    max_findings: usize,
-    jobs: usize,
-) -> ExitCode {
-    let policy = match policy.map(policy::load).transpose() {
+fn check(args: CheckArgs) -> ExitCode {
+    let policy = match args.policy.as_deref().map(policy::load).transpose() {
         Ok(p) => p,
         Err(e) => {
             eprintln!("pcapscrub: {e}");
@@ -396,11 +352,11 @@ fn check(
         }
     };
     let opts = commands::check::CheckOptions {
-        paths,
+        paths: &args.paths,
         policy: policy.as_ref(),
-        format,
-        max_findings,
-        jobs,
+        format: args.format,
+        max_findings: args.max_findings,
+        jobs: args.jobs,
     };
     let outcome = commands::check::run(&opts);
     for note in &outcome.notes {
