@@ -21,20 +21,6 @@ use proptest::prelude::*;
 // Every link type
 // ---------------------------------------------------------------------------------------------
 
-fn link_type_name(dlt: u32) -> &'static str {
-    match dlt {
-        0 => "NULL",
-        1 => "EN10MB",
-        101 => "RAW",
-        108 => "LOOP",
-        113 => "LINUX_SLL",
-        228 => "IPV4",
-        229 => "IPV6",
-        276 => "LINUX_SLL2",
-        _ => unreachable!(),
-    }
-}
-
 /// Where the sender's MAC sits in the link header, if the link header carries one.
 fn sender_mac_at(link: Link) -> Option<usize> {
     match link {
@@ -216,7 +202,7 @@ fn check_link(link: Link, v6: bool) {
             .iter()
             .filter_map(|v| v.as_str())
             .collect::<Vec<_>>(),
-        vec![link_type_name(link.dlt())],
+        vec![pcapscrub::wire::link_type_name(link.dlt())],
         "{what}"
     );
     assert_eq!(sum.int("redactions.tls_record_headers_kept"), 1, "{what}");

@@ -32,7 +32,7 @@ use crate::report::mapping_table::{EntryKind, MappingTable};
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
     ClientLogFacts, ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts,
-    Redactions, SummaryHead, SummaryTail, Tool, endpoint_pseudonym, link_type_name, write_yaml,
+    Redactions, SummaryHead, SummaryTail, Tool, endpoint_pseudonym, write_yaml,
 };
 use crate::report::visual::{self, CaptureVisuals};
 use crate::rewrite::{DropReason, RewriteStats, Rewriter, RewrittenPacket};
@@ -622,7 +622,7 @@ fn summary_head(
             link_types: analysis
                 .link_types
                 .iter()
-                .map(|&l| link_type_name(l))
+                .map(|&l| crate::wire::link_type_name(l))
                 .collect(),
             packets: analysis.packets,
             bytes: analysis.file_bytes,

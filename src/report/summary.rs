@@ -136,21 +136,6 @@ pub struct PerDirection {
     pub server: u64,
 }
 
-/// Link-type names as libpcap spells them (the numbers for the rest).
-pub fn link_type_name(code: u32) -> String {
-    match code {
-        0 => "NULL".into(),
-        1 => "EN10MB".into(),
-        12 | 14 | 101 => "RAW".into(),
-        108 => "LOOP".into(),
-        113 => "LINUX_SLL".into(),
-        228 => "IPV4".into(),
-        229 => "IPV6".into(),
-        276 => "LINUX_SLL2".into(),
-        other => format!("LINKTYPE_{other}"),
-    }
-}
-
 /// An endpoint as reports show it after mapping: its pseudonymous address and port.
 pub fn endpoint_pseudonym(mapping: &mut Mapping, e: Endpoint) -> String {
     let mapped: Vec<u8> = if e.v6 {

@@ -3,32 +3,53 @@
 
 use super::{Undecodable, be16};
 
-/// The link types we decode (LINKTYPE_* values of the pcap/pcapng specifications).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkType {
-    Null,
-    Ethernet,
-    RawIp,
-    Ipv4,
-    Ipv6,
-    Loop,
-    LinuxSll,
-    LinuxSll2,
+/// Declares the link types we decode, each once with its LINKTYPE_* numbers (of the pcap and
+/// pcapng specifications) and the name libpcap gives it, and generates the lookups both ways.
+macro_rules! link_types {
+    ($($(#[$doc:meta])* $variant:ident = $($code:literal)|+ => $name:literal,)+) => {
+        /// The link types we decode.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum LinkType {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl LinkType {
+            pub fn from_code(code: u32) -> Option<LinkType> {
+                match code {
+                    $($($code)|+ => Some(LinkType::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The name libpcap gives the link type (`EN10MB`, `LINUX_SLL2`, ...).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(LinkType::$variant => $name,)+
+                }
+            }
+        }
+    };
 }
 
-impl LinkType {
-    pub fn from_code(code: u32) -> Option<LinkType> {
-        Some(match code {
-            0 => LinkType::Null,
-            1 => LinkType::Ethernet,
-            12 | 14 | 101 => LinkType::RawIp,
-            108 => LinkType::Loop,
-            113 => LinkType::LinuxSll,
-            228 => LinkType::Ipv4,
-            229 => LinkType::Ipv6,
-            276 => LinkType::LinuxSll2,
-            _ => return None,
-        })
+link_types! {
+    /// BSD loopback, in the host's byte order.
+    Null = 0 => "NULL",
+    Ethernet = 1 => "EN10MB",
+    /// Raw IP, version from the first nibble (12 and 14 are the numbers some BSDs used).
+    RawIp = 12 | 14 | 101 => "RAW",
+    Ipv4 = 228 => "IPV4",
+    Ipv6 = 229 => "IPV6",
+    /// BSD loopback, in network byte order.
+    Loop = 108 => "LOOP",
+    LinuxSll = 113 => "LINUX_SLL",
+    LinuxSll2 = 276 => "LINUX_SLL2",
+}
+
+/// The libpcap name of a link-type number, `LINKTYPE_<number>` for the ones we do not decode.
+pub fn name_of(code: u32) -> String {
+    match LinkType::from_code(code) {
+        Some(link) => link.name().to_string(),
+        None => format!("LINKTYPE_{code}"),
     }
 }
 

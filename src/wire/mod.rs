@@ -10,7 +10,7 @@ mod ip;
 mod link;
 
 pub use ip::{Arp, ArpAddrs, Icmp, Ip, Quote, Tcp, Transport, tcp_option_blanks};
-pub use link::LinkType;
+pub use link::{LinkType, name_of as link_type_name};
 
 use crate::stable_names::stable_names;
 
