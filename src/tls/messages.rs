@@ -9,7 +9,8 @@
 
 use super::facts::is_tls13_version;
 use super::facts::signature_scheme_name;
-use super::spans::{Span, SpanKind, Walk, ca_names};
+use super::registry::ext;
+use super::spans::{HEADER_LEN, Span, SpanKind, Walk, ca_names};
 use super::suites::{KeyExchange, key_exchange};
 
 /// What the connection's ServerHello settled, as far as later messages' layouts depend on it.
@@ -92,10 +93,22 @@ pub(super) fn locate_message(
     message: &[u8],
     negotiated: &Negotiated,
 ) -> Option<Vec<Span>> {
+    let mut spans = walk_body(msg_type, message.get(HEADER_LEN..)?, negotiated)?;
+    for span in &mut spans {
+        span.start += HEADER_LEN;
+        span.end += HEADER_LEN;
+    }
+    Some(spans)
+}
+
+/// Walks a message body (without its header) against its grammar, trying `negotiated`'s
+/// layouts: the spans, as offsets from the body's start, in order; `None` when no layout fits
+/// exactly. The redaction turns the spans into filler; the diagnosis (`facts/messages.rs`)
+/// reads its facts from them, so both see the same message or neither does.
+pub(crate) fn walk_body(msg_type: u8, body: &[u8], negotiated: &Negotiated) -> Option<Vec<Span>> {
     let walk = grammar(msg_type)?;
     layouts(negotiated).iter().find_map(|&layout| {
-        let mut w = Walk::new(message);
-        w.skip(4)?;
+        let mut w = Walk::new(body);
         walk(&mut w, layout, negotiated)?;
         w.done()
     })
@@ -144,7 +157,7 @@ fn new_session_ticket(w: &mut Walk<'_>, layout: Layout, _: &Negotiated) -> Optio
     w.mark(SpanKind::Ticket, n)?;
     extensions(w, |w, t, n| match (t, n) {
         // early_data: uint32 max_early_data_size.
-        (42, 4) => w.skip(4),
+        (ext::EARLY_DATA, 4) => w.skip(4),
         _ => w.mark(SpanKind::UnknownExtension, n),
     })
 }
@@ -187,12 +200,13 @@ fn certificate(w: &mut Walk<'_>, layout: Layout, _: &Negotiated) -> Option<()> {
         return None;
     }
     while !w.r.is_empty() {
-        let n = w.r.u24()?;
+        // ASN.1Cert / cert_data<1..2^24-1>: an empty entry is not a certificate.
+        let n = w.r.u24().filter(|&n| n > 0)?;
         w.mark(SpanKind::Certificate, n)?;
         if layout == Layout::Tls13 {
             extensions(w, |w, t, n| match t {
-                5 => stapled_ocsp(w, n),
-                18 => w.mark(SpanKind::Verifiable, n),
+                ext::STATUS_REQUEST => stapled_ocsp(w, n),
+                ext::SIGNED_CERTIFICATE_TIMESTAMP => w.mark(SpanKind::Verifiable, n),
                 _ => w.mark(SpanKind::UnknownExtension, n),
             })?;
         }
@@ -225,8 +239,8 @@ fn certificate_request(w: &mut Walk<'_>, layout: Layout, _: &Negotiated) -> Opti
         let n = usize::from(w.r.u8()?);
         w.mark(SpanKind::OpaqueField, n)?;
         return extensions(w, |w, t, n| match t {
-            13 | 50 => signature_schemes(w, n),
-            47 => {
+            ext::SIGNATURE_ALGORITHMS | ext::SIGNATURE_ALGORITHMS_CERT => signature_schemes(w, n),
+            ext::CERTIFICATE_AUTHORITIES => {
                 let list = usize::from(w.r.u16()?);
                 if list + 2 != n {
                     return None;

@@ -156,7 +156,7 @@ pub fn locate(message: &[u8], negotiated: &Negotiated) -> Option<Vec<Span>> {
 }
 
 /// The 4-byte handshake header (type, uint24 length) that span offsets count from.
-const HEADER_LEN: usize = 4;
+pub(super) const HEADER_LEN: usize = 4;
 
 /// A hello's spans: its random, its session id and what each extension's grammar marks.
 fn hello_spans(
@@ -195,7 +195,11 @@ fn hello_spans(
 pub(super) fn ca_names(w: &mut Walk<'_>, n: usize) -> Option<()> {
     let end = w.pos() + n;
     while w.pos() < end {
+        // DistinguishedName<1..2^16-1>: an empty entry is not a name.
         let len = usize::from(w.r.u16()?);
+        if len == 0 {
+            return None;
+        }
         w.mark(SpanKind::CaName, len)?;
     }
     (w.pos() == end).then_some(())

@@ -17,8 +17,6 @@ use x509_parser::objects::{oid_registry, oid2sn};
 use x509_parser::public_key::RSAPublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use super::reader::Reader;
-
 /// Facts of one certificate of a chain, computed from its DER.
 #[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CertificateFacts {
@@ -124,42 +122,24 @@ pub struct ChainChecks {
 /// cost millions of allocations.
 pub const MAX_CHAIN_LEN: usize = 100;
 
-/// Parses a Certificate message body. TLS <= 1.2: `ASN.1Cert certificate_list<0..2^24-1>`.
-/// TLS 1.3 (`tls13`): `opaque certificate_request_context<0..2^8-1>` then entries of
+/// Parses a Certificate message body (its grammar is walked in `tls/messages.rs`) into the
+/// facts of each certificate. TLS <= 1.2: `ASN.1Cert certificate_list<0..2^24-1>`. TLS 1.3
+/// (`tls13`): `opaque certificate_request_context<0..2^8-1>` then entries of
 /// `cert_data<1..2^24-1>` + `Extension extensions<0..2^16-1>`.
 pub(crate) fn parse_certificate(
     body: &[u8],
     tls13: bool,
     facts_of: &mut dyn FnMut(usize, &[u8]) -> CertificateFacts,
 ) -> Result<Vec<CertificateFacts>, String> {
-    let mut r = Reader::new(body);
-    if tls13 {
-        r.vec8().ok_or("truncated certificate_request_context")?;
+    let ders = super::messages::certificate_chain(body, tls13)?;
+    if ders.len() > MAX_CHAIN_LEN {
+        return Err(format!("more than {MAX_CHAIN_LEN} certificates"));
     }
-    let list = r.vec24().ok_or("truncated certificate_list")?;
-    if !r.is_empty() {
-        return Err(format!("{} bytes after certificate_list", r.remaining()));
-    }
-    let mut entries = Reader::new(list);
-    let mut chain = Vec::new();
-    while !entries.is_empty() {
-        let der = entries
-            .vec24()
-            .ok_or_else(|| format!("certificate {} overruns the list", chain.len()))?;
-        if der.is_empty() {
-            return Err(format!("certificate {} is empty", chain.len()));
-        }
-        if chain.len() == MAX_CHAIN_LEN {
-            return Err(format!("more than {MAX_CHAIN_LEN} certificates"));
-        }
-        if tls13 {
-            entries.vec16().ok_or_else(|| {
-                format!("certificate {} extensions overrun the list", chain.len())
-            })?;
-        }
-        chain.push(facts_of(chain.len(), der));
-    }
-    Ok(chain)
+    Ok(ders
+        .into_iter()
+        .enumerate()
+        .map(|(position, der)| facts_of(position, der))
+        .collect())
 }
 
 /// Facts of one DER certificate at `position` in its chain. Never fails: a certificate that

@@ -1,106 +1,89 @@
-//! The smaller handshake messages whose facts are a count or a length.
+//! The facts of the smaller handshake messages (a count or a length) and of the Certificate
+//! message's chain, read from the walk of the message's grammar in `tls/messages.rs`: the
+//! diagnosis and the redaction parse a message in one place, so a message is either understood
+//! by both or by neither.
 //!
 //! Where a message's layout changed between TLS versions and the caller cannot always tell which
-//! one it holds (a NewSessionTicket or CertificateRequest seen in plaintext), each layout is
-//! tried and must consume the body exactly; a coincidental fit of the wrong one needs a random
-//! 16-bit length to match, which is rare enough for a diagnosis.
+//! one it holds (a NewSessionTicket or CertificateRequest seen in plaintext), the grammar tries
+//! each layout and the chosen one must consume the body exactly; a coincidental fit of the wrong
+//! one needs a random 16-bit length to match, which is rare enough for a diagnosis.
 
 use super::reader::Reader;
-use crate::tls::registry::ext;
+use crate::tls::messages::{Negotiated, walk_body};
+use crate::tls::spans::{Span, SpanKind};
 
-/// (ticket length, lifetime) of a NewSessionTicket.
-pub(crate) fn parse_new_session_ticket(body: &[u8]) -> Result<(usize, u32), String> {
-    // RFC 5077: uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>.
-    let mut r = Reader::new(body);
-    if let (Some(lifetime), Some(ticket)) = (r.u32(), r.vec16()) {
-        if r.is_empty() {
-            return Ok((ticket.len(), lifetime));
-        }
-    }
-    // RFC 8446 4.6.1: lifetime, age_add, nonce<0..255>, ticket<1..2^16-1>, extensions.
-    let mut r = Reader::new(body);
-    let lifetime = r.u32().ok_or("truncated ticket_lifetime")?;
-    r.u32().ok_or("truncated ticket_age_add")?;
-    r.vec8().ok_or("truncated ticket_nonce")?;
-    let ticket = r.vec16().ok_or("truncated ticket")?;
-    r.vec16().ok_or("truncated extensions")?;
-    if !r.is_empty() || ticket.is_empty() {
-        return Err("fits neither the TLS 1.2 nor the TLS 1.3 layout".to_string());
-    }
-    Ok((ticket.len(), lifetime))
+/// Handshake message types whose facts come from here.
+mod msg {
+    pub const NEW_SESSION_TICKET: u8 = 4;
+    pub const ENCRYPTED_EXTENSIONS: u8 = 8;
+    pub const CERTIFICATE: u8 = 11;
+    pub const CERTIFICATE_REQUEST: u8 = 13;
+    pub const CERTIFICATE_STATUS: u8 = 22;
 }
 
-/// Number of `DistinguishedName` entries in a `<0..2^16-1>` list (each `<1..2^16-1>`).
-fn count_names(list: &[u8]) -> Option<usize> {
-    let mut r = Reader::new(list);
-    let mut n = 0usize;
-    while !r.is_empty() {
-        if r.vec16()?.is_empty() {
-            return None;
-        }
-        n += 1;
-    }
-    Some(n)
+/// The walk of a message whose version is unknown: every layout is tried.
+fn walk_any_layout(msg_type: u8, body: &[u8]) -> Option<Vec<Span>> {
+    walk_body(msg_type, body, &Negotiated::default())
+}
+
+fn span_lengths(spans: &[Span], kind: SpanKind) -> impl Iterator<Item = usize> + '_ {
+    spans
+        .iter()
+        .filter(move |s| s.kind == kind)
+        .map(|s| s.end - s.start)
+}
+
+/// (ticket length, lifetime) of a NewSessionTicket (RFC 5077 or RFC 8446 4.6.1).
+pub(crate) fn parse_new_session_ticket(body: &[u8]) -> Result<(usize, u32), String> {
+    let spans = walk_any_layout(msg::NEW_SESSION_TICKET, body)
+        .ok_or("fits neither the TLS 1.2 nor the TLS 1.3 layout")?;
+    // Both layouts start with uint32 ticket_lifetime(_hint); the walk checked it is there.
+    let lifetime = Reader::new(body).u32().ok_or("truncated ticket_lifetime")?;
+    // An empty TLS 1.2 ticket (the server takes its offer back) has no span.
+    let ticket = span_lengths(&spans, SpanKind::Ticket).next().unwrap_or(0);
+    Ok((ticket, lifetime))
 }
 
 /// Count of certificate_authorities in a CertificateRequest of any TLS version.
 pub(crate) fn parse_certificate_request(body: &[u8]) -> Result<usize, String> {
-    // TLS 1.2: certificate_types<1..2^8-1>, supported_signature_algorithms<2..2^16-2>,
-    // certificate_authorities<0..2^16-1>.
-    let mut r = Reader::new(body);
-    if let (Some(_), Some(_), Some(cas)) = (r.vec8(), r.vec16(), r.vec16()) {
-        if let Some(n) = count_names(cas).filter(|_| r.is_empty()) {
-            return Ok(n);
-        }
-    }
-    // TLS 1.0/1.1 (and SSL 3.0): no signature algorithms.
-    let mut r = Reader::new(body);
-    if let (Some(_), Some(cas)) = (r.vec8(), r.vec16()) {
-        if let Some(n) = count_names(cas).filter(|_| r.is_empty()) {
-            return Ok(n);
-        }
-    }
-    // TLS 1.3: certificate_request_context<0..2^8-1>, extensions<2..2^16-1>; the CAs are in
-    // the certificate_authorities extension (47) as one `<3..2^16-1>` list.
-    let mut r = Reader::new(body);
-    if let (Some(_), Some(block), true) = (r.vec8(), r.vec16(), r.is_empty()) {
-        let mut exts = Reader::new(block);
-        let mut count = Some(0usize);
-        while !exts.is_empty() {
-            let (Some(typ), Some(data)) = (exts.u16(), exts.vec16()) else {
-                count = None;
-                break;
-            };
-            if typ == ext::CERTIFICATE_AUTHORITIES {
-                let mut d = Reader::new(data);
-                count = d.vec16().filter(|_| d.is_empty()).and_then(count_names);
-            }
-        }
-        if let Some(n) = count {
-            return Ok(n);
-        }
-    }
-    Err("fits no CertificateRequest layout".to_string())
+    let spans = walk_any_layout(msg::CERTIFICATE_REQUEST, body)
+        .ok_or("fits no CertificateRequest layout")?;
+    Ok(span_lengths(&spans, SpanKind::CaName).count())
 }
 
-/// Length of the OCSP response (or ocsp_multi list) in a CertificateStatus (RFC 6066 / 6961).
+/// Length of the OCSP response (ocsp) or of the response list (ocsp_multi) in a
+/// CertificateStatus (RFC 6066 / RFC 6961).
 pub(crate) fn parse_certificate_status(body: &[u8]) -> Result<usize, String> {
+    walk_any_layout(msg::CERTIFICATE_STATUS, body)
+        .ok_or("not an ocsp or ocsp_multi status of its stated length")?;
+    // status_type, then the uint24 length of the response (or of the list).
     let mut r = Reader::new(body);
-    r.u8().ok_or("truncated status_type")?;
-    let response = r.vec24().ok_or("truncated response")?;
-    if !r.is_empty() {
-        return Err(format!("{} bytes after the response", r.remaining()));
-    }
-    Ok(response.len())
+    r.u8();
+    r.u24().ok_or_else(|| "truncated response".to_string())
 }
 
-/// EncryptedExtensions: `Extension extensions<0..2^16-1>`, nothing after it.
+/// EncryptedExtensions: `Extension extensions<0..2^16-1>`, framed exactly.
 pub(crate) fn check_encrypted_extensions(body: &[u8]) -> Result<(), String> {
-    let mut r = Reader::new(body);
-    r.vec16().ok_or("truncated extensions")?;
-    if r.is_empty() {
-        Ok(())
+    walk_any_layout(msg::ENCRYPTED_EXTENSIONS, body)
+        .map(|_| ())
+        .ok_or_else(|| "extensions do not frame the message".to_string())
+}
+
+/// The DER certificates of a Certificate message, in chain order. `tls13` selects the TLS 1.3
+/// layout (a request context, extensions after each entry).
+pub(crate) fn certificate_chain(body: &[u8], tls13: bool) -> Result<Vec<&[u8]>, String> {
+    let negotiated = Negotiated {
+        version: Some(if tls13 { 0x0304 } else { 0x0303 }),
+        cipher_suite: None,
+    };
+    let spans = walk_body(msg::CERTIFICATE, body, &negotiated).ok_or(if tls13 {
+        "does not fit the TLS 1.3 Certificate layout"
     } else {
-        Err(format!("{} bytes after the extensions", r.remaining()))
-    }
+        "does not fit the Certificate layout"
+    })?;
+    Ok(spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Certificate)
+        .map(|s| &body[s.start..s.end])
+        .collect())
 }

@@ -60,12 +60,6 @@ impl<'a> Reader<'a> {
         let n = self.u16()?;
         self.take(usize::from(n))
     }
-
-    /// `opaque x<0..2^24-1>`.
-    pub(crate) fn vec24(&mut self) -> Option<&'a [u8]> {
-        let n = self.u24()?;
-        self.take(n)
-    }
 }
 
 /// Splits a list of big-endian u16 values (the body of a `uint16 list<..>` vector). An odd
@@ -94,7 +88,7 @@ mod tests {
         // A failed read consumes nothing.
         assert_eq!(r.u8(), Some(3));
         assert!(r.is_empty());
-        assert_eq!(Reader::new(&[0, 0, 5, 1]).vec24(), None);
+        assert_eq!(Reader::new(&[0, 5, 1]).vec16(), None);
         assert_eq!(Reader::new(&[2, 9, 8, 7]).vec8(), Some(&[9u8, 8][..]));
         assert_eq!(Reader::new(&[0, 1, 2, 3]).u24(), Some(0x000102));
         assert_eq!(

@@ -757,21 +757,34 @@ fn unparsable_certificate_gets_parse_error_and_defaults() {
 
 #[test]
 fn certificate_framing_errors() {
+    // The reasons are the grammar's (tls/messages.rs): the message fits its layout or not.
+    const NOT_FITTING: &str = "does not fit the Certificate layout";
     assert_eq!(chain(&vec24(&[]), false), vec![], "an empty chain is legal");
+    let empty_entry = vec24(&vec24(&[]));
     assert_eq!(
-        malformed_reason(parse_handshake(11, &vec24(&vec24(&[])), false)),
-        "certificate 0 is empty"
+        malformed_reason(parse_handshake(11, &empty_entry, false)),
+        NOT_FITTING,
+        "ASN.1Cert<1..2^24-1>: an empty certificate is malformed"
     );
     let full = single_cert_message(&hex(fixtures::CERT_DER_ED));
-    assert_eq!(
-        malformed_reason(parse_handshake(11, &full[..full.len() - 1], false)),
-        "truncated certificate_list"
-    );
     let mut inner = vec24(&hex(fixtures::CERT_DER_ED));
     inner.pop();
+    let mut extra = full.clone();
+    extra.push(0);
+    for (what, body) in [
+        ("truncated list", &full[..full.len() - 1]),
+        ("certificate overrunning the list", &vec24(&inner)[..]),
+        ("byte after the list", &extra[..]),
+    ] {
+        assert_eq!(
+            malformed_reason(parse_handshake(11, body, false)),
+            NOT_FITTING,
+            "{what}"
+        );
+    }
     assert_eq!(
-        malformed_reason(parse_handshake(11, &vec24(&inner), false)),
-        "certificate 0 overruns the list"
+        malformed_reason(parse_handshake(11, &full, true)),
+        "does not fit the TLS 1.3 Certificate layout"
     );
     let many: Vec<u8> = (0..=MAX_CHAIN_LEN).flat_map(|_| vec24(&[0x30])).collect();
     assert_eq!(
@@ -779,11 +792,35 @@ fn certificate_framing_errors() {
         "more than 100 certificates"
     );
     assert_eq!(chain(&vec24(&many[4..]), false).len(), MAX_CHAIN_LEN);
-    let mut extra = full.clone();
-    extra.push(0);
+}
+
+#[test]
+fn smaller_messages_read_from_the_grammar_walk() {
+    // An empty DistinguishedName is not a name (DistinguishedName<1..2^16-1>).
+    let mut body = vec8(&[1]);
+    body.extend(vec16(&vec16(&[])));
     assert_eq!(
-        malformed_reason(parse_handshake(11, &extra, false)),
-        "1 bytes after certificate_list"
+        malformed_reason(parse_handshake(13, &body, false)),
+        "fits no CertificateRequest layout"
+    );
+    // ocsp_multi: the length is the list's.
+    let mut body = vec![2];
+    body.extend(vec24(&[vec24(&[0x30; 10]), vec24(&[0x30; 20])].concat()));
+    assert_eq!(
+        parse_handshake(22, &body, false),
+        HandshakeFacts::CertificateStatus { length: 36 }
+    );
+    // A status type other than ocsp and ocsp_multi is not one the registry defines.
+    let mut body = vec![3];
+    body.extend(vec24(&[0x30; 10]));
+    assert_eq!(
+        malformed_reason(parse_handshake(22, &body, false)),
+        "not an ocsp or ocsp_multi status of its stated length"
+    );
+    // EncryptedExtensions whose one extension overruns the block.
+    assert_eq!(
+        malformed_reason(parse_handshake(8, &vec16(&[0, 0, 0, 5, 1]), false)),
+        "extensions do not frame the message"
     );
 }
 
