@@ -1,6 +1,8 @@
 //! What one TCP connection said, as far as the diagnosis needs it: TCP set-up and tear-down,
 //! and each direction's TLS records and handshake messages, with a timeline.
 
+use std::borrow::Cow;
+
 use crate::flow::Side;
 use crate::redact::Redactor;
 use crate::stable_names::stable_names;
@@ -57,12 +59,16 @@ stable_names! {
     }
 }
 
+/// A code point's name: almost always a static table entry, so a connection's facts cost no
+/// allocation per name (a capture can hold hundreds of thousands of connections).
+pub type Name = Cow<'static, str>;
+
 /// One timeline entry, still in A/B terms until roles are resolved.
 #[derive(Debug, Clone)]
 pub struct RawEvent {
     pub t: f64,
     pub side: Side,
-    pub event: super::diagnosis::Name,
+    pub event: Name,
 }
 
 /// A TLS alert as seen on the wire.
@@ -391,7 +397,7 @@ impl Conversation {
         self.tls
             .map(|t| t.map_or_else(TlsSide::default, |boxed| *boxed))
     }
-    pub fn push_event(&mut self, t: f64, side: Side, event: impl Into<super::diagnosis::Name>) {
+    pub fn push_event(&mut self, t: f64, side: Side, event: impl Into<Name>) {
         push_event(
             &mut self.timeline,
             &mut self.timeline_omitted,
@@ -407,7 +413,7 @@ fn push_event(
     omitted: &mut u64,
     t: f64,
     side: Side,
-    event: impl Into<super::diagnosis::Name>,
+    event: impl Into<Name>,
 ) {
     if timeline.len() < MAX_TIMELINE {
         timeline.push(RawEvent {
@@ -433,7 +439,7 @@ pub struct SideSink<'a> {
 }
 
 impl SideSink<'_> {
-    fn event(&mut self, text: impl Into<super::diagnosis::Name>) {
+    fn event(&mut self, text: impl Into<Name>) {
         push_event(self.timeline, self.omitted, self.now.rel, self.side, text);
     }
 

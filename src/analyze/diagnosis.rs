@@ -1,12 +1,10 @@
 //! From what a connection said to a verdict, an explanation and a hint — the reading an
 //! engineer does with `tcpdump -nn -S -r`, done for every connection.
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
 use super::conversation::{
-    Alert, Conversation, Peer, TlsSide, is_sslv2_server_hello, is_tls13, offered_versions,
+    Alert, Conversation, Name, Peer, TlsSide, is_sslv2_server_hello, is_tls13, offered_versions,
 };
 use super::verdict::Verdict;
 use crate::flow::Side;
@@ -50,10 +48,6 @@ pub struct PerPeer {
     pub client: u64,
     pub server: u64,
 }
-
-/// A code point's name: almost always a static table entry, so a connection's facts cost no
-/// allocation per name (a capture can hold hundreds of thousands of connections).
-pub type Name = Cow<'static, str>;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TlsFacts {

@@ -641,7 +641,7 @@ fn note_tcp_events(conv: &mut Conversation, side: Side, tcp: &Tcp, no_payload: b
     if !no_payload && t.first_payload.is_none() {
         t.first_payload = Some(now.rel);
     }
-    let mut events: Vec<diagnosis::Name> = Vec::new();
+    let mut events: Vec<conversation::Name> = Vec::new();
     if has(tcp_flags::SYN) && !has(tcp_flags::ACK) {
         t.syns += 1;
         events.push(if t.syns == 1 {
