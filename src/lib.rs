@@ -1,8 +1,9 @@
 //! pcapscrub: turns a packet capture of a TLS connection into evidence anyone may see.
 //!
 //! Two passes over a capture (see docs/architecture.md): [`analyze`] reads it once and plans — connections,
-//! TLS record framing, every address and its role — then [`rewrite`] reads it again and writes
-//! each packet through the plan and the keyed [`anonymize`] mapping. [`commands`] wires the
+//! TLS record framing, every address and its role, the bytes each direction keeps ([`plan`]) —
+//! then [`rewrite`] reads it again and writes each packet through the plan and the keyed
+//! [`anonymize`] mapping. [`commands`] wires the
 //! stages into the CLI's commands; it is the only layer that touches files.
 
 pub mod allowlist;
@@ -17,6 +18,7 @@ pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod interrupt;
+pub mod plan;
 pub mod policy;
 pub mod redact;
 pub mod report;

@@ -1065,7 +1065,7 @@ fn check_many_files_reports_the_same_whatever_the_jobs() {
 }
 
 /// Finished connections beyond the first few hundred of a run wait in a temporary file (their
-/// diagnoses and rewrite plans, `src/analyze/stored.rs`). Whether a connection went through the
+/// diagnoses and rewrite plans, `src/plan/store.rs`). Whether a connection went through the
 /// file must not change a byte of anything pcapscrub writes: every sample is sanitized, checked
 /// and diagnosed with everything kept in memory and with everything spilled
 /// (`PCAPSCRUB_IN_MEMORY_CONNECTIONS=0`), and the outputs compared.

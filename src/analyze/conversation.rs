@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::flow::Side;
+use crate::plan::KeptRange;
 use crate::redact::Redactor;
 use crate::stable_names::stable_names;
 use crate::tls::facts::{
@@ -12,19 +13,6 @@ use crate::tls::facts::{
 };
 use crate::tls::records::{RecordHeader, RecordSink};
 use crate::tls::spans::{self, Negotiated, SpanKind};
-
-/// Bytes of a stream that the sanitized capture keeps (after redaction), at their offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeptRange {
-    pub offset: i64,
-    pub bytes: Vec<u8>,
-    /// The parts the redaction changed, as (start, end, kind) within `bytes`: what `check`
-    /// reports for this range.
-    pub redacted: Vec<(u32, u32, SpanKind)>,
-    /// Part of a handshake message (not an alert or ChangeCipherSpec body, nor an SSLv2
-    /// header): the handshake stream's framing runs through it.
-    pub handshake: bool,
-}
 
 /// Handshake bytes collected per direction at most (docs/architecture.md: reassembly through the handshake,
 /// capped per connection).

@@ -3,7 +3,6 @@
 
 pub mod conversation;
 pub mod diagnosis;
-pub mod stored;
 pub mod verdict;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -14,13 +13,14 @@ use crate::capture::{CaptureReader, DroppedBlock, Event, Format, ReadError};
 use crate::flow::reassembly::{Piece, Reassembler};
 use crate::flow::seq::SeqUnwrapper;
 use crate::flow::{Endpoint, FlowKey, FlowTable, RoleEvidence, Side, client_by_port};
+use crate::plan::store::{self, SpillFile, Store, StoredDiagnosis};
+use crate::plan::{DirectionPlan, KeptRange};
 use crate::redact::Redactor;
-use crate::tls::records::{RecordHeader, RecordWalker, Start};
+use crate::tls::records::{RecordWalker, Start};
 use crate::wire::{self, Ip, Layout, Net, Tcp, Transport, tcp_flags};
 use conversation::{
-    Conversation, KeptRange, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
+    Conversation, Moment, RawEvent, SideSink, offered_versions, sslv2_client_hello_len,
 };
-use stored::{SpillFile, Store, StoredDiagnosis};
 
 /// Counters of one direction of a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,16 +28,6 @@ pub struct DirStats {
     pub packets: u64,
     /// TCP payload bytes as the IP headers state them (including bytes the capture cut).
     pub payload_bytes: u64,
-}
-
-/// What the rewriter needs of one direction: where its stream starts and which bytes are TLS
-/// record headers.
-#[derive(Debug, Clone, Default)]
-pub struct DirectionPlan {
-    pub base: Option<u32>,
-    pub headers: Vec<RecordHeader>,
-    /// Redacted handshake bytes, alert and ChangeCipherSpec bodies, sorted by offset.
-    pub kept: Vec<KeptRange>,
 }
 
 /// One TCP connection as analysed.
@@ -55,7 +45,7 @@ pub struct Connection {
     pub diagnosis: StoredDiagnosis,
     /// Where the headers and kept ranges of `dirs` went when they were written to the
     /// temporary file (`dirs` then holds only each direction's base): read them with a
-    /// [`stored::PlanCache`].
+    /// [`store::PlanCache`].
     pub plans_spilled: Option<(u64, u32)>,
     /// Number of the last packet of this connection (after its close included): pass 2 can
     /// drop a plan it loaded after it.
@@ -85,7 +75,7 @@ impl Analysis {
         c: &'a Connection,
     ) -> anyhow::Result<std::borrow::Cow<'a, diagnosis::Diagnosis>> {
         use anyhow::Context;
-        stored::load_diagnosis(&c.diagnosis, self.spilled.as_ref())
+        store::load_diagnosis(&c.diagnosis, self.spilled.as_ref())
             .context("cannot read a diagnosis back from its temporary file")
     }
 }
@@ -130,8 +120,8 @@ pub struct Analysis {
     /// Connections finalised while still open, because more than [`MAX_LIVE`] were open at
     /// once (the longest idle went first): packets they sent later are only counted.
     pub finalised_early: u64,
-    /// The diagnoses not kept in memory (see [`stored`]).
-    spilled: Option<SpillFile>,
+    /// The diagnoses not kept in memory (see [`store`]).
+    pub(crate) spilled: Option<SpillFile>,
 }
 
 #[derive(Default)]

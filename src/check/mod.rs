@@ -12,12 +12,12 @@ use anyhow::{Context, Result};
 
 pub use finding::{Finding, FindingKind};
 
-use crate::analyze::stored::PlanCache;
 use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
 use crate::canary::{self, ObservedAddresses};
 use crate::capture::{CaptureReader, Event};
 use crate::flow::FlowKey;
+use crate::plan::store::PlanCache;
 use crate::policy::Policy;
 use crate::redact::Redactor;
 use crate::rewrite::{DropReason, Rewriter, RewrittenPacket};

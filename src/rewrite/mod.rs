@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyze::stored::PlanCache;
 use crate::analyze::{Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::Mapping;
 use crate::capture::{Packet, RawTimestamp};
 use crate::flow::FlowKey;
 use crate::flow::seq::SeqUnwrapper;
+use crate::plan::store::PlanCache;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
 use crate::stable_names::stable_names;
 use crate::tls::records::RecordHeader;

@@ -21,9 +21,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use foldhash::{HashMap, HashMapExt};
 
-use super::conversation::KeptRange;
-use super::diagnosis::Diagnosis;
-use super::{Analysis, Connection, DirectionPlan};
+use super::{KeptRange, Plans};
+use crate::analyze::diagnosis::Diagnosis;
+use crate::analyze::{Analysis, Connection};
 use crate::tls::records::RecordHeader;
 use crate::tls::spans::SpanKind;
 
@@ -83,9 +83,6 @@ pub enum Stored<T> {
 }
 
 pub type StoredDiagnosis = Stored<Box<Diagnosis>>;
-
-/// Both directions' plans, by [`crate::flow::Side`] index.
-pub type Plans = [DirectionPlan; 2];
 
 /// Pass 1's writer of diagnoses and plans.
 #[derive(Debug)]

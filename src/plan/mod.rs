@@ -1,0 +1,36 @@
+//! The plan pass 1 makes and pass 2 applies: per direction of a connection, which stream bytes
+//! are kept (TLS record headers, redacted handshake bytes, alert and ChangeCipherSpec bodies),
+//! by stream offset, so every copy of a retransmitted segment is written the same way; the rest
+//! is removed (docs/architecture.md, "Keep-lists, not edit-lists" in docs/decisions.md).
+//! [`store`] keeps the plans of finished connections until pass 2 needs them.
+
+pub mod store;
+
+use crate::tls::records::RecordHeader;
+use crate::tls::spans::SpanKind;
+
+/// Bytes of a stream that the sanitized capture keeps (after redaction), at their offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRange {
+    pub offset: i64,
+    pub bytes: Vec<u8>,
+    /// The parts the redaction changed, as (start, end, kind) within `bytes`: what `check`
+    /// reports for this range.
+    pub redacted: Vec<(u32, u32, SpanKind)>,
+    /// Part of a handshake message (not an alert or ChangeCipherSpec body, nor an SSLv2
+    /// header): the handshake stream's framing runs through it.
+    pub handshake: bool,
+}
+
+/// What the rewriter needs of one direction: where its stream starts and which bytes are TLS
+/// record headers.
+#[derive(Debug, Clone, Default)]
+pub struct DirectionPlan {
+    pub base: Option<u32>,
+    pub headers: Vec<RecordHeader>,
+    /// Redacted handshake bytes, alert and ChangeCipherSpec bodies, sorted by offset.
+    pub kept: Vec<KeptRange>,
+}
+
+/// Both directions' plans, by [`crate::flow::Side`] index.
+pub type Plans = [DirectionPlan; 2];
