@@ -3,6 +3,7 @@
 //! `check` as a `leak`; clean inputs sanitize with no canary hit under every built-in policy.
 
 mod common;
+mod fixtures_gen;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,10 +1,12 @@
 //! The finish of the command line: shell completions and the manual page, generated from the
 //! same definitions as the parser.
 
-use std::process::{Command, Output};
+mod fixtures_gen;
+
+use std::process::Output;
 
 fn pcapscrub(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+    fixtures_gen::command()
         .args(args)
         .output()
         .expect("cannot run pcapscrub")
@@ -54,7 +56,7 @@ fn completions_to_a_full_output_is_one_sentence() {
         .write(true)
         .open("/dev/full")
         .expect("/dev/full (Linux) is needed");
-    let out = Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+    let out = fixtures_gen::command()
         .args(["completions", "bash"])
         .stdout(full)
         .output()

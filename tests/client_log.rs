@@ -5,6 +5,7 @@
 //! accepts the evidence but refuses a raw log put in its place.
 
 mod common;
+mod fixtures_gen;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

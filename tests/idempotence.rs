@@ -12,9 +12,10 @@
 //!
 //! Known exceptions are listed in [`NOT_IDEMPOTENT`] with the reason; none today.
 
+mod fixtures_gen;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 
 /// The fixed mapping key (≥ 32 bytes) of both runs.
@@ -52,7 +53,7 @@ fn captures(dir: &Path) -> Vec<PathBuf> {
 
 /// Sanitizes `input` into `outdir`; returns the sanitized capture's path.
 fn sanitize(input: &Path, outdir: &Path, key: &Path, policy: &str) -> Result<PathBuf, String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+    let out = fixtures_gen::command()
         .arg("sanitize")
         .arg(input)
         .arg("-p")
@@ -84,7 +85,7 @@ fn sanitize(input: &Path, outdir: &Path, key: &Path, policy: &str) -> Result<Pat
 
 /// `pcapscrub check -p POLICY FILE`'s exit status and output.
 fn check_status(file: &Path, policy: &str) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+    let out = fixtures_gen::command()
         .args(["check", "-p", policy])
         .arg(file)
         .output()

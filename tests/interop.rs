@@ -11,6 +11,7 @@
 //! `common`.
 
 mod common;
+mod fixtures_gen;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

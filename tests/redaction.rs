@@ -613,7 +613,7 @@ curl: (35) OpenSSL/3.0.11: error:0A00042E:SSL routines::tlsv1 alert protocol ver
     let key = s.write("key", &[7u8; 32]);
     let outdir = s.path("out");
     let input = samples_dir().join("tls13-only-vs-tls12-server.pcap");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pcapscrub"))
+    let out = command()
         .arg("sanitize")
         .arg(&input)
         .arg("--client-log")

@@ -187,18 +187,9 @@ pub fn key_file() -> &'static Path {
 // Running pcapscrub
 // ---------------------------------------------------------------------------------------------
 
-/// A private copy of the binary under test, taken once: every run of this process uses the
-/// same build even if `target/release/pcapscrub` is rebuilt while the tests run.
+/// The binary under test (`fixtures_gen::bin`, the one place that decides how tests run it).
 pub fn pcapscrub_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = work_dir().join("bin");
-        std::fs::create_dir_all(&dir).unwrap();
-        let dest = dir.join("pcapscrub");
-        std::fs::copy(env!("CARGO_BIN_EXE_pcapscrub"), &dest)
-            .expect("cannot copy the pcapscrub binary");
-        dest
-    })
+    crate::fixtures_gen::bin()
 }
 
 pub fn run_sanitize(captures: &[&Path], outdir: &Path, key: Option<&Path>) -> Output {

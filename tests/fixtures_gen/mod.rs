@@ -208,8 +208,53 @@ pub fn read_pcapng(bytes: &[u8]) -> Vec<NgOut> {
 // Running the binary
 // ---------------------------------------------------------------------------------------------
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_pcapscrub")
+/// The binary under test: the one way every test runs pcapscrub. A private copy of the build,
+/// taken once per build (named by its size and modification time) and shared by every test
+/// process of that build, so a `target/release/pcapscrub` rebuilt while the tests run cannot
+/// change under them; copies of earlier builds older than an hour are removed.
+pub fn bin() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let built = Path::new(env!("CARGO_BIN_EXE_pcapscrub"));
+        let meta = std::fs::metadata(built).expect("the pcapscrub binary is built");
+        let stamp = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bin");
+        std::fs::create_dir_all(&dir).expect("cannot create the binary copy folder");
+        let name = format!("pcapscrub-{}-{stamp}", meta.len());
+        let dest = dir.join(&name);
+        if !dest.exists() {
+            let staged = dir.join(format!(".{name}.{}", std::process::id()));
+            std::fs::copy(built, &staged).expect("cannot copy the pcapscrub binary");
+            std::fs::rename(&staged, &dest).expect("cannot put the binary copy in place");
+        }
+        remove_stale_copies(&dir, &name);
+        dest
+    })
+}
+
+fn remove_stale_copies(dir: &Path, keep: &str) {
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < hour_ago);
+        if old && entry.file_name() != keep {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `bin()` as a `std::process::Command` with a fixed environment (no backtraces asked for).
+pub fn command() -> std::process::Command {
+    let mut c = std::process::Command::new(bin());
+    c.env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE");
+    c
 }
 
 /// A command for the binary with a fixed environment (no backtraces asked for, no colour).
