@@ -489,23 +489,7 @@ mod tests {
         })
     }
 
-    fn vec16(b: &[u8]) -> Vec<u8> {
-        let mut v = (b.len() as u16).to_be_bytes().to_vec();
-        v.extend(b);
-        v
-    }
-
-    fn vec8(b: &[u8]) -> Vec<u8> {
-        let mut v = vec![b.len() as u8];
-        v.extend(b);
-        v
-    }
-
-    fn vec24(b: &[u8]) -> Vec<u8> {
-        let mut v = (b.len() as u32).to_be_bytes()[1..].to_vec();
-        v.extend(b);
-        v
-    }
+    use testkit::tls::{vec8, vec16, vec24};
 
     #[test]
     fn psk_identities_of_every_psk_key_exchange_are_spans() {

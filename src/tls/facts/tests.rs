@@ -10,50 +10,14 @@ use super::fixtures::{self, hex};
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
-// Byte builders.
+// Byte builders: the vectors and extensions are testkit's (shared by every test); the rest
+// builds the messages these tests vary.
 
-fn vec8(b: &[u8]) -> Vec<u8> {
-    let mut v = vec![u8::try_from(b.len()).expect("vec8 too long")];
-    v.extend_from_slice(b);
-    v
-}
-
-fn vec16(b: &[u8]) -> Vec<u8> {
-    let mut v = u16::try_from(b.len())
-        .expect("vec16 too long")
-        .to_be_bytes()
-        .to_vec();
-    v.extend_from_slice(b);
-    v
-}
-
-fn vec24(b: &[u8]) -> Vec<u8> {
-    let n = u32::try_from(b.len()).expect("vec24 too long");
-    let mut v = n.to_be_bytes()[1..].to_vec();
-    v.extend_from_slice(b);
-    v
-}
-
-fn u16s(list: &[u16]) -> Vec<u8> {
-    list.iter().flat_map(|x| x.to_be_bytes()).collect()
-}
-
-fn extension(typ: u16, data: &[u8]) -> Vec<u8> {
-    let mut v = typ.to_be_bytes().to_vec();
-    v.extend(vec16(data));
-    v
-}
+use testkit::tls::{extension, u16s, vec8, vec16, vec24};
 
 fn sni_ext(names: &[(u8, &str)]) -> Vec<u8> {
-    let list: Vec<u8> = names
-        .iter()
-        .flat_map(|(t, n)| {
-            let mut e = vec![*t];
-            e.extend(vec16(n.as_bytes()));
-            e
-        })
-        .collect();
-    vec16(&list)
+    let entries: Vec<(u8, &[u8])> = names.iter().map(|(t, n)| (*t, n.as_bytes())).collect();
+    testkit::tls::server_name(&entries)
 }
 
 fn alpn_ext(names: &[&[u8]]) -> Vec<u8> {
