@@ -19,9 +19,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use pcapscrub::analyze::conversation::sslv2_client_hello_len;
-use pcapscrub::redact::Redactor;
 use pcapscrub::fuzzing::fuzz_key;
 use pcapscrub::policy::Policy;
+use pcapscrub::redact::Redactor;
 use pcapscrub::tls::facts::{parse_handshake, parse_sslv2_client_hello};
 use pcapscrub::tls::records::{RecordHeader, RecordSink, RecordWalker, Start};
 use pcapscrub::tls::spans::{Negotiated, SpanKind, locate};
@@ -77,12 +77,7 @@ impl RecordSink for Collect<'_> {
     }
 }
 
-fn check_message(
-    msg: &[u8],
-    negotiated: &Negotiated,
-    tls13_cert: bool,
-    redactor: &mut Redactor,
-) {
+fn check_message(msg: &[u8], negotiated: &Negotiated, tls13_cert: bool, redactor: &mut Redactor) {
     let _ = parse_handshake(msg[0], &msg[4..], tls13_cert);
     let Some(spans) = locate(msg, negotiated) else {
         return;

@@ -23,6 +23,7 @@ use arbitrary::Arbitrary;
 
 use crate::capfile::{self, Container, Frame};
 use crate::secrets::{Secret, WINDOW};
+use testkit::checksum::{fold, pseudo_sum, sum16};
 
 /// splitmix64
 struct Rng(u64);
@@ -1215,16 +1216,6 @@ fn addr(sel: AddrSel, v6: bool, rng: &mut Src) -> [u8; 16] {
     a
 }
 
-fn csum(data: &[u8], mut acc: u32) -> u16 {
-    for c in data.chunks(2) {
-        acc += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    }
-    while acc > 0xffff {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    !(acc as u16)
-}
-
 struct Builder<'a> {
     s: &'a Scenario,
     ep: Endpoints,
@@ -1337,23 +1328,14 @@ impl Builder<'_> {
         let src = self.ep.addr[from];
         let v6 = self.v6();
         if let Some(at) = csum_at {
-            let mut pseudo = Vec::new();
-            let n = if v6 { 16 } else { 4 };
-            pseudo.extend_from_slice(&src[..n]);
-            pseudo.extend_from_slice(&dst[..n]);
-            pseudo.extend([0, proto]);
-            pseudo.extend((l4.len() as u16).to_be_bytes());
-            let acc: u32 = pseudo
-                .chunks(2)
-                .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-                .sum();
+            // ICMP (1) sums its message only; TCP, UDP and ICMPv6 add the pseudo-header.
+            let mut sum = sum16(&l4);
             if proto != 1 {
-                let c = csum(&l4, acc);
-                l4[at..at + 2].copy_from_slice(&c.to_be_bytes());
-            } else {
-                let c = csum(&l4, 0);
-                l4[at..at + 2].copy_from_slice(&c.to_be_bytes());
+                let n = if v6 { 16 } else { 4 };
+                // The pseudo-header's length field is 16 bits, as the frame's would be.
+                sum += pseudo_sum(&src[..n], &dst[..n], proto, usize::from(l4.len() as u16));
             }
+            l4[at..at + 2].copy_from_slice(&fold(sum).to_be_bytes());
         }
         let ip = if v6 {
             let ext = self.v6_ext.clone();
@@ -1385,8 +1367,8 @@ impl Builder<'_> {
             h.extend_from_slice(&src[..4]);
             h.extend_from_slice(&dst[..4]);
             h.extend(opts);
-            let c = csum(&h, 0);
-            h[10..12].copy_from_slice(&c.to_be_bytes());
+            let checksum = fold(sum16(&h));
+            h[10..12].copy_from_slice(&checksum.to_be_bytes());
             h.extend(l4);
             h
         };
