@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use hmac::{Hmac, KeyInit, Mac};
 use rand::rngs::SysRng;
 use rand::{Rng, TryRng};
-use sha2::Sha256;
+use sha2::{Digest as _, Sha256};
 
 /// Shorter keys would make a brute-force search over keys cheaper than over addresses.
 pub const MIN_KEY_LEN: usize = 32;
@@ -115,6 +115,21 @@ impl MappingKey {
             .map_err(|_| KeyError::Rejected)
     }
 
+    /// A key of its own for one use of this key (host names, …): `HMAC(key, tag)` as the new
+    /// key's 32 bytes, so two uses never share a digest, even of the same input.
+    pub(crate) fn subkey(&self, tag: &[u8]) -> MappingKey {
+        let mut bytes = self.digest(tag, b"").bytes();
+        let key = MappingKey(keyed_hmac(&bytes));
+        wipe(&mut bytes);
+        key
+    }
+
+    /// The keyed HMAC-SHA-256 state, for a user that digests in its own steps (the host-name
+    /// pseudonyms' attempts); cloned for every digest, never exposed outside the crate.
+    pub(crate) fn hmac(&self) -> &Hmac<Sha256> {
+        &self.0
+    }
+
     /// HMAC-SHA-256 over `tag || data`. The tag separates the uses of the key
     /// so that, e.g., an IPv4 and a MAC input never share a digest.
     pub(crate) fn digest(&self, tag: &[u8], data: &[u8]) -> Digest {
@@ -123,6 +138,21 @@ impl MappingKey {
         mac.update(data);
         Digest(mac.finalize().into_bytes().into())
     }
+}
+
+/// HMAC-SHA-256 keyed with `key`, built without a fallible constructor: HMAC hashes keys longer
+/// than the block and zero-pads the rest, which is exactly what this does.
+fn keyed_hmac(key: &[u8]) -> Hmac<Sha256> {
+    let mut block = [0u8; HMAC_BLOCK_LEN];
+    if key.len() > HMAC_BLOCK_LEN {
+        let digest: [u8; 32] = Sha256::digest(key).into();
+        block[..32].copy_from_slice(&digest);
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let mac = <Hmac<Sha256> as KeyInit>::new(&block.into());
+    wipe(&mut block);
+    mac
 }
 
 /// A 256-bit HMAC output, read as four big-endian 64-bit words.
@@ -154,6 +184,37 @@ fn wipe(bytes: &mut [u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyed_hmac_matches_the_standard_constructor() {
+        for len in [0, 1, 32, 63, 64, 65, 100] {
+            let key: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut a = keyed_hmac(&key);
+            let mut b = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+            a.update(b"x");
+            b.update(b"x");
+            assert_eq!(
+                a.finalize().into_bytes(),
+                b.finalize().into_bytes(),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_subkey_is_the_hmac_of_its_tag_and_differs_per_tag() {
+        let key = MappingKey::from_bytes(&[9; 32]).unwrap();
+        let names = key.subkey(b"pcapscrub sni names");
+        let direct = MappingKey::from_bytes(&key.digest(b"pcapscrub sni names", b"").bytes());
+        assert_eq!(
+            names.digest(b"t", b"x").bytes(),
+            direct.unwrap().digest(b"t", b"x").bytes()
+        );
+        assert_ne!(
+            names.digest(b"t", b"x").bytes(),
+            key.subkey(b"other").digest(b"t", b"x").bytes()
+        );
+    }
 
     fn temp_path(name: &str) -> PathBuf {
         std::env::temp_dir().join(format!("pcapscrub-key-{}-{name}", std::process::id()))

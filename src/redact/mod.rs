@@ -79,7 +79,7 @@ fn skipped_for_test() -> Option<SpanKind> {
 
 impl Redactor {
     pub fn new(policy: &Policy, key: &MappingKey) -> Redactor {
-        let names_key = key.digest(b"pcapscrub sni names", b"").bytes();
+        let names_key = key.subkey(b"pcapscrub sni names");
         let names = match policy.sni {
             SniMode::Pseudonym => Some(NameMapper::new(&names_key, NameStyle::Pseudonym)),
             SniMode::Hash => Some(NameMapper::new(&names_key, NameStyle::Hash)),
