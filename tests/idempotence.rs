@@ -7,7 +7,7 @@
 //! round trip of a generated capture with more hosts than the documentation ranges hold.
 //!
 //! The same sweep checks `check`'s round trip (it exits 1 on every raw capture that holds
-//! anything sensitive and 0 on every sanitize output, SECURITY.md): every input here holds
+//! anything sensitive and 0 on every sanitize output, README.md "check"): every input holds
 //! addresses, so `check -p POLICY` must exit 1 on it and 0 on its sanitized output.
 //!
 //! Known exceptions are listed in [`NOT_IDEMPOTENT`] with the reason; none today.
