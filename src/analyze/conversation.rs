@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use crate::flow::Side;
 use crate::plan::KeptRange;
+use crate::plan::keep::KeepList;
 use crate::redact::Redactor;
 use crate::stable_names::stable_names;
 use crate::tls::facts::{
@@ -12,7 +13,7 @@ use crate::tls::facts::{
     alert_description_name, cipher_suite_name, group_name, handshake_type_name, version_name,
 };
 use crate::tls::records::{RecordHeader, RecordSink};
-use crate::tls::spans::{self, Negotiated, SpanKind};
+use crate::tls::spans::{self, Negotiated};
 
 /// Handshake bytes collected per direction at most (docs/architecture.md: reassembly through the handshake,
 /// capped per connection).
@@ -104,48 +105,17 @@ pub struct TlsSide {
     pub encrypted_records: u64,
     pub first_encrypted: Option<(f64, usize)>,
     pub sslv2_hello: bool,
-    /// The first bytes of an SSLv2-compatible ClientHello are in `kept`.
+    /// The first bytes of an SSLv2-compatible ClientHello are in `keep`.
     sslv2_header_kept: bool,
     pub malformed: Vec<String>,
-    /// Handshake messages that are not kept (unknown, malformed or not walkable): removed.
-    pub messages_removed: u64,
-    /// Plaintext handshake bytes (redacted), alert and ChangeCipherSpec bodies to keep.
-    pub kept: Vec<KeptRange>,
+    /// What the sanitized capture keeps of this direction, and what it removes.
+    pub keep: KeepList,
     /// The pseudonym the first SNI name got.
     pub sni_pseudonym: Option<Vec<u8>>,
     /// Stream offset of each run of bytes in `handshake_buf`: (position in the buffer, offset).
     handshake_runs: Vec<(usize, i64)>,
-    /// Removed messages (4-byte header, zero body) waiting to be kept only if a kept message
-    /// follows them: then their headers keep its framing readable.
-    removed_pending: Vec<KeptRange>,
     alert_body: [u8; 2],
-    /// The original bytes of every redacted part of `kept` (and of `removed_pending`), in
-    /// stream order, while the handshake lasts: with `kept`, all a retransmission needs to be
-    /// compared with (the rest of the stream is never held).
-    redacted_originals: Vec<RedactedOriginal>,
-    /// Retransmissions are compared until the handshake is over (or the stream is lost), as
-    /// far as the handshake's bytes are held.
-    stopped_comparing: bool,
-    /// Stream ranges where a retransmission carried other bytes than the first copy.
-    pub conflicts: Vec<(i64, i64)>,
-    /// Where each handshake message in `kept` or `removed_pending` begins (its 4-byte header),
-    /// in stream order: a conflict inside a message removes it from there, whole.
-    pub message_starts: Vec<i64>,
-    /// `kept` or `removed_pending` is out of stream order: sorted before a comparison.
-    kept_unsorted: bool,
 }
-
-/// Where redaction changed kept bytes, and what they were.
-#[derive(Debug, Clone)]
-struct RedactedOriginal {
-    offset: i64,
-    bytes: Box<[u8]>,
-}
-
-/// Conflict ranges noted per direction before they are merged into one: a hostile stream of
-/// conflicting retransmissions costs bounded memory, and a coarser range removes more (fail
-/// closed).
-const MAX_CONFLICT_RANGES: usize = 1024;
 
 impl TlsSide {
     /// A direction that carried nothing: what [`Conversation::tls`] shows for it.
@@ -171,183 +141,27 @@ impl TlsSide {
         sslv2_hello: false,
         sslv2_header_kept: false,
         malformed: Vec::new(),
-        messages_removed: 0,
-        kept: Vec::new(),
+        keep: KeepList::EMPTY,
         sni_pseudonym: None,
         handshake_runs: Vec::new(),
-        removed_pending: Vec::new(),
         alert_body: [0; 2],
-        redacted_originals: Vec::new(),
-        stopped_comparing: false,
-        conflicts: Vec::new(),
-        message_starts: Vec::new(),
-        kept_unsorted: false,
     };
 }
 
 static EMPTY_TLS: TlsSide = TlsSide::EMPTY;
 
 impl TlsSide {
-    /// Keeps a range after the removed messages before it (so `kept` stays in stream order).
-    fn keep(&mut self, range: KeptRange) {
-        self.flush_removed();
-        self.push_kept(range);
-    }
-
-    /// Something after removed messages is kept: their headers are written, for framing.
-    fn flush_removed(&mut self) {
-        for range in std::mem::take(&mut self.removed_pending) {
-            self.push_kept(range);
-        }
-    }
-
-    /// Appends to `kept`, noting when that breaks stream order (a ChangeCipherSpec kept
-    /// before the end of a handshake message that began earlier).
-    fn push_kept(&mut self, range: KeptRange) {
-        self.kept_unsorted |= self.kept.last().is_some_and(|k| k.offset > range.offset);
-        self.kept.push(range);
-    }
-
-    /// Notes the original bytes of the `redacted` parts of a kept piece (`original`, at stream
-    /// `offset`), while retransmissions are compared.
-    fn note_originals(&mut self, offset: i64, redacted: &[(u32, u32, SpanKind)], original: &[u8]) {
-        if self.stopped_comparing {
-            return;
-        }
-        for &(a, b, _) in redacted {
-            let entry = RedactedOriginal {
-                offset: offset + i64::from(a),
-                bytes: original[a as usize..b as usize].into(),
-            };
-            // In stream order, for the binary search (almost always an append).
-            let i = self
-                .redacted_originals
-                .partition_point(|r| r.offset <= entry.offset);
-            self.redacted_originals.insert(i, entry);
-        }
-    }
-
-    /// The handshake is over (or the stream cannot be followed): later retransmissions are not
-    /// compared, and the original bytes of redacted parts are freed.
-    pub fn stop_comparing(&mut self) {
-        if !self.stopped_comparing {
-            self.stopped_comparing = true;
-            self.redacted_originals = Vec::new();
-        }
-    }
-
     /// Compares a retransmitted copy of the stream bytes at `off` with what this side holds of
-    /// the first copy — the bytes kept for the output (the original where redaction changed
-    /// them) and the handshake bytes still being collected — and notes where they differ.
-    /// Bytes not kept need no comparison: nothing of them is written.
+    /// the first copy: what it keeps, and the handshake bytes still being collected.
     pub fn compare_copy(&mut self, off: i64, new: &[u8]) {
-        if self.stopped_comparing {
-            return;
-        }
-        if self.kept_unsorted {
-            // Stable, like the final sort: equal offsets stay in the order they were kept.
-            self.kept.sort_by_key(|k| k.offset);
-            self.removed_pending.sort_by_key(|k| k.offset);
-            self.kept_unsorted = false;
-        }
-        let mut found = Vec::new();
-        let end = off + new.len() as i64;
-        for list in [&self.kept, &self.removed_pending] {
-            // `kept` is in stream order while the connection is followed.
-            let first = list.partition_point(|k| k.offset + k.bytes.len() as i64 <= off);
-            for k in list[first..].iter().take_while(|k| k.offset < end) {
-                self.compare_kept(k, off, new, &mut found);
-            }
-        }
         let buf = &self.handshake_buf;
-        for (i, &(pos, at)) in self.handshake_runs.iter().enumerate() {
-            let run_end = self.handshake_runs.get(i + 1).map_or(buf.len(), |r| r.0);
-            if run_end > pos {
-                differing(at, &buf[pos..run_end], off, new, &mut found);
-            }
-        }
-        for range in found {
-            self.note_conflict(range);
-        }
+        let runs = &self.handshake_runs;
+        let held = runs.iter().enumerate().filter_map(|(i, &(pos, at))| {
+            let run_end = runs.get(i + 1).map_or(buf.len(), |r| r.0);
+            (run_end > pos).then(|| (at, &buf[pos..run_end]))
+        });
+        self.keep.compare_copy(held, off, new);
     }
-
-    /// Compares a kept range with a new copy, byte for byte: with the kept bytes where they are
-    /// the original, with the original where redaction changed them (a part whose original is
-    /// not found counts as conflicting: fail closed).
-    fn compare_kept(&self, k: &KeptRange, off: i64, new: &[u8], found: &mut Vec<(i64, i64)>) {
-        let end = off + new.len() as i64;
-        let mut spans: Vec<(i64, i64)> = k
-            .redacted
-            .iter()
-            .map(|&(a, b, _)| (k.offset + i64::from(a), k.offset + i64::from(b)))
-            .collect();
-        spans.sort_unstable();
-        // The original bytes between the redacted spans.
-        let mut from = k.offset;
-        for &(a, b) in spans
-            .iter()
-            .chain([&(k.offset + k.bytes.len() as i64, i64::MAX)])
-        {
-            if a > from {
-                let plain = &k.bytes[(from - k.offset) as usize..(a - k.offset) as usize];
-                differing(from, plain, off, new, found);
-            }
-            from = from.max(b);
-        }
-        for (a, b) in spans {
-            let (lo, hi) = (a.max(off), b.min(end));
-            if lo >= hi {
-                continue;
-            }
-            let i = self.redacted_originals.partition_point(|r| r.offset < a);
-            match self.redacted_originals.get(i) {
-                Some(r) if r.offset == a && r.offset + r.bytes.len() as i64 == b => {
-                    differing(a, &r.bytes, off, new, found)
-                }
-                _ => found.push((lo, hi)),
-            }
-        }
-    }
-
-    /// Notes a conflicting range, merged with the last one when they touch.
-    fn note_conflict(&mut self, (a, b): (i64, i64)) {
-        if let Some(last) = self.conflicts.last_mut()
-            && a <= last.1
-            && last.0 <= b
-        {
-            *last = (last.0.min(a), last.1.max(b));
-            return;
-        }
-        if self.conflicts.len() >= MAX_CONFLICT_RANGES {
-            let lo = self.conflicts.iter().map(|c| c.0).min().unwrap_or(a).min(a);
-            let hi = self.conflicts.iter().map(|c| c.1).max().unwrap_or(b).max(b);
-            self.conflicts = vec![(lo, hi)];
-            return;
-        }
-        self.conflicts.push((a, b));
-    }
-}
-
-/// Where `old` (stream bytes from `old_at`) and `new` (from `new_at`) overlap and differ: the
-/// range from the first to the last differing byte.
-fn differing(old_at: i64, old: &[u8], new_at: i64, new: &[u8], found: &mut Vec<(i64, i64)>) {
-    let lo = old_at.max(new_at);
-    let hi = (old_at + old.len() as i64).min(new_at + new.len() as i64);
-    if lo >= hi {
-        return;
-    }
-    let a = &old[(lo - old_at) as usize..(hi - old_at) as usize];
-    let b = &new[(lo - new_at) as usize..(hi - new_at) as usize];
-    if a == b {
-        return;
-    }
-    let first = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(0);
-    let last = a
-        .iter()
-        .zip(b)
-        .rposition(|(x, y)| x != y)
-        .unwrap_or(a.len() - 1);
-    found.push((lo + first as i64, lo + last as i64 + 1));
 }
 
 /// Everything we learn about one connection in pass 1.
@@ -491,7 +305,7 @@ impl SideSink<'_> {
     /// Redacts a complete message and keeps it, or (when it cannot be walked) removes it.
     fn keep_message(&mut self, mut message: Vec<u8>, pieces: &[(i64, usize)], hello_retry: bool) {
         let Some(found) = spans::locate(&message, self.negotiated) else {
-            self.remove_message(message, pieces);
+            self.tls.keep.remove_message(message, pieces);
             return;
         };
         let original = message.clone();
@@ -502,92 +316,9 @@ impl SideSink<'_> {
             .iter()
             .filter(|sp| message[sp.start..sp.end] != original[sp.start..sp.end])
             .collect();
-        self.keep_pieces(&message, &original, pieces, &changed);
-    }
-
-    /// Removes a message we cannot walk (unknown type, malformed): its body is never written,
-    /// whatever the policy, since we cannot tell what it holds. When a kept message follows it
-    /// in the stream, its 4-byte header and a zero body are written so that message keeps its
-    /// framing for whoever reads the output (Wireshark, `check`, a second run); otherwise the
-    /// whole message is cut.
-    fn remove_message(&mut self, mut message: Vec<u8>, pieces: &[(i64, usize)]) {
-        self.tls.messages_removed += 1;
-        let body = spans::Span {
-            start: 4.min(message.len()),
-            end: message.len(),
-            kind: SpanKind::UnwalkableMessage,
-        };
-        let changed = message[body.start..].iter().any(|&b| b != 0);
-        let original = changed.then(|| message.clone());
-        message[body.start..].fill(0);
-        let spans = if changed { vec![&body] } else { Vec::new() };
-        let kept_before = self.tls.kept.len();
-        self.push_pieces(
-            &message,
-            original.as_deref().unwrap_or(&message),
-            pieces,
-            &spans,
-        );
-        let pending: Vec<KeptRange> = self.tls.kept.drain(kept_before..).collect();
-        self.tls.removed_pending.extend(pending);
-    }
-
-    /// Keeps a (redacted) message at the stream pieces it came from, after the headers of the
-    /// removed messages before it; `changed` are the spans the redaction changed, reported by
-    /// `check`.
-    fn keep_pieces(
-        &mut self,
-        message: &[u8],
-        original: &[u8],
-        pieces: &[(i64, usize)],
-        changed: &[&spans::Span],
-    ) {
-        self.tls.flush_removed();
-        self.push_pieces(message, original, pieces, changed);
-    }
-
-    /// Keeps `message` (redacted from `original`) at its stream pieces; notes the original
-    /// bytes of each changed part, to compare retransmissions with.
-    fn push_pieces(
-        &mut self,
-        message: &[u8],
-        original: &[u8],
-        pieces: &[(i64, usize)],
-        changed: &[&spans::Span],
-    ) {
-        if let Some(&(start, _)) = pieces.iter().find(|&&(_, len)| len > 0) {
-            self.tls.message_starts.push(start);
-        }
-        let mut at = 0;
-        for &(offset, len) in pieces {
-            if len == 0 {
-                continue;
-            }
-            let redacted = changed
-                .iter()
-                .filter(|sp| sp.start < at + len && sp.end > at)
-                .map(|sp| {
-                    (
-                        (sp.start.max(at) - at) as u32,
-                        (sp.end.min(at + len) - at) as u32,
-                        sp.kind,
-                    )
-                })
-                .collect::<Vec<(u32, u32, SpanKind)>>();
-            self.tls
-                .note_originals(offset, &redacted, &original[at..at + len]);
-            if self.tls.kept.is_empty() {
-                // Most directions keep one range (a hello): no spare slots per connection.
-                self.tls.kept.reserve_exact(1);
-            }
-            self.tls.push_kept(KeptRange {
-                offset,
-                bytes: message[at..at + len].to_vec(),
-                redacted,
-                handshake: true,
-            });
-            at += len;
-        }
+        self.tls
+            .keep
+            .keep_message(&message, &original, pieces, &changed);
     }
 
     fn drain_messages(&mut self) {
@@ -630,7 +361,7 @@ impl SideSink<'_> {
             if keep {
                 self.keep_message(message, &pieces, hello_retry);
             } else {
-                self.remove_message(message, &pieces);
+                self.tls.keep.remove_message(message, &pieces);
             }
         }
     }
@@ -744,7 +475,7 @@ impl RecordSink for SideSink<'_> {
                 self.collect_handshake(chunk, offset)
             }
             CONTENT_CCS if h.body_len() == 1 => {
-                self.tls.keep(KeptRange {
+                self.tls.keep.keep(KeptRange {
                     offset,
                     bytes: chunk.to_vec(),
                     redacted: Vec::new(),
@@ -782,7 +513,7 @@ impl SideSink<'_> {
         if body_len == 2 {
             let [level, desc] = self.tls.alert_body;
             // A plaintext alert is evidence, not a secret: keep its two bytes.
-            self.tls.keep(KeptRange {
+            self.tls.keep.keep(KeptRange {
                 offset: h.offset + 5,
                 bytes: vec![level, desc],
                 redacted: Vec::new(),
@@ -864,7 +595,7 @@ impl TlsSide {
             return;
         }
         self.sslv2_header_kept = true;
-        self.kept.push(KeptRange {
+        self.keep.kept.push(KeptRange {
             offset: 0,
             bytes: self.prefix[..n].to_vec(),
             redacted: Vec::new(),
@@ -943,9 +674,9 @@ mod tests {
         let mut side = TlsSide::default();
         side.keep_prefix(0, &hello);
         assert!(side.try_sslv2_hello());
-        assert_eq!(side.kept.len(), 1);
-        assert_eq!(side.kept[0].offset, 0);
-        assert_eq!(side.kept[0].bytes, hello[..SSLV2_HELLO_KEPT]);
+        assert_eq!(side.keep.kept.len(), 1);
+        assert_eq!(side.keep.kept[0].offset, 0);
+        assert_eq!(side.keep.kept[0].bytes, hello[..SSLV2_HELLO_KEPT]);
     }
 
     /// What a sanitized capture holds of the hello (the kept bytes, the rest cut) is kept
@@ -956,12 +687,12 @@ mod tests {
         let mut side = TlsSide::default();
         side.keep_prefix(0, &hello[..SSLV2_HELLO_KEPT]);
         assert!(!side.try_sslv2_hello(), "too little to parse");
-        assert_eq!(side.kept.len(), 1);
-        assert_eq!(side.kept[0].bytes, hello[..SSLV2_HELLO_KEPT]);
+        assert_eq!(side.keep.kept.len(), 1);
+        assert_eq!(side.keep.kept[0].bytes, hello[..SSLV2_HELLO_KEPT]);
         // Once only.
         side.keep_prefix(SSLV2_HELLO_KEPT as i64, &hello[SSLV2_HELLO_KEPT..]);
         assert!(side.try_sslv2_hello());
-        assert_eq!(side.kept.len(), 1);
+        assert_eq!(side.keep.kept.len(), 1);
     }
 
     #[test]
@@ -971,6 +702,6 @@ mod tests {
         let mut side = TlsSide::default();
         side.keep_prefix(0, &bytes);
         side.try_sslv2_hello();
-        assert!(side.kept.is_empty());
+        assert!(side.keep.kept.is_empty());
     }
 }

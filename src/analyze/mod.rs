@@ -13,8 +13,8 @@ use crate::capture::{CaptureReader, DroppedBlock, Event, Format, ReadError};
 use crate::flow::reassembly::{Piece, Reassembler};
 use crate::flow::seq::SeqUnwrapper;
 use crate::flow::{Endpoint, FlowKey, FlowTable, RoleEvidence, Side, client_by_port};
+use crate::plan::DirectionPlan;
 use crate::plan::store::{self, SpillFile, Store, StoredDiagnosis};
-use crate::plan::{DirectionPlan, KeptRange};
 use crate::redact::Redactor;
 use crate::tls::records::{RecordWalker, Start};
 use crate::wire::{self, Ip, Layout, Net, Tcp, Transport, tcp_flags};
@@ -600,7 +600,7 @@ fn feed_stream(
     let retransmission = dir.reasm.push(off, payload, missing, &mut deliver);
     if sink.tls.first_encrypted.is_some() || walker.lost() {
         // The handshake is over (or unfollowable): retransmissions are no longer compared.
-        sink.tls.stop_comparing();
+        sink.tls.keep.stop_comparing();
     }
     if retransmission {
         tcp_sides[side.index()].retransmitted_segments += 1;
@@ -697,58 +697,15 @@ fn finish_flow(
     let stats = [state.dirs[0].stats, state.dirs[1].stats];
     let [a, b] = std::mem::take(&mut state.dirs);
     let [ta, tb] = conv.into_tls();
-    let handshake_messages_removed = ta.messages_removed + tb.messages_removed;
+    let handshake_messages_removed = ta.keep.messages_removed + tb.keep.messages_removed;
     let mut conflicted = 0;
-    let mut plan = |d: DirState, mut t: conversation::TlsSide| {
-        // Bytes a retransmission contradicted are removed, in every copy (fail closed).
-        let conflicts = std::mem::take(&mut t.conflicts);
-        let hits = |k: &KeptRange| {
-            let end = k.offset + k.bytes.len() as i64;
-            conflicts.iter().any(|&(a, b)| k.offset < b && a < end)
-        };
+    let mut plan = |d: DirState, t: conversation::TlsSide| {
         let sslv2_header_kept = t.sslv2_hello_header_kept();
-        let mut kept = t.kept;
-        // The rewriter and `check` binary-search the ranges: stream order, whatever the order
-        // in which they were kept.
-        kept.sort_by_key(|k| k.offset);
-        // The record framing after an SSLv2-compatible hello was found by stepping over the
-        // hello; when its kept header is removed, the framing after it cannot be found again
-        // in the output, so it is not shown either.
-        let sslv2_header_removed = sslv2_header_kept
-            && kept
-                .iter()
-                .any(|k| k.offset == 0 && !k.handshake && hits(k));
-        // Once part of a handshake message is removed, the framing of the messages after it
-        // cannot be shown truthfully (a reader would take the removed bytes' zeros for
-        // messages): the handshake bytes from there on are removed too, from the start of
-        // that message. (Its pieces before the conflict, kept, would make it a message cut
-        // short, which a second run removes: the output would not be a fixed point.)
-        let cut = kept
-            .iter()
-            .filter(|k| k.handshake && hits(k))
-            .map(|k| k.offset)
-            .min()
-            .map(|c| {
-                let message_start = t.message_starts.iter().copied().filter(|&s| s <= c).max();
-                message_start.unwrap_or(c)
-            });
-        kept.retain(|k| {
-            let drop = hits(k) || (k.handshake && cut.is_some_and(|c| k.offset >= c));
-            conflicted += u64::from(drop);
-            !drop
-        });
-        kept.shrink_to_fit();
-        let mut headers = d.walker.map(|w| w.headers).unwrap_or_default();
-        if sslv2_header_removed {
-            headers.clear();
-        }
-        // Kept until pass 2: no spare capacity.
-        headers.shrink_to_fit();
-        DirectionPlan {
-            base: d.unwrap.map(|u| u.base()),
-            headers,
-            kept,
-        }
+        let base = d.unwrap.map(|u| u.base());
+        let headers = d.walker.map(|w| w.headers).unwrap_or_default();
+        let (plan, removed) = t.keep.finish(base, headers, sslv2_header_kept);
+        conflicted += removed;
+        plan
     };
     let mut dirs = match keep {
         Keep::Plans => [plan(a, ta), plan(b, tb)],

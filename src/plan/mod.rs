@@ -2,8 +2,12 @@
 //! are kept (TLS record headers, redacted handshake bytes, alert and ChangeCipherSpec bodies),
 //! by stream offset, so every copy of a retransmitted segment is written the same way; the rest
 //! is removed (docs/architecture.md, "Keep-lists, not edit-lists" in docs/decisions.md).
-//! [`store`] keeps the plans of finished connections until pass 2 needs them.
+//! [`keep`] builds one direction's keep-list while pass 1 follows the connection,
+//! [`retransmissions`] notes where retransmitted copies disagree with the first, and [`store`]
+//! keeps the plans of finished connections until pass 2 needs them.
 
+pub mod keep;
+pub mod retransmissions;
 pub mod store;
 
 use crate::tls::records::RecordHeader;
