@@ -445,3 +445,55 @@ fn load_missing_file_is_an_io_error_naming_the_file() {
         "{message}"
     );
 }
+
+/// The shipped policy files are what users copy: each must document every key, and every value
+/// of an enum knob, in its comment, and set every key, all in [`KEYS`] order. Adding a knob
+/// without documenting it fails here.
+#[test]
+fn shipped_policies_document_and_set_every_key_and_value() {
+    for (name, text) in [
+        ("ticket", TICKET_YAML),
+        ("strict", STRICT_YAML),
+        ("review", REVIEW_YAML),
+    ] {
+        // A key's documentation starts `#   key` (three spaces) and runs to the next key's.
+        const VALUE_INDENT: &str = "                  ";
+        let mut documented: Vec<(&str, Vec<&str>)> = Vec::new();
+        for line in text.lines().filter_map(|l| l.strip_prefix('#')) {
+            let key = line
+                .strip_prefix("   ")
+                .filter(|rest| rest.starts_with(|c: char| c.is_ascii_lowercase()));
+            match (key, documented.last_mut()) {
+                (Some(rest), _) => {
+                    let key = rest.split_whitespace().next().unwrap_or_default();
+                    documented.push((key, Vec::new()));
+                }
+                // A value is listed under its key at eighteen spaces; deeper lines continue it.
+                (None, Some((_, values))) => {
+                    let value = line
+                        .strip_prefix(VALUE_INDENT)
+                        .filter(|rest| !rest.starts_with(' '));
+                    values.extend(value.and_then(|rest| rest.split_whitespace().next()));
+                }
+                (None, None) => {}
+            }
+        }
+        let keys: Vec<&str> = documented.iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, KEYS, "{name}.yaml documents these keys");
+        for (key, values) in &documented {
+            if let Some(choices) = must_be(key).strip_prefix("one of ") {
+                let choices: Vec<&str> = choices.split(", ").collect();
+                assert_eq!(
+                    values, &choices,
+                    "{name}.yaml documents the values of `{key}`"
+                );
+            }
+        }
+        let set: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| l.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(set, KEYS, "{name}.yaml sets these keys");
+    }
+}
