@@ -62,6 +62,11 @@
 //! Pseudonyms draw their characters from `HMAC(key, seed || block)` with `seed =
 //! HMAC(key, "pcapscrub/host-name/v1\0" || shape || attempt || name)`, tagged unlike the Hash
 //! style's plain `HMAC(key, name)`.
+//!
+//! # Modules
+//! This module holds the mapper (the table of names, the choice of shape, the Hash style and
+//! its check); `shape` describes one output shape and picks an output within it; `forbidden`
+//! holds the name's 3-octet windows that no output may repeat.
 
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::fmt;
@@ -70,18 +75,13 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::key::MappingKey;
+use forbidden::Forbidden;
+use shape::{HEX, Shape, hash_shape, pseudonym_shapes};
 
 /// Hash-style attempts per name (attempt 0 is the plain HMAC); also what [`verify_hash`] tries.
 pub const HASH_ATTEMPTS: u32 = 16;
 
 const TAG: &[u8] = b"pcapscrub/host-name/v1\0";
-const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
-const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-const HEX: &[u8] = b"0123456789abcdef";
-const EXAMPLE: &[u8] = b".example";
-const TEST: &[u8] = b".test";
-const INVALID: &[u8] = b".invalid";
-const MAX_LABEL: usize = 63;
 /// A shape with at most this many outputs is searched exhaustively.
 const EXHAUSTIVE_LIMIT: u64 = 1 << 16;
 /// Keyed random tries in a larger shape before moving on to the next one.
@@ -265,7 +265,7 @@ impl NameMapper {
         fallback: &mut Option<Vec<u8>>,
     ) -> Option<Vec<u8>> {
         let mut accept = |out: Vec<u8>| -> Option<Vec<u8>> {
-            if !forbidden.clean(&out, shape.exempt_from) {
+            if !shape.is_clean(&out, forbidden) {
                 return None;
             }
             if self.taken.contains(&out) {
@@ -329,12 +329,7 @@ pub fn verify_hash(key: &MappingKey, name: &[u8], output: &[u8]) -> bool {
     if !shape.holds(output) {
         return false;
     }
-    let hex: Vec<u8> = output
-        .iter()
-        .zip(&shape.slots)
-        .filter(|(_, slot)| matches!(slot, Slot::Free(_)))
-        .map(|(&b, _)| b)
-        .collect();
+    let hex = shape.free_chars(output);
     let n = hex.len().min(64);
     let mac = key.hmac();
     (0..HASH_ATTEMPTS).any(|a| hmac_hex(mac, &name, a)[..n] == hex[..n])
@@ -357,236 +352,7 @@ fn hmac_hex(mac: &Hmac<Sha256>, name: &[u8], attempt: u32) -> [u8; 64] {
     out
 }
 
-/// The 3-octet windows of a (lowercased) name, which no output window may repeat. Only windows
-/// made of output characters (`a-z 0-9 . -`) can ever match, so they are kept as a bitset over
-/// the 38³ such windows (6.9 kB): a lookup is an index, not a hash.
-struct Forbidden {
-    name: Vec<u8>,
-    bits: Vec<u64>,
-}
-
-/// Output characters, numbered.
-const WINDOW_CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789.-";
-const WINDOW_CODES: usize = WINDOW_CHARS.len() * WINDOW_CHARS.len() * WINDOW_CHARS.len();
-
-/// `WINDOW_CHARS` index of each octet, `u8::MAX` for the rest.
-const CHAR_CODES: [u8; 256] = {
-    let mut table = [u8::MAX; 256];
-    let mut i = 0;
-    while i < WINDOW_CHARS.len() {
-        table[WINDOW_CHARS[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
-
-fn char_code(b: u8) -> Option<usize> {
-    let code = CHAR_CODES[usize::from(b)];
-    (code != u8::MAX).then_some(usize::from(code))
-}
-
-fn window_code(w: &[u8]) -> Option<usize> {
-    let n = WINDOW_CHARS.len();
-    match w {
-        [a, b, c] => Some((char_code(*a)? * n + char_code(*b)?) * n + char_code(*c)?),
-        _ => None,
-    }
-}
-
-impl Forbidden {
-    fn new(name: &[u8]) -> Forbidden {
-        let mut bits = vec![0u64; WINDOW_CODES.div_ceil(64)];
-        for code in name.windows(3).filter_map(window_code) {
-            bits[code / 64] |= 1 << (code % 64);
-        }
-        Forbidden {
-            name: name.to_vec(),
-            bits,
-        }
-    }
-
-    fn hit(&self, w: &[u8]) -> bool {
-        window_code(w).is_some_and(|code| self.bits[code / 64] & (1 << (code % 64)) != 0)
-    }
-
-    /// No window of `out` starting before `exempt_from` (the reserved suffix) is forbidden,
-    /// and `out` is not the name itself.
-    fn clean(&self, out: &[u8], exempt_from: usize) -> bool {
-        out != self.name.as_slice() && out.windows(3).take(exempt_from).all(|w| !self.hit(w))
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Slot {
-    Fixed(u8),
-    Free(&'static [u8]),
-}
-
-/// One output shape: a fixed character or an alphabet per position.
-struct Shape {
-    slots: Vec<Slot>,
-    /// Windows starting here or later lie wholly in the reserved suffix (`slots.len()` if none).
-    exempt_from: usize,
-}
-
-impl Shape {
-    /// `prefix` characters of labels, then `suffix`. `tld_letters`: the last label is letters
-    /// only (for shapes without a reserved suffix).
-    fn new(prefix: usize, suffix: &[u8], body: &'static [u8], tld_letters: bool) -> Shape {
-        let lengths = label_lengths(prefix);
-        let mut slots = Vec::with_capacity(prefix + suffix.len());
-        for (i, &n) in lengths.iter().enumerate() {
-            if i > 0 {
-                slots.push(Slot::Fixed(b'.'));
-            }
-            let alphabet = if tld_letters && i + 1 == lengths.len() {
-                LETTERS
-            } else {
-                body
-            };
-            slots.extend(std::iter::repeat_n(Slot::Free(alphabet), n));
-        }
-        slots.extend(suffix.iter().map(|&b| Slot::Fixed(b)));
-        let exempt_from = if suffix.is_empty() {
-            slots.len()
-        } else {
-            prefix
-        };
-        Shape { slots, exempt_from }
-    }
-
-    /// One label of `first` then `rest` characters (short names).
-    fn single(len: usize, first: &'static [u8], rest: &'static [u8]) -> Shape {
-        let mut slots = vec![Slot::Free(first)];
-        slots.extend(std::iter::repeat_n(Slot::Free(rest), len.saturating_sub(1)));
-        slots.truncate(len);
-        Shape {
-            exempt_from: slots.len(),
-            slots,
-        }
-    }
-
-    fn free(&self) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| matches!(s, Slot::Free(_)))
-            .count()
-    }
-
-    fn capacity(&self) -> u64 {
-        self.slots.iter().fold(1u64, |acc, s| match s {
-            Slot::Free(a) => acc.saturating_mul(a.len() as u64),
-            Slot::Fixed(_) => acc,
-        })
-    }
-
-    /// The `index`-th output (mixed radix over the free slots, last slot fastest).
-    fn decode(&self, mut index: u64) -> Vec<u8> {
-        let mut out = vec![0u8; self.slots.len()];
-        for (o, slot) in out.iter_mut().zip(&self.slots).rev() {
-            *o = match slot {
-                Slot::Fixed(b) => *b,
-                Slot::Free(a) => {
-                    let n = a.len() as u64;
-                    let c = a[(index % n) as usize];
-                    index /= n;
-                    c
-                }
-            };
-        }
-        out
-    }
-
-    /// `out` is an output of this shape.
-    fn holds(&self, out: &[u8]) -> bool {
-        out.len() == self.slots.len()
-            && out.iter().zip(&self.slots).all(|(b, slot)| match slot {
-                Slot::Fixed(f) => b == f,
-                Slot::Free(a) => a.contains(b),
-            })
-    }
-
-    /// Left to right, the free slots first take `preset` as it is, then each the keyed choice
-    /// from `stream`, or the next character of its alphabet after it, that completes no
-    /// forbidden window. `None` at a dead end (a preset character completing a forbidden
-    /// window, or no character fitting).
-    fn greedy(&self, preset: &[u8], stream: &[u8], forbidden: &Forbidden) -> Option<Vec<u8>> {
-        let len = self.slots.len();
-        let mut out: Vec<u8> = self
-            .slots
-            .iter()
-            .map(|s| if let Slot::Fixed(b) = s { *b } else { 0 })
-            .collect();
-        let known = |p: usize, i: usize| p <= i || matches!(self.slots[p], Slot::Fixed(_));
-        let fits = |out: &mut Vec<u8>, i: usize, c: u8| {
-            out[i] = c;
-            (i.saturating_sub(2)..=i)
-                .filter(|&j| j + 3 <= len && j < self.exempt_from)
-                .filter(|&j| (j..j + 3).all(|p| known(p, i)))
-                .all(|j| !forbidden.hit(&out[j..j + 3]))
-        };
-        let mut preset = preset.iter().copied();
-        let mut draws = stream.iter().copied();
-        for i in 0..len {
-            let Slot::Free(alphabet) = self.slots[i] else {
-                continue;
-            };
-            if let Some(c) = preset.next() {
-                if !fits(&mut out, i, c) {
-                    return None;
-                }
-                continue;
-            }
-            let r = usize::from(draws.next().unwrap_or(0));
-            let n = alphabet.len();
-            if !(0..n).any(|t| fits(&mut out, i, alphabet[(r + t) % n])) {
-                return None;
-            }
-        }
-        forbidden.clean(&out, self.exempt_from).then_some(out)
-    }
-}
-
-/// The shapes a pseudonym of `len` octets may take, in order of preference.
-fn pseudonym_shapes(len: usize) -> Vec<Shape> {
-    let mut shapes = Vec::with_capacity(4);
-    if len <= 5 {
-        shapes.push(Shape::single(len, LETTERS, LETTERS));
-        shapes.push(Shape::single(len, LETTERS, ALNUM));
-        return shapes;
-    }
-    if len > EXAMPLE.len() {
-        shapes.push(Shape::new(len - EXAMPLE.len(), EXAMPLE, ALNUM, false));
-    }
-    shapes.push(Shape::new(len - TEST.len(), TEST, ALNUM, false));
-    if len > INVALID.len() {
-        shapes.push(Shape::new(len - INVALID.len(), INVALID, ALNUM, false));
-    }
-    shapes.push(Shape::new(len, &[], ALNUM, true));
-    shapes
-}
-
-/// The Hash style's shape for `len` octets: hex labels, then `.invalid` or `.test` if it fits.
-fn hash_shape(len: usize) -> Shape {
-    if len > INVALID.len() {
-        Shape::new(len - INVALID.len(), INVALID, HEX, false)
-    } else if len > TEST.len() {
-        Shape::new(len - TEST.len(), TEST, HEX, false)
-    } else {
-        Shape::single(len, HEX, HEX)
-    }
-}
-
-/// Lengths of the fewest labels (each 1..=63) that, joined by dots, are `total` characters.
-fn label_lengths(total: usize) -> Vec<usize> {
-    if total == 0 {
-        return Vec::new();
-    }
-    let count = (total + 1).div_ceil(MAX_LABEL + 1);
-    let chars = total - (count - 1);
-    let (base, extra) = (chars / count, chars % count);
-    (0..count).map(|i| base + usize::from(i < extra)).collect()
-}
-
+mod forbidden;
+mod shape;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! Tests of the host-name pseudonyms (`names/mod.rs`).
 
+use super::shape::{ALNUM, EXAMPLE, INVALID, TEST, label_lengths};
 use super::*;
 use crate::anonymize::key::MappingKey;
 use hmac::KeyInit;
