@@ -241,7 +241,8 @@ pub struct SideSink<'a> {
 }
 
 impl SideSink<'_> {
-    fn event(&mut self, text: impl Into<Name>) {
+    /// Notes an event of this direction, at this moment, on the timeline.
+    pub(super) fn event(&mut self, text: impl Into<Name>) {
         push_event(self.timeline, self.omitted, self.now.rel, self.side, text);
     }
 

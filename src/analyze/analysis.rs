@@ -1,0 +1,126 @@
+//! What pass 1 gives: per capture an [`Analysis`], per TCP connection a [`Connection`] with
+//! its plan (`crate::plan`) and its diagnosis, either kept in memory or waiting in the spill
+//! store (`crate::plan::store`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::diagnosis;
+use super::verdict;
+use crate::capture::reader::{DroppedOptions, ReadWarning};
+use crate::capture::{DroppedBlock, Format};
+use crate::flow::{Endpoint, FlowKey, FlowTable, Side};
+use crate::plan::DirectionPlan;
+use crate::plan::store::{self, SpillFile, StoredDiagnosis};
+
+/// Counters of one direction of a connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DirStats {
+    pub packets: u64,
+    /// TCP payload bytes as the IP headers state them (including bytes the capture cut).
+    pub payload_bytes: u64,
+}
+
+/// One TCP connection as analysed.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub key: FlowKey,
+    pub client: Side,
+    pub stats: [DirStats; 2],
+    pub dirs: [DirectionPlan; 2],
+    /// The diagnosis's verdict, and whether the client spoke a plaintext protocol: what the
+    /// capture's verdict and the report's order need, without reading the diagnosis back.
+    pub verdict: verdict::Verdict,
+    pub plaintext_protocol: bool,
+    /// Read it with [`Analysis::diagnosis`].
+    pub diagnosis: StoredDiagnosis,
+    /// Where the headers and kept ranges of `dirs` went when they were written to the
+    /// temporary file (`dirs` then holds only each direction's base): read them with a
+    /// [`store::PlanCache`].
+    pub plans_spilled: Option<(u64, u32)>,
+    /// Number of the last packet of this connection (after its close included): pass 2 can
+    /// drop a plan it loaded after it.
+    pub last_packet: u64,
+    /// Kept handshake ranges dropped because a retransmission contradicted them.
+    pub conflicted_ranges_removed: u64,
+    /// Handshake messages not kept (unknown, malformed, not walkable).
+    pub handshake_messages_removed: u64,
+    /// Packets that arrived after the connection was finalised (closed and lingered): counted
+    /// in the stats only; their payload is removed.
+    pub packets_after_close: u64,
+}
+
+impl Analysis {
+    /// The capture's verdict: over the connections that tried TLS (or failed before they
+    /// could), the most significant; plaintext-protocol connections count only when there is
+    /// nothing else. `None` without any TCP connection.
+    pub fn verdict(&self) -> Option<verdict::Verdict> {
+        let all = || self.connections.iter().map(|(_, c)| &**c);
+        let tls = verdict::overall(all().filter(|c| !c.plaintext_protocol).map(|c| c.verdict));
+        tls.or_else(|| verdict::overall(all().map(|c| c.verdict)))
+    }
+
+    /// A connection's diagnosis: borrowed, or read back from the temporary file.
+    pub fn diagnosis<'a>(
+        &'a self,
+        c: &'a Connection,
+    ) -> anyhow::Result<std::borrow::Cow<'a, diagnosis::Diagnosis>> {
+        use anyhow::Context;
+        store::load_diagnosis(&c.diagnosis, self.spilled.as_ref())
+            .context("cannot read a diagnosis back from its temporary file")
+    }
+}
+
+impl Connection {
+    pub fn client_endpoint(&self) -> Endpoint {
+        self.key.endpoint(self.client)
+    }
+
+    pub fn server_endpoint(&self) -> Endpoint {
+        self.key.endpoint(self.client.other())
+    }
+
+    /// Stats of the client→server and server→client directions.
+    pub fn client_stats(&self) -> DirStats {
+        self.stats[self.client.index()]
+    }
+
+    pub fn server_stats(&self) -> DirStats {
+        self.stats[self.client.other().index()]
+    }
+}
+
+/// The result of pass 1 over one capture.
+#[derive(Debug)]
+pub struct Analysis {
+    pub format: Format,
+    pub link_types: BTreeSet<u32>,
+    pub packets: u64,
+    pub file_bytes: u64,
+    pub warnings: Vec<ReadWarning>,
+    pub dropped_blocks: BTreeMap<DroppedBlock, u64>,
+    pub dropped_options: DroppedOptions,
+    /// Timestamp (seconds) of the first packet the rewriter can write (its headers decode),
+    /// for the `shift` timestamp policy.
+    pub first_second: Option<i128>,
+    /// The same over TCP packets only: the first written when non-TCP traffic is dropped.
+    /// (Shifting from the first packet written makes a second run shift by nothing.)
+    pub first_tcp_second: Option<i128>,
+    /// Boxed: the table's Vec then holds pointers, and grows by doubling cheaply.
+    pub connections: FlowTable<Box<Connection>>,
+    /// Connections finalised while still open, because more than [`super::MAX_LIVE`] were open at
+    /// once (the longest idle went first): packets they sent later are only counted.
+    pub finalised_early: u64,
+    /// The diagnoses not kept in memory (see [`store`]).
+    pub(crate) spilled: Option<SpillFile>,
+}
+
+/// What pass 1 keeps of a finished connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The diagnosis and the rewrite plan (record headers, kept handshake bytes): for
+    /// `sanitize` and `check`.
+    Plans,
+    /// The diagnosis only: `diagnose` writes no capture, and a plan is most of what a finished
+    /// connection costs.
+    DiagnosisOnly,
+}

@@ -1,0 +1,109 @@
+//! The packet loop of pass 1: every packet of a capture, in order, through the flow table, TCP
+//! tracking and address observation, into an [`Analysis`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::addresses::{Repeat, observe_addresses, observe_udp_roles};
+use super::analysis::{Analysis, Keep};
+use super::conversation::Moment;
+use super::flows::Flows;
+use super::tcp::track_tcp;
+use crate::anonymize::AddressPlanner;
+use crate::capture::{CaptureReader, Event, ReadError};
+use crate::redact::Redactor;
+use crate::wire::{self, Net, Transport};
+
+pub fn analyze(
+    reader: &mut CaptureReader,
+    planner: &mut AddressPlanner,
+    redactor: &mut Redactor,
+) -> Result<Analysis, ReadError> {
+    analyze_keeping(reader, planner, redactor, Keep::Plans)
+}
+
+pub fn analyze_keeping(
+    reader: &mut CaptureReader,
+    planner: &mut AddressPlanner,
+    redactor: &mut Redactor,
+    keep: Keep,
+) -> Result<Analysis, ReadError> {
+    let mut flows = Flows {
+        keep,
+        ..Flows::default()
+    };
+    let mut link_types = BTreeSet::new();
+    let mut dropped_blocks = BTreeMap::new();
+    let mut first_second = None;
+    let mut first_tcp_second = None;
+    let mut first_ns: Option<i128> = None;
+    let pcap = reader.pcap_header().is_some();
+    while let Some(event) = reader.next_event()? {
+        let pkt = match event {
+            Event::Packet(p) => p,
+            Event::Dropped(kind) => {
+                *dropped_blocks.entry(kind).or_insert(0) += 1;
+                continue;
+            }
+            Event::Section | Event::Interface(_) | Event::BadPacket { .. } => continue,
+        };
+        link_types.insert(pkt.link_type);
+        let time_ns = pkt.time_ns(pcap);
+        flows.finalise_closed(time_ns, planner);
+        let first_ns = *first_ns.get_or_insert(time_ns);
+        // i128: a pcapng timestamp in 1-second units reaches 2^64 s, beyond i64.
+        let second = time_ns.div_euclid(1_000_000_000);
+        let now = Moment {
+            rel: (time_ns - first_ns) as f64 / 1e9,
+            unix: i64::try_from(second).unwrap_or(if second < 0 { i64::MIN } else { i64::MAX }),
+        };
+        let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
+            continue;
+        };
+        first_second.get_or_insert(second);
+        if matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_))) {
+            first_tcp_second.get_or_insert(second);
+        }
+        // A TCP packet of a connection already seen, with the link addresses its previous
+        // packet had, brings no address the planner has not seen: the lookups are skipped.
+        // (Observing after tracking keeps the planner's first-seen order: tracking observes
+        // nothing.)
+        let repeat = match &layout.net {
+            Net::Ip(ip) => match &ip.transport {
+                Transport::Tcp(tcp) => track_tcp(
+                    &mut flows, planner, pkt.number, &layout, pkt.data, ip, tcp, now, time_ns,
+                    redactor,
+                ),
+                _ => Repeat::default(),
+            },
+            _ => Repeat::default(),
+        };
+        observe_addresses(&layout, pkt.data, planner, repeat);
+        if let Net::Ip(ip) = &layout.net
+            && let Transport::Udp { start } = &ip.transport
+        {
+            observe_udp_roles(pkt.data, ip, *start, planner);
+        }
+    }
+    let finalised_early = flows.finalised_early;
+    let (connections, spilled) = flows.finish(planner);
+    let spilled = spilled.map_err(|e| ReadError {
+        file: reader.name().to_string(),
+        packet: None,
+        offset: None,
+        message: format!("cannot keep finished connections in a temporary file: {e}"),
+    })?;
+    Ok(Analysis {
+        format: reader.format(),
+        link_types,
+        packets: reader.packets_read(),
+        file_bytes: reader.bytes_read(),
+        warnings: reader.warnings.clone(),
+        dropped_blocks,
+        dropped_options: reader.dropped_options,
+        first_second,
+        first_tcp_second,
+        connections,
+        finalised_early,
+        spilled,
+    })
+}
