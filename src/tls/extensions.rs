@@ -5,9 +5,9 @@
 //! prefixes around it kept, so the extension still dissects. A body that does not parse is
 //! filled whole; its extension header stays, so the hello's framing holds.
 
-use super::facts::reader::Reader;
+use super::reader::Reader;
 use super::registry::{self, ext};
-use super::spans::{Span, SpanKind, Walk, ca_names};
+use super::walk::{Span, SpanKind, Walk, ca_names};
 
 /// Which hello an extension is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 
 use std::ops::Range;
 
-use super::facts::reader::Reader;
+use super::reader::Reader;
 
 /// The bytes of one field and where they start in the walked body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,11 +7,10 @@
 //! length field stays valid. A message that fits none of its layouts gives `None` (the caller
 //! removes its body).
 
-use super::facts::is_tls13_version;
-use super::facts::signature_scheme_name;
+use super::names::{is_tls13_version, signature_scheme_name};
 use super::registry::ext;
-use super::spans::{HEADER_LEN, Span, SpanKind, Walk, ca_names};
 use super::suites::{KeyExchange, key_exchange};
+use super::walk::{HEADER_LEN, Span, SpanKind, Walk, ca_names};
 
 /// What the connection's ServerHello settled, as far as later messages' layouts depend on it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::super::hello::{self as grammar, ServerLayout};
-use super::reader::{Reader, u16_list};
+use crate::tls::reader::{Reader, u16_list};
 use crate::tls::registry::{ext, is_grease, is_grease_alpn};
 
 /// `Random` of a HelloRetryRequest: SHA-256("HelloRetryRequest") (RFC 8446 section 4.1.3).

@@ -8,9 +8,9 @@
 //! each layout and the chosen one must consume the body exactly; a coincidental fit of the wrong
 //! one needs a random 16-bit length to match, which is rare enough for a diagnosis.
 
-use super::reader::Reader;
 use crate::tls::messages::{Negotiated, walk_body};
-use crate::tls::spans::{Span, SpanKind};
+use crate::tls::reader::Reader;
+use crate::tls::walk::{Span, SpanKind};
 
 /// Handshake message types whose facts come from here.
 mod msg {

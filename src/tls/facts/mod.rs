@@ -17,8 +17,6 @@
 mod certificate;
 mod hello;
 mod messages;
-mod names;
-pub(crate) mod reader;
 
 #[cfg(test)]
 mod fixtures;
@@ -27,6 +25,10 @@ mod tests;
 
 use serde::Serialize;
 
+pub use crate::tls::names::{
+    alert_description_name, cipher_suite_name, extension_name, group_name, handshake_type_name,
+    is_tls13_version, signature_scheme_name, version_name,
+};
 pub use crate::tls::registry::is_grease;
 pub use certificate::{
     CertificateFacts, ChainChecks, MAX_CHAIN_LEN, certificate_facts, certificate_facts_of,
@@ -35,10 +37,6 @@ pub use certificate::{
 pub use hello::{
     ClientHelloFacts, HELLO_RETRY_REQUEST_RANDOM, ServerHelloFacts, SniFacts, SniSummary,
     parse_sslv2_client_hello,
-};
-pub use names::{
-    alert_description_name, cipher_suite_name, extension_name, group_name, handshake_type_name,
-    is_tls13_version, signature_scheme_name, version_name,
 };
 
 /// What one handshake message says.
