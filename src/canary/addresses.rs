@@ -4,8 +4,8 @@
 
 use foldhash::{HashMap, HashSet};
 
-use super::collect::{SecretKind, eui64, too_plain};
 use super::prefix::{PrefixFilter, first4};
+use super::secret::{SecretKind, eui64, too_plain};
 use super::tokens::{self, NameFilter, TextAddress};
 
 /// Every searched form of the rewritten addresses.

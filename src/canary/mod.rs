@@ -7,12 +7,14 @@ pub mod addresses;
 pub mod collect;
 mod prefix;
 pub mod scan;
+mod secret;
 pub mod tokens;
 
 use std::fmt;
 
-pub use collect::{ObservedAddresses, SecretKind, SeenSecrets};
+pub use collect::{ObservedAddresses, SeenSecrets};
 pub use scan::Canary;
+pub use secret::SecretKind;
 
 use crate::anonymize::Mapping;
 use crate::wire::Layout;

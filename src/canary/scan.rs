@@ -10,7 +10,8 @@ use std::time::Instant;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, Match, MatchKind};
 
 use super::addresses::SecretSets;
-use super::collect::{MIN_TEXT_LEN, SecretKind, TextPattern};
+use super::collect::{MIN_TEXT_LEN, TextPattern};
+use super::secret::SecretKind;
 #[cfg(test)]
 use crate::wire;
 use crate::wire::{Layout, Net, Transport};
