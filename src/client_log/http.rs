@@ -2,8 +2,8 @@
 //! only when the header is in [`header_rule`]'s table and the value has that header's
 //! grammar, otherwise the value is removed.
 
-use super::pattern::split_endpoint;
 use super::tokens;
+use super::tokens::split_endpoint;
 
 pub const METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",

@@ -249,7 +249,7 @@ impl<M: LogMapper> Renderer<'_, M> {
     }
 
     fn endpoint(&mut self, text: &str) {
-        let Some((host, port)) = pattern::split_endpoint(text) else {
+        let Some((host, port)) = tokens::split_endpoint(text) else {
             return self.fill(text, 'x');
         };
         let bracketed = text.starts_with('[');
@@ -358,7 +358,7 @@ impl<M: LogMapper> Renderer<'_, M> {
         }
         match http::header_rule(name) {
             ValueRule::Keep(valid) if valid(value) => self.out.push_str(value),
-            ValueRule::Host if pattern::split_endpoint(value).is_some() => self.endpoint(value),
+            ValueRule::Host if tokens::split_endpoint(value).is_some() => self.endpoint(value),
             ValueRule::Host if tokens::is_host_name(value) => self.host_or_addr(value),
             ValueRule::UrlOrPath if http::split_url(value).is_some() => self.url(value),
             ValueRule::UrlOrPath | ValueRule::Path

@@ -4,7 +4,7 @@
 //! first found (or at the end of the line): no backtracking, so a line costs at most one
 //! pass per template.
 
-use super::tokens;
+use super::tokens::{self, split_endpoint};
 
 /// What a hole may hold. Structural kinds are copied; the others are mapped or filled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,22 +160,6 @@ const PYTHON_EXCEPTIONS: &[&str] = &[
 
 fn is_addr(s: &str) -> bool {
     tokens::parse_ipv4(s).is_some() || tokens::parse_ipv6_with_zone(s).is_some()
-}
-
-/// `host:port`, `1.2.3.4:port`, `[v6]:port`: the host (without brackets) and the port.
-pub fn split_endpoint(s: &str) -> Option<(&str, &str)> {
-    let (host, port) = match s.strip_prefix('[') {
-        Some(rest) => {
-            let (h, p) = rest.split_once("]:")?;
-            tokens::parse_ipv6_with_zone(h)?;
-            (h, p)
-        }
-        None => {
-            let (h, p) = s.rsplit_once(':')?;
-            (tokens::is_host_name(h) || tokens::parse_ipv4(h).is_some()).then_some((h, p))?
-        }
-    };
-    tokens::is_number(port).then_some((host, port))
 }
 
 /// A piece of a matched line.

@@ -184,6 +184,22 @@ pub fn split_email(s: &str) -> Option<(&str, &str)> {
     (local_ok && domain.contains('.') && is_host_name(domain)).then_some((local, domain))
 }
 
+/// `host:port`, `1.2.3.4:port`, `[v6]:port`: the host (without brackets) and the port.
+pub fn split_endpoint(s: &str) -> Option<(&str, &str)> {
+    let (host, port) = match s.strip_prefix('[') {
+        Some(rest) => {
+            let (h, p) = rest.split_once("]:")?;
+            parse_ipv6_with_zone(h)?;
+            (h, p)
+        }
+        None => {
+            let (h, p) = s.rsplit_once(':')?;
+            (is_host_name(h) || parse_ipv4(h).is_some()).then_some((h, p))?
+        }
+    };
+    is_number(port).then_some((host, port))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
