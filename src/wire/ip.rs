@@ -1,6 +1,6 @@
 //! IPv4, IPv6 (with extension headers), ARP, and the transport headers we rewrite.
 
-use super::{Net, be16, be32};
+use super::bytes::{be16, be32};
 
 pub const PROTO_ICMP: u8 = 1;
 pub const PROTO_TCP: u8 = 6;
@@ -10,6 +10,19 @@ pub const PROTO_ICMPV6: u8 = 58;
 /// Up to this many option areas per header are blanked individually; a header with more is
 /// cut instead (fail closed).
 pub const MAX_BLANKS: usize = 4;
+
+/// The network layer of a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Net {
+    /// A protocol we do not parse (LLC, PPPoE discovery, unknown EtherType): everything after the
+    /// link header is removed.
+    Unknown,
+    /// The network header is cut short by the snap length: it is removed, since a partial
+    /// address cannot be rewritten.
+    Truncated,
+    Arp(Arp),
+    Ip(Ip),
+}
 
 /// ARP for Ethernet/IPv4: where the four addresses are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

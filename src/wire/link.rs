@@ -1,7 +1,8 @@
 //! Link-layer headers: Ethernet (with stacked VLAN tags and PPPoE sessions), Linux cooked
 //! capture v1/v2, BSD loopback, raw IP.
 
-use super::{Undecodable, be16};
+use super::bytes::be16;
+use super::layout::Undecodable;
 
 /// Declares the link types we decode, each once with its LINKTYPE_* numbers (of the pcap and
 /// pcapng specifications) and the name libpcap gives it, and generates the lookups both ways.
