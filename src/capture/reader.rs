@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
+use super::format::{self, DroppedBlock, Format, Interface, PcapHeader, RawTimestamp};
 use super::window::Window;
-use super::{DroppedBlock, Format, Interface, PcapHeader, RawTimestamp};
 
 /// A record larger than this is corrupt, whatever the header's snap length says: no capture
 /// tool writes one, and honouring it would let a 30-byte file demand a 4 GiB buffer.
@@ -388,7 +388,7 @@ impl CaptureReader {
         // The FCS is neither analysed (it would read as payload) nor written (it is a checksum
         // of the original bytes): every packet is handed on as if captured without it.
         let (data, orig_len) =
-            super::without_fcs(&self.input.bytes()[data], orig_len, header.fcs_len());
+            format::without_fcs(&self.input.bytes()[data], orig_len, header.fcs_len());
         Ok(Some(Event::Packet(Packet {
             number,
             interface: 0,

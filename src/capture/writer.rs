@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{Interface, PcapHeader, RawTimestamp};
+use super::format::{Interface, PcapHeader, RawTimestamp};
 
 const SHB_USERAPPL: u16 = 4;
 /// The pcap format version written, whatever the input's minor version.
