@@ -1,10 +1,11 @@
 //! IPv4: each role has its own RFC 5737 /24; once that is full, the rest of the
 //! role's hosts go to the shared RFC 2544 benchmarking range 198.18.0.0/15.
 
+use super::error::MappingError;
 use super::key::MappingKey;
 use super::pool::SlotPool;
-use super::table::{AddressTable, Allocator};
-use super::{MappingError, Role, warn_once};
+use super::role::Role;
+use super::table::{AddressTable, Allocator, warn_once};
 
 const TAG: &[u8] = b"pcapscrub/ipv4\0";
 

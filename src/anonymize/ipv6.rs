@@ -18,11 +18,12 @@
 
 use foldhash::{HashMap, HashMapExt};
 
+use super::error::MappingError;
 use super::ipv4::Ipv4Map;
 use super::key::MappingKey;
 use super::pool::SlotPool;
+use super::role::Role;
 use super::table::{AddressTable, Allocator, with_prefix};
-use super::{MappingError, Role};
 
 const TAG_ROUTED: &[u8] = b"pcapscrub/ipv6\0";
 const TAG_LINK_LOCAL: &[u8] = b"pcapscrub/ipv6-link-local\0";

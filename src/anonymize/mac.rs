@@ -2,10 +2,11 @@
 //! administered unicast 02:00:5e:xx:xx:xx, which no vendor can have assigned. The overflow
 //! block is kept when met again, so a sanitized capture sanitized again does not change.
 
+use super::error::MappingError;
 use super::key::MappingKey;
 use super::pool::SlotPool;
+use super::role::Role;
 use super::table::{AddressTable, Allocator, with_prefix};
-use super::{MappingError, Role};
 
 const TAG: &[u8] = b"pcapscrub/mac\0";
 

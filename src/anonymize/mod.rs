@@ -12,12 +12,14 @@
 //! are probed linearly, so the mapping is always one-to-one.
 
 mod allowed;
+mod error;
 mod ipv4;
 mod ipv6;
 mod key;
 mod mac;
 pub mod names;
 mod pool;
+mod role;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -27,62 +29,13 @@ use std::fmt;
 use std::hash::Hash;
 
 pub use allowed::address_allowed;
+pub use error::MappingError;
 pub use key::{KeyError, MIN_KEY_LEN, MappingKey};
+pub use role::Role;
 
 use ipv4::Ipv4Map;
 use ipv6::Ipv6Map;
 use mac::MacMap;
-
-/// What a host did in the capture; it picks the documentation range it lands in,
-/// so a reader of the sanitized capture still sees who was client and server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    Client,
-    Server,
-    Other,
-}
-
-impl Role {
-    /// The first client or server role wins; `Other` only stands until one is
-    /// seen (a host that shows up in ARP before it connects is still a client).
-    fn merge(self, seen: Role) -> Role {
-        if self == Role::Other { seen } else { self }
-    }
-
-    /// Position of this role's pool in per-role arrays.
-    fn pool_index(self) -> usize {
-        match self {
-            Role::Client => 0,
-            Role::Server => 1,
-            Role::Other => 2,
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Role::Client => "client-role",
-            Role::Server => "server-role",
-            Role::Other => "other-role",
-        }
-    }
-}
-
-/// Why [`AddressPlanner::finish`] could not build a mapping.
-#[derive(Debug, thiserror::Error)]
-pub enum MappingError {
-    #[error(
-        "too many IPv4 addresses to rewrite: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 \
-         and 198.18.0.0/15 were full after {rewritten}"
-    )]
-    Ipv4Exhausted { rewritten: usize },
-    #[error("too many IPv6 addresses to rewrite: no free address left in {pool}")]
-    Ipv6Exhausted { pool: &'static str },
-    #[error(
-        "too many MAC addresses to rewrite: 00:00:5e:00:53:00/24 and 02:xx:xx:xx:xx:xx \
-         were full after {rewritten}"
-    )]
-    MacExhausted { rewritten: usize },
-}
 
 /// How many distinct addresses were rewritten rather than kept; for the run
 /// summary, which must never show the addresses themselves.
@@ -323,13 +276,5 @@ impl Mapping {
             ipv6: self.ipv6.rewritten(),
             mac: self.mac.rewritten(),
         }
-    }
-}
-
-/// Adds `message` unless it is already there: a condition hit once per
-/// address must still read as one warning.
-fn warn_once(warnings: &mut Vec<String>, message: String) {
-    if !warnings.contains(&message) {
-        warnings.push(message);
     }
 }

@@ -7,8 +7,9 @@
 use foldhash::{HashMap, HashMapExt};
 use std::hash::Hash;
 
+use super::error::MappingError;
 use super::key::MappingKey;
-use super::{MappingError, Role, warn_once};
+use super::role::Role;
 
 /// One family's pools and rules (`ipv4.rs`, `ipv6.rs`, `mac.rs`).
 pub(crate) trait Allocator: Clone + Sized {
@@ -179,4 +180,12 @@ pub(super) fn with_prefix<const N: usize>(prefix: &[u8], tail: &[u8]) -> [u8; N]
         *dst = *src;
     }
     a
+}
+
+/// Adds `message` unless it is already there: a condition hit once per
+/// address must still read as one warning.
+pub(super) fn warn_once(warnings: &mut Vec<String>, message: String) {
+    if !warnings.contains(&message) {
+        warnings.push(message);
+    }
 }
