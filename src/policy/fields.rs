@@ -4,9 +4,9 @@
 
 use serde_saphyr::Spanned;
 
-use super::PolicyError;
 use super::canonical::yaml_string;
-use super::read::{Invalid, Node};
+use super::error::PolicyError;
+use super::node::{Invalid, Node};
 use crate::allowlist::Allowlist;
 use crate::stable_names::StableName;
 
@@ -193,7 +193,7 @@ macro_rules! policy_fields {
         /// reading mode (`Exact` or `Shape`, see `read.rs`), then `Node`.
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields, bound = "N: serde::Deserialize<'de> + From<Node>")]
-        struct RawPolicy<N> {
+        pub(super) struct RawPolicy<N> {
             $(
                 #[serde(default = "absent")]
                 $field: Spanned<N>,
@@ -201,7 +201,7 @@ macro_rules! policy_fields {
         }
 
         impl<N: Into<Node>> RawPolicy<N> {
-            fn into_nodes(self) -> RawPolicy<Node> {
+            pub(super) fn into_nodes(self) -> RawPolicy<Node> {
                 RawPolicy {
                     $($field: convert(self.$field),)+
                 }
@@ -210,14 +210,14 @@ macro_rules! policy_fields {
 
         impl RawPolicy<Node> {
             /// The fields with their keys, in [`KEYS`] order.
-            fn into_fields(self) -> [(&'static str, Spanned<Node>); KEYS.len()] {
+            pub(super) fn into_fields(self) -> [(&'static str, Spanned<Node>); KEYS.len()] {
                 [$((stringify!($field), self.$field),)+]
             }
 
             /// Checks the located values, in [`KEYS`] order, and builds the policy.
             /// `document_line` is where the top-level mapping starts (reported when a required
             /// key is missing).
-            fn validate(
+            pub(super) fn validate(
                 self,
                 document_line: u64,
                 invalid: &Invalid<'_>,
@@ -236,7 +236,7 @@ macro_rules! policy_fields {
         }
 
         /// What the value of `key` must be, for error messages.
-        fn must_be(key: &str) -> String {
+        pub(super) fn must_be(key: &str) -> String {
             match key {
                 $(stringify!($field) => <$kind as FieldKind<$ty>>::expected(),)+
                 _ => "text".to_string(),

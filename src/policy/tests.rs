@@ -1,5 +1,7 @@
 //! Tests of reading, validating and writing policies.
 
+use super::builtin::{REVIEW_YAML, STRICT_YAML, TICKET_YAML};
+use super::model::must_be;
 use super::*;
 
 fn invalid(result: Result<Policy, PolicyError>) -> (u64, String, String) {
