@@ -817,9 +817,15 @@ pub fn is_solicited_node(a: Ipv6Addr) -> bool {
     s[..5] == [0xff02, 0, 0, 0, 0] && s[5] == 1 && s[6] >> 8 == 0xff
 }
 
-/// May appear in an output, by the library's one definition (see [`v4_allowed`]).
+/// May appear in an output: the library's one definition of a kept address (see
+/// [`v4_allowed`]), or a solicited-node group. The library does not call such a group kept on
+/// its own, as its 24 low bits are its member's: the rewrite gives it those of the member's
+/// replacement (or keyed bits when the member is not in the capture), so an output group is
+/// always made of output bits; `no_original_addresses_survive` checks that no input group is
+/// left.
 pub fn v6_allowed(a: Ipv6Addr) -> bool {
     pcapscrub::anonymize::address_allowed(a.into(), &pcapscrub::allowlist::Allowlist::default())
+        || is_solicited_node(a)
 }
 
 pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
