@@ -28,21 +28,11 @@ format="${FORMAT:-pcap}"
 seed="${SEED:-1}"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a positive number" >&2; exit 2; }
 
-cargo build --release --quiet --bin pcapscrub --example gen_mixed
+cargo build --release --quiet --bin pcapscrub
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$(realpath "$target_dir/release/pcapscrub")"
-gen="$(realpath "$target_dir/release/examples/gen_mixed")"
-cache="$target_dir/bench"
-mkdir -p "$cache"
-cache="$(realpath "$cache")"
-gen_hash="$(cat examples/gen_mixed.rs samples/*.pcap | sha256sum | cut -c1-10)"
-file="$cache/mixed-$size-s$seed-$gen_hash.$format"
-if [ ! -s "$file" ] || [ ! -s "$file.info" ]; then
-    echo "generating $file ..." >&2
-    "$gen" --format "$format" --size "$size" --seed "$seed" "$file.tmp" >"$file.info.tmp"
-    mv "$file.tmp" "$file"
-    mv "$file.info.tmp" "$file.info"
-fi
+file="$(scripts/bench_capture.sh "$size" "$format" "$seed")"
+cache="$(dirname "$file")"
 
 work="$(mktemp -d "$cache/canary.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

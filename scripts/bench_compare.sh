@@ -21,24 +21,12 @@ runs="${RUNS:-5}"
 policy="${POLICY:-ticket}"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a positive number" >&2; exit 2; }
 
-cargo build --release --quiet --bin pcapscrub --example gen_mixed
+cargo build --release --quiet --bin pcapscrub
 target_dir="${CARGO_TARGET_DIR:-target}"
 new="$(realpath "$target_dir/release/pcapscrub")"
-gen="$(realpath "$target_dir/release/examples/gen_mixed")"
 old="$(scripts/build_commit.sh "$ref")"
-
-# The same cache and name as bench_perf.sh and bench_canary.sh, so the capture is made once.
-cache="$target_dir/bench"
-mkdir -p "$cache"
-cache="$(realpath "$cache")"
-gen_hash="$(cat examples/gen_mixed.rs samples/*.pcap | sha256sum | cut -c1-10)"
-file="$cache/mixed-$size-s1-$gen_hash.pcap"
-if [ ! -s "$file" ] || [ ! -s "$file.info" ]; then
-    echo "generating $file ..." >&2
-    "$gen" --format pcap --size "$size" --seed 1 "$file.tmp" >"$file.info.tmp"
-    mv "$file.tmp" "$file"
-    mv "$file.info.tmp" "$file.info"
-fi
+file="$(scripts/bench_capture.sh "$size")"
+cache="$(dirname "$file")"
 
 work="$(mktemp -d "$cache/compare.XXXXXX")"
 trap 'rm -rf "$work"' EXIT

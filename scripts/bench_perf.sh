@@ -51,14 +51,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-cargo build --release --quiet --bin pcapscrub --example gen_mixed
+cargo build --release --quiet --bin pcapscrub
 target_dir="${CARGO_TARGET_DIR:-target}"
 bin="$(realpath "$target_dir/release/pcapscrub")"
-gen="$(realpath "$target_dir/release/examples/gen_mixed")"
 cache="$target_dir/bench"
 mkdir -p "$cache"
 cache="$(realpath "$cache")"
-gen_hash="$(cat examples/gen_mixed.rs samples/*.pcap | sha256sum | cut -c1-10)"
 
 work="$(mktemp -d "$cache/run.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -109,16 +107,7 @@ verdict_lines=()
 declare -A rss_size
 
 for size in "${sizes[@]}"; do
-    file="$cache/mixed-$size-s$seed-$gen_hash.$format"
-    if [ ! -s "$file" ] || [ ! -s "$file.info" ]; then
-        echo "generating $file ..." >&2
-        t0=$EPOCHREALTIME
-        "$gen" --format "$format" --size "$size" --seed "$seed" "$file.tmp" >"$file.info.tmp"
-        t1=$EPOCHREALTIME
-        mv "$file.tmp" "$file"
-        mv "$file.info.tmp" "$file.info"
-        echo "generated in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s: $(cat "$file.info")" >&2
-    fi
+    file="$(scripts/bench_capture.sh "$size" "$format" "$seed")"
     info="$(cat "$file.info")"
     bytes="$(stat -c %s "$file")"
     packets="$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' <<<"$info")"

@@ -22,9 +22,8 @@ root="$(pwd)"
 ref="${1:-HEAD}"
 ref_sha="$(git rev-parse --verify "$ref^{commit}")" || { echo "not a commit: $ref" >&2; exit 2; }
 target_dir="${CARGO_TARGET_DIR:-target}"
-cargo build --release --quiet --bin pcapscrub --example gen_mixed
+cargo build --release --quiet --bin pcapscrub
 new_bin="$(realpath "$target_dir/release/pcapscrub")"
-gen="$(realpath "$target_dir/release/examples/gen_mixed")"
 
 ref_bin="$(scripts/build_commit.sh "$ref_sha")"
 
@@ -45,17 +44,7 @@ else
     echo "note: no corpus at $corpus; samples only" >&2
 fi
 if [ -z "${QUICK:-}" ]; then
-    size="${SIZE:-256M}"
-    mkdir -p "$root/target/bench"
-    gen_hash="$(cat examples/gen_mixed.rs samples/*.pcap | sha256sum | cut -c1-10)"
-    bench="$root/target/bench/mixed-$size-s1-$gen_hash.pcap"
-    if [ ! -s "$bench" ]; then
-        echo "generating $bench ..." >&2
-        "$gen" --size "$size" --seed 1 "$bench.tmp" >"$bench.info.tmp"
-        mv "$bench.tmp" "$bench"
-        mv "$bench.info.tmp" "$bench.info"
-    fi
-    inputs+=("$bench")
+    inputs+=("$(scripts/bench_capture.sh "${SIZE:-256M}")")
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/sweep.XXXXXX")"
