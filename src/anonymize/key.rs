@@ -34,9 +34,6 @@ pub enum KeyError {
     /// The operating system could not supply random bytes.
     #[error("the operating system's random number generator failed")]
     Entropy(#[source] rand::rngs::SysError),
-    /// The HMAC implementation refused the key (it accepts any length, so this is not expected).
-    #[error("the HMAC implementation rejected the mapping key")]
-    Rejected,
 }
 
 /// HMAC-SHA-256 key for one run. It holds only the keyed HMAC state, is never
@@ -75,10 +72,9 @@ impl MappingKey {
     }
 
     /// HMAC zero-pads keys shorter than the hash block, so 32 random bytes in a
-    /// zeroed 64-byte block are exactly a 32-byte key, and this constructor
-    /// (unlike `new_from_slice`) cannot fail.
+    /// zeroed 64-byte block are exactly a 32-byte key.
     fn from_block(mut block: [u8; HMAC_BLOCK_LEN]) -> MappingKey {
-        let key = MappingKey(<Hmac<Sha256> as KeyInit>::new(&block.into()));
+        let key = MappingKey(keyed_hmac(&block));
         wipe(&mut block);
         key
     }
@@ -95,7 +91,7 @@ impl MappingKey {
                 len: bytes.len(),
             })
         } else {
-            Self::from_valid_bytes(&bytes)
+            Ok(MappingKey(keyed_hmac(&bytes)))
         };
         wipe(&mut bytes);
         key
@@ -106,13 +102,7 @@ impl MappingKey {
         if b.len() < MIN_KEY_LEN {
             return Err(KeyError::TooShort { len: b.len() });
         }
-        Self::from_valid_bytes(b)
-    }
-
-    fn from_valid_bytes(b: &[u8]) -> Result<MappingKey, KeyError> {
-        Hmac::<Sha256>::new_from_slice(b)
-            .map(MappingKey)
-            .map_err(|_| KeyError::Rejected)
+        Ok(MappingKey(keyed_hmac(b)))
     }
 
     /// A key of its own for one use of this key (host names, …): `HMAC(key, tag)` as the new
