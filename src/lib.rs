@@ -12,6 +12,7 @@ pub mod anonymize;
 pub mod canary;
 pub mod capture;
 pub mod check;
+pub mod civil;
 pub mod client_log;
 pub mod commands;
 pub mod flow;

@@ -25,7 +25,7 @@ pub(super) fn time(unix: i64) -> Vec<u8> {
     let t = unix.clamp(MIN, MAX);
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = crate::civil::civil_from_days(days);
     let hms = format!(
         "{:02}{:02}{:02}Z",
         secs / 3600,
@@ -39,20 +39,6 @@ pub(super) fn time(unix: i64) -> Vec<u8> {
         let s = format!("{year:04}{month:02}{day:02}{hms}");
         tlv(TAG_GENERALIZED_TIME, s.as_bytes())
     }
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-pub(super) fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// OBJECT IDENTIFIER content octets (X.690 §8.19). Only called with the constant tables above,

@@ -230,15 +230,6 @@ fn validity_encoding_follows_rfc_5280() {
 }
 
 #[test]
-fn civil_dates() {
-    assert_eq!(civil_from_days(0), (1970, 1, 1));
-    assert_eq!(civil_from_days(-1), (1969, 12, 31));
-    assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    assert_eq!(civil_from_days(-719_162), (1, 1, 1));
-    assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
-}
-
-#[test]
 fn spec_from_unparsable_der_is_the_default() {
     for der in [
         &[][..],

@@ -23,8 +23,11 @@ pub struct CertificateFacts {
     /// Index in the message's list: 0 is the leaf (end-entity) certificate.
     pub position: usize,
     pub der_length: usize,
-    /// Validity bounds, unix seconds.
+    /// Validity bounds, Unix seconds; written as RFC 3339 UTC text (what people compare with
+    /// server logs and `openssl x509 -dates`).
+    #[serde(with = "crate::civil::unix_as_rfc3339")]
     pub not_before: i64,
+    #[serde(with = "crate::civil::unix_as_rfc3339")]
     pub not_after: i64,
     /// "RSA", "EC", "Ed25519", "Ed448", "DSA" or "unknown".
     pub key_type: String,
