@@ -87,12 +87,15 @@ detail never prints a secret in full. Exit status: 0 clean, 1 findings, 2 unread
     #[command(
         long_about = "Recompute every hash in OUTDIR/SHA256SUMS, report missing, modified and added files, \
 run `check` on every sanitized capture (under the folder's policy.yaml), and validate every \
-summary (required keys, known verdict names, its policy hash, no address the policy does not allow). One \
+summary (required keys, known verdict names, `verdict` and `verdict_counts` agreeing with the connections, its policy hash, no address the policy does not allow). One \
 line per problem. Exit status: 0 good, 1 problems, 2 error."
     )]
     Verify {
         /// The evidence folder written by `sanitize`.
         outdir: PathBuf,
+        /// Output format (yaml and json: `outdir`, `verified`, `problems`).
+        #[arg(long, value_enum, default_value = "text")]
+        format: commands::diagnose::OutputFormat,
     },
     /// Show or validate a policy.
     #[command(subcommand)]
@@ -186,6 +189,24 @@ struct DiagnoseArgs {
         requires = "sanitized"
     )]
     policy: String,
+    /// Show only connection N (the number the report gives it).
+    #[arg(long, value_name = "N")]
+    connection: Option<usize>,
+    /// Show only connections with this verdict (a name README lists, e.g. server_alert).
+    #[arg(long, value_name = "NAME", value_parser = parse_verdict)]
+    verdict: Option<pcapscrub::analyze::verdict::Verdict>,
+    /// Text: list every connection in full (by default the failing ones, at most 20, and the
+    /// rest counted by verdict).
+    #[arg(long)]
+    all: bool,
+}
+
+/// A verdict by its stable name; the error lists them all.
+fn parse_verdict(name: &str) -> Result<pcapscrub::analyze::verdict::Verdict, String> {
+    use pcapscrub::analyze::verdict::Verdict;
+    use pcapscrub::stable_names::StableName;
+    Verdict::from_name(name)
+        .ok_or_else(|| format!("not a verdict; one of: {}", Verdict::NAMES.join(", ")))
 }
 
 #[derive(Args)]
@@ -235,7 +256,7 @@ fn main() -> ExitCode {
         Command::Sanitize(args) => sanitize(args),
         Command::Reveal { mapping, text } => reveal(&mapping, text.as_deref()),
         Command::Check(args) => check(args),
-        Command::Verify { outdir } => verify(&outdir),
+        Command::Verify { outdir, format } => verify(&outdir, format),
         Command::Diagnose(args) => diagnose(args),
         Command::Policy(PolicyCommand::Show { policy }) => {
             report_policy(commands::policy::show(policy.as_deref()))
@@ -321,6 +342,11 @@ fn diagnose(args: DiagnoseArgs) -> ExitCode {
             sanitized: args.sanitized,
             key: &key,
             policy: &policy,
+            filter: commands::diagnose::ConnectionFilter {
+                connection: args.connection,
+                verdict: args.verdict,
+                all: args.all,
+            },
             color,
         };
         let stdout = std::io::stdout();
@@ -377,21 +403,13 @@ fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
-fn verify(outdir: &std::path::Path) -> ExitCode {
+fn verify(outdir: &std::path::Path, format: commands::diagnose::OutputFormat) -> ExitCode {
     match commands::verify::run(outdir) {
-        Ok(outcome) if outcome.problems.is_empty() => {
-            match write_stdout(format!("{}: evidence verified\n", outdir.display())) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(&e),
-            }
-        }
-        Ok(outcome) => {
-            let text: String = outcome.problems.iter().map(|p| format!("{p}\n")).collect();
-            match write_stdout(&text) {
-                Ok(()) => ExitCode::from(EXIT_FINDINGS),
-                Err(e) => fail(&e),
-            }
-        }
+        Ok(outcome) => match write_stdout(outcome.render(outdir, format)) {
+            Ok(()) if outcome.problems.is_empty() => ExitCode::SUCCESS,
+            Ok(()) => ExitCode::from(EXIT_FINDINGS),
+            Err(e) => fail(&e),
+        },
         Err(e) => fail(&e),
     }
 }

@@ -928,8 +928,11 @@ fn verify_catches_an_edited_summary() {
     let dir = evidence(&s, "ev", &[]);
     let summary = dir.join(SUMMARY);
     let text = fs::read_to_string(&summary).unwrap();
-    let edited = text.replace("\nverdict: handshake_complete", "\nverdict: ok");
-    assert_ne!(text, edited, "the summary has a top-level verdict");
+    let edited = text.replacen("verdict: handshake_complete\n", "verdict: ok\n", 1);
+    assert!(
+        text.starts_with("verdict: handshake_complete\n"),
+        "the summary begins with the capture's verdict"
+    );
     fs::write(&summary, &edited).unwrap();
     let r = verify(&dir);
     assert_problem(&r, SUMMARY, "modified");
@@ -939,6 +942,17 @@ fn verify_catches_an_edited_summary() {
     let r = verify(&dir);
     assert_problem(&r, SUMMARY, "verdict");
     assert!(!r.stdout.contains("modified"), "{r}");
+
+    // A known verdict that its connections do not make is caught too.
+    let edited = text.replacen(
+        "verdict: handshake_complete\n",
+        "verdict: server_alert\n",
+        1,
+    );
+    fs::write(&summary, &edited).unwrap();
+    rehash(&dir, SUMMARY, edited.as_bytes());
+    let r = verify(&dir);
+    assert_problem(&r, SUMMARY, "the connections make it handshake_complete");
 }
 
 #[test]

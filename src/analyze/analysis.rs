@@ -105,6 +105,8 @@ pub struct Analysis {
     /// The same over TCP packets only: the first written when non-TCP traffic is dropped.
     /// (Shifting from the first packet written makes a second run shift by nothing.)
     pub first_tcp_second: Option<i128>,
+    /// The earliest and latest packet timestamps (`None` for a capture without packets).
+    pub time_span: Option<TimeSpan>,
     /// Boxed: the table's Vec then holds pointers, and grows by doubling cheaply.
     pub connections: FlowTable<Box<Connection>>,
     /// Connections finalised while still open, because more than [`super::MAX_LIVE`] were open at
@@ -112,6 +114,36 @@ pub struct Analysis {
     pub finalised_early: u64,
     /// The diagnoses not kept in memory (see [`store`]).
     pub(crate) spilled: Option<SpillFile>,
+}
+
+/// The capture's first and last moments, nanoseconds since the Unix epoch (i128: a pcapng
+/// timestamp in 1-second units reaches 2^64 s). Min and max, not first and last record: a
+/// merged capture need not be in time order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeSpan {
+    pub first_ns: i128,
+    pub last_ns: i128,
+}
+
+impl TimeSpan {
+    pub fn at(ns: i128) -> TimeSpan {
+        TimeSpan {
+            first_ns: ns,
+            last_ns: ns,
+        }
+    }
+
+    pub fn including(self, ns: i128) -> TimeSpan {
+        TimeSpan {
+            first_ns: self.first_ns.min(ns),
+            last_ns: self.last_ns.max(ns),
+        }
+    }
+
+    /// Seconds from the first to the last packet, to the microsecond.
+    pub fn duration_seconds(&self) -> f64 {
+        ((self.last_ns - self.first_ns) / 1000) as f64 / 1e6
+    }
 }
 
 /// What pass 1 keeps of a finished connection.

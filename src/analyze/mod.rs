@@ -17,7 +17,7 @@ mod stream;
 mod tcp;
 pub mod verdict;
 
-pub use analysis::{Analysis, Connection, DirStats, Keep};
+pub use analysis::{Analysis, Connection, DirStats, Keep, TimeSpan};
 pub use flows::MAX_LIVE;
 pub use packets::{analyze, analyze_keeping};
 pub use tcp::{segment_payload, tcp_endpoints};

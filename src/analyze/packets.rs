@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::addresses::{Repeat, observe_addresses, observe_udp_roles};
-use super::analysis::{Analysis, Keep};
+use super::analysis::{Analysis, Keep, TimeSpan};
 use super::conversation::Moment;
 use super::flows::Flows;
 use super::tcp::track_tcp;
@@ -36,6 +36,7 @@ pub fn analyze_keeping(
     let mut first_second = None;
     let mut first_tcp_second = None;
     let mut first_ns: Option<i128> = None;
+    let mut span: Option<TimeSpan> = None;
     let pcap = reader.pcap_header().is_some();
     while let Some(event) = reader.next_event()? {
         let pkt = match event {
@@ -48,6 +49,7 @@ pub fn analyze_keeping(
         };
         link_types.insert(pkt.link_type);
         let time_ns = pkt.time_ns(pcap);
+        span = Some(span.map_or(TimeSpan::at(time_ns), |s| s.including(time_ns)));
         flows.finalise_closed(time_ns, planner);
         let first_ns = *first_ns.get_or_insert(time_ns);
         // i128: a pcapng timestamp in 1-second units reaches 2^64 s, beyond i64.
@@ -102,6 +104,7 @@ pub fn analyze_keeping(
         dropped_options: reader.dropped_options,
         first_second,
         first_tcp_second,
+        time_span: span,
         connections,
         finalised_early,
         spilled,

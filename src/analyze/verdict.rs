@@ -55,13 +55,16 @@ impl Verdict {
 /// when some connection completed, else the most significant of the rest. `None` when the
 /// capture holds no TCP connection at all.
 pub fn overall<I: IntoIterator<Item = Verdict>>(verdicts: I) -> Option<Verdict> {
-    verdicts.into_iter().max_by_key(|v| {
-        if v.is_failure() {
-            100 + v.significance()
-        } else {
-            v.significance()
-        }
-    })
+    verdicts.into_iter().max_by_key(|&v| rank(v))
+}
+
+/// The order [`overall`] chooses by: failures above the rest, each by significance.
+pub fn rank(v: Verdict) -> u8 {
+    if v.is_failure() {
+        100 + v.significance()
+    } else {
+        v.significance()
+    }
 }
 
 #[cfg(test)]

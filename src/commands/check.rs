@@ -160,6 +160,7 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
     let report = match opts.format {
         OutputFormat::Text => text,
         OutputFormat::Yaml => serde_saphyr::to_string(&yaml).unwrap_or_default(),
+        OutputFormat::Json => serde_json::to_string_pretty(&yaml).unwrap_or_default() + "\n",
     };
     CheckOutcome {
         report,

@@ -17,12 +17,36 @@ use crate::flow::Endpoint;
 use crate::policy::Policy;
 use crate::redact::Redactor;
 use crate::report::streamed::Streamed;
-use crate::report::summary::{endpoint_pseudonym, endpoint_text};
+use crate::report::summary::{SummaryLead, endpoint_pseudonym, endpoint_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
     Text,
     Yaml,
+    /// The same keys as YAML, one JSON object.
+    Json,
+}
+
+/// Which connections a report shows (`--connection`, `--verdict`, `--all`). The capture's
+/// verdict and its per-verdict counts always cover every connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionFilter {
+    /// Only the connection with this id (1-based, as reports number them).
+    pub connection: Option<usize>,
+    /// Only connections with this verdict.
+    pub verdict: Option<Verdict>,
+    /// Text: every selected connection in full, not only the failing ones and not capped.
+    pub all: bool,
+}
+
+impl ConnectionFilter {
+    fn selects(&self, id: usize, verdict: Verdict) -> bool {
+        self.connection.is_none_or(|n| n == id) && self.verdict.is_none_or(|v| v == verdict)
+    }
+
+    fn narrows(&self) -> bool {
+        self.connection.is_some() || self.verdict.is_some()
+    }
 }
 
 pub struct DiagnoseOptions<'a> {
@@ -34,6 +58,7 @@ pub struct DiagnoseOptions<'a> {
     pub key: &'a MappingKey,
     /// The policy pseudonyms follow (host-name style, allowlist), as `sanitize -p` would.
     pub policy: &'a Policy,
+    pub filter: ConnectionFilter,
     pub color: bool,
 }
 
@@ -70,11 +95,37 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     for w in super::sanitize::analysis_warnings(label, &analysis) {
         eprintln!("warning: {w}");
     }
+    let count = analysis.connections.len();
+    if let Some(n) = opts.filter.connection
+        && (n == 0 || n > count)
+    {
+        anyhow::bail!(
+            "{label} has {count} TCP connection{}: there is no connection {n}",
+            if count == 1 { "" } else { "s" }
+        );
+    }
+    // The real start time is shown unless the pseudonymous view follows a policy that hides it.
+    let show_start =
+        !opts.sanitized || opts.policy.timestamps != crate::policy::TimestampMode::Shift;
     let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
     let overall = analysis.verdict();
     match opts.format {
-        OutputFormat::Yaml => {
-            yaml_report(out, label, &analysis, overall, &mut names, opts.sanitized)
+        OutputFormat::Yaml | OutputFormat::Json => {
+            let report = machine_report(
+                label,
+                &analysis,
+                &mut names,
+                opts.sanitized,
+                show_start,
+                opts.filter,
+            );
+            let cannot = "cannot write the report to standard output";
+            if opts.format == OutputFormat::Json {
+                serde_json::to_writer_pretty(&mut *out, &report).context(cannot)?;
+                out.write_all(b"\n").context(cannot)
+            } else {
+                serde_saphyr::to_io_writer(out, &report).context(cannot)
+            }
         }
         OutputFormat::Text => {
             let text = text_report(
@@ -84,6 +135,7 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
                 overall,
                 &mut names,
                 opts.color,
+                opts.filter,
             )?;
             out.write_all(text.as_bytes())
                 .context("cannot write the report to standard output")
@@ -98,19 +150,25 @@ fn endpoint_name(e: Endpoint, mapping: Option<&mut Mapping>) -> String {
     }
 }
 
+/// What `--format yaml|json` prints: the summary's lead, then the connections.
 #[derive(Serialize)]
-struct YamlReport<'a> {
+struct MachineReport<'a> {
+    #[serde(flatten)]
+    lead: SummaryLead,
     file: String,
     packets: u64,
-    verdict: Option<Verdict>,
-    connections: Streamed<Box<dyn Iterator<Item = Result<YamlConnection<'a>>> + 'a>>,
+    connections: Streamed<Box<dyn Iterator<Item = Result<MachineConnection<'a>>> + 'a>>,
 }
 
 #[derive(Serialize)]
-struct YamlConnection<'a> {
+struct MachineConnection<'a> {
     id: usize,
     client: String,
     server: String,
+    /// The name the client asked for: the real one on the engineer's own machine, the
+    /// pseudonym the evidence carries under `--sanitized`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_name: Option<String>,
     #[serde(flatten)]
     diagnosis: Cow<'a, Diagnosis>,
 }
@@ -128,33 +186,40 @@ fn shown_diagnosis(d: Cow<'_, Diagnosis>, sanitized: bool) -> Cow<'_, Diagnosis>
     Cow::Owned(d)
 }
 
-fn yaml_report(
-    out: &mut impl std::io::Write,
+fn machine_report<'a>(
     label: &str,
-    analysis: &Analysis,
-    overall: Option<Verdict>,
-    names: &mut impl FnMut(Endpoint) -> String,
+    analysis: &'a Analysis,
+    names: &'a mut impl FnMut(Endpoint) -> String,
     sanitized: bool,
-) -> Result<()> {
+    show_start: bool,
+    filter: ConnectionFilter,
+) -> MachineReport<'a> {
     let connections = analysis
         .connections
         .iter()
         .enumerate()
+        .filter(move |(i, (_, c))| filter.selects(i + 1, c.verdict))
         .map(move |(i, (_, c))| {
-            Ok(YamlConnection {
+            let d = analysis.diagnosis(c)?;
+            let server_name = if sanitized {
+                d.tls.as_ref().and_then(|t| t.sni_pseudonym.clone())
+            } else {
+                d.sni_name.clone()
+            };
+            Ok(MachineConnection {
                 id: i + 1,
                 client: names(c.client_endpoint()),
                 server: names(c.server_endpoint()),
-                diagnosis: shown_diagnosis(analysis.diagnosis(c)?, sanitized),
+                server_name,
+                diagnosis: shown_diagnosis(d, sanitized),
             })
         });
-    let report = YamlReport {
+    MachineReport {
+        lead: SummaryLead::of(analysis, show_start),
         file: label.to_string(),
         packets: analysis.packets,
-        verdict: overall,
         connections: Streamed::new(Box::new(connections)),
-    };
-    serde_saphyr::to_io_writer(out, &report).context("cannot write the report to standard output")
+    }
 }
 
 struct Paint {
@@ -188,6 +253,7 @@ fn text_report(
     overall: Option<Verdict>,
     names: &mut impl FnMut(Endpoint) -> String,
     color: bool,
+    filter: ConnectionFilter,
 ) -> Result<String> {
     let paint = Paint {
         on: color,
@@ -215,13 +281,19 @@ fn text_report(
         let v = c.verdict;
         (!v.is_failure(), std::cmp::Reverse(v.significance()), *i)
     });
-    let show_all = n <= 5;
+    // A narrowed report shows what was asked for; otherwise the failures, or everything
+    // when there is little.
+    let show_all = filter.all || filter.narrows() || n <= 5;
+    let cap = if filter.all { usize::MAX } else { MAX_DETAILED };
     let mut shown = 0;
     let mut rest: std::collections::BTreeMap<&'static str, usize> =
         std::collections::BTreeMap::new();
     for (i, c) in order {
         let v = c.verdict;
-        if (v.is_failure() || show_all) && shown < MAX_DETAILED {
+        if !filter.selects(i + 1, v) {
+            continue;
+        }
+        if (v.is_failure() || show_all) && shown < cap {
             shown += 1;
             let d = analysis.diagnosis(c)?;
             connection_text(&mut out, i + 1, c, &d, names, &paint);
@@ -231,7 +303,13 @@ fn text_report(
     }
     if !rest.is_empty() {
         let parts: Vec<String> = rest.iter().map(|(v, k)| format!("{v} ×{k}")).collect();
-        let _ = writeln!(out, "\nother connections: {}", parts.join(", "));
+        let _ = writeln!(
+            out,
+            "\nother connections: {} (--all lists them, --verdict NAME or --connection N picks)",
+            parts.join(", ")
+        );
+    } else if shown == 0 && filter.narrows() {
+        let _ = writeln!(out, "\nno connection matches the filter");
     }
     Ok(out)
 }

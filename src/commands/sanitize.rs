@@ -32,7 +32,7 @@ use crate::report::mapping_table::{EntryKind, MappingTable};
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
     ClientLogFacts, ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts,
-    Redactions, SummaryHead, SummaryTail, Tool, endpoint_pseudonym, write_yaml,
+    Redactions, SummaryHead, SummaryLead, SummaryTail, Tool, endpoint_pseudonym, write_yaml,
 };
 use crate::report::visual::{self, CaptureVisuals};
 use crate::rewrite::{DropReason, RewriteStats, Rewriter, RewrittenPacket};
@@ -614,7 +614,9 @@ fn summary_head(
     let stats = &written.stats;
     let counts = mapping.counts();
     let mapping_warnings = mapping.warnings().to_vec();
+    let shifted = policy.timestamps == crate::policy::TimestampMode::Shift;
     SummaryHead {
+        lead: SummaryLead::of(analysis, !shifted),
         tool: Tool::default(),
         input: InputFacts {
             sha256: input_sha256.to_string(),
@@ -706,6 +708,5 @@ fn summary_tail<'a>(analysis: &'a Analysis, mapping: &'a mut Mapping) -> Summary
         });
     SummaryTail {
         connections: Streamed::new(Box::new(connections)),
-        verdict: analysis.verdict(),
     }
 }

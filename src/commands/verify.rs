@@ -20,6 +20,35 @@ pub struct VerifyOutcome {
     pub problems: Vec<String>,
 }
 
+/// What `verify --format yaml|json` prints.
+#[derive(serde::Serialize)]
+struct MachineOutcome<'a> {
+    outdir: String,
+    verified: bool,
+    problems: &'a [String],
+}
+
+impl VerifyOutcome {
+    /// The report in `format`: one line per problem (or that the evidence verified) as text,
+    /// else one YAML mapping or JSON object with the same facts.
+    pub fn render(&self, dir: &Path, format: super::diagnose::OutputFormat) -> String {
+        use super::diagnose::OutputFormat;
+        let machine = MachineOutcome {
+            outdir: dir.display().to_string(),
+            verified: self.problems.is_empty(),
+            problems: &self.problems,
+        };
+        match format {
+            OutputFormat::Text if self.problems.is_empty() => {
+                format!("{}: evidence verified\n", dir.display())
+            }
+            OutputFormat::Text => self.problems.iter().map(|p| format!("{p}\n")).collect(),
+            OutputFormat::Yaml => serde_saphyr::to_string(&machine).unwrap_or_default(),
+            OutputFormat::Json => serde_json::to_string_pretty(&machine).unwrap_or_default() + "\n",
+        }
+    }
+}
+
 pub fn run(dir: &Path) -> Result<VerifyOutcome> {
     let shown = dir.display();
     if !dir.is_dir() {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::streamed::Streamed;
+use crate::analyze::Analysis;
 use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::verdict::Verdict;
 use crate::anonymize::Mapping;
@@ -15,11 +16,72 @@ use crate::flow::Endpoint;
 pub type ConnectionList<'a> =
     Streamed<Box<dyn Iterator<Item = anyhow::Result<ConnectionFacts<'a>>> + 'a>>;
 
-/// The summary's first keys: what pass 2 counted and wrote. The file is this YAML mapping
-/// followed by [`SummaryTail`]'s, which together make one mapping with the keys in the order
-/// the README's summary paragraph lists.
+/// What a reader wants first (SPEC §9.4): the capture's verdict, how many connections had
+/// each verdict, when the capture began and how long it lasts. `diagnose --format yaml|json`
+/// and the summary both begin with it.
+#[derive(Debug, Serialize)]
+pub struct SummaryLead {
+    /// The most significant connection verdict (null when there is no TCP connection).
+    pub verdict: Option<Verdict>,
+    pub verdict_counts: VerdictCounts,
+    /// RFC 3339 UTC time of the first packet; left out when timestamps are shifted (the real
+    /// date is what the shift hides).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_start: Option<String>,
+    /// Seconds from the first packet to the last, to the microsecond.
+    pub duration: f64,
+}
+
+impl SummaryLead {
+    /// `show_start`: false when the evidence shifts timestamps.
+    pub fn of(analysis: &Analysis, show_start: bool) -> SummaryLead {
+        let span = analysis.time_span;
+        SummaryLead {
+            verdict: analysis.verdict(),
+            verdict_counts: VerdictCounts::of(analysis.connections.iter().map(|(_, c)| c.verdict)),
+            capture_start: span
+                .filter(|_| show_start)
+                .map(|s| crate::civil::rfc3339_ns(s.first_ns)),
+            duration: span.map_or(0.0, |s| s.duration_seconds()),
+        }
+    }
+}
+
+/// Connections per verdict, most significant verdict first (the order the capture's verdict
+/// is chosen in), verdicts no connection had left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VerdictCounts(pub Vec<(Verdict, u64)>);
+
+impl VerdictCounts {
+    pub fn of(verdicts: impl IntoIterator<Item = Verdict>) -> VerdictCounts {
+        let mut counts: BTreeMap<Verdict, u64> = BTreeMap::new();
+        for v in verdicts {
+            *counts.entry(v).or_insert(0) += 1;
+        }
+        let mut list: Vec<(Verdict, u64)> = counts.into_iter().collect();
+        list.sort_by_key(|&(v, _)| std::cmp::Reverse(crate::analyze::verdict::rank(v)));
+        VerdictCounts(list)
+    }
+}
+
+impl Serialize for VerdictCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (v, n) in &self.0 {
+            map.serialize_entry(v.as_str(), n)?;
+        }
+        map.end()
+    }
+}
+
+/// The summary's first keys: the lead, then what pass 2 counted and wrote. The file is this
+/// YAML mapping followed by [`SummaryTail`]'s, which together make one mapping with the keys
+/// in the order the README's summary paragraph lists.
 #[derive(Debug, Serialize)]
 pub struct SummaryHead {
+    #[serde(flatten)]
+    pub lead: SummaryLead,
     pub tool: Tool,
     pub input: InputFacts,
     pub output: OutputFacts,
@@ -38,13 +100,11 @@ pub struct ClientLogFacts {
     pub report: crate::client_log::LogReport,
 }
 
-/// The summary's last keys. They need only pass 1 and the mapping, so `sanitize` writes them
-/// on another core while pass 2 runs (on a large capture they are most of the summary).
+/// The summary's last key. It needs only pass 1 and the mapping, so `sanitize` writes it on
+/// another core while pass 2 runs (on a large capture it is most of the summary).
 #[derive(Debug, Serialize)]
 pub struct SummaryTail<'a> {
     pub connections: ConnectionList<'a>,
-    /// The most significant connection verdict (null when there is no TCP connection).
-    pub verdict: Option<Verdict>,
 }
 
 #[derive(Debug, Serialize)]

@@ -9,7 +9,7 @@
 //! An entry cut where a YAML parser would not cut does not parse on its own: it is reported,
 //! never skipped.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
@@ -19,12 +19,14 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::allowlist::Allowlist;
-use crate::analyze::verdict::Verdict;
+use crate::analyze::verdict::{self, Verdict};
 use crate::anonymize::address_allowed;
 use crate::check::finding::mask_ip;
 
 /// Keys every summary must have.
-const SUMMARY_KEYS: [&str; 7] = [
+const SUMMARY_KEYS: [&str; 9] = [
+    "verdict_counts",
+    "duration",
     "tool",
     "input",
     "output",
@@ -55,6 +57,11 @@ pub struct SummaryFacts {
 #[derive(Deserialize)]
 struct VerdictEntry {
     verdict: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VerdictCountsEntry {
+    verdict_counts: BTreeMap<String, u64>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +139,11 @@ struct Judge<'p, 'o> {
     connections: u64,
     in_connections: bool,
     facts: SummaryFacts,
+    /// What the summary says of the capture (`verdict`, `verdict_counts`) and what its
+    /// connections say, compared at the end: a summary edited in one place is caught.
+    stated_verdict: Option<Verdict>,
+    stated_counts: Option<BTreeMap<Verdict, u64>>,
+    counted: BTreeMap<Verdict, u64>,
 }
 
 pub fn check_summary(path: &Path, allow: &Allowlist, out: &mut Vec<String>) -> SummaryFacts {
@@ -148,6 +160,9 @@ pub fn check_summary(path: &Path, allow: &Allowlist, out: &mut Vec<String>) -> S
         connections: 0,
         in_connections: false,
         facts: SummaryFacts::default(),
+        stated_verdict: None,
+        stated_counts: None,
+        counted: BTreeMap::new(),
     };
     let file = match File::open(path) {
         Ok(f) => f,
@@ -164,12 +179,32 @@ pub fn check_summary(path: &Path, allow: &Allowlist, out: &mut Vec<String>) -> S
         mut problems,
         keys,
         facts,
+        stated_verdict,
+        stated_counts,
+        counted,
         ..
     } = judge;
     for key in SUMMARY_KEYS {
         if !keys.contains(key) {
             problems.push(format!("missing required key `{key}`"));
         }
+    }
+    if let Some(stated) = stated_counts
+        && stated != counted
+    {
+        problems.push(format!(
+            "`verdict_counts` says {} but the connections have {}",
+            counts_text(&stated),
+            counts_text(&counted)
+        ));
+    }
+    let overall = verdict::overall(counted.keys().copied());
+    if keys.contains("verdict") && stated_verdict != overall {
+        problems.push(format!(
+            "`verdict` is {} but the connections make it {}",
+            stated_verdict.map_or("null", Verdict::as_str),
+            overall.map_or("null", Verdict::as_str)
+        ));
     }
     problems.finish();
     facts
@@ -309,11 +344,29 @@ impl Judge<'_, '_> {
         }
         match key.as_str() {
             "verdict" => match serde_saphyr::from_str::<VerdictEntry>(text) {
-                Ok(v) if known(&v.verdict) => {}
+                Ok(v) if known(&v.verdict) => {
+                    self.stated_verdict = v.verdict.as_deref().and_then(Verdict::from_name);
+                }
                 _ => self
                     .problems
                     .push("`verdict` is not a known verdict name".to_string()),
             },
+            "verdict_counts" => {
+                let counts = serde_saphyr::from_str::<VerdictCountsEntry>(text)
+                    .ok()
+                    .and_then(|c| {
+                        c.verdict_counts
+                            .into_iter()
+                            .map(|(name, n)| Some((Verdict::from_name(&name)?, n)))
+                            .collect::<Option<BTreeMap<_, _>>>()
+                    });
+                match counts {
+                    Some(c) => self.stated_counts = Some(c),
+                    None => self.problems.push(format!(
+                        "line {at}: `verdict_counts` is not a mapping of verdict names to counts"
+                    )),
+                }
+            }
             "policy" => match serde_saphyr::from_str::<PolicyEntry>(text) {
                 Ok(p) => self.facts.policy_sha256 = p.policy.sha256,
                 Err(_) => self.problems.push(format!(
@@ -335,6 +388,9 @@ impl Judge<'_, '_> {
     }
 
     fn judge_connection(&mut self, c: &ConnectionView) {
+        if let Some(v) = c.verdict.as_deref().and_then(Verdict::from_name) {
+            *self.counted.entry(v).or_insert(0) += 1;
+        }
         if c.verdict.is_none() || !known(&c.verdict) {
             self.problems.push(format!(
                 "connection {} has no known verdict",
@@ -342,6 +398,14 @@ impl Judge<'_, '_> {
             ));
         }
     }
+}
+
+fn counts_text(counts: &BTreeMap<Verdict, u64>) -> String {
+    if counts.is_empty() {
+        return "none".to_string();
+    }
+    let parts: Vec<String> = counts.iter().map(|(v, n)| format!("{v} {n}")).collect();
+    parts.join(", ")
 }
 
 fn known(v: &Option<String>) -> bool {
