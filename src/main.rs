@@ -293,7 +293,7 @@ fn handle_interrupts() -> anyhow::Result<()> {
 }
 
 fn sanitize(args: SanitizeArgs) -> ExitCode {
-    let result = (|| -> anyhow::Result<Vec<PathBuf>> {
+    let result = (|| -> anyhow::Result<commands::sanitize::Sanitized> {
         handle_interrupts()?;
         let policy = policy::load(&args.policy)?;
         let key = match &args.key {
@@ -314,12 +314,14 @@ fn sanitize(args: SanitizeArgs) -> ExitCode {
         commands::sanitize::run(&opts)
     })();
     match result {
-        Ok(paths) => {
+        Ok(done) => {
             // The evidence is written whatever happens to this list (a closed pipe, a full disk).
             let mut out = std::io::stdout().lock();
-            for p in paths {
+            for p in &done.written {
                 let _ = std::io::Write::write_fmt(&mut out, format_args!("{}\n", p.display()));
             }
+            // The run in one line, where people look when a command ends.
+            eprintln!("{}: {}", args.output.display(), done.result);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

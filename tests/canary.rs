@@ -211,7 +211,7 @@ fn samples_and_corpus_sanitize_without_a_canary_hit() {
         let out = scratch(&format!("sweep-{name}-{policy}")).join("evidence");
         let o = sanitize(input, &out, policy, None);
         let err = stderr(&o);
-        (o.status.code() != Some(0) || err.contains("canary"))
+        (o.status.code() != Some(0) || err.contains("(canary scan)"))
             .then(|| format!("{name} under {policy}: {}", err.trim()))
     })
     .into_iter()

@@ -678,12 +678,15 @@ fn pcapng_cut_inside_the_last_block_warns_and_keeps_earlier_packets() {
                 .contains(&format!("byte offset {last_start}")),
             "{warnings:?}"
         );
+        // The warning, then the run's one-line result.
         let err = stderr_text(&out);
-        assert_eq!(err.lines().count(), 1, "{err:?}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{err:?}");
         assert!(
-            err.starts_with("warning: ") && err.contains("cut.pcapng"),
+            lines[0].starts_with("warning: ") && lines[0].contains("cut.pcapng"),
             "{err}"
         );
+        assert!(lines[1].contains("4 packets"), "{err}");
     }
 }
 

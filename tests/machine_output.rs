@@ -361,3 +361,30 @@ fn run_ok_or_findings(args: &[&str]) -> String {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}");
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
+
+#[test]
+fn sanitize_ends_with_a_one_line_result() {
+    let s = Scratch::new();
+    let capture = s.write(
+        "three.pcap",
+        &merged(&[
+            "tls13-complete.pcap",
+            "client-alert-unknown-ca.pcap",
+            "tcp-refused.pcap",
+        ]),
+    );
+    let out = s.path("evidence");
+    let run = sanitize_ok(&[&capture], &out, &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    let sum = summary(&out.join("capture.summary.yaml"));
+    let removed = sum.int("output.payload_bytes_removed");
+    assert!(removed >= 1000, "{removed}");
+    let want = format!(
+        "{}: 3 connections, verdict client_alert, {} packets, {:.1} kB of payload removed",
+        out.display(),
+        sum.int("output.packets_written"),
+        removed as f64 / 1000.0
+    );
+    assert_eq!(last, want, "{err}");
+}

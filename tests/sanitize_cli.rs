@@ -704,12 +704,17 @@ fn truncated_last_pcap_record_warns_and_keeps_earlier_packets() {
             w.contains("packet 5") && w.contains(&format!("byte offset {last_start}")),
             "warning names packet and offset: {w}"
         );
+        // One warning line, then the run's one-line result.
         let err = stderr_text(&out);
-        assert_eq!(err.lines().count(), 1, "one warning line: {err:?}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "one warning line and the result: {err:?}");
         assert!(
-            err.starts_with("warning: ") && err.contains("cut.pcap") && err.contains("packet 5"),
+            lines[0].starts_with("warning: ")
+                && lines[0].contains("cut.pcap")
+                && lines[0].contains("packet 5"),
             "stderr warning: {err}"
         );
+        assert!(lines[1].contains("of payload removed"), "{err}");
     }
 }
 

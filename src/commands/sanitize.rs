@@ -60,7 +60,62 @@ pub struct SanitizeOptions<'a> {
 /// the mapping is shared and its choices never depend on timing); pass 2 and the input digests
 /// then run on `jobs` threads, each with a copy of the frozen mapping, and the outputs are
 /// staged in input order: the evidence is byte-identical whatever the number of threads.
-pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
+/// What a finished run put in place, and what it found.
+pub struct Sanitized {
+    /// Every file written (the evidence folder's, then the private mapping's).
+    pub written: Vec<PathBuf>,
+    pub result: RunResult,
+}
+
+/// The run in one line, for the terminal: `3 connections, verdict server_alert, 41 packets,
+/// 12.3 kB of payload removed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunResult {
+    pub connections: usize,
+    /// Over every input, as each summary's `verdict` is over its capture.
+    pub verdict: Option<crate::analyze::verdict::Verdict>,
+    pub packets_written: u64,
+    pub payload_bytes_removed: u64,
+}
+
+impl std::fmt::Display for RunResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.connections;
+        write!(
+            f,
+            "{n} connection{}, verdict ",
+            if n == 1 { "" } else { "s" }
+        )?;
+        match self.verdict {
+            Some(v) => write!(f, "{v}")?,
+            None => f.write_str("none")?,
+        }
+        write!(
+            f,
+            ", {} packet{}, {} of payload removed",
+            self.packets_written,
+            if self.packets_written == 1 { "" } else { "s" },
+            human_bytes(self.payload_bytes_removed)
+        )
+    }
+}
+
+/// Bytes in the units people read (SI, one decimal): `512 B`, `12.3 kB`, `1.1 GB`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1000.0;
+    let mut unit = 0;
+    while v >= 999.95 && unit + 1 < UNITS.len() {
+        v /= 1000.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
     let inputs: Vec<Input> = opts
         .inputs
         .iter()
@@ -157,8 +212,16 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     });
     let mut table = MappingTable::default();
     let mut report_parts = Vec::new();
+    let mut result = RunResult {
+        connections: analyses.iter().map(|a| a.connections.len()).sum(),
+        verdict: crate::analyze::verdict::overall(analyses.iter().filter_map(|a| a.verdict())),
+        packets_written: 0,
+        payload_bytes_removed: 0,
+    };
     for ((out, input), stem) in outputs.into_iter().zip(&inputs).zip(&stems) {
         let out = out?;
+        result.packets_written += out.stats.packets_written;
+        result.payload_bytes_removed += out.stats.payload_bytes_removed;
         evidence.stage(out.capture, &out.capture_name, out.capture_sha256)?;
         evidence.stage(out.summary, &out.summary_name, out.summary_sha256)?;
         evidence.stage_bytes(&out.ladder_name, out.visuals.ladder_svg.as_bytes())?;
@@ -225,7 +288,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Vec<PathBuf>> {
     };
     guard.finish();
     written.extend(placed_mapping);
-    Ok(written)
+    Ok(Sanitized { written, result })
 }
 
 /// How an input's SHA-256 is obtained.
@@ -257,6 +320,8 @@ struct InputOutputs {
     /// This capture's part of report.html and its ladder SVG.
     visuals: CaptureVisuals,
     ladder_name: String,
+    /// What pass 2 wrote and removed, for the run's one-line result.
+    stats: RewriteStats,
 }
 
 /// Pass 2 of one input, then its summary. The summary's connections are written to a scratch
@@ -371,6 +436,7 @@ fn write_outputs(
         summary_sha256,
         visuals,
         ladder_name: stem.ladder_file(),
+        stats: written.stats.clone(),
     })
 }
 
@@ -708,5 +774,21 @@ fn summary_tail<'a>(analysis: &'a Analysis, mapping: &'a mut Mapping) -> Summary
         });
     SummaryTail {
         connections: Streamed::new(Box::new(connections)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn bytes_read_as_people_write_them() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1000), "1.0 kB");
+        assert_eq!(human_bytes(12_345), "12.3 kB");
+        assert_eq!(human_bytes(999_999), "1.0 MB");
+        assert_eq!(human_bytes(1_073_741_824), "1.1 GB");
+        assert_eq!(human_bytes(u64::MAX), "18446744.1 TB");
     }
 }
