@@ -66,3 +66,85 @@ fn completions_to_a_full_output_is_one_sentence() {
     assert!(err.contains("cannot write standard output"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// A capture of at least 16 MiB (where bars start): a real sample's packets again and again.
+fn large_capture(dir: &std::path::Path) -> std::path::PathBuf {
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/tls13-complete.pcap");
+    let bytes = std::fs::read(sample).expect("sample");
+    let (_, packets) = fixtures_gen::read_pcap(&bytes);
+    let recs: Vec<fixtures_gen::Rec> = packets
+        .iter()
+        .cycle()
+        .take(packets.len() * 2_200)
+        .map(|p| fixtures_gen::Rec {
+            ts_sec: p.ts_sec,
+            ts_frac: p.ts_frac,
+            data: p.data.clone(),
+        })
+        .collect();
+    let path = dir.join("large.pcap");
+    let pcap = fixtures_gen::pcap_file(fixtures_gen::PcapFormat::new(1), &recs);
+    assert!(pcap.len() >= 16 << 20, "{} bytes", pcap.len());
+    std::fs::write(&path, pcap).expect("write");
+    path
+}
+
+/// Progress on a terminal names the command, the file, its place in the run, bytes, speed and
+/// time left; without a terminal nothing is drawn. `script` gives the command a terminal.
+#[test]
+#[ignore = "needs script(1) from util-linux: run by .ci/run"]
+fn progress_on_a_terminal_names_the_file_and_speed() {
+    if !testkit::need::tool(
+        "script",
+        std::process::Command::new("script").arg("--version"),
+    ) {
+        return;
+    }
+    let s = fixtures_gen::Scratch::new();
+    let capture = large_capture(&s.path(""));
+    let bin = fixtures_gen::bin().display().to_string();
+    let c = capture.display().to_string();
+    let out_dir = s.path("evidence").display().to_string();
+    let other = s.path("other.pcap");
+    std::fs::copy(&capture, &other).expect("copy");
+    for (command, want) in [
+        (
+            format!("{bin} diagnose {c} >/dev/null"),
+            format!("diagnose {c}"),
+        ),
+        (
+            format!(
+                "{bin} sanitize {c} {} -o {out_dir} >/dev/null",
+                other.display()
+            ),
+            format!("sanitize {c} (1 of 2)"),
+        ),
+        (format!("{bin} check {c} >/dev/null"), format!("check {c}")),
+    ] {
+        let typescript = s.path("typescript");
+        let run = std::process::Command::new("script")
+            .args(["-qec", &command])
+            .arg(&typescript)
+            .output()
+            .expect("run script");
+        let shown = String::from_utf8_lossy(&std::fs::read(&typescript).expect("typescript"))
+            .replace('\r', "\n");
+        assert!(
+            matches!(run.status.code(), Some(0 | 1)),
+            "{command}: {run:?}\n{shown}"
+        );
+        assert!(shown.contains(&want), "{command}: no `{want}` in:\n{shown}");
+        assert!(
+            shown.contains("MB/s") && shown.contains(" left"),
+            "{command}: no speed or time left in:\n{shown}"
+        );
+    }
+    // Not a terminal: the same diagnose draws nothing.
+    let out = fixtures_gen::command()
+        .args(["diagnose", &c])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("MB/s"), "{err}");
+}

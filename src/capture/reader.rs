@@ -121,8 +121,18 @@ pub struct DroppedOptions {
     pub other: u64,
 }
 
+/// Told how far a reader has got (bytes from the file's start), about every
+/// [`PROGRESS_STEP`] bytes: progress bars follow a long read with it.
+pub type OnProgress = Box<dyn FnMut(u64) + Send>;
+
+/// Bytes between two progress reports: often enough for a bar, rare enough to cost nothing.
+pub const PROGRESS_STEP: u64 = 4 << 20;
+
 pub struct CaptureReader {
     name: String,
+    progress: Option<OnProgress>,
+    /// The offset at which `progress` is told next.
+    next_progress: u64,
     input: Window,
     file_len: u64,
     offset: u64,
@@ -157,6 +167,8 @@ impl CaptureReader {
         }
         let mut reader = CaptureReader {
             name: name.to_string(),
+            progress: None,
+            next_progress: u64::MAX,
             input: Window::new(file, meta.len(), meta.is_file()),
             file_len: meta.len(),
             offset: 0,
@@ -187,6 +199,20 @@ impl CaptureReader {
     /// The pcap global header (pcap files only).
     pub fn pcap_header(&self) -> Option<PcapHeader> {
         self.pcap
+    }
+
+    /// Reports the bytes read so far to `f` as the reading goes on.
+    pub fn on_progress(&mut self, f: OnProgress) {
+        self.progress = Some(f);
+        self.next_progress = 0;
+    }
+
+    #[cold]
+    fn report_progress(&mut self) {
+        if let Some(f) = self.progress.as_mut() {
+            f(self.offset);
+        }
+        self.next_progress = self.offset.saturating_add(PROGRESS_STEP);
     }
 
     pub fn packets_read(&self) -> u64 {
@@ -334,6 +360,9 @@ impl CaptureReader {
 
     /// The next event, or `None` at the end of the file.
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, ReadError> {
+        if self.offset >= self.next_progress {
+            self.report_progress();
+        }
         if self.finished {
             return Ok(None);
         }

@@ -15,7 +15,7 @@ pub use finding::{Finding, FindingKind};
 use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
 use crate::canary::{self, ObservedAddresses};
-use crate::capture::{CaptureReader, Event};
+use crate::capture::{CaptureReader, Event, OnProgress};
 use crate::flow::FlowKey;
 use crate::plan::store::PlanCache;
 use crate::policy::Policy;
@@ -73,8 +73,22 @@ impl FileReport {
 
 /// Checks one capture file under `policy`.
 pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport> {
+    check_file_reporting(path, name, policy, [None, None])
+}
+
+/// [`check_file`], telling `progress[k]` how far pass `k` has read.
+pub fn check_file_reporting(
+    path: &Path,
+    name: &str,
+    policy: &Policy,
+    progress: [Option<OnProgress>; 2],
+) -> Result<FileReport> {
+    let [first, second] = progress;
     let key = MappingKey::random();
     let mut reader = CaptureReader::open(path, name)?;
+    if let Some(f) = first {
+        reader.on_progress(f);
+    }
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::new(policy, &key);
     let analysis = analyze::analyze(&mut reader, &mut planner, &mut redactor)?;
@@ -85,6 +99,9 @@ pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport
     let mut report = FileReport::default();
     block_findings(&analysis, &mut report);
     let mut reader = CaptureReader::open(path, name)?;
+    if let Some(f) = second {
+        reader.on_progress(f);
+    }
     let mut rewriter = Rewriter::new(policy, &analysis);
     // The rewriter's plans are its own: `compare` reads them again, through its own cache.
     let mut state = CompareState {

@@ -18,6 +18,7 @@ use crate::policy::{self, Policy};
 use crate::report::evidence::{POLICY_FILE, SUMS_FILE};
 
 use super::diagnose::OutputFormat;
+use super::progress::{FileBar, Progress};
 
 /// The argument that names standard input.
 const STDIN_ARG: &str = "-";
@@ -111,13 +112,18 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
     let mut error_count = errors.len();
     // Files are independent (each gets its own throw-away key): check them on every core, then
     // report in the order they were found.
-    let check_one = |t: &Target| {
-        let result = check_maybe_gzipped(&t.path, &t.name, &policies[t.policy]);
+    let progress = Progress::on_terminal();
+    let count = files.len();
+    let check_one = |(k, t): (usize, &Target)| {
+        let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
+        let bar = progress.file("check", &t.name, (k + 1, count), len, 2);
+        let result = check_maybe_gzipped(&t.path, &t.name, &policies[t.policy], &bar);
+        bar.finish();
         (t.name.clone(), result)
     };
     let results: Vec<_> = match super::thread_pool(opts.jobs) {
-        Ok(pool) => pool.install(|| files.par_iter().map(check_one).collect()),
-        Err(_) => files.iter().map(check_one).collect(),
+        Ok(pool) => pool.install(|| files.par_iter().enumerate().map(check_one).collect()),
+        Err(_) => files.iter().enumerate().map(check_one).collect(),
     };
     for (name, result) in results {
         match result {
@@ -300,9 +306,10 @@ fn check_maybe_gzipped(
     path: &Path,
     name: &str,
     policy: &Policy,
+    bar: &FileBar,
 ) -> anyhow::Result<check::FileReport> {
     if !is_gzip(path) {
-        return check::check_file(path, name, policy);
+        return check::check_file_reporting(path, name, policy, [bar.pass(0), bar.pass(1)]);
     }
     let mut spool = tempfile::NamedTempFile::new()?;
     let file = File::open(path)?;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::input::Input;
+use super::progress::Progress;
 use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::verdict::Verdict;
 use crate::analyze::{self, Analysis, Connection};
@@ -72,6 +73,10 @@ const MAX_DETAILED: usize = 20;
 pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<()> {
     let input = Input::resolve(opts.input)?;
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
+    let bar = Progress::on_terminal().file("diagnose", &input.name, (1, 1), input.size_bytes(), 1);
+    if let Some(f) = bar.pass(0) {
+        reader.on_progress(f);
+    }
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::throwaway(opts.policy, opts.key);
     let analysis = analyze::analyze_keeping(
@@ -80,6 +85,7 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
         &mut redactor,
         analyze::Keep::DiagnosisOnly,
     )?;
+    bar.finish();
     let mut mapping = if opts.sanitized {
         let mut mapping = planner.finish(opts.key)?;
         mapping.set_allowlist(opts.policy.allowlist());

@@ -45,6 +45,11 @@ impl Input {
         &self.path
     }
 
+    /// Its size in bytes (0 when it cannot be read: opening it will say why).
+    pub fn size_bytes(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
     /// Where the input came from, for the sender's private mapping: the absolute path, or
     /// "standard input".
     pub fn origin(&self) -> String {

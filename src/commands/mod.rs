@@ -5,6 +5,7 @@ pub mod diagnose;
 pub mod input;
 pub mod policy;
 pub mod private_mapping;
+pub mod progress;
 pub mod reveal;
 pub mod sanitize;
 pub mod verify;

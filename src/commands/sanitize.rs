@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Seek, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::input::Input;
 use super::private_mapping::PrivateMappingFile;
+use super::progress::{FileBar, Progress};
 use crate::analyze::{self, Analysis};
 use crate::anonymize::{AddressPair, AddressPlanner, Mapping, MappingKey};
 use crate::canary::{self, Canary, ObservedAddresses};
@@ -54,12 +54,6 @@ pub struct SanitizeOptions<'a> {
     pub mapping_out: Option<&'a Path>,
 }
 
-/// Runs the whole sanitize job; returns the files written. Any error leaves no evidence behind.
-///
-/// Pass 1 runs over the inputs in order (one address plan and one redactor for all of them, so
-/// the mapping is shared and its choices never depend on timing); pass 2 and the input digests
-/// then run on `jobs` threads, each with a copy of the frozen mapping, and the outputs are
-/// staged in input order: the evidence is byte-identical whatever the number of threads.
 /// What a finished run put in place, and what it found.
 pub struct Sanitized {
     /// Every file written (the evidence folder's, then the private mapping's).
@@ -115,6 +109,12 @@ fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
+/// Runs the whole sanitize job; returns the files written and the run's result. Any error leaves no evidence behind.
+///
+/// Pass 1 runs over the inputs in order (one address plan and one redactor for all of them, so
+/// the mapping is shared and its choices never depend on timing); pass 2 and the input digests
+/// then run on `jobs` threads, each with a copy of the frozen mapping, and the outputs are
+/// staged in input order: the evidence is byte-identical whatever the number of threads.
 pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
     let inputs: Vec<Input> = opts
         .inputs
@@ -145,8 +145,25 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
     let mut redactor = Redactor::new(opts.policy, opts.key);
     let mut analyses = Vec::with_capacity(inputs.len());
     let mut handshake_counts = Vec::with_capacity(inputs.len());
-    for input in &inputs {
+    let progress = Progress::on_terminal();
+    let bars: Vec<FileBar> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            progress.file(
+                "sanitize",
+                &i.name,
+                (k + 1, inputs.len()),
+                i.size_bytes(),
+                2,
+            )
+        })
+        .collect();
+    for (input, bar) in inputs.iter().zip(&bars) {
         let mut reader = CaptureReader::open(input.path(), &input.name)?;
+        if let Some(f) = bar.pass(0) {
+            reader.on_progress(f);
+        }
         let before = (redactor.counts.clone(), redactor.certificates_zeroed);
         analyses.push(analyze::analyze(&mut reader, &mut planner, &mut redactor)?);
         handshake_counts.push(HandshakeRedactions::since(&before, &redactor));
@@ -180,6 +197,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
         .zip(&analyses)
         .zip(handshake_counts)
         .zip(std::mem::take(&mut digests))
+        .zip(&bars)
         .collect();
     let evidence_ref = &evidence;
     let mapping_ref = &mapping;
@@ -189,9 +207,9 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
         jobs.into_par_iter()
             .enumerate()
             .map(
-                |(index, ((((input, stem), analysis), handshake), digest))| {
+                |(index, (((((input, stem), analysis), handshake), digest), bar))| {
                     let mut mapping = mapping_ref.clone();
-                    write_outputs(
+                    let out = write_outputs(
                         input,
                         stem,
                         analysis,
@@ -205,7 +223,10 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
                         log_facts.as_ref(),
                         want_pairs,
                         index,
-                    )
+                        bar,
+                    );
+                    bar.finish();
+                    out
                 },
             )
             .collect()
@@ -342,6 +363,7 @@ fn write_outputs(
     log_facts: Option<&ClientLogFacts>,
     want_pairs: bool,
     index: usize,
+    bar: &FileBar,
 ) -> Result<InputOutputs> {
     let capture_name = stem.capture_file(analysis.format.extension());
     let capture_path = evidence.path().join(&capture_name);
@@ -365,6 +387,7 @@ fn write_outputs(
                 (capture.as_file(), &capture_path),
                 canary,
                 true,
+                bar,
             );
             let tail = tail
                 .join()
@@ -381,6 +404,7 @@ fn write_outputs(
                 (capture.as_file(), &capture_path),
                 canary,
                 false,
+                bar,
             ),
             write_summary_tail(analysis, tail_mapping, evidence, canary),
         )
@@ -548,6 +572,7 @@ pub struct Written {
 }
 
 /// Pass 2 of one input into `file`, which becomes `final_path` (the name errors give).
+#[allow(clippy::too_many_arguments)]
 fn rewrite_capture(
     input: &Input,
     analysis: &Analysis,
@@ -556,9 +581,13 @@ fn rewrite_capture(
     (file, final_path): (&File, &Path),
     canary: &Canary,
     background_writer: bool,
+    bar: &FileBar,
 ) -> Result<Written> {
     let io_err = |e: std::io::Error| anyhow::anyhow!("cannot write {}: {e}", final_path.display());
     let mut reader = CaptureReader::open(input.path(), &input.name)?;
+    if let Some(f) = bar.pass(1) {
+        reader.on_progress(f);
+    }
     let sink = HashedFileWriter::new(file.try_clone().map_err(io_err)?, background_writer);
     let pcap_header = reader.pcap_header();
     let mut writer = match (analysis.format, pcap_header) {
@@ -566,7 +595,6 @@ fn rewrite_capture(
         _ => CaptureWriter::pcapng(sink),
     };
     let mut rewriter = Rewriter::new(policy, analysis);
-    let progress = progress_bar(analysis.file_bytes, analysis.packets);
     while let Some(event) = reader.next_event()? {
         match event {
             Event::Section => writer.section().map_err(io_err)?,
@@ -597,16 +625,8 @@ fn rewrite_capture(
                     }
                     Err(reason) => rewriter.count_drop(reason),
                 }
-                if let Some(p) = &progress
-                    && pkt.number % 4096 == 0
-                {
-                    p.set_position(pkt.number);
-                }
             }
         }
-    }
-    if let Some(p) = progress {
-        p.finish_and_clear();
     }
     rewriter.finish().with_context(|| {
         format!(
@@ -619,21 +639,6 @@ fn rewrite_capture(
         sha256: written.sha256,
         stats: rewriter.stats,
     })
-}
-
-/// A progress bar (in packets, known from pass 1) on stderr, only for a terminal and a file
-/// worth waiting for.
-fn progress_bar(file_bytes: u64, packets: u64) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() || file_bytes < 64 * 1024 * 1024 {
-        return None;
-    }
-    let bar = ProgressBar::new(packets);
-    if let Ok(style) =
-        ProgressStyle::with_template("sanitizing {bar:40} {pos}/{len} packets ({eta})")
-    {
-        bar.set_style(style);
-    }
-    Some(bar)
 }
 
 /// What the user must know about how a capture was read and followed, one sentence each.
