@@ -21,6 +21,7 @@ pub mod fuzzing;
 pub mod interrupt;
 pub mod plan;
 pub mod policy;
+pub mod preamble;
 pub mod redact;
 pub mod report;
 pub mod rewrite;

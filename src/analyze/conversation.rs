@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use crate::flow::Side;
 use crate::plan::KeptRange;
 use crate::plan::keep::KeepList;
+use crate::preamble::{Outcome, Recogniser};
 use crate::redact::Redactor;
 use crate::stable_names::stable_names;
 use crate::tls::facts::{
@@ -18,6 +19,9 @@ use crate::tls::spans::{self, Negotiated};
 /// Handshake bytes collected per direction at most (docs/architecture.md: reassembly through the handshake,
 /// capped per connection).
 pub const MAX_HANDSHAKE_BYTES: usize = 256 * 1024;
+/// Payload bytes above which a segment no longer fits a reduced path MTU (1280, IPv6's
+/// minimum, less headers): its unanswered retransmission suggests a path-MTU black hole.
+pub const LARGE_SEGMENT: usize = 1200;
 /// Timeline entries kept per connection; the rest are counted.
 pub const MAX_TIMELINE: usize = 64;
 /// Stream bytes kept from the start of each direction, to recognise SSLv2 hellos and to say
@@ -77,6 +81,9 @@ pub struct TcpSide {
     pub rst: Option<f64>,
     pub payload_segments: u64,
     pub retransmitted_segments: u64,
+    /// The last retransmitted segment larger than [`LARGE_SEGMENT`] bytes: when, and its
+    /// payload size (a path-MTU black hole drops exactly these).
+    pub large_retransmission: Option<(f64, usize)>,
     pub first_payload: Option<f64>,
     pub last_packet: f64,
 }
@@ -85,6 +92,8 @@ pub struct TcpSide {
 #[derive(Debug, Default)]
 pub struct TlsSide {
     pub prefix: Vec<u8>,
+    /// Stream offset `prefix` starts at: 0, or where TLS starts after a preamble.
+    pub prefix_base: i64,
     pub records: u64,
     pub first_content_type: Option<u8>,
     pub ccs: Option<f64>,
@@ -121,6 +130,7 @@ impl TlsSide {
     /// A direction that carried nothing: what [`Conversation::tls`] shows for it.
     const EMPTY: TlsSide = TlsSide {
         prefix: Vec::new(),
+        prefix_base: 0,
         records: 0,
         first_content_type: None,
         ccs: None,
@@ -186,6 +196,37 @@ pub struct Conversation {
     pub first_unix: Option<i64>,
     /// Finalised while still open, because too many connections were open at once.
     pub finalised_early: bool,
+    /// ICMP "fragmentation needed" and ICMPv6 "Packet Too Big" errors quoting this
+    /// connection's segments (`super::icmp`).
+    pub path_mtu_errors: u32,
+    /// The cleartext preamble before TLS, while one may be there (`crate::preamble`).
+    pub preamble: PreambleState,
+}
+
+/// Whether a connection opens with a cleartext preamble (STARTTLS, CONNECT…).
+#[derive(Debug, Default)]
+pub enum PreambleState {
+    /// No payload yet.
+    #[default]
+    NotYet,
+    /// It opened with TLS, or with bytes no preamble grammar reads.
+    Absent,
+    Present(Box<Recogniser>),
+}
+
+impl Conversation {
+    /// How the connection's preamble ended, when it had one.
+    pub fn preamble_outcome(&self) -> Option<Outcome> {
+        match &self.preamble {
+            PreambleState::Present(r) => r.outcome(),
+            _ => None,
+        }
+    }
+
+    /// The preamble is still being read: the record walk of its bytes says nothing yet.
+    pub fn in_preamble(&self) -> bool {
+        matches!(&self.preamble, PreambleState::Present(r) if r.open())
+    }
 }
 
 impl Conversation {
@@ -210,7 +251,7 @@ impl Conversation {
     }
 }
 
-fn push_event(
+pub(super) fn push_event(
     timeline: &mut Vec<RawEvent>,
     omitted: &mut u64,
     t: f64,
@@ -560,9 +601,15 @@ pub fn is_sslv2_server_hello(prefix: &[u8]) -> bool {
 }
 
 impl TlsSide {
+    /// TLS starts at `offset` after a preamble: the prefix is what follows it.
+    pub fn restart_prefix(&mut self, offset: i64) {
+        self.prefix.clear();
+        self.prefix_base = offset;
+    }
+
     /// Keeps the first bytes of the stream.
     pub fn keep_prefix(&mut self, off: i64, data: &[u8]) {
-        let have = self.prefix.len() as i64;
+        let have = self.prefix_base + self.prefix.len() as i64;
         if off != have {
             return;
         }

@@ -8,6 +8,7 @@ use super::conversation::{
 };
 use super::verdict::Verdict;
 use crate::flow::Side;
+use crate::preamble::{Outcome, Refusal};
 use crate::tls::facts::{
     CertificateFacts, ChainChecks, SniSummary, alert_description_name, chain_checks,
     cipher_suite_name, group_name, version_name,
@@ -154,7 +155,10 @@ pub fn diagnose(
     let sides = Sides { conv, client };
     let tcp = tcp_facts(&sides);
     let tls = tls_facts(&sides, incomplete_stream);
-    let (verdict, explanation, hint) = decide(&sides, &tcp, tls.as_ref(), server_port);
+    let (verdict, explanation, mut hint) = decide(&sides, &tcp, tls.as_ref(), server_port);
+    if let Some(black_hole) = path_mtu_black_hole(&sides, verdict) {
+        hint = format!("{hint}; {black_hole}").into();
+    }
     let c = sides.c_tls();
     let plaintext_protocol =
         verdict == Verdict::NotTls && !hello_started(c) && !c.prefix.is_empty();
@@ -426,6 +430,9 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         .first_close
         .as_ref()
         .map(|c| format!("the {} {}", c.by.as_str(), close_verb(&c.how)));
+    if let Some(Outcome::Refused(refusal)) = s.conv.preamble_outcome() {
+        return refused(&refusal);
+    }
     if !hello_evident(c, sv) {
         let client_closed = [ct.fin, ct.rst].into_iter().flatten().reduce(f64::min);
         let server_spoke_after_close = ct.first_payload.is_none()
@@ -553,6 +560,58 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
     )
 }
 
+/// A path-MTU black hole: a handshake that stalled after a side retransmitted a segment of
+/// more than [`super::conversation::LARGE_SEGMENT`] bytes and got nothing back (no packet at all from the peer after
+/// the retransmission), while no ICMP "fragmentation needed" / "Packet Too Big" error reached
+/// the capture. A router that drops large packets without that error looks exactly like this.
+fn path_mtu_black_hole(s: &Sides<'_>, verdict: Verdict) -> Option<String> {
+    if !matches!(
+        verdict,
+        Verdict::HelloUnanswered | Verdict::HandshakeIncomplete
+    ) || s.conv.path_mtu_errors > 0
+    {
+        return None;
+    }
+    [(s.c_tcp(), s.s_tcp(), "client"), (s.s_tcp(), s.c_tcp(), "server")]
+        .into_iter()
+        .find_map(|(from, peer, who)| {
+            let (t, size) = from.large_retransmission?;
+            (peer.last_packet <= t).then(|| {
+                format!(
+                    "the {who} retransmitted a {size} B segment and got no answer, and no ICMP \"fragmentation needed\" or \"Packet Too Big\" came back: a path-MTU black hole may drop large packets — check the MTU along the path, clamp the TCP MSS, and let those ICMP errors through firewalls"
+                )
+            })
+        })
+}
+
+/// A preamble refused the TLS it was preparing: a proxy's CONNECT answer, or a STARTTLS (or
+/// SSLRequest) refused or never offered.
+fn refused(refusal: &Refusal) -> Reading {
+    match refusal {
+        Refusal::Proxy { status, answer } => (
+            Verdict::ProxyRefused,
+            format!("the proxy refused the CONNECT request: {answer}"),
+            match status {
+                407 => "the proxy wants credentials: configure the client's proxy user and password (Proxy-Authorization), or its proxy authentication scheme",
+                403 => "the proxy's access rules forbid this destination or port: check its allow-list (many proxies allow CONNECT to port 443 only)",
+                502..=504 => "the proxy could not reach the destination: check the host name and port the client asks for, and the proxy's own connectivity and DNS",
+                _ => "the proxy did not open the tunnel: check its logs for this request",
+            }
+            .into(),
+        ),
+        Refusal::Starttls { protocol, answer } => (
+            Verdict::StarttlsRefused,
+            format!("the {protocol} server refused to start TLS (it answered {answer})"),
+            "the server does not start TLS on this connection: check that TLS is enabled on it (certificate and key loaded, STARTTLS allowed on this port) and its logs".into(),
+        ),
+        Refusal::NotOffered { protocol } => (
+            Verdict::StarttlsRefused,
+            format!("the {protocol} server did not offer STARTTLS, and the client went on without TLS"),
+            "enable STARTTLS on the server, or make the client require TLS (so it fails loudly instead of continuing in cleartext)".into(),
+        ),
+    }
+}
+
 fn close_verb(how: &str) -> &'static str {
     if how == "rst" {
         "reset it"
@@ -642,5 +701,45 @@ fn client_alert_hint(desc: u8, tls: Option<&TlsFacts>) -> String {
         base.to_string()
     } else {
         format!("{base} ({})", notes.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection whose client retransmitted a 1400-byte segment at t = 1 s, and whose
+    /// server sent its last packet at `server_last`.
+    fn stalled(server_last: f64, path_mtu_errors: u32) -> Conversation {
+        let mut conv = Conversation::default();
+        conv.tcp[Side::A.index()].large_retransmission = Some((1.0, 1400));
+        conv.tcp[Side::B.index()].last_packet = server_last;
+        conv.path_mtu_errors = path_mtu_errors;
+        conv
+    }
+
+    fn black_hole(conv: &Conversation, verdict: Verdict) -> Option<String> {
+        let sides = Sides {
+            conv,
+            client: Side::A,
+        };
+        path_mtu_black_hole(&sides, verdict)
+    }
+
+    #[test]
+    fn an_unanswered_large_retransmission_without_icmp_is_a_black_hole() {
+        let hint = black_hole(&stalled(0.5, 0), Verdict::HelloUnanswered);
+        assert!(hint.is_some_and(|h| h.contains("1400 B") && h.contains("black hole")));
+        assert!(black_hole(&stalled(0.5, 0), Verdict::HandshakeIncomplete).is_some());
+        // The router said so: not a black hole.
+        assert!(black_hole(&stalled(0.5, 1), Verdict::HelloUnanswered).is_none());
+        // The server sent something after the retransmission.
+        assert!(black_hole(&stalled(1.5, 0), Verdict::HelloUnanswered).is_none());
+        // The handshake finished.
+        assert!(black_hole(&stalled(0.5, 0), Verdict::HandshakeComplete).is_none());
+        // No large segment was retransmitted.
+        let mut small = stalled(0.5, 0);
+        small.tcp[0].large_retransmission = None;
+        assert!(black_hole(&small, Verdict::HelloUnanswered).is_none());
     }
 }

@@ -6,14 +6,16 @@ use std::collections::VecDeque;
 
 use super::addresses::observe_endpoint;
 use super::analysis::{Connection, DirStats, Keep};
-use super::conversation::{self, Conversation};
+use super::conversation::{self, Conversation, PreambleState};
 use super::diagnosis;
 use crate::anonymize::{AddressPlanner, Role};
 use crate::flow::reassembly::Reassembler;
 use crate::flow::seq::SeqUnwrapper;
-use crate::flow::{FlowKey, FlowTable, RoleEvidence};
+use crate::flow::{FlowKey, FlowTable, RoleEvidence, Side};
+use crate::plan::KeptRange;
 use crate::plan::store::{SpillFile, Store};
 use crate::tls::records::RecordWalker;
+use crate::tls::spans::SpanKind;
 
 /// One direction of a live connection: its counters, and where its stream is read.
 #[derive(Default)]
@@ -173,15 +175,38 @@ fn finish_flow(
         .iter()
         .any(|d| d.reasm.has_hole() || d.reasm.overflowed());
     let server_port = key.endpoint(client.other()).port;
-    let conv = std::mem::take(&mut state.conv);
+    let mut conv = std::mem::take(&mut state.conv);
     let diagnosis = diagnosis::diagnose(&conv, client, server_port, incomplete);
+    // What the sanitized capture keeps of a preamble: its skeleton, by stream offset.
+    let mut preamble_kept = [Vec::new(), Vec::new()];
+    if let PreambleState::Present(recogniser) = &mut conv.preamble {
+        for side in [Side::A, Side::B] {
+            preamble_kept[side.index()] = recogniser
+                .take_pieces(side)
+                .into_iter()
+                .map(|p| KeptRange {
+                    offset: p.offset,
+                    redacted: p
+                        .filled
+                        .iter()
+                        .map(|&(a, b)| (a, b, SpanKind::PreambleText))
+                        .collect(),
+                    bytes: p.bytes,
+                    handshake: false,
+                })
+                .collect();
+        }
+    }
     let stats = [state.dirs[0].stats, state.dirs[1].stats];
     let [a, b] = std::mem::take(&mut state.dirs);
     let [ta, tb] = conv.into_tls();
     let handshake_messages_removed = ta.keep.messages_removed + tb.keep.messages_removed;
     let mut conflicted = 0;
-    let mut plan = |d: DirState, t: conversation::TlsSide| {
+    let [kept_a, kept_b] = preamble_kept;
+    let mut plan = |d: DirState, mut t: conversation::TlsSide, preamble: Vec<KeptRange>| {
         let sslv2_header_kept = t.sslv2_hello_header_kept();
+        // Before every TLS byte in the stream; `finish` sorts the list.
+        t.keep.kept.extend(preamble);
         let base = d.unwrap.map(|u| u.base());
         let headers = d.walker.map(|w| w.headers).unwrap_or_default();
         let (plan, removed) = t.keep.finish(base, headers, sslv2_header_kept);
@@ -189,7 +214,7 @@ fn finish_flow(
         plan
     };
     let mut dirs = match keep {
-        Keep::Plans => [plan(a, ta), plan(b, tb)],
+        Keep::Plans => [plan(a, ta, kept_a), plan(b, tb, kept_b)],
         Keep::DiagnosisOnly => Default::default(),
     };
     let plans_spilled = store.plans(&mut dirs);

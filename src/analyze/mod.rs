@@ -12,6 +12,7 @@ mod analysis;
 pub mod conversation;
 pub mod diagnosis;
 mod flows;
+mod icmp;
 mod packets;
 mod stream;
 mod tcp;

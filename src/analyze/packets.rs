@@ -7,6 +7,7 @@ use super::addresses::{Repeat, observe_addresses, observe_udp_roles};
 use super::analysis::{Analysis, Keep, TimeSpan};
 use super::conversation::Moment;
 use super::flows::Flows;
+use super::icmp::note_icmp_error;
 use super::tcp::track_tcp;
 use crate::anonymize::AddressPlanner;
 use crate::capture::{CaptureReader, Event, ReadError};
@@ -79,6 +80,11 @@ pub fn analyze_keeping(
             },
             _ => Repeat::default(),
         };
+        if let Net::Ip(ip) = &layout.net
+            && let Transport::Icmp(icmp) = &ip.transport
+        {
+            note_icmp_error(&mut flows, pkt.number, pkt.data, icmp, now);
+        }
         observe_addresses(&layout, pkt.data, planner, repeat);
         if let Net::Ip(ip) = &layout.net
             && let Transport::Udp { start } = &ip.transport

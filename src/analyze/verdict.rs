@@ -16,6 +16,8 @@ stable_names! {
         ClientAlert = "client_alert",
         ClientAborted = "client_aborted",
         NotTls = "not_tls",
+        ProxyRefused = "proxy_refused",
+        StarttlsRefused = "starttls_refused",
         HandshakeComplete = "handshake_complete",
         HandshakeIncomplete = "handshake_incomplete",
         MidStream = "mid_stream",
@@ -34,9 +36,12 @@ impl Verdict {
     /// silent TLS failures, then transport failures, then the inconclusive.
     pub fn significance(self) -> u8 {
         match self {
-            Verdict::ServerAlert => 13,
-            Verdict::ClientAlert => 12,
-            Verdict::ClientAborted => 11,
+            Verdict::ServerAlert => 15,
+            Verdict::ClientAlert => 14,
+            Verdict::ClientAborted => 13,
+            // A refusal before TLS is as explicit as an alert, but says nothing of TLS itself.
+            Verdict::ProxyRefused => 12,
+            Verdict::StarttlsRefused => 11,
             Verdict::NotTls => 10,
             Verdict::HelloReset => 9,
             Verdict::HelloClosed => 8,

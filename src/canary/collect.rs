@@ -107,6 +107,12 @@ impl SeenSecrets {
         }
     }
 
+    /// Notes a name or word of a cleartext preamble (an EHLO name, a CONNECT host, a
+    /// greeting's host): searched like an SNI name.
+    pub fn note_preamble_text(&mut self, text: &[u8]) {
+        self.name(text);
+    }
+
     fn first_time(&mut self, bytes: &[u8]) -> bool {
         use std::hash::BuildHasher;
         let h = foldhash::quality::FixedState::with_seed(0).hash_one(bytes);

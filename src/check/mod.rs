@@ -410,6 +410,10 @@ fn tcp_payload(
                 FindingKind::Payload,
                 "handshake message that cannot be parsed",
             ),
+            SpanKind::PreambleText => (
+                FindingKind::Payload,
+                "cleartext preamble text (names, greetings, credentials)",
+            ),
         };
         let detail = if kind == SpanKind::SniName {
             sni_detail(data, start, redacted_bytes)

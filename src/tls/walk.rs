@@ -42,6 +42,9 @@ stable_names! {
         /// supplemental data, compressed certificates, an unregistered value, or the body of a
         /// ClientKeyExchange whose key exchange is unknown.
         OpaqueField = "opaque_fields",
+        /// A byte of a cleartext preamble before TLS (STARTTLS, CONNECT) that its grammar does
+        /// not vouch for: a host name, a greeting's text, a tag, a header value (`crate::preamble`).
+        PreambleText = "preamble_text",
     }
 }
 

@@ -132,6 +132,18 @@ pub fn corpus_present() -> bool {
 }
 
 /// Samples first, then the corpus (when present), each sorted by name.
+/// The samples under `samples/paths/` the interop sweep covers (made by
+/// `samples/make-paths.sh`): each is diagnosed and sanitized like any other sample.
+pub const PATH_SAMPLES: &[&str] = &[
+    "smtp-starttls.pcap",
+    "imap-starttls.pcap",
+    "postgres-ssl.pcap",
+    "connect-proxy.pcap",
+    "connect-407.pcap",
+    "icmp-frag-needed.pcap",
+    "icmpv6-packet-too-big.pcap",
+];
+
 pub fn inputs() -> &'static [Input] {
     static INPUTS: OnceLock<Vec<Input>> = OnceLock::new();
     INPUTS.get_or_init(|| {
@@ -142,6 +154,8 @@ pub fn inputs() -> &'static [Input] {
                 .map(|p| (p, false))
                 .collect();
         assert!(!found.is_empty(), "no samples/*.pcap found");
+        let paths = repo_root().join("samples").join("paths");
+        found.extend(PATH_SAMPLES.iter().map(|name| (paths.join(name), false)));
         if corpus_present() {
             let corpus = capture_files(&corpus_dir(), &["pcap", "pcapng"]);
             assert!(!corpus.is_empty(), "the corpus folder holds no captures");

@@ -1,0 +1,452 @@
+//! The recogniser on hand-built dialogues (bytes as the RFCs give them): where TLS starts,
+//! the events, the skeleton kept, and truncated or hostile input (no panic, not a preamble).
+
+use super::*;
+use crate::flow::Side;
+
+const C: Side = Side::A;
+const S: Side = Side::B;
+
+/// Feeds a dialogue in order, each direction's bytes at their running offset; returns the
+/// last answer.
+fn run(r: &mut Recogniser, turns: &[(Side, &[u8])]) -> Fed {
+    let mut offsets = [0i64; 2];
+    let mut last = Fed::Pending;
+    for &(side, bytes) in turns {
+        last = r.feed(side, offsets[side.index()], bytes);
+        offsets[side.index()] += bytes.len() as i64;
+    }
+    last
+}
+
+fn texts(r: &mut Recogniser) -> Vec<String> {
+    r.take_events()
+        .iter()
+        .map(|e| e.render(|_| Some(b"pseudonym.example".to_vec())))
+        .collect()
+}
+
+/// The skeleton of a direction, concatenated (pieces are contiguous in these dialogues).
+fn skeleton(r: &mut Recogniser, side: Side) -> Vec<u8> {
+    r.take_pieces(side)
+        .into_iter()
+        .flat_map(|p| p.bytes)
+        .collect()
+}
+
+const SMTP: &[(Side, &[u8])] = &[
+    (S, b"220 mail.corp.internal ESMTP Postfix\r\n"),
+    (C, b"EHLO laptop.corp.internal\r\n"),
+    (
+        S,
+        b"250-mail.corp.internal greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250 STARTTLS\r\n",
+    ),
+    (C, b"STARTTLS\r\n"),
+    (S, b"220 2.0.0 Ready to start TLS\r\n"),
+];
+
+#[test]
+fn smtp_starttls_starts_tls_after_the_220() {
+    let mut r = Recogniser::default();
+    let fed = run(&mut r, SMTP);
+    let client_end = (SMTP[1].1.len() + SMTP[3].1.len()) as i64;
+    let server_end = (SMTP[0].1.len() + SMTP[2].1.len() + SMTP[4].1.len()) as i64;
+    assert_eq!(fed, Fed::TlsStarts([client_end, server_end]));
+    assert_eq!(
+        texts(&mut r),
+        [
+            "greeting 220",
+            "EHLO",
+            "250 STARTTLS offered",
+            "STARTTLS",
+            "STARTTLS → 220"
+        ]
+    );
+    assert_eq!(
+        skeleton(&mut r, C),
+        b"EHLO xxxxxxxxxxxxxxxxxxxx\r\nSTARTTLS\r\n"
+    );
+    let server = skeleton(&mut r, S);
+    let server = String::from_utf8(server).unwrap();
+    assert!(server.starts_with("220 xxxxxxxx"), "{server}");
+    assert!(
+        !server.contains("corp") && !server.contains("Postfix"),
+        "{server}"
+    );
+    assert_eq!(
+        server.len(),
+        SMTP[0].1.len() + SMTP[2].1.len() + SMTP[4].1.len()
+    );
+    assert!(server.contains("250-PIPELINING\r\n250-SIZE xxxxxxxx\r\n250 STARTTLS\r\n220 xxxx"));
+    let secrets = r.take_secrets();
+    assert!(secrets.contains(&b"laptop.corp.internal".to_vec()));
+    assert!(secrets.contains(&b"mail.corp.internal".to_vec()));
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Tls {
+            protocol: "SMTP",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn smtp_refusal_and_not_offered() {
+    let mut r = Recogniser::default();
+    let mut refused = SMTP.to_vec();
+    refused[4] = (
+        S,
+        b"454 4.7.0 TLS not available due to temporary reason\r\n",
+    );
+    assert_eq!(run(&mut r, &refused), Fed::Over);
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Starttls {
+            protocol: "SMTP",
+            answer: "454".into()
+        }))
+    );
+    let mut r = Recogniser::default();
+    let not_offered: &[(Side, &[u8])] = &[
+        (S, b"220 mx ESMTP\r\n"),
+        (C, b"EHLO me\r\n"),
+        (S, b"250-mx\r\n250 PIPELINING\r\n"),
+    ];
+    assert_eq!(run(&mut r, not_offered), Fed::Pending);
+    assert!(texts(&mut r).contains(&"250 STARTTLS not offered".to_string()));
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::NotOffered { protocol: "SMTP" }))
+    );
+}
+
+#[test]
+fn imap_starttls_with_capability_first() {
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (
+            S,
+            b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] imap.corp.internal ready\r\n",
+        ),
+        (C, b"a1 CAPABILITY\r\n"),
+        (
+            S,
+            b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED XSECRET\r\na1 OK done\r\n",
+        ),
+        (C, b"a2 STARTTLS\r\n"),
+        (S, b"a2 OK Begin TLS negotiation now\r\n"),
+    ];
+    assert!(matches!(run(&mut r, turns), Fed::TlsStarts(_)));
+    assert_eq!(
+        texts(&mut r),
+        ["greeting OK", "CAPABILITY", "STARTTLS", "STARTTLS → OK"]
+    );
+    assert_eq!(skeleton(&mut r, C), b"xx CAPABILITY\r\nxx STARTTLS\r\n");
+    let server = String::from_utf8(skeleton(&mut r, S)).unwrap();
+    assert!(
+        server.contains("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED xxxxxxx\r\nxx OK xxxx\r\n")
+    );
+    assert!(!server.contains("corp"));
+    // NO refuses.
+    let mut r = Recogniser::default();
+    let refused: &[(Side, &[u8])] = &[
+        (S, b"* OK ready\r\n"),
+        (C, b". STARTTLS\r\n"),
+        (S, b". NO not now\r\n"),
+    ];
+    assert_eq!(run(&mut r, refused), Fed::Over);
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Starttls {
+            protocol: "IMAP",
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn pop3_stls() {
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (S, b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"),
+        (C, b"CAPA\r\n"),
+        (S, b"+OK Capability list follows\r\nTOP\r\nSTLS\r\nIMPLEMENTATION Shlemazle-Plotz-v302\r\n.\r\n"),
+        (C, b"STLS\r\n"),
+        (S, b"+OK Begin TLS negotiation\r\n"),
+    ];
+    assert!(matches!(run(&mut r, turns), Fed::TlsStarts(_)));
+    assert_eq!(
+        texts(&mut r),
+        [
+            "greeting +OK",
+            "CAPA",
+            "CAPA: STLS offered",
+            "STLS",
+            "STLS → +OK"
+        ]
+    );
+    let server = String::from_utf8(skeleton(&mut r, S)).unwrap();
+    assert!(server.contains("TOP\r\nSTLS\r\nIMPLEMENTATION xxxx"));
+    assert!(!server.contains("Shlemazle"));
+}
+
+#[test]
+fn ftp_auth_tls() {
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (S, b"220-ftp.corp.internal FTP server\r\n220 ready\r\n"),
+        (C, b"FEAT\r\n"),
+        (S, b"211-Features:\r\n AUTH TLS\r\n PBSZ\r\n211 End\r\n"),
+        (C, b"AUTH TLS\r\n"),
+        (S, b"234 AUTH TLS successful\r\n"),
+    ];
+    assert!(matches!(run(&mut r, turns), Fed::TlsStarts(_)));
+    assert!(texts(&mut r).contains(&"AUTH TLS → 234".to_string()));
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Tls {
+            protocol: "FTP",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn postgres_ssl_request_and_gss_refusal_first() {
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (C, &postgres::GSSENC_REQUEST),
+        (S, b"N"),
+        (C, &postgres::SSL_REQUEST),
+        (S, b"S"),
+    ];
+    assert_eq!(run(&mut r, turns), Fed::TlsStarts([16, 2]));
+    assert_eq!(
+        texts(&mut r),
+        [
+            "GSSENCRequest",
+            "GSSENCRequest → N",
+            "SSLRequest",
+            "SSLRequest → S"
+        ]
+    );
+    let mut expected = postgres::GSSENC_REQUEST.to_vec();
+    expected.extend_from_slice(&postgres::SSL_REQUEST);
+    assert_eq!(skeleton(&mut r, C), expected);
+    let mut r = Recogniser::default();
+    assert_eq!(
+        run(&mut r, &[(C, &postgres::SSL_REQUEST), (S, b"N")]),
+        Fed::Over
+    );
+    assert!(matches!(r.outcome(), Some(Outcome::Refused(_))));
+    // The request in pieces.
+    let mut r = Recogniser::default();
+    let req = postgres::SSL_REQUEST;
+    assert_eq!(r.feed(C, 0, &req[..3]), Fed::Pending);
+    assert_eq!(r.feed(C, 3, &req[3..]), Fed::Pending);
+    assert_eq!(r.feed(S, 0, b"S"), Fed::TlsStarts([8, 1]));
+}
+
+const CONNECT: &[u8] = b"CONNECT api.corp.internal:443 HTTP/1.1\r\nHost: api.corp.internal:443\r\nUser-Agent: curl/7.88.1\r\nProxy-Authorization: Basic dXNlcjpzZWNyZXQ=\r\nX-Custom: secret\r\n\r\n";
+
+#[test]
+fn connect_200_starts_tls() {
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (C, CONNECT),
+        (S, b"HTTP/1.1 200 Connection established\r\n\r\n"),
+    ];
+    assert_eq!(
+        run(&mut r, turns),
+        Fed::TlsStarts([CONNECT.len() as i64, 39])
+    );
+    assert_eq!(texts(&mut r), ["CONNECT pseudonym.example:443 → 200 OK"]);
+    let client = String::from_utf8(skeleton(&mut r, C)).unwrap();
+    assert_eq!(
+        client,
+        "CONNECT xxxxxxxxxxxxxxxxx:443 HTTP/1.1\r\nHost: xxxxxxxxxxxxxxxxxxxxx\r\nUser-Agent: xxxxxxxxxxx\r\nProxy-Authorization: xxxxxxxxxxxxxxxxxxxxxx\r\nxxxxxxxx: xxxxxx\r\n\r\n"
+    );
+    assert_eq!(
+        skeleton(&mut r, S),
+        b"HTTP/1.1 200 Connection established\r\n\r\n"
+    );
+    assert!(r.take_secrets().contains(&b"api.corp.internal".to_vec()));
+}
+
+#[test]
+fn connect_407_is_refused_then_a_retry_may_succeed() {
+    let refusal: &[u8] = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 5\r\n\r\nnope!";
+    let mut r = Recogniser::default();
+    assert_eq!(run(&mut r, &[(C, CONNECT), (S, refusal)]), Fed::Pending);
+    assert_eq!(
+        texts(&mut r),
+        ["CONNECT pseudonym.example:443 → 407 Proxy Authentication Required"]
+    );
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Proxy { status: 407, .. }))
+    ));
+    let server = String::from_utf8(skeleton(&mut r, S)).unwrap();
+    assert!(server.ends_with("Content-Length: 5\r\n\r\n"), "{server}");
+    let fed = r.feed(C, CONNECT.len() as i64, CONNECT);
+    assert_eq!(fed, Fed::Pending);
+    let ok = b"HTTP/1.1 200 OK\r\n\r\n";
+    assert!(matches!(
+        r.feed(S, refusal.len() as i64, ok),
+        Fed::TlsStarts(_)
+    ));
+    assert!(matches!(r.outcome(), Some(Outcome::Tls { .. })));
+    // 403 without a retry.
+    let mut r = Recogniser::default();
+    run(
+        &mut r,
+        &[(C, CONNECT), (S, b"HTTP/1.0 403 Forbidden\r\n\r\n")],
+    );
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Proxy { status: 403, .. }))
+    ));
+}
+
+#[test]
+fn tls_and_other_protocols_are_not_preambles() {
+    for first in [
+        &[0x16u8, 3, 1, 0, 200][..],
+        &[0x80, 0x2e, 1, 3, 1],
+        b"GET / HTTP/1.1\r\n",
+        b"SSH-2.0-OpenSSH_9.2\r\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"\0\0\0\x09\x04\xd2\x16\x2f\0",
+    ] {
+        let mut r = Recogniser::default();
+        assert_eq!(r.feed(C, 0, first), Fed::NotPreamble, "{first:?}");
+        assert!(r.outcome().is_none());
+        assert!(r.take_pieces(C).is_empty());
+    }
+}
+
+#[test]
+fn pipelined_tls_before_the_answer_is_not_followed() {
+    // The client sent its ClientHello before the 220: those bytes were never walked as TLS.
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (S, b"220 mx\r\n"),
+        (C, b"EHLO a\r\n"),
+        (S, b"250 STARTTLS\r\n"),
+        (C, b"STARTTLS\r\n\x16\x03\x01\x00\x05hello"),
+        (S, b"220 go\r\n"),
+    ];
+    assert_eq!(run(&mut r, turns), Fed::Over);
+    assert!(matches!(r.outcome(), Some(Outcome::Unfinished { .. })));
+    // The TLS bytes after STARTTLS are not part of any piece.
+    let client: Vec<u8> = r.take_pieces(C).into_iter().flat_map(|p| p.bytes).collect();
+    assert_eq!(client, b"EHLO x\r\nSTARTTLS\r\n");
+}
+
+/// Bytes missing from the capture (a sanitized capture cut them) end the reading where the
+/// first run stopped: the lines before stand, and so does an unoffered STARTTLS.
+#[test]
+fn a_hole_after_complete_lines_keeps_them() {
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (S, b"220 mx\r\n"),
+        (C, b"EHLO a\r\n"),
+        (S, b"250-mx\r\n250 AUTH LOGIN\r\n"),
+    ];
+    run(&mut r, turns);
+    r.hole();
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::NotOffered { protocol: "SMTP" }))
+    );
+    assert_eq!(r.take_pieces(C).len(), 1);
+    assert_eq!(r.take_pieces(S).len(), 3);
+}
+
+#[test]
+fn a_retransmission_that_disagrees_keeps_nothing_of_that_direction() {
+    let mut r = Recogniser::default();
+    run(&mut r, SMTP);
+    r.compare(C, 0, b"EHLO other.corp.internal");
+    assert!(r.take_pieces(C).is_empty());
+    assert!(!r.take_pieces(S).is_empty());
+}
+
+/// Truncated and hostile input: every prefix and every split of each dialogue, garbage and
+/// overlong lines; nothing panics, and what is not complete is never `TlsStarts`.
+#[test]
+fn truncated_and_hostile_input() {
+    let dialogues: Vec<Vec<(Side, Vec<u8>)>> = vec![
+        SMTP.iter().map(|&(s, b)| (s, b.to_vec())).collect(),
+        vec![
+            (C, CONNECT.to_vec()),
+            (S, b"HTTP/1.1 200 OK\r\n\r\n".to_vec()),
+        ],
+        vec![(C, postgres::SSL_REQUEST.to_vec()), (S, b"S".to_vec())],
+    ];
+    for d in &dialogues {
+        let total: usize = d.iter().map(|t| t.1.len()).sum();
+        for cut in 0..total {
+            let mut r = Recogniser::default();
+            let mut offsets = [0i64; 2];
+            let mut left = cut;
+            let mut last = Fed::Pending;
+            for (side, bytes) in d {
+                let n = bytes.len().min(left);
+                left -= n;
+                if n == 0 {
+                    break;
+                }
+                last = r.feed(*side, offsets[side.index()], &bytes[..n]);
+                offsets[side.index()] += n as i64;
+            }
+            assert!(!matches!(last, Fed::TlsStarts(_)), "cut at {cut}");
+            let _ = r.outcome();
+        }
+    }
+    let mut r = Recogniser::default();
+    assert_eq!(r.feed(S, 0, &[b'2'; 5000]), Fed::NotPreamble);
+    let mut r = Recogniser::default();
+    let long = [b"220 ".as_slice(), &[b'a'; 9000]].concat();
+    assert_ne!(r.feed(S, 0, &long), Fed::Pending, "beyond the bound");
+    let mut r = Recogniser::default();
+    assert_eq!(r.feed(S, 0, b"220 mx\r\n"), Fed::Pending);
+    assert_eq!(r.feed(C, 0, b"EHLO \x00\x01\r\n"), Fed::Over);
+    assert!(r.take_pieces(C).is_empty());
+    for bad in [
+        &b"CONNECT :443 HTTP/1.1\r\n"[..],
+        b"CONNECT h:99999 HTTP/1.1\r\n",
+    ] {
+        let mut r = Recogniser::default();
+        assert_eq!(r.feed(C, 0, bad), Fed::Over);
+        assert!(r.take_pieces(C).is_empty());
+        assert!(matches!(r.outcome(), Some(Outcome::Unfinished { .. })));
+    }
+}
+
+/// The skeleton of a skeleton is itself: a sanitized capture sanitized again is unchanged.
+#[test]
+fn the_skeleton_is_a_fixed_point() {
+    let mut r = Recogniser::default();
+    run(&mut r, SMTP);
+    let (c, s) = (r.take_pieces(C), r.take_pieces(S));
+    let again: Vec<(Side, Vec<u8>)> = vec![
+        (S, s[0].bytes.clone()),
+        (C, c[0].bytes.clone()),
+        (S, s[1..5].iter().flat_map(|p| p.bytes.clone()).collect()),
+        (C, c[1].bytes.clone()),
+        (S, s[5].bytes.clone()),
+    ];
+    let mut r2 = Recogniser::default();
+    let turns: Vec<(Side, &[u8])> = again.iter().map(|(s, b)| (*s, b.as_slice())).collect();
+    assert!(matches!(run(&mut r2, &turns), Fed::TlsStarts(_)));
+    for (side, before) in [(C, c), (S, s)] {
+        let after = r2.take_pieces(side);
+        assert_eq!(
+            after.iter().map(|p| &p.bytes).collect::<Vec<_>>(),
+            before.iter().map(|p| &p.bytes).collect::<Vec<_>>()
+        );
+        assert!(after.iter().all(|p| p.filled.is_empty()));
+    }
+    assert!(r2.take_secrets().is_empty(), "filler is no secret");
+}
