@@ -2072,7 +2072,9 @@ fn outer_udp(from_client: bool, dport: u16, payload: &[u8]) -> Vec<u8> {
     ))
 }
 
-fn check_tunnel(name: &str, v6: bool, wrap: impl Fn(&[u8], bool) -> Vec<u8>) {
+/// The tunnelled conversation is analysed as a plain one would be (its path in the summary),
+/// and nothing of the outer or inner identities survives. Returns the evidence for more.
+fn check_tunnel(name: &str, v6: bool, wrap: impl Fn(&[u8], bool) -> Vec<u8>) -> Evidence {
     let conv = standard_conv();
     let recs = conv.records(v6, wrap);
     let ev = sanitize_case(name, &pcap_file(PcapFormat::new(1), &recs), &[]).ok();
@@ -2096,14 +2098,56 @@ fn check_tunnel(name: &str, v6: bool, wrap: impl Fn(&[u8], bool) -> Vec<u8>) {
         ev.assert_absent(text.as_bytes(), text);
     }
     ev.assert_addresses_documented();
-    assert!(
-        ev.connections().is_empty(),
-        "{name}: tunnelled TCP is not analysed"
+    assert_eq!(
+        ev.connections().len(),
+        1,
+        "{name}: the tunnelled connection is analysed"
     );
+    assert_eq!(ev.verdict(), Some("server_alert"), "{name}: verdict");
     ev.assert_verifies();
+    ev
 }
 
-/// GRE (IPv4 inside, protocol 47): everything after the outer IPv4 header is removed.
+/// The outer IPv4 header (after a 14-byte Ethernet header) of every output packet has a
+/// valid checksum, and so has the GRE header after it when `gre` (its C bit set).
+fn assert_outer_checksums(ev: &Evidence, gre: bool) {
+    for (i, p) in ev.packets.iter().enumerate() {
+        let d = &p.data;
+        let ihl = usize::from(d[14] & 0x0f) * 4;
+        assert_eq!(
+            fold(&d[14..14 + ihl]),
+            0,
+            "{}: packet {} IPv4",
+            ev.what,
+            i + 1
+        );
+        if gre {
+            let end = 14 + usize::from(u16::from_be_bytes([d[16], d[17]]));
+            assert_eq!(d[14 + ihl] & 0x80, 0x80, "{}: the C bit stays", ev.what);
+            assert_eq!(
+                fold(&d[14 + ihl..end]),
+                0,
+                "{}: packet {} GRE",
+                ev.what,
+                i + 1
+            );
+        }
+    }
+}
+
+/// The one's-complement checksum of `bytes` (0 when a checksum field inside is right).
+fn fold(bytes: &[u8]) -> u16 {
+    let mut acc: u32 = bytes
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
+        .sum();
+    while acc > 0xffff {
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    !(acc as u16)
+}
+
+/// GRE (IPv4 inside, protocol 47): the inner packet is rewritten like a plain one.
 #[test]
 fn gre_tunnel_hides_inner_addresses_and_names() {
     check_tunnel("gre.pcap", false, |ip, c| {
@@ -2133,6 +2177,51 @@ fn ip_in_ip_tunnel_hides_inner_addresses_and_names() {
 #[test]
 fn ipv6_in_ipv4_tunnel_hides_inner_addresses_and_names() {
     check_tunnel("6in4.pcap", true, |ip, c| outer(c, 41, ip));
+}
+
+/// GRE with its checksum and key: the checksum is made right over the rewritten inner packet
+/// (the input's is a wrong constant), the key stays.
+#[test]
+fn gre_checksum_is_recomputed_over_the_rewritten_packet() {
+    let ev = check_tunnel("gre-checksum.pcap", false, |ip, c| {
+        let mut gre = vec![0xa0, 0x00, 0x08, 0x00, 0xde, 0xad, 0x00, 0x00, 0, 0, 0, 42];
+        gre.extend_from_slice(ip);
+        outer(c, 47, &gre)
+    });
+    assert_outer_checksums(&ev, true);
+}
+
+/// GENEVE with an option carrying the outer address in its data: the data is blanked, the
+/// option's framing kept.
+#[test]
+fn geneve_option_data_is_blanked() {
+    let ev = check_tunnel("geneve.pcap", false, |ip, c| {
+        let mut gn = vec![0x02, 0, 0x08, 0x00, 0, 0, 9, 0, 0x01, 0x02, 0x03, 0x01];
+        gn.extend_from_slice(&OUTER_A);
+        gn.extend_from_slice(ip);
+        outer_udp(c, 6081, &gn)
+    });
+    for p in &ev.packets {
+        assert_eq!(&p.data[50..58], &[0x01, 0x02, 0x03, 0x01, 0, 0, 0, 0]);
+    }
+    assert_outer_checksums(&ev, false);
+}
+
+/// GTP-U with a sequence number and an extension header whose contents are blanked; the
+/// carried IP found by its version.
+#[test]
+fn gtpu_extension_contents_are_blanked() {
+    let ev = check_tunnel("gtpu.pcap", false, |ip, c| {
+        let mut gtp = vec![0x36, 0xff];
+        gtp.extend_from_slice(&((8 + ip.len()) as u16).to_be_bytes());
+        gtp.extend_from_slice(&[0, 0, 0, 7, 0, 1, 0, 0x85, 0x01, 0xaa, 0xbb, 0x00]);
+        gtp.extend_from_slice(ip);
+        outer_udp(c, 2152, &gtp)
+    });
+    for p in &ev.packets {
+        assert_eq!(&p.data[54..58], &[0x01, 0, 0, 0x00]);
+    }
+    assert_outer_checksums(&ev, false);
 }
 
 // =============================================================================================

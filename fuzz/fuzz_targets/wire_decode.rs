@@ -29,6 +29,21 @@ fn check(l: &Layout, len: usize) {
         within("blanked link address", a, b, len);
     }
     within("link header", 0, l.link_end, len);
+    assert!(l.outers.len() <= wire::MAX_TUNNEL_DEPTH);
+    for o in &l.outers {
+        within("outer IP header", o.ip.start, o.ip.header_end, len);
+        within("tunnel header", o.header.0, o.header.1, len);
+        within("tunnelled link header", o.header.1, o.link_end, len);
+        for &(a, b) in o.blanks() {
+            within("tunnel blank", a, b, len);
+        }
+        for &m in o.macs() {
+            within("tunnelled MAC", m, m + 6, len);
+        }
+        if let Some(c) = o.gre_checksum {
+            within("GRE checksum", c, c + 2, len);
+        }
+    }
     match &l.net {
         Net::Unknown | Net::Truncated => {}
         Net::Arp(arp) => {

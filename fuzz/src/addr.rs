@@ -94,6 +94,14 @@ pub fn check_packet_decoded(link_type: u32, d: &[u8]) -> Result<(), String> {
             "link-layer address {from}..{to} is not zero-filled"
         ));
     }
+    for outer in &layout.outers {
+        let n = outer.ip.addr_len();
+        ip_at(d, outer.ip.src, n)?;
+        ip_at(d, outer.ip.dst, n)?;
+        for &at in outer.macs() {
+            mac_at(d, at)?;
+        }
+    }
     match &layout.net {
         Net::Unknown | Net::Truncated => {
             if d.len() > layout.link_end {

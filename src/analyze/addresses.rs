@@ -56,6 +56,12 @@ pub(super) fn observe_addresses(
             planner.observe_mac(mac_at(data, at));
         }
     }
+    for outer in &layout.outers {
+        observe_ip_header(planner, data, &outer.ip);
+        for &at in outer.macs() {
+            planner.observe_mac(mac_at(data, at));
+        }
+    }
     match &layout.net {
         Net::Arp(arp) => {
             if let Some(a) = arp.addrs {
@@ -71,15 +77,7 @@ pub(super) fn observe_addresses(
                 observe_ip(planner, &data[ip.src..ip.src + n], Role::Other);
                 observe_ip(planner, &data[ip.dst..ip.dst + n], Role::Other);
             }
-            if let Some((first, count)) = ip.routing_addrs {
-                for k in 0..count {
-                    observe_ip(
-                        planner,
-                        &data[first + 16 * k..first + 16 * (k + 1)],
-                        Role::Other,
-                    );
-                }
-            }
+            observe_routing(planner, data, ip);
             if let Transport::Icmp(icmp) = &ip.transport {
                 if let Some(g) = icmp.gateway {
                     observe_ip(planner, &data[g..g + 4], Role::Other);
@@ -92,6 +90,27 @@ pub(super) fn observe_addresses(
             }
         }
         Net::Unknown | Net::Truncated => {}
+    }
+}
+
+/// A tunnel's outer IP header: its endpoints are neither client nor server of what it carries
+/// (`Role::Other`: docs/decisions.md), though a host seen inside too takes that role.
+fn observe_ip_header(planner: &mut AddressPlanner, data: &[u8], ip: &Ip) {
+    let n = ip.addr_len();
+    observe_ip(planner, &data[ip.src..ip.src + n], Role::Other);
+    observe_ip(planner, &data[ip.dst..ip.dst + n], Role::Other);
+    observe_routing(planner, data, ip);
+}
+
+fn observe_routing(planner: &mut AddressPlanner, data: &[u8], ip: &Ip) {
+    if let Some((first, count)) = ip.routing_addrs {
+        for k in 0..count {
+            observe_ip(
+                planner,
+                &data[first + 16 * k..first + 16 * (k + 1)],
+                Role::Other,
+            );
+        }
     }
 }
 

@@ -134,7 +134,8 @@ impl Canary {
         };
         // The MAC fields are written through the mapping, which keeps multicast group MACs:
         // the one built from a real IPv6 address is looked up there too.
-        for &at in layout.macs() {
+        let tunnelled = layout.outers.iter().flat_map(|o| o.macs());
+        for &at in layout.macs().iter().chain(tunnelled) {
             if let Some(kind) = bytes
                 .get(at..at + 6)
                 .and_then(|f| self.sets.mac_field_hit(f))
@@ -301,18 +302,27 @@ fn carried_hit<T>(
     };
     // The link header without its MAC addresses: those are mapped (computed), and 4 bytes of
     // the keyed `02:…` MACs matched a real IPv4 address by chance in a 256 MiB capture.
-    let mut macs = layout.macs;
-    let macs = &mut macs[..layout.mac_count.min(2)];
-    macs.sort_unstable();
-    let mut from = 0;
-    for &mut at in macs {
-        if let Some(hit) = carried(from..at, false) {
+    if let Some(hit) = link_hit(
+        0..layout.outer_link_end(),
+        layout.macs,
+        layout.mac_count,
+        &mut carried,
+    ) {
+        return Some(hit);
+    }
+    // Each tunnel: its outer IP header's option areas and the link header it carries. The
+    // tunnel header itself holds numbers (ports, keys, identifiers) and blanked areas, like
+    // the IP and TCP headers, which are not searched either.
+    for outer in &layout.outers {
+        for &(from, to) in outer.ip.blanks() {
+            if let Some(hit) = carried(from..to, false) {
+                return Some(hit);
+            }
+        }
+        let link = outer.header.1..outer.link_end;
+        if let Some(hit) = link_hit(link, outer.macs, outer.mac_count, &mut carried) {
             return Some(hit);
         }
-        from = from.max(at + 6);
-    }
-    if let Some(hit) = carried(from..layout.link_end, false) {
-        return Some(hit);
     }
     let Net::Ip(ip) = &layout.net else {
         return None;
@@ -332,6 +342,25 @@ fn carried_hit<T>(
         Transport::Tcp(tcp) => carried(tcp.header_end..len, true),
         Transport::Udp { .. } | Transport::Opaque => None,
     }
+}
+
+/// The parts of the link header `link` that are not the MAC addresses at `macs`.
+fn link_hit<T>(
+    link: Range<usize>,
+    mut macs: [usize; 2],
+    mac_count: usize,
+    carried: &mut impl FnMut(Range<usize>, bool) -> Option<T>,
+) -> Option<T> {
+    let macs = &mut macs[..mac_count.min(2)];
+    macs.sort_unstable();
+    let mut from = link.start;
+    for &mut at in macs {
+        if let Some(hit) = carried(from..at, false) {
+            return Some(hit);
+        }
+        from = from.max(at + 6);
+    }
+    carried(from..link.end, false)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::policy::Policy;
 use crate::redact::Redactor;
 use crate::rewrite::{DropReason, Rewriter, RewrittenPacket};
 use crate::tls::spans::SpanKind;
-use crate::wire::{self, Ip, Layout, Net, Transport};
+use crate::wire::{self, Ip, Layout, Net, Outer, Transport};
 use finding::{mask_ip, mask_mac, mask_name};
 
 /// Everything `check` found in one capture.
@@ -211,6 +211,9 @@ fn compare(
             push(FindingKind::Mac, mask_mac(&data[at..at + 6]));
         }
     }
+    for outer in &layout.outers {
+        compare_outer(outer, data, out, &mut push);
+    }
     let mut payload_from = layout.link_end;
     match &layout.net {
         Net::Arp(arp) => {
@@ -328,6 +331,55 @@ fn compare(
                 data.len().saturating_sub(payload_from)
             ),
         );
+    }
+}
+
+/// A tunnel's findings: the outer IP header's addresses and options, the tunnel header's
+/// free-form areas, the MAC addresses of the link header it carries.
+fn compare_outer(
+    outer: &Outer,
+    data: &[u8],
+    out: &[u8],
+    push: &mut impl FnMut(FindingKind, String),
+) {
+    let changed = |at: usize, len: usize| out.get(at..at + len) != data.get(at..at + len);
+    let ip = &outer.ip;
+    let n = ip.addr_len();
+    for at in [ip.src, ip.dst] {
+        if changed(at, n) {
+            push(
+                FindingKind::Address,
+                format!("tunnel endpoint {}", mask_ip(&data[at..at + n])),
+            );
+        }
+    }
+    for &(from, to) in ip.blanks() {
+        if changed(from, to - from) {
+            push(
+                FindingKind::IpOption,
+                format!("{} bytes of IP options", to - from),
+            );
+        }
+    }
+    for &(from, to) in outer.blanks() {
+        if changed(from, to - from) {
+            push(
+                FindingKind::Payload,
+                format!(
+                    "{} bytes of {} tunnel header options",
+                    to - from,
+                    outer.tunnel.kind()
+                ),
+            );
+        }
+    }
+    for &at in outer.macs() {
+        if changed(at, 6) {
+            push(
+                FindingKind::Mac,
+                format!("tunnelled {}", mask_mac(&data[at..at + 6])),
+            );
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::plan::store::PlanCache;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
 use crate::stable_names::stable_names;
 use crate::tls::records::RecordHeader;
-use crate::wire::{self, Icmp, Ip, Layout, Net, Quote, Tcp, Transport, checksum};
+use crate::wire::{self, Icmp, Ip, Layout, Net, Outer, Quote, Tcp, Transport, checksum};
 
 stable_names! {
     /// Why a packet was not written.
@@ -219,6 +219,9 @@ impl<'a> Rewriter<'a> {
         self.out
             .extend_from_slice(&data[..headers_end(&layout).min(data.len())]);
         self.rewrite_link(&layout, mapping);
+        for outer in &layout.outers {
+            self.rewrite_outer(outer, mapping);
+        }
         // Everything from this offset on is removed (cut or zero-filled).
         let cut_from = match &layout.net {
             Net::Unknown | Net::Truncated => {
@@ -255,6 +258,11 @@ impl<'a> Rewriter<'a> {
         if let Net::Ip(ip) = &layout.net {
             fill_checksums(&mut self.out, data.len(), ip);
         }
+        // Outward from the innermost packet: each checksum covers the bytes inside it as they
+        // are written.
+        for outer in layout.outers.iter().rev() {
+            fill_outer_checksums(&mut self.out, data.len(), outer);
+        }
         Ok(RewrittenPacket {
             bytes: &self.out,
             layout,
@@ -271,17 +279,38 @@ impl<'a> Rewriter<'a> {
         }
     }
 
+    /// The outer IP header, the tunnel header and the link header a tunnel carries: addresses
+    /// through the one mapping, IP options and the tunnel's free-form areas blanked.
+    fn rewrite_outer(&mut self, outer: &Outer, mapping: &mut Mapping) {
+        self.rewrite_ip_header(&outer.ip, mapping);
+        for &(from, to) in outer.blanks() {
+            if let Some(area) = self.out.get_mut(from..to) {
+                area.fill(0);
+            }
+        }
+        for &at in outer.macs() {
+            map_mac(&mut self.out, at, mapping);
+        }
+    }
+
     /// An Ethernet destination 33:33:xx:xx:xx:xx is the low 32 bits of an IPv6 multicast
     /// destination (RFC 2464): it is rewritten from the destination as written, so the two agree
     /// and the MAC never keeps bits of the group as it was. On a frame that does not carry an
     /// IPv6 multicast packet it has nothing to agree with and becomes all-nodes 33:33:00:00:00:01.
+    /// Every link header of the packet is aligned with the IP packet that follows it.
     fn align_ipv6_multicast_mac(&mut self, layout: &Layout) {
-        let Some(at) = layout.dst_mac else { return };
+        self.align_mac(layout.dst_mac, layout.outermost_ip());
+        for (k, outer) in layout.outers.iter().enumerate() {
+            self.align_mac(outer.dst_mac, layout.ip_after(k));
+        }
+    }
+
+    fn align_mac(&mut self, dst_mac: Option<usize>, ip: Option<&Ip>) {
+        let Some(at) = dst_mac else { return };
         if self.out.get(at..at + 2) != Some(&[0x33, 0x33][..]) || self.out.len() < at + 6 {
             return;
         }
-        let written_dst = layout
-            .ip()
+        let written_dst = ip
             .filter(|ip| ip.version == 6)
             .and_then(|ip| self.out.get(ip.dst..ip.dst + 16));
         let group = match written_dst {
@@ -293,6 +322,17 @@ impl<'a> Rewriter<'a> {
 
     /// Rewrites the IP layers; returns where the removed tail starts.
     fn rewrite_ip(&mut self, number: u64, data: &[u8], ip: &Ip, mapping: &mut Mapping) -> usize {
+        self.rewrite_ip_header(ip, mapping);
+        match &ip.transport {
+            Transport::Opaque => ip.header_end,
+            Transport::Udp { start } => start + 8,
+            Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
+            Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp),
+        }
+    }
+
+    /// An IP header's addresses (routing header included) and option areas.
+    fn rewrite_ip_header(&mut self, ip: &Ip, mapping: &mut Mapping) {
         let n = ip.addr_len();
         map_ip(&mut self.out, ip.src, n, mapping);
         map_ip(&mut self.out, ip.dst, n, mapping);
@@ -310,12 +350,6 @@ impl<'a> Rewriter<'a> {
             for k in 0..count {
                 map_ip(&mut self.out, first + 16 * k, 16, mapping);
             }
-        }
-        match &ip.transport {
-            Transport::Opaque => ip.header_end,
-            Transport::Udp { start } => start + 8,
-            Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
-            Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp),
         }
     }
 
@@ -476,6 +510,21 @@ fn map_ip(out: &mut [u8], at: usize, len: usize, mapping: &mut Mapping) {
         a.copy_from_slice(&out[at..at + 16]);
         out[at..at + 16].copy_from_slice(&mapping.ipv6(a));
     }
+}
+
+/// A tunnel's checksums over what it carries as written: the GRE checksum (when its C bit is
+/// set), then the outer packet's as for any packet (its UDP checksum, its IPv4 header).
+fn fill_outer_checksums(out: &mut [u8], captured: usize, outer: &Outer) {
+    if let Some(field) = outer.gre_checksum {
+        let (start, end) = (outer.header.0, outer.ip.end);
+        let complete = captured >= end && out.len() >= end;
+        out[field..field + 2].fill(0);
+        if complete {
+            let c = checksum::finish(checksum::sum(&out[start..end]));
+            out[field..field + 2].copy_from_slice(&c.to_be_bytes());
+        }
+    }
+    fill_checksums(out, captured, &outer.ip);
 }
 
 /// IPv4 header checksum always; the transport checksum where every byte it covers is present

@@ -1,26 +1,98 @@
 //! Decoding one frame: the link header first, then the network and transport headers it
-//! announces, into a [`Layout`].
+//! announces, then (when the packet is a tunnel we understand) the same again for what the
+//! tunnel carries, into a [`Layout`].
 
-use super::ip::{self, Net};
-use super::layout::{Layout, Undecodable};
-use super::link;
+use super::ip::{self, Ip, Net};
+use super::layout::{Layout, Outer, Undecodable};
+use super::link::{self, Network};
+use super::tunnel::{self, Carried, Found};
+
+/// Tunnels inside tunnels beyond this depth are not followed: what the deepest one carries is
+/// removed like any protocol not understood.
+pub const MAX_TUNNEL_DEPTH: usize = 8;
 
 /// Decodes one frame of the given link type.
 #[inline]
 pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
     let link = link::decode(link_type, data)?;
-    let net = match link.network {
-        link::Network::Ipv4 => ip::decode_ipv4(data, link.end, link.limit),
-        link::Network::Ipv6 => ip::decode_ipv6(data, link.end, link.limit),
-        link::Network::Arp => ip::decode_arp(data, link.end),
-        link::Network::Unknown => Net::Unknown,
-    };
-    Ok(Layout {
+    let net = network(data, link.network, link.end, link.limit);
+    let mut layout = Layout {
         macs: link.macs,
         mac_count: link.mac_count,
         dst_mac: link.dst_mac,
         link_zero: link.zero,
         link_end: link.end,
+        mpls: link.mpls,
         net,
-    })
+        outers: Vec::new(),
+    };
+    if let Net::Ip(ip) = &layout.net
+        && tunnel::may_carry(ip)
+    {
+        unwrap_tunnels(&mut layout, data);
+    }
+    Ok(layout)
+}
+
+#[inline]
+fn network(data: &[u8], network: Network, start: usize, limit: Option<usize>) -> Net {
+    match network {
+        Network::Ipv4 => ip::decode_ipv4(data, start, limit),
+        Network::Ipv6 => ip::decode_ipv6(data, start, limit),
+        Network::Arp => ip::decode_arp(data, start),
+        Network::Unknown => Net::Unknown,
+    }
+}
+
+/// Moves the packet into `outers` and decodes what its tunnel carries in its place, as long as
+/// it is a tunnel we understand.
+fn unwrap_tunnels(layout: &mut Layout, data: &[u8]) {
+    while layout.outers.len() < MAX_TUNNEL_DEPTH {
+        let Net::Ip(ip) = layout.net else { return };
+        let Some(found) = tunnel::recognise(data, &ip) else {
+            return;
+        };
+        let (outer, net) = carried(data, ip, &found);
+        layout.link_end = outer.link_end;
+        layout.net = net;
+        layout.outers.push(outer);
+    }
+}
+
+/// The tunnel as an outer layer, and the packet it carries.
+fn carried(data: &[u8], ip: Ip, found: &Found) -> (Outer, Net) {
+    let start = found.header.1;
+    let mut outer = Outer {
+        ip,
+        tunnel: found.tunnel,
+        header: found.header,
+        gre_checksum: found.gre_checksum,
+        blanks: found.blanks,
+        blank_count: found.blank_count,
+        link_end: start,
+        macs: [0; 2],
+        mac_count: 0,
+        dst_mac: None,
+        mpls: false,
+    };
+    let limit = Some(found.limit);
+    let net = match found.carried {
+        Carried::Ipv4 => ip::decode_ipv4(data, start, limit),
+        Carried::Ipv6 => ip::decode_ipv6(data, start, limit),
+        Carried::IpByVersion => network(data, link::version_at(data, start), start, limit),
+        Carried::Ethernet => match link::ethernet(data, start) {
+            // An Ethernet header past the outer packet's end is not the tunnel's.
+            Ok(l) if l.end <= found.limit => {
+                outer.link_end = l.end;
+                outer.macs = l.macs;
+                outer.mac_count = l.mac_count;
+                outer.dst_mac = l.dst_mac;
+                outer.mpls = l.mpls;
+                let limit = l.limit.map_or(found.limit, |p| p.min(found.limit));
+                network(data, l.network, l.end, Some(limit))
+            }
+            _ => Net::Truncated,
+        },
+    };
+    (outer, net)
 }

@@ -74,6 +74,8 @@ pub(super) struct LinkLayout {
     /// Where the network packet must end by the link layer's own length field (PPPoE), so
     /// Ethernet padding after it is never taken for packet bytes.
     pub limit: Option<usize>,
+    /// An MPLS label stack sits before the network header (part of a connection's path).
+    pub mpls: bool,
 }
 
 /// BSD loopback address families: IPv4 everywhere, IPv6 as Linux, the BSDs and Darwin number it.
@@ -84,6 +86,10 @@ const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_ARP: u16 = 0x0806;
 const ETHERTYPE_IPV6: u16 = 0x86DD;
 const ETHERTYPE_PPPOE_SESSION: u16 = 0x8864;
+const ETHERTYPE_MPLS_UNICAST: u16 = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
+/// A label stack deeper than this is not a real network's: what follows is not understood.
+const MAX_MPLS_LABELS: usize = 8;
 const VLAN_TAGS: [u16; 4] = [0x8100, 0x88A8, 0x9100, 0x9200];
 /// More stacked tags than any real network uses is treated as an unknown protocol.
 const MAX_VLAN_TAGS: usize = 8;
@@ -99,9 +105,10 @@ pub(super) fn decode(code: u32, d: &[u8]) -> Result<LinkLayout, Undecodable> {
         end,
         network,
         limit: None,
+        mpls: false,
     };
     match link {
-        LinkType::Ethernet => ethernet(d),
+        LinkType::Ethernet => ethernet(d, 0),
         LinkType::RawIp => Ok(plain(0, version_of(d))),
         LinkType::Ipv4 => Ok(plain(0, Network::Ipv4)),
         LinkType::Ipv6 => Ok(plain(0, Network::Ipv6)),
@@ -156,62 +163,85 @@ fn cooked(addr_at: usize, addr_len: usize, end: usize, protocol: u16) -> LinkLay
         end,
         network: ethertype_network(protocol),
         limit: None,
+        mpls: false,
     }
 }
 
+/// An Ethernet header at `s`: the outermost one, or one a tunnel carries (VXLAN, GENEVE,
+/// GRE transparent bridging, ERSPAN), with its VLAN tags, PPPoE session or MPLS label stack.
 #[inline]
-fn ethernet(d: &[u8]) -> Result<LinkLayout, Undecodable> {
-    if d.len() < 14 {
+pub(super) fn ethernet(d: &[u8], s: usize) -> Result<LinkLayout, Undecodable> {
+    if d.len() < s + 14 {
         return Err(Undecodable::ShortLinkHeader);
     }
-    let mut at = 12;
+    let mut layout = LinkLayout {
+        macs: [s, s + 6],
+        mac_count: 2,
+        dst_mac: Some(s),
+        zero: None,
+        end: 0,
+        network: Network::Unknown,
+        limit: None,
+        mpls: false,
+    };
+    let mut at = s + 12;
     let mut ethertype = be16(d, at);
     let mut tags = 0;
     while VLAN_TAGS.contains(&ethertype) {
         tags += 1;
         if tags > MAX_VLAN_TAGS || d.len() < at + 6 {
-            return Ok(LinkLayout {
-                macs: [0, 6],
-                mac_count: 2,
-                dst_mac: Some(0),
-                zero: None,
-                end: at + 2,
-                network: Network::Unknown,
-                limit: None,
-            });
+            layout.end = at + 2;
+            return Ok(layout);
         }
         at += 4;
         ethertype = be16(d, at);
     }
     let mut end = at + 2;
-    let mut limit = None;
-    let network = if ethertype == ETHERTYPE_PPPOE_SESSION {
-        // PPPoE session header (6 bytes) then the PPP protocol number.
-        if d.len() >= end + 8 && d[end] == 0x11 && d[end + 1] == 0x00 {
-            let ppp = be16(d, end + 6);
-            // The PPPoE length counts the PPP protocol field and the packet after it.
-            limit = Some(end + 6 + usize::from(be16(d, end + 4)));
-            end += 8;
-            match ppp {
-                0x0021 => Network::Ipv4,
-                0x0057 => Network::Ipv6,
-                _ => Network::Unknown,
+    let network = match ethertype {
+        ETHERTYPE_PPPOE_SESSION => {
+            // PPPoE session header (6 bytes) then the PPP protocol number.
+            if d.len() >= end + 8 && d[end] == 0x11 && d[end + 1] == 0x00 {
+                let ppp = be16(d, end + 6);
+                // The PPPoE length counts the PPP protocol field and the packet after it.
+                layout.limit = Some(end + 6 + usize::from(be16(d, end + 4)));
+                end += 8;
+                match ppp {
+                    0x0021 => Network::Ipv4,
+                    0x0057 => Network::Ipv6,
+                    _ => Network::Unknown,
+                }
+            } else {
+                Network::Unknown
             }
-        } else {
-            Network::Unknown
         }
-    } else {
-        ethertype_network(ethertype)
+        ETHERTYPE_MPLS_UNICAST | ETHERTYPE_MPLS_MULTICAST => {
+            layout.mpls = true;
+            let (label_end, network) = mpls(d, end);
+            end = label_end;
+            network
+        }
+        _ => ethertype_network(ethertype),
     };
-    Ok(LinkLayout {
-        macs: [0, 6],
-        mac_count: 2,
-        dst_mac: Some(0),
-        zero: None,
-        end,
-        network,
-        limit,
-    })
+    layout.end = end;
+    layout.network = network;
+    Ok(layout)
+}
+
+/// An MPLS label stack at `at` (RFC 3032): four bytes per label up to the one with the
+/// bottom-of-stack bit. No field says what follows; IP is told by its version nibble, and
+/// anything else (a pseudowire control word, Ethernet) is not understood. Returns where the
+/// stack ends and what follows it.
+fn mpls(d: &[u8], mut at: usize) -> (usize, Network) {
+    for _ in 0..MAX_MPLS_LABELS {
+        let Some(label) = d.get(at..at + 4) else {
+            return (at, Network::Unknown);
+        };
+        at += 4;
+        if label[2] & 0x01 != 0 {
+            return (at, version_at(d, at));
+        }
+    }
+    (at, Network::Unknown)
 }
 
 fn ethertype_network(ethertype: u16) -> Network {
@@ -224,7 +254,13 @@ fn ethertype_network(ethertype: u16) -> Network {
 }
 
 fn version_of(d: &[u8]) -> Network {
-    match d.first().map(|b| b >> 4) {
+    version_at(d, 0)
+}
+
+/// The IP version told by the first nibble at `at` (raw IP links, MPLS, GTP-U carry no
+/// protocol field).
+pub(super) fn version_at(d: &[u8], at: usize) -> Network {
+    match d.get(at).map(|b| b >> 4) {
         Some(4) => Network::Ipv4,
         Some(6) => Network::Ipv6,
         _ => Network::Unknown,

@@ -1,7 +1,8 @@
 //! Packet layouts: where every field we rewrite sits in a frame.
 //!
-//! `decode` walks the link, network and transport headers once and returns a [`Layout`] of byte
-//! offsets (no copies, no allocation). Both passes use it: analysis reads fields through it, the
+//! `decode` walks the link, network and transport headers once (and again inside each tunnel
+//! it understands) and returns a [`Layout`] of byte offsets (no copies; no allocation for a
+//! packet outside a tunnel). Both passes use it: analysis reads fields through it, the
 //! rewriter edits bytes at its offsets. Anything the decoder does not understand is marked so
 //! the rewriter removes it (fail closed).
 
@@ -11,11 +12,12 @@ mod frame;
 mod ip;
 mod layout;
 mod link;
+mod tunnel;
 
 pub(crate) use bytes::be16;
-pub use frame::decode;
+pub use frame::{MAX_TUNNEL_DEPTH, decode};
 pub use ip::{Arp, ArpAddrs, Icmp, Ip, Net, Quote, Tcp, Transport, tcp_option_blanks};
-pub use layout::{Layout, Undecodable};
+pub use layout::{Layout, Outer, Tunnel, Undecodable};
 pub use link::{LinkType, name_of as link_type_name};
 
 /// IP protocol numbers.

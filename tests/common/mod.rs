@@ -131,9 +131,9 @@ pub fn corpus_present() -> bool {
     *PRESENT.get_or_init(|| testkit::need::corpus().is_some())
 }
 
-/// Samples first, then the corpus (when present), each sorted by name.
-/// The samples under `samples/paths/` the interop sweep covers (made by
-/// `samples/make-paths.sh`): each is diagnosed and sanitized like any other sample.
+/// The captures of `samples/paths/` (made by `samples/make-paths.sh`) whose encapsulation or
+/// preamble pcapscrub supports: each is diagnosed and sanitized like any other sample. Append
+/// a file here when its support lands.
 pub const PATH_SAMPLES: &[&str] = &[
     "smtp-starttls.pcap",
     "imap-starttls.pcap",
@@ -142,8 +142,17 @@ pub const PATH_SAMPLES: &[&str] = &[
     "connect-407.pcap",
     "icmp-frag-needed.pcap",
     "icmpv6-packet-too-big.pcap",
+    "vxlan.pcap",
+    "gre.pcap",
+    "gretap.pcap",
+    "ipip.pcap",
+    "sit.pcap",
+    "geneve.pcap",
+    "gtpu.pcap",
 ];
 
+/// Samples (`samples/*.pcap`, then [`PATH_SAMPLES`]) first, then the corpus (when present),
+/// each sorted by name.
 pub fn inputs() -> &'static [Input] {
     static INPUTS: OnceLock<Vec<Input>> = OnceLock::new();
     INPUTS.get_or_init(|| {
@@ -639,7 +648,7 @@ pub fn dissect_plain(path: &Path, name: &str) -> Result<Vec<Frame>, String> {
 }
 
 /// Protocols whose checksum status is checked, in field order.
-pub const CHECKSUM_PROTOS: [&str; 5] = ["ip", "tcp", "udp", "icmp", "icmpv6"];
+pub const CHECKSUM_PROTOS: [&str; 6] = ["ip", "tcp", "udp", "icmp", "icmpv6", "gre"];
 
 #[derive(Debug, Clone)]
 pub struct ChecksumFrame {
@@ -647,7 +656,7 @@ pub struct ChecksumFrame {
     pub icmp_error: bool,
     /// Per [`CHECKSUM_PROTOS`]: the `<proto>.checksum.status` of every occurrence
     /// (0 bad, 1 good, 2 unverified, 3 not present, 4 illegal).
-    pub status: [Vec<u8>; 5],
+    pub status: [Vec<u8>; CHECKSUM_PROTOS.len()],
     pub checksum_messages: Vec<String>,
 }
 
