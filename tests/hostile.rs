@@ -2104,6 +2104,11 @@ fn check_tunnel(name: &str, v6: bool, wrap: impl Fn(&[u8], bool) -> Vec<u8>) -> 
         "{name}: the tunnelled connection is analysed"
     );
     assert_eq!(ev.verdict(), Some("server_alert"), "{name}: verdict");
+    assert_eq!(
+        ev.connections()[0].seq("path").len(),
+        1,
+        "{name}: one tunnel in the path"
+    );
     ev.assert_verifies();
     ev
 }
@@ -2188,6 +2193,12 @@ fn gre_checksum_is_recomputed_over_the_rewritten_packet() {
         gre.extend_from_slice(ip);
         outer(c, 47, &gre)
     });
+    assert_eq!(
+        ev.connections()[0].seq("path")[0]
+            .as_str()
+            .map(|p| p.starts_with("gre:42 ")),
+        Some(true)
+    );
     assert_outer_checksums(&ev, true);
 }
 

@@ -8,7 +8,7 @@ use super::diagnosis;
 use super::verdict;
 use crate::capture::reader::{DroppedOptions, ReadWarning};
 use crate::capture::{DroppedBlock, Format};
-use crate::flow::{Endpoint, FlowKey, FlowTable, Side};
+use crate::flow::{Endpoint, FlowKey, FlowTable, Paths, Side};
 use crate::plan::DirectionPlan;
 use crate::plan::store::{self, SpillFile, StoredDiagnosis};
 
@@ -109,6 +109,8 @@ pub struct Analysis {
     pub time_span: Option<TimeSpan>,
     /// Boxed: the table's Vec then holds pointers, and grows by doubling cheaply.
     pub connections: FlowTable<Box<Connection>>,
+    /// The paths of `connections` (their keys hold the numbers).
+    pub paths: Paths,
     /// Connections finalised while still open, because more than [`super::MAX_LIVE`] were open at
     /// once (the longest idle went first): packets they sent later are only counted.
     pub finalised_early: u64,

@@ -11,7 +11,7 @@ use super::diagnosis;
 use crate::anonymize::{AddressPlanner, Role};
 use crate::flow::reassembly::Reassembler;
 use crate::flow::seq::SeqUnwrapper;
-use crate::flow::{FlowKey, FlowTable, RoleEvidence, Side};
+use crate::flow::{FlowKey, FlowTable, Paths, RoleEvidence, Side};
 use crate::plan::KeptRange;
 use crate::plan::store::{SpillFile, Store};
 use crate::tls::records::RecordWalker;
@@ -72,6 +72,8 @@ pub(super) struct Flows {
     /// Connections finalised while open because too many were live.
     pub(super) finalised_early: u64,
     pub(super) store: Store,
+    /// The paths connections were carried in (part of their key).
+    pub(super) paths: Paths,
 }
 
 impl Default for Flows {
@@ -83,6 +85,7 @@ impl Default for Flows {
             live: 0,
             finalised_early: 0,
             store: Store::default(),
+            paths: Paths::default(),
         }
     }
 }

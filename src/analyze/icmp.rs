@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use super::conversation::Moment;
 use super::flows::{Flows, Slot};
-use crate::flow::{Endpoint, FlowKey};
+use crate::flow::{Endpoint, FlowKey, PathId};
 use crate::wire::Icmp;
 use crate::wire::ip_proto::TCP as PROTO_TCP;
 
@@ -17,6 +17,7 @@ pub(super) fn note_icmp_error(
     number: u64,
     data: &[u8],
     icmp: &Icmp,
+    path: PathId,
     now: Moment,
 ) {
     let Some(quote) = icmp.quote else {
@@ -44,7 +45,7 @@ pub(super) fn note_icmp_error(
     };
     let src = Endpoint::new(src, u16::from_be_bytes([ports[0], ports[1]]));
     let dst = Endpoint::new(dst, u16::from_be_bytes([ports[2], ports[3]]));
-    let (key, side) = FlowKey::new(src, dst);
+    let (key, side) = FlowKey::new(src, dst, path);
     let Some(i) = flows.table.find_at(&key, number) else {
         return;
     };

@@ -83,7 +83,10 @@ pub fn analyze_keeping(
         if let Net::Ip(ip) = &layout.net
             && let Transport::Icmp(icmp) = &ip.transport
         {
-            note_icmp_error(&mut flows, pkt.number, pkt.data, icmp, now);
+            // The quoted segment travelled the path the error did (looked up, never numbered).
+            if let Some(path) = flows.paths.find(&layout, pkt.data) {
+                note_icmp_error(&mut flows, pkt.number, pkt.data, icmp, path, now);
+            }
         }
         observe_addresses(&layout, pkt.data, planner, repeat);
         if let Net::Ip(ip) = &layout.net
@@ -93,6 +96,7 @@ pub fn analyze_keeping(
         }
     }
     let finalised_early = flows.finalised_early;
+    let paths = std::mem::take(&mut flows.paths);
     let (connections, spilled) = flows.finish(planner);
     let spilled = spilled.map_err(|e| ReadError {
         file: reader.name().to_string(),
@@ -112,6 +116,7 @@ pub fn analyze_keeping(
         first_tcp_second,
         time_span: span,
         connections,
+        paths,
         finalised_early,
         spilled,
     })

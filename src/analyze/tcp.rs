@@ -48,7 +48,8 @@ pub(super) fn track_tcp(
     redactor: &mut Redactor,
 ) -> Repeat {
     let (src, dst) = tcp_endpoints(data, ip, tcp);
-    let (key, side) = FlowKey::new(src, dst);
+    let path = flows.paths.intern(layout, data);
+    let (key, side) = FlowKey::new(src, dst, path);
     let known = flows.table.len();
     let fresh = || {
         Slot::Live(Box::new(FlowState {

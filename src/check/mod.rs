@@ -16,7 +16,7 @@ use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
 use crate::canary::{self, ObservedAddresses};
 use crate::capture::{CaptureReader, Event, OnProgress};
-use crate::flow::FlowKey;
+use crate::flow::{FlowKey, PathId};
 use crate::plan::store::PlanCache;
 use crate::policy::Policy;
 use crate::redact::Redactor;
@@ -273,7 +273,8 @@ fn compare(
                             format!("{} bytes of TCP options", opts.len()),
                         );
                     }
-                    tcp_payload(ip, tcp, data, out, number, state, report);
+                    let path = state.plans.analysis().paths.find(layout, data);
+                    tcp_payload(ip, tcp, path, data, out, number, state, report);
                     return;
                 }
                 Transport::Udp { start } => {
@@ -395,9 +396,11 @@ fn removed_nonzero(data: &[u8], out: &[u8], from: usize, to: usize, redacted: &[
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn tcp_payload(
     ip: &Ip,
     tcp: &wire::Tcp,
+    path: Option<PathId>,
     data: &[u8],
     out: &[u8],
     number: u64,
@@ -414,12 +417,13 @@ fn tcp_payload(
     let mut push = |kind, detail: String| report.push(Finding::new(kind, number, detail));
     // Handshake redactions in this segment, by kind, from the plan.
     let (src, dst) = tcp_endpoints(data, ip, tcp);
-    let (key, side) = FlowKey::new(src, dst);
+    let (key, side) = FlowKey::new(src, dst, path.unwrap_or_default());
     let mut redacted_here: BTreeMap<SpanKind, usize> = BTreeMap::new();
     // Which payload bytes the plan redacts (a buffer reused from packet to packet).
     redacted_bytes.clear();
     redacted_bytes.resize(end.saturating_sub(start), false);
-    if let Some(ci) = analysis.connections.find_at(&key, number)
+    if path.is_some()
+        && let Some(ci) = analysis.connections.find_at(&key, number)
         && let Some(base) = analysis.connections.get(ci).1.dirs[side.index()].base
         && let Some(plan) = plans.plans(ci, number)
     {

@@ -18,7 +18,9 @@ use crate::flow::Endpoint;
 use crate::policy::Policy;
 use crate::redact::Redactor;
 use crate::report::streamed::Streamed;
-use crate::report::summary::{SummaryLead, endpoint_pseudonym, endpoint_text};
+use crate::report::summary::{
+    SummaryLead, address_pseudonym, address_text, endpoint_pseudonym, endpoint_text, path_text,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -113,7 +115,7 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     // The real start time is shown unless the pseudonymous view follows a policy that hides it.
     let show_start =
         !opts.sanitized || opts.policy.timestamps != crate::policy::TimestampMode::Shift;
-    let mut names = |e: Endpoint| endpoint_name(e, mapping.as_mut());
+    let mut names = |e: Endpoint, port: bool| endpoint_name(e, port, mapping.as_mut());
     let overall = analysis.verdict();
     match opts.format {
         OutputFormat::Yaml | OutputFormat::Json => {
@@ -149,10 +151,14 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     }
 }
 
-fn endpoint_name(e: Endpoint, mapping: Option<&mut Mapping>) -> String {
-    match mapping {
-        None => endpoint_text(e.addr_bytes(), e.port),
-        Some(m) => endpoint_pseudonym(m, e),
+/// An endpoint as the report names it: real or pseudonymous, with its port or (a tunnel's
+/// endpoint) without.
+fn endpoint_name(e: Endpoint, port: bool, mapping: Option<&mut Mapping>) -> String {
+    match (mapping, port) {
+        (None, true) => endpoint_text(e.addr_bytes(), e.port),
+        (None, false) => address_text(e.addr_bytes()),
+        (Some(m), true) => endpoint_pseudonym(m, e),
+        (Some(m), false) => address_pseudonym(m, e),
     }
 }
 
@@ -175,6 +181,9 @@ struct MachineConnection<'a> {
     /// pseudonym the evidence carries under `--sanitized`.
     #[serde(skip_serializing_if = "Option::is_none")]
     server_name: Option<String>,
+    /// The encapsulations the connection was carried in (absent for a plain connection).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    path: Vec<String>,
     #[serde(flatten)]
     diagnosis: Cow<'a, Diagnosis>,
 }
@@ -195,7 +204,7 @@ fn shown_diagnosis(d: Cow<'_, Diagnosis>, sanitized: bool) -> Cow<'_, Diagnosis>
 fn machine_report<'a>(
     label: &str,
     analysis: &'a Analysis,
-    names: &'a mut impl FnMut(Endpoint) -> String,
+    names: &'a mut impl FnMut(Endpoint, bool) -> String,
     sanitized: bool,
     show_start: bool,
     filter: ConnectionFilter,
@@ -214,9 +223,10 @@ fn machine_report<'a>(
             };
             Ok(MachineConnection {
                 id: i + 1,
-                client: names(c.client_endpoint()),
-                server: names(c.server_endpoint()),
+                client: names(c.client_endpoint(), true),
+                server: names(c.server_endpoint(), true),
                 server_name,
+                path: path_text(analysis.paths.layers(c.key.path), |e| names(e, false)),
                 diagnosis: shown_diagnosis(d, sanitized),
             })
         });
@@ -257,7 +267,7 @@ fn text_report(
     label: &str,
     analysis: &Analysis,
     overall: Option<Verdict>,
-    names: &mut impl FnMut(Endpoint) -> String,
+    names: &mut impl FnMut(Endpoint, bool) -> String,
     color: bool,
     filter: ConnectionFilter,
 ) -> Result<String> {
@@ -302,7 +312,8 @@ fn text_report(
         if (v.is_failure() || show_all) && shown < cap {
             shown += 1;
             let d = analysis.diagnosis(c)?;
-            connection_text(&mut out, i + 1, c, &d, names, &paint);
+            let path = path_text(analysis.paths.layers(c.key.path), |e| names(e, false));
+            connection_text(&mut out, i + 1, c, &path, &d, names, &paint);
         } else {
             *rest.entry(v.as_str()).or_insert(0) += 1;
         }
@@ -324,15 +335,21 @@ fn connection_text(
     out: &mut String,
     id: usize,
     c: &Connection,
+    path: &[String],
     d: &Diagnosis,
-    names: &mut impl FnMut(Endpoint) -> String,
+    names: &mut impl FnMut(Endpoint, bool) -> String,
     paint: &Paint,
 ) {
+    let via = if path.is_empty() {
+        String::new()
+    } else {
+        format!("  via {}", path.join(" / "))
+    };
     let _ = writeln!(
         out,
-        "\nconnection {id}: {} -> {}  {}",
-        names(c.client_endpoint()),
-        names(c.server_endpoint()),
+        "\nconnection {id}: {} -> {}  {}{via}",
+        names(c.client_endpoint(), true),
+        names(c.server_endpoint(), true),
         paint.verdict(d.verdict)
     );
     for e in &d.timeline {

@@ -32,7 +32,8 @@ use crate::report::mapping_table::{EntryKind, MappingTable};
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
     ClientLogFacts, ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts,
-    Redactions, SummaryHead, SummaryLead, SummaryTail, Tool, endpoint_pseudonym, write_yaml,
+    Redactions, SummaryHead, SummaryLead, SummaryTail, Tool, address_pseudonym, endpoint_pseudonym,
+    path_text, write_yaml,
 };
 use crate::report::visual::{self, CaptureVisuals};
 use crate::rewrite::{DropReason, RewriteStats, Rewriter, RewrittenPacket};
@@ -374,6 +375,9 @@ fn write_outputs(
     for (_, c) in analysis.connections.iter() {
         endpoint_pseudonym(mapping, c.client_endpoint());
         endpoint_pseudonym(mapping, c.server_endpoint());
+        path_text(analysis.paths.layers(c.key.path), |e| {
+            address_pseudonym(mapping, e)
+        });
     }
     let tail_mapping = mapping.clone();
     let (written, tail) = if helpers {
@@ -761,10 +765,14 @@ fn summary_tail<'a>(analysis: &'a Analysis, mapping: &'a mut Mapping) -> Summary
         .map(move |(i, (_, c))| {
             let client = endpoint_pseudonym(mapping, c.client_endpoint());
             let server = endpoint_pseudonym(mapping, c.server_endpoint());
+            let path = path_text(analysis.paths.layers(c.key.path), |e| {
+                address_pseudonym(mapping, e)
+            });
             Ok(ConnectionFacts {
                 id: i + 1,
                 client,
                 server,
+                path,
                 diagnosis: analysis.diagnosis(c)?,
                 packets: PerDirection {
                     client: c.client_stats().packets,

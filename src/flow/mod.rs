@@ -1,34 +1,15 @@
-//! Connections: a table keyed by the normalised 5-tuple, client/server roles, per-direction
+//! Connections: a table keyed by the normalised 5-tuple and the path, client/server roles, per-direction
 //! sequence-number bookkeeping.
 
+mod endpoint;
+pub mod path;
 pub mod reassembly;
 pub mod seq;
 
+pub use endpoint::Endpoint;
+pub use path::{PathId, PathLayer, Paths};
+
 use foldhash::{HashMap, HashMapExt};
-
-/// One side of a connection: address (IPv4 in the first 4 bytes) and port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Endpoint {
-    pub addr: [u8; 16],
-    pub v6: bool,
-    pub port: u16,
-}
-
-impl Endpoint {
-    pub fn new(addr: &[u8], port: u16) -> Endpoint {
-        let mut a = [0u8; 16];
-        a[..addr.len()].copy_from_slice(addr);
-        Endpoint {
-            addr: a,
-            v6: addr.len() == 16,
-            port,
-        }
-    }
-
-    pub fn addr_bytes(&self) -> &[u8] {
-        if self.v6 { &self.addr } else { &self.addr[..4] }
-    }
-}
 
 /// Which way a packet travels relative to the normalised key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,19 +36,34 @@ impl Side {
 }
 
 /// The 5-tuple of a TCP connection (protocol implied), with the lower endpoint first so both
-/// directions find the same entry.
+/// directions find the same entry, and the path it was carried in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowKey {
     pub a: Endpoint,
     pub b: Endpoint,
+    pub path: PathId,
 }
 
 impl FlowKey {
-    pub fn new(src: Endpoint, dst: Endpoint) -> (FlowKey, Side) {
+    pub fn new(src: Endpoint, dst: Endpoint, path: PathId) -> (FlowKey, Side) {
         if src <= dst {
-            (FlowKey { a: src, b: dst }, Side::A)
+            (
+                FlowKey {
+                    a: src,
+                    b: dst,
+                    path,
+                },
+                Side::A,
+            )
         } else {
-            (FlowKey { a: dst, b: src }, Side::B)
+            (
+                FlowKey {
+                    a: dst,
+                    b: src,
+                    path,
+                },
+                Side::B,
+            )
         }
     }
 

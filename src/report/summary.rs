@@ -10,7 +10,7 @@ use crate::analyze::Analysis;
 use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::verdict::Verdict;
 use crate::anonymize::Mapping;
-use crate::flow::Endpoint;
+use crate::flow::{Endpoint, PathLayer};
 
 /// The connections of a summary, made one at a time as they are written.
 pub type ConnectionList<'a> =
@@ -179,6 +179,10 @@ pub struct ConnectionFacts<'a> {
     pub id: usize,
     pub client: String,
     pub server: String,
+    /// The encapsulations the connection was carried in, outermost first (absent for a plain
+    /// connection): see [`path_text`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
     /// Borrowed from the analysis, or read back from its temporary file.
     #[serde(flatten)]
     pub diagnosis: std::borrow::Cow<'a, Diagnosis>,
@@ -206,6 +210,44 @@ pub fn endpoint_pseudonym(mapping: &mut Mapping, e: Endpoint) -> String {
             .to_vec()
     };
     endpoint_text(&mapped, e.port)
+}
+
+/// An endpoint's address as reports show it after mapping (its port is not part of it).
+pub fn address_pseudonym(mapping: &mut Mapping, e: Endpoint) -> String {
+    if e.v6 {
+        address_text(&mapping.ipv6(e.addr))
+    } else {
+        address_text(&mapping.ipv4([e.addr[0], e.addr[1], e.addr[2], e.addr[3]]))
+    }
+}
+
+/// An IPv4 or IPv6 address in its usual text form.
+pub fn address_text(addr: &[u8]) -> String {
+    match <[u8; 4]>::try_from(addr) {
+        Ok(v4) => std::net::Ipv4Addr::from(v4).to_string(),
+        Err(_) => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&addr[..16]);
+            std::net::Ipv6Addr::from(a).to_string()
+        }
+    }
+}
+
+/// A connection's path as reports show it: per layer, outermost first, its name and, for a
+/// tunnel, its two endpoints as `address` names them (`vxlan:42 198.51.100.7 198.51.100.9`).
+/// The two are sorted by the names shown, so their order says nothing about the originals.
+pub fn path_text(layers: &[PathLayer], mut address: impl FnMut(Endpoint) -> String) -> Vec<String> {
+    layers
+        .iter()
+        .map(|l| match l.ends {
+            Some([a, b]) => {
+                let mut ends = [address(a), address(b)];
+                ends.sort();
+                format!("{} {} {}", l.label(), ends[0], ends[1])
+            }
+            None => l.label(),
+        })
+        .collect()
 }
 
 /// `addr:port`, with brackets around IPv6 addresses.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use crate::analyze::{Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::Mapping;
 use crate::capture::{Packet, RawTimestamp};
-use crate::flow::FlowKey;
 use crate::flow::seq::SeqUnwrapper;
+use crate::flow::{FlowKey, PathId};
 use crate::plan::store::PlanCache;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
 use crate::stable_names::stable_names;
@@ -241,7 +241,14 @@ impl<'a> Rewriter<'a> {
                 }
                 arp.end()
             }
-            Net::Ip(ip) => self.rewrite_ip(pkt.number, data, ip, mapping),
+            Net::Ip(ip) => {
+                let path = if is_tcp {
+                    self.analysis.paths.find(&layout, data)
+                } else {
+                    None
+                };
+                self.rewrite_ip(pkt.number, data, ip, path, mapping)
+            }
         };
         self.align_ipv6_multicast_mac(&layout);
         let from = cut_from.min(data.len());
@@ -321,13 +328,21 @@ impl<'a> Rewriter<'a> {
     }
 
     /// Rewrites the IP layers; returns where the removed tail starts.
-    fn rewrite_ip(&mut self, number: u64, data: &[u8], ip: &Ip, mapping: &mut Mapping) -> usize {
+    /// `path`: the packet's as pass 1 numbered it (`None`: a path it never saw, so no plan).
+    fn rewrite_ip(
+        &mut self,
+        number: u64,
+        data: &[u8],
+        ip: &Ip,
+        path: Option<PathId>,
+        mapping: &mut Mapping,
+    ) -> usize {
         self.rewrite_ip_header(ip, mapping);
         match &ip.transport {
             Transport::Opaque => ip.header_end,
             Transport::Udp { start } => start + 8,
             Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
-            Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp),
+            Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp, path),
         }
     }
 
@@ -367,7 +382,14 @@ impl<'a> Rewriter<'a> {
     /// Keeps the TCP header and the TLS record headers the analysis found in this segment;
     /// zero-fills the payload bytes between them. Returns where the removed tail starts.
     /// `number`: the packet's, which tells its connection when a port was reused.
-    fn rewrite_tcp(&mut self, number: u64, data: &[u8], ip: &Ip, tcp: &Tcp) -> usize {
+    fn rewrite_tcp(
+        &mut self,
+        number: u64,
+        data: &[u8],
+        ip: &Ip,
+        tcp: &Tcp,
+        path: Option<PathId>,
+    ) -> usize {
         let opts_end = tcp.header_end.min(self.out.len());
         if let Some(opts) = self.out.get_mut(tcp.start + 20..opts_end) {
             // Walk a copy (at most 40 bytes) while blanking the output's bytes.
@@ -381,8 +403,11 @@ impl<'a> Rewriter<'a> {
             });
         }
         let mut keep_to = tcp.header_end;
+        let Some(path) = path else {
+            return keep_to;
+        };
         let (src, dst) = tcp_endpoints(data, ip, tcp);
-        let (key, side) = FlowKey::new(src, dst);
+        let (key, side) = FlowKey::new(src, dst, path);
         let Some(ci) = self.analysis.connections.find_at(&key, number) else {
             return keep_to;
         };

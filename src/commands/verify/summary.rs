@@ -84,6 +84,9 @@ struct ConnectionsEntry {
 struct ConnectionView {
     #[serde(default)]
     verdict: Option<String>,
+    /// The encapsulations (`vxlan:42 ADDR ADDR`), absent for a plain connection.
+    #[serde(default)]
+    path: Option<Vec<String>>,
 }
 
 /// Which kind of entry the lines being gathered belong to.
@@ -397,6 +400,15 @@ impl Judge<'_, '_> {
                 self.connections
             ));
         }
+        // The addresses in a path are judged with every line; its layers must be ones
+        // pcapscrub names.
+        let layers = c.path.iter().flatten();
+        if layers.clone().any(|l| !known_layer(l)) || c.path.as_ref().is_some_and(Vec::is_empty) {
+            self.problems.push(format!(
+                "connection {} has a path pcapscrub does not write",
+                self.connections
+            ));
+        }
     }
 }
 
@@ -406,6 +418,26 @@ fn counts_text(counts: &BTreeMap<Verdict, u64>) -> String {
     }
     let parts: Vec<String> = counts.iter().map(|(v, n)| format!("{v} {n}")).collect();
     parts.join(", ")
+}
+
+/// A path layer as `path_text` writes it: a known encapsulation, its identifier where it has
+/// one, and for a tunnel its two endpoint addresses.
+fn known_layer(layer: &str) -> bool {
+    let mut words = layer.split(' ');
+    let name = words.next().unwrap_or_default();
+    let (kind, id) = name.split_once(':').unwrap_or((name, ""));
+    let id_ok = match kind {
+        "gre" | "erspan" | "vxlan" | "geneve" => id.is_empty() || id.parse::<u32>().is_ok(),
+        "mpls" | "ipip" | "6in4" | "4in6" | "6in6" | "gtpu" => name == kind,
+        _ => false,
+    };
+    let ends: Vec<&str> = words.collect();
+    let ends_ok = if kind == "mpls" {
+        ends.is_empty()
+    } else {
+        ends.len() == 2 && ends.iter().all(|e| e.parse::<IpAddr>().is_ok())
+    };
+    id_ok && ends_ok
 }
 
 fn known(v: &Option<String>) -> bool {
