@@ -2,6 +2,7 @@
 //! sequence-number bookkeeping.
 
 mod endpoint;
+pub mod fragments;
 pub mod path;
 pub mod reassembly;
 pub mod seq;

@@ -63,6 +63,10 @@ pub struct Ip {
     pub fragmented: bool,
     /// A fragment other than the first: its bytes after the IP header are payload.
     pub later_fragment: bool,
+    /// Offset of the IPv6 Fragment header from `start` (0 in IPv4): [`Ip::fragment`] reads
+    /// the fields there. Narrow, so that `Ip` stays small (a chain of at most 16 extension
+    /// headers of at most 2,048 bytes ends within 64 KiB).
+    pub fragment_header: u16,
     /// Option areas to neutralise: IPv4 options are overwritten with NOPs, IPv6 option data with
     /// zeros (both may carry addresses: record route, timestamps, home address).
     pub blanks: [(usize, usize); MAX_BLANKS],
@@ -82,6 +86,48 @@ impl Ip {
 
     pub fn blanks(&self) -> &[(usize, usize)] {
         &self.blanks[..self.blank_count]
+    }
+}
+
+/// Where a fragment's bytes go in its datagram (RFC 791, RFC 8200 section 4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fragment {
+    /// The identification: 16 bits in IPv4, 32 in IPv6.
+    pub id: u32,
+    /// Offset of the fragment's bytes in the fragmentable part, in bytes.
+    pub offset: usize,
+    /// More fragments follow.
+    pub more: bool,
+    /// Where the fragment's bytes start: after the IPv4 header, or after the IPv6 Fragment
+    /// header (what follows it in a first fragment is part of the fragmentable part).
+    pub data_start: usize,
+}
+
+impl Ip {
+    /// The fragment fields of the packet in frame `d`, when it is a fragment (an IPv6 atomic
+    /// fragment included).
+    pub fn fragment(&self, d: &[u8]) -> Option<Fragment> {
+        if !self.fragmented {
+            return None;
+        }
+        let s = self.start;
+        if self.version == 4 {
+            let field = be16(d, s + 6);
+            return Some(Fragment {
+                id: u32::from(be16(d, s + 4)),
+                offset: usize::from(field & 0x1FFF) * 8,
+                more: field & 0x2000 != 0,
+                data_start: self.header_end,
+            });
+        }
+        let at = s + usize::from(self.fragment_header);
+        let field = be16(d, at + 2);
+        Some(Fragment {
+            id: be32(d, at + 4),
+            offset: usize::from(field & !7),
+            more: field & 1 != 0,
+            data_start: at + 8,
+        })
     }
 }
 
@@ -185,6 +231,7 @@ pub(super) fn decode_ipv4(d: &[u8], s: usize, limit: Option<usize>) -> Net {
         proto: d[s + 9],
         fragmented: more_fragments || offset != 0,
         later_fragment: offset != 0,
+        fragment_header: 0,
         blanks: [(0, 0); MAX_BLANKS],
         blank_count: 0,
         routing_addrs: None,
@@ -219,6 +266,7 @@ pub(super) fn decode_ipv6(d: &[u8], s: usize, limit: Option<usize>) -> Net {
         proto: d[s + 6],
         fragmented: false,
         later_fragment: false,
+        fragment_header: 0,
         blanks: [(0, 0); MAX_BLANKS],
         blank_count: 0,
         routing_addrs: None,
@@ -286,8 +334,16 @@ fn walk_extensions(d: &[u8], ip: &mut Ip) -> bool {
             }
             FRAGMENT => {
                 let offset = be16(d, at + 2) >> 3;
+                // A second Fragment header is not a chain any stack reassembles.
+                if ip.fragmented {
+                    return false;
+                }
                 ip.fragmented = true;
                 ip.later_fragment = offset != 0;
+                let Ok(header) = u16::try_from(at - ip.start) else {
+                    return false;
+                };
+                ip.fragment_header = header;
             }
             _ => {}
         }

@@ -12,6 +12,7 @@
 pub mod checksum;
 pub mod conv;
 pub mod fixture;
+pub mod fragments;
 pub mod link;
 pub mod need;
 pub mod net;
