@@ -10,6 +10,7 @@ use crate::capture::reader::{DroppedOptions, ReadWarning};
 use crate::capture::{DroppedBlock, Format};
 use crate::flow::{Endpoint, FlowKey, FlowTable, Paths, Side};
 use crate::plan::DirectionPlan;
+use crate::plan::fragments::FragmentPlan;
 use crate::plan::store::{self, SpillFile, StoredDiagnosis};
 
 /// Counters of one direction of a connection.
@@ -114,6 +115,8 @@ pub struct Analysis {
     /// Connections finalised while still open, because more than [`super::MAX_LIVE`] were open at
     /// once (the longest idle went first): packets they sent later are only counted.
     pub finalised_early: u64,
+    /// Where the fragments of reassembled TCP segments go (`crate::plan::fragments`).
+    pub fragments: FragmentPlan,
     /// The diagnoses not kept in memory (see [`store`]).
     pub(crate) spilled: Option<SpillFile>,
 }

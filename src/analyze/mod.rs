@@ -3,7 +3,8 @@
 //!
 //! `packets.rs` is the loop over the capture; each TCP segment goes through `tcp.rs` (which
 //! connection, which events) to `stream.rs` (reassembly, the TLS record walk into the
-//! [`conversation`]), and `flows.rs` holds the connections, reducing each one once it is over
+//! [`conversation`]) — a fragment through `fragments.rs` first, tracked once its datagram is
+//! whole — and `flows.rs` holds the connections, reducing each one once it is over
 //! to its [`Connection`]: a [`diagnosis`] and a plan (`crate::plan`). `addresses.rs` notes
 //! every address for the mapping; `analysis.rs` declares what the pass gives.
 
@@ -12,6 +13,7 @@ mod analysis;
 pub mod conversation;
 pub mod diagnosis;
 mod flows;
+mod fragments;
 mod icmp;
 mod packets;
 mod stream;

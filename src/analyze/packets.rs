@@ -7,6 +7,7 @@ use super::addresses::{Repeat, observe_addresses, observe_udp_roles};
 use super::analysis::{Analysis, Keep, TimeSpan};
 use super::conversation::Moment;
 use super::flows::Flows;
+use super::fragments::{FragmentPacket, Fragments};
 use super::icmp::note_icmp_error;
 use super::tcp::track_tcp;
 use crate::anonymize::AddressPlanner;
@@ -32,6 +33,7 @@ pub fn analyze_keeping(
         keep,
         ..Flows::default()
     };
+    let mut fragments = Fragments::default();
     let mut link_types = BTreeSet::new();
     let mut dropped_blocks = BTreeMap::new();
     let mut first_second = None;
@@ -71,6 +73,19 @@ pub fn analyze_keeping(
         // (Observing after tracking keeps the planner's first-seen order: tracking observes
         // nothing.)
         let repeat = match &layout.net {
+            // A fragment's segment is tracked when its datagram is whole.
+            Net::Ip(ip) if ip.fragmented => {
+                let (number, data) = (pkt.number, pkt.data);
+                let pkt = FragmentPacket {
+                    number,
+                    data,
+                    ip,
+                    now,
+                    now_ns: time_ns,
+                };
+                fragments.take(pkt, &mut flows, planner, redactor);
+                Repeat::default()
+            }
             Net::Ip(ip) => match &ip.transport {
                 Transport::Tcp(tcp) => track_tcp(
                     &mut flows, planner, pkt.number, &layout, pkt.data, ip, tcp, now, time_ns,
@@ -118,6 +133,7 @@ pub fn analyze_keeping(
         connections,
         paths,
         finalised_early,
+        fragments: fragments.plan,
         spilled,
     })
 }

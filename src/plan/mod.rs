@@ -6,6 +6,7 @@
 //! [`retransmissions`] notes where retransmitted copies disagree with the first, and [`store`]
 //! keeps the plans of finished connections until pass 2 needs them.
 
+pub mod fragments;
 pub mod keep;
 pub mod retransmissions;
 pub mod store;

@@ -1,5 +1,8 @@
 //! Pass 2: apply the plan to every packet — addresses through the mapping, payload removed
-//! except TLS record headers, option areas neutralised, checksums recomputed.
+//! except TLS record headers, option areas neutralised, checksums recomputed. The fragments
+//! of a segment pass 1 reassembled are written piece by piece in `fragments`.
+
+mod fragments;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,7 @@ use crate::policy::{NonTcpMode, PayloadMode, Policy};
 use crate::stable_names::stable_names;
 use crate::tls::records::RecordHeader;
 use crate::wire::{self, Icmp, Ip, Layout, Net, Outer, Quote, Tcp, Transport, checksum};
+use fragments::{FragmentFrame, FragmentWriter, SegmentPlan};
 
 stable_names! {
     /// Why a packet was not written.
@@ -70,6 +74,9 @@ pub struct Rewriter<'a> {
     cursors: Vec<[Option<StreamCursor>; 2]>,
     shift: Option<TimeShift>,
     out: Vec<u8>,
+    fragments: FragmentWriter,
+    /// A first fragment's TCP checksum over its whole rewritten segment, and where it goes.
+    fragment_checksum: Option<(usize, u16)>,
     pub stats: RewriteStats,
 }
 
@@ -140,6 +147,8 @@ impl<'a> Rewriter<'a> {
             cursors,
             shift,
             out: Vec::with_capacity(65_536),
+            fragments: FragmentWriter::default(),
+            fragment_checksum: None,
             stats: RewriteStats::default(),
         }
     }
@@ -207,7 +216,8 @@ impl<'a> Rewriter<'a> {
             wire::Undecodable::ShortLinkHeader => DropReason::ShortLinkHeader,
             wire::Undecodable::UnknownLinkFamily => DropReason::UnknownLinkFamily,
         })?;
-        let is_tcp = matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_)));
+        let is_tcp = matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_)))
+            || self.analysis.fragments.pieces.contains_key(&pkt.number);
         if self.policy.non_tcp == NonTcpMode::Drop && !is_tcp {
             return Err(DropReason::NonTcpPolicy);
         }
@@ -264,6 +274,9 @@ impl<'a> Rewriter<'a> {
         }
         if let Net::Ip(ip) = &layout.net {
             fill_checksums(&mut self.out, data.len(), ip);
+        }
+        if let Some((at, c)) = self.fragment_checksum.take() {
+            self.out[at..at + 2].copy_from_slice(&c.to_be_bytes());
         }
         // Outward from the innermost packet: each checksum covers the bytes inside it as they
         // are written.
@@ -339,9 +352,11 @@ impl<'a> Rewriter<'a> {
     ) -> usize {
         self.rewrite_ip_header(ip, mapping);
         match &ip.transport {
+            Transport::Opaque if ip.fragmented => self.rewrite_fragment(number, ip, None),
             Transport::Opaque => ip.header_end,
             Transport::Udp { start } => start + 8,
             Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
+            Transport::Tcp(tcp) if ip.fragmented => self.rewrite_fragment(number, ip, Some(tcp)),
             Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp, path),
         }
     }
@@ -368,6 +383,55 @@ impl<'a> Rewriter<'a> {
         }
     }
 
+    /// A fragment of a TCP segment (`tcp`: the first, which holds its header): what it carries
+    /// of the segment, written from the plan when pass 1 reassembled the segment; otherwise
+    /// its payload is removed. Returns where the removed tail starts.
+    fn rewrite_fragment(&mut self, number: u64, ip: &Ip, tcp: Option<&Tcp>) -> usize {
+        let at = match tcp {
+            Some(tcp) => {
+                self.blank_tcp_options(tcp);
+                tcp.header_end
+            }
+            None => ip.header_end,
+        };
+        let Some((piece, segment)) = self.analysis.fragments.piece(number) else {
+            return at;
+        };
+        let side = segment.side.index();
+        let Some(ci) = (self.analysis.connections)
+            .find_at(&segment.key, segment.tracked_at)
+            .filter(|&ci| self.cursors[ci][side].is_some())
+        else {
+            return at;
+        };
+        let start = self.cursors[ci][side]
+            .as_mut()
+            .map_or(0, |c| c.unwrap.offset(segment.seq));
+        // Fail closed: without its plan the payload is removed whole.
+        let Some(plans) = self.plans.plans(ci, number) else {
+            return at;
+        };
+        let frame = FragmentFrame {
+            at,
+            end: ip.end,
+            piece,
+            first: tcp.map(|t| (ip, t)),
+        };
+        let seg = SegmentPlan {
+            segment,
+            plan: &plans[side],
+            start,
+        };
+        let Some(w) = self.fragments.write(&mut self.out, frame, seg) else {
+            return at;
+        };
+        self.fragment_checksum = tcp.zip(w.checksum).map(|(t, c)| (t.start + 16, c));
+        self.stats.tls_record_headers_kept += w.record_headers;
+        self.stats.handshake_bytes_kept += w.kept;
+        self.stats.payload_bytes_removed += w.zeroed;
+        w.keep_to
+    }
+
     fn rewrite_icmp(&mut self, icmp: &Icmp, mapping: &mut Mapping) -> usize {
         if let Some(g) = icmp.gateway {
             map_ip(&mut self.out, g, 4, mapping);
@@ -377,6 +441,22 @@ impl<'a> Rewriter<'a> {
         };
         rewrite_quote(&mut self.out, &q, mapping);
         q.end
+    }
+
+    /// Blanks the TCP options the output must not carry (`wire::tcp_option_blanks`).
+    fn blank_tcp_options(&mut self, tcp: &Tcp) {
+        let opts_end = tcp.header_end.min(self.out.len());
+        if let Some(opts) = self.out.get_mut(tcp.start + 20..opts_end) {
+            // Walk a copy (at most 40 bytes) while blanking the output's bytes.
+            let mut walked = [0u8; 40];
+            let walked = &mut walked[..opts.len()];
+            walked.copy_from_slice(opts);
+            let blanked = &mut self.stats.tcp_option_areas_blanked;
+            wire::tcp_option_blanks(walked, |from, to, fill| {
+                opts[from..to].fill(fill);
+                *blanked += 1;
+            });
+        }
     }
 
     /// Keeps the TCP header and the TLS record headers the analysis found in this segment;
@@ -390,18 +470,7 @@ impl<'a> Rewriter<'a> {
         tcp: &Tcp,
         path: Option<PathId>,
     ) -> usize {
-        let opts_end = tcp.header_end.min(self.out.len());
-        if let Some(opts) = self.out.get_mut(tcp.start + 20..opts_end) {
-            // Walk a copy (at most 40 bytes) while blanking the output's bytes.
-            let mut walked = [0u8; 40];
-            let walked = &mut walked[..opts.len()];
-            walked.copy_from_slice(opts);
-            let blanked = &mut self.stats.tcp_option_areas_blanked;
-            wire::tcp_option_blanks(walked, |from, to, fill| {
-                opts[from..to].fill(fill);
-                *blanked += 1;
-            });
-        }
+        self.blank_tcp_options(tcp);
         let mut keep_to = tcp.header_end;
         let Some(path) = path else {
             return keep_to;

@@ -1,0 +1,99 @@
+//! IP fragments in pass 1: each goes to the reassembler (`crate::flow::fragments`); when a
+//! datagram completes and carries a TCP segment, the segment is tracked like any other, as the
+//! packet that completed it, and the plan notes which part of it each fragment carries
+//! (`crate::plan::fragments`), for pass 2 to write. Other datagrams are not looked into: their
+//! fragments' payload is removed as before (docs/decisions.md, "IP fragments").
+
+use super::conversation::Moment;
+use super::flows::Flows;
+use super::tcp::{segment_payload, tcp_endpoints, track_tcp};
+use crate::anonymize::AddressPlanner;
+use crate::flow::FlowKey;
+use crate::flow::fragments::{Datagram, FragmentIn, Offer, Reassembler};
+use crate::plan::fragments::{FragmentPlan, FragmentedSegment};
+use crate::redact::Redactor;
+use crate::wire::{self, Transport};
+
+/// The link type the reassembled packet is decoded as: raw IP, since it is built from the IP
+/// header on (the link header of one fragment says nothing of the whole).
+const LINKTYPE_RAW: u32 = 101;
+
+/// Pass 1's fragment state: the datagrams being reassembled and the plan for their fragments.
+#[derive(Debug, Default)]
+pub(super) struct Fragments {
+    reassembler: Reassembler,
+    pub(super) plan: FragmentPlan,
+}
+
+/// One fragment packet as pass 1 sees it.
+pub(super) struct FragmentPacket<'a> {
+    pub(super) number: u64,
+    pub(super) data: &'a [u8],
+    pub(super) ip: &'a wire::Ip,
+    pub(super) now: Moment,
+    pub(super) now_ns: i128,
+}
+
+impl Fragments {
+    /// Takes a fragment; when it completes a datagram carrying a TCP segment, tracks the
+    /// segment.
+    pub(super) fn take(
+        &mut self,
+        pkt: FragmentPacket<'_>,
+        flows: &mut Flows,
+        planner: &mut AddressPlanner,
+        redactor: &mut Redactor,
+    ) {
+        let Some(fragment) = FragmentIn::of(pkt.data, pkt.ip, pkt.number, pkt.now_ns) else {
+            return;
+        };
+        let Offer::Complete(datagram) = self.reassembler.offer(&fragment) else {
+            return;
+        };
+        let packet = datagram.packet();
+        let Ok(layout) = wire::decode(LINKTYPE_RAW, &packet) else {
+            return;
+        };
+        let Some(ip) = layout.ip() else { return };
+        let Transport::Tcp(tcp) = &ip.transport else {
+            return;
+        };
+        let (seq, payload) = segment_payload(&packet, ip, tcp);
+        let (src, dst) = tcp_endpoints(&packet, ip, tcp);
+        // The path of the packet as rebuilt: raw IP, so no outer layer (docs/decisions.md).
+        let path = flows.paths.intern(&layout, &packet);
+        let (key, side) = FlowKey::new(src, dst, path);
+        let payload_len = payload.len();
+        track_tcp(
+            flows, planner, pkt.number, &layout, &packet, ip, tcp, pkt.now, pkt.now_ns, redactor,
+        );
+        // The TCP header's end, counted from the start of the fragmentable part.
+        let header_end = tcp.header_end - datagram.head.len();
+        if let Some(pieces) = pieces(&datagram, header_end) {
+            let segment = FragmentedSegment {
+                key,
+                side,
+                tracked_at: pkt.number,
+                seq,
+                payload_len,
+                fragments: pieces.len(),
+            };
+            self.plan.record(segment, &pieces);
+        }
+    }
+}
+
+/// Each fragment's (packet number, payload offset, payload length), when every fragment
+/// holds the whole TCP header (a first fragment) or none of it: pass 2 rewrites a header only
+/// where it decodes one. Otherwise `None`, and the fragments' payload is removed.
+fn pieces(datagram: &Datagram, header_end: usize) -> Option<Vec<(u64, usize, usize)>> {
+    datagram
+        .fragments
+        .iter()
+        .map(|p| match p.offset {
+            0 if p.len >= header_end => Some((p.number, 0, p.len - header_end)),
+            o if o >= header_end => Some((p.number, o - header_end, p.len)),
+            _ => None,
+        })
+        .collect()
+}
