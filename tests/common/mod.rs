@@ -149,6 +149,7 @@ pub const PATH_SAMPLES: &[&str] = &[
     "sit.pcap",
     "geneve.pcap",
     "gtpu.pcap",
+    "ipv4-fragments.pcap",
 ];
 
 /// Samples (`samples/*.pcap`, then [`PATH_SAMPLES`]) first, then the corpus (when present),
