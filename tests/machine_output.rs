@@ -72,6 +72,18 @@ fn merged(names: &[&str]) -> Vec<u8> {
     pcap_file(PcapFormat::new(1), &recs)
 }
 
+/// Three connections with three verdicts: handshake_complete, client_alert, tcp_refused.
+fn three_verdicts(s: &Scratch) -> PathBuf {
+    s.write(
+        "three.pcap",
+        &merged(&[
+            "tls13-complete.pcap",
+            "client-alert-unknown-ca.pcap",
+            "tcp-refused.pcap",
+        ]),
+    )
+}
+
 const LEAD: [&str; 4] = ["verdict", "verdict_counts", "capture_start", "duration"];
 
 fn is_rfc3339_utc(s: &str) -> bool {
@@ -106,14 +118,7 @@ fn json_and_yaml_say_the_same_for_every_sample() {
 #[test]
 fn reports_begin_with_verdict_counts_start_and_duration() {
     let s = Scratch::new();
-    let capture = s.write(
-        "three.pcap",
-        &merged(&[
-            "tls13-complete.pcap",
-            "client-alert-unknown-ca.pcap",
-            "tcp-refused.pcap",
-        ]),
-    );
+    let capture = three_verdicts(&s);
     let text = run_ok(&["diagnose", capture.to_str().unwrap(), "--format", "yaml"]);
     assert_eq!(top_keys(&text)[..4], LEAD, "{text}");
     let report = yaml(&text);
@@ -197,14 +202,7 @@ fn certificate_validity_is_rfc3339_around_the_capture() {
 #[test]
 fn diagnose_filters_pick_connections() {
     let s = Scratch::new();
-    let capture = s.write(
-        "three.pcap",
-        &merged(&[
-            "tls13-complete.pcap",
-            "client-alert-unknown-ca.pcap",
-            "tcp-refused.pcap",
-        ]),
-    );
+    let capture = three_verdicts(&s);
     let p = capture.to_str().unwrap();
     let ids = |args: &[&str]| -> Vec<i64> {
         let mut all = vec!["diagnose", p, "--format", "json"];
@@ -365,14 +363,7 @@ fn run_ok_or_findings(args: &[&str]) -> String {
 #[test]
 fn sanitize_ends_with_a_one_line_result() {
     let s = Scratch::new();
-    let capture = s.write(
-        "three.pcap",
-        &merged(&[
-            "tls13-complete.pcap",
-            "client-alert-unknown-ca.pcap",
-            "tcp-refused.pcap",
-        ]),
-    );
+    let capture = three_verdicts(&s);
     let out = s.path("evidence");
     let run = sanitize_ok(&[&capture], &out, &[]);
     let err = String::from_utf8_lossy(&run.stderr);

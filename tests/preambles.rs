@@ -10,49 +10,14 @@ mod fixtures_gen;
 use std::path::{Path, PathBuf};
 
 use common::{run_sanitize, tshark, tshark_fields, work_dir};
-use fixtures_gen::{cmd, stderr_text};
+use fixtures_gen::{
+    cmd, diagnose_sample as diagnose, in_order, stderr_text, timeline_events as events,
+};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("samples")
         .join(name)
-}
-
-/// `pcapscrub diagnose` of a sample: its text output (exit 0 insisted on).
-fn diagnose(name: &str) -> String {
-    let out = cmd()
-        .arg("diagnose")
-        .arg(sample(name))
-        .output()
-        .expect("run pcapscrub");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "diagnose {name}: {}",
-        stderr_text(&out)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-/// The timeline events of the output, in order, without time and peer columns.
-fn events(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| {
-            let mut words = l.split_whitespace();
-            let t = words.next()?;
-            t.parse::<f64>().ok()?;
-            let peer = words.next()?.to_string();
-            Some((peer, words.collect::<Vec<_>>().join(" ")))
-        })
-        .collect()
-}
-
-/// `expected` appear in `got` in this order (others may come between).
-fn in_order(got: &[(String, String)], expected: &[(&str, &str)]) -> bool {
-    let mut it = got.iter();
-    expected
-        .iter()
-        .all(|(peer, what)| it.any(|(p, w)| p == peer && w == what))
 }
 
 const SNI: &str = "api.pcapscrub-test.example";

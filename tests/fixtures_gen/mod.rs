@@ -83,6 +83,51 @@ pub struct PcapOut {
     pub data: Vec<u8>,
 }
 
+// ---------------------------------------------------------------------------------------------
+// diagnose's text timeline
+// ---------------------------------------------------------------------------------------------
+
+/// `pcapscrub diagnose samples/NAME` (NAME may name a subfolder: `paths/gre.pcap`): its text
+/// output (exit 0 insisted on).
+pub fn diagnose_sample(name: &str) -> String {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name);
+    let out = cmd()
+        .arg("diagnose")
+        .arg(sample)
+        .output()
+        .expect("run pcapscrub");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "diagnose {name}: {}",
+        stderr_text(&out)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// The timeline rows of `diagnose`'s text, in order: (peer, event), without the time column.
+pub fn timeline_events(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            let t = words.next()?;
+            t.parse::<f64>().ok()?;
+            let peer = words.next()?.to_string();
+            Some((peer, words.collect::<Vec<_>>().join(" ")))
+        })
+        .collect()
+}
+
+/// `expected` appear in `got` in this order (others may come between).
+pub fn in_order(got: &[(String, String)], expected: &[(&str, &str)]) -> bool {
+    let mut it = got.iter();
+    expected
+        .iter()
+        .all(|(peer, what)| it.any(|(p, w)| p == peer && w == what))
+}
+
 /// Reads a pcap file with `pcap-file` (an independent reader): its header and raw records.
 pub fn read_pcap(bytes: &[u8]) -> (pcap_file::pcap::PcapHeader, Vec<PcapOut>) {
     let mut reader = pcap_file::pcap::PcapReader::new(bytes).expect("output is a valid pcap");
