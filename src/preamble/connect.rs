@@ -3,8 +3,8 @@
 //! refusal, after which the client may ask again on the same connection (a 407 answered with
 //! credentials).
 
-use super::buffer::{Keep, Next};
-use super::dialogue::{Dialogue, Role, Step, owned};
+use super::buffer::Keep;
+use super::dialogue::{Dialogue, Role, Step};
 use super::grammar::{HTTP_HEADERS, TUNNEL_ESTABLISHED, is_one_of, reason_phrase};
 use super::outcome::Refusal;
 
@@ -36,10 +36,9 @@ impl Connect {
             Connect::Request | Connect::RequestFields(_) => Role::Client,
             _ => Role::Server,
         };
-        let (text, len) = match d.line(role) {
-            Next::Line(l) => owned(l),
-            Next::Wait => return Step::Wait,
-            Next::Bad => return Step::GiveUp,
+        let (text, len) = match d.owned_line(role) {
+            Ok(line) => line,
+            Err(step) => return step,
         };
         let mut keep = Keep::default();
         match std::mem::replace(self, Connect::Request) {

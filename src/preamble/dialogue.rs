@@ -63,6 +63,17 @@ impl Dialogue {
         self.stream(role).line()
     }
 
+    /// The next line of `role`'s direction as [`owned`] copies it, or the step a line-based
+    /// grammar takes without one: wait for more bytes, or give up on a line no text protocol
+    /// sends.
+    pub fn owned_line(&self, role: Role) -> Result<(Vec<u8>, usize), Step> {
+        match self.line(role) {
+            Next::Line(l) => Ok(owned(l)),
+            Next::Wait => Err(Step::Wait),
+            Next::Bad => Err(Step::GiveUp),
+        }
+    }
+
     /// Takes `len` bytes of `role`'s direction, keeping what `keep` marks.
     pub fn take(&mut self, role: Role, len: usize, keep: &Keep) {
         self.stream_mut(role).take(len, keep);
@@ -97,6 +108,6 @@ impl Dialogue {
 
 /// A line's text, and its length with the end of line, copied out of the dialogue so the
 /// grammar can take it while reading it.
-pub fn owned(line: Line<'_>) -> (Vec<u8>, usize) {
+fn owned(line: Line<'_>) -> (Vec<u8>, usize) {
     (line.text.to_vec(), line.len)
 }

@@ -1,8 +1,8 @@
 //! IMAP STARTTLS (RFC 9051 §6.2.1, RFC 3501): the greeting, `CAPABILITY` / `NOOP` exchanges,
 //! then `tag STARTTLS` answered by `tag OK`.
 
-use super::buffer::{Keep, Next};
-use super::dialogue::{Dialogue, Role, Step, owned};
+use super::buffer::Keep;
+use super::dialogue::{Dialogue, Role, Step};
 use super::grammar::{IMAP_CAPABILITIES, first_word, is_one_of, with_space};
 use super::outcome::Refusal;
 
@@ -28,10 +28,9 @@ impl Imap {
         } else {
             Role::Server
         };
-        let (text, len) = match d.line(role) {
-            Next::Line(l) => owned(l),
-            Next::Wait => return Step::Wait,
-            Next::Bad => return Step::GiveUp,
+        let (text, len) = match d.owned_line(role) {
+            Ok(line) => line,
+            Err(step) => return step,
         };
         let mut keep = Keep::default();
         let step = match self {

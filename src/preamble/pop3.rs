@@ -1,8 +1,8 @@
 //! POP3 STLS (RFC 2595 §4): the greeting, an optional `CAPA` list, then `STLS` answered by
 //! `+OK`.
 
-use super::buffer::{Keep, Next};
-use super::dialogue::{Dialogue, Role, Step, owned};
+use super::buffer::Keep;
+use super::dialogue::{Dialogue, Role, Step};
 use super::grammar::{POP3_CAPABILITIES, first_word, is_one_of, with_space};
 use super::outcome::Refusal;
 
@@ -36,10 +36,9 @@ impl Pop3 {
         } else {
             Role::Server
         };
-        let (text, len) = match d.line(role) {
-            Next::Line(l) => owned(l),
-            Next::Wait => return Step::Wait,
-            Next::Bad => return Step::GiveUp,
+        let (text, len) = match d.owned_line(role) {
+            Ok(line) => line,
+            Err(step) => return step,
         };
         let (word, _) = first_word(&text);
         let mut keep = Keep::default();

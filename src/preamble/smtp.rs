@@ -1,8 +1,8 @@
 //! SMTP (RFC 5321, STARTTLS RFC 3207) and FTP (RFC 959, `AUTH TLS` RFC 4217): both open with a
 //! server's `220` greeting; the client's first command tells them apart.
 
-use super::buffer::{Keep, Next};
-use super::dialogue::{Dialogue, Role, Step, owned};
+use super::buffer::Keep;
+use super::dialogue::{Dialogue, Role, Step};
 use super::grammar::{SMTP_EXTENSIONS, first_word, is_one_of, reply_code, with_space};
 use super::outcome::Refusal;
 
@@ -46,10 +46,9 @@ impl Mail {
             Mail::FirstCommand | Mail::SmtpCommand { .. } | Mail::FtpCommand => Role::Client,
             _ => Role::Server,
         };
-        let (text, len) = match d.line(role) {
-            Next::Line(l) => owned(l),
-            Next::Wait => return Step::Wait,
-            Next::Bad => return Step::GiveUp,
+        let (text, len) = match d.owned_line(role) {
+            Ok(line) => line,
+            Err(step) => return step,
         };
         match role {
             Role::Server => self.reply(d, &text, len),
