@@ -25,27 +25,6 @@ fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
 }
 
-/// `pcapscrub diagnose PATH --format yaml`, insisting on exit 0 and no panic text.
-fn diagnose_yaml(path: &Path) -> Value {
-    let out = cmd()
-        .arg("diagnose")
-        .arg(path)
-        .args(["--format", "yaml"])
-        .output()
-        .expect("run pcapscrub");
-    let err = stderr_text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "diagnose {} failed: {err}",
-        path.display()
-    );
-    assert!(!err.contains("panicked"), "panic text: {err}");
-    let text = String::from_utf8(out.stdout).expect("diagnose prints UTF-8");
-    serde_saphyr::from_str(&text)
-        .unwrap_or_else(|e| panic!("diagnose output is not YAML ({e}):\n{text}"))
-}
-
 /// `pcapscrub diagnose` on in-memory capture bytes.
 fn diagnose_bytes(bytes: &[u8]) -> Value {
     let s = Scratch::new();

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{CHECKSUM_PREFS, KEY, tshark, tshark_fields, v4_allowed, v6_allowed};
-use fixtures_gen::serde_json_like::Value;
-use fixtures_gen::{Scratch, cmd, stderr_text};
+use fixtures_gen::{Scratch, cmd, diagnose_yaml, stderr_text};
 
 /// Each tunnel sample and the first word of its path (`vxlan:42 ADDR ADDR`).
 const TUNNELS: [(&str, &str); 7] = [
@@ -32,18 +31,6 @@ fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("samples/paths")
         .join(name)
-}
-
-fn diagnose_yaml(path: &Path) -> Value {
-    let out = cmd()
-        .arg("diagnose")
-        .arg(path)
-        .args(["--format", "yaml"])
-        .output()
-        .expect("run pcapscrub");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
-    let text = String::from_utf8(out.stdout).expect("UTF-8");
-    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("not YAML ({e}):\n{text}"))
 }
 
 #[test]

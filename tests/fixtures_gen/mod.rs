@@ -87,6 +87,27 @@ pub struct PcapOut {
 // diagnose's text timeline
 // ---------------------------------------------------------------------------------------------
 
+/// `pcapscrub diagnose PATH --format yaml`, insisting on exit 0 and no panic text.
+pub fn diagnose_yaml(path: &Path) -> serde_json_like::Value {
+    let out = cmd()
+        .arg("diagnose")
+        .arg(path)
+        .args(["--format", "yaml"])
+        .output()
+        .expect("run pcapscrub");
+    let err = stderr_text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "diagnose {} failed: {err}",
+        path.display()
+    );
+    assert!(!err.contains("panicked"), "panic text: {err}");
+    let text = String::from_utf8(out.stdout).expect("diagnose prints UTF-8");
+    serde_saphyr::from_str(&text)
+        .unwrap_or_else(|e| panic!("diagnose output is not YAML ({e}):\n{text}"))
+}
+
 /// `pcapscrub diagnose samples/NAME` (NAME may name a subfolder: `paths/gre.pcap`): its text
 /// output (exit 0 insisted on).
 pub fn diagnose_sample(name: &str) -> String {
