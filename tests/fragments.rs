@@ -53,9 +53,50 @@ fn cut_in_sni(ip: &[u8], header_len: usize) -> usize {
     cut
 }
 
+/// How the generated conversation's IP packets travel: on the Ethernet link itself, or inside
+/// a GRE tunnel between two other hosts (RFC 2784: outer IPv4, protocol 47, a 4-byte header
+/// naming the inner IP version).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Carrier {
+    Plain,
+    Gre,
+}
+
+/// Where the inner IP packet starts in an Ethernet frame of `carrier`.
+fn inner_at(carrier: Carrier) -> usize {
+    match carrier {
+        Carrier::Plain => 14,
+        Carrier::Gre => 14 + 20 + 4,
+    }
+}
+
+/// The Ethernet frame that carries `ip` (sent by the client when `from_client`).
+fn carried(carrier: Carrier, ip: &[u8], v6: bool, from_client: bool) -> Vec<u8> {
+    match carrier {
+        Carrier::Plain => Link::Ethernet.frame(ip, v6, from_client),
+        Carrier::Gre => {
+            let ends = [[10, 77, 90, 1], [10, 77, 90, 2]];
+            let (src, dst) = if from_client {
+                (ends[0], ends[1])
+            } else {
+                (ends[1], ends[0])
+            };
+            let mut gre = vec![0, 0];
+            gre.extend_from_slice(if v6 { &[0x86, 0xdd] } else { &[0x08, 0x00] });
+            gre.extend_from_slice(ip);
+            let outer = testkit::net::ipv4_packet(src, dst, 47, &[], &gre);
+            Link::Ethernet.frame(&outer, false, from_client)
+        }
+    }
+}
+
 /// A capture of SYN, SYN-ACK, ACK, the ClientHello in two fragments (`reversed`: the second
 /// first), the server's ACK, its fatal alert and FIN both ways; with the SNI's two halves.
 fn fragmented_capture(v6: bool, reversed: bool) -> (Vec<u8>, [Vec<u8>; 2]) {
+    fragmented_capture_in(Carrier::Plain, v6, reversed)
+}
+
+fn fragmented_capture_in(carrier: Carrier, v6: bool, reversed: bool) -> (Vec<u8>, [Vec<u8>; 2]) {
     let hello = hello_record();
     let mut conv = Conv::standard();
     conv.handshake().data(true, &hello).alert_and_close();
@@ -64,7 +105,7 @@ fn fragmented_capture(v6: bool, reversed: bool) -> (Vec<u8>, [Vec<u8>; 2]) {
     let mut frames = Vec::new();
     for p in conv.packets() {
         let ip = p.seg.ip(v6);
-        let frame = |ip: &[u8]| Link::Ethernet.frame(ip, v6, p.seg.from_client);
+        let frame = |ip: &[u8]| carried(carrier, ip, v6, p.seg.from_client);
         if p.seg.tcp.payload != hello {
             frames.push(frame(&ip));
             continue;
@@ -106,9 +147,13 @@ fn sanitized(s: &Scratch, input: &Path, name: &str) -> Vec<PcapOut> {
 
 /// The IP packets of the Ethernet frames that are fragments, in capture order.
 fn fragment_packets(frames: &[PcapOut], v6: bool) -> Vec<Vec<u8>> {
+    fragment_packets_in(Carrier::Plain, frames, v6)
+}
+
+fn fragment_packets_in(carrier: Carrier, frames: &[PcapOut], v6: bool) -> Vec<Vec<u8>> {
     frames
         .iter()
-        .map(|p| p.data[14..].to_vec())
+        .map(|p| p.data[inner_at(carrier)..].to_vec())
         .filter(|ip| {
             if v6 {
                 ip[6] == 44
@@ -149,19 +194,28 @@ fn reassemble(fragments: &[Vec<u8>], v6: bool) -> (Vec<u8>, Vec<u8>) {
 }
 
 fn fragmented_sni_is_redacted_in_both_halves(v6: bool, reversed: bool) {
+    fragmented_sni_is_redacted_in(Carrier::Plain, v6, reversed);
+}
+
+fn fragmented_sni_is_redacted_in(carrier: Carrier, v6: bool, reversed: bool) {
     let s = Scratch::new();
-    let (capture, halves) = fragmented_capture(v6, reversed);
+    let (capture, halves) = fragmented_capture_in(carrier, v6, reversed);
     let input = s.write("in.pcap", &capture);
     let report = diagnose(&input);
+    // One connection: the hello rebuilt from its fragments is the handshake's, on its path.
     assert!(
-        report.contains("client  ClientHello") && report.contains("server_alert"),
+        report.contains("1 TCP connection; verdict: server_alert")
+            && report.contains("client  ClientHello"),
         "the hello is analysed: {report}"
     );
+    if carrier == Carrier::Gre {
+        assert!(report.contains("via gre "), "{report}");
+    }
     let (_, in_frames) = read_pcap(&capture);
     let out = sanitized(&s, &input, "out");
     assert_eq!(out.len(), in_frames.len());
-    let fragments = fragment_packets(&out, v6);
-    let originals = fragment_packets(&in_frames, v6);
+    let fragments = fragment_packets_in(carrier, &out, v6);
+    let originals = fragment_packets_in(carrier, &in_frames, v6);
     assert_eq!(fragments.len(), 2, "both fragments written");
     for (k, (ip, original)) in fragments.iter().zip(&originals).enumerate() {
         // Every fragment keeps its length and its fragment fields.
@@ -224,6 +278,16 @@ fn fragments_out_of_order_are_rewritten_the_same() {
 fn an_sni_split_across_ipv6_fragments_is_redacted_in_both() {
     fragmented_sni_is_redacted_in_both_halves(true, false);
     fragmented_sni_is_redacted_in_both_halves(true, true);
+}
+
+/// A fragmented ClientHello inside a GRE tunnel: reassembled behind the tunnel's headers, so
+/// it belongs to the connection on the tunnel's path (not to a tunnel-less twin), and each
+/// fragment, still inside its GRE packet, carries its part of the redacted hello.
+#[test]
+fn fragments_inside_a_tunnel_keep_its_path() {
+    fragmented_sni_is_redacted_in(Carrier::Gre, false, false);
+    fragmented_sni_is_redacted_in(Carrier::Gre, false, true);
+    fragmented_sni_is_redacted_in(Carrier::Gre, true, false);
 }
 
 #[test]

@@ -12,11 +12,7 @@ use crate::flow::FlowKey;
 use crate::flow::fragments::{Datagram, FragmentIn, Offer, Reassembler};
 use crate::plan::fragments::{FragmentPlan, FragmentedSegment};
 use crate::redact::Redactor;
-use crate::wire::{self, Transport};
-
-/// The link type the reassembled packet is decoded as: raw IP, since it is built from the IP
-/// header on (the link header of one fragment says nothing of the whole).
-const LINKTYPE_RAW: u32 = 101;
+use crate::wire::{self, Layout, Transport};
 
 /// Pass 1's fragment state: the datagrams being reassembled and the plan for their fragments.
 #[derive(Debug, Default)]
@@ -29,6 +25,8 @@ pub(super) struct Fragments {
 pub(super) struct FragmentPacket<'a> {
     pub(super) number: u64,
     pub(super) data: &'a [u8],
+    /// The fragment's layout: its link and the tunnels around it, `ip` innermost.
+    pub(super) layout: &'a Layout,
     pub(super) ip: &'a wire::Ip,
     pub(super) now: Moment,
     pub(super) now_ns: i128,
@@ -44,31 +42,40 @@ impl Fragments {
         planner: &mut AddressPlanner,
         redactor: &mut Redactor,
     ) {
-        let Some(fragment) = FragmentIn::of(pkt.data, pkt.ip, pkt.number, pkt.now_ns) else {
+        // Fragments that came by different paths are different hosts' datagrams.
+        let path = flows.paths.intern(pkt.layout, pkt.data);
+        let Some(fragment) = FragmentIn::of(pkt.data, pkt.ip, path, pkt.number, pkt.now_ns) else {
             return;
         };
         let Offer::Complete(datagram) = self.reassembler.offer(&fragment) else {
             return;
         };
-        let packet = datagram.packet();
-        let Ok(layout) = wire::decode(LINKTYPE_RAW, &packet) else {
-            return;
-        };
+        // Rebuilt behind the completing fragment's link and tunnel headers, so the segment
+        // is keyed by the path its fragments took (docs/decisions.md, "IP fragments").
+        let outside = pkt.layout.link_end;
+        let packet = datagram.packet_after(&pkt.data[..outside]);
+        let layout = wire::decode_behind(pkt.layout, &packet);
         let Some(ip) = layout.ip() else { return };
         let Transport::Tcp(tcp) = &ip.transport else {
             return;
         };
         let (seq, payload) = segment_payload(&packet, ip, tcp);
         let (src, dst) = tcp_endpoints(&packet, ip, tcp);
-        // The path of the packet as rebuilt: raw IP, so no outer layer (docs/decisions.md).
         let path = flows.paths.intern(&layout, &packet);
         let (key, side) = FlowKey::new(src, dst, path);
         let payload_len = payload.len();
         track_tcp(
             flows, planner, pkt.number, &layout, &packet, ip, tcp, pkt.now, pkt.now_ns, redactor,
         );
+        // Pass 2 writes a fragment's piece where its own frame has the segment's IP header:
+        // not when the datagram was an outer packet whose tunnel carried the segment.
+        if layout.outers.len() != pkt.layout.outers.len() {
+            return;
+        }
         // The TCP header's end, counted from the start of the fragmentable part.
-        let header_end = tcp.header_end - datagram.head.len();
+        let Some(header_end) = tcp.header_end.checked_sub(outside + datagram.head.len()) else {
+            return;
+        };
         if let Some(pieces) = pieces(&datagram, header_end) {
             let segment = FragmentedSegment {
                 key,

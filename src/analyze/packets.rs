@@ -79,6 +79,7 @@ pub fn analyze_keeping(
                 let pkt = FragmentPacket {
                     number,
                     data,
+                    layout: &layout,
                     ip,
                     now,
                     now_ns: time_ns,

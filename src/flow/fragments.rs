@@ -7,6 +7,7 @@
 //! It knows nothing of TCP or TLS: it gives back the datagram's first header and its
 //! fragmentable part, with where each fragment's bytes went.
 
+use super::path::PathId;
 use crate::wire::Ip;
 
 /// Datagrams being reassembled at once, at most (a fragment of one more is not reassembled).
@@ -27,9 +28,12 @@ pub const TIMEOUT_NS: i128 = 30_000_000_000;
 pub const MAX_FRAGMENTS_PER_DATAGRAM: usize = 256;
 
 /// What identifies the fragments of one datagram: addresses, protocol (IPv4 only; IPv6 keys
-/// on addresses and identification, RFC 8200 section 4.5) and identification.
+/// on addresses and identification, RFC 8200 section 4.5) and identification, and the path
+/// the fragments came by: the same inner addresses in two tunnels are two hosts' datagrams
+/// (docs/decisions.md, "Connections keyed by their path").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DatagramKey {
+    pub path: PathId,
     pub version: u8,
     pub src: [u8; 16],
     pub dst: [u8; 16],
@@ -56,8 +60,15 @@ pub struct FragmentIn<'a> {
 }
 
 impl<'a> FragmentIn<'a> {
-    /// The fragment `ip` describes in the frame `data`; `None` when `ip` is not a fragment.
-    pub fn of(data: &'a [u8], ip: &Ip, number: u64, time_ns: i128) -> Option<FragmentIn<'a>> {
+    /// The fragment `ip` describes in the frame `data`, which came by `path`; `None` when
+    /// `ip` is not a fragment.
+    pub fn of(
+        data: &'a [u8],
+        ip: &Ip,
+        path: PathId,
+        number: u64,
+        time_ns: i128,
+    ) -> Option<FragmentIn<'a>> {
         let f = ip.fragment(data)?;
         let n = ip.addr_len();
         let (mut src, mut dst) = ([0u8; 16], [0u8; 16]);
@@ -67,6 +78,7 @@ impl<'a> FragmentIn<'a> {
         let data_start = f.data_start;
         Some(FragmentIn {
             key: DatagramKey {
+                path,
                 version: ip.version,
                 src,
                 dst,
@@ -105,23 +117,28 @@ pub struct Datagram {
 }
 
 impl Datagram {
-    /// The datagram as one unfragmented IP packet: the first fragment's header with the
-    /// fragment fields cleared and the length fields set (an IPv6 packet keeps its Fragment
-    /// header as an atomic fragment, RFC 6946, so no other header needs to change). The IPv4
-    /// header checksum is not recomputed: the packet is only read.
-    pub fn packet(&self) -> Vec<u8> {
-        let mut p = Vec::with_capacity(self.head.len() + self.payload.len());
+    /// The datagram as one unfragmented IP packet after `outside` (the bytes of a frame
+    /// before its fragment's IP header: the link and tunnel headers it is decoded behind):
+    /// the first fragment's header with the fragment fields cleared and the length fields set
+    /// (an IPv6 packet keeps its Fragment header as an atomic fragment, RFC 6946, so no other
+    /// header needs to change). No checksum is recomputed and the outer headers' lengths are
+    /// left as they were: the packet is only read.
+    pub fn packet_after(&self, outside: &[u8]) -> Vec<u8> {
+        let at = outside.len();
+        let mut p = Vec::with_capacity(at + self.head.len() + self.payload.len());
+        p.extend_from_slice(outside);
         p.extend_from_slice(&self.head);
         p.extend_from_slice(&self.payload);
+        let len = p.len() - at;
         if self.key.version == 4 {
-            let total = u16::try_from(p.len()).unwrap_or(u16::MAX);
-            p[2..4].copy_from_slice(&total.to_be_bytes());
-            p[6] &= 0x40; // keep DF, clear MF and the offset
-            p[7] = 0;
+            let total = u16::try_from(len).unwrap_or(u16::MAX);
+            p[at + 2..at + 4].copy_from_slice(&total.to_be_bytes());
+            p[at + 6] &= 0x40; // keep DF, clear MF and the offset
+            p[at + 7] = 0;
         } else {
-            let payload = u16::try_from(p.len() - 40).unwrap_or(u16::MAX);
-            p[4..6].copy_from_slice(&payload.to_be_bytes());
-            let frag = self.head.len() - 8;
+            let payload = u16::try_from(len - 40).unwrap_or(u16::MAX);
+            p[at + 4..at + 6].copy_from_slice(&payload.to_be_bytes());
+            let frag = at + self.head.len() - 8;
             p[frag + 2] = 0;
             p[frag + 3] = 0;
         }

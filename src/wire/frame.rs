@@ -34,6 +34,25 @@ pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
     Ok(layout)
 }
 
+/// Decodes a packet rebuilt behind the outer layers of one of its frames (an IP datagram
+/// reassembled from fragments): `outside` is that frame's layout, and `data` holds its bytes
+/// up to where its innermost network header started, then the rebuilt packet. The link
+/// header and the tunnels of the frame stay as they were decoded; the rebuilt packet is
+/// decoded as a plain one, with the tunnels it carries followed as `decode` follows them.
+pub fn decode_behind(outside: &Layout, data: &[u8]) -> Layout {
+    let start = outside.link_end;
+    let mut layout = Layout {
+        net: network(data, link::version_at(data, start), start, None),
+        ..outside.clone()
+    };
+    if let Net::Ip(ip) = &layout.net
+        && tunnel::may_carry(ip)
+    {
+        unwrap_tunnels(&mut layout, data);
+    }
+    layout
+}
+
 #[inline]
 fn network(data: &[u8], network: Network, start: usize, limit: Option<usize>) -> Net {
     match network {

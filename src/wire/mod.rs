@@ -15,7 +15,7 @@ mod link;
 mod tunnel;
 
 pub(crate) use bytes::be16;
-pub use frame::{MAX_TUNNEL_DEPTH, decode};
+pub use frame::{MAX_TUNNEL_DEPTH, decode, decode_behind};
 pub use ip::{Arp, ArpAddrs, Fragment, Icmp, Ip, Net, Quote, Tcp, Transport, tcp_option_blanks};
 pub use layout::{Layout, Outer, Tunnel, Undecodable};
 pub use link::{LinkType, name_of as link_type_name};

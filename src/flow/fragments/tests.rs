@@ -29,7 +29,8 @@ fn offer_at(r: &mut Reassembler, frame: &[u8], number: u64, t_s: i128) -> Offer 
     let Net::Ip(ip) = layout.net else {
         panic!("not IP: {:?}", layout.net)
     };
-    let f = FragmentIn::of(frame, &ip, number, t_s * 1_000_000_000).expect("a fragment");
+    let f =
+        FragmentIn::of(frame, &ip, PathId::NONE, number, t_s * 1_000_000_000).expect("a fragment");
     r.offer(&f)
 }
 
@@ -59,7 +60,7 @@ fn in_order_fragments_give_the_packet_back() {
     // (not recomputed: the packet is only read).
     let mut expected = p.clone();
     expected[6] = 0;
-    let mut got = d.packet();
+    let mut got = d.packet_after(&[]);
     got[10..12].copy_from_slice(&expected[10..12]);
     assert_eq!(got, expected);
     assert_eq!(
@@ -246,7 +247,7 @@ fn ipv6_fragments_reassemble_into_an_atomic_fragment() {
     let d = complete(&offers[1]);
     assert_eq!(d.payload, p[40..]);
     // The packet decodes as a whole: UDP after an atomic Fragment header.
-    let packet = d.packet();
+    let packet = d.packet_after(&[]);
     let layout = wire::decode(RAW, &packet).unwrap();
     let ip = layout.ip().unwrap();
     assert_eq!((ip.end, ip.proto), (packet.len(), 17));
