@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use super::segment::{PlanWrite, Segment, WrittenRange, first_header, write_plan};
 use crate::plan::DirectionPlan;
 use crate::plan::fragments::{FragmentPiece, FragmentedSegment};
 use crate::wire::{Ip, Tcp, checksum, ip_proto};
@@ -16,46 +17,34 @@ use crate::wire::{Ip, Tcp, checksum, ip_proto};
 pub struct RewrittenSegment {
     /// Zeros but for the plan's bytes.
     pub payload: Vec<u8>,
-    /// Where the plan wrote, as (from, to, a record header) in `payload`, in plan order.
-    written: Vec<(usize, usize, bool)>,
-    /// It carries handshake bytes: every fragment keeps its length (see `keep_to`).
-    handshake: bool,
+    /// Where the plan wrote, in plan order.
+    written: Vec<WrittenRange>,
+    /// What the plan wrote: every fragment keeps its length when it carries kept bytes.
+    plan_write: PlanWrite,
     /// Its fragments not yet written.
     fragments_left: usize,
 }
 
 impl RewrittenSegment {
-    /// The payload of `len` bytes from stream offset `start` as the `plan` writes it.
+    /// The payload of `len` bytes from stream offset `start` as the `plan` writes it: by the
+    /// rule a whole segment is written by (`super::segment`).
     pub fn new(plan: &DirectionPlan, start: i64, len: usize, fragments: usize) -> Self {
-        let end = start + len as i64;
-        let mut s = RewrittenSegment {
-            payload: vec![0; len],
-            written: Vec::new(),
-            handshake: false,
+        let mut payload = vec![0; len];
+        let mut written = Vec::new();
+        let seg = Segment {
+            at: 0,
+            start,
+            len,
+            plan,
+            first_header: first_header(plan, start),
+        };
+        let plan_write = write_plan(&mut payload, &seg, |w| written.push(w));
+        RewrittenSegment {
+            payload,
+            written,
+            plan_write,
             fragments_left: fragments,
-        };
-        let write = |s: &mut RewrittenSegment, offset: i64, bytes: &[u8], header: bool| {
-            let (from, to) = (offset.max(start), (offset + bytes.len() as i64).min(end));
-            if from >= to {
-                return false;
-            }
-            let (lo, hi) = ((from - start) as usize, (to - start) as usize);
-            let skip = (from - offset) as usize;
-            s.payload[lo..hi].copy_from_slice(&bytes[skip..skip + (hi - lo)]);
-            s.written.push((lo, hi, header));
-            true
-        };
-        let first = plan.headers.partition_point(|h| h.offset + 5 <= start);
-        for h in plan.headers[first..].iter().take_while(|h| h.offset < end) {
-            write(&mut s, h.offset, &h.bytes, true);
         }
-        let first = plan
-            .kept
-            .partition_point(|k| k.offset + k.bytes.len() as i64 <= start);
-        for k in plan.kept[first..].iter().take_while(|k| k.offset < end) {
-            s.handshake |= write(&mut s, k.offset, &k.bytes, false);
-        }
-        s
     }
 }
 
@@ -132,18 +121,22 @@ impl FragmentWriter {
             ..Written::default()
         };
         let mut last = from;
-        for &(lo, hi, header) in &rewritten.written {
-            let (lo, hi) = (lo.max(from), hi.min(to));
+        for r in &rewritten.written {
+            let (lo, hi) = (r.from.max(from), r.to.min(to));
             if lo < hi {
                 w.kept += (hi - lo) as u64;
-                w.record_headers += u64::from(header);
+                w.record_headers += u64::from(r.record_header);
                 last = last.max(hi);
             }
         }
-        // Wireshark reassembles a datagram only from fragments captured whole: when the
-        // segment carries handshake bytes, every fragment keeps its length (zeros where
-        // nothing is kept), as a whole segment does in `Rewriter::rewrite_tcp`.
-        let kept_end = if rewritten.handshake { to } else { last };
+        // Each fragment keeps what the whole segment would keep of its piece: all of it when
+        // the segment carries kept bytes (a reader reassembles a datagram only from fragments
+        // captured whole), else up to the last byte written.
+        let kept_end = if rewritten.plan_write.carries_kept {
+            to
+        } else {
+            last
+        };
         w.keep_to = at + (kept_end - from);
         w.zeroed = ((kept_end - from) as u64).saturating_sub(w.kept);
         rewritten.fragments_left = rewritten.fragments_left.saturating_sub(1);
@@ -200,10 +193,10 @@ mod tests {
         expected.extend(1..=20u8);
         expected.resize(40, 0);
         assert_eq!(s.payload, expected);
-        assert!(s.handshake);
+        assert!(s.plan_write.carries_kept);
         // A segment after the handshake: nothing of the plan, no handshake.
         let s = RewrittenSegment::new(&plan(), 25, 10, 1);
-        assert_eq!((s.payload, s.handshake), (vec![0; 10], false));
+        assert_eq!((s.payload, s.plan_write.carries_kept), (vec![0; 10], false));
     }
 
     #[test]

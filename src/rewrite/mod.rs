@@ -3,6 +3,7 @@
 //! of a segment pass 1 reassembled are written piece by piece in `fragments`.
 
 mod fragments;
+mod segment;
 
 use std::collections::BTreeMap;
 
@@ -10,13 +11,14 @@ use crate::analyze::{Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::Mapping;
 use crate::capture::{Packet, RawTimestamp};
 use crate::flow::seq::SeqUnwrapper;
-use crate::flow::{FlowKey, PathId};
+use crate::flow::{FlowKey, PathId, Side};
 use crate::plan::store::PlanCache;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
 use crate::stable_names::stable_names;
 use crate::tls::records::RecordHeader;
 use crate::wire::{self, Icmp, Ip, Layout, Net, Outer, Quote, Tcp, Transport, checksum};
 use fragments::{FragmentFrame, FragmentWriter, SegmentPlan};
+use segment::{Segment, write_plan};
 
 stable_names! {
     /// Why a packet was not written.
@@ -398,15 +400,11 @@ impl<'a> Rewriter<'a> {
             return at;
         };
         let side = segment.side.index();
-        let Some(ci) = (self.analysis.connections)
-            .find_at(&segment.key, segment.tracked_at)
-            .filter(|&ci| self.cursors[ci][side].is_some())
+        let Some((ci, start)) =
+            self.locate(&segment.key, segment.side, segment.tracked_at, segment.seq)
         else {
             return at;
         };
-        let start = self.cursors[ci][side]
-            .as_mut()
-            .map_or(0, |c| c.unwrap.offset(segment.seq));
         // Fail closed: without its plan the payload is removed whole.
         let Some(plans) = self.plans.plans(ci, number) else {
             return at;
@@ -430,6 +428,15 @@ impl<'a> Rewriter<'a> {
         self.stats.handshake_bytes_kept += w.kept;
         self.stats.payload_bytes_removed += w.zeroed;
         w.keep_to
+    }
+
+    /// The connection a segment of `key`'s `side` belongs to (`number`: the packet it was
+    /// tracked as, which tells its connection when a port was reused) and the segment's
+    /// stream offset from its sequence number; `None` when pass 1 planned nothing for it.
+    fn locate(&mut self, key: &FlowKey, side: Side, number: u64, seq: u32) -> Option<(usize, i64)> {
+        let ci = self.analysis.connections.find_at(key, number)?;
+        let cursor = self.cursors[ci][side.index()].as_mut()?;
+        Some((ci, cursor.unwrap.offset(seq)))
     }
 
     fn rewrite_icmp(&mut self, icmp: &Icmp, mapping: &mut Mapping) -> usize {
@@ -477,69 +484,36 @@ impl<'a> Rewriter<'a> {
         };
         let (src, dst) = tcp_endpoints(data, ip, tcp);
         let (key, side) = FlowKey::new(src, dst, path);
-        let Some(ci) = self.analysis.connections.find_at(&key, number) else {
-            return keep_to;
-        };
-        let Some(cursor) = self.cursors[ci][side.index()].as_mut() else {
-            return keep_to;
-        };
         let (seq, payload) = segment_payload(data, ip, tcp);
-        let seg_start = cursor.unwrap.offset(seq);
+        let Some((ci, seg_start)) = self.locate(&key, side, number, seq) else {
+            return keep_to;
+        };
         if payload.is_empty() {
             return keep_to;
         }
-        let seg_end = seg_start + payload.len() as i64;
         // Fail closed: without its plan the payload is removed whole.
         let Some(plans) = self.plans.plans(ci, number) else {
             return keep_to;
         };
         let plan = &plans[side.index()];
-        // Every payload byte is removed unless the plan keeps it: zero the whole payload, then
-        // write the kept bytes (the analysed copies, never this packet's own bytes).
-        let payload_end = tcp.header_end + payload.len();
-        let base = tcp.header_end as i64 - seg_start;
-        let mut kept = 0usize;
-        let mut write = |out: &mut Vec<u8>, offset: i64, bytes: &[u8]| {
-            let from = offset.max(seg_start);
-            let to = (offset + bytes.len() as i64).min(seg_end);
-            if from >= to {
-                return;
-            }
-            let (lo, hi) = ((from + base) as usize, (to + base) as usize);
-            let skip = (from - offset) as usize;
-            if out.len() < hi {
-                out.resize(hi, 0);
-            }
-            out[lo..hi].copy_from_slice(&bytes[skip..skip + (hi - lo)]);
-            keep_to = keep_to.max(hi);
-            kept += hi - lo;
+        // Every payload byte is removed unless the plan keeps it: the kept bytes are written
+        // from the plan (the analysed copies, never this packet's own bytes) over zeros.
+        let seg = Segment {
+            at: tcp.header_end,
+            start: seg_start,
+            len: payload.len(),
+            plan,
+            first_header: self.cursors[ci][side.index()]
+                .as_mut()
+                .map_or(0, |c| c.first_header(&plan.headers, seg_start)),
         };
-        // Entries are sorted by offset: start at the first that may overlap the segment.
-        let first = cursor.first_header(&plan.headers, seg_start);
-        for h in plan.headers[first..]
-            .iter()
-            .take_while(|h| h.offset < seg_end)
-        {
-            write(&mut self.out, h.offset, &h.bytes);
-            self.stats.tls_record_headers_kept += 1;
-        }
-        let first = plan
-            .kept
-            .partition_point(|k| k.offset + k.bytes.len() as i64 <= seg_start);
-        let mut carries_handshake = false;
-        for k in plan.kept[first..].iter().take_while(|k| k.offset < seg_end) {
-            write(&mut self.out, k.offset, &k.bytes);
-            carries_handshake = true;
-        }
-        self.stats.handshake_bytes_kept += kept as u64;
-        if carries_handshake {
-            // Wireshark reassembles a handshake message only from segments captured whole:
-            // keep this segment's length and zero what is removed instead of cutting it.
-            keep_to = keep_to.max(payload_end);
-        }
+        let w = write_plan(&mut self.out, &seg, |_| {});
+        self.stats.tls_record_headers_kept += w.record_headers;
+        self.stats.handshake_bytes_kept += w.kept as u64;
+        keep_to += w.keep_len();
         // Bytes zeroed before the last kept byte count as removed; the tail is counted by
         // the caller when it is cut or zero-filled.
-        self.stats.payload_bytes_removed += (keep_to - tcp.header_end).saturating_sub(kept) as u64;
+        self.stats.payload_bytes_removed += (w.keep_len() - w.kept) as u64;
         keep_to
     }
 }
