@@ -134,6 +134,7 @@ pub fn sanitize_with_key(
         jobs: 1,
         name: &EvidenceStem::default(),
         mapping_out: None,
+        summary: Default::default(),
     })?;
     let (mut capture_name, mut summary_name) = (None, None);
     for entry in std::fs::read_dir(&outdir)? {

@@ -163,6 +163,14 @@ struct SanitizeArgs {
     /// comment; `\\`, `\t`, `\n`, `\r` escape those characters in a field).
     #[arg(long, value_name = "FILE")]
     mapping_out: Option<PathBuf>,
+    /// The summary's format: STEM.summary.yaml, STEM.summary.json (the same keys, one
+    /// object, one connection per line) or both; each is listed in SHA256SUMS.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "yaml")]
+    summary_format: pcapscrub::report::summary::SummaryFormat,
+    /// Timeline events the summary keeps per connection; the rest are counted in
+    /// `timeline_omitted` (`diagnose --connection N` shows them).
+    #[arg(long, value_name = "N", default_value_t = pcapscrub::report::summary::SUMMARY_TIMELINE)]
+    summary_timeline: usize,
 }
 
 #[derive(Args)]
@@ -310,6 +318,10 @@ fn sanitize(args: SanitizeArgs) -> ExitCode {
             jobs: args.jobs,
             name: &args.name,
             mapping_out: args.mapping_out.as_deref(),
+            summary: commands::sanitize::SummarySettings {
+                format: args.summary_format,
+                timeline: args.summary_timeline,
+            },
         };
         commands::sanitize::run(&opts)
     })();

@@ -1306,6 +1306,7 @@ fn sanitize_in_process(bytes: &[u8], pcapng: bool) {
         jobs: 1,
         name: &pcapscrub::report::evidence::EvidenceStem::default(),
         mapping_out: None,
+        summary: Default::default(),
     };
     match pcapscrub::commands::sanitize::run(&opts) {
         Ok(_) => {

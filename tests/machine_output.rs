@@ -379,3 +379,168 @@ fn sanitize_ends_with_a_one_line_result() {
     );
     assert_eq!(last, want, "{err}");
 }
+
+/// The top-level keys of a JSON object in their written order.
+fn json_keys(text: &str) -> Vec<String> {
+    struct Keys;
+    impl<'de> serde::de::Visitor<'de> for Keys {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Vec<String>, A::Error> {
+            let mut keys = Vec::new();
+            while let Some(k) = map.next_key::<String>()? {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                keys.push(k);
+            }
+            Ok(keys)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::Deserializer::deserialize_map(&mut de, Keys).expect("a JSON object")
+}
+
+/// Rewrites a file of an evidence folder and its line in SHA256SUMS, as a careful forger would.
+fn forge(dir: &Path, name: &str, text: &str) {
+    let old = fixtures_gen::sha256_hex(&std::fs::read(dir.join(name)).expect("evidence file"));
+    std::fs::write(dir.join(name), text).expect("write");
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).expect("sums");
+    let new = fixtures_gen::sha256_hex(text.as_bytes());
+    std::fs::write(dir.join("SHA256SUMS"), sums.replace(&old, &new)).expect("write sums");
+}
+
+#[test]
+fn the_json_summary_says_what_the_yaml_summary_says() {
+    let s = Scratch::new();
+    let capture = three_verdicts(&s);
+    let out = s.path("evidence");
+    sanitize_ok(&[&capture], &out, &["--summary-format", "both"]);
+    let yaml_text = std::fs::read_to_string(out.join("capture.summary.yaml")).expect("yaml");
+    let json_text = std::fs::read_to_string(out.join("capture.summary.json")).expect("json");
+    assert_eq!(yaml(&yaml_text), json(&json_text));
+    assert_eq!(
+        top_keys(&yaml_text),
+        json_keys(&json_text),
+        "same keys, same order"
+    );
+    // The head on the first line, then one connection per line.
+    assert_eq!(json_text.lines().count(), 1 + 3 + 1, "{json_text}");
+    let sums = std::fs::read_to_string(out.join("SHA256SUMS")).expect("sums");
+    for name in ["capture.summary.yaml", "capture.summary.json"] {
+        assert!(sums.contains(&format!("  {name}\n")), "{sums}");
+    }
+    run_ok(&["verify", out.to_str().unwrap()]);
+
+    // JSON alone: no YAML summary, and the folder verifies.
+    let json_only = s.path("json-only");
+    sanitize_ok(&[&capture], &json_only, &["--summary-format", "json"]);
+    assert!(!json_only.join("capture.summary.yaml").exists());
+    let alone = std::fs::read_to_string(json_only.join("capture.summary.json")).expect("json");
+    assert_eq!(
+        json(&alone).get("verdict_counts"),
+        json(&json_text).get("verdict_counts")
+    );
+    run_ok(&["verify", json_only.to_str().unwrap()]);
+
+    // verify reads the JSON summary as it reads the YAML one: a count edited (and its hash
+    // updated) and an address that is not a pseudonym are both problems.
+    for (label, edited, problem) in [
+        (
+            "count",
+            json_text.replace("\"handshake_complete\":1", "\"handshake_complete\":2"),
+            "verdict_counts",
+        ),
+        (
+            "address",
+            json_text.replacen("\"client\":\"", "\"client\":\"10.1.2.3:1 ", 1),
+            "address the policy does not allow",
+        ),
+    ] {
+        assert_ne!(edited, json_text, "{label}");
+        let dir = s.path(&format!("forged-{label}"));
+        std::fs::create_dir(&dir).expect("mkdir");
+        for name in fixtures_gen::listing(&out) {
+            std::fs::copy(out.join(&name), dir.join(&name)).expect("copy");
+        }
+        forge(&dir, "capture.summary.json", &edited);
+        let run = cmd()
+            .args(["verify", dir.to_str().unwrap()])
+            .output()
+            .expect("run");
+        let report = String::from_utf8_lossy(&run.stdout);
+        assert_eq!(run.status.code(), Some(1), "{label}: {report}");
+        assert!(
+            report
+                .lines()
+                .any(|l| l.contains("capture.summary.json") && l.contains(problem)),
+            "{label}: {report}"
+        );
+    }
+}
+
+/// One connection whose SYN is sent `n` times unanswered: `n` timeline events.
+fn syn_retransmitted(s: &Scratch, n: usize) -> PathBuf {
+    let bytes = std::fs::read(sample("syn-unanswered.pcap")).expect("sample");
+    let (_, packets) = read_pcap(&bytes);
+    let syn = &packets[0];
+    let recs: Vec<Rec> = (0..n)
+        .map(|i| Rec {
+            ts_sec: syn.ts_sec + i as u32,
+            ts_frac: syn.ts_frac,
+            data: syn.data.clone(),
+        })
+        .collect();
+    s.write("syns.pcap", &pcap_file(PcapFormat::new(1), &recs))
+}
+
+#[test]
+fn the_summary_caps_each_timeline_and_counts_the_rest() {
+    const EVENTS: usize = 50;
+    let s = Scratch::new();
+    let capture = syn_retransmitted(&s, EVENTS);
+    let p = capture.to_str().unwrap();
+    // diagnose shows every event pass 1 kept.
+    let full = json(&run_ok(&[
+        "diagnose",
+        p,
+        "--format",
+        "json",
+        "--connection",
+        "1",
+    ]));
+    let conn = &full.seq("connections")[0];
+    assert_eq!(conn.seq("timeline").len(), EVENTS);
+    assert!(conn.get("timeline_omitted").is_none(), "{conn:?}");
+    for (args, kept) in [
+        (&[][..], 32usize),
+        (&["--summary-timeline", "5"][..], 5),
+        (&["--summary-timeline", "100"][..], EVENTS),
+    ] {
+        let out = s.path(&format!("evidence-{kept}"));
+        let mut all = vec!["--summary-format", "both"];
+        all.extend_from_slice(args);
+        sanitize_ok(&[&capture], &out, &all);
+        for file in ["capture.summary.yaml", "capture.summary.json"] {
+            let text = std::fs::read_to_string(out.join(file)).expect("summary");
+            let sum = if file.ends_with("json") {
+                json(&text)
+            } else {
+                yaml(&text)
+            };
+            let c = &sum.seq("connections")[0];
+            let timeline = c.seq("timeline");
+            assert_eq!(timeline.len(), kept, "{file} {args:?}");
+            // The events kept are the first ones, in order.
+            assert_eq!(timeline, &conn.seq("timeline")[..kept], "{file} {args:?}");
+            let omitted = c
+                .get("timeline_omitted")
+                .map_or(0, |_| c.int("timeline_omitted"));
+            assert_eq!(omitted as usize, EVENTS - kept, "{file} {args:?}");
+        }
+        run_ok(&["verify", out.to_str().unwrap()]);
+    }
+}

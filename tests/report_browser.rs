@@ -146,6 +146,9 @@ struct SummaryConnection {
     id: usize,
     verdict: String,
     timeline: Vec<IgnoredAny>,
+    /// Events past the summary's cap (`--summary-timeline`): the report still draws them.
+    #[serde(default)]
+    timeline_omitted: usize,
     tls: Option<SummaryTls>,
 }
 
@@ -203,6 +206,7 @@ fn assert_arrows_match(markup: &str, summary: &Summary, what: &str) -> usize {
                 "{what}: connection {} arrows",
                 c.id
             );
+            assert_eq!(c.timeline_omitted, 0, "{what}: connection {}", c.id);
             assert!(
                 section.contains(&c.verdict),
                 "{what}: connection {} verdict",

@@ -17,10 +17,11 @@ use super::input::STANDARD_INPUT;
 use crate::report::mapping_table::{EntryKind, MappingTable};
 
 /// The extensions an evidence stem is found with.
-const STEM_SUFFIXES: [&str; 4] = [
+const STEM_SUFFIXES: [&str; 5] = [
     ".sanitized.pcapng",
     ".sanitized.pcap",
     ".summary.yaml",
+    ".summary.json",
     ".sanitized.txt",
 ];
 

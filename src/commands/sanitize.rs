@@ -3,10 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+mod outcome;
+mod summaries;
+
+pub use outcome::RunResult;
+pub use summaries::SummarySettings;
 
 use super::input::Input;
 use super::private_mapping::PrivateMappingFile;
@@ -24,16 +29,12 @@ use crate::report::evidence::{
     CLIENT_LOG_STEM, EvidenceDir, EvidenceStem, POLICY_FILE, REPORT_FILE, SUMS_FILE,
     client_log_file,
 };
-use crate::report::hashing::{
-    HashedFileWriter, HashingWriter, QueuedDigest, digests_in_background, sha256_file,
-};
+use crate::report::hashing::{HashedFileWriter, QueuedDigest, digests_in_background, sha256_file};
 use crate::report::html;
 use crate::report::mapping_table::{EntryKind, MappingTable};
-use crate::report::streamed::Streamed;
 use crate::report::summary::{
-    ClientLogFacts, ConnectionFacts, InputFacts, OutputFacts, PerDirection, PolicyFacts,
-    Redactions, SummaryHead, SummaryLead, SummaryTail, Tool, address_pseudonym, endpoint_pseudonym,
-    path_text, write_yaml,
+    ClientLogFacts, InputFacts, OutputFacts, PolicyFacts, Redactions, SummaryHead, SummaryLead,
+    Tool, address_pseudonym, endpoint_pseudonym, path_text,
 };
 use crate::report::visual::{self, CaptureVisuals};
 use crate::rewrite::{DropReason, RewriteStats, Rewriter, RewrittenPacket};
@@ -53,6 +54,8 @@ pub struct SanitizeOptions<'a> {
     pub name: &'a EvidenceStem,
     /// Where to write the sender's private pseudonym → original table (outside OUTDIR).
     pub mapping_out: Option<&'a Path>,
+    /// Which summary files, and how much of each timeline they keep.
+    pub summary: SummarySettings,
 }
 
 /// What a finished run put in place, and what it found.
@@ -60,54 +63,6 @@ pub struct Sanitized {
     /// Every file written (the evidence folder's, then the private mapping's).
     pub written: Vec<PathBuf>,
     pub result: RunResult,
-}
-
-/// The run in one line, for the terminal: `3 connections, verdict server_alert, 41 packets,
-/// 12.3 kB of payload removed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunResult {
-    pub connections: usize,
-    /// Over every input, as each summary's `verdict` is over its capture.
-    pub verdict: Option<crate::analyze::verdict::Verdict>,
-    pub packets_written: u64,
-    pub payload_bytes_removed: u64,
-}
-
-impl std::fmt::Display for RunResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.connections;
-        write!(
-            f,
-            "{n} connection{}, verdict ",
-            if n == 1 { "" } else { "s" }
-        )?;
-        match self.verdict {
-            Some(v) => write!(f, "{v}")?,
-            None => f.write_str("none")?,
-        }
-        write!(
-            f,
-            ", {} packet{}, {} of payload removed",
-            self.packets_written,
-            if self.packets_written == 1 { "" } else { "s" },
-            human_bytes(self.payload_bytes_removed)
-        )
-    }
-}
-
-/// Bytes in the units people read (SI, one decimal): `512 B`, `12.3 kB`, `1.1 GB`.
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1000.0;
-    let mut unit = 0;
-    while v >= 999.95 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// Runs the whole sanitize job; returns the files written and the run's result. Any error leaves no evidence behind.
@@ -225,6 +180,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
                         want_pairs,
                         index,
                         bar,
+                        opts.summary,
                     );
                     bar.finish();
                     out
@@ -234,18 +190,15 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
     });
     let mut table = MappingTable::default();
     let mut report_parts = Vec::new();
-    let mut result = RunResult {
-        connections: analyses.iter().map(|a| a.connections.len()).sum(),
-        verdict: crate::analyze::verdict::overall(analyses.iter().filter_map(|a| a.verdict())),
-        packets_written: 0,
-        payload_bytes_removed: 0,
-    };
+    let mut result = RunResult::of(&analyses)?;
     for ((out, input), stem) in outputs.into_iter().zip(&inputs).zip(&stems) {
         let out = out?;
         result.packets_written += out.stats.packets_written;
         result.payload_bytes_removed += out.stats.payload_bytes_removed;
         evidence.stage(out.capture, &out.capture_name, out.capture_sha256)?;
-        evidence.stage(out.summary, &out.summary_name, out.summary_sha256)?;
+        for summary in out.summaries {
+            evidence.stage(summary.file, &summary.name, summary.sha256)?;
+        }
         evidence.stage_bytes(&out.ladder_name, out.visuals.ladder_svg.as_bytes())?;
         report_parts.push(out.visuals.html_part);
         table.push(EntryKind::Stem, stem.to_string(), input.origin());
@@ -336,9 +289,8 @@ struct InputOutputs {
     capture: tempfile::NamedTempFile,
     capture_name: String,
     capture_sha256: String,
-    summary: tempfile::NamedTempFile,
-    summary_name: String,
-    summary_sha256: String,
+    /// Its summary files (YAML, JSON or both).
+    summaries: Vec<summaries::SummaryFile>,
     /// This capture's part of report.html and its ladder SVG.
     visuals: CaptureVisuals,
     ladder_name: String,
@@ -365,6 +317,7 @@ fn write_outputs(
     want_pairs: bool,
     index: usize,
     bar: &FileBar,
+    summary_settings: SummarySettings,
 ) -> Result<InputOutputs> {
     let capture_name = stem.capture_file(analysis.format.extension());
     let capture_path = evidence.path().join(&capture_name);
@@ -382,7 +335,9 @@ fn write_outputs(
     let tail_mapping = mapping.clone();
     let (written, tail) = if helpers {
         std::thread::scope(|s| {
-            let tail = s.spawn(|| write_summary_tail(analysis, tail_mapping, evidence, canary));
+            let tail = s.spawn(|| {
+                summaries::write_tails(analysis, &tail_mapping, evidence, canary, summary_settings)
+            });
             let written = rewrite_capture(
                 input,
                 analysis,
@@ -410,10 +365,10 @@ fn write_outputs(
                 false,
                 bar,
             ),
-            write_summary_tail(analysis, tail_mapping, evidence, canary),
+            summaries::write_tails(analysis, &tail_mapping, evidence, canary, summary_settings),
         )
     };
-    let (written, mut tail) = (written?, tail?);
+    let (written, tails) = (written?, tail?);
     let input_sha256 = digest
         .get()
         .with_context(|| format!("cannot hash {}", input.name))?;
@@ -427,27 +382,7 @@ fn write_outputs(
         handshake,
         log_facts,
     );
-    let summary_name = stem.summary_file();
-    let summary_path = evidence.path().join(&summary_name);
-    let cannot_write = || format!("cannot write {}", summary_path.display());
-    let mut summary_file = evidence.temp_file()?;
-    // The head is scanned here and the tail on its own thread (see `write_summary_tail`): no
-    // secret spans the line break between them.
-    let mut head_text = Vec::new();
-    write_yaml(&head, &mut head_text).with_context(cannot_write)?;
-    canary.check_text("the summary", &head_text)?;
-    let summary_sha256 = {
-        // Hashed below the buffer: the digest is updated a buffer at a time, not per scalar.
-        let mut w = BufWriter::new(HashingWriter::new(summary_file.as_file_mut()));
-        w.write_all(&head_text).with_context(cannot_write)?;
-        tail.rewind()
-            .and_then(|_| std::io::copy(&mut tail, &mut w))
-            .with_context(cannot_write)?;
-        w.into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(cannot_write)?
-            .finish()
-    };
+    let summaries = summaries::assemble(&head, tails, stem, evidence, canary)?;
     let visuals = visual::render(analysis, mapping, &head, index, stem.as_str())?;
     canary.check_text("the ladder diagram", visuals.ladder_svg.as_bytes())?;
     Ok(InputOutputs {
@@ -459,42 +394,11 @@ fn write_outputs(
         capture,
         capture_name,
         capture_sha256: written.sha256.clone(),
-        summary: summary_file,
-        summary_name,
-        summary_sha256,
+        summaries,
         visuals,
         ladder_name: stem.ladder_file(),
         stats: written.stats.clone(),
     })
-}
-
-/// The summary's connections and verdict, written to a scratch file (deleted when dropped) and
-/// scanned by the canary there, while pass 2 rewrites the capture: the scan is off the
-/// critical path.
-fn write_summary_tail(
-    analysis: &Analysis,
-    mut mapping: Mapping,
-    evidence: &EvidenceDir,
-    canary: &Canary,
-) -> Result<File> {
-    let mut file = evidence.scratch_file()?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 20, &mut file);
-        write_yaml(&summary_tail(analysis, &mut mapping), &mut w)
-            .and_then(|()| w.flush().map_err(anyhow::Error::from))
-            .with_context(|| {
-                format!(
-                    "cannot write the summary's connections to a temporary file in {}",
-                    evidence.path().display()
-                )
-            })?;
-    }
-    // Read back in batches of lines: 100,000 connections make a summary of 150 MB.
-    file.rewind().context("cannot scan the summary")?;
-    canary
-        .check_text_lines("the summary", &mut file)
-        .context("cannot scan the summary")??;
-    Ok(file)
 }
 
 /// Maps a client log's addresses and host names exactly as the captures were mapped.
@@ -753,55 +657,5 @@ fn summary_head(
             handshake_bytes_kept: stats.handshake_bytes_kept,
         },
         client_log: log_facts.cloned(),
-    }
-}
-
-/// The summary's connections, each written as it is made, and the capture's verdict.
-fn summary_tail<'a>(analysis: &'a Analysis, mapping: &'a mut Mapping) -> SummaryTail<'a> {
-    let connections = analysis
-        .connections
-        .iter()
-        .enumerate()
-        .map(move |(i, (_, c))| {
-            let client = endpoint_pseudonym(mapping, c.client_endpoint());
-            let server = endpoint_pseudonym(mapping, c.server_endpoint());
-            let path = path_text(analysis.paths.layers(c.key.path), |e| {
-                address_pseudonym(mapping, e)
-            });
-            Ok(ConnectionFacts {
-                id: i + 1,
-                client,
-                server,
-                path,
-                diagnosis: analysis.diagnosis(c)?,
-                packets: PerDirection {
-                    client: c.client_stats().packets,
-                    server: c.server_stats().packets,
-                },
-                bytes: PerDirection {
-                    client: c.client_stats().payload_bytes,
-                    server: c.server_stats().payload_bytes,
-                },
-                packets_after_close: c.packets_after_close,
-            })
-        });
-    SummaryTail {
-        connections: Streamed::new(Box::new(connections)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_bytes;
-
-    #[test]
-    fn bytes_read_as_people_write_them() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1000), "1.0 kB");
-        assert_eq!(human_bytes(12_345), "12.3 kB");
-        assert_eq!(human_bytes(999_999), "1.0 MB");
-        assert_eq!(human_bytes(1_073_741_824), "1.1 GB");
-        assert_eq!(human_bytes(u64::MAX), "18446744.1 TB");
     }
 }

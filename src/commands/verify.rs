@@ -2,6 +2,7 @@
 //! Exit 0 good, 1 mismatch or findings, 2 error.
 
 mod summary;
+mod summary_json;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -107,8 +108,14 @@ pub fn run(dir: &Path) -> Result<VerifyOutcome> {
     let allow = policy.allowlist();
     for name in names.iter().filter(|n| listed.contains(*n)) {
         let path = dir.join(name);
-        if name.ends_with(".summary.yaml") {
-            let facts = summary::check_summary(&path, &allow, &mut problems);
+        let summary = if name.ends_with(".summary.yaml") {
+            Some(summary::check_summary(&path, &allow, &mut problems))
+        } else if name.ends_with(".summary.json") {
+            Some(summary_json::check_summary(&path, &allow, &mut problems))
+        } else {
+            None
+        };
+        if let Some(facts) = summary {
             if let (Some(recorded), Some(actual)) = (&facts.policy_sha256, &policy_sha256)
                 && recorded != actual
             {

@@ -64,6 +64,11 @@ impl EvidenceStem {
         format!("{}.summary.yaml", self.0)
     }
 
+    /// The summary as JSON (`--summary-format json|both`).
+    pub fn summary_json_file(&self) -> String {
+        format!("{}.summary.json", self.0)
+    }
+
     /// The ladder diagrams of the capture's failing connections.
     pub fn ladder_file(&self) -> String {
         format!("{}.ladder.svg", self.0)

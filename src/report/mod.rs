@@ -7,4 +7,5 @@ pub mod ladder;
 pub mod mapping_table;
 pub mod streamed;
 pub mod summary;
+pub mod summary_json;
 pub mod visual;

@@ -1,5 +1,6 @@
-//! The summary YAML (`capture.summary.yaml`). Everything in it is pseudonymous: the
-//! endpoints are printed after mapping, and no original address, name or payload appears.
+//! The summary (`capture.summary.yaml`, and `capture.summary.json` with the same keys).
+//! Everything in it is pseudonymous: the endpoints are printed after mapping, and no original
+//! address, name or payload appears.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +14,51 @@ use crate::anonymize::Mapping;
 use crate::flow::{Endpoint, PathLayer};
 
 /// The connections of a summary, made one at a time as they are written.
-pub type ConnectionList<'a> =
-    Streamed<Box<dyn Iterator<Item = anyhow::Result<ConnectionFacts<'a>>> + 'a>>;
+pub type ConnectionIter<'a> = Box<dyn Iterator<Item = anyhow::Result<ConnectionFacts<'a>>> + 'a>;
+pub type ConnectionList<'a> = Streamed<ConnectionIter<'a>>;
+
+/// Timeline events a summary keeps per connection unless `sanitize --summary-timeline` says
+/// otherwise; the rest are counted in `timeline_omitted`. A handshake that fails takes fewer
+/// (SYN to alert and close is about a dozen), and a large capture's summary stays small
+/// enough to load in a second (docs/architecture.md, "report/"). `diagnose` shows every event
+/// pass 1 kept.
+pub const SUMMARY_TIMELINE: usize = 32;
+
+/// Which summary files `sanitize` writes (`--summary-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// `STEM.summary.yaml`.
+    #[default]
+    Yaml,
+    /// `STEM.summary.json`: the same keys, one object.
+    Json,
+    /// Both files.
+    Both,
+}
+
+impl SummaryFormat {
+    pub fn yaml(self) -> bool {
+        self != SummaryFormat::Json
+    }
+
+    pub fn json(self) -> bool {
+        self != SummaryFormat::Yaml
+    }
+}
+
+/// Cuts a diagnosis' timeline to its first `cap` events; the cut ones join those pass 1
+/// already left out in `timeline_omitted`.
+pub fn cap_timeline(
+    mut diagnosis: std::borrow::Cow<'_, Diagnosis>,
+    cap: usize,
+) -> std::borrow::Cow<'_, Diagnosis> {
+    if diagnosis.timeline.len() > cap {
+        let d = diagnosis.to_mut();
+        d.timeline_omitted += (d.timeline.len() - cap) as u64;
+        d.timeline.truncate(cap);
+    }
+    diagnosis
+}
 
 /// What a reader wants first (SPEC §9.4): the capture's verdict, how many connections had
 /// each verdict, when the capture began and how long it lasts. `diagnose --format yaml|json`

@@ -70,7 +70,7 @@ struct PolicyEntry {
 }
 
 #[derive(Deserialize)]
-struct PolicyView {
+pub(super) struct PolicyView {
     #[serde(default)]
     sha256: Option<String>,
 }
@@ -81,7 +81,7 @@ struct ConnectionsEntry {
 }
 
 #[derive(Deserialize)]
-struct ConnectionView {
+pub(super) struct ConnectionView {
     #[serde(default)]
     verdict: Option<String>,
     /// The encapsulations (`vxlan:42 ADDR ADDR`), absent for a plain connection.
@@ -134,8 +134,9 @@ struct Entry {
     oversized: bool,
 }
 
-/// What the entries said, gathered as they are parsed.
-struct Judge<'p, 'o> {
+/// What the entries said, gathered as they are parsed (from YAML here, from JSON in
+/// `summary_json`).
+pub(super) struct Judge<'p, 'o> {
     problems: Problems<'o>,
     allow: &'p Allowlist,
     keys: BTreeSet<String>,
@@ -150,67 +151,119 @@ struct Judge<'p, 'o> {
 }
 
 pub fn check_summary(path: &Path, allow: &Allowlist, out: &mut Vec<String>) -> SummaryFacts {
-    let shown = path.display().to_string();
-    let mut judge = Judge {
-        problems: Problems {
-            shown,
-            out,
-            listed: 0,
-            more: 0,
-        },
-        allow,
-        keys: BTreeSet::new(),
-        connections: 0,
-        in_connections: false,
-        facts: SummaryFacts::default(),
-        stated_verdict: None,
-        stated_counts: None,
-        counted: BTreeMap::new(),
-    };
+    let mut judge = Judge::new(path, allow, out);
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            judge.problems.push(format!("cannot read it: {e}"));
-            judge.problems.finish();
-            return SummaryFacts::default();
+            judge.problem(format!("cannot read it: {e}"));
+            return judge.finish();
         }
     };
     if let Err(e) = judge.read(BufReader::with_capacity(1 << 16, file)) {
-        judge.problems.push(format!("cannot read it: {e}"));
+        judge.problem(format!("cannot read it: {e}"));
     }
-    let Judge {
-        mut problems,
-        keys,
-        facts,
-        stated_verdict,
-        stated_counts,
-        counted,
-        ..
-    } = judge;
-    for key in SUMMARY_KEYS {
-        if !keys.contains(key) {
-            problems.push(format!("missing required key `{key}`"));
+    judge.finish()
+}
+
+impl<'p, 'o> Judge<'p, 'o> {
+    pub(super) fn new(path: &Path, allow: &'p Allowlist, out: &'o mut Vec<String>) -> Self {
+        Judge {
+            problems: Problems {
+                shown: path.display().to_string(),
+                out,
+                listed: 0,
+                more: 0,
+            },
+            allow,
+            keys: BTreeSet::new(),
+            connections: 0,
+            in_connections: false,
+            facts: SummaryFacts::default(),
+            stated_verdict: None,
+            stated_counts: None,
+            counted: BTreeMap::new(),
         }
     }
-    if let Some(stated) = stated_counts
-        && stated != counted
-    {
-        problems.push(format!(
-            "`verdict_counts` says {} but the connections have {}",
-            counts_text(&stated),
-            counts_text(&counted)
-        ));
+
+    pub(super) fn problem(&mut self, text: String) {
+        self.problems.push(text);
     }
-    let overall = verdict::overall(counted.keys().copied());
-    if keys.contains("verdict") && stated_verdict != overall {
-        problems.push(format!(
-            "`verdict` is {} but the connections make it {}",
-            stated_verdict.map_or("null", Verdict::as_str),
-            overall.map_or("null", Verdict::as_str)
-        ));
+
+    /// Notes a top-level key; false (and a problem) when it was seen before.
+    pub(super) fn key_seen_first(&mut self, key: &str, at: &str) -> bool {
+        let first = self.keys.insert(key.to_string());
+        if !first {
+            self.problems.push(format!("{at}key `{key}` appears twice"));
+        }
+        first
     }
-    problems.finish();
-    facts
+
+    pub(super) fn state_verdict(&mut self, verdict: Option<String>) {
+        if known(&verdict) {
+            self.stated_verdict = verdict.as_deref().and_then(Verdict::from_name);
+        } else {
+            self.problems
+                .push("`verdict` is not a known verdict name".to_string());
+        }
+    }
+
+    /// `false` when a name is not a verdict's.
+    pub(super) fn state_counts(&mut self, counts: BTreeMap<String, u64>) -> bool {
+        let counts = counts
+            .into_iter()
+            .map(|(name, n)| Some((Verdict::from_name(&name)?, n)))
+            .collect::<Option<BTreeMap<_, _>>>();
+        let known = counts.is_some();
+        self.stated_counts = counts;
+        known
+    }
+
+    pub(super) fn state_policy(&mut self, policy: PolicyView) {
+        self.facts.policy_sha256 = policy.sha256;
+    }
+
+    /// Compares what the summary states with what its connections say.
+    pub(super) fn finish(self) -> SummaryFacts {
+        self.into_facts()
+    }
+}
+
+impl Judge<'_, '_> {
+    fn into_facts(self) -> SummaryFacts {
+        let Judge {
+            mut problems,
+            keys,
+            facts,
+            stated_verdict,
+            stated_counts,
+            counted,
+            ..
+        } = self;
+        for key in SUMMARY_KEYS {
+            if !keys.contains(key) {
+                problems.push(format!("missing required key `{key}`"));
+            }
+        }
+        if let Some(stated) = stated_counts
+            && stated != counted
+        {
+            problems.push(format!(
+                "`verdict_counts` says {} but the connections have {}",
+                counts_text(&stated),
+                counts_text(&counted)
+            ));
+        }
+        let overall = verdict::overall(counted.keys().copied());
+        if keys.contains("verdict") && stated_verdict != overall {
+            problems.push(format!(
+                "`verdict` is {} but the connections make it {}",
+                stated_verdict.map_or("null", Verdict::as_str),
+                overall.map_or("null", Verdict::as_str)
+            ));
+        }
+        problems.finish();
+        facts
+    }
 }
 
 impl Judge<'_, '_> {
@@ -279,7 +332,7 @@ impl Judge<'_, '_> {
         }
     }
 
-    fn scan_addresses(&mut self, line: &[u8], number: u64) {
+    pub(super) fn scan_addresses(&mut self, line: &[u8], number: u64) {
         for a in ip_literals(&String::from_utf8_lossy(line)) {
             if !address_allowed(a, self.allow) {
                 let masked = mask(a);
@@ -340,38 +393,27 @@ impl Judge<'_, '_> {
             self.problems.push(invalid);
             return;
         };
-        if !self.keys.insert(key.clone()) {
-            self.problems
-                .push(format!("line {at}: key `{key}` appears twice"));
+        if !self.key_seen_first(&key, &format!("line {at}: ")) {
             return;
         }
         match key.as_str() {
             "verdict" => match serde_saphyr::from_str::<VerdictEntry>(text) {
-                Ok(v) if known(&v.verdict) => {
-                    self.stated_verdict = v.verdict.as_deref().and_then(Verdict::from_name);
-                }
-                _ => self
+                Ok(v) => self.state_verdict(v.verdict),
+                Err(_) => self
                     .problems
                     .push("`verdict` is not a known verdict name".to_string()),
             },
             "verdict_counts" => {
-                let counts = serde_saphyr::from_str::<VerdictCountsEntry>(text)
-                    .ok()
-                    .and_then(|c| {
-                        c.verdict_counts
-                            .into_iter()
-                            .map(|(name, n)| Some((Verdict::from_name(&name)?, n)))
-                            .collect::<Option<BTreeMap<_, _>>>()
-                    });
-                match counts {
-                    Some(c) => self.stated_counts = Some(c),
-                    None => self.problems.push(format!(
+                let known = serde_saphyr::from_str::<VerdictCountsEntry>(text)
+                    .is_ok_and(|c| self.state_counts(c.verdict_counts));
+                if !known {
+                    self.problems.push(format!(
                         "line {at}: `verdict_counts` is not a mapping of verdict names to counts"
-                    )),
+                    ));
                 }
             }
             "policy" => match serde_saphyr::from_str::<PolicyEntry>(text) {
-                Ok(p) => self.facts.policy_sha256 = p.policy.sha256,
+                Ok(p) => self.state_policy(p.policy),
                 Err(_) => self.problems.push(format!(
                     "line {at}: `policy` is not a mapping with `name` and `sha256`"
                 )),
@@ -380,14 +422,19 @@ impl Judge<'_, '_> {
             "connections" => match serde_saphyr::from_str::<ConnectionsEntry>(text) {
                 Ok(c) => {
                     for conn in c.connections.unwrap_or_default() {
-                        self.connections += 1;
-                        self.judge_connection(&conn);
+                        self.next_connection(&conn);
                     }
                 }
                 Err(_) => self.problems.push(invalid),
             },
             _ => {}
         }
+    }
+
+    /// The next connection of the list, read whole.
+    pub(super) fn next_connection(&mut self, c: &ConnectionView) {
+        self.connections += 1;
+        self.judge_connection(c);
     }
 
     fn judge_connection(&mut self, c: &ConnectionView) {
