@@ -371,13 +371,36 @@ fn sanitize_ends_with_a_one_line_result() {
     let sum = summary(&out.join("capture.summary.yaml"));
     let removed = sum.int("output.payload_bytes_removed");
     assert!(removed >= 1000, "{removed}");
+    // The alert behind the verdict is named, as the summary's connection names it.
     let want = format!(
-        "{}: 3 connections, verdict client_alert, {} packets, {:.1} kB of payload removed",
+        "{}: 3 connections, verdict client_alert (unknown_ca), {} packets, {:.1} kB of payload removed",
         out.display(),
         sum.int("output.packets_written"),
         removed as f64 / 1000.0
     );
     assert_eq!(last, want, "{err}");
+    let alerting = sum
+        .seq("connections")
+        .iter()
+        .find(|c| c.str("verdict") == "client_alert")
+        .expect("the client_alert connection");
+    assert_eq!(
+        alerting.seq("tls.alerts")[0].str("description"),
+        "unknown_ca"
+    );
+
+    // The issue's own example: a server refusing the offered version.
+    let out = s.path("evidence-server");
+    let run = sanitize_ok(&[&sample("tls13-only-vs-tls12-server.pcap")], &out, &[]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!(
+            "{}: 1 connection, verdict server_alert (protocol_version), ",
+            out.display()
+        )),
+        "{err}"
+    );
 }
 
 /// The top-level keys of a JSON object in their written order.

@@ -60,6 +60,36 @@ impl Analysis {
         tls.or_else(|| verdict::overall(all().map(|c| c.verdict)))
     }
 
+    /// For an alert verdict, the name of the alert behind it: the first plaintext alert of the
+    /// first connection with `verdict` (the one the capture's verdict names). `None` for other
+    /// verdicts or when no connection has it.
+    pub fn alert_behind(
+        &self,
+        verdict: verdict::Verdict,
+    ) -> anyhow::Result<Option<super::conversation::Name>> {
+        use verdict::Verdict::{ClientAlert, ServerAlert};
+        if !matches!(verdict, ServerAlert | ClientAlert) {
+            return Ok(None);
+        }
+        for (_, c) in self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.verdict == verdict)
+        {
+            let d = self.diagnosis(c)?;
+            let alert = d.tls.as_ref().and_then(|t| {
+                t.alerts
+                    .iter()
+                    .filter(|a| !a.encrypted)
+                    .find_map(|a| a.description.clone())
+            });
+            if alert.is_some() {
+                return Ok(alert);
+            }
+        }
+        Ok(None)
+    }
+
     /// A connection's diagnosis: borrowed, or read back from the temporary file.
     pub fn diagnosis<'a>(
         &'a self,
