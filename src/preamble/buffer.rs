@@ -81,12 +81,23 @@ impl Stream {
     /// Takes the next `len` bytes, keeping those `keep` marks (by position) and filler for the
     /// rest. A line's end of line is always kept.
     pub fn take(&mut self, len: usize, keep: &Keep) {
+        self.take_as(len, keep, true);
+    }
+
+    /// Takes the next `len` bytes of a binary grammar: only what `keep` marks is kept (a byte
+    /// that happens to be a line end or the filler is filled like any other).
+    pub fn take_binary(&mut self, len: usize, keep: &Keep) {
+        self.take_as(len, keep, false);
+    }
+
+    fn take_as(&mut self, len: usize, keep: &Keep, text: bool) {
         let at = self.read;
         let original = &self.buf[at..at + len];
         let mut bytes = original.to_vec();
         let mut filled: Vec<(u32, u32)> = Vec::new();
         for (i, b) in bytes.iter_mut().enumerate() {
-            if keep.keeps(i) || matches!(*b, b'\r' | b'\n') || *b == FILLER {
+            let line_end = text && matches!(*b, b'\r' | b'\n');
+            if keep.keeps(i) || line_end || *b == FILLER {
                 continue;
             }
             *b = FILLER;

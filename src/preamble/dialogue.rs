@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::buffer::{Keep, Line, Next, Stream};
-use super::outcome::{Event, EventText, Refusal};
+use super::outcome::{Event, EventText, Refusal, SocksTarget};
 use crate::flow::Side;
 
 /// Who sends a line, in the preamble's own terms.
@@ -79,6 +79,12 @@ impl Dialogue {
         self.stream_mut(role).take(len, keep);
     }
 
+    /// Takes `len` binary bytes of `role`'s direction, keeping only what `keep` marks (no
+    /// byte is kept for being a line end).
+    pub fn take_binary(&mut self, role: Role, len: usize, keep: &Keep) {
+        self.stream_mut(role).take_binary(len, keep);
+    }
+
     pub fn event(&mut self, role: Role, text: impl Into<Cow<'static, str>>) {
         let side = self.side(role);
         self.events.push(Event {
@@ -92,6 +98,25 @@ impl Dialogue {
         self.events.push(Event {
             side,
             what: EventText::Connect { host, port, answer },
+        });
+    }
+
+    pub fn socks_event(
+        &mut self,
+        version: &'static str,
+        target: SocksTarget,
+        port: u16,
+        answer: String,
+    ) {
+        let side = self.side(Role::Server);
+        self.events.push(Event {
+            side,
+            what: EventText::Socks {
+                version,
+                target,
+                port,
+                answer,
+            },
         });
     }
 

@@ -23,6 +23,22 @@ pub enum EventText {
         port: u16,
         answer: String,
     },
+    /// A SOCKS CONNECT and the proxy's reply: a host name is shown only through the mapping,
+    /// an address not at all (it is the inner destination, outside the one mapping).
+    Socks {
+        version: &'static str,
+        target: SocksTarget,
+        port: u16,
+        answer: String,
+    },
+}
+
+/// What a SOCKS CONNECT names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocksTarget {
+    Name(Vec<u8>),
+    Ipv4,
+    Ipv6,
 }
 
 impl Event {
@@ -36,6 +52,21 @@ impl Event {
                     .map(|p| String::from_utf8_lossy(&p).into_owned())
                     .unwrap_or_else(|| "host".into());
                 format!("CONNECT {name}:{port} → {answer}")
+            }
+            EventText::Socks {
+                version,
+                target,
+                port,
+                answer,
+            } => {
+                let name = match target {
+                    SocksTarget::Name(host) => pseudonym(host)
+                        .map(|p| String::from_utf8_lossy(&p).into_owned())
+                        .unwrap_or_else(|| "host".into()),
+                    SocksTarget::Ipv4 => "an IPv4 address".into(),
+                    SocksTarget::Ipv6 => "an IPv6 address".into(),
+                };
+                format!("{version} CONNECT {name}:{port} → {answer}")
             }
         }
     }

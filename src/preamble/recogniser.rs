@@ -4,10 +4,14 @@
 use super::connect::Connect;
 use super::dialogue::{Dialogue, Step};
 use super::imap::Imap;
+use super::ldap::{self, Ldap};
+use super::mysql::{self, Mysql};
 use super::outcome::{Event, Outcome, Piece, Refusal};
 use super::pop3::Pop3;
 use super::postgres::{GSSENC_REQUEST, Postgres, SSL_REQUEST};
 use super::smtp::Mail;
+use super::socks::{self, Socks};
+use super::xmpp::Xmpp;
 use crate::flow::Side;
 
 /// The protocol a preamble speaks, with where its grammar is.
@@ -19,6 +23,10 @@ enum Protocol {
     Pop3(Pop3),
     Postgres(Postgres),
     Connect(Connect),
+    Socks(Socks),
+    Ldap(Ldap),
+    Xmpp(Xmpp),
+    Mysql(Mysql),
 }
 
 impl Protocol {
@@ -30,6 +38,10 @@ impl Protocol {
             Protocol::Pop3(_) => "POP3",
             Protocol::Postgres(_) => "PostgreSQL",
             Protocol::Connect(_) => "HTTP CONNECT",
+            Protocol::Socks(m) => m.protocol(),
+            Protocol::Ldap(_) => "LDAP",
+            Protocol::Xmpp(_) => "XMPP",
+            Protocol::Mysql(_) => "MySQL",
         }
     }
 
@@ -41,6 +53,10 @@ impl Protocol {
             Protocol::Pop3(m) => m.step(d),
             Protocol::Postgres(m) => m.step(d),
             Protocol::Connect(m) => m.step(d),
+            Protocol::Socks(m) => m.step(d),
+            Protocol::Ldap(m) => m.step(d),
+            Protocol::Xmpp(m) => m.step(d),
+            Protocol::Mysql(m) => m.step(d),
         }
     }
 
@@ -49,6 +65,8 @@ impl Protocol {
         match self {
             Protocol::Mail(m) => m.at_end(),
             Protocol::Pop3(m) => m.at_end(),
+            Protocol::Xmpp(m) => m.at_end(),
+            Protocol::Mysql(m) => m.at_end(),
             _ => None,
         }
     }
@@ -273,7 +291,7 @@ fn opening(b: &[u8]) -> Opening {
     if !Recogniser::may_start(b[0]) {
         return Opening::No;
     }
-    let candidates: [Candidate; 6] = [
+    let candidates: [Candidate; 8] = [
         (&SSL_REQUEST, || Protocol::Postgres(Postgres::Request), true),
         (
             &GSSENC_REQUEST,
@@ -284,8 +302,29 @@ fn opening(b: &[u8]) -> Opening {
         (b"220", || Protocol::Mail(Mail::Greeting), false),
         (b"* OK", || Protocol::Imap(Imap::Greeting), false),
         (b"+OK", || Protocol::Pop3(Pop3::Greeting), false),
+        (
+            b"<stream:stream ",
+            || Protocol::Xmpp(Xmpp::ClientHeader),
+            true,
+        ),
+        (b"<?xml ", || Protocol::Xmpp(Xmpp::ClientHeader), true),
     ];
-    let mut maybe = false;
+    // SOCKS, MySQL and LDAP are binary: their grammars decide from the first bytes on.
+    let mut maybe = match socks::opening(b) {
+        socks::Opening::Is(s) => return Opening::Is(Protocol::Socks(s), true),
+        socks::Opening::Maybe => true,
+        socks::Opening::No => false,
+    };
+    match mysql::opening(b) {
+        mysql::Opening::Is => return Opening::Is(Protocol::Mysql(Mysql::Greeting), false),
+        mysql::Opening::Maybe => maybe = true,
+        mysql::Opening::No => {}
+    }
+    match ldap::request(b) {
+        ldap::Parsed::Done(_) => return Opening::Is(Protocol::Ldap(Ldap::Request), true),
+        ldap::Parsed::Short => maybe = true,
+        ldap::Parsed::Bad => {}
+    }
     for (prefix, protocol, client) in candidates {
         if b.starts_with(prefix) {
             return Opening::Is(protocol(), client);

@@ -450,3 +450,410 @@ fn the_skeleton_is_a_fixed_point() {
     }
     assert!(r2.take_secrets().is_empty(), "filler is no secret");
 }
+
+const SOCKS5: &[(Side, &[u8])] = &[
+    (C, &[5, 2, 0, 2]),
+    (S, &[5, 2]),
+    (C, b"\x01\x05alice\x06s3cret"),
+    (S, &[1, 0]),
+    (
+        C,
+        b"\x05\x01\x00\x03\x1eapi.socks-secret.corp.internal\x01\xbb",
+    ),
+    (S, &[5, 0, 0, 1, 10, 77, 13, 10, 0x9c, 0x40]),
+];
+
+#[test]
+fn socks5_with_a_password_and_a_host_name_starts_tls() {
+    let mut r = Recogniser::default();
+    assert!(matches!(run(&mut r, SOCKS5), Fed::TlsStarts(_)));
+    assert_eq!(
+        texts(&mut r),
+        [
+            "SOCKS5 greeting (methods: no authentication, username/password)",
+            "SOCKS5 method → username/password",
+            "SOCKS5 username/password",
+            "SOCKS5 username/password → accepted",
+            "SOCKS5 CONNECT",
+            "SOCKS5 CONNECT pseudonym.example:443 → succeeded",
+        ]
+    );
+    let client = skeleton(&mut r, C);
+    let mut want = vec![5, 2, 0, 2, 1, 5];
+    want.extend(b"xxxxx\x06xxxxxx\x05\x01\x00\x03\x1e");
+    want.extend([b'x'; 30]);
+    want.extend([1, 0xbb]);
+    assert_eq!(client, want);
+    // The address the proxy bound (10.77.13.10, its 0x0a bytes included) and port are filled.
+    assert_eq!(
+        skeleton(&mut r, S),
+        [5, 2, 1, 0, 5, 0, 0, 1, b'x', b'x', b'x', b'x', b'x', b'x']
+    );
+    let secrets = r.take_secrets();
+    for s in [&b"alice"[..], b"s3cret", b"api.socks-secret.corp.internal"] {
+        assert!(
+            secrets.contains(&s.to_vec()),
+            "{}",
+            String::from_utf8_lossy(s)
+        );
+    }
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Tls {
+            protocol: "SOCKS5",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn socks5_refusals_are_the_proxys() {
+    let mut r = Recogniser::default();
+    let refused: &[(Side, &[u8])] = &[
+        (C, &[5, 1, 0]),
+        (S, &[5, 0]),
+        (C, &[5, 1, 0, 1, 10, 77, 0, 9, 1, 0xbb]),
+        (S, &[5, 2, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ];
+    assert_eq!(run(&mut r, refused), Fed::Over);
+    assert_eq!(
+        texts(&mut r).last().map(String::as_str),
+        Some("SOCKS5 CONNECT an IPv4 address:443 → connection not allowed by ruleset")
+    );
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Proxy {
+            status: 2,
+            answer: "connection not allowed by ruleset".into()
+        }))
+    );
+    assert_eq!(
+        skeleton(&mut r, C)[3..],
+        [5, 1, 0, 1, b'x', b'x', b'x', b'x', 1, 0xbb]
+    );
+    // No acceptable method.
+    let mut r = Recogniser::default();
+    assert_eq!(run(&mut r, &[(C, &[5, 1, 2]), (S, &[5, 0xff])]), Fed::Over);
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Proxy { status: 255, .. }))
+    ));
+    // A method the client did not offer, an unregistered one, a BIND: not followed.
+    for turns in [
+        &[(C, &[5u8, 1, 0][..]), (S, &[5, 2][..])][..],
+        &[(C, &[5, 1, 4][..])],
+        &[
+            (C, &[5, 1, 0][..]),
+            (S, &[5, 0]),
+            (C, &[5, 2, 0, 1, 1, 2, 3, 4, 0, 80]),
+        ],
+    ] {
+        let mut r = Recogniser::default();
+        assert_ne!(run(&mut r, turns), Fed::Pending);
+        assert!(!matches!(r.outcome(), Some(Outcome::Tls { .. })));
+    }
+}
+
+#[test]
+fn socks4a_and_socks4() {
+    let mut r = Recogniser::default();
+    let turns: &[(Side, &[u8])] = &[
+        (
+            C,
+            b"\x04\x01\x01\xbb\x00\x00\x00\x01bob\x00api.socks4-secret.internal\x00",
+        ),
+        (S, &[0, 90, 0, 0, 0, 0, 0, 0]),
+    ];
+    assert!(matches!(run(&mut r, turns), Fed::TlsStarts(_)));
+    assert_eq!(
+        texts(&mut r),
+        [
+            "SOCKS4a CONNECT",
+            "SOCKS4a CONNECT pseudonym.example:443 → request granted"
+        ]
+    );
+    let client = skeleton(&mut r, C);
+    assert_eq!(client[..9], *b"\x04\x01\x01\xbb\x00\x00\x00xx");
+    assert!(!client.windows(6).any(|w| w == b"socks4"));
+    assert_eq!(client.len(), turns[0].1.len());
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Tls {
+            protocol: "SOCKS4a",
+            ..
+        })
+    ));
+    let mut r = Recogniser::default();
+    let refused: &[(Side, &[u8])] = &[
+        (C, &[4, 1, 0, 80, 10, 77, 0, 2, 0]),
+        (S, &[0, 91, 0, 0, 0, 0, 0, 0]),
+    ];
+    assert_eq!(run(&mut r, refused), Fed::Over);
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Proxy {
+            status: 91,
+            answer: "request rejected or failed".into()
+        }))
+    );
+    assert_eq!(
+        skeleton(&mut r, C),
+        [4, 1, 0, 80, b'x', b'x', b'x', b'x', 0]
+    );
+}
+
+/// Every prefix of the SOCKS dialogues: never TLS before the proxy's reply is whole, and no
+/// panic; a skeleton read again is itself.
+#[test]
+fn socks_prefixes_and_fixed_point() {
+    for cut in 0..SOCKS5.len() {
+        let mut r = Recogniser::default();
+        assert!(!matches!(run(&mut r, &SOCKS5[..cut]), Fed::TlsStarts(_)));
+    }
+    let last = SOCKS5[5].1;
+    for n in 0..last.len() {
+        let mut turns = SOCKS5[..5].to_vec();
+        turns.push((S, &last[..n]));
+        let mut r = Recogniser::default();
+        assert_eq!(run(&mut r, &turns), Fed::Pending, "{n} bytes of the reply");
+    }
+    let mut r = Recogniser::default();
+    run(&mut r, SOCKS5);
+    let (c, s) = (r.take_pieces(C), r.take_pieces(S));
+    let again: Vec<(Side, Vec<u8>)> = vec![
+        (C, c[0].bytes.clone()),
+        (S, s[0].bytes.clone()),
+        (C, c[1].bytes.clone()),
+        (S, s[1].bytes.clone()),
+        (C, c[2].bytes.clone()),
+        (S, s[2].bytes.clone()),
+    ];
+    let turns: Vec<(Side, &[u8])> = again.iter().map(|(s, b)| (*s, b.as_slice())).collect();
+    let mut r2 = Recogniser::default();
+    assert!(matches!(run(&mut r2, &turns), Fed::TlsStarts(_)));
+    for (side, before) in [(C, c), (S, s)] {
+        let after = r2.take_pieces(side);
+        assert_eq!(
+            after.iter().map(|p| &p.bytes).collect::<Vec<_>>(),
+            before.iter().map(|p| &p.bytes).collect::<Vec<_>>()
+        );
+        assert!(after.iter().all(|p| p.filled.is_empty()));
+    }
+    assert!(r2.take_secrets().is_empty(), "filler is no secret");
+}
+
+/// The StartTLS request openssl sends (message ID 1) and a success response naming the OID.
+const LDAP_REQUEST: &[u8] = b"\x30\x1d\x02\x01\x01\x77\x18\x80\x161.3.6.1.4.1.1466.20037";
+
+fn ldap_response(code: u8, diagnostic: &[u8]) -> Vec<u8> {
+    let mut op = vec![0x0a, 1, code, 0x04, 0, 0x04, diagnostic.len() as u8];
+    op.extend(diagnostic);
+    let mut msg = vec![0x02, 1, 1, 0x78, op.len() as u8];
+    msg.extend(op);
+    let mut m = vec![0x30, msg.len() as u8];
+    m.extend(msg);
+    m
+}
+
+#[test]
+fn ldap_starttls_success_and_refusal() {
+    let mut r = Recogniser::default();
+    let ok = ldap_response(0, b"");
+    assert!(matches!(
+        run(&mut r, &[(C, LDAP_REQUEST), (S, &ok)]),
+        Fed::TlsStarts(_)
+    ));
+    assert_eq!(
+        texts(&mut r),
+        [
+            "StartTLS extended request",
+            "StartTLS → resultCode 0 (success)"
+        ]
+    );
+    assert_eq!(skeleton(&mut r, C), LDAP_REQUEST, "every byte is structure");
+    let mut r = Recogniser::default();
+    let refused = ldap_response(52, b"dc=corp,dc=internal is unavailable");
+    assert_eq!(run(&mut r, &[(C, LDAP_REQUEST), (S, &refused)]), Fed::Over);
+    let server = skeleton(&mut r, S);
+    assert_eq!(server.len(), refused.len());
+    assert!(!server.windows(4).any(|w| w == b"corp"));
+    assert!(r.take_secrets().contains(&b"dc=corp,dc=internal".to_vec()));
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Starttls {
+            protocol: "LDAP",
+            answer: "resultCode 52 (unavailable)".into()
+        }))
+    );
+    // Another OID, an indefinite or non-minimal length, a truncated message, trailing bytes
+    // inside the envelope: not StartTLS.
+    let mut other = LDAP_REQUEST.to_vec();
+    other[30] = b'8';
+    let mut long_len = vec![0x30, 0x81, 0x1d];
+    long_len.extend(&LDAP_REQUEST[2..]);
+    let mut indefinite = LDAP_REQUEST.to_vec();
+    indefinite[1] = 0x80;
+    for bad in [other, long_len, indefinite] {
+        let mut r = Recogniser::default();
+        assert_eq!(r.feed(C, 0, &bad), Fed::NotPreamble, "{bad:?}");
+    }
+    for n in 1..LDAP_REQUEST.len() {
+        let mut r = Recogniser::default();
+        assert_eq!(r.feed(C, 0, &LDAP_REQUEST[..n]), Fed::Pending, "{n} bytes");
+    }
+    for n in 0..ok.len() {
+        let mut r = Recogniser::default();
+        assert_eq!(
+            run(&mut r, &[(C, LDAP_REQUEST), (S, &ok[..n])]),
+            Fed::Pending
+        );
+    }
+}
+
+const XMPP: &[(Side, &[u8])] = &[
+    (
+        C,
+        b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' to='chat.corp.internal' version='1.0'>",
+    ),
+    (
+        S,
+        b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='c2s-9f1e' from='chat.corp.internal' version='1.0'>\n<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+    ),
+    (C, b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+    (S, b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"),
+];
+
+#[test]
+fn xmpp_starttls_proceeds() {
+    let mut r = Recogniser::default();
+    assert!(matches!(run(&mut r, XMPP), Fed::TlsStarts(_)));
+    assert_eq!(
+        texts(&mut r),
+        [
+            "stream header",
+            "stream header",
+            "stream features: STARTTLS offered",
+            "STARTTLS",
+            "STARTTLS → proceed"
+        ]
+    );
+    let client = String::from_utf8(skeleton(&mut r, C)).unwrap();
+    assert!(
+        client.starts_with(
+            "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' to='xxxxxxxxxxxxxxxxxx' version='1.0'>"
+        ),
+        "{client}"
+    );
+    let server = String::from_utf8(skeleton(&mut r, S)).unwrap();
+    assert!(
+        !server.contains("corp") && !server.contains("c2s"),
+        "{server}"
+    );
+    assert!(server.contains("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>"));
+    assert!(r.take_secrets().contains(&b"chat.corp.internal".to_vec()));
+    // A failure refuses; a features list without starttls, then a client going on, is
+    // "not offered".
+    let mut r = Recogniser::default();
+    let mut refused = XMPP.to_vec();
+    refused[3] = (S, b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    assert_eq!(run(&mut r, &refused), Fed::Over);
+    assert!(matches!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::Starttls {
+            protocol: "XMPP",
+            ..
+        }))
+    ));
+    let mut r = Recogniser::default();
+    let not_offered: &[(Side, &[u8])] = &[
+        (C, XMPP[0].1),
+        (
+            S,
+            b"<stream:stream xmlns='jabber:client' version='1.0'><stream:features/>",
+        ),
+        (C, b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>"),
+    ];
+    assert_eq!(run(&mut r, not_offered), Fed::Over);
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::NotOffered { protocol: "XMPP" }))
+    );
+    // Malformed markup is not followed.
+    for bad in [
+        &b"<stream:stream to=x>"[..],
+        b"<stream:stream a='<'>",
+        b"<stream:stream/>",
+    ] {
+        let mut r = Recogniser::default();
+        assert_ne!(r.feed(C, 0, bad), Fed::Pending);
+        assert!(!matches!(r.outcome(), Some(Outcome::Tls { .. })));
+    }
+}
+
+/// A HandshakeV10 greeting offering SSL (CLIENT_SSL, secure connection, plugin auth).
+fn mysql_greeting(ssl: bool) -> Vec<u8> {
+    let caps: u32 = 0x0008_0000 | 0x8000 | 0x0200 | 0x0001 | if ssl { 0x0800 } else { 0 };
+    let mut p = vec![10];
+    p.extend(b"8.0.36-corp-internal\0");
+    p.extend(4711u32.to_le_bytes());
+    p.extend(b"s4ltSALT\0");
+    p.extend(((caps & 0xffff) as u16).to_le_bytes());
+    p.push(0x21);
+    p.extend(2u16.to_le_bytes());
+    p.extend(((caps >> 16) as u16).to_le_bytes());
+    p.push(21);
+    p.extend([0; 10]);
+    p.extend(b"m0reSALTs4lt\0");
+    p.extend(b"caching_sha2_password\0");
+    let mut g = (p.len() as u32).to_le_bytes()[..3].to_vec();
+    g.push(0);
+    g.extend(p);
+    g
+}
+
+const MYSQL_SSL_REQUEST: [u8; 36] = [
+    32, 0, 0, 1, 0x85, 0xae, 0x7f, 0, 0, 0, 0, 1, 0x21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+#[test]
+fn mysql_ssl_request() {
+    let greeting = mysql_greeting(true);
+    let mut r = Recogniser::default();
+    assert!(matches!(
+        run(&mut r, &[(S, &greeting), (C, &MYSQL_SSL_REQUEST)]),
+        Fed::TlsStarts(_)
+    ));
+    assert_eq!(
+        texts(&mut r),
+        ["greeting (protocol 10): SSL offered", "SSL request"]
+    );
+    let server = skeleton(&mut r, S);
+    assert_eq!(server.len(), greeting.len());
+    for secret in [&b"corp"[..], b"s4lt", b"SALT", b"8.0.36"] {
+        assert!(!server.windows(secret.len()).any(|w| w == secret));
+    }
+    assert!(server.windows(21).any(|w| w == b"caching_sha2_password"));
+    assert_eq!(skeleton(&mut r, C), MYSQL_SSL_REQUEST);
+    // Not offered, and the client goes on with its login.
+    let mut r = Recogniser::default();
+    let login = [60, 0, 0, 1, 0x85, 0xa6, 0x3f, 0];
+    assert_eq!(
+        run(&mut r, &[(S, &mysql_greeting(false)), (C, &login)]),
+        Fed::Over
+    );
+    assert_eq!(
+        r.outcome(),
+        Some(Outcome::Refused(Refusal::NotOffered { protocol: "MySQL" }))
+    );
+    // Every prefix of the greeting waits; a broken one is not followed.
+    for n in 1..greeting.len() {
+        let mut r = Recogniser::default();
+        assert_eq!(r.feed(S, 0, &greeting[..n]), Fed::Pending, "{n} bytes");
+    }
+    let mut broken = greeting.clone();
+    broken[50] = 1; // a reserved byte
+    let mut r = Recogniser::default();
+    assert_ne!(r.feed(S, 0, &broken), Fed::Pending);
+    assert!(!matches!(r.outcome(), Some(Outcome::Tls { .. })));
+}
