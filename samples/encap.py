@@ -4,7 +4,7 @@
 samples/make-paths.sh runs one of these in each of two network namespaces it creates. Each
 endpoint opens a TUN (inner IP packets) or TAP (inner Ethernet frames) device, and carries what
 the kernel routes into it to the other endpoint inside a real outer header, sent through a raw
-IP socket (GRE, IP-in-IP, IPv6-in-IPv4) or a UDP socket (GENEVE, GTP-U); what arrives from the
+IP socket (GRE, IP-in-IP, IPv6-in-IPv4, IP in IPv6) or a UDP socket (GENEVE, GTP-U); what arrives from the
 other endpoint is unwrapped and written into the device. tcpdump on the namespaces' veth then
 records real encapsulated traffic: the inner TCP/TLS is real (openssl, curl), only the tunnel
 headers are written here, as the RFCs lay them out:
@@ -15,6 +15,10 @@ headers are written here, as the RFCs lay them out:
   sit     RFC 4213 IPv6 in IPv4, IP protocol 41 (TUN)
   geneve  RFC 8926 GENEVE over UDP 6081, protocol 0x6558, VNI 0x0a77 (TAP)
   gtpu    3GPP TS 29.281 GTP-U v1 G-PDU over UDP 2152, TEID 0x00a77001 (TUN)
+  4in6    RFC 2473 IPv4 in IPv6, next header 4 (TUN)
+  6in6    RFC 2473 IPv6 in IPv6, next header 41 (TUN)
+  l2tp    RFC 2661 L2TPv2 data messages over UDP 1701 (length present, tunnel 0x0a77,
+          session 0x0001), PPP address/control and protocol 0x0021/0x0057 (TUN)
 
 TEST MATERIAL: used only between the two namespaces make-paths.sh creates (10.77.0.0/16,
 fd77::/48); it never sends anywhere else. It runs until killed (by PID).
@@ -36,6 +40,8 @@ IFF_NO_PI = 0x1000
 GRE_KEY = 0x0A770001
 GENEVE_VNI = 0x000A77
 GTPU_TEID = 0x00A77001
+L2TP_TUNNEL = 0x0A77
+L2TP_SESSION = 0x0001
 
 # mode -> (device kind, how the outer layer is sent: an IP protocol number or a UDP port)
 MODES = {
@@ -45,6 +51,9 @@ MODES = {
     "sit": ("tun", ("ip", 41)),
     "geneve": ("tap", ("udp", 6081)),
     "gtpu": ("tun", ("udp", 2152)),
+    "l2tp": ("tun", ("udp", 1701)),
+    "4in6": ("tun", ("ip6", 4)),
+    "6in6": ("tun", ("ip6", 41)),
 }
 
 
@@ -65,7 +74,7 @@ def wrap(mode, inner):
         return struct.pack("!HHI", 0x2000, inner_ethertype(inner), GRE_KEY) + inner
     if mode == "gretap":
         return struct.pack("!HHI", 0x2000, 0x6558, GRE_KEY) + inner
-    if mode in ("ipip", "sit"):
+    if mode in ("ipip", "sit", "4in6", "6in6"):
         return inner
     if mode == "geneve":
         # version 0, no options, not OAM/critical; protocol type Ethernet; VNI; reserved.
@@ -73,6 +82,12 @@ def wrap(mode, inner):
     if mode == "gtpu":
         # version 1, protocol type GTP, no optional fields; message type 255 (G-PDU).
         return struct.pack("!BBHI", 0x30, 0xFF, len(inner), GTPU_TEID) + inner
+    if mode == "l2tp":
+        # L bit and version 2, the message length, tunnel and session; PPP FF 03 and protocol.
+        ppp = 0x0057 if inner_ethertype(inner) == 0x86DD else 0x0021
+        header = struct.pack("!HHHHBBH", 0x4002, 12 + len(inner), L2TP_TUNNEL, L2TP_SESSION,
+                             0xFF, 0x03, ppp)
+        return header + inner
     raise ValueError(mode)
 
 
@@ -85,7 +100,7 @@ def unwrap(mode, data):
         if flags != 0x2000 or key != GRE_KEY:
             return None
         return data[8:]
-    if mode in ("ipip", "sit"):
+    if mode in ("ipip", "sit", "4in6", "6in6"):
         return data
     if mode == "geneve":
         if len(data) < 8 or struct.unpack("!I", data[4:8])[0] >> 8 != GENEVE_VNI:
@@ -95,6 +110,10 @@ def unwrap(mode, data):
         if len(data) < 8 or data[1] != 0xFF:
             return None
         return data[8:]
+    if mode == "l2tp":
+        if len(data) < 12 or struct.unpack("!H", data[:2])[0] != 0x4002:
+            return None
+        return data[12:]
     raise ValueError(mode)
 
 
@@ -106,6 +125,11 @@ def main():
     dev = open_device(device, kind)
     if carrier == "ip":
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, number)
+        sock.bind((local, 0))
+        dest = (remote, 0)
+    elif carrier == "ip6":
+        # A raw IPv6 socket writes the outer header itself and hands over only what follows.
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, number)
         sock.bind((local, 0))
         dest = (remote, 0)
     else:

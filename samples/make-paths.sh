@@ -14,12 +14,28 @@
 #   sit.pcap     IPv6 in IPv4 (IP protocol 41), inner IPv6                      (userspace)
 #   geneve.pcap  GENEVE (UDP 6081), inner Ethernet/IPv4                         (userspace)
 #   gtpu.pcap    GTP-U G-PDU (UDP 2152), inner IPv4                             (userspace)
+#   l2tp.pcap    L2TPv2 data messages (UDP 1701) carrying PPP, inner IPv4        (userspace)
+#   vxlan-8472.pcap  kernel VXLAN on Linux's legacy port 8472 (found by content), inner IPv4
+#   4in6.pcap    ip6tnl mode ipip6: IPv4 in IPv6 (outer fd77:10::1 <-> fd77:10::2)  (kernel
+#                or userspace)
+#   6in6.pcap    ip6tnl mode ip6ip6: IPv6 in IPv6                               (kernel or userspace)
 # and, without a tunnel, TLS after a cleartext preamble and a ClientHello in IP fragments:
 #   smtp-starttls.pcap   SMTP EHLO / 250-STARTTLS / STARTTLS / 220, then TLS (openssl s_client)
 #   imap-starttls.pcap   IMAP CAPABILITY / STARTTLS / OK, then TLS (openssl s_client)
 #   postgres-ssl.pcap    PostgreSQL SSLRequest / 'S', then TLS (openssl s_client)
 #   connect-proxy.pcap   HTTP CONNECT through a proxy (curl -x), 200, then TLS
 #   connect-407.pcap     the proxy refuses the CONNECT: 407 Proxy Authentication Required
+#   ftp-auth-tls.pcap    FTP 220 / AUTH TLS / 234, then TLS (openssl s_client -starttls ftp)
+#   pop3-stls.pcap       POP3 +OK / STLS / +OK, then TLS (openssl s_client -starttls pop3)
+#   ldap-starttls.pcap   LDAP StartTLS ExtendedRequest / success, then TLS (openssl s_client)
+#   socks5.pcap          SOCKS5 greeting / no authentication / CONNECT by host name /
+#                        succeeded, then TLS (curl --socks5-hostname)
+#   socks5-refused.pcap  the SOCKS5 proxy refuses the CONNECT (connection not allowed)
+#   socks4a.pcap         SOCKS4a CONNECT with a host name / granted, then TLS (curl --socks4a)
+#   xmpp-starttls.pcap   XMPP stream headers, features with <starttls/>, <starttls/> /
+#                        <proceed/>, then TLS (openssl s_client -starttls xmpp)
+#   mysql-ssl.pcap       MySQL greeting offering SSL / the client's SSL request, then TLS
+#                        (openssl s_client -starttls mysql)
 #   ipv4-fragments.pcap  the ClientHello in two IPv4 fragments (a router namespace forwards
 #                        onto a 400-byte MTU link; the client sends without DF)
 #   icmp-frag-needed.pcap       a 1.9 kB ClientHello with DF meets a 576-byte MTU link: the
@@ -65,12 +81,15 @@ IN_C=10.77.11.1
 IN_S=10.77.11.2
 IN6_C=fd77:11::1
 IN6_S=fd77:11::2
+OUT6_C=fd77:10::1
+OUT6_S=fd77:10::2
 HOST=api.pcapscrub-test.example
 # shellcheck source=samples/lib.sh
 source "$HERE/lib.sh"
 require ip ethtool tcpdump openssl curl python3 tshark timeout
-choose "vxlan gre gretap ipip sit geneve gtpu smtp-starttls imap-starttls postgres-ssl
-  connect-proxy connect-407 ipv4-fragments icmp-frag-needed icmpv6-packet-too-big" "$@"
+choose "vxlan gre gretap ipip sit geneve gtpu l2tp vxlan-8472 4in6 6in6 smtp-starttls imap-starttls postgres-ssl
+  connect-proxy connect-407 ftp-auth-tls pop3-stls ldap-starttls socks5 socks5-refused socks4a
+  xmpp-starttls mysql-ssl ipv4-fragments icmp-frag-needed icmpv6-packet-too-big" "$@"
 WORK=$(mktemp -d /tmp/make-paths.XXXXXX)
 start_run
 
@@ -112,9 +131,35 @@ wait_device() {
 tunnel_up() {
   local mode=$1
   case $mode in
-    vxlan)
-      ip -n "$NS_C" link add tnl0 type vxlan id 42 local "$OUT_C" remote "$OUT_S" dstport 4789 dev "$IF_C"
-      ip -n "$NS_S" link add tnl0 type vxlan id 42 local "$OUT_S" remote "$OUT_C" dstport 4789 dev "$IF_S"
+    vxlan | vxlan-8472)
+      local port=4789
+      [[ $mode == vxlan-8472 ]] && port=8472
+      ip -n "$NS_C" link add tnl0 type vxlan id 42 local "$OUT_C" remote "$OUT_S" dstport "$port" dev "$IF_C"
+      ip -n "$NS_S" link add tnl0 type vxlan id 42 local "$OUT_S" remote "$OUT_C" dstport "$port" dev "$IF_S"
+      ;;
+    4in6 | 6in6)
+      # The outer link speaks IPv6 for these two only.
+      local kmode=ipip6 ns
+      [[ $mode == 6in6 ]] && kmode=ip6ip6
+      for ns in "$NS_C" "$NS_S"; do
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0
+      done
+      cx sysctl -qw "net.ipv6.conf.$IF_C.disable_ipv6=0"
+      sx sysctl -qw "net.ipv6.conf.$IF_S.disable_ipv6=0"
+      ip -n "$NS_C" addr add "$OUT6_C/64" dev "$IF_C" nodad 2>/dev/null || true
+      ip -n "$NS_S" addr add "$OUT6_S/64" dev "$IF_S" nodad 2>/dev/null || true
+      if ip -n "$NS_C" link add tnl0 type ip6tnl mode "$kmode" local "$OUT6_C" remote "$OUT6_S" \
+        dev "$IF_C" 2>/dev/null; then
+        ip -n "$NS_S" link add tnl0 type ip6tnl mode "$kmode" local "$OUT6_S" remote "$OUT6_C" dev "$IF_S"
+      else
+        # No ip6tnl in this kernel: the userspace endpoint, over raw IPv6 sockets.
+        ip netns exec "$NS_C" python3 "$ENCAP" "$mode" tnl0 "$OUT6_C" "$OUT6_S" >"$WORK/encap-c.log" 2>&1 &
+        PIDS+=($!)
+        ip netns exec "$NS_S" python3 "$ENCAP" "$mode" tnl0 "$OUT6_S" "$OUT6_C" >"$WORK/encap-s.log" 2>&1 &
+        PIDS+=($!)
+        wait_device "$NS_C" tnl0
+        wait_device "$NS_S" tnl0
+      fi
       ;;
     *)
       ip netns exec "$NS_C" python3 "$ENCAP" "$mode" tnl0 "$OUT_C" "$OUT_S" >"$WORK/encap-c.log" 2>&1 &
@@ -130,12 +175,12 @@ tunnel_up() {
     IFS=: read -r ns in peer _ <<<"$spec"
     ip -n "$ns" link set tnl0 mtu 1400 up
     case $mode in
-      sit) ;;
-      gre | ipip | gtpu) ip -n "$ns" addr add "$in" peer "$peer" dev tnl0 ;;
+      sit | 6in6) ;;
+      gre | ipip | gtpu | l2tp | 4in6) ip -n "$ns" addr add "$in" peer "$peer" dev tnl0 ;;
       *) ip -n "$ns" addr add "$in/24" dev tnl0 ;;
     esac
   done
-  if [[ $mode == sit ]]; then
+  if [[ $mode == sit || $mode == 6in6 ]]; then
     cx sysctl -qw net.ipv6.conf.tnl0.disable_ipv6=0
     sx sysctl -qw net.ipv6.conf.tnl0.disable_ipv6=0
     ip -n "$NS_C" addr add "$IN6_C/64" dev tnl0 nodad
@@ -147,6 +192,9 @@ tunnel_down() {
   stop_all
   ip -n "$NS_C" link del tnl0 2>/dev/null || true
   ip -n "$NS_S" link del tnl0 2>/dev/null || true
+  # IPv6 off again on the outer link (4in6 and 6in6 turned it on).
+  cx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  sx sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 }
 
 # The display filter that finds MODE's outer layer, for the check.
@@ -158,17 +206,24 @@ outer_filter() {
     sit) echo 'ip.proto == 41' ;;
     geneve) echo geneve ;;
     gtpu) echo gtp ;;
+    l2tp) echo l2tp ;;
+    vxlan-8472) echo 'udp.dstport == 8472' ;;
+    4in6) echo 'ipv6.nxt == 4' ;;
+    6in6) echo 'ipv6.nxt == 41' ;;
   esac
 }
 
+# Decode-as options the next counts need (VXLAN on a port tshark does not know).
+DECODE_AS=()
+
 count() {  # file filter
-  tshark -r "$1" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+  tshark -r "$1" "${DECODE_AS[@]}" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
     -Y "$2" 2>/dev/null | wc -l
 }
 
 capture_tunnel() {
   local mode=$1 file="$WORK/$1.pcap" target=$IN_S
-  [[ $mode == sit ]] && target="[$IN6_S]"
+  [[ $mode == sit || $mode == 6in6 ]] && target="[$IN6_S]"
   log "capture: $mode"
   tunnel_up "$mode"
   ip netns exec "$NS_S" openssl s_server -quiet -www -accept 443 -cert "$WORK/leaf.pem" -key "$WORK/leaf.key" \
@@ -179,6 +234,8 @@ capture_tunnel() {
     --resolve "$HOST:443:$target" "https://$HOST/"
   sleep 0.5
   tunnel_down
+  DECODE_AS=()
+  [[ $mode == vxlan-8472 ]] && DECODE_AS=(-d udp.port==8472,vxlan)
   local outer hellos servers bad
   outer=$(count "$file" "$(outer_filter "$mode")")
   hellos=$(count "$file" "tls.handshake.type == 1")
@@ -189,6 +246,7 @@ capture_tunnel() {
     cat "$WORK/tcpdump.log" "$WORK/server.log" >&2
     return 1
   fi
+  DECODE_AS=()
   log "  $mode: $outer outer packets, 1 ClientHello, 1 ServerHello, 0 bad checksums"
 }
 
@@ -233,8 +291,14 @@ capture_preamble() {
     postgres-ssl) server=postgres port=5432 ;;
     connect-proxy) server=connect port=3128 ;;
     connect-407) server=connect-407 port=3128 ;;
+    ftp-auth-tls) server=ftp port=21 ;;
+    pop3-stls) server=pop3 port=110 ;;
+    ldap-starttls) server=ldap port=389 ;;
+    xmpp-starttls) server=xmpp port=5222 ;;
+    mysql-ssl) server=mysql port=3306 ;;
+    socks5 | socks5-refused | socks4a) server=$mode port=1080 ;;
   esac
-  if [[ $mode == connect-proxy ]]; then
+  if [[ $mode == connect-proxy || $mode == socks5 || $mode == socks4a ]]; then
     # The TLS server behind the proxy, on the server's loopback.
     ip netns exec "$NS_S" openssl s_server -quiet -www -accept 127.0.0.1:4433 \
       -cert "$WORK/leaf.pem" -key "$WORK/leaf.key" >"$WORK/upstream.log" 2>&1 &
@@ -250,6 +314,23 @@ capture_preamble() {
     smtp-starttls) echo QUIT | cx timeout 10 "${s_client[@]}" -starttls smtp >/dev/null 2>&1 ;;
     imap-starttls) echo 'a1 LOGOUT' | cx timeout 10 "${s_client[@]}" -starttls imap >/dev/null 2>&1 ;;
     postgres-ssl) echo X | cx timeout 10 "${s_client[@]}" -starttls postgres >/dev/null 2>&1 ;;
+    ftp-auth-tls) echo QUIT | cx timeout 10 "${s_client[@]}" -starttls ftp >/dev/null 2>&1 ;;
+    pop3-stls) echo QUIT | cx timeout 10 "${s_client[@]}" -starttls pop3 >/dev/null 2>&1 ;;
+    ldap-starttls) echo X | cx timeout 10 "${s_client[@]}" -starttls ldap >/dev/null 2>&1 ;;
+    xmpp-starttls)
+      echo X | cx timeout 10 "${s_client[@]}" -starttls xmpp -xmpphost "$HOST" >/dev/null 2>&1
+      ;;
+    mysql-ssl) echo X | cx timeout 10 "${s_client[@]}" -starttls mysql >/dev/null 2>&1 ;;
+    socks5 | socks4a)
+      local how=--socks5-hostname
+      [[ $mode == socks4a ]] && how=--socks4a
+      cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" "$how" "$OUT_S:1080" \
+        "https://$HOST/"
+      ;;
+    socks5-refused)
+      cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" --socks5-hostname "$OUT_S:1080" \
+        "https://$HOST/" 2>/dev/null && { echo "make-paths.sh: the proxy did not refuse" >&2; return 1; }
+      ;;
     connect-proxy)
       cx timeout 10 curl -sS -o /dev/null --cacert "$WORK/ca.pem" -x "http://$OUT_S:3128" \
         "https://$HOST/"
@@ -268,6 +349,13 @@ capture_preamble() {
     postgres-ssl) check "$mode" "$file" 'pgsql.type == "SSL request"' 1 1 ;;
     connect-proxy) check "$mode" "$file" 'http.request.method == "CONNECT"' 1 1 ;;
     connect-407) check "$mode" "$file" 'http.response.code == 407' 0 0 ;;
+    ftp-auth-tls) check "$mode" "$file" 'ftp.request.command == "AUTH"' 1 1 ;;
+    pop3-stls) check "$mode" "$file" 'pop.request.command == "STLS"' 1 1 ;;
+    ldap-starttls) check "$mode" "$file" 'ldap.requestName == "1.3.6.1.4.1.1466.20037"' 1 1 ;;
+    xmpp-starttls) check "$mode" "$file" 'xmpp.starttls' 1 1 ;;
+    mysql-ssl) check "$mode" "$file" 'mysql.caps.sl == 1' 1 1 ;;
+    socks5 | socks4a) check "$mode" "$file" 'socks' 1 1 ;;
+    socks5-refused) check "$mode" "$file" 'socks' 0 0 ;;
   esac
 }
 
@@ -358,7 +446,9 @@ make_net
 for mode in "${NAMES[@]}"; do
   case $mode in
     ipv4-fragments | icmp*) capture_router "$mode" ;;
-    *-starttls | postgres-ssl | connect-*) capture_preamble "$mode" ;;
+    *-starttls | postgres-ssl | mysql-ssl | connect-* | ftp-* | pop3-* | socks*)
+      capture_preamble "$mode"
+      ;;
     *) capture_tunnel "$mode" ;;
   esac
 done

@@ -9,6 +9,14 @@ make-paths.sh generates; after the handshake it answers one request line and clo
   postgres     PostgreSQL SSLRequest (8 bytes, code 80877103) -> 'S', then TLS
   connect      HTTP CONNECT proxy: CONNECT host:443 -> 200, then relays to the TLS server
   connect-407  HTTP CONNECT proxy that refuses: 407 Proxy Authentication Required
+  ftp          RFC 4217: 220 greeting, AUTH TLS -> 234, then TLS
+  pop3         RFC 2595: +OK greeting, CAPA lists STLS, STLS -> +OK, then TLS
+  ldap         RFC 4511: StartTLS ExtendedRequest -> ExtendedResponse success, then TLS
+  socks5       RFC 1928 proxy: no authentication, CONNECT by host name -> succeeded, relays
+  socks5-refused  the same proxy answering CONNECT with 2 (connection not allowed by ruleset)
+  socks4a      SOCKS4a proxy: CONNECT with a host name -> 90 (granted), relays
+  xmpp         RFC 6120: stream headers, features with <starttls/>, <starttls/> -> <proceed/>
+  mysql        MySQL: HandshakeV10 greeting with CLIENT_SSL, the client's SSL request, TLS
 
 TEST MATERIAL: it listens only inside the namespace make-paths.sh creates, and a relaying proxy
 connects only to the TLS server address it is given there.
@@ -21,7 +29,8 @@ import struct
 import sys
 import threading
 
-MODES = ("smtp", "imap", "postgres", "connect", "connect-407")
+MODES = ("smtp", "imap", "postgres", "connect", "connect-407", "ftp", "pop3", "ldap",
+         "socks5", "socks5-refused", "socks4a", "xmpp", "mysql")
 
 
 def read_line(conn):
@@ -100,21 +109,95 @@ def postgres(conn):
     return True
 
 
-def proxy(conn, refuse, upstream):
-    request = b""
-    while b"\r\n\r\n" not in request:
+def ftp(conn):
+    conn.sendall(b"220-ftp.pcapscrub-test.example test server\r\n220 ready\r\n")
+    while True:
+        line = read_line(conn).upper()
+        if line.startswith(b"AUTH TLS"):
+            conn.sendall(b"234 AUTH TLS successful\r\n")
+            return True
+        if not line or line.startswith(b"QUIT"):
+            return False
+        conn.sendall(b"502 command not implemented\r\n")
+
+
+def pop3(conn):
+    conn.sendall(b"+OK pop.pcapscrub-test.example POP3 test server ready\r\n")
+    while True:
+        line = read_line(conn).strip().upper()
+        if line == b"CAPA":
+            conn.sendall(b"+OK Capability list follows\r\nTOP\r\nUIDL\r\nSTLS\r\n.\r\n")
+        elif line == b"STLS":
+            conn.sendall(b"+OK Begin TLS negotiation\r\n")
+            return True
+        elif not line or line == b"QUIT":
+            return False
+        else:
+            conn.sendall(b"-ERR unknown command\r\n")
+
+
+STARTTLS_OID = b"1.3.6.1.4.1.1466.20037"
+
+
+def ldap(conn):
+    # SEQUENCE, short-form length (the StartTLS request is 31 bytes).
+    head = read_exact(conn, 2)
+    if head[0] != 0x30 or head[1] >= 0x80:
+        return False
+    body = read_exact(conn, head[1])
+    if STARTTLS_OID not in body or body[0] != 0x02:
+        return False
+    message_id = body[2:2 + body[1]]
+    # ExtendedResponse: resultCode success, empty matchedDN and diagnosticMessage, the OID.
+    op = b"\x0a\x01\x00\x04\x00\x04\x00\x8a" + bytes([len(STARTTLS_OID)]) + STARTTLS_OID
+    msg = b"\x02" + bytes([len(message_id)]) + message_id + b"\x78" + bytes([len(op)]) + op
+    conn.sendall(b"\x30" + bytes([len(msg)]) + msg)
+    return True
+
+
+TLS_NS = b"urn:ietf:params:xml:ns:xmpp-tls"
+
+
+def read_until(conn, marker):
+    data = b""
+    while marker not in data:
         chunk = conn.recv(4096)
         if not chunk:
-            return
-        request += chunk
-    if refuse or not request.upper().startswith(b"CONNECT "):
-        conn.sendall(
-            b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-            b"Proxy-Authenticate: Basic realm=\"test proxy\"\r\nContent-Length: 0\r\n"
-            b"Connection: close\r\n\r\n")
-        return
+            return None
+        data += chunk
+    return data
+
+
+def xmpp(conn):
+    if read_until(conn, b">") is None:
+        return False
+    conn.sendall(
+        b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+        b"xmlns:stream='http://etherx.jabber.org/streams' id='c2s-5b2e9a' "
+        b"from='xmpp.pcapscrub-test.example' version='1.0' xml:lang='en'>"
+        b"<stream:features><starttls xmlns='" + TLS_NS + b"'><required/></starttls>"
+        b"</stream:features>")
+    if read_until(conn, b"/>") is None:
+        return False
+    conn.sendall(b"<proceed xmlns='" + TLS_NS + b"'/>")
+    return True
+
+
+def mysql(conn):
+    caps = 0x0008_0000 | 0x8000 | 0x0800 | 0x0200 | 0x0001  # plugin auth, secure, SSL, 4.1
+    payload = (b"\x0a" + b"8.0.99-pcapscrub-test\x00" + struct.pack("<I", 4711)
+               + b"saltsalt" + b"\x00" + struct.pack("<H", caps & 0xffff)
+               + b"\x21" + struct.pack("<H", 2) + struct.pack("<H", caps >> 16) + bytes([21])
+               + bytes(10) + b"moresaltsalt\x00" + b"caching_sha2_password\x00")
+    conn.sendall(struct.pack("<I", len(payload))[:3] + b"\x00" + payload)
+    head = read_exact(conn, 4)
+    length = head[0] | head[1] << 8 | head[2] << 16
+    request = read_exact(conn, length)
+    return length == 32 and struct.unpack("<I", request[:4])[0] & 0x0800 != 0
+
+
+def relay(conn, upstream):
     up = socket.create_connection(upstream, timeout=10)
-    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
 
     def pump(src, dst):
         try:
@@ -138,6 +221,58 @@ def proxy(conn, refuse, upstream):
     up.close()
 
 
+def socks5(conn, refuse, upstream):
+    version, count = read_exact(conn, 2)
+    methods = read_exact(conn, count)
+    if version != 5 or 0 not in methods:
+        conn.sendall(b"\x05\xff")
+        return
+    conn.sendall(b"\x05\x00")
+    version, command, _, atyp = read_exact(conn, 4)
+    if atyp == 3:
+        read_exact(conn, read_exact(conn, 1)[0])
+    else:
+        read_exact(conn, 4 if atyp == 1 else 16)
+    read_exact(conn, 2)
+    # Whatever the client names, the relay goes to the one TLS server it was given.
+    bound = socket.inet_aton(conn.getsockname()[0]) + struct.pack("!H", 1080)
+    if refuse or version != 5 or command != 1:
+        conn.sendall(b"\x05\x02\x00\x01" + bound)
+        return
+    conn.sendall(b"\x05\x00\x00\x01" + bound)
+    relay(conn, upstream)
+
+
+def socks4a(conn, upstream):
+    version, command = read_exact(conn, 2)
+    read_exact(conn, 6)
+    for _ in range(2):  # the user id, then the host name, each ended by NUL
+        while read_exact(conn, 1) != b"\x00":
+            pass
+    if version != 4 or command != 1:
+        conn.sendall(b"\x00\x5b" + bytes(6))
+        return
+    conn.sendall(b"\x00\x5a" + bytes(6))
+    relay(conn, upstream)
+
+
+def proxy(conn, refuse, upstream):
+    request = b""
+    while b"\r\n\r\n" not in request:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return
+        request += chunk
+    if refuse or not request.upper().startswith(b"CONNECT "):
+        conn.sendall(
+            b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+            b"Proxy-Authenticate: Basic realm=\"test proxy\"\r\nContent-Length: 0\r\n"
+            b"Connection: close\r\n\r\n")
+        return
+    conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    relay(conn, upstream)
+
+
 def main():
     if len(sys.argv) not in (6, 8) or sys.argv[1] not in MODES:
         sys.exit(__doc__)
@@ -154,7 +289,12 @@ def main():
     try:
         if mode in ("connect", "connect-407"):
             proxy(conn, mode == "connect-407", upstream)
-        elif {"smtp": smtp, "imap": imap, "postgres": postgres}[mode](conn):
+        elif mode in ("socks5", "socks5-refused"):
+            socks5(conn, mode == "socks5-refused", upstream)
+        elif mode == "socks4a":
+            socks4a(conn, upstream)
+        elif {"smtp": smtp, "imap": imap, "postgres": postgres, "ftp": ftp, "pop3": pop3,
+              "ldap": ldap, "xmpp": xmpp, "mysql": mysql}[mode](conn):
             serve_tls(conn, cert, key)
     finally:
         conn.close()
