@@ -35,6 +35,8 @@ pub fn analyze_keeping(
     };
     let mut fragments = Fragments::default();
     let mut link_types = BTreeSet::new();
+    // A capture's packets nearly all share one link type: the set is touched only on a change.
+    let mut last_link_type = None;
     let mut dropped_blocks = BTreeMap::new();
     let mut first_second = None;
     let mut first_tcp_second = None;
@@ -50,7 +52,10 @@ pub fn analyze_keeping(
             }
             Event::Section | Event::Interface(_) | Event::BadPacket { .. } => continue,
         };
-        link_types.insert(pkt.link_type);
+        if last_link_type != Some(pkt.link_type) {
+            last_link_type = Some(pkt.link_type);
+            link_types.insert(pkt.link_type);
+        }
         let time_ns = pkt.time_ns(pcap);
         span = Some(span.map_or(TimeSpan::at(time_ns), |s| s.including(time_ns)));
         flows.finalise_closed(time_ns, planner);
@@ -61,7 +66,10 @@ pub fn analyze_keeping(
             rel: (time_ns - first_ns) as f64 / 1e9,
             unix: i64::try_from(second).unwrap_or(if second < 0 { i64::MIN } else { i64::MAX }),
         };
-        let Ok(layout) = wire::decode(pkt.link_type, pkt.data) else {
+        // Borrowed where `decode` put it: moving the few-hundred-byte layout out of the
+        // `Result` was a copy per packet (docs/decisions.md, "Decoding stays in place").
+        let decoded = wire::decode(pkt.link_type, pkt.data);
+        let Ok(layout) = &decoded else {
             continue;
         };
         first_second.get_or_insert(second);
@@ -79,7 +87,7 @@ pub fn analyze_keeping(
                 let pkt = FragmentPacket {
                     number,
                     data,
-                    layout: &layout,
+                    layout,
                     ip,
                     now,
                     now_ns: time_ns,
@@ -89,7 +97,7 @@ pub fn analyze_keeping(
             }
             Net::Ip(ip) => match &ip.transport {
                 Transport::Tcp(tcp) => track_tcp(
-                    &mut flows, planner, pkt.number, &layout, pkt.data, ip, tcp, now, time_ns,
+                    &mut flows, planner, pkt.number, layout, pkt.data, ip, tcp, now, time_ns,
                     redactor,
                 ),
                 _ => Repeat::default(),
@@ -100,11 +108,11 @@ pub fn analyze_keeping(
             && let Transport::Icmp(icmp) = &ip.transport
         {
             // The quoted segment travelled the path the error did (looked up, never numbered).
-            if let Some(path) = flows.paths.find(&layout, pkt.data) {
+            if let Some(path) = flows.paths.find(layout, pkt.data) {
                 note_icmp_error(&mut flows, pkt.number, pkt.data, icmp, path, now);
             }
         }
-        observe_addresses(&layout, pkt.data, planner, repeat);
+        observe_addresses(layout, pkt.data, planner, repeat);
         if let Net::Ip(ip) = &layout.net
             && let Transport::Udp { start } = &ip.transport
         {

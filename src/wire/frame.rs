@@ -12,10 +12,47 @@ use super::tunnel::{self, Carried, Found};
 pub const MAX_TUNNEL_DEPTH: usize = 8;
 
 /// Decodes one frame of the given link type.
+///
+/// A plain packet's `Layout` is built once, in the caller's slot: `Layout` is a few hundred
+/// bytes, and building it first and then moving it (as a tunnelled packet needs) cost the plain
+/// path 8 % more instructions in `diagnose` (docs/decisions.md, "Decoding stays in place").
 #[inline]
 pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
     let link = link::decode(link_type, data)?;
     let net = network(data, link.network, link.end, link.limit);
+    if let Net::Ip(ip) = &net
+        && tunnel::may_carry(ip)
+        && let Some(found) = tunnel::recognise(data, ip)
+    {
+        return Ok(tunnelled(data, &link, net, found));
+    }
+    Ok(Layout {
+        macs: link.macs,
+        mac_count: link.mac_count,
+        dst_mac: link.dst_mac,
+        link_zero: link.zero,
+        link_end: link.end,
+        mpls: link.mpls,
+        net,
+        outers: Vec::new(),
+    })
+}
+
+#[inline(always)]
+fn network(data: &[u8], network: Network, start: usize, limit: Option<usize>) -> Net {
+    match network {
+        Network::Ipv4 => ip::decode_ipv4(data, start, limit),
+        Network::Ipv6 => ip::decode_ipv6(data, start, limit),
+        Network::Arp => ip::decode_arp(data, start),
+        Network::Unknown => Net::Unknown,
+    }
+}
+
+/// A packet that is a tunnel we understand: kept out of line, so that the plain path above
+/// stays small enough to inline.
+#[cold]
+#[inline(never)]
+fn tunnelled(data: &[u8], link: &link::LinkLayout, net: Net, found: Found) -> Layout {
     let mut layout = Layout {
         macs: link.macs,
         mac_count: link.mac_count,
@@ -26,12 +63,8 @@ pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
         net,
         outers: Vec::new(),
     };
-    if let Net::Ip(ip) = &layout.net
-        && tunnel::may_carry(ip)
-    {
-        unwrap_tunnels(&mut layout, data);
-    }
-    Ok(layout)
+    unwrap_tunnels(&mut layout, data, found);
+    layout
 }
 
 /// Decodes a packet rebuilt behind the outer layers of one of its frames (an IP datagram
@@ -47,34 +80,28 @@ pub fn decode_behind(outside: &Layout, data: &[u8]) -> Layout {
     };
     if let Net::Ip(ip) = &layout.net
         && tunnel::may_carry(ip)
+        && let Some(found) = tunnel::recognise(data, ip)
     {
-        unwrap_tunnels(&mut layout, data);
+        unwrap_tunnels(&mut layout, data, found);
     }
     layout
 }
 
-#[inline]
-fn network(data: &[u8], network: Network, start: usize, limit: Option<usize>) -> Net {
-    match network {
-        Network::Ipv4 => ip::decode_ipv4(data, start, limit),
-        Network::Ipv6 => ip::decode_ipv6(data, start, limit),
-        Network::Arp => ip::decode_arp(data, start),
-        Network::Unknown => Net::Unknown,
-    }
-}
-
 /// Moves the packet into `outers` and decodes what its tunnel carries in its place, as long as
 /// it is a tunnel we understand.
-fn unwrap_tunnels(layout: &mut Layout, data: &[u8]) {
+fn unwrap_tunnels(layout: &mut Layout, data: &[u8], first: Found) {
+    let mut found = first;
     while layout.outers.len() < MAX_TUNNEL_DEPTH {
         let Net::Ip(ip) = layout.net else { return };
-        let Some(found) = tunnel::recognise(data, &ip) else {
-            return;
-        };
         let (outer, net) = carried(data, ip, &found);
         layout.link_end = outer.link_end;
         layout.net = net;
         layout.outers.push(outer);
+        let Net::Ip(inner) = &layout.net else { return };
+        match tunnel::recognise(data, inner) {
+            Some(next) => found = next,
+            None => return,
+        }
     }
 }
 

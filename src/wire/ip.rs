@@ -207,7 +207,7 @@ pub(super) fn decode_arp(d: &[u8], s: usize) -> Net {
     Net::Arp(Arp { start: s, addrs })
 }
 
-#[inline]
+#[inline(always)]
 pub(super) fn decode_ipv4(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     if d.len() < s + 20 || d[s] >> 4 != 4 {
         return Net::Truncated;
@@ -250,7 +250,7 @@ pub(super) fn decode_ipv4(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     Net::Ip(ip)
 }
 
-#[inline]
+#[inline(always)]
 pub(super) fn decode_ipv6(d: &[u8], s: usize, limit: Option<usize>) -> Net {
     if d.len() < s + 40 || d[s] >> 4 != 6 {
         return Net::Truncated;

@@ -90,7 +90,12 @@ const ETHERTYPE_MPLS_UNICAST: u16 = 0x8847;
 const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
 /// A label stack deeper than this is not a real network's: what follows is not understood.
 const MAX_MPLS_LABELS: usize = 8;
-const VLAN_TAGS: [u16; 4] = [0x8100, 0x88A8, 0x9100, 0x9200];
+/// The VLAN tag EtherTypes: 802.1Q, 802.1ad, and the two pre-standard QinQ values. A `match`,
+/// not a slice search: this runs for every Ethernet frame, and `slice::contains` was not
+/// inlined there (docs/decisions.md, "Decoding stays in place").
+const fn is_vlan_tag(ethertype: u16) -> bool {
+    matches!(ethertype, 0x8100 | 0x88A8 | 0x9100 | 0x9200)
+}
 /// More stacked tags than any real network uses is treated as an unknown protocol.
 const MAX_VLAN_TAGS: usize = 8;
 
@@ -169,7 +174,7 @@ fn cooked(addr_at: usize, addr_len: usize, end: usize, protocol: u16) -> LinkLay
 
 /// An Ethernet header at `s`: the outermost one, or one a tunnel carries (VXLAN, GENEVE,
 /// GRE transparent bridging, ERSPAN), with its VLAN tags, PPPoE session or MPLS label stack.
-#[inline]
+#[inline(always)]
 pub(super) fn ethernet(d: &[u8], s: usize) -> Result<LinkLayout, Undecodable> {
     if d.len() < s + 14 {
         return Err(Undecodable::ShortLinkHeader);
@@ -187,7 +192,7 @@ pub(super) fn ethernet(d: &[u8], s: usize) -> Result<LinkLayout, Undecodable> {
     let mut at = s + 12;
     let mut ethertype = be16(d, at);
     let mut tags = 0;
-    while VLAN_TAGS.contains(&ethertype) {
+    while is_vlan_tag(ethertype) {
         tags += 1;
         if tags > MAX_VLAN_TAGS || d.len() < at + 6 {
             layout.end = at + 2;
