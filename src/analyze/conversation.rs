@@ -608,11 +608,19 @@ impl TlsSide {
     }
 
     /// Keeps the first bytes of the stream.
+    ///
+    /// Called for every in-order chunk of every connection: the test that the chunk does not
+    /// continue the prefix (nearly always) is inlined.
+    #[inline]
     pub fn keep_prefix(&mut self, off: i64, data: &[u8]) {
-        let have = self.prefix_base + self.prefix.len() as i64;
-        if off != have {
-            return;
+        if off == self.prefix_base + self.prefix.len() as i64 {
+            self.extend_prefix(data);
         }
+    }
+
+    /// Appends what the prefix still wants of `data`, which continues it.
+    #[inline(never)]
+    fn extend_prefix(&mut self, data: &[u8]) {
         let want = if self.prefix.len() < 3 {
             3
         } else {
@@ -625,7 +633,7 @@ impl TlsSide {
         self.prefix.extend_from_slice(&data[..take]);
         if self.prefix.len() == 3 && take < data.len() {
             // Now that the first bytes tell whether this is an SSLv2 hello, take the rest.
-            self.keep_prefix(off + take as i64, &data[take..]);
+            self.extend_prefix(&data[take..]);
         }
     }
 

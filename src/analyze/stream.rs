@@ -158,7 +158,27 @@ pub(super) fn feed_stream(
 /// timeline, the names it saw to the canary; when it finds where TLS starts, each
 /// direction's record walk starts afresh there (`RecordWalker::skip_to`), and the prefix
 /// the diagnosis reads starts there too. Returns where in `b` the record walk goes on.
+///
+/// Runs for every in-order chunk: a connection known to have no preamble (nearly all) is
+/// decided inline.
+#[inline]
 fn follow_preamble(
+    preamble: &mut PreambleState,
+    sink: &mut SideSink<'_>,
+    walker: &mut RecordWalker,
+    other_walker: &mut Option<RecordWalker>,
+    other_tls: &mut Option<Box<TlsSide>>,
+    o: i64,
+    b: &[u8],
+) -> usize {
+    if matches!(preamble, PreambleState::Absent) {
+        return 0;
+    }
+    read_preamble(preamble, sink, walker, other_walker, other_tls, o, b)
+}
+
+#[inline(never)]
+fn read_preamble(
     preamble: &mut PreambleState,
     sink: &mut SideSink<'_>,
     walker: &mut RecordWalker,

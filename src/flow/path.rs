@@ -61,11 +61,18 @@ impl Default for Paths {
 }
 
 impl Paths {
-    /// The packet's path, numbered on first sight.
+    /// The packet's path, numbered on first sight. The plain case is decided inline: it is
+    /// every packet of an untunnelled capture.
+    #[inline]
     pub fn intern(&mut self, layout: &Layout, data: &[u8]) -> PathId {
         if is_plain(layout) {
             return PathId::NONE;
         }
+        self.intern_layers(layout, data)
+    }
+
+    #[inline(never)]
+    fn intern_layers(&mut self, layout: &Layout, data: &[u8]) -> PathId {
         let layers = layers_of(layout, data);
         if let Some(&id) = self.ids.get(&layers) {
             return id;
@@ -79,10 +86,16 @@ impl Paths {
     }
 
     /// The packet's path as pass 1 numbered it; `None` for a path pass 1 never saw.
+    #[inline]
     pub fn find(&self, layout: &Layout, data: &[u8]) -> Option<PathId> {
         if is_plain(layout) {
             return Some(PathId::NONE);
         }
+        self.find_layers(layout, data)
+    }
+
+    #[inline(never)]
+    fn find_layers(&self, layout: &Layout, data: &[u8]) -> Option<PathId> {
         self.ids.get(&layers_of(layout, data)).copied()
     }
 
