@@ -19,6 +19,7 @@ pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod interrupt;
+pub mod keylog;
 pub mod plan;
 pub mod policy;
 pub mod preamble;
