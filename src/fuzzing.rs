@@ -135,6 +135,7 @@ pub fn sanitize_with_key(
         name: &EvidenceStem::default(),
         mapping_out: None,
         summary: Default::default(),
+        keylog: None,
     })?;
     let (mut capture_name, mut summary_name) = (None, None);
     for entry in std::fs::read_dir(&outdir)? {

@@ -171,6 +171,11 @@ struct SanitizeArgs {
     /// `timeline_omitted` (`diagnose --connection N` shows them).
     #[arg(long, value_name = "N", default_value_t = pcapscrub::report::summary::SUMMARY_TIMELINE)]
     summary_timeline: usize,
+    /// A TLS key log (NSS format, as `SSLKEYLOGFILE` or `openssl -keylogfile` write it); may be
+    /// repeated. The diagnosis opens what it can (encrypted alerts, TLS 1.3 certificates) in
+    /// memory only; nothing decrypted and no key is ever written.
+    #[arg(long = "keylog", value_name = "FILE")]
+    keylog: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -207,6 +212,11 @@ struct DiagnoseArgs {
     /// rest counted by verdict).
     #[arg(long)]
     all: bool,
+    /// A TLS key log (NSS format, as `SSLKEYLOGFILE` or `openssl -keylogfile` write it); may be
+    /// repeated. The diagnosis opens what it can (encrypted alerts, TLS 1.3 certificates) in
+    /// memory only; nothing decrypted and no key is ever written.
+    #[arg(long = "keylog", value_name = "FILE")]
+    keylog: Vec<PathBuf>,
 }
 
 /// A verdict by its stable name; the error lists them all.
@@ -242,6 +252,11 @@ struct CheckArgs {
         hide_default_value = true
     )]
     jobs: usize,
+    /// A TLS key log (NSS format, as `SSLKEYLOGFILE` or `openssl -keylogfile` write it); may be
+    /// repeated. The diagnosis opens what it can (encrypted alerts, TLS 1.3 certificates) in
+    /// memory only; nothing decrypted and no key is ever written.
+    #[arg(long = "keylog", value_name = "FILE")]
+    keylog: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -322,6 +337,7 @@ fn sanitize(args: SanitizeArgs) -> ExitCode {
                 format: args.summary_format,
                 timeline: args.summary_timeline,
             },
+            keylog: commands::keylog::load(&args.keylog)?,
         };
         commands::sanitize::run(&opts)
     })();
@@ -362,6 +378,7 @@ fn diagnose(args: DiagnoseArgs) -> ExitCode {
                 all: args.all,
             },
             color,
+            keylog: commands::keylog::load(&args.keylog)?,
         };
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
@@ -391,12 +408,17 @@ fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    let keylog = match commands::keylog::load(&args.keylog) {
+        Ok(k) => k,
+        Err(e) => return fail(&e),
+    };
     let opts = commands::check::CheckOptions {
         paths: &args.paths,
         policy: policy.as_ref(),
         format: args.format,
         max_findings: args.max_findings,
         jobs: args.jobs,
+        keylog,
     };
     let outcome = commands::check::run(&opts);
     for note in &outcome.notes {

@@ -1307,6 +1307,7 @@ fn sanitize_in_process(bytes: &[u8], pcapng: bool) {
         name: &pcapscrub::report::evidence::EvidenceStem::default(),
         mapping_out: None,
         summary: Default::default(),
+        keylog: None,
     };
     match pcapscrub::commands::sanitize::run(&opts) {
         Ok(_) => {

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::decrypt::KeyLogTally;
 use super::diagnosis;
 use super::verdict;
 use crate::capture::reader::{DroppedOptions, ReadWarning};
@@ -147,6 +148,10 @@ pub struct Analysis {
     pub finalised_early: u64,
     /// Where the fragments of reassembled TCP segments go (`crate::plan::fragments`).
     pub fragments: FragmentPlan,
+    /// What became of the key logs' lines (`None` when no key log was given or embedded).
+    pub keylog: Option<KeyLogTally>,
+    /// Where the capture's embedded key log had lines that are not key log lines.
+    pub keylog_notes: Vec<String>,
     /// The diagnoses not kept in memory (see [`store`]).
     pub(crate) spilled: Option<SpillFile>,
 }

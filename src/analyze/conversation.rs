@@ -3,7 +3,9 @@
 
 use std::borrow::Cow;
 
+use super::decrypt::{ConnectionKeys, KeyRun};
 use crate::flow::Side;
+use crate::keylog::protection::Opened;
 use crate::plan::KeptRange;
 use crate::plan::keep::KeepList;
 use crate::preamble::{Outcome, Recogniser};
@@ -35,6 +37,8 @@ const CONTENT_CCS: u8 = 20;
 const CONTENT_ALERT: u8 = 21;
 const CONTENT_HANDSHAKE: u8 = 22;
 const CONTENT_APPLICATION: u8 = 23;
+/// Handshake type of Finished: TLS 1.3 keys move on after it.
+const FINISHED: u8 = 20;
 
 /// A moment of the capture: seconds since its first packet, and the absolute Unix time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -67,9 +71,11 @@ pub struct RawEvent {
 /// A TLS alert as seen on the wire.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Alert {
-    /// Level and description, when the alert was sent in plaintext.
+    /// Level and description, when the alert was sent in plaintext or opened with a key log.
     pub plain: Option<(u8, u8)>,
     pub t: f64,
+    /// It was encrypted and a key log opened it.
+    pub decrypted: bool,
 }
 
 /// TCP facts of one direction.
@@ -108,6 +114,8 @@ pub struct TlsSide {
     pub certificates: Vec<CertificateFacts>,
     pub certificate_messages: u32,
     pub certificate_request: bool,
+    /// A Finished of this direction was read with the key log.
+    pub finished_decrypted: bool,
     pub alerts: Vec<Alert>,
     /// Records of type 23, and type-22 records sent after this side's ChangeCipherSpec in
     /// TLS ≤ 1.2 (encrypted Finished).
@@ -145,6 +153,7 @@ impl TlsSide {
         certificates: Vec::new(),
         certificate_messages: 0,
         certificate_request: false,
+        finished_decrypted: false,
         alerts: Vec::new(),
         encrypted_records: 0,
         first_encrypted: None,
@@ -201,6 +210,9 @@ pub struct Conversation {
     pub path_mtu_errors: u32,
     /// The cleartext preamble before TLS, while one may be there (`crate::preamble`).
     pub preamble: PreambleState,
+    /// The key log's keys for this connection, when it has them (`super::decrypt`): dropped
+    /// with the conversation.
+    pub keys: Option<Box<ConnectionKeys>>,
 }
 
 /// Whether a connection opens with a cleartext preamble (STARTTLS, CONNECT…).
@@ -279,6 +291,8 @@ pub struct SideSink<'a> {
     pub redactor: &'a mut Redactor,
     pub side: Side,
     pub now: Moment,
+    pub keys: &'a mut Option<Box<ConnectionKeys>>,
+    pub key_run: &'a mut KeyRun,
 }
 
 impl SideSink<'_> {
@@ -419,6 +433,9 @@ impl SideSink<'_> {
                     .map(|s| format!(", SNI of {} characters", s.length))
                     .unwrap_or_default();
                 self.event(format!("ClientHello {size} B offering {versions}{sni}"));
+                if self.keys.is_none() {
+                    *self.keys = ConnectionKeys::for_hello(self.key_run, self.side, &ch.random);
+                }
                 if self.tls.client_hello.is_none() {
                     self.tls.client_hello = Some(Box::new(ch));
                     self.tls.client_hello_len = size;
@@ -428,6 +445,9 @@ impl SideSink<'_> {
                 let v = sh.negotiated_version();
                 if is_tls13(v) {
                     *self.tls13 = true;
+                }
+                if let Some(keys) = self.keys.as_deref_mut() {
+                    keys.server_hello(&sh, is_tls13(v));
                 }
                 if sh.hello_retry_request {
                     let group = sh
@@ -501,9 +521,15 @@ impl RecordSink for SideSink<'_> {
             }
             _ => {}
         }
+        if let Some(keys) = self.keys.as_deref_mut() {
+            keys.header(self.side, h);
+        }
     }
 
     fn body_missing(&mut self, h: &RecordHeader) {
+        if let Some(keys) = self.keys.as_deref_mut() {
+            keys.missing(self.side);
+        }
         // A handshake message with bytes missing cannot be parsed, redacted or kept.
         if h.content_type() == CONTENT_HANDSHAKE && self.handshake_is_plaintext() {
             self.tls.handshake_truncated = true;
@@ -511,6 +537,19 @@ impl RecordSink for SideSink<'_> {
     }
 
     fn body(&mut self, h: &RecordHeader, at: usize, chunk: &[u8]) {
+        let opened = match self.keys.as_deref_mut() {
+            Some(keys) if keys.collecting(self.side, h) => {
+                keys.body(self.key_run, self.side, h, chunk)
+            }
+            _ => None,
+        };
+        if let Some(opened) = opened {
+            self.opened(opened);
+            // An encrypted alert that opened is that alert, not an unnamed encrypted one.
+            if h.content_type() == CONTENT_ALERT {
+                return;
+            }
+        }
         let offset = h.offset + 5 + at as i64;
         match h.content_type() {
             CONTENT_HANDSHAKE if self.handshake_is_plaintext() => {
@@ -561,11 +600,7 @@ impl SideSink<'_> {
                 redacted: Vec::new(),
                 handshake: false,
             });
-            let level_name = match level {
-                1 => "warning",
-                2 => "fatal",
-                _ => "unknown-level",
-            };
+            let level_name = alert_level_name(level);
             self.event(format!(
                 "Alert {level_name} {} ({desc})",
                 alert_description_name(desc)
@@ -573,11 +608,64 @@ impl SideSink<'_> {
             self.tls.alerts.push(Alert {
                 plain: Some((level, desc)),
                 t,
+                decrypted: false,
             });
         } else {
             self.event(format!("encrypted alert ({body_len} B)"));
-            self.tls.alerts.push(Alert { plain: None, t });
+            self.tls.alerts.push(Alert {
+                plain: None,
+                t,
+                decrypted: false,
+            });
         }
+    }
+
+    /// A record the key log opened: its handshake messages go through the one grammar for
+    /// their facts (never into the plan: nothing decrypted is kept), its alert is named.
+    fn opened(&mut self, opened: Opened) {
+        match opened.content_type {
+            CONTENT_HANDSHAKE => {
+                let messages = match self.keys.as_deref_mut() {
+                    Some(keys) => keys.handshake_messages(self.side, &opened.plaintext),
+                    None => Vec::new(),
+                };
+                for m in messages {
+                    let parsed = facts::parse_handshake(m.msg_type, &m.body, *self.tls13);
+                    if m.msg_type == FINISHED {
+                        self.tls.finished_decrypted = true;
+                        if let Some(keys) = self.keys.as_deref_mut() {
+                            keys.finished(self.side);
+                        }
+                    }
+                    self.record_message(m.msg_type, m.size, parsed);
+                }
+            }
+            CONTENT_ALERT => {
+                let &[level, desc] = &opened.plaintext[..] else {
+                    self.event("malformed alert (decrypted)");
+                    return;
+                };
+                self.event(format!(
+                    "Alert {} {} ({desc}), decrypted",
+                    alert_level_name(level),
+                    alert_description_name(desc)
+                ));
+                self.tls.alerts.push(Alert {
+                    plain: Some((level, desc)),
+                    t: self.now.rel,
+                    decrypted: true,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn alert_level_name(level: u8) -> &'static str {
+    match level {
+        1 => "warning",
+        2 => "fatal",
+        _ => "unknown-level",
     }
 }
 

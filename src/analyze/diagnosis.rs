@@ -26,6 +26,14 @@ pub struct AlertFacts {
     pub description: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<u8>,
+    /// It was encrypted and the key log opened it (`--keylog`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub decrypted: bool,
+}
+
+/// For `skip_serializing_if`: a flag that is off is left out of a report.
+pub fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,6 +88,10 @@ pub struct TlsFacts {
     pub records: PerPeer,
     pub encrypted_records: PerPeer,
     pub alerts: Vec<AlertFacts>,
+    /// A key log opened records of this connection (`--keylog`): the facts above include
+    /// what TLS 1.3 encrypts (its certificates, its alerts). Facts only, never a byte.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub decrypted: bool,
     /// Handshake bytes were missing from the capture or past the collection cap: facts may be
     /// partial (nothing is invented).
     pub incomplete: bool,
@@ -312,6 +324,7 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
             server: sv.encrypted_records,
         },
         alerts: alerts.into_iter().map(|(_, a)| a).collect(),
+        decrypted: s.conv.keys.as_ref().is_some_and(|k| k.opened),
         incomplete: incomplete_stream || c.handshake_truncated || sv.handshake_truncated,
     })
 }
@@ -330,7 +343,8 @@ fn alert_facts(from: Peer, a: &Alert) -> AlertFacts {
     match a.plain {
         Some((level, code)) => AlertFacts {
             from,
-            encrypted: false,
+            encrypted: a.decrypted,
+            decrypted: a.decrypted,
             level: Some(
                 match level {
                     1 => "warning",
@@ -345,6 +359,7 @@ fn alert_facts(from: Peer, a: &Alert) -> AlertFacts {
         None => AlertFacts {
             from,
             encrypted: true,
+            decrypted: false,
             level: None,
             description: None,
             code: None,
@@ -357,7 +372,7 @@ fn first_plain_alert(s: &Sides<'_>) -> Option<(Peer, u8, u8)> {
     let mut best: Option<(f64, Peer, u8, u8)> = None;
     for (side, tls) in [(s.client, s.c_tls()), (s.client.other(), s.s_tls())] {
         for a in &tls.alerts {
-            if let Some((level, desc)) = a.plain {
+            if let Some((level, desc)) = a.plain.filter(|_| !a.decrypted) {
                 // close_notify is how a finished conversation ends, not a failure.
                 if desc != 0 && best.is_none_or(|b| a.t < b.0) {
                     best = Some((a.t, s.peer(side), level, desc));
@@ -366,6 +381,29 @@ fn first_plain_alert(s: &Sides<'_>) -> Option<(Peer, u8, u8)> {
         }
     }
     best.map(|(_, p, l, d)| (p, l, d))
+}
+
+/// The first fatal alert a key log opened that ended the connection: sent before the peer
+/// closed (an alert after the peer's FIN or reset answers the close, as a server's
+/// decode_error to a half-closed connection does, and says nothing of the handshake).
+fn first_decrypted_rejection(s: &Sides<'_>) -> Option<(Peer, u8, u8, f64)> {
+    let mut best: Option<(f64, Peer, u8, u8)> = None;
+    for side in [s.client, s.client.other()] {
+        let peer_tcp = &s.conv.tcp[side.other().index()];
+        let peer_closed = [peer_tcp.fin, peer_tcp.rst]
+            .into_iter()
+            .flatten()
+            .reduce(f64::min);
+        for a in &s.conv.tls(side).alerts {
+            let Some((2, desc)) = a.plain.filter(|_| a.decrypted) else {
+                continue;
+            };
+            if desc != 0 && peer_closed.is_none_or(|c| a.t < c) && best.is_none_or(|b| a.t < b.0) {
+                best = Some((a.t, s.peer(side), 2, desc));
+            }
+        }
+    }
+    best.map(|(t, p, l, d)| (p, l, d, t))
 }
 
 fn handshake_complete(s: &Sides<'_>) -> bool {
@@ -463,6 +501,24 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         .as_ref()
         .map(|h| offered_versions(h))
         .unwrap_or_default();
+    if let Some((peer, _, desc, _)) = first_decrypted_rejection(s) {
+        let name = alert_description_name(desc);
+        let (verdict, hint) = match peer {
+            Peer::Server => (
+                Verdict::ServerAlert,
+                server_alert_hint(desc, &versions, tls),
+            ),
+            Peer::Client => (Verdict::ClientAlert, client_alert_hint(desc, tls)),
+        };
+        return (
+            verdict,
+            format!(
+                "the {} rejected the handshake with a fatal {name} alert ({desc}), encrypted and read with the key log",
+                peer.as_str()
+            ),
+            hint.into(),
+        );
+    }
     if handshake_complete(s) {
         let v = tls
             .and_then(|t| t.negotiated_version.clone())
@@ -471,9 +527,14 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
             .and_then(|t| t.cipher_suite.clone())
             .map(|x| format!(" with {x}"))
             .unwrap_or_default();
+        let read = if c.finished_decrypted && sv.finished_decrypted {
+            " (both Finished messages read with the key log)"
+        } else {
+            ""
+        };
         return (
             Verdict::HandshakeComplete,
-            format!("both sides finished the {v} handshake{suite}"),
+            format!("both sides finished the {v} handshake{suite}{read}"),
             "the TLS handshake is not the problem: look at the application layer or at what happened after it".into(),
         );
     }
@@ -481,7 +542,10 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         let level_name = if level == 1 { "warning" } else { "fatal" };
         let name = alert_description_name(desc);
         let (verdict, hint) = match peer {
-            Peer::Server => (Verdict::ServerAlert, server_alert_hint(desc, &versions)),
+            Peer::Server => (
+                Verdict::ServerAlert,
+                server_alert_hint(desc, &versions, tls),
+            ),
             Peer::Client => (Verdict::ClientAlert, client_alert_hint(desc, tls)),
         };
         return (
@@ -543,7 +607,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
     if tls13 && (ct.fin.is_some() || ct.rst.is_some()) && sv.encrypted_records > 0 {
         return (
             Verdict::ClientAborted,
-            "TLS 1.3: after the server's encrypted flight the client closed without sending application data (its alert, if any, is encrypted)".into(),
+            "TLS 1.3: after the server's encrypted flight the client closed without sending application data (its alert, if any, is encrypted: the client's key log, given with --keylog, would name it)".into(),
             "the client most likely rejected the server's certificate: run it with verbose output (curl -v, openssl s_client) and compare the chain the server sends with the client's trust store and the host name".into(),
         );
     }
@@ -637,8 +701,20 @@ fn looks_like(side: &TlsSide) -> &'static str {
     }
 }
 
-fn server_alert_hint(desc: u8, versions: &str) -> String {
+fn server_alert_hint(desc: u8, versions: &str, tls: Option<&TlsFacts>) -> String {
+    // What a key log showed of the client's certificate (TLS 1.3 encrypts it).
+    let client_sent_none = tls.is_some_and(|t| t.decrypted && t.client_certificates.is_empty());
+    let client_sent_one = tls.is_some_and(|t| t.decrypted && !t.client_certificates.is_empty());
     match alert_description_name(desc) {
+        "certificate_required" | "handshake_failure" if client_sent_none && tls.is_some_and(|t| t.certificate_request) => {
+            "the server requires a client certificate and none was sent: configure the client with its certificate and key (curl --cert/--key, openssl s_client -cert/-key)".into()
+        }
+        "unknown_ca" | "bad_certificate" | "certificate_unknown" if client_sent_one => {
+            "the server does not trust the issuer of the client's certificate: use a client certificate issued by a CA the server trusts, and send its intermediates with it".into()
+        }
+        "certificate_expired" if client_sent_one => {
+            "the server found the client's certificate expired: renew the client certificate (or check the server's clock)".into()
+        }
         "protocol_version" => format!(
             "the server accepts none of the versions the client offered (client offered {versions}): check the server's minimum/maximum TLS version or the client's"
         ),

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use super::addresses::observe_endpoint;
 use super::analysis::{Connection, DirStats, Keep};
 use super::conversation::{self, Conversation, PreambleState};
+use super::decrypt::KeyRun;
 use super::diagnosis;
 use crate::anonymize::{AddressPlanner, Role};
 use crate::flow::reassembly::Reassembler;
@@ -74,6 +75,8 @@ pub(super) struct Flows {
     pub(super) store: Store,
     /// The paths connections were carried in (part of their key).
     pub(super) paths: Paths,
+    /// The key logs, and which of their lines matched a connection.
+    pub(super) key_run: KeyRun,
 }
 
 impl Default for Flows {
@@ -86,6 +89,7 @@ impl Default for Flows {
             finalised_early: 0,
             store: Store::default(),
             paths: Paths::default(),
+            key_run: KeyRun::default(),
         }
     }
 }

@@ -11,6 +11,7 @@
 mod addresses;
 mod analysis;
 pub mod conversation;
+pub mod decrypt;
 pub mod diagnosis;
 mod flows;
 mod fragments;
@@ -22,5 +23,5 @@ pub mod verdict;
 
 pub use analysis::{Analysis, Connection, DirStats, Keep, TimeSpan};
 pub use flows::MAX_LIVE;
-pub use packets::{analyze, analyze_keeping};
+pub use packets::{analyze, analyze_keeping, analyze_with};
 pub use tcp::{segment_payload, tcp_endpoints};

@@ -2,16 +2,19 @@
 //! tracking and address observation, into an [`Analysis`].
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::addresses::{Repeat, observe_addresses, observe_udp_roles};
 use super::analysis::{Analysis, Keep, TimeSpan};
 use super::conversation::Moment;
+use super::decrypt::KeyRun;
 use super::flows::Flows;
 use super::fragments::{FragmentPacket, Fragments};
 use super::icmp::note_icmp_error;
 use super::tcp::track_tcp;
 use crate::anonymize::AddressPlanner;
-use crate::capture::{CaptureReader, Event, ReadError};
+use crate::capture::{CaptureReader, DroppedBlock, Event, ReadError};
+use crate::keylog::KeyLog;
 use crate::redact::Redactor;
 use crate::wire::{self, Net, Transport};
 
@@ -29,8 +32,21 @@ pub fn analyze_keeping(
     redactor: &mut Redactor,
     keep: Keep,
 ) -> Result<Analysis, ReadError> {
+    analyze_with(reader, planner, redactor, keep, None)
+}
+
+/// Pass 1 with the key logs given on the command line (`crate::keylog`): the diagnosis reads
+/// what they open; the plan is the same without them.
+pub fn analyze_with(
+    reader: &mut CaptureReader,
+    planner: &mut AddressPlanner,
+    redactor: &mut Redactor,
+    keep: Keep,
+    keys: Option<Arc<KeyLog>>,
+) -> Result<Analysis, ReadError> {
     let mut flows = Flows {
         keep,
+        key_run: KeyRun::new(keys),
         ..Flows::default()
     };
     let mut fragments = Fragments::default();
@@ -48,6 +64,13 @@ pub fn analyze_keeping(
             Event::Packet(p) => p,
             Event::Dropped(kind) => {
                 *dropped_blocks.entry(kind).or_insert(0) += 1;
+                continue;
+            }
+            Event::TlsKeyLog(text) => {
+                flows.key_run.add_embedded(text.0);
+                *dropped_blocks
+                    .entry(DroppedBlock::DecryptionSecrets)
+                    .or_insert(0) += 1;
                 continue;
             }
             Event::Section | Event::Interface(_) | Event::BadPacket { .. } => continue,
@@ -120,6 +143,8 @@ pub fn analyze_keeping(
         }
     }
     let finalised_early = flows.finalised_early;
+    let keylog = flows.key_run.tally();
+    let keylog_notes = flows.key_run.embedded_malformed().collect();
     let paths = std::mem::take(&mut flows.paths);
     let (connections, spilled) = flows.finish(planner);
     let spilled = spilled.map_err(|e| ReadError {
@@ -143,6 +168,8 @@ pub fn analyze_keeping(
         paths,
         finalised_early,
         fragments: fragments.plan,
+        keylog,
+        keylog_notes,
         spilled,
     })
 }

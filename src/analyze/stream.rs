@@ -7,6 +7,7 @@ use super::conversation::{
     Conversation, LARGE_SEGMENT, Moment, PreambleState, SideSink, TlsSide, offered_versions,
     push_event, sslv2_client_hello_len,
 };
+use super::decrypt::KeyRun;
 use super::flows::FlowState;
 use crate::flow::Side;
 use crate::flow::reassembly::Piece;
@@ -27,6 +28,7 @@ pub(super) fn feed_stream(
     payload: &[u8],
     now: Moment,
     redactor: &mut Redactor,
+    key_run: &mut KeyRun,
 ) {
     let syn = tcp.flags & tcp_flags::SYN != 0;
     let [dir_a, dir_b] = &mut flow.dirs;
@@ -64,6 +66,7 @@ pub(super) fn feed_stream(
         negotiated,
         tcp: tcp_sides,
         preamble,
+        keys,
         ..
     } = &mut flow.conv;
     let [tls_a, tls_b] = tls;
@@ -83,6 +86,8 @@ pub(super) fn feed_stream(
         redactor,
         side,
         now,
+        keys,
+        key_run,
     };
     let mut deliver = |o: i64, piece: Piece<'_>| {
         let b = match piece {

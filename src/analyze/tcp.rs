@@ -111,7 +111,17 @@ pub(super) fn track_tcp(
     }
     let (seq, payload) = segment_payload(data, ip, tcp);
     note_tcp_events(&mut flow.conv, side, tcp, payload.is_empty(), now);
-    feed_stream(flow, side, ip, tcp, seq, payload, now, redactor);
+    feed_stream(
+        flow,
+        side,
+        ip,
+        tcp,
+        seq,
+        payload,
+        now,
+        redactor,
+        &mut flows.key_run,
+    );
     // A FIN or RST ends what the segment carried: list it after the segment's records.
     note_tcp_close(&mut flow.conv, side, tcp, now);
     let [a, b] = &flow.conv.tcp;

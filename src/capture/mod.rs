@@ -13,5 +13,5 @@ pub(crate) mod window;
 pub mod writer;
 
 pub use format::{DroppedBlock, Format, Interface, PcapHeader, RawTimestamp};
-pub use reader::{CaptureReader, Event, OnProgress, Packet, ReadError};
+pub use reader::{CaptureReader, Event, OnProgress, Packet, ReadError, SecretText};
 pub use writer::CaptureWriter;

@@ -23,6 +23,8 @@ const PCAPNG_ISB: u32 = 0x0000_0005;
 const PCAPNG_EPB: u32 = 0x0000_0006;
 const PCAPNG_JOURNAL: u32 = 0x0000_0009;
 const PCAPNG_DSB: u32 = 0x0000_000A;
+/// Decryption Secrets Block type of a TLS key log in NSS format ("TLSK").
+const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
 const PCAPNG_CUSTOM: u32 = 0x0000_0BAD;
 const PCAPNG_CUSTOM_NOCOPY: u32 = 0x4000_0BAD;
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
@@ -99,12 +101,25 @@ pub enum Event<'a> {
     Packet(Packet<'a>),
     /// A pcapng block the output never carries.
     Dropped(DroppedBlock),
+    /// A pcapng Decryption Secrets Block holding a TLS key log (`crate::keylog`): read for the
+    /// diagnosis, dropped from the output like any [`DroppedBlock::DecryptionSecrets`]. No
+    /// `Debug` of the secrets: only their length is shown.
+    TlsKeyLog(SecretText<'a>),
     /// A packet record that cannot be used (e.g. it names an interface that does not exist);
     /// counted and dropped, the rest of the capture is processed.
     BadPacket {
         number: u64,
         reason: &'static str,
     },
+}
+
+/// The text of an embedded key log: key material, never formatted.
+pub struct SecretText<'a>(pub &'a [u8]);
+
+impl std::fmt::Debug for SecretText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretText({} bytes)", self.0.len())
+    }
 }
 
 /// Something that did not stop processing but must be reported.
@@ -621,7 +636,18 @@ impl CaptureReader {
             }
             PCAPNG_NRB => Ok(Some(Event::Dropped(DroppedBlock::NameResolution))),
             PCAPNG_ISB => Ok(Some(Event::Dropped(DroppedBlock::InterfaceStatistics))),
-            PCAPNG_DSB => Ok(Some(Event::Dropped(DroppedBlock::DecryptionSecrets))),
+            PCAPNG_DSB => {
+                // Secrets type, secrets length, the secrets (padded to 32 bits), options.
+                let text = (body_len >= 8)
+                    .then(|| (read_u32(&self.buf[0..4], be), read_u32(&self.buf[4..8], be)))
+                    .filter(|&(kind, _)| kind == DSB_TLS_KEY_LOG)
+                    .and_then(|(_, len)| self.buf.get(8..8usize.checked_add(len as usize)?))
+                    .filter(|text| 8 + text.len() <= body_len);
+                Ok(Some(match text {
+                    Some(text) => Event::TlsKeyLog(SecretText(text)),
+                    None => Event::Dropped(DroppedBlock::DecryptionSecrets),
+                }))
+            }
             PCAPNG_JOURNAL => Ok(Some(Event::Dropped(DroppedBlock::SystemdJournal))),
             PCAPNG_CUSTOM | PCAPNG_CUSTOM_NOCOPY => Ok(Some(Event::Dropped(DroppedBlock::Custom))),
             _ => Ok(Some(Event::Dropped(DroppedBlock::Unknown))),

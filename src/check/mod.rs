@@ -73,7 +73,7 @@ impl FileReport {
 
 /// Checks one capture file under `policy`.
 pub fn check_file(path: &Path, name: &str, policy: &Policy) -> Result<FileReport> {
-    check_file_reporting(path, name, policy, [None, None])
+    check_file_reporting(path, name, policy, [None, None], None)
 }
 
 /// [`check_file`], telling `progress[k]` how far pass `k` has read.
@@ -82,6 +82,7 @@ pub fn check_file_reporting(
     name: &str,
     policy: &Policy,
     progress: [Option<OnProgress>; 2],
+    keylog: Option<std::sync::Arc<crate::keylog::KeyLog>>,
 ) -> Result<FileReport> {
     let [first, second] = progress;
     let key = MappingKey::random();
@@ -91,7 +92,13 @@ pub fn check_file_reporting(
     }
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::new(policy, &key);
-    let analysis = analyze::analyze(&mut reader, &mut planner, &mut redactor)?;
+    let analysis = analyze::analyze_with(
+        &mut reader,
+        &mut planner,
+        &mut redactor,
+        analyze::Keep::Plans,
+        keylog,
+    )?;
     let observed = ObservedAddresses::of(&planner);
     let mut mapping = planner.finish(&key)?;
     mapping.set_allowlist(policy.allowlist());

@@ -34,6 +34,9 @@ pub struct CheckOptions<'a> {
     pub max_findings: usize,
     /// Files checked at once (0: one per core).
     pub jobs: usize,
+    /// The key logs given with `--keylog`: pass 1 reads them as `sanitize` does (what
+    /// `sanitize` writes is the same with and without them).
+    pub keylog: Option<std::sync::Arc<crate::keylog::KeyLog>>,
 }
 
 /// The outcome over all files.
@@ -117,7 +120,13 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
     let check_one = |(k, t): (usize, &Target)| {
         let len = std::fs::metadata(&t.path).map_or(0, |m| m.len());
         let bar = progress.file("check", &t.name, (k + 1, count), len, 2);
-        let result = check_maybe_gzipped(&t.path, &t.name, &policies[t.policy], &bar);
+        let result = check_maybe_gzipped(
+            &t.path,
+            &t.name,
+            &policies[t.policy],
+            &bar,
+            opts.keylog.clone(),
+        );
         bar.finish();
         (t.name.clone(), result)
     };
@@ -307,16 +316,17 @@ fn check_maybe_gzipped(
     name: &str,
     policy: &Policy,
     bar: &FileBar,
+    keylog: Option<std::sync::Arc<crate::keylog::KeyLog>>,
 ) -> anyhow::Result<check::FileReport> {
     if !is_gzip(path) {
-        return check::check_file_reporting(path, name, policy, [bar.pass(0), bar.pass(1)]);
+        return check::check_file_reporting(path, name, policy, [bar.pass(0), bar.pass(1)], keylog);
     }
     let mut spool = tempfile::NamedTempFile::new()?;
     let file = File::open(path)?;
     let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
     std::io::copy(&mut decoder, spool.as_file_mut())
         .map_err(|e| anyhow::anyhow!("{name}: cannot decompress it: {e}"))?;
-    check::check_file(spool.path(), name, policy)
+    check::check_file_reporting(spool.path(), name, policy, [None, None], keylog)
 }
 
 fn is_gzip(path: &Path) -> bool {

@@ -63,6 +63,8 @@ pub struct DiagnoseOptions<'a> {
     pub policy: &'a Policy,
     pub filter: ConnectionFilter,
     pub color: bool,
+    /// The key logs given with `--keylog` (`crate::keylog`).
+    pub keylog: Option<std::sync::Arc<crate::keylog::KeyLog>>,
 }
 
 /// How a `--sanitized` report names the capture: its path may say whose it is.
@@ -81,11 +83,12 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     }
     let mut planner = AddressPlanner::new();
     let mut redactor = Redactor::throwaway(opts.policy, opts.key);
-    let analysis = analyze::analyze_keeping(
+    let analysis = analyze::analyze_with(
         &mut reader,
         &mut planner,
         &mut redactor,
         analyze::Keep::DiagnosisOnly,
+        opts.keylog.clone(),
     )?;
     bar.finish();
     let mut mapping = if opts.sanitized {
@@ -102,6 +105,9 @@ pub fn run(opts: &DiagnoseOptions<'_>, out: &mut impl std::io::Write) -> Result<
     };
     for w in super::sanitize::analysis_warnings(label, &analysis) {
         eprintln!("warning: {w}");
+    }
+    if let Some(note) = super::keylog::note(label, &analysis) {
+        eprintln!("note: {note}");
     }
     let count = analysis.connections.len();
     if let Some(n) = opts.filter.connection

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diagnose;
 pub mod input;
+pub mod keylog;
 pub mod policy;
 pub mod private_mapping;
 pub mod progress;

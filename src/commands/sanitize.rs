@@ -56,6 +56,9 @@ pub struct SanitizeOptions<'a> {
     pub mapping_out: Option<&'a Path>,
     /// Which summary files, and how much of each timeline they keep.
     pub summary: SummarySettings,
+    /// The key logs given with `--keylog`: read for the diagnosis only, the capture written
+    /// is the same without them.
+    pub keylog: Option<std::sync::Arc<crate::keylog::KeyLog>>,
 }
 
 /// What a finished run put in place, and what it found.
@@ -121,7 +124,17 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
             reader.on_progress(f);
         }
         let before = (redactor.counts.clone(), redactor.certificates_zeroed);
-        analyses.push(analyze::analyze(&mut reader, &mut planner, &mut redactor)?);
+        let analysis = analyze::analyze_with(
+            &mut reader,
+            &mut planner,
+            &mut redactor,
+            analyze::Keep::Plans,
+            opts.keylog.clone(),
+        )?;
+        if let Some(note) = super::keylog::note(&input.name, &analysis) {
+            eprintln!("note: {note}");
+        }
+        analyses.push(analysis);
         handshake_counts.push(HandshakeRedactions::since(&before, &redactor));
     }
     let observed = ObservedAddresses::of(&planner);
@@ -519,7 +532,7 @@ fn rewrite_capture(
                 }
                 writer.interface(&iface).map_err(io_err)?
             }
-            Event::Dropped(_) => {}
+            Event::Dropped(_) | Event::TlsKeyLog(_) => {}
             Event::BadPacket { .. } => rewriter.count_drop(DropReason::UnknownInterface),
             Event::Packet(pkt) => {
                 let ts = rewriter.timestamp(&pkt, pcap_header.is_some());

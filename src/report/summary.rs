@@ -74,6 +74,10 @@ pub struct SummaryLead {
     pub capture_start: Option<String>,
     /// Seconds from the first packet to the last, to the microsecond.
     pub duration: f64,
+    /// What became of the key log's lines (`--keylog`, or the capture's own secrets): counts
+    /// only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keylog: Option<crate::analyze::decrypt::KeyLogTally>,
 }
 
 impl SummaryLead {
@@ -87,6 +91,7 @@ impl SummaryLead {
                 .filter(|_| show_start)
                 .map(|s| crate::civil::rfc3339_ns(s.first_ns)),
             duration: span.map_or(0.0, |s| s.duration_seconds()),
+            keylog: analysis.keylog,
         }
     }
 }

@@ -63,6 +63,10 @@ pub struct ClientHelloFacts {
     pub malformed_extensions: Vec<u16>,
     /// Came from an SSLv2-format CLIENT-HELLO (see [`parse_sslv2_client_hello`]).
     pub sslv2_compat: bool,
+    /// The client random: what a key log names the connection by (`crate::keylog`). Never
+    /// serialized (policy `strict` scrambles it in the capture).
+    #[serde(skip)]
+    pub random: [u8; 32],
 }
 
 impl ClientHelloFacts {
@@ -179,6 +183,9 @@ pub struct ServerHelloFacts {
     pub downgrade_sentinel: Option<u16>,
     /// Known extensions whose content did not parse.
     pub malformed_extensions: Vec<u16>,
+    /// The server random (the TLS 1.2 key block needs it). Never serialized.
+    #[serde(skip)]
+    pub random: [u8; 32],
 }
 
 impl ServerHelloFacts {
@@ -264,6 +271,7 @@ pub(crate) fn parse_client_hello(body: &[u8]) -> Result<ClientHelloFacts, String
         // At most 32: the walk refuses a longer one.
         session_id_len: hello.session_id.bytes.len() as u8,
         compression_methods: hello.compression_methods.bytes.to_vec(),
+        random: hello.random.bytes.try_into().unwrap_or([0; 32]),
         ..ClientHelloFacts::default()
     };
     for ext in &hello.extensions {
@@ -360,6 +368,7 @@ pub(crate) fn parse_server_hello(msg_type: u8, body: &[u8]) -> Result<ServerHell
         // At most 32: the walk refuses a longer one.
         session_id_len: hello.session_id.map_or(0, |id| id.bytes.len() as u8),
         compression_method: hello.compression_method,
+        random: random.and_then(|r| r.try_into().ok()).unwrap_or([0; 32]),
         ..ServerHelloFacts::default()
     };
     for ext in &hello.extensions {
