@@ -13,6 +13,10 @@
 //! * `--seed`: the same arguments give a byte-identical file (default seed 1).
 //! * `--live`: connections open at the same time (default 200).
 //! * `--samples`: folder of the sample captures (default: this crate's `samples/`).
+//! * `--keylog FILE`: also write a key log (NSS format) with a line per secret for the client
+//!   random of every sample's ClientHello (every connection replays one), made-up secrets
+//!   from the seed, so that `diagnose --keylog` matches every TLS connection and tries its
+//!   keys (`scripts/bench_keylog.sh`).
 //!
 //! How: every sample's TCP conversation is read once (`pcapscrub::capture::CaptureReader`) and
 //! kept as a list of events (direction, flags, sequence and acknowledgement numbers relative to
@@ -97,10 +101,11 @@ struct Args {
     live: usize,
     samples: PathBuf,
     out: PathBuf,
+    keylog: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: gen_mixed [--format pcap|pcapng] [--size 256M] [--seed N] [--live N] \
-                     [--samples DIR] OUT";
+                     [--samples DIR] [--keylog FILE] OUT";
 
 fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -129,6 +134,7 @@ fn parse_args() -> Result<Args, String> {
         live: 200,
         samples: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
         out: PathBuf::new(),
+        keylog: None,
     };
     let mut out = None;
     let mut it = std::env::args().skip(1);
@@ -159,6 +165,7 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or(format!("bad --live {v:?} (1 to 100000)"))?;
             }
             "--samples" => args.samples = PathBuf::from(value("--samples")?),
+            "--keylog" => args.keylog = Some(PathBuf::from(value("--keylog")?)),
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with('-') && s != "-" => return Err(format!("unknown option {s}")),
             _ if out.is_none() => out = Some(PathBuf::from(&a)),
@@ -1251,7 +1258,64 @@ fn write_packet(
     }
 }
 
+/// The client random of the first ClientHello record in `payload`.
+fn client_random(payload: &[u8]) -> Option<&[u8]> {
+    let mut pos = 0;
+    while pos + 6 <= payload.len() {
+        let len = usize::from(be16(&payload[pos + 3..]));
+        if payload[pos] == 22 && payload[pos + 5] == 1 {
+            // Record header, handshake header, legacy_version, then the random.
+            return payload.get(pos + 11..pos + 43);
+        }
+        pos += 5 + len;
+    }
+    None
+}
+
+/// A key log for the samples' client randoms: made-up secrets (deterministic from the seed)
+/// for the labels a client of the sample's version writes.
+fn write_keylog(path: &Path, samples: &[Sample], seed: u64) -> std::io::Result<()> {
+    let mut w = BufWriter::new(File::create(path)?);
+    writeln!(
+        w,
+        "# gen_mixed key log: made-up secrets for the benchmark capture"
+    )?;
+    let mut rng = Rng(seed ^ 0x6b65_796c_6f67);
+    let mut hex = |n: usize| -> String {
+        (0..n)
+            .map(|_| format!("{:02x}", rng.next() as u8))
+            .collect()
+    };
+    for s in samples {
+        let Some(random) = s
+            .events
+            .iter()
+            .filter(|e| e.client_hello)
+            .find_map(|e| client_random(&e.payload))
+        else {
+            continue;
+        };
+        let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        if s.tls13 {
+            for label in [
+                "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                "CLIENT_TRAFFIC_SECRET_0",
+                "SERVER_TRAFFIC_SECRET_0",
+            ] {
+                writeln!(w, "{label} {random} {}", hex(48))?;
+            }
+        } else {
+            writeln!(w, "CLIENT_RANDOM {random} {}", hex(48))?;
+        }
+    }
+    w.flush()
+}
+
 fn generate(args: &Args, samples: &[Sample]) -> std::io::Result<Stats> {
+    if let Some(path) = &args.keylog {
+        write_keylog(path, samples, args.seed)?;
+    }
     let mut w = BufWriter::with_capacity(1 << 20, File::create(&args.out)?);
     let mut stats = Stats {
         bytes: write_header(&mut w, args.format)?,
