@@ -1,6 +1,6 @@
 //! Connections carried in tunnels (SPEC.md §9.1): the real captures of `samples/paths/` made
-//! through kernel VXLAN, GRE, GRETAP, IPIP, SIT, GENEVE and GTP-U tunnels. `diagnose` sees the
-//! inner connection with its path; the sanitized copy keeps the inner handshake readable in
+//! through VXLAN (on 4789 and on 8472), GRE, GRETAP, IPIP, SIT, 4in6, 6in6, GENEVE, GTP-U and
+//! L2TPv2 tunnels. `diagnose` sees the inner connection with its path; the sanitized copy keeps the inner handshake readable in
 //! tshark with every address at every layer documented and every checksum right.
 
 mod common;
@@ -14,7 +14,7 @@ use common::{CHECKSUM_PREFS, KEY, tshark, tshark_fields, v4_allowed, v6_allowed}
 use fixtures_gen::{Scratch, cmd, diagnose_yaml, stderr_text};
 
 /// Each tunnel sample and the first word of its path (`vxlan:42 ADDR ADDR`).
-const TUNNELS: [(&str, &str); 7] = [
+const TUNNELS: [(&str, &str); 11] = [
     ("vxlan.pcap", "vxlan:"),
     ("gre.pcap", "gre"),
     ("gretap.pcap", "gre"),
@@ -22,10 +22,24 @@ const TUNNELS: [(&str, &str); 7] = [
     ("sit.pcap", "6in4"),
     ("geneve.pcap", "geneve:"),
     ("gtpu.pcap", "gtpu"),
+    ("l2tp.pcap", "l2tp"),
+    ("vxlan-8472.pcap", "vxlan:"),
+    ("4in6.pcap", "4in6"),
+    ("6in6.pcap", "6in6"),
 ];
 
 /// The name the samples' client asks for (samples/make-paths.sh).
 const SNI: &str = "api.pcapscrub-test.example";
+
+/// The inner connection is IPv6 (6in4, 6in6).
+fn inner_v6(name: &str) -> bool {
+    matches!(name, "sit.pcap" | "6in6.pcap")
+}
+
+/// The tunnel's endpoints are IPv6 (fd77:10::1 and ::2: 4in6, 6in6).
+fn outer_v6(name: &str) -> bool {
+    matches!(name, "4in6.pcap" | "6in6.pcap")
+}
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -43,7 +57,7 @@ fn diagnose_sees_the_tunnelled_handshake_and_its_path() {
         assert_eq!(c.str("verdict"), "handshake_complete", "{name}");
         assert_eq!(
             c.str("server"),
-            if name == "sit.pcap" {
+            if inner_v6(name) {
                 "[fd77:11::2]:443"
             } else {
                 "10.77.11.2:443"
@@ -55,7 +69,12 @@ fn diagnose_sees_the_tunnelled_handshake_and_its_path() {
         let words: Vec<&str> = layer.split(' ').collect();
         assert!(words[0].starts_with(kind), "{name}: {layer}");
         // The tunnel's endpoints, real addresses without --sanitized.
-        assert_eq!(&words[1..], ["10.77.10.1", "10.77.10.2"], "{name}: {layer}");
+        let ends = if outer_v6(name) {
+            ["fd77:10::1", "fd77:10::2"]
+        } else {
+            ["10.77.10.1", "10.77.10.2"]
+        };
+        assert_eq!(&words[1..], ends, "{name}: {layer}");
     }
 }
 
@@ -83,27 +102,30 @@ fn check_finds_the_inner_addresses_of_a_raw_capture() {
         assert_eq!(out.status.code(), Some(1), "{name}: findings expected");
         let text = String::from_utf8_lossy(&out.stdout);
         // The inner connection's addresses (10.77.11.x) and the tunnel's (10.77.10.x).
-        let inner = if name == "sit.pcap" {
+        let inner = if inner_v6(name) {
             "address: fd77:11:"
         } else {
             "address: 10.77.x.x"
         };
         assert!(text.contains(inner), "{name}:\n{text}");
-        assert!(
-            text.contains("address: tunnel endpoint 10.77.x.x"),
-            "{name}:\n{text}"
-        );
+        let endpoint = if outer_v6(name) {
+            "address: tunnel endpoint fd77:10:"
+        } else {
+            "address: tunnel endpoint 10.77.x.x"
+        };
+        assert!(text.contains(endpoint), "{name}:\n{text}");
         assert!(text.contains("sni: "), "{name}:\n{text}");
     }
 }
 
 /// What tshark shows of a capture: per frame, the values of `fields`.
-fn fields(path: &Path, prefs: &[&str], fields: &[&str]) -> Vec<Vec<Vec<String>>> {
-    tshark_fields(path, "tunnel", prefs, fields).unwrap_or_else(|e| panic!("{e}"))
+/// `name`: the sample's, which tells tshark how to decode it (a VXLAN port of its own).
+fn fields(path: &Path, name: &str, prefs: &[&str], fields: &[&str]) -> Vec<Vec<Vec<String>>> {
+    tshark_fields(path, name, prefs, fields).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn count_type(path: &Path, handshake_type: &str) -> usize {
-    fields(path, &[], &["tls.handshake.type"])
+fn count_type(path: &Path, name: &str, handshake_type: &str) -> usize {
+    fields(path, name, &[], &["tls.handshake.type"])
         .iter()
         .flat_map(|r| r[0].iter())
         .filter(|t| t.split(',').any(|t| t == handshake_type))
@@ -134,21 +156,26 @@ fn sanitized_tunnels_keep_the_handshake_with_every_layer_rewritten() {
         assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr_text(&out));
         let output = outdir.join("capture.sanitized.pcap");
         for (t, what) in [("1", "ClientHello"), ("2", "ServerHello")] {
-            let (i, o) = (count_type(&input, t), count_type(&output, t));
+            let (i, o) = (count_type(&input, name, t), count_type(&output, name, t));
             if i == 0 || i != o {
                 failures.push(format!(
                     "{name}: {what} {i} in the input, {o} in the output"
                 ));
             }
         }
-        for row in fields(&output, &[], &["tls.handshake.extensions_server_name"]) {
+        for row in fields(
+            &output,
+            name,
+            &[],
+            &["tls.handshake.extensions_server_name"],
+        ) {
             for sni in &row[0] {
                 if sni == SNI {
                     failures.push(format!("{name}: the inner SNI survived"));
                 }
             }
         }
-        let addresses = fields(&output, &[], &["ip.addr", "ipv6.addr"]);
+        let addresses = fields(&output, name, &[], &["ip.addr", "ipv6.addr"]);
         for row in &addresses {
             for a in &row[0] {
                 let ok = a.parse::<Ipv4Addr>().is_ok_and(v4_allowed);
@@ -176,7 +203,7 @@ fn sanitized_tunnels_keep_the_handshake_with_every_layer_rewritten() {
         }
         let statuses = ["ip", "tcp", "udp", "gre"].map(|p| format!("{p}.checksum.status"));
         let status_fields: Vec<&str> = statuses.iter().map(String::as_str).collect();
-        for (n, row) in fields(&output, CHECKSUM_PREFS, &status_fields)
+        for (n, row) in fields(&output, name, CHECKSUM_PREFS, &status_fields)
             .iter()
             .enumerate()
         {

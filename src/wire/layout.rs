@@ -70,7 +70,7 @@ pub const MAX_TUNNEL_BLANKS: usize = 4;
 /// the link header it carries, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outer {
-    /// The outer IP packet; its transport is `Udp` for VXLAN, GENEVE and GTP-U, `Opaque` for
+    /// The outer IP packet; its transport is `Udp` for VXLAN, GENEVE, GTP-U and L2TP, `Opaque` for
     /// GRE and IP-in-IP.
     pub ip: Ip,
     pub tunnel: Tunnel,
@@ -127,6 +127,9 @@ pub enum Tunnel {
     /// GTP-U G-PDU. The TEID is the receiver's, so the two directions of one connection carry
     /// different ones: it is not kept (docs/decisions.md).
     Gtpu,
+    /// An L2TPv2 data message carrying PPP. The tunnel and session IDs are the receiver's,
+    /// like GTP-U's TEID: not kept.
+    L2tp,
 }
 
 impl Tunnel {
@@ -144,6 +147,7 @@ impl Tunnel {
             Tunnel::Vxlan { .. } => "vxlan",
             Tunnel::Geneve { .. } => "geneve",
             Tunnel::Gtpu => "gtpu",
+            Tunnel::L2tp => "l2tp",
         }
     }
 
@@ -154,7 +158,9 @@ impl Tunnel {
             Tunnel::Erspan { session } => format!("erspan:{session}"),
             Tunnel::Vxlan { vni } => format!("vxlan:{vni}"),
             Tunnel::Geneve { vni } => format!("geneve:{vni}"),
-            Tunnel::Gre { key: None } | Tunnel::IpInIp { .. } | Tunnel::Gtpu => self.kind().into(),
+            Tunnel::Gre { key: None } | Tunnel::IpInIp { .. } | Tunnel::Gtpu | Tunnel::L2tp => {
+                self.kind().into()
+            }
         }
     }
 }

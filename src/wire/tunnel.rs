@@ -4,6 +4,7 @@
 //! decoded, and what follows its header is removed (docs/architecture.md, "Add a tunnel").
 
 use super::bytes::{be16, be32};
+use super::checksum;
 use super::ip::{Ip, PROTO_UDP, Transport};
 use super::layout::{MAX_TUNNEL_BLANKS, Tunnel};
 
@@ -14,6 +15,7 @@ const PROTO_GRE: u8 = 47;
 const PORT_VXLAN: u16 = 4789;
 const PORT_GENEVE: u16 = 6081;
 const PORT_GTPU: u16 = 2152;
+const PORT_L2TP: u16 = 1701;
 
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86DD;
@@ -121,13 +123,17 @@ fn carried_by(d: &[u8], ip: &Ip, s: usize, end: usize) -> Option<Found> {
         )),
         (PROTO_GRE, Transport::Opaque) => gre(d, s, end),
         (PROTO_UDP, Transport::Udp { start }) if end >= start + 8 => {
-            // By destination port only: every one of these tunnels sends to its well-known port
-            // in both directions, while an ephemeral source port may be anything.
-            match be16(d, start + 2) {
+            // By destination port: every one of these tunnels sends to its well-known port in
+            // both directions, while an ephemeral source port may be anything. L2TP answers
+            // from its port to the initiator's (RFC 2661 section 8.1), so either port names
+            // it; VXLAN on another port is recognised by its content alone.
+            let (src, dst) = (be16(d, start), be16(d, start + 2));
+            match dst {
                 PORT_VXLAN => vxlan(d, start, end),
                 PORT_GENEVE => geneve(d, start, end),
                 PORT_GTPU => gtpu(d, start, end),
-                _ => None,
+                _ if dst == PORT_L2TP || src == PORT_L2TP => l2tp(d, start, end),
+                _ => vxlan_by_content(d, start, end),
             }
         }
         _ => None,
@@ -224,6 +230,123 @@ fn vxlan(d: &[u8], u: usize, end: usize) -> Option<Found> {
     );
     found.blank(d, s + 1, s + 4);
     found.blank(d, s + 7, s + 8);
+    Some(found)
+}
+
+/// VXLAN on a port other than 4789 (Linux's default 8472, a vendor's choice), recognised by
+/// its content alone, so strictly that random UDP is not taken for it: the header exactly as
+/// RFC 7348 writes it (flags 0x08, every reserved bit zero), then an Ethernet frame carrying
+/// an IPv4 packet whose header checksum is right or an IPv6 packet, either filling the UDP
+/// datagram to its last byte (or to the 60-byte minimum of an Ethernet frame).
+fn vxlan_by_content(d: &[u8], u: usize, end: usize) -> Option<Found> {
+    const ETHERNET: usize = 14;
+    const MIN_ETHERNET_PAYLOAD: usize = 46;
+    let s = u + 8;
+    let ip = s + 8 + ETHERNET;
+    if end < ip + 20 || d[s] != 0x08 || d[s + 1..s + 4] != [0, 0, 0] || d[s + 7] != 0 {
+        return None;
+    }
+    // What the frame holds after its Ethernet header, by the UDP length (a snap length may
+    // have cut the capture, not the datagram).
+    let room = (u + usize::from(be16(d, u + 4))).checked_sub(ip)?;
+    let fills =
+        |len: usize| len == room || (len < MIN_ETHERNET_PAYLOAD && room == MIN_ETHERNET_PAYLOAD);
+    let carried = match be16(d, ip - 2) {
+        ETHERTYPE_IPV4 => {
+            let header = usize::from(d[ip] & 0x0F) * 4;
+            let sound = d[ip] >> 4 == 4
+                && header >= 20
+                && end >= ip + header
+                && checksum::finish(checksum::sum(&d[ip..ip + header])) == 0;
+            if !sound || !fills(usize::from(be16(d, ip + 2))) {
+                return None;
+            }
+            Carried::Ethernet
+        }
+        ETHERTYPE_IPV6 => {
+            if end < ip + 40 || d[ip] >> 4 != 6 || !fills(40 + usize::from(be16(d, ip + 4))) {
+                return None;
+            }
+            Carried::Ethernet
+        }
+        _ => return None,
+    };
+    let vni = be32(d, s + 4) >> 8;
+    Some(Found::new(
+        Tunnel::Vxlan { vni },
+        (u, s + 8),
+        usize::MAX,
+        carried,
+    ))
+}
+
+/// L2TPv2 data messages (RFC 2661 section 3.1) carrying PPP (RFC 1661) with IPv4 (0x0021) or
+/// IPv6 (0x0057). The T bit clear, version 2, every other bit one RFC 2661 defines; the
+/// optional length bounds the carried packet, an offset pad is blanked. Control messages and
+/// other PPP protocols are not followed. The tunnel and session IDs are the receiver's, so
+/// they are not kept in the path (like GTP-U's TEID).
+fn l2tp(d: &[u8], u: usize, end: usize) -> Option<Found> {
+    const T: u16 = 0x8000;
+    const L: u16 = 0x4000;
+    const S: u16 = 0x0800;
+    const O: u16 = 0x0200;
+    const P: u16 = 0x0100;
+    const VERSION: u16 = 0x000F;
+    const PPP_IPV4: u16 = 0x0021;
+    const PPP_IPV6: u16 = 0x0057;
+    let s = u + 8;
+    if end < s + 2 {
+        return None;
+    }
+    let flags = be16(d, s);
+    if flags & T != 0 || flags & VERSION != 2 || flags & !(L | S | O | P | VERSION) != 0 {
+        return None;
+    }
+    let mut at = s + 2;
+    let mut limit = usize::MAX;
+    if flags & L != 0 {
+        if end < at + 2 {
+            return None;
+        }
+        limit = s + usize::from(be16(d, at));
+        at += 2;
+    }
+    // Tunnel ID, session ID, then Ns and Nr when the S bit is set.
+    at += 4 + if flags & S != 0 { 4 } else { 0 };
+    let mut pad = None;
+    if flags & O != 0 {
+        if end < at + 2 {
+            return None;
+        }
+        let size = usize::from(be16(d, at));
+        pad = Some((at + 2, at + 2 + size));
+        at += 2 + size;
+    }
+    // PPP: address and control (0xFF 0x03) unless compressed away, then the protocol.
+    if end < at + 2 {
+        return None;
+    }
+    if d[at] == 0xFF {
+        if d[at + 1] != 0x03 || end < at + 4 {
+            return None;
+        }
+        at += 2;
+    }
+    let carried = match be16(d, at) {
+        PPP_IPV4 => Carried::Ipv4,
+        PPP_IPV6 => Carried::Ipv6,
+        _ => return None,
+    };
+    at += 2;
+    if limit < at {
+        return None;
+    }
+    let mut found = Found::new(Tunnel::L2tp, (u, at), limit, carried);
+    if let Some((from, to)) = pad
+        && !found.blank(d, from, to)
+    {
+        return None;
+    }
     Some(found)
 }
 

@@ -157,6 +157,10 @@ pub const PATH_SAMPLES: &[&str] = &[
     "sit.pcap",
     "geneve.pcap",
     "gtpu.pcap",
+    "l2tp.pcap",
+    "vxlan-8472.pcap",
+    "4in6.pcap",
+    "6in6.pcap",
     "ipv4-fragments.pcap",
 ];
 
@@ -398,6 +402,9 @@ pub type Rows = Vec<Vec<Vec<String>>>;
 fn decode_as(name: &str) -> &'static [&'static str] {
     if name.starts_with("zeek-irc-starttls") {
         &["-d", "tcp.port==6667,tls"]
+    } else if name.starts_with("vxlan-8472") {
+        // Linux's legacy VXLAN port, which tshark does not decode as VXLAN by itself.
+        &["-d", "udp.port==8472,vxlan"]
     } else {
         &[]
     }

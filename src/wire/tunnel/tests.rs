@@ -304,3 +304,92 @@ fn a_fragmented_outer_packet_is_not_followed() {
     frame[20] = 0x20;
     assert!(decoded(&frame).outers.is_empty());
 }
+
+/// An IPv4 packet with its header checksum right (the content test of VXLAN asks for it).
+fn ipv4_checked(proto: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = ipv4(proto, payload);
+    let c = crate::wire::checksum::finish(crate::wire::checksum::sum(&p[..20]));
+    p[10..12].copy_from_slice(&c.to_be_bytes());
+    p
+}
+
+#[test]
+fn vxlan_on_another_port_is_recognised_by_its_content() {
+    let header = [0x08, 0, 0, 0, 0, 0, 42, 0];
+    let mut vx = header.to_vec();
+    vx.extend(ethernet(0x0800, &ipv4_checked(6, &tcp())));
+    let frame = ethernet(0x0800, &ipv4(17, &udp(8472, &vx)));
+    let layout = decoded(&frame);
+    assert_eq!(layout.outers.len(), 1);
+    assert_eq!(layout.outers[0].tunnel.label(), "vxlan:42");
+    assert_eq!(inner_ports(&layout), Some((40000, 443)));
+    every_truncation_is_safe(&frame);
+    // IPv6 inside, told by its payload length filling the frame.
+    let mut vx6 = header.to_vec();
+    vx6.extend(ethernet(0x86dd, &ipv6(6, &tcp())));
+    let layout = decoded(&ethernet(0x0800, &ipv4(17, &udp(8472, &vx6))));
+    assert_eq!(inner_ports(&layout), Some((40000, 443)));
+    // Anything less exact is UDP: a wrong inner header checksum, a reserved bit, a byte after
+    // the inner packet, another EtherType, a frame shorter than its IP packet says.
+    let mut bad_sum = vx.clone();
+    bad_sum[8 + 14 + 10] ^= 1;
+    let mut reserved = vx.clone();
+    reserved[3] = 1;
+    // (The 45-byte inner packet may be padded to the 46 bytes of a minimum frame: two more
+    // bytes are not padding.)
+    let mut trailing = vx.clone();
+    trailing.extend([0, 0]);
+    let mut arp = vx.clone();
+    arp[8 + 12..8 + 14].copy_from_slice(&[0x08, 0x06]);
+    let mut short6 = vx6.clone();
+    short6.pop();
+    for (what, payload) in [
+        ("checksum", bad_sum),
+        ("reserved", reserved),
+        ("trailing", trailing),
+        ("ethertype", arp),
+        ("ipv6 length", short6),
+    ] {
+        let layout = decoded(&ethernet(0x0800, &ipv4(17, &udp(8472, &payload))));
+        assert!(layout.outers.is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn l2tp_data_carries_ppp_ip() {
+    // L bit and version 2, length, tunnel 7, session 9, PPP address/control, IPv4.
+    let inner = inner_ipv4_tcp();
+    let mut l2 = vec![0x40, 0x02];
+    l2.extend(((12 + inner.len()) as u16).to_be_bytes());
+    l2.extend([0, 7, 0, 9, 0xff, 0x03, 0x00, 0x21]);
+    l2.extend(&inner);
+    let frame = ethernet(0x0800, &ipv4(17, &udp(1701, &l2)));
+    let layout = decoded(&frame);
+    assert_eq!(layout.outers.len(), 1);
+    let outer = &layout.outers[0];
+    assert_eq!(outer.tunnel.label(), "l2tp");
+    assert_eq!(outer.header, (34, 54));
+    assert_eq!(inner_ports(&layout), Some((40000, 443)));
+    every_truncation_is_safe(&frame);
+    // The answer from port 1701 to the initiator's; sequence numbers, an offset pad (blanked)
+    // and compressed PPP address/control, IPv6 inside.
+    let mut reply = vec![
+        0x0a, 0x02, 0, 7, 0, 9, 0, 1, 0, 2, 0, 2, 0xab, 0xcd, 0x00, 0x57,
+    ];
+    reply.extend(ipv6(6, &tcp()));
+    let mut datagram = udp(40001, &reply);
+    datagram[0..2].copy_from_slice(&1701u16.to_be_bytes());
+    let frame = ethernet(0x0800, &ipv4(17, &datagram));
+    let layout = decoded(&frame);
+    assert_eq!(layout.outers[0].blanks(), &[(54, 56)]);
+    assert_eq!(inner_ports(&layout), Some((40000, 443)));
+    every_truncation_is_safe(&frame);
+    // A control message (T bit), version 3, a reserved bit, another PPP protocol (LCP), a
+    // length shorter than the header: not followed.
+    for (at, value) in [(0, 0xc0), (1, 0x03), (1, 0x12), (10, 0xc0), (3, 4)] {
+        let mut other = l2.clone();
+        other[at] = value;
+        let layout = decoded(&ethernet(0x0800, &ipv4(17, &udp(1701, &other))));
+        assert!(layout.outers.is_empty(), "byte {at} = {value:#x}");
+    }
+}
