@@ -2215,6 +2215,11 @@ fn geneve_option_data_is_blanked() {
     for p in &ev.packets {
         assert_eq!(&p.data[50..58], &[0x01, 0x02, 0x03, 0x01, 0, 0, 0, 0]);
     }
+    // One area per packet (the option data), counted with the other blanks.
+    assert_eq!(
+        ev.count("redactions.tunnel_header_areas_blanked"),
+        ev.packets.len() as i64
+    );
     assert_outer_checksums(&ev, false);
 }
 
@@ -2232,6 +2237,10 @@ fn gtpu_extension_contents_are_blanked() {
     for p in &ev.packets {
         assert_eq!(&p.data[54..58], &[0x01, 0, 0, 0x00]);
     }
+    assert_eq!(
+        ev.count("redactions.tunnel_header_areas_blanked"),
+        ev.packets.len() as i64
+    );
     assert_outer_checksums(&ev, false);
 }
 

@@ -646,6 +646,7 @@ fn summary_head(
             ip_option_areas_blanked: stats.ip_option_areas_blanked,
             tcp_option_areas_blanked: stats.tcp_option_areas_blanked,
             link_addresses_blanked: stats.link_addresses_blanked,
+            tunnel_header_areas_blanked: stats.tunnel_header_areas_blanked,
             unparsed_network_headers_removed: stats.unparsed_network_headers_removed,
             pcapng_blocks_dropped: analysis
                 .dropped_blocks

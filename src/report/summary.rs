@@ -207,6 +207,7 @@ pub struct Redactions {
     pub ip_option_areas_blanked: u64,
     pub tcp_option_areas_blanked: u64,
     pub link_addresses_blanked: u64,
+    pub tunnel_header_areas_blanked: u64,
     pub unparsed_network_headers_removed: u64,
     pub pcapng_blocks_dropped: BTreeMap<String, u64>,
     pub pcapng_comments_dropped: u64,

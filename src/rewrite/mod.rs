@@ -49,6 +49,9 @@ pub struct RewriteStats {
     /// end-of-options) blanked.
     pub tcp_option_areas_blanked: u64,
     pub link_addresses_blanked: u64,
+    /// Free-form areas of tunnel headers zero-filled (GENEVE option data, GTP-U extension
+    /// contents, an L2TP offset pad, reserved fields that were not zero).
+    pub tunnel_header_areas_blanked: u64,
     pub unparsed_network_headers_removed: u64,
 }
 
@@ -308,6 +311,7 @@ impl<'a> Rewriter<'a> {
         for &(from, to) in outer.blanks() {
             if let Some(area) = self.out.get_mut(from..to) {
                 area.fill(0);
+                self.stats.tunnel_header_areas_blanked += 1;
             }
         }
         for &at in outer.macs() {
