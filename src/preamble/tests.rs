@@ -783,11 +783,21 @@ fn xmpp_starttls_proceeds() {
         &b"<stream:stream to=x>"[..],
         b"<stream:stream a='<'>",
         b"<stream:stream/>",
+        // Closing and empty at once: panicked on slicing its body (review, 2026-12-07).
+        b"<?xml version='1.0'?></>",
+        b"<?xml version='1.0'?></a/>",
     ] {
         let mut r = Recogniser::default();
         assert_ne!(r.feed(C, 0, bad), Fed::Pending);
         assert!(!matches!(r.outcome(), Some(Outcome::Tls { .. })));
     }
+    let mut r = Recogniser::default();
+    let server_closes_nothing: &[(Side, &[u8])] = &[
+        (C, XMPP[0].1),
+        (S, b"<stream:stream xmlns='jabber:client' version='1.0'></>"),
+    ];
+    assert_ne!(run(&mut r, server_closes_nothing), Fed::Pending);
+    assert!(!matches!(r.outcome(), Some(Outcome::Tls { .. })));
 }
 
 /// A HandshakeV10 greeting offering SSL (CLIENT_SSL, secure connection, plugin auth).

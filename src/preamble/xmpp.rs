@@ -149,7 +149,9 @@ fn tag(b: &[u8]) -> Item {
     let closing = inner.first() == Some(&b'/');
     let decl = inner.first() == Some(&b'?');
     let empty = inner.last() == Some(&b'/') || (decl && inner.last() == Some(&b'?'));
-    if decl && !empty {
+    // `</>` is both closing and empty: no XML tag is, and its body would end before it
+    // starts.
+    if (decl && !empty) || (closing && empty) {
         return Item::Bad;
     }
     let start = 1 + usize::from(closing);
@@ -160,7 +162,9 @@ fn tag(b: &[u8]) -> Item {
     if empty {
         keep.range(stop, end);
     }
-    let body = &b[start..stop];
+    let Some(body) = b.get(start..stop) else {
+        return Item::Bad;
+    };
     let name_len = body.iter().take_while(|&&c| is_name_byte(c)).count();
     if name_len == 0 {
         return Item::Bad;
