@@ -34,6 +34,21 @@ fn skeleton(r: &mut Recogniser, side: Side) -> Vec<u8> {
         .collect()
 }
 
+/// A dialogue's turns again, each with its direction's skeleton bytes in place of its own
+/// (a skeleton has the length of the bytes it stands for).
+fn skeleton_turns(turns: &[(Side, &[u8])], c: &[u8], s: &[u8]) -> Vec<(Side, Vec<u8>)> {
+    let mut at = [0usize; 2];
+    turns
+        .iter()
+        .map(|&(side, bytes)| {
+            let held = if side == C { c } else { s };
+            let from = at[side.index()];
+            at[side.index()] += bytes.len();
+            (side, held[from..from + bytes.len()].to_vec())
+        })
+        .collect()
+}
+
 const SMTP: &[(Side, &[u8])] = &[
     (S, b"220 mail.corp.internal ESMTP Postfix\r\n"),
     (C, b"EHLO laptop.corp.internal\r\n"),
@@ -359,8 +374,12 @@ fn a_hole_after_complete_lines_keeps_them() {
         r.outcome(),
         Some(Outcome::Refused(Refusal::NotOffered { protocol: "SMTP" }))
     );
-    assert_eq!(r.take_pieces(C).len(), 1);
-    assert_eq!(r.take_pieces(S).len(), 3);
+    // Every complete line is kept, in one piece per direction (contiguous pieces join).
+    assert_eq!(skeleton(&mut r, C).len(), b"EHLO a\r\n".len());
+    assert_eq!(
+        skeleton(&mut r, S).len(),
+        b"220 mx\r\n250-mx\r\n250 AUTH LOGIN\r\n".len()
+    );
 }
 
 #[test]
@@ -430,13 +449,13 @@ fn the_skeleton_is_a_fixed_point() {
     let mut r = Recogniser::default();
     run(&mut r, SMTP);
     let (c, s) = (r.take_pieces(C), r.take_pieces(S));
-    let again: Vec<(Side, Vec<u8>)> = vec![
-        (S, s[0].bytes.clone()),
-        (C, c[0].bytes.clone()),
-        (S, s[1..5].iter().flat_map(|p| p.bytes.clone()).collect()),
-        (C, c[1].bytes.clone()),
-        (S, s[5].bytes.clone()),
-    ];
+    let flat = |pieces: &[Piece]| {
+        pieces
+            .iter()
+            .flat_map(|p| p.bytes.clone())
+            .collect::<Vec<_>>()
+    };
+    let again = skeleton_turns(SMTP, &flat(&c), &flat(&s));
     let mut r2 = Recogniser::default();
     let turns: Vec<(Side, &[u8])> = again.iter().map(|(s, b)| (*s, b.as_slice())).collect();
     assert!(matches!(run(&mut r2, &turns), Fed::TlsStarts(_)));
@@ -620,14 +639,13 @@ fn socks_prefixes_and_fixed_point() {
     let mut r = Recogniser::default();
     run(&mut r, SOCKS5);
     let (c, s) = (r.take_pieces(C), r.take_pieces(S));
-    let again: Vec<(Side, Vec<u8>)> = vec![
-        (C, c[0].bytes.clone()),
-        (S, s[0].bytes.clone()),
-        (C, c[1].bytes.clone()),
-        (S, s[1].bytes.clone()),
-        (C, c[2].bytes.clone()),
-        (S, s[2].bytes.clone()),
-    ];
+    let flat = |pieces: &[Piece]| {
+        pieces
+            .iter()
+            .flat_map(|p| p.bytes.clone())
+            .collect::<Vec<_>>()
+    };
+    let again = skeleton_turns(SOCKS5, &flat(&c), &flat(&s));
     let turns: Vec<(Side, &[u8])> = again.iter().map(|(s, b)| (*s, b.as_slice())).collect();
     let mut r2 = Recogniser::default();
     assert!(matches!(run(&mut r2, &turns), Fed::TlsStarts(_)));
@@ -866,4 +884,29 @@ fn mysql_ssl_request() {
     let mut r = Recogniser::default();
     assert_ne!(r.feed(S, 0, &broken), Fed::Pending);
     assert!(!matches!(r.outcome(), Some(Outcome::Tls { .. })));
+}
+
+/// Many short lines are held as one piece, not one per line: a piece per 2-byte line held
+/// about 45 bytes per byte read, 6 GB over the live-connection bound (review, 2026-12-07).
+#[test]
+fn contiguous_lines_share_one_piece() {
+    let mut r = Recogniser::default();
+    let untagged = b"*\n".repeat(3000);
+    let turns: &[(Side, &[u8])] = &[
+        (S, b"* OK IMAP4rev1 ready\r\n"),
+        (C, b"a1 CAPABILITY\r\n"),
+        (S, &untagged),
+    ];
+    run(&mut r, turns);
+    let pieces = r.take_pieces(S);
+    assert_eq!(pieces.len(), 1);
+    assert_eq!(
+        pieces[0].bytes.len(),
+        b"* OK IMAP4rev1 ready\r\n".len() + untagged.len()
+    );
+    assert!(
+        pieces[0].filled.len() <= 2,
+        "{} filled ranges",
+        pieces[0].filled.len()
+    );
 }
