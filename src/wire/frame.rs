@@ -26,7 +26,13 @@ pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
     {
         return Ok(tunnelled(data, &link, net, found));
     }
-    Ok(Layout {
+    Ok(untunnelled(&link, net))
+}
+
+/// The layout of a packet with no tunnel: the link's offsets and the network packet.
+#[inline(always)]
+fn untunnelled(link: &link::LinkLayout, net: Net) -> Layout {
+    Layout {
         macs: link.macs,
         mac_count: link.mac_count,
         dst_mac: link.dst_mac,
@@ -35,7 +41,7 @@ pub fn decode(link_type: u32, data: &[u8]) -> Result<Layout, Undecodable> {
         mpls: link.mpls,
         net,
         outers: Vec::new(),
-    })
+    }
 }
 
 #[inline(always)]
@@ -53,16 +59,7 @@ fn network(data: &[u8], network: Network, start: usize, limit: Option<usize>) ->
 #[cold]
 #[inline(never)]
 fn tunnelled(data: &[u8], link: &link::LinkLayout, net: Net, found: Found) -> Layout {
-    let mut layout = Layout {
-        macs: link.macs,
-        mac_count: link.mac_count,
-        dst_mac: link.dst_mac,
-        link_zero: link.zero,
-        link_end: link.end,
-        mpls: link.mpls,
-        net,
-        outers: Vec::new(),
-    };
+    let mut layout = untunnelled(link, net);
     unwrap_tunnels(&mut layout, data, found);
     layout
 }
