@@ -501,15 +501,17 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         .as_ref()
         .map(|h| offered_versions(h))
         .unwrap_or_default();
+    // A fatal alert decides alike whether it was read in clear or with the key log.
+    let alert_verdict = |peer: Peer, desc: u8| match peer {
+        Peer::Server => (
+            Verdict::ServerAlert,
+            server_alert_hint(desc, &versions, tls),
+        ),
+        Peer::Client => (Verdict::ClientAlert, client_alert_hint(desc, tls)),
+    };
     if let Some((peer, _, desc, _)) = first_decrypted_rejection(s) {
         let name = alert_description_name(desc);
-        let (verdict, hint) = match peer {
-            Peer::Server => (
-                Verdict::ServerAlert,
-                server_alert_hint(desc, &versions, tls),
-            ),
-            Peer::Client => (Verdict::ClientAlert, client_alert_hint(desc, tls)),
-        };
+        let (verdict, hint) = alert_verdict(peer, desc);
         return (
             verdict,
             format!(
@@ -541,13 +543,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
     if let Some((peer, level, desc)) = first_plain_alert(s) {
         let level_name = if level == 1 { "warning" } else { "fatal" };
         let name = alert_description_name(desc);
-        let (verdict, hint) = match peer {
-            Peer::Server => (
-                Verdict::ServerAlert,
-                server_alert_hint(desc, &versions, tls),
-            ),
-            Peer::Client => (Verdict::ClientAlert, client_alert_hint(desc, tls)),
-        };
+        let (verdict, hint) = alert_verdict(peer, desc);
         return (
             verdict,
             format!(
