@@ -639,7 +639,11 @@ fn server(seed: u64, i: u32) -> Server {
             ip6,
             mac: [0; 6],
         },
-        port: if (h >> 48) % 10 == 0 { 8443 } else { 443 },
+        port: if (h >> 48).is_multiple_of(10) {
+            8443
+        } else {
+            443
+        },
         name: name.into_bytes(),
     }
 }

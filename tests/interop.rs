@@ -1912,10 +1912,10 @@ fn no_sensitive_bytes_survive() {
         let mut frame_starts = Vec::new();
         let mut pos = 0usize;
         for line in text.split_inclusive('\n') {
-            if let Some(rest) = line.strip_prefix("Frame ") {
-                if let Some(n) = rest.split(':').next().and_then(|n| n.parse().ok()) {
-                    frame_starts.push((pos, n));
-                }
+            if let Some(rest) = line.strip_prefix("Frame ")
+                && let Some(n) = rest.split(':').next().and_then(|n| n.parse().ok())
+            {
+                frame_starts.push((pos, n));
             }
             pos += line.len();
         }

@@ -15,10 +15,12 @@ fn manifest_dependencies(manifest: &str) -> BTreeSet<String> {
             inside = line == "[dependencies]";
             continue;
         }
-        if inside && !line.is_empty() && !line.starts_with('#') {
-            if let Some((name, _)) = line.split_once('=') {
-                names.insert(name.trim().to_string());
-            }
+        if inside
+            && !line.is_empty()
+            && !line.starts_with('#')
+            && let Some((name, _)) = line.split_once('=')
+        {
+            names.insert(name.trim().to_string());
         }
     }
     names

@@ -301,7 +301,7 @@ impl Reassembler {
             return Err(Refusal::Truncated);
         }
         let end = f.offset + f.data.len();
-        if f.data.is_empty() || (f.more && f.data.len() % 8 != 0) {
+        if f.data.is_empty() || (f.more && !f.data.len().is_multiple_of(8)) {
             return Err(Refusal::Malformed);
         }
         if end > MAX_DATAGRAM_BYTES || p.fragments.len() >= MAX_FRAGMENTS_PER_DATAGRAM {

@@ -46,7 +46,7 @@ pub type Plaintext = Zeroizing<Vec<u8>>;
 /// Decodes hex (either case) into `out`'s wiped buffer; `None` for an odd length or a
 /// non-hex digit.
 pub(crate) fn decode_hex(text: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() / 2));

@@ -160,7 +160,7 @@ fn list16_of_u16(w: &mut Walk<'_>, allowed: fn(u16) -> bool) -> Option<()> {
 }
 
 fn list_of_u16(w: &mut Walk<'_>, n: usize, allowed: fn(u16) -> bool) -> Option<()> {
-    if n % 2 != 0 {
+    if !n.is_multiple_of(2) {
         return None;
     }
     for _ in 0..n / 2 {

@@ -279,7 +279,7 @@ fn signature_schemes(w: &mut Walk<'_>, n: usize) -> Option<()> {
 
 /// `n` bytes of SignatureScheme values; unregistered ones become filler.
 fn signature_list(w: &mut Walk<'_>, n: usize) -> Option<()> {
-    if n % 2 != 0 {
+    if !n.is_multiple_of(2) {
         return None;
     }
     for _ in 0..n / 2 {

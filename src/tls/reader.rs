@@ -65,7 +65,7 @@ impl<'a> Reader<'a> {
 /// Splits a list of big-endian u16 values (the body of a `uint16 list<..>` vector). An odd
 /// length is malformed, so it yields `None` rather than silently dropping the last byte.
 pub(crate) fn u16_list(bytes: &[u8]) -> Option<Vec<u16>> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     Some(

@@ -472,7 +472,7 @@ pub fn tcp_option_blanks(opts: &[u8], mut blank: impl FnMut(usize, usize, u8)) {
                     return;
                 }
                 let known = matches!((kind, l), (2, 4) | (3, 3) | (4, 2) | (8, 10))
-                    || (kind == 5 && l >= 10 && (l - 2) % 8 == 0);
+                    || (kind == 5 && l >= 10 && (l - 2).is_multiple_of(8));
                 if !known {
                     blank(i, i + l, 1);
                 }

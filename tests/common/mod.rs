@@ -952,7 +952,7 @@ pub fn scan_pcapng(data: &[u8]) -> Result<Vec<Block>, String> {
         };
         let btype = u32_at(off);
         let len = u32_at(off + 4) as usize;
-        if len < 12 || len % 4 != 0 || off + len > data.len() {
+        if len < 12 || !len.is_multiple_of(4) || off + len > data.len() {
             return Err(format!("bad block length {len} at offset {off}"));
         }
         if u32_at(off + len - 4) as usize != len {

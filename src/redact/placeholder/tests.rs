@@ -309,13 +309,14 @@ fn sample_chain() -> Vec<Vec<u8>> {
     let mut chain = Vec::new();
     let mut i = 0;
     while i + 4 < raw.len() {
-        if raw[i] == 0x30 && raw[i + 1] == 0x82 {
-            if let Ok((rest, _)) = parse_x509_certificate(&raw[i..]) {
-                let len = raw.len() - i - rest.len();
-                chain.push(raw[i..i + len].to_vec());
-                i += len;
-                continue;
-            }
+        if raw[i] == 0x30
+            && raw[i + 1] == 0x82
+            && let Ok((rest, _)) = parse_x509_certificate(&raw[i..])
+        {
+            let len = raw.len() - i - rest.len();
+            chain.push(raw[i..i + len].to_vec());
+            i += len;
+            continue;
         }
         i += 1;
     }

@@ -141,7 +141,7 @@ pub(super) const CERT_DER_DSA: &str = concat!(
 
 /// Decodes a fixture. Test-only, so a bad literal may panic.
 pub(super) fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
