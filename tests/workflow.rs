@@ -376,18 +376,36 @@ fn sighup_removes_the_spooled_standard_input() {
 fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() {
     let s = Scratch::new();
     let outdir = s.path("evidence");
-    let mut child = spawn_sanitize(
-        &[
-            slow_capture().as_os_str(),
-            "-o".as_ref(),
-            outdir.as_os_str(),
-        ],
-        s.dir.path(),
-    );
-    wait_until(&mut child, || has_temp_file(&outdir));
-    signal(&child, libc::SIGKILL);
-    let _ = finish(child);
-    assert!(has_temp_file(&outdir), "SIGKILL cannot be cleaned up after");
+    // The kill races the run, and two outcomes test nothing: the run finished first (a test
+    // thread descheduled between seeing the temporary file and sending the signal), or the
+    // kill landed while no temporary file existed (seen once in CI, 2026-12-07, cause not yet
+    // found). Either starts the run again, a few times at most; the retry below is then tested
+    // against a real leftover.
+    for attempt in 1.. {
+        let mut child = spawn_sanitize(
+            &[
+                slow_capture().as_os_str(),
+                "-o".as_ref(),
+                outdir.as_os_str(),
+            ],
+            s.dir.path(),
+        );
+        wait_until(&mut child, || has_temp_file(&outdir));
+        signal(&child, libc::SIGKILL);
+        let (code, stderr) = finish(child);
+        if code.is_none() && has_temp_file(&outdir) {
+            break;
+        }
+        assert!(
+            code.is_none() || code == Some(0),
+            "neither killed nor finished: {stderr}"
+        );
+        assert!(
+            attempt < 5,
+            "SIGKILL left no temporary file behind in {attempt} attempts"
+        );
+        fs::remove_dir_all(&outdir).unwrap();
+    }
 
     let input = s.write("tls.pcap", &tls_pcap(Link::Ethernet, false));
     sanitize_ok(&[&input], &outdir, &[]);
