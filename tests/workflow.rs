@@ -243,6 +243,16 @@ fn has_temp_file(dir: &Path) -> bool {
     })
 }
 
+/// A temporary file of the run that holds bytes: one being written, not the empty write test.
+fn has_written_temp_file(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            e.file_name().to_string_lossy().starts_with(".pcapscrub-")
+                && e.metadata().is_ok_and(|m| m.len() > 0)
+        })
+    })
+}
+
 /// Waits until `ready` holds (the run is writing), failing if the run ends first.
 fn wait_until(child: &mut Child, ready: impl Fn() -> bool) {
     let start = Instant::now();
@@ -376,11 +386,11 @@ fn sighup_removes_the_spooled_standard_input() {
 fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() {
     let s = Scratch::new();
     let outdir = s.path("evidence");
-    // The kill races the run, and two outcomes test nothing: the run finished first (a test
-    // thread descheduled between seeing the temporary file and sending the signal), or the
-    // kill landed while no temporary file existed (seen once in CI, 2026-12-07, cause not yet
-    // found). Either starts the run again, a few times at most; the retry below is then tested
-    // against a real leftover.
+    // The kill waits for a temporary file with bytes in it: the empty one `prepare` creates and
+    // drops at once (the folder's write test) was taken for the run writing, and a kill just
+    // after it left nothing behind (CI, 2026-12-07). The kill still races the run: a test
+    // thread descheduled long enough finds it finished. A kill that tests nothing starts the
+    // run again, a few times at most; the retry below is then tested against a real leftover.
     for attempt in 1.. {
         let mut child = spawn_sanitize(
             &[
@@ -390,7 +400,7 @@ fn a_run_killed_outright_does_not_block_the_retry_nor_leave_files_after_force() 
             ],
             s.dir.path(),
         );
-        wait_until(&mut child, || has_temp_file(&outdir));
+        wait_until(&mut child, || has_written_temp_file(&outdir));
         signal(&child, libc::SIGKILL);
         let (code, stderr) = finish(child);
         if code.is_none() && has_temp_file(&outdir) {
