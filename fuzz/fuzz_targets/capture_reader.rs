@@ -79,6 +79,11 @@ fuzz_target!(|data: &[u8]| {
                     assert_eq!(n, number, "packet numbers count up by one");
                 }
                 Event::Section | Event::Interface(_) | Event::Dropped(_) => {}
+                // A Decryption Secrets Block's text: held by the reader's buffer, never longer
+                // than the file.
+                Event::TlsKeyLog(text) => {
+                    assert!(text.0.len() <= len, "secrets longer than the file");
+                }
             }
         }
         assert!(
