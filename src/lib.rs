@@ -23,6 +23,7 @@ pub mod keylog;
 pub mod plan;
 pub mod policy;
 pub mod preamble;
+pub mod quic;
 pub mod redact;
 pub mod report;
 pub mod rewrite;

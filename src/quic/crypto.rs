@@ -1,0 +1,143 @@
+//! One packet number space's CRYPTO stream in one direction, reassembled by offset from
+//! frames that arrive in any order, repeated or overlapping, across packets and datagrams
+//! (RFC 9000 19.6, 7.5), and the TLS handshake messages it holds. A post-quantum ClientHello
+//! spans two Initial packets, so a hello is read only from the in-order prefix.
+//!
+//! Bounded: at most [`MAX_STREAM`] bytes of stream offset are held; a frame past that is
+//! refused and the stream marked, as a hello that long is no longer read.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// The most stream offset reassembled per space and direction: far above the largest real
+/// ClientHello (a post-quantum one is under 2 KB) and a certificate chain in Handshake
+/// packets, and a bound on what a hostile capture can make the tool hold.
+pub const MAX_STREAM: u64 = 64 * 1024;
+
+/// A CRYPTO stream being reassembled.
+#[derive(Debug, Default, Clone)]
+pub struct CryptoStream {
+    /// The bytes from offset 0 without a gap.
+    contiguous: Vec<u8>,
+    /// Frames that start past the contiguous prefix, by offset.
+    pending: BTreeMap<u64, Vec<u8>>,
+    /// A frame reached past [`MAX_STREAM`].
+    overflowed: bool,
+}
+
+/// One complete handshake message in the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub msg_type: u8,
+    /// The whole message (4-byte header included) as a range of stream offsets.
+    pub range: Range<usize>,
+}
+
+impl Message {
+    /// The body's stream offsets (after the type and the 24-bit length).
+    pub fn body(&self) -> Range<usize> {
+        self.range.start + 4..self.range.end
+    }
+}
+
+impl CryptoStream {
+    /// Adds a CRYPTO frame's data at `offset`; `false` when it reaches past [`MAX_STREAM`]
+    /// (it is then not held).
+    pub fn insert(&mut self, offset: u64, data: &[u8]) -> bool {
+        let Some(end) = offset.checked_add(data.len() as u64) else {
+            self.overflowed = true;
+            return false;
+        };
+        if end > MAX_STREAM {
+            self.overflowed = true;
+            return false;
+        }
+        let have = self.contiguous.len() as u64;
+        if end <= have {
+            return true;
+        }
+        if offset > have {
+            let slot = self.pending.entry(offset).or_default();
+            if slot.len() < data.len() {
+                *slot = data.to_vec();
+            }
+            return true;
+        }
+        self.contiguous
+            .extend_from_slice(&data[(have - offset) as usize..]);
+        // Frames that waited for this one.
+        while let Some(entry) = self.pending.first_entry() {
+            let start = *entry.key();
+            let have = self.contiguous.len() as u64;
+            if start > have {
+                break;
+            }
+            let bytes = entry.remove();
+            let end = start + bytes.len() as u64;
+            if end > have {
+                self.contiguous
+                    .extend_from_slice(&bytes[(have - start) as usize..]);
+            }
+        }
+        true
+    }
+
+    /// The bytes from offset 0 up to the first gap.
+    pub fn contiguous(&self) -> &[u8] {
+        &self.contiguous
+    }
+
+    /// Whether a frame was refused for reaching past [`MAX_STREAM`].
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// The complete handshake messages of the in-order prefix, in order.
+    pub fn messages(&self) -> Vec<Message> {
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        while let Some(head) = self.contiguous.get(at..at + 4) {
+            let len =
+                (usize::from(head[1]) << 16) | (usize::from(head[2]) << 8) | usize::from(head[3]);
+            let end = at + 4 + len;
+            if end > self.contiguous.len() {
+                break;
+            }
+            out.push(Message {
+                msg_type: head[0],
+                range: at..end,
+            });
+            at = end;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_order_overlapping_and_bounded() {
+        let message = [1u8, 0, 0, 6, 10, 11, 12, 13, 14, 15];
+        let mut s = CryptoStream::default();
+        assert!(s.insert(6, &message[6..]));
+        assert!(s.messages().is_empty());
+        assert!(s.insert(3, &message[3..8]));
+        assert!(s.contiguous().is_empty());
+        assert!(s.insert(0, &message[..4]));
+        assert!(s.insert(0, &message[..2]));
+        assert_eq!(s.contiguous(), message);
+        assert_eq!(
+            s.messages(),
+            [Message {
+                msg_type: 1,
+                range: 0..10
+            }]
+        );
+        assert_eq!(s.messages()[0].body(), 4..10);
+        assert!(!s.insert(MAX_STREAM - 1, &[0, 0]));
+        assert!(s.overflowed());
+        assert!(!s.insert(u64::MAX, &[0]));
+    }
+}
