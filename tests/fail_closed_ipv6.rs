@@ -379,6 +379,52 @@ fn solicited_node_group_follows_the_mapped_target() {
     }
 }
 
+/// A neighbour solicitation for a host that never speaks in the capture (found by the fuzzer):
+/// its group's 24 bits name that host, so they go, and what replaces them must be what a second
+/// run keeps, or the evidence fails its own `verify`. Memberless groups are numbered from zero.
+#[test]
+fn solicited_node_group_without_member_is_numbered_and_verifies() {
+    let client = v6(CLIENT);
+    let absent = v6("fd00::77:8899");
+    let group = v6("ff02::1:ff77:8899");
+    let case = Case {
+        name: "memberless",
+        // The SYN is what `strict` keeps.
+        frames: vec![
+            to_group(
+                CLIENT_MAC,
+                &neighbour_solicitation(client, group, absent, CLIENT_MAC),
+            ),
+            to_group(CLIENT_MAC, &tcp_v6(client, group, &[])),
+        ],
+        planted: vec![group.to_vec(), group_mac(group).to_vec()],
+    };
+    for out in run(&case) {
+        for (mac, _, dst, _) in out.to_groups(&v6("ff02::1:ff00:0")[..13]) {
+            let first = v6("ff02::1:ff00:0");
+            assert_eq!(dst, first, "{}: the first memberless group", out.policy);
+            assert_eq!(mac, group_mac(dst), "{}: 33:33 + low 32 bits", out.policy);
+        }
+    }
+    // The fuzzer's capture: the solicitation alone (a TCP connection to a group would put the
+    // group in the summary, whose text check allows documentation addresses only).
+    let alone = Case {
+        frames: case.frames[..1].to_vec(),
+        ..case
+    };
+    let s = Scratch::new();
+    let input = s.write("memberless.pcap", &alone.capture());
+    let out = s.path("out");
+    sanitize_ok(&[&input], &out, &[]);
+    let verify = cmd().arg("verify").arg(&out).output().expect("run verify");
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "verify of the evidence: {}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}
+
 /// A hop-by-hop header (next header TCP, 8 bytes) holding `options`.
 fn hop_by_hop(options: [u8; 6]) -> Vec<u8> {
     let mut h = vec![6, 0];

@@ -3,7 +3,7 @@
 //! (an EUI-64 IID embeds the MAC) for one of the RFC 7042 documentation IIDs;
 //! IPv4-mapped ones follow the IPv4 mapping; solicited-node multicast gets its 24
 //! embedded unicast bits replaced, by those of its member's replacement when the
-//! member is in the capture. Other multicast groups that carry unicast data lose it:
+//! member is in the capture, and by a number counted from zero when it is not. Other multicast groups that carry unicast data lose it:
 //! a unicast-prefix-based or embedded-RP group (RFC 3306, RFC 3956) gets the
 //! documentation prefix and a keyed group id, a group built from an interface
 //! identifier (RFC 4489) gets the identifier its link-local address maps to, and a
@@ -13,8 +13,9 @@
 //! capture with the same key changes nothing: 2001:db8::/32 is kept, fe80::/64
 //! with a documentation IID is kept, and a solicited-node group whose member is
 //! kept keeps its bits, and so do groups that already carry documentation data.
-//! (A group whose member never appears gets keyed bits,
-//! which a second run cannot tell from real ones: those change again.)
+//! A group whose member never appears becomes the next of ff02::1:ff00:0, ff02::1:ff00:1, …
+//! in first-seen order: keyed bits could be told from real ones by neither a second run
+//! nor `check`, so a sanitized capture with such a group failed its own verification.
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -27,7 +28,6 @@ use super::table::{AddressTable, Allocator, with_prefix};
 
 const TAG_ROUTED: &[u8] = b"pcapscrub/ipv6\0";
 const TAG_LINK_LOCAL: &[u8] = b"pcapscrub/ipv6-link-local\0";
-const TAG_SOLICITED: &[u8] = b"pcapscrub/ipv6-solicited-node\0";
 const TAG_PREFIX_GROUP: &[u8] = b"pcapscrub/ipv6-prefix-group\0";
 
 /// The /64s that IIDs are handed out in, with the name errors use.
@@ -224,6 +224,8 @@ pub(crate) struct Ipv6Allocator {
     link_local: SlotPool,
     /// The 24 low bits of ff02::1:ffXX:XXXX.
     solicited: SlotPool,
+    /// Where the search for a free slot for a memberless group starts: every slot below is taken.
+    memberless_from: u64,
     /// The group ids of rewritten unicast-prefix-based and embedded-RP groups.
     group_ids: SlotPool,
 }
@@ -258,12 +260,6 @@ impl Ipv6Allocator {
         Ok(with_prefix(&LINK_LOCAL_PREFIX, &iid))
     }
 
-    /// Replaces the 24 unicast bits by keyed ones, probing so that two groups
-    /// never merge into one.
-    fn solicited(&mut self, low: [u8; 3], key: &MappingKey) -> Result<[u8; 16], MappingError> {
-        self.solicited_at(key.digest(TAG_SOLICITED, &low).word(0))
-    }
-
     /// A unicast-prefix-based or embedded-RP group with the documentation prefix in place of
     /// its network prefix and a keyed group id (the prefix no longer tells groups apart, so the
     /// id must). Flags, scope, the prefix length and the rendezvous point's 4-bit interface id
@@ -280,6 +276,17 @@ impl Ipv6Allocator {
         b[4..12].copy_from_slice(&doc_prefix(a[3]));
         b[12..].copy_from_slice(&slot.to_be_bytes()[4..]);
         Ok(b)
+    }
+
+    /// A solicited-node group whose member is not in the capture: its bits would be 24 bits of
+    /// an address the capture does not otherwise show. It takes the lowest free slot, so its
+    /// output depends on the order groups are seen in, never on its bits; a second run over the
+    /// sanitized capture, or `check`, sees the same groups in the same order and finds each one
+    /// where it is (a group a member claimed in between was claimed at that slot the first time).
+    fn memberless_group(&mut self) -> Result<[u8; 16], MappingError> {
+        let group = self.solicited_at(self.memberless_from)?;
+        self.memberless_from = low24(group) + 1;
+        Ok(group)
     }
 
     /// The group whose 24 bits are `preferred`, or the next free one.
@@ -309,6 +316,7 @@ impl Allocator for Ipv6Allocator {
             roles: [CLIENT_PREFIX, SERVER_PREFIX, OTHER_PREFIX].map(IidPool::new),
             link_local: SlotPool::new(DOC_IID_SLOTS),
             solicited: SlotPool::new(SOLICITED_SLOTS),
+            memberless_from: 0,
             group_ids: SlotPool::new(GROUP_ID_SLOTS),
         }
     }
@@ -351,7 +359,8 @@ impl Allocator for Ipv6Allocator {
                 &ipv4.get(v4, &mut (), key, warnings),
             )),
             Kind::LinkLocal => table.alloc.link_local(a, key),
-            Kind::SolicitedNode(low) => table.alloc.solicited(low, key),
+            // Groups with a member in the capture were planned before (`plan_rewrites`).
+            Kind::SolicitedNode(_) => table.alloc.memberless_group(),
             Kind::PrefixGroup => table.alloc.prefix_group(a, key),
             Kind::IidGroup => {
                 // The identifier becomes the one its link-local address becomes, so the group
@@ -580,9 +589,12 @@ mod tests {
 
     #[test]
     fn solicited_node_slots_fill_the_low_24_bits() {
-        let key = MappingKey::from_bytes(&[3u8; 32]).unwrap();
         let mut alloc = Ipv6Allocator::new();
-        let b = alloc.solicited([1, 2, 3], &key).unwrap();
+        let b = alloc.solicited_at(0x01_0203).unwrap();
         assert_eq!(b[..13], SOLICITED_PREFIX);
+        assert_eq!(b[13..], [1, 2, 3]);
+        // Taken: the next one, so two groups with members never merge.
+        let c = alloc.solicited_at(0x01_0203).unwrap();
+        assert_eq!(c[13..], [1, 2, 4]);
     }
 }
