@@ -15,6 +15,7 @@ pub mod check;
 pub mod civil;
 pub mod client_log;
 pub mod commands;
+pub mod dtls;
 pub mod flow;
 #[doc(hidden)]
 pub mod fuzzing;

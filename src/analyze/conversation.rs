@@ -1,10 +1,11 @@
-//! What one TCP connection said, as far as the diagnosis needs it: TCP set-up and tear-down,
+//! What one connection said, as far as the diagnosis needs it: TCP set-up and tear-down,
 //! and each direction's TLS records and handshake messages, with a timeline.
 
 use std::borrow::Cow;
 
 use super::decrypt::{ConnectionKeys, KeyRun};
-use crate::flow::Side;
+use super::recognise::UdpProtocol;
+use crate::flow::{Side, TransportKind};
 use crate::keylog::protection::Opened;
 use crate::plan::KeptRange;
 use crate::plan::keep::KeepList;
@@ -186,6 +187,12 @@ impl TlsSide {
 /// Everything we learn about one connection in pass 1.
 #[derive(Debug, Default)]
 pub struct Conversation {
+    /// TCP, or UDP with the handshake protocol its content was recognised as
+    /// (`super::recognise`); `tcp` then stays empty and `datagrams` counts.
+    pub transport: TransportKind,
+    pub udp: Option<UdpProtocol>,
+    /// UDP datagrams per direction (by [`Side`] index).
+    pub datagrams: [u64; 2],
     pub tcp: [TcpSide; 2],
     /// Each direction's TLS state, made when the direction first carries payload: a
     /// connection that never gets an answer (a scan, a SYN flood, a hello nobody answers) pays

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::conversation::{
     Alert, Conversation, Name, Peer, TlsSide, is_sslv2_server_hello, is_tls13, offered_versions,
 };
-use super::verdict::Verdict;
-use crate::flow::Side;
+use super::udp_verdict::{self, Protocol};
+use super::verdict::{Reading, Verdict};
+use crate::flow::{Side, TransportKind};
 use crate::preamble::{Outcome, Refusal};
 use crate::tls::facts::{
     CertificateFacts, ChainChecks, SniSummary, alert_description_name, chain_checks,
@@ -107,10 +108,15 @@ pub struct TimelineEntry {
 /// The diagnosis of one connection.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Diagnosis {
+    #[serde(default)]
+    pub transport: TransportKind,
+    pub protocol: Protocol,
     pub verdict: Verdict,
     pub explanation: String,
     pub hint: Name,
-    pub tcp: TcpFacts,
+    /// Absent over UDP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp: Option<TcpFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFacts>,
     pub timeline: Vec<TimelineEntry>,
@@ -167,7 +173,15 @@ pub fn diagnose(
     let sides = Sides { conv, client };
     let tcp = tcp_facts(&sides);
     let tls = tls_facts(&sides, incomplete_stream);
-    let (verdict, explanation, mut hint) = decide(&sides, &tcp, tls.as_ref(), server_port);
+    let (verdict, explanation, mut hint) = match conv.udp {
+        // Over UDP the evidence maps onto the same verdicts (docs/udp.md).
+        Some(protocol) => {
+            let alert = first_plain_alert(&sides)
+                .map(|(peer, level, desc)| alert_reading(&sides, tls.as_ref(), peer, level, desc));
+            udp_verdict::decide(conv, client, protocol, alert)
+        }
+        None => decide(&sides, &tcp, tls.as_ref(), server_port),
+    };
     if let Some(black_hole) = path_mtu_black_hole(&sides, verdict) {
         hint = format!("{hint}; {black_hole}").into();
     }
@@ -189,11 +203,18 @@ pub fn diagnose(
         .as_ref()
         .and_then(|ch| ch.sni.as_ref())
         .and_then(|s| s.names.first().cloned());
+    let protocol = match conv.udp {
+        Some(p) => Protocol::from(p),
+        None if tls.is_some() => Protocol::Tls,
+        None => Protocol::None,
+    };
     Diagnosis {
+        transport: conv.transport,
+        protocol,
         verdict,
         explanation,
         hint,
-        tcp,
+        tcp: (conv.transport == TransportKind::Tcp).then_some(tcp),
         tls,
         timeline,
         timeline_omitted: conv.timeline_omitted,
@@ -428,8 +449,6 @@ fn handshake_complete(s: &Sides<'_>) -> bool {
     }
 }
 
-type Reading = (Verdict, String, Name);
-
 fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> Reading {
     let (ct, st) = (s.c_tcp(), s.s_tcp());
     let (c, sv) = (s.c_tls(), s.s_tls());
@@ -541,17 +560,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         );
     }
     if let Some((peer, level, desc)) = first_plain_alert(s) {
-        let level_name = if level == 1 { "warning" } else { "fatal" };
-        let name = alert_description_name(desc);
-        let (verdict, hint) = alert_verdict(peer, desc);
-        return (
-            verdict,
-            format!(
-                "the {} rejected the handshake with a {level_name} {name} alert ({desc})",
-                peer.as_str()
-            ),
-            hint.into(),
-        );
+        return alert_reading(s, tls, peer, level, desc);
     }
     if sv.prefix.is_empty() {
         let size = match c.client_hello_len {
@@ -617,6 +626,41 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
         Verdict::HandshakeIncomplete,
         format!("TLS started but the handshake did not finish in the capture{last}"),
         "capture for longer, or on the other end too, to see how the handshake ended".into(),
+    )
+}
+
+/// The reading of a plaintext alert that ended the handshake.
+fn alert_reading(
+    s: &Sides<'_>,
+    tls: Option<&TlsFacts>,
+    peer: Peer,
+    level: u8,
+    desc: u8,
+) -> Reading {
+    let level_name = if level == 1 { "warning" } else { "fatal" };
+    let name = alert_description_name(desc);
+    let (verdict, hint) = match peer {
+        Peer::Server => {
+            let versions = s
+                .c_tls()
+                .client_hello
+                .as_ref()
+                .map(|h| offered_versions(h))
+                .unwrap_or_default();
+            (
+                Verdict::ServerAlert,
+                server_alert_hint(desc, &versions, tls),
+            )
+        }
+        Peer::Client => (Verdict::ClientAlert, client_alert_hint(desc, tls)),
+    };
+    (
+        verdict,
+        format!(
+            "the {} rejected the handshake with a {level_name} {name} alert ({desc})",
+            peer.as_str()
+        ),
+        hint.into(),
     )
 }
 

@@ -17,8 +17,11 @@ mod flows;
 mod fragments;
 mod icmp;
 mod packets;
+pub mod recognise;
 mod stream;
 mod tcp;
+pub mod udp;
+pub mod udp_verdict;
 pub mod verdict;
 
 pub use analysis::{Analysis, Connection, DirStats, Keep, TimeSpan};

@@ -12,6 +12,7 @@ use super::flows::Flows;
 use super::fragments::{FragmentPacket, Fragments};
 use super::icmp::note_icmp_error;
 use super::tcp::track_tcp;
+use super::udp::{UdpPacket, track_udp};
 use crate::anonymize::AddressPlanner;
 use crate::capture::{CaptureReader, DroppedBlock, Event, ReadError};
 use crate::keylog::KeyLog;
@@ -123,6 +124,18 @@ pub fn analyze_with(
                     &mut flows, planner, pkt.number, layout, pkt.data, ip, tcp, now, time_ns,
                     redactor,
                 ),
+                Transport::Udp { start } => {
+                    let udp = UdpPacket {
+                        number: pkt.number,
+                        layout,
+                        data: pkt.data,
+                        ip,
+                        start: *start,
+                        now,
+                        now_ns: time_ns,
+                    };
+                    track_udp(&mut flows, planner, udp)
+                }
                 _ => Repeat::default(),
             },
             _ => Repeat::default(),

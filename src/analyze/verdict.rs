@@ -24,6 +24,9 @@ stable_names! {
     }
 }
 
+/// A connection's verdict with its one-line explanation and its hint.
+pub type Reading = (Verdict, String, std::borrow::Cow<'static, str>);
+
 impl Verdict {
     /// False for the verdicts that report no failure (a finished handshake, or one we saw
     /// only the middle of).

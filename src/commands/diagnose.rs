@@ -14,7 +14,7 @@ use crate::analyze::verdict::Verdict;
 use crate::analyze::{self, Analysis, Connection};
 use crate::anonymize::{AddressPlanner, Mapping, MappingKey};
 use crate::capture::CaptureReader;
-use crate::flow::Endpoint;
+use crate::flow::{Endpoint, TransportKind};
 use crate::policy::Policy;
 use crate::redact::Redactor;
 use crate::report::streamed::Streamed;
@@ -286,11 +286,23 @@ fn text_report(
     let overall_text = overall
         .map(|v| paint.verdict(v))
         .unwrap_or_else(|| "none (no TCP connection)".into());
+    let udp = analysis
+        .connections
+        .iter()
+        .filter(|(k, _)| k.transport == TransportKind::Udp)
+        .count();
+    let plural = |k: usize| if k == 1 { "" } else { "s" };
+    let udp_text = if udp > 0 {
+        format!(", {udp} UDP connection{}", plural(udp))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{label}: {} packets, {n} TCP connection{}; verdict: {overall_text}",
+        "{label}: {} packets, {} TCP connection{}{udp_text}; verdict: {overall_text}",
         analysis.packets,
-        if n == 1 { "" } else { "s" }
+        n - udp,
+        plural(n - udp)
     );
     let mut order: Vec<(usize, &Connection)> = analysis
         .connections
@@ -351,9 +363,13 @@ fn connection_text(
     } else {
         format!("  via {}", path.join(" / "))
     };
+    let over = match d.transport {
+        TransportKind::Udp => format!("  ({} over UDP)", d.protocol.as_str().to_uppercase()),
+        TransportKind::Tcp => String::new(),
+    };
     let _ = writeln!(
         out,
-        "\nconnection {id}: {} -> {}  {}{via}",
+        "\nconnection {id}: {} -> {}  {}{over}{via}",
         names(c.client_endpoint(), true),
         names(c.server_endpoint(), true),
         paint.verdict(d.verdict)

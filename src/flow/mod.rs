@@ -12,6 +12,19 @@ pub use path::{PathId, PathLayer, Paths};
 
 use foldhash::{HashMap, HashMapExt};
 
+use crate::stable_names::stable_names;
+
+stable_names! {
+    /// The transport a connection runs over (summary key `transport`). Part of its key: a TCP
+    /// connection and a UDP flow on the same addresses and ports are two connections.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub enum TransportKind {
+        #[default]
+        Tcp = "tcp",
+        Udp = "udp",
+    }
+}
+
 /// Which way a packet travels relative to the normalised key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -36,36 +49,47 @@ impl Side {
     }
 }
 
-/// The 5-tuple of a TCP connection (protocol implied), with the lower endpoint first so both
-/// directions find the same entry, and the path it was carried in.
+/// The 5-tuple of a connection, with the lower endpoint first so both directions find the
+/// same entry, and the path it was carried in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowKey {
     pub a: Endpoint,
     pub b: Endpoint,
     pub path: PathId,
+    pub transport: TransportKind,
 }
 
 impl FlowKey {
+    /// The key of a TCP connection.
     pub fn new(src: Endpoint, dst: Endpoint, path: PathId) -> (FlowKey, Side) {
-        if src <= dst {
-            (
-                FlowKey {
-                    a: src,
-                    b: dst,
-                    path,
-                },
-                Side::A,
-            )
+        FlowKey::over(TransportKind::Tcp, src, dst, path)
+    }
+
+    /// The key of a UDP flow.
+    pub fn udp(src: Endpoint, dst: Endpoint, path: PathId) -> (FlowKey, Side) {
+        FlowKey::over(TransportKind::Udp, src, dst, path)
+    }
+
+    fn over(
+        transport: TransportKind,
+        src: Endpoint,
+        dst: Endpoint,
+        path: PathId,
+    ) -> (FlowKey, Side) {
+        let (a, b, side) = if src <= dst {
+            (src, dst, Side::A)
         } else {
-            (
-                FlowKey {
-                    a: dst,
-                    b: src,
-                    path,
-                },
-                Side::B,
-            )
-        }
+            (dst, src, Side::B)
+        };
+        (
+            FlowKey {
+                a,
+                b,
+                path,
+                transport,
+            },
+            side,
+        )
     }
 
     pub fn endpoint(&self, side: Side) -> Endpoint {
@@ -85,6 +109,9 @@ pub struct RoleEvidence {
     pub syn_ack_from: Option<Side>,
     /// Sender of the first packet.
     pub first_from: Option<Side>,
+    /// Over UDP (no SYN): the side whose datagram's content says it is the client (a DTLS
+    /// ClientHello, a QUIC client Initial), or the other side of one that says server.
+    pub hello_from: Option<Side>,
 }
 
 impl RoleEvidence {
@@ -92,7 +119,7 @@ impl RoleEvidence {
     /// side with the ephemeral port (a well-known port below 1024, or else the lower port, marks
     /// the server); else whoever spoke first.
     pub fn client(&self, key: &FlowKey) -> Side {
-        if let Some(s) = self.syn_from {
+        if let Some(s) = self.syn_from.or(self.hello_from) {
             return s;
         }
         if let Some(s) = self.syn_ack_from {

@@ -533,7 +533,7 @@ mod tests {
     fn the_first_diagnoses_stay_in_memory() {
         let mut store = Store::keeping(1);
         let d: Diagnosis = serde_json::from_str(
-            r#"{"verdict":"not_tls","explanation":"e","hint":"h","tcp":{"syn_retransmissions":0,"established":true,"retransmitted_segments":{"client":0,"server":0}},"timeline":[],"plaintext_protocol":true}"#,
+            r#"{"transport":"tcp","protocol":"none","verdict":"not_tls","explanation":"e","hint":"h","tcp":{"syn_retransmissions":0,"established":true,"retransmitted_segments":{"client":0,"server":0}},"timeline":[],"plaintext_protocol":true}"#,
         )
         .unwrap();
         assert!(matches!(store.diagnosis(d.clone()), Stored::Here(_)));

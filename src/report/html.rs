@@ -213,21 +213,25 @@ pub fn connection_section(row: &Row, d: &Diagnosis) -> String {
 fn facts(row: &Row, d: &Diagnosis) -> Vec<(&'static str, String)> {
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
     let mut f = vec![
-        ("TCP established", yes_no(d.tcp.established)),
-        ("SYN retransmissions", d.tcp.syn_retransmissions.to_string()),
-        (
+        ("transport", d.transport.as_str().to_string()),
+        ("protocol", d.protocol.as_str().to_string()),
+    ];
+    if let Some(tcp) = &d.tcp {
+        f.push(("TCP established", yes_no(tcp.established)));
+        f.push(("SYN retransmissions", tcp.syn_retransmissions.to_string()));
+        f.push((
             "retransmitted segments",
             format!(
                 "client {}, server {}",
-                d.tcp.retransmitted_segments.client, d.tcp.retransmitted_segments.server
+                tcp.retransmitted_segments.client, tcp.retransmitted_segments.server
             ),
-        ),
-    ];
-    if let Some(c) = &d.tcp.first_close {
-        f.push((
-            "first close",
-            format!("{} by the {} at {:.6} s", c.how, c.by.as_str(), c.t),
         ));
+        if let Some(c) = &tcp.first_close {
+            f.push((
+                "first close",
+                format!("{} by the {} at {:.6} s", c.how, c.by.as_str(), c.t),
+            ));
+        }
     }
     if let Some(t) = &d.tls {
         f.push(("versions", row.versions.clone()));
