@@ -21,19 +21,8 @@ runs="${RUNS:-5}"
 policy="${POLICY:-ticket}"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a positive number" >&2; exit 2; }
 
-cargo build --release --quiet --bin pcapscrub
-target_dir="${CARGO_TARGET_DIR:-target}"
-new="$(realpath "$target_dir/release/pcapscrub")"
-old="$(scripts/build_commit.sh "$ref")"
-file="$(scripts/bench_capture.sh "$size")"
-cache="$(dirname "$file")"
-
-work="$(mktemp -d "$cache/compare.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-printf '%s' 5f3c9a1e7b2d4f6081a3c5e7092b4d6f8e1a3c5b7d9f0e2a4c6b8d0f1e3a5c79 >"$work/key"
-# check reads a sanitized capture: made once, by this build.
-"$new" sanitize "$file" -o "$work/ref-out" -p "$policy" --key "$work/key" >/dev/null 2>&1
-sanitized="$(ls "$work"/ref-out/*.sanitized.pcap)"
+# shellcheck source=bench_ab_setup.sh
+source scripts/bench_ab_setup.sh
 cat "$file" >/dev/null
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

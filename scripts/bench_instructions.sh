@@ -21,19 +21,8 @@ ref="$1"
 size="${2:-10M}"
 policy="${POLICY:-ticket}"
 
-cargo build --release --quiet --bin pcapscrub
-target_dir="${CARGO_TARGET_DIR:-target}"
-new="$(realpath "$target_dir/release/pcapscrub")"
-old="$(scripts/build_commit.sh "$ref")"
-file="$(scripts/bench_capture.sh "$size")"
-cache="$(dirname "$file")"
-
-work="$(mktemp -d "$cache/instructions.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-printf '%s' 5f3c9a1e7b2d4f6081a3c5e7092b4d6f8e1a3c5b7d9f0e2a4c6b8d0f1e3a5c79 >"$work/key"
-# check reads a sanitized capture: made once, by this build.
-"$new" sanitize "$file" -o "$work/ref-out" -p "$policy" --key "$work/key" >/dev/null 2>&1
-sanitized="$(ls "$work"/ref-out/*.sanitized.pcap)"
+# shellcheck source=bench_ab_setup.sh
+source scripts/bench_ab_setup.sh
 
 count() { # BIN COMMAND: prints the instructions executed
     local exe="$1" out="$work/callgrind.out"
