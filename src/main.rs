@@ -171,6 +171,12 @@ struct SanitizeArgs {
     /// `timeline_omitted` (`diagnose --connection N` shows them).
     #[arg(long, value_name = "N", default_value_t = pcapscrub::report::summary::SUMMARY_TIMELINE)]
     summary_timeline: usize,
+    /// Connections the summary describes in full: the N most significant (failures first), or
+    /// `all`. Every other connection gets a compact entry (`detail: compact`: endpoints,
+    /// verdict, explanation, SNI pseudonym, alerts, counts), so a summary of thousands of
+    /// connections still loads in about a second; `diagnose --connection N` shows the rest.
+    #[arg(long, value_name = "N|all", default_value_t = pcapscrub::report::summary::SummaryFull::MostSignificant(pcapscrub::report::summary::SUMMARY_FULL))]
+    summary_full: pcapscrub::report::summary::SummaryFull,
     /// A TLS key log (NSS format, as `SSLKEYLOGFILE` or `openssl -keylogfile` write it); may be
     /// repeated. The diagnosis opens what it can (encrypted alerts, TLS 1.3 certificates) in
     /// memory only; nothing decrypted and no key is ever written.
@@ -336,6 +342,7 @@ fn sanitize(args: SanitizeArgs) -> ExitCode {
             summary: commands::sanitize::SummarySettings {
                 format: args.summary_format,
                 timeline: args.summary_timeline,
+                full: args.summary_full,
             },
             keylog: commands::keylog::load(&args.keylog)?,
         };

@@ -567,3 +567,70 @@ fn the_summary_caps_each_timeline_and_counts_the_rest() {
         run_ok(&["verify", out.to_str().unwrap()]);
     }
 }
+
+/// Past the `--summary-full` most significant connections, entries are compact (a summary of
+/// thousands of connections must load in about a second): the rest of the facts are left out,
+/// and the timeline's events are counted, never listed. Full by default for small captures.
+#[test]
+fn the_summary_compacts_connections_past_the_most_significant() {
+    let s = Scratch::new();
+    let capture = three_verdicts(&s);
+    let p = capture.to_str().unwrap();
+    let diagnosed = json(&run_ok(&["diagnose", p, "--format", "json"]));
+    let events: Vec<usize> = diagnosed
+        .seq("connections")
+        .iter()
+        .map(|c| c.seq("timeline").len())
+        .collect();
+    for (args, full) in [
+        (&[][..], 3usize),
+        (&["--summary-full", "all"][..], 3),
+        (&["--summary-full", "1"][..], 1),
+        (&["--summary-full", "0"][..], 0),
+    ] {
+        let out = s.path(&format!("evidence-{}", args.join("-")));
+        let mut all = vec!["--summary-format", "both"];
+        all.extend_from_slice(args);
+        sanitize_ok(&[&capture], &out, &all);
+        let yaml_text = std::fs::read_to_string(out.join("capture.summary.yaml")).expect("yaml");
+        let json_text = std::fs::read_to_string(out.join("capture.summary.json")).expect("json");
+        let sum = yaml(&yaml_text);
+        assert_eq!(sum, json(&json_text), "{args:?}");
+        let conns = sum.seq("connections");
+        assert_eq!(conns.len(), 3);
+        let is_full = |c: &Value| c.get("tcp").is_some();
+        assert_eq!(
+            conns.iter().filter(|c| is_full(c)).count(),
+            full,
+            "{args:?}"
+        );
+        for (c, &n) in conns.iter().zip(&events) {
+            if is_full(c) {
+                assert!(c.get("detail").is_none(), "{args:?}");
+                // Full entries are the most significant: the capture's verdict first.
+                if full == 1 {
+                    assert_eq!(c.str("verdict"), "client_alert", "{args:?}");
+                }
+            } else {
+                assert_eq!(c.str("detail"), "compact", "{args:?}");
+                assert!(c.seq("timeline").is_empty(), "{args:?}");
+                assert_eq!(c.int("timeline_omitted") as usize, n, "{args:?}");
+                assert!(
+                    c.get("tls").is_none() && c.get("hint").is_none(),
+                    "{args:?}"
+                );
+                assert!(c.get("explanation").is_some() && c.get("client").is_some());
+            }
+        }
+        if full == 0 {
+            let alerting = &conns[1];
+            assert_eq!(alerting.str("verdict"), "client_alert");
+            assert_eq!(
+                alerting.seq("alerts")[0].str("description"),
+                "unknown_ca",
+                "a compact entry keeps its alert"
+            );
+        }
+        run_ok(&["verify", out.to_str().unwrap()]);
+    }
+}

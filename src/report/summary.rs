@@ -14,7 +14,7 @@ use crate::anonymize::Mapping;
 use crate::flow::{Endpoint, PathLayer};
 
 /// The connections of a summary, made one at a time as they are written.
-pub type ConnectionIter<'a> = Box<dyn Iterator<Item = anyhow::Result<ConnectionFacts<'a>>> + 'a>;
+pub type ConnectionIter<'a> = Box<dyn Iterator<Item = anyhow::Result<ConnectionEntry<'a>>> + 'a>;
 pub type ConnectionList<'a> = Streamed<ConnectionIter<'a>>;
 
 /// Timeline events a summary keeps per connection unless `sanitize --summary-timeline` says
@@ -23,6 +23,60 @@ pub type ConnectionList<'a> = Streamed<ConnectionIter<'a>>;
 /// enough to load in a second (docs/architecture.md, "report/"). `diagnose` shows every event
 /// pass 1 kept.
 pub const SUMMARY_TIMELINE: usize = 32;
+
+/// Connections a summary describes in full unless `sanitize --summary-full` says otherwise: the
+/// most significant ones (the order of report.html's table, which draws as many); every other
+/// connection gets a [`CompactFacts`] entry. A full entry takes a C YAML loader about 2 ms
+/// (about a hundred scalars), a compact one a tenth of that, so the summary of a capture with
+/// thousands of connections still loads in about a second (docs/decisions.md, "Compact
+/// connection entries").
+pub const SUMMARY_FULL: usize = crate::report::html::FULL_CONNECTIONS;
+
+/// How many connections the summary describes in full (`--summary-full N|all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryFull {
+    All,
+    MostSignificant(usize),
+}
+
+impl std::str::FromStr for SummaryFull {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "all" {
+            return Ok(SummaryFull::All);
+        }
+        s.parse()
+            .map(SummaryFull::MostSignificant)
+            .map_err(|_| format!("expected a number of connections or `all`, not `{s}`"))
+    }
+}
+
+impl std::fmt::Display for SummaryFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SummaryFull::All => f.write_str("all"),
+            SummaryFull::MostSignificant(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl SummaryFull {
+    /// For each connection (in `verdicts`' order), whether its entry is full: the `n` most
+    /// significant, failures first, ties by number.
+    pub fn chosen(self, verdicts: &[Verdict]) -> Vec<bool> {
+        let SummaryFull::MostSignificant(n) = self else {
+            return vec![true; verdicts.len()];
+        };
+        let mut order: Vec<usize> = (0..verdicts.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(crate::report::html::rank(verdicts[i])), i));
+        let mut full = vec![false; verdicts.len()];
+        for &i in order.iter().take(n) {
+            full[i] = true;
+        }
+        full
+    }
+}
 
 /// Which summary files `sanitize` writes (`--summary-format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -242,6 +296,66 @@ pub struct ConnectionFacts<'a> {
     /// retransmission): counted above, not part of the diagnosis; their payload is removed.
     #[serde(skip_serializing_if = "crate::analyze::diagnosis::is_zero")]
     pub packets_after_close: u64,
+}
+
+/// A summary's connection: described in full, or compact (past the `--summary-full` most
+/// significant ones).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ConnectionEntry<'a> {
+    Full(Box<ConnectionFacts<'a>>),
+    Compact(Box<CompactFacts>),
+}
+
+/// A connection in a dozen scalars: who, the verdict and why, the name asked for, the alert,
+/// and how much it carried. `timeline` is empty and `timeline_omitted` counts its events; the
+/// rest of its facts are in a summary made with `--summary-full all`, or in `diagnose
+/// --connection N`.
+#[derive(Debug, Serialize)]
+pub struct CompactFacts {
+    pub id: usize,
+    /// Always `compact`: tells a reader the facts below are not all there are.
+    pub detail: &'static str,
+    pub client: String,
+    pub server: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
+    pub verdict: Verdict,
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negotiated_version: Option<crate::analyze::conversation::Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sni_pseudonym: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::analyze::diagnosis::AlertFacts>,
+    pub timeline: [(); 0],
+    pub timeline_omitted: u64,
+    pub packets: PerDirection,
+    pub bytes: PerDirection,
+}
+
+impl CompactFacts {
+    /// The compact entry of a full one.
+    pub fn of(full: ConnectionFacts<'_>) -> CompactFacts {
+        let d = full.diagnosis;
+        let tls = d.tls.as_ref();
+        CompactFacts {
+            id: full.id,
+            detail: "compact",
+            client: full.client,
+            server: full.server,
+            path: full.path,
+            verdict: d.verdict,
+            explanation: d.explanation.clone(),
+            negotiated_version: tls.and_then(|t| t.negotiated_version.clone()),
+            sni_pseudonym: tls.and_then(|t| t.sni_pseudonym.clone()),
+            alerts: tls.map(|t| t.alerts.clone()).unwrap_or_default(),
+            timeline: [],
+            timeline_omitted: d.timeline.len() as u64 + d.timeline_omitted,
+            packets: full.packets,
+            bytes: full.bytes,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -16,17 +16,21 @@ use crate::report::evidence::{EvidenceDir, EvidenceStem};
 use crate::report::hashing::HashingWriter;
 use crate::report::streamed::Streamed;
 use crate::report::summary::{
-    ConnectionFacts, ConnectionIter, PerDirection, SummaryFormat, SummaryHead, SummaryTail,
-    address_pseudonym, cap_timeline, endpoint_pseudonym, path_text, write_yaml,
+    CompactFacts, ConnectionEntry, ConnectionFacts, ConnectionIter, PerDirection, SummaryFormat,
+    SummaryFull, SummaryHead, SummaryTail, address_pseudonym, cap_timeline, endpoint_pseudonym,
+    path_text, write_yaml,
 };
 use crate::report::summary_json;
 
-/// What the summaries hold and in which files (`--summary-format`, `--summary-timeline`).
+/// What the summaries hold and in which files (`--summary-format`, `--summary-timeline`,
+/// `--summary-full`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SummarySettings {
     pub format: SummaryFormat,
     /// Timeline events kept per connection; the rest are counted.
     pub timeline: usize,
+    /// Connections described in full; the others get compact entries.
+    pub full: SummaryFull,
 }
 
 impl Default for SummarySettings {
@@ -34,6 +38,7 @@ impl Default for SummarySettings {
         SummarySettings {
             format: SummaryFormat::default(),
             timeline: crate::report::summary::SUMMARY_TIMELINE,
+            full: SummaryFull::MostSignificant(crate::report::summary::SUMMARY_FULL),
         }
     }
 }
@@ -61,6 +66,13 @@ pub fn write_tails(
     settings: SummarySettings,
 ) -> Result<Tails> {
     let cap = settings.timeline;
+    let verdicts: Vec<_> = analysis
+        .connections
+        .iter()
+        .map(|(_, c)| c.verdict)
+        .collect();
+    let full = settings.full.chosen(&verdicts);
+    let full = &full;
     let yaml = settings
         .format
         .yaml()
@@ -68,7 +80,7 @@ pub fn write_tails(
             tail_file(evidence, canary, |w| {
                 let mut mapping = mapping.clone();
                 let tail = SummaryTail {
-                    connections: Streamed::new(connection_facts(analysis, &mut mapping, cap)),
+                    connections: Streamed::new(connection_facts(analysis, &mut mapping, cap, full)),
                 };
                 write_yaml(&tail, w)
             })
@@ -80,7 +92,10 @@ pub fn write_tails(
         .then(|| {
             tail_file(evidence, canary, |w| {
                 let mut mapping = mapping.clone();
-                summary_json::write_connections(connection_facts(analysis, &mut mapping, cap), w)
+                summary_json::write_connections(
+                    connection_facts(analysis, &mut mapping, cap, full),
+                    w,
+                )
             })
         })
         .transpose()?;
@@ -173,11 +188,13 @@ fn join(
     Ok(SummaryFile { file, name, sha256 })
 }
 
-/// The summary's connections, each made as it is written, its timeline cut to `cap` events.
+/// The summary's connections, each made as it is written, its timeline cut to `cap` events;
+/// those not `full` compact.
 fn connection_facts<'a>(
     analysis: &'a Analysis,
     mapping: &'a mut Mapping,
     cap: usize,
+    full: &'a [bool],
 ) -> ConnectionIter<'a> {
     Box::new(
         analysis
@@ -190,7 +207,7 @@ fn connection_facts<'a>(
                 let path = path_text(analysis.paths.layers(c.key.path), |e| {
                     address_pseudonym(mapping, e)
                 });
-                Ok(ConnectionFacts {
+                let facts = ConnectionFacts {
                     id: i + 1,
                     client,
                     server,
@@ -205,6 +222,11 @@ fn connection_facts<'a>(
                         server: c.server_stats().payload_bytes,
                     },
                     packets_after_close: c.packets_after_close,
+                };
+                Ok(if full.get(i).copied().unwrap_or(true) {
+                    ConnectionEntry::Full(Box::new(facts))
+                } else {
+                    ConnectionEntry::Compact(Box::new(CompactFacts::of(facts)))
                 })
             }),
     )
