@@ -620,6 +620,8 @@ fn the_summary_compacts_connections_past_the_most_significant() {
                     "{args:?}"
                 );
                 assert!(c.get("explanation").is_some() && c.get("client").is_some());
+                assert_eq!(c.str("transport"), "tcp", "{args:?}");
+                assert!(c.get("protocol").is_some(), "{args:?}");
             }
         }
         if full == 0 {

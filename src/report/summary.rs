@@ -320,6 +320,8 @@ pub struct CompactFacts {
     pub server: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub path: Vec<String>,
+    pub transport: crate::flow::TransportKind,
+    pub protocol: crate::analyze::udp_verdict::Protocol,
     pub verdict: Verdict,
     pub explanation: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -345,6 +347,8 @@ impl CompactFacts {
             client: full.client,
             server: full.server,
             path: full.path,
+            transport: d.transport,
+            protocol: d.protocol,
             verdict: d.verdict,
             explanation: d.explanation.clone(),
             negotiated_version: tls.and_then(|t| t.negotiated_version.clone()),
