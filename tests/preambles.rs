@@ -10,8 +10,9 @@ mod fixtures_gen;
 use std::path::{Path, PathBuf};
 
 use common::{run_sanitize, tshark, tshark_fields, work_dir};
+use fixtures_gen::conv::Conv;
 use fixtures_gen::{
-    cmd, diagnose_sample as diagnose, in_order, stderr_text, timeline_events as events,
+    Scratch, cmd, diagnose_sample as diagnose, in_order, stderr_text, timeline_events as events,
 };
 
 fn sample(name: &str) -> PathBuf {
@@ -332,4 +333,194 @@ fn sanitized_preambles_keep_the_handshake_readable_and_nothing_else() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A preamble's bytes are never walked as TLS records (hand-built MySQL dialogues)
+// ---------------------------------------------------------------------------------------------
+
+/// The MySQL port, so the fixtures look like what they are (the recogniser ignores ports).
+const MYSQL_PORT: u16 = 3306;
+/// MySQL capability flags the fixtures' greetings use (MySQL protocol docs, "Capabilities
+/// Flags"): CLIENT_LONG_PASSWORD, CLIENT_PROTOCOL_41, CLIENT_SSL, CLIENT_SECURE_CONNECTION,
+/// CLIENT_PLUGIN_AUTH.
+const CAPS: u32 = 0x0001 | 0x0200 | 0x8000 | 0x0008_0000;
+const CLIENT_SSL: u32 = 0x0800;
+
+/// A HandshakeV10 greeting of `payload_len` bytes (its plugin name, free text, fills it up):
+/// `version` (NUL-terminated), the connection id `conn_id` and the two salt parts given.
+fn mysql_greeting(
+    payload_len: usize,
+    version: &[u8],
+    conn_id: [u8; 4],
+    salt: &[u8; 20],
+    caps: u32,
+) -> Vec<u8> {
+    let mut p = vec![10];
+    p.extend(version);
+    p.push(0);
+    p.extend(conn_id);
+    p.extend(&salt[..8]);
+    p.push(0);
+    p.extend(((caps & 0xffff) as u16).to_le_bytes());
+    p.push(0x21); // utf8mb3_general_ci
+    p.extend(2u16.to_le_bytes()); // SERVER_STATUS_AUTOCOMMIT
+    p.extend(((caps >> 16) as u16).to_le_bytes());
+    p.push(21);
+    p.extend([0; 10]);
+    p.extend(&salt[8..]);
+    p.push(0);
+    let plugin = payload_len
+        .checked_sub(p.len() + 1)
+        .expect("payload long enough");
+    p.extend(std::iter::repeat_n(b'p', plugin));
+    p.push(0);
+    let mut g = (p.len() as u32).to_le_bytes()[..3].to_vec();
+    g.push(0);
+    g.extend(p);
+    g
+}
+
+/// TCP payloads of the data segments (PSH set) of an Ethernet/IPv4 pcap sent from `port`, in
+/// capture order: a payload the sanitized copy removed is empty.
+fn payloads_from(pcap: &[u8], port: u16) -> Vec<Vec<u8>> {
+    let (_, recs) = fixtures_gen::read_pcap(pcap);
+    recs.iter()
+        .filter_map(|r| {
+            let d = &r.data;
+            if d.len() < 34 || d[12..14] != [0x08, 0x00] || d[23] != 6 {
+                return None;
+            }
+            let ip = &d[14..];
+            let ihl = usize::from(ip[0] & 0x0f) * 4;
+            let tcp = ip.get(ihl..)?;
+            if u16::from_be_bytes([tcp[0], tcp[1]]) != port || tcp[13] & 0x08 == 0 {
+                return None;
+            }
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]])).min(ip.len());
+            let doff = usize::from(tcp[12] >> 4) * 4;
+            ip.get(ihl + doff..total).map(<[u8]>::to_vec)
+        })
+        .collect()
+}
+
+/// Sanitizes `conv` (exit 0 insisted on) and diagnoses it: the sanitized capture and the
+/// timeline's events.
+fn sanitize_and_diagnose(conv: &Conv) -> (Vec<u8>, Vec<(String, String)>) {
+    let scratch = Scratch::new();
+    let input = scratch.write("capture.pcap", &conv.pcap());
+    let out_dir = scratch.path("out");
+    fixtures_gen::sanitize_ok(&[input.as_path()], &out_dir, &[]);
+    let sanitized = std::fs::read(out_dir.join("capture.sanitized.pcap")).unwrap();
+    let out = cmd().arg("diagnose").arg(&input).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_text(&out));
+    (sanitized, events(&String::from_utf8(out.stdout).unwrap()))
+}
+
+/// The salt of the record-shaped greeting: its first byte ends the record header that its
+/// connection id starts.
+const SHAPED_SALT: &[u8; 20] = b"\x054ltSALTm0reSALTs4lt";
+
+/// A MySQL greeting whose bytes read as TLS records: its first five (`15 03 00 00 0a`: a
+/// 789-byte payload, sequence 0, protocol 10) as an SSL 3.0 alert header, its connection id
+/// and salt as the next record header (`17 03 03 03 05`, at offset 15), whose body runs to
+/// offset 20 + 0x0305 = 793, where the greeting ends and the server's next bytes start.
+fn record_shaped_greeting(caps: u32) -> Vec<u8> {
+    let greeting = mysql_greeting(789, b"8.0.99-pc", [0x17, 3, 3, 3], SHAPED_SALT, caps);
+    assert_eq!(&greeting[..5], [0x15, 3, 0, 0, 10]);
+    assert_eq!(greeting.len(), 793);
+    greeting
+}
+
+/// A record-shaped greeting (`record_shaped_greeting`) not offering SSL, so the client logs
+/// in in cleartext and the server answers with bytes that start like a record. Nothing of
+/// that answer is kept, and no alert is reported.
+#[test]
+fn a_refused_preambles_cleartext_is_not_walked_as_records() {
+    let greeting = record_shaped_greeting(CAPS);
+    let mut login = vec![40, 0, 0, 1];
+    login.extend((CAPS & !CLIENT_SSL).to_le_bytes());
+    login.extend(b"\0\0\0\x01\x21");
+    login.extend([0; 23]);
+    login.extend(b"alice-login\0\0");
+    login[0] = (login.len() - 4) as u8;
+    let mut answer = vec![0x17, 3, 3, 0, 16];
+    answer.extend(b"CLEARTEXT-ANSWER");
+    let mut conv = Conv::standard();
+    conv.server_port = MYSQL_PORT;
+    conv.handshake()
+        .data(false, &greeting)
+        .data(true, &login)
+        .data(false, &answer)
+        .fin(false)
+        .fin(true)
+        .ack(false);
+    let (sanitized, events) = sanitize_and_diagnose(&conv);
+    let server = payloads_from(&sanitized, MYSQL_PORT);
+    assert_eq!(server.len(), 2, "greeting and answer: {server:?}");
+    assert_eq!(server[0].len(), greeting.len(), "the greeting's skeleton");
+    assert!(
+        !server[1].iter().zip(&answer).any(|(a, b)| a == b),
+        "a byte of the answer survives: {:?}",
+        server[1]
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(p, w)| p == "server" && w == "greeting (protocol 10): SSL not offered"),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|(_, w)| w.contains("alert") || w.contains("record")),
+        "{events:?}"
+    );
+}
+
+/// A MySQL server whose record-shaped greeting (`record_shaped_greeting`) offers SSL sends a
+/// ServerHello-shaped record (its random holding the greeting's salt) before the client's SSL
+/// request: the preamble is not followed, the record is not read as a ServerHello, nothing
+/// of it is kept, and `sanitize` writes the evidence (the canary finds no salt to refuse).
+#[test]
+fn a_record_sent_before_the_peers_answer_is_not_walked() {
+    let greeting = record_shaped_greeting(CAPS | CLIENT_SSL);
+    let mut random = [0u8; 32];
+    random[..20].copy_from_slice(SHAPED_SALT);
+    let mut body = vec![3, 3];
+    body.extend(random);
+    body.extend([0, 0x13, 0x01, 0]);
+    let early = fixtures_gen::tls::record(22, 0x0303, &fixtures_gen::tls::handshake(2, &body));
+    let mut ssl_request = vec![32, 0, 0, 1];
+    ssl_request.extend((CAPS | CLIENT_SSL).to_le_bytes());
+    ssl_request.extend(b"\0\0\0\x01\x21");
+    ssl_request.extend([0; 23]);
+    let mut conv = Conv::standard();
+    conv.server_port = MYSQL_PORT;
+    conv.handshake()
+        .data(false, &greeting)
+        .data(false, &early)
+        .data(true, &ssl_request)
+        .fin(true)
+        .fin(false)
+        .ack(true);
+    let (sanitized, events) = sanitize_and_diagnose(&conv);
+    let server = payloads_from(&sanitized, MYSQL_PORT);
+    assert_eq!(server.len(), 2, "greeting and record: {server:?}");
+    assert!(
+        !server[1]
+            .windows(8)
+            .any(|w| SHAPED_SALT.windows(8).any(|s| s == w)),
+        "the salt survives: {:?}",
+        server[1]
+    );
+    assert!(
+        !server[1].iter().zip(&early).any(|(a, b)| a == b),
+        "a byte of the early record survives: {:?}",
+        server[1]
+    );
+    assert!(
+        !events.iter().any(|(_, w)| w.contains("ServerHello")),
+        "{events:?}"
+    );
 }

@@ -94,10 +94,26 @@ pub(super) fn feed_stream(
             Piece::Bytes(b) => b,
             // Bytes the segment carried beyond what was captured: framing can step over them.
             Piece::Missing(n) => {
-                if let PreambleState::Present(p) = preamble {
-                    p.hole();
+                let walk = match preamble {
+                    PreambleState::Present(p) if p.open() => {
+                        let fed = p.hole();
+                        settle_preamble(
+                            preamble,
+                            fed,
+                            &mut sink,
+                            walker,
+                            &mut other_dir.walker,
+                            tls_other,
+                            o,
+                            &[],
+                        )
+                    }
+                    PreambleState::Present(p) => p.tls_started().then_some(0),
+                    _ => Some(0),
+                };
+                if walk.is_some() {
+                    walker.skip_missing(o, n, &mut sink);
                 }
-                walker.skip_missing(o, n, &mut sink);
                 return;
             }
             Piece::Again(b) => {
@@ -108,7 +124,7 @@ pub(super) fn feed_stream(
                 return;
             }
         };
-        let walk_from = follow_preamble(
+        let Some(walk_from) = follow_preamble(
             preamble,
             &mut sink,
             walker,
@@ -116,27 +132,12 @@ pub(super) fn feed_stream(
             tls_other,
             o,
             b,
-        );
+        ) else {
+            return;
+        };
         // After a preamble, the stream as TLS begins within `b`.
         let (o, b) = (o + walk_from as i64, b.get(walk_from..).unwrap_or_default());
-        sink.tls.keep_prefix(o, b);
-        if o == sink.tls.prefix_base
-            && let Some(len) = sslv2_client_hello_len(&sink.tls.prefix)
-        {
-            walker.skip_to(o + len as i64);
-        }
-        if sink.tls.try_sslv2_hello() {
-            let versions = sink
-                .tls
-                .client_hello
-                .as_ref()
-                .map(|h| offered_versions(h))
-                .unwrap_or_default();
-            sink.event(format!("SSLv2-compatible ClientHello offering {versions}"));
-        }
-        if !walker.lost() && !b.is_empty() {
-            walker.consume(o, b, &mut sink);
-        }
+        walk_records(&mut sink, walker, o, b);
     };
     let missing = claimed.saturating_sub(payload.len());
     let retransmission = dir.reasm.push(off, payload, missing, &mut deliver);
@@ -158,14 +159,45 @@ pub(super) fn feed_stream(
     }
 }
 
+/// The record walk of in-order bytes at `o` of a stream that is TLS from there on (it had
+/// no preamble, or the preamble started TLS before `o`): the prefix the diagnosis reads, an
+/// SSLv2-compatible hello, the records.
+#[inline]
+fn walk_records(sink: &mut SideSink<'_>, walker: &mut RecordWalker, o: i64, b: &[u8]) {
+    sink.tls.keep_prefix(o, b);
+    if o == sink.tls.prefix_base
+        && let Some(len) = sslv2_client_hello_len(&sink.tls.prefix)
+    {
+        walker.skip_to(o + len as i64);
+    }
+    if sink.tls.try_sslv2_hello() {
+        let versions = sink
+            .tls
+            .client_hello
+            .as_ref()
+            .map(|h| offered_versions(h))
+            .unwrap_or_default();
+        sink.event(format!("SSLv2-compatible ClientHello offering {versions}"));
+    }
+    if !walker.lost() && !b.is_empty() {
+        walker.consume(o, b, sink);
+    }
+}
+
 /// Hands in-order bytes at `o` to the preamble recogniser while a preamble may be there
-/// (the first byte of the connection decides whether one may be). Its events go to the
-/// timeline, the names it saw to the canary; when it finds where TLS starts, each
-/// direction's record walk starts afresh there (`RecordWalker::skip_to`), and the prefix
-/// the diagnosis reads starts there too. Returns where in `b` the record walk goes on.
+/// (the first byte of the connection decides whether one may be). Returns where in `b` the
+/// record walk goes on, or `None` when no byte of `b` is walked as TLS.
+///
+/// The record walk sees a direction's bytes only once they are known to be TLS: while the
+/// recogniser cannot tell, the bytes wait in it (a preamble's cleartext, a greeting that
+/// reads as a record header, a record sent before the peer's answer, are never walked). When
+/// it decides there is no preamble, the record walk replays what it held from stream offset
+/// 0; when it finds where TLS starts, each direction's walk starts there; when the preamble
+/// ends without TLS (refused, or no longer followed), nothing more of the connection is
+/// walked, so nothing of its cleartext is kept but the preamble's skeleton.
 ///
 /// Runs for every in-order chunk: a connection known to have no preamble (nearly all) is
-/// decided inline.
+/// decided inline, without a copy.
 #[inline]
 fn follow_preamble(
     preamble: &mut PreambleState,
@@ -175,9 +207,9 @@ fn follow_preamble(
     other_tls: &mut Option<Box<TlsSide>>,
     o: i64,
     b: &[u8],
-) -> usize {
+) -> Option<usize> {
     if matches!(preamble, PreambleState::Absent) {
-        return 0;
+        return Some(0);
     }
     read_preamble(preamble, sink, walker, other_walker, other_tls, o, b)
 }
@@ -191,7 +223,7 @@ fn read_preamble(
     other_tls: &mut Option<Box<TlsSide>>,
     o: i64,
     b: &[u8],
-) -> usize {
+) -> Option<usize> {
     if let (PreambleState::NotYet, Some(&first)) = (&*preamble, b.first()) {
         *preamble = if o == 0 && Recogniser::may_start(first) {
             PreambleState::Present(Box::default())
@@ -200,11 +232,13 @@ fn read_preamble(
         };
     }
     let PreambleState::Present(p) = preamble else {
-        return 0;
+        return Some(0);
     };
     if !p.open() {
-        return 0;
+        return p.tls_started().then_some(0);
     }
+    // What the cleartext looks like, for the diagnosis only (`looks_like`); never kept.
+    sink.tls.keep_prefix(o, b);
     let side = sink.side;
     let fed = p.feed(side, o, b);
     for e in p.take_events() {
@@ -214,7 +248,26 @@ fn read_preamble(
     for secret in p.take_secrets() {
         sink.redactor.seen.note_preamble_text(&secret);
     }
+    settle_preamble(preamble, fed, sink, walker, other_walker, other_tls, o, b)
+}
+
+/// What the recogniser's answer `fed` (after bytes `b` at `o`, or a hole at `o`) means for
+/// the record walks of both directions; returns where in `b` the walk goes on (`None`: not
+/// at all).
+#[allow(clippy::too_many_arguments)]
+fn settle_preamble(
+    preamble: &mut PreambleState,
+    fed: Fed,
+    sink: &mut SideSink<'_>,
+    walker: &mut RecordWalker,
+    other_walker: &mut Option<RecordWalker>,
+    other_tls: &mut Option<Box<TlsSide>>,
+    o: i64,
+    b: &[u8],
+) -> Option<usize> {
+    let side = sink.side;
     match fed {
+        Fed::Pending => None,
         Fed::TlsStarts(at) => {
             let (mine, theirs) = (at[side.index()], at[side.other().index()]);
             *walker = RecordWalker::new(Start::Known);
@@ -226,12 +279,62 @@ fn read_preamble(
             other_tls
                 .get_or_insert_with(Box::default)
                 .restart_prefix(theirs);
-            usize::try_from(mine - o).unwrap_or(0)
+            Some(usize::try_from(mine - o).unwrap_or(0).min(b.len()))
         }
         Fed::NotPreamble => {
-            *preamble = PreambleState::Absent;
-            0
+            let PreambleState::Present(p) = std::mem::replace(preamble, PreambleState::Absent)
+            else {
+                return Some(0);
+            };
+            let held = replay(&p, sink, walker, other_walker, other_tls);
+            // The bytes held end where `b` starts (it did not fit the recogniser's bound) or
+            // where it ends (it was held, and replayed). Anything else is a gap the walk
+            // cannot step over.
+            if held < o {
+                walker.lose();
+            }
+            Some(usize::try_from(held - o).unwrap_or(0).min(b.len()))
         }
-        Fed::Pending | Fed::Over => 0,
+        Fed::Over => {
+            walker.lose();
+            if let Some(w) = other_walker {
+                w.lose();
+            }
+            None
+        }
     }
+}
+
+/// Walks what the recogniser held of each direction, from stream offset 0, once it decided
+/// there is no preamble; returns where the bytes held of `sink`'s direction end.
+fn replay(
+    p: &Recogniser,
+    sink: &mut SideSink<'_>,
+    walker: &mut RecordWalker,
+    other_walker: &mut Option<RecordWalker>,
+    other_tls: &mut Option<Box<TlsSide>>,
+) -> i64 {
+    let side = sink.side;
+    let theirs = p.held(side.other());
+    // The other direction's bytes arrived before the chunk that decided: walked first.
+    if let Some(w) = other_walker
+        && !theirs.is_empty()
+    {
+        let mut other = SideSink {
+            tls: other_tls.get_or_insert_with(Box::default),
+            timeline: sink.timeline,
+            omitted: sink.omitted,
+            tls13: sink.tls13,
+            negotiated: sink.negotiated,
+            redactor: sink.redactor,
+            side: side.other(),
+            now: sink.now,
+            keys: sink.keys,
+            key_run: sink.key_run,
+        };
+        walk_records(&mut other, w, 0, theirs);
+    }
+    let mine = p.held(side);
+    walk_records(sink, walker, 0, mine);
+    mine.len() as i64
 }

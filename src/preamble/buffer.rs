@@ -56,6 +56,11 @@ impl Stream {
         self.read as i64
     }
 
+    /// Every byte held, from stream offset 0.
+    pub fn held(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Bytes held beyond the read position.
     pub fn unread(&self) -> &[u8] {
         &self.buf[self.read..]

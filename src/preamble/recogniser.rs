@@ -140,6 +140,18 @@ impl Recogniser {
         self.status == Status::Open
     }
 
+    /// TLS started after the preamble: the bytes from there on are records.
+    pub fn tls_started(&self) -> bool {
+        matches!(self.status, Status::Tls(_))
+    }
+
+    /// Every byte of `side` held so far, from stream offset 0: while the recogniser cannot
+    /// tell, these bytes are not walked as TLS records; when it decides there is no preamble,
+    /// the record walk replays them.
+    pub fn held(&self, side: Side) -> &[u8] {
+        self.dialogue.streams[side.index()].held()
+    }
+
     /// In-order bytes of `side` at stream offset `off`.
     pub fn feed(&mut self, side: Side, off: i64, bytes: &[u8]) -> Fed {
         match self.status {
@@ -237,10 +249,12 @@ impl Recogniser {
     }
 
     /// Bytes of `side` missing from the capture: the preamble cannot be followed further.
-    pub fn hole(&mut self) {
+    /// Returns what that decided, like [`Recogniser::feed`].
+    pub fn hole(&mut self) -> Fed {
         if self.status == Status::Open {
             self.give_up();
         }
+        self.fed()
     }
 
     /// The events noted since the last call.
