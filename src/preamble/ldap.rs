@@ -1,8 +1,11 @@
 //! LDAP StartTLS (RFC 4511 §4.14): the client's ExtendedRequest naming the StartTLS OID, the
 //! server's ExtendedResponse with its resultCode; `success` starts TLS. Both are BER, parsed
 //! exactly (definite, minimal lengths; every element where the grammar puts it; nothing
-//! after the message): anything else is not followed. Tags, lengths, the message ID, the OID
-//! and a registered result code are kept; the matched DN and diagnostic message are filled.
+//! after the message): anything else is not followed. Tags, lengths, the OID, a registered
+//! result code and a message ID a StartTLS can have are kept; the matched DN and diagnostic
+//! message are filled.
+
+use std::ops::RangeInclusive;
 
 use super::buffer::Keep;
 use super::dialogue::{Dialogue, Role, Step};
@@ -20,6 +23,12 @@ const EXTENDED_RESPONSE: u8 = 0x78; // [APPLICATION 24], constructed
 const REQUEST_NAME: u8 = 0x80; // [0]
 const RESPONSE_NAME: u8 = 0x8A; // [10]
 const RESPONSE_VALUE: u8 = 0x8B; // [11]
+
+/// Message IDs kept: a client numbers its requests from 1 (RFC 4511 §4.1.1.1), and StartTLS
+/// comes before any other operation is outstanding (§4.14.1), nearly always first; one
+/// content byte holds 1 to 127. A larger ID is the client's own choice of up to 31 bits: its
+/// bytes are filled (the length stays, so the message keeps its shape).
+const KEPT_MESSAGE_IDS: RangeInclusive<u8> = 1..=127;
 
 /// LDAP result codes (RFC 4511 Appendix A) an ExtendedResponse to StartTLS may carry.
 fn result_name(code: u8) -> Option<&'static str> {
@@ -152,7 +161,8 @@ impl Walk<'_> {
         if !(1..=4).contains(&len) || self.b[id.contents] & 0x80 != 0 {
             return Parsed::Bad;
         }
-        self.over(id, true);
+        let small = len == 1 && KEPT_MESSAGE_IDS.contains(&self.b[id.contents]);
+        self.over(id, small);
         match self.next(op, outer.end) {
             Parsed::Done(e) if e.end == outer.end => Parsed::Done(outer.end),
             Parsed::Done(_) | Parsed::Bad => Parsed::Bad,

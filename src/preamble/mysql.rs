@@ -1,9 +1,12 @@
 //! MySQL SSL (MySQL client/server protocol, "Protocol::HandshakeV10" and
 //! "Protocol::SSLRequest"): the server's greeting offering `CLIENT_SSL`, the client's 32-byte
 //! SSL request; TLS follows it. The greeting is parsed field by field to its declared end:
-//! the packet header, protocol version, capability and status flags, character set, lengths
-//! and a registered authentication plugin's name are kept; the server version string, the
+//! the packet header, protocol version, capability flags, lengths and a registered
+//! authentication plugin's name are kept, and the status flags, character set and maximum
+//! packet size when their values are registered ones; the server version string, the
 //! connection id and the salt are filled.
+
+use std::ops::RangeInclusive;
 
 use super::buffer::Keep;
 use super::dialogue::{Dialogue, Role, Step};
@@ -17,6 +20,46 @@ const CLIENT_PLUGIN_AUTH: u32 = 0x0008_0000;
 const MAX_GREETING: usize = 1024;
 /// The SSL request's payload: capabilities, max packet size, character set, 23 zero bytes.
 const SSL_REQUEST_LEN: usize = 32;
+
+// Capability flags (MySQL protocol docs, "Capabilities Flags") need no check: every one of
+// the 32 bits is assigned, from CLIENT_LONG_PASSWORD (1 << 0) to CLIENT_REMEMBER_OPTIONS
+// (1 << 31), so any capability word is a set of registered flags and is kept.
+
+/// Server status flags (MySQL protocol docs, "SERVER_STATUS_flags_enum"): SERVER_STATUS_IN_TRANS
+/// (0x0001) to SERVER_SESSION_STATE_CHANGED (0x4000); 0x0004 and 0x8000 are not assigned. A
+/// status word with another bit set is filled.
+const STATUS_FLAGS: u16 = 0x7FFB;
+
+/// Collation ids a greeting or an SSL request names as its character set: the ids of
+/// `information_schema.COLLATIONS` (MySQL 8.0; MariaDB assigns the same ones below 256) that
+/// fit the one-byte field. Any other byte is filled.
+const COLLATIONS: [RangeInclusive<u8>; 8] = [
+    1..=16,
+    18..=99,
+    101..=124,
+    128..=151,
+    159..=183,
+    192..=215,
+    223..=250,
+    255..=255,
+];
+
+/// Lengths of the authentication data a greeting announces (MySQL protocol docs,
+/// "Protocol::HandshakeV10"): 21 with CLIENT_PLUGIN_AUTH (a 20-byte scramble and its NUL), 0
+/// without. It decides where the plugin name starts, so a greeting with another length is not
+/// followed.
+const SALT_LENGTHS: [u8; 2] = [0, 21];
+
+/// Maximum packet sizes an SSL request may carry: the client's `max_allowed_packet`, set in
+/// K, M or G (a power of two from 1 KiB to 1 GiB, its documented range), or the largest
+/// payload of one packet, 2^24 - 1, which several drivers send. Any other value is filled.
+fn is_max_packet_size(size: u32) -> bool {
+    size == 0x00FF_FFFF || (size.is_power_of_two() && (1 << 10..=1 << 30).contains(&size))
+}
+
+fn is_collation(id: u8) -> bool {
+    COLLATIONS.iter().any(|r| r.contains(&id))
+}
 
 /// Authentication plugins whose names are kept.
 const PLUGINS: &[&[u8]] = &[
@@ -108,10 +151,19 @@ fn greeting(b: &[u8]) -> Parsed {
     if at < end {
         // Character set (1), status flags (2), capability flags high (2), salt length (1),
         // reserved (10 zeros).
-        if end < at + 16 || p[at + 6..at + 16].iter().any(|&c| c != 0) {
+        if end < at + 16
+            || p[at + 6..at + 16].iter().any(|&c| c != 0)
+            || !SALT_LENGTHS.contains(&p[at + 5])
+        {
             return Parsed::Bad;
         }
-        keep.range(at, at + 16);
+        if is_collation(p[at]) {
+            keep.range(at, at + 1);
+        }
+        if u16::from_le_bytes([p[at + 1], p[at + 2]]) & !STATUS_FLAGS == 0 {
+            keep.range(at + 1, at + 3);
+        }
+        keep.range(at + 3, at + 16);
         caps |= u32::from(u16::from_le_bytes([p[at + 3], p[at + 4]])) << 16;
         let salt_len = usize::from(p[at + 5]);
         at += 16;
@@ -195,11 +247,17 @@ impl Mysql {
                 if b[13..4 + SSL_REQUEST_LEN].iter().any(|&c| c != 0) {
                     return Step::GiveUp;
                 }
-                d.take_binary(
-                    Role::Client,
-                    4 + SSL_REQUEST_LEN,
-                    &Keep::all(4 + SSL_REQUEST_LEN),
-                );
+                // Header and capabilities (4 + 4), maximum packet size (4), character set (1),
+                // the zeros (23).
+                let mut keep = Keep::default();
+                keep.range(0, 8).range(13, 4 + SSL_REQUEST_LEN);
+                if is_max_packet_size(u32::from_le_bytes([b[8], b[9], b[10], b[11]])) {
+                    keep.range(8, 12);
+                }
+                if is_collation(b[12]) {
+                    keep.range(12, 13);
+                }
+                d.take_binary(Role::Client, 4 + SSL_REQUEST_LEN, &keep);
                 d.event(Role::Client, "SSL request");
                 Step::Tls
             }

@@ -53,6 +53,11 @@ fn v4_reply_name(cd: u8) -> Option<&'static str> {
     })
 }
 
+/// The RFC 1929 status of an accepted user name and password; any other value is a failure
+/// whose code the RFC leaves to the proxy: it is filled (the filler is not 0, so the answer
+/// still reads as a failure).
+const AUTH_SUCCESS: u8 = 0x00;
+
 /// The status a refused method negotiation is reported with (no method acceptable).
 const NO_ACCEPTABLE_METHOD: u8 = 0xFF;
 /// Longest user id or SOCKS4a host name followed (a name is at most 255 bytes).
@@ -397,8 +402,9 @@ impl Socks {
             return Step::GiveUp;
         }
         let status = b[1];
-        d.take_binary(Role::Server, 2, &Keep::all(2));
-        if status != 0 {
+        let kept = if status == AUTH_SUCCESS { 2 } else { 1 };
+        d.take_binary(Role::Server, 2, &Keep::all(kept));
+        if status != AUTH_SUCCESS {
             let answer = "authentication failed".to_string();
             d.event(Role::Server, format!("SOCKS5 username/password → {answer}"));
             return Step::Refused(Refusal::Proxy {

@@ -910,3 +910,130 @@ fn contiguous_lines_share_one_piece() {
         pieces[0].filled.len()
     );
 }
+
+/// The numbers a MySQL greeting and SSL request carry are kept only when their values are
+/// registered (review finding 3): the status flags, character set and maximum packet size
+/// become filler otherwise, and a greeting with an unregistered salt length is not followed.
+#[test]
+fn mysql_numbers_are_kept_only_when_registered() {
+    let greeting = mysql_greeting(true);
+    // Offsets in the greeting: version NUL at 25, then connection id, salt part 1, filler,
+    // capabilities (39..41), character set (41), status (42..44), capabilities, salt length
+    // (46).
+    assert_eq!(greeting[41], 0x21);
+    assert_eq!(greeting[46], 21);
+    let skeleton_of = |greeting: &[u8], request: &[u8]| {
+        let mut r = Recogniser::default();
+        let fed = run(&mut r, &[(S, greeting), (C, request)]);
+        (fed, skeleton(&mut r, S), skeleton(&mut r, C))
+    };
+    let (fed, server, client) = skeleton_of(&greeting, &MYSQL_SSL_REQUEST);
+    assert!(matches!(fed, Fed::TlsStarts(_)));
+    assert_eq!(server[39..47], greeting[39..47], "registered values kept");
+    assert_eq!(client, MYSQL_SSL_REQUEST);
+    // An unassigned character set (0, 17) and status bit (0x8000, 0x0004): filled.
+    for (charset, status) in [(0u8, 0x8002u16), (17, 0x0006)] {
+        let mut g = greeting.clone();
+        g[41] = charset;
+        g[42..44].copy_from_slice(&status.to_le_bytes());
+        let (fed, server, _) = skeleton_of(&g, &MYSQL_SSL_REQUEST);
+        assert!(matches!(fed, Fed::TlsStarts(_)));
+        assert_eq!(server[41..44], [FILLER; 3], "{charset} {status:#x}");
+        assert_eq!(server[39..41], g[39..41], "capabilities kept");
+        assert_eq!(server[44..47], g[44..47]);
+    }
+    // A salt length other than 21 or 0 moves the plugin name: not followed.
+    let mut g = greeting.clone();
+    g[46] = 20;
+    let mut r = Recogniser::default();
+    assert_ne!(r.feed(S, 0, &g), Fed::Pending);
+    assert!(r.take_pieces(S).is_empty());
+    // The request's maximum packet size and character set.
+    for (size, charset, kept) in [
+        (0x00FF_FFFFu32, 255u8, true),
+        (1 << 30, 8, true),
+        (1024, 45, true),
+        (0x0123_4567, 0x21, false),
+        (1 << 31, 0x21, false),
+        (512, 0x21, false),
+    ] {
+        let mut request = MYSQL_SSL_REQUEST;
+        request[8..12].copy_from_slice(&size.to_le_bytes());
+        request[12] = charset;
+        let (fed, _, client) = skeleton_of(&greeting, &request);
+        assert!(matches!(fed, Fed::TlsStarts(_)));
+        let want = if kept {
+            request[8..12].to_vec()
+        } else {
+            vec![FILLER; 4]
+        };
+        assert_eq!(client[8..12], want, "{size:#x}");
+        assert_eq!(client[12], charset);
+    }
+    let mut request = MYSQL_SSL_REQUEST;
+    request[12] = 0;
+    let (_, _, client) = skeleton_of(&greeting, &request);
+    assert_eq!(client[12], FILLER);
+    assert_eq!(client[..12], request[..12]);
+}
+
+/// A StartTLS message ID is kept when it is one a client numbering from 1 gives its first
+/// requests (1..=127, one byte); a larger one is filled, in the request and the response.
+#[test]
+fn ldap_message_ids_are_kept_only_when_small() {
+    let with_id = |id: &[u8]| {
+        // The request and the success response with this message ID.
+        let mut req = vec![0x02, id.len() as u8];
+        req.extend(id);
+        req.extend(&LDAP_REQUEST[5..]);
+        let mut request = vec![0x30, req.len() as u8];
+        request.extend(req);
+        let ok = ldap_response(0, b"");
+        let mut resp = vec![0x02, id.len() as u8];
+        resp.extend(id);
+        resp.extend(&ok[5..]);
+        let mut response = vec![0x30, resp.len() as u8];
+        response.extend(resp);
+        (request, response)
+    };
+    for (id, kept) in [
+        (&[1u8][..], true),
+        (&[127], true),
+        (&[0x00, 0x80], false),
+        (&[0x12, 0x34, 0x56], false),
+    ] {
+        let (request, response) = with_id(id);
+        let mut r = Recogniser::default();
+        assert!(matches!(
+            run(&mut r, &[(C, &request), (S, &response)]),
+            Fed::TlsStarts(_)
+        ));
+        let want = if kept {
+            id.to_vec()
+        } else {
+            vec![FILLER; id.len()]
+        };
+        for side in [C, S] {
+            let held = skeleton(&mut r, side);
+            assert_eq!(held[..4], [0x30, held[1], 0x02, id.len() as u8]);
+            assert_eq!(held[4..4 + id.len()], want, "{id:?}");
+        }
+    }
+}
+
+/// The RFC 1929 status is kept when it is success (0); a failure's code, the proxy's own
+/// choice, is filled (still not 0: still a failure).
+#[test]
+fn socks5_authentication_status_is_kept_only_for_success() {
+    for (status, want) in [(0u8, 0u8), (1, FILLER), (0x42, FILLER)] {
+        let mut turns = SOCKS5[..4].to_vec();
+        let reply = [1, status];
+        turns[3] = (S, &reply);
+        let mut r = Recogniser::default();
+        run(&mut r, &turns);
+        let server = skeleton(&mut r, S);
+        assert_eq!(server[2..], [1, want], "{status}");
+        let refused = matches!(r.outcome(), Some(Outcome::Refused(_)));
+        assert_eq!(refused, status != 0);
+    }
+}
