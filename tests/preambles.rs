@@ -9,7 +9,7 @@ mod fixtures_gen;
 
 use std::path::{Path, PathBuf};
 
-use common::{run_sanitize, tshark, tshark_fields, work_dir};
+use common::{PREAMBLE_SAMPLES, run_sanitize, tshark, tshark_fields, work_dir};
 use fixtures_gen::conv::Conv;
 use fixtures_gen::{
     Scratch, cmd, diagnose_sample as diagnose, in_order, stderr_text, timeline_events as events,
@@ -267,21 +267,7 @@ fn sanitized_preambles_keep_the_handshake_readable_and_nothing_else() {
     // Captures whose proxy refused the tunnel: no handshake at all.
     let refused = ["connect-407.pcap", "socks5-refused.pcap"];
     let mut failures = Vec::new();
-    for name in [
-        "smtp-starttls.pcap",
-        "imap-starttls.pcap",
-        "postgres-ssl.pcap",
-        "connect-proxy.pcap",
-        "connect-407.pcap",
-        "ftp-auth-tls.pcap",
-        "pop3-stls.pcap",
-        "ldap-starttls.pcap",
-        "xmpp-starttls.pcap",
-        "mysql-ssl.pcap",
-        "socks5.pcap",
-        "socks4a.pcap",
-        "socks5-refused.pcap",
-    ] {
+    for &name in PREAMBLE_SAMPLES {
         let raw = sample(&format!("paths/{name}"));
         let out_dir = work_dir().join(format!("preambles-{name}"));
         let _ = std::fs::remove_dir_all(&out_dir);

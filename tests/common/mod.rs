@@ -131,10 +131,10 @@ pub fn corpus_present() -> bool {
     *PRESENT.get_or_init(|| testkit::need::corpus().is_some())
 }
 
-/// The captures of `samples/paths/` (made by `samples/make-paths.sh`) whose encapsulation or
-/// preamble pcapscrub supports: each is diagnosed and sanitized like any other sample. Append
-/// a file here when its support lands.
-pub const PATH_SAMPLES: &[&str] = &[
+/// The preamble captures of `samples/paths/` (made by `samples/make-paths.sh`): STARTTLS,
+/// SSLRequest, CONNECT and SOCKS. Part of [`path_samples`]; `tests/preambles.rs` checks what
+/// tshark shows of each sanitized copy. Append a file here when its support lands.
+pub const PREAMBLE_SAMPLES: &[&str] = &[
     "smtp-starttls.pcap",
     "imap-starttls.pcap",
     "postgres-ssl.pcap",
@@ -148,6 +148,11 @@ pub const PATH_SAMPLES: &[&str] = &[
     "socks5.pcap",
     "socks4a.pcap",
     "socks5-refused.pcap",
+];
+
+/// The other captures of `samples/paths/` whose encapsulation pcapscrub supports (tunnels,
+/// fragments, ICMP errors). Append a file here when its support lands.
+pub const ENCAPSULATION_SAMPLES: &[&str] = &[
     "icmp-frag-needed.pcap",
     "icmpv6-packet-too-big.pcap",
     "vxlan.pcap",
@@ -164,7 +169,16 @@ pub const PATH_SAMPLES: &[&str] = &[
     "ipv4-fragments.pcap",
 ];
 
-/// Samples (`samples/*.pcap`, then [`PATH_SAMPLES`]) first, then the corpus (when present),
+/// Every capture of `samples/paths/` pcapscrub supports: each is diagnosed and sanitized like
+/// any other sample.
+pub fn path_samples() -> impl Iterator<Item = &'static str> {
+    PREAMBLE_SAMPLES
+        .iter()
+        .chain(ENCAPSULATION_SAMPLES)
+        .copied()
+}
+
+/// Samples (`samples/*.pcap`, then [`path_samples`]) first, then the corpus (when present),
 /// each sorted by name.
 pub fn inputs() -> &'static [Input] {
     static INPUTS: OnceLock<Vec<Input>> = OnceLock::new();
@@ -177,7 +191,7 @@ pub fn inputs() -> &'static [Input] {
                 .collect();
         assert!(!found.is_empty(), "no samples/*.pcap found");
         let paths = repo_root().join("samples").join("paths");
-        found.extend(PATH_SAMPLES.iter().map(|name| (paths.join(name), false)));
+        found.extend(path_samples().map(|name| (paths.join(name), false)));
         if corpus_present() {
             let corpus = capture_files(&corpus_dir(), &["pcap", "pcapng"]);
             assert!(!corpus.is_empty(), "the corpus folder holds no captures");
