@@ -510,3 +510,40 @@ fn a_record_sent_before_the_peers_answer_is_not_walked() {
         "{events:?}"
     );
 }
+
+/// A MySQL greeting of 128 bytes or more starts with a byte whose top bit is set (the low
+/// byte of its length), like an SSLv2-compatible hello: it is recognised all the same.
+#[test]
+fn a_long_mysql_greeting_is_recognised() {
+    let greeting = mysql_greeting(
+        200,
+        b"8.0.99-pc",
+        [7, 0, 0, 0],
+        SHAPED_SALT,
+        CAPS | CLIENT_SSL,
+    );
+    assert_eq!(greeting[0], 200);
+    let mut ssl_request = vec![32, 0, 0, 1];
+    ssl_request.extend((CAPS | CLIENT_SSL).to_le_bytes());
+    ssl_request.extend(b"\0\0\0\x01\x21");
+    ssl_request.extend([0; 23]);
+    let mut conv = Conv::standard();
+    conv.server_port = MYSQL_PORT;
+    conv.handshake()
+        .data(false, &greeting)
+        .data(true, &ssl_request)
+        .fin(true)
+        .fin(false)
+        .ack(true);
+    let (sanitized, events) = sanitize_and_diagnose(&conv);
+    let expected = [
+        ("server", "greeting (protocol 10): SSL offered"),
+        ("client", "SSL request"),
+    ];
+    assert!(in_order(&events, &expected), "{events:?}");
+    // The greeting's skeleton is kept, its free text (version, salt, plugin name) filled.
+    let server = payloads_from(&sanitized, MYSQL_PORT);
+    assert_eq!(server.len(), 1);
+    assert_eq!(server[0].len(), greeting.len());
+    assert!(!server[0].windows(6).any(|w| w == b"8.0.99"));
+}

@@ -129,10 +129,13 @@ impl Default for Recogniser {
 }
 
 impl Recogniser {
-    /// Whether bytes starting a direction may open a preamble: not a TLS record, not an
-    /// SSLv2-compatible hello (so a TLS connection costs one comparison).
+    /// Whether bytes starting a direction may open a preamble: not a TLS handshake record (so
+    /// a TLS connection costs one comparison). A first byte with its top bit set may start an
+    /// SSLv2-compatible hello or a MySQL greeting of 128 bytes or more (the low byte of its
+    /// length): the grammars tell them apart, and the record walk replays what was not a
+    /// preamble.
     pub fn may_start(first: u8) -> bool {
-        first != 0x16 && first & 0x80 == 0
+        first != 0x16
     }
 
     /// Still reading the preamble.
