@@ -12,6 +12,7 @@
 //! are probed linearly, so the mapping is always one-to-one.
 
 mod allowed;
+mod connection_id;
 mod error;
 mod ipv4;
 mod ipv6;
@@ -27,6 +28,7 @@ mod table;
 mod tests;
 
 pub use allowed::address_allowed;
+pub use connection_id::ConnectionIds;
 pub use error::MappingError;
 pub use key::{KeyError, MIN_KEY_LEN, MappingKey};
 pub use mapping::{AddressPair, Mapping, MappingCounts};

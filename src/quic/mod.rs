@@ -11,6 +11,7 @@
 //! `header` finds the fields of each packet of a datagram; `keys` derives packet protection
 //! keys; `protection` removes and applies header protection and opens and seals payloads;
 //! `packet` does both layers for one packet; `frames` walks a payload's frames (fail closed);
+//! `reseal` writes an Initial back with its redacted hello and mapped connection IDs;
 //! `crypto` reassembles a CRYPTO stream; `session` follows one connection's packets.
 
 pub mod crypto;
@@ -19,6 +20,7 @@ pub mod header;
 pub mod keys;
 pub mod packet;
 pub mod protection;
+pub mod reseal;
 pub mod session;
 pub mod varint;
 pub mod version;

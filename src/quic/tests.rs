@@ -415,3 +415,79 @@ fn sample_version_negotiation() {
     let (_, datagram) = &datagrams("quic-version-negotiation.pcap")[2];
     assert_eq!(session.key_dcid(), Some(&datagram[second.ids.dcid.clone()]));
 }
+
+/// Decrypt, edit, re-encrypt: each sample's client Initials rewritten with the hello redacted
+/// as TLS redacts it and the connection IDs mapped open again with the keys of the mapped
+/// original Destination Connection ID, and show the pseudonym instead of the name.
+#[test]
+fn samples_client_initial_resealed_with_mapped_ids() {
+    use crate::anonymize::{ConnectionIds, MappingKey};
+    use crate::policy::Policy;
+    use crate::redact::Redactor;
+    use crate::tls::spans::{self, Negotiated};
+
+    let key = MappingKey::from_bytes(&[9; 32]).unwrap();
+    let cids = ConnectionIds::new(&key);
+    for name in [
+        "quic-complete.pcap",
+        "quic-cert-rejected.pcap",
+        "quic-version-negotiation.pcap",
+    ] {
+        let (session, seen) = read_sample(name);
+        let (version, _) = session.initial_keys().unwrap();
+        let key_dcid = session.key_dcid().unwrap().to_vec();
+        let mapped_keys = keys::initial(version, &cids.map(&key_dcid)).unwrap();
+        // The ClientHello redacted in its stream, as TLS redacts it.
+        let client = session.crypto(Space::Initial, Side::Client);
+        let mut stream = client.contiguous().to_vec();
+        let hello = client.messages()[0].range.clone();
+        let found = spans::locate(&stream[hello.clone()], &Negotiated::default()).unwrap();
+        let mut redactor = Redactor::new(&Policy::default(), &key);
+        let pseudonym = redactor
+            .redact(&mut stream[hello.clone()], &found, false)
+            .unwrap();
+        assert_eq!(pseudonym.len(), b"api.pcapscrub-test.example".len());
+        assert_ne!(pseudonym, b"api.pcapscrub-test.example");
+        let datagrams = datagrams(name);
+        let mut shows_pseudonym = 0;
+        for ((side, packets), (_, datagram)) in seen.iter().zip(&datagrams) {
+            for p in packets {
+                let (Header::Long(h), Some(opened), Some(frames)) =
+                    (&p.header, &p.opened, &p.frames)
+                else {
+                    continue;
+                };
+                if *side != Side::Client || p.space != Some(Space::Initial) {
+                    continue;
+                }
+                let bytes = &datagram[p.range.clone()];
+                let (dcid, scid) = (
+                    cids.map(&bytes[h.ids.dcid.clone()]),
+                    cids.map(&bytes[h.ids.scid.clone()]),
+                );
+                let with = super::reseal::Rewrite {
+                    dcid: &dcid,
+                    scid: &scid,
+                    stream: &stream,
+                    keys: &mapped_keys.client,
+                };
+                let out = super::reseal::initial(h, opened, frames, &with).unwrap();
+                assert_eq!(out.len(), bytes.len(), "{name}");
+                assert_eq!(&out[h.ids.dcid.clone()], &dcid[..]);
+                assert!(!out.windows(8).any(|w| w == &bytes[h.ids.dcid.clone()]));
+                // The rewritten packet opens with the mapped keys, and not with the original's.
+                let again =
+                    packet::open(&out, h.pn_offset, true, &mapped_keys.client, None).unwrap();
+                assert_eq!(again.pn, opened.pn);
+                let original = keys::initial(version, &key_dcid).unwrap();
+                assert!(packet::open(&out, h.pn_offset, true, &original.client, None).is_none());
+                let text = &again.payload;
+                assert!(!text.windows(26).any(|w| w == b"api.pcapscrub-test.example"));
+                if text.windows(pseudonym.len()).any(|w| w == pseudonym) {
+                    shows_pseudonym += 1;
+                }
+            }
+        }
+        assert_eq!(shows_pseudonym, 1, "{name}");
+    }
+}
