@@ -6,11 +6,13 @@
 #   wire_decode                         every frame, behind the selector byte of its link type;
 #   tls_parse                           each TCP direction's payload stream, behind control
 #                                       byte 0x00 (known start, chunks of 1) and 0x1a.
+#   quic_initial                        control byte 0x08, the 8-byte DCID and the CRYPTO
+#                                       frame of RFC 9001 A.2 (its client Initial's payload).
 # sanitize_pipeline's structured mode needs no seed: an empty scenario is a full TLS 1.2
 # handshake.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for t in capture_reader sanitize_pipeline wire_decode tls_parse; do
+for t in capture_reader sanitize_pipeline wire_decode tls_parse quic_initial; do
     mkdir -p "fuzz/corpus/$t"
 done
 for f in samples/*.pcap; do
@@ -74,4 +76,15 @@ for path in sorted(glob.glob('samples/*.pcap')):
         data = b''.join(segs[k] for k in sorted(segs))[:60000]
         save('tls_parse', b'\x00' + data)
         save('tls_parse', b'\x1a' + data)
+
+save('quic_initial', bytes([0x08]) + bytes.fromhex(
+    '8394c8f03e515708'
+    '060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868'
+    '04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578'
+    '616d706c652e636f6dff01000100000a00080006001d00170018001000070005'
+    '04616c706e000500050100000000003300260024001d00209370b2c9caa47fba'
+    'baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400'
+    '0d0010000e0403050306030203080408050806002d00020101001c0002400100'
+    '3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000'
+    '75300901100f088394c8f03e51570806048000ffff'))
 PY
