@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::decrypt::{ConnectionKeys, KeyRun};
+use super::quic_state::QuicState;
 use super::recognise::UdpProtocol;
 use crate::flow::{Side, TransportKind};
 use crate::keylog::protection::Opened;
@@ -220,6 +221,8 @@ pub struct Conversation {
     /// The key log's keys for this connection, when it has them (`super::decrypt`): dropped
     /// with the conversation.
     pub keys: Option<Box<ConnectionKeys>>,
+    /// A QUIC connection's packet protection state and what it read (`super::quic`).
+    pub quic: Option<Box<QuicState>>,
 }
 
 /// Whether a connection opens with a cleartext preamble (STARTTLS, CONNECT…).

@@ -17,6 +17,8 @@ mod flows;
 mod fragments;
 mod icmp;
 mod packets;
+pub mod quic;
+pub mod quic_state;
 pub mod recognise;
 mod stream;
 mod tcp;

@@ -159,6 +159,10 @@ pub(super) fn track_udp(
         };
         conv.push_event(now.rel, side, format!("{what} ({} B)", datagram.claimed));
     }
+    if conv.udp == Some(UdpProtocol::Quic) {
+        let client = flow.roles.hello_from.unwrap_or(side);
+        super::quic::datagram(conv, client, side, datagram.bytes, now.rel);
+    }
     flows.bound_live(planner);
     repeat
 }

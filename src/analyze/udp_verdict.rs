@@ -58,6 +58,18 @@ pub fn decide(
             "the DTLS handshake is not the problem: look at the application layer or at what happened after it".into(),
         );
     }
+    if protocol == UdpProtocol::Quic
+        && conv
+            .quic
+            .as_ref()
+            .is_some_and(|q| q.one_rtt.iter().all(|&n| n > 0))
+    {
+        return (
+            Verdict::HandshakeComplete,
+            "both sides sent 1-RTT (short header) packets: the QUIC handshake finished".into(),
+            "the QUIC handshake is not the problem: look at the application layer (HTTP/3) or at what happened after it".into(),
+        );
+    }
     if let Some(reading) = alert {
         return reading;
     }

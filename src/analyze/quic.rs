@@ -1,0 +1,185 @@
+//! QUIC connections in pass 1 (docs/udp.md): every datagram of a connection recognised as QUIC
+//! goes through its `quic::session::Session`; what that opens becomes timeline events and the
+//! same hello facts a TLS connection has, so the verdict and the summary read them alike.
+//! Without a key log only the Initial packets open (their keys come from the client's first
+//! Destination Connection ID); Handshake packets are counted.
+
+use super::conversation::{Alert, Conversation, TlsSide, offered_versions};
+use super::quic_state::QuicState;
+use crate::flow::Side;
+use crate::quic::frames::{self, FrameKind};
+use crate::quic::header::Header;
+use crate::quic::session::Space;
+use crate::tls::extensions::Side as Role;
+use crate::tls::facts::{
+    self, HandshakeFacts, alert_description_name, cipher_suite_name, handshake_type_name,
+    version_name,
+};
+use crate::tls::spans::Negotiated;
+
+/// A direction's TLS state, made when it is first needed (as a TCP direction's is).
+fn tls_mut(conv: &mut Conversation, side: Side) -> &mut TlsSide {
+    conv.tls[side.index()].get_or_insert_with(Default::default)
+}
+
+fn role(side: Side, client: Side) -> Role {
+    if side == client {
+        Role::Client
+    } else {
+        Role::Server
+    }
+}
+
+/// Reads one datagram `from` one side of a QUIC connection whose client is `client`.
+pub(super) fn datagram(conv: &mut Conversation, client: Side, from: Side, bytes: &[u8], t: f64) {
+    let mut state = conv.quic.take().unwrap_or_default();
+    let sender = role(from, client);
+    let seen = state.session.datagram(sender, bytes);
+    for packet in &seen {
+        match &packet.header {
+            Header::VersionNegotiation(vn) => {
+                let versions: Vec<String> =
+                    vn.supported.iter().map(|v| format!("0x{v:08x}")).collect();
+                conv.push_event(
+                    t,
+                    from,
+                    format!("Version Negotiation offering {}", versions.join(", ")),
+                );
+            }
+            Header::Retry(_) => conv.push_event(t, from, "Retry"),
+            Header::OtherVersion(ids) => conv.push_event(
+                t,
+                from,
+                format!("long header of version 0x{:08x}, not read", ids.version),
+            ),
+            Header::Short(_) => {
+                state.one_rtt[from.index()] += 1;
+                if state.one_rtt[from.index()] == 1 {
+                    conv.push_event(t, from, "first 1-RTT packet");
+                }
+            }
+            Header::Long(_) => {
+                if packet.space == Some(Space::Handshake) && packet.opened.is_none() {
+                    state.unopened_handshake[from.index()] += 1;
+                    if state.unopened_handshake[from.index()] == 1 {
+                        conv.push_event(t, from, "first Handshake packet (encrypted)");
+                    }
+                }
+            }
+        }
+        if let Some(f) = &packet.frames {
+            for frame in &f.frames {
+                if let FrameKind::ConnectionClose { error_code, .. } = frame.kind {
+                    connection_close(conv, from, error_code, t);
+                }
+            }
+        }
+    }
+    for space in [Space::Initial, Space::Handshake] {
+        read_messages(conv, &mut state, space, sender, from, t);
+    }
+    conv.quic = Some(state);
+}
+
+fn connection_close(conv: &mut Conversation, from: Side, error_code: u64, t: f64) {
+    match frames::crypto_error_alert(error_code) {
+        Some(alert) => {
+            conv.push_event(
+                t,
+                from,
+                format!(
+                    "CONNECTION_CLOSE with TLS alert {} ({alert})",
+                    alert_description_name(alert)
+                ),
+            );
+            // A CRYPTO_ERROR closes the connection: the alert is fatal (RFC 9001 4.8).
+            tls_mut(conv, from).alerts.push(Alert {
+                plain: Some((2, alert)),
+                t,
+                decrypted: false,
+            });
+        }
+        None => conv.push_event(
+            t,
+            from,
+            format!("CONNECTION_CLOSE with error 0x{error_code:x}"),
+        ),
+    }
+}
+
+/// The handshake messages of `sender`'s CRYPTO stream in `space` not read yet.
+fn read_messages(
+    conv: &mut Conversation,
+    state: &mut QuicState,
+    space: Space,
+    sender: Role,
+    from: Side,
+    t: f64,
+) {
+    let stream = state.session.crypto(space, sender);
+    let messages = stream.messages();
+    let slot = &mut state.read[space as usize][sender as usize];
+    let where_ = match space {
+        Space::Initial => "Initial",
+        Space::Handshake => "Handshake",
+    };
+    for m in messages.iter().skip(*slot) {
+        let body = &stream.contiguous()[m.body()];
+        let size = m.range.len();
+        match facts::parse_handshake(m.msg_type, body, true) {
+            HandshakeFacts::ClientHello(ch) => {
+                let sni = ch
+                    .sni
+                    .as_ref()
+                    .map(|s| format!(", SNI of {} characters", s.length))
+                    .unwrap_or_default();
+                let versions = offered_versions(&ch);
+                conv.push_event(
+                    t,
+                    from,
+                    format!("{where_}: ClientHello {size} B offering {versions}{sni}"),
+                );
+                let tls = tls_mut(conv, from);
+                tls.client_hellos += 1;
+                if tls.client_hello.is_none() {
+                    tls.client_hello = Some(Box::new(ch));
+                    tls.client_hello_len = size;
+                }
+            }
+            HandshakeFacts::ServerHello(sh) => {
+                let v = sh.negotiated_version();
+                conv.push_event(
+                    t,
+                    from,
+                    format!(
+                        "{where_}: ServerHello {}, {}",
+                        version_name(v),
+                        cipher_suite_name(sh.cipher_suite)
+                    ),
+                );
+                conv.tls13 = true;
+                if conv.tls(from).server_hello.is_none() {
+                    conv.negotiated = Negotiated {
+                        version: Some(v),
+                        cipher_suite: Some(sh.cipher_suite),
+                    };
+                    tls_mut(conv, from).server_hello = Some(Box::new(sh));
+                }
+            }
+            HandshakeFacts::Malformed { reason, .. } => conv.push_event(
+                t,
+                from,
+                format!(
+                    "{where_}: malformed {} ({reason})",
+                    handshake_type_name(m.msg_type)
+                ),
+            ),
+            _ => conv.push_event(
+                t,
+                from,
+                format!("{where_}: {}", handshake_type_name(m.msg_type)),
+            ),
+        }
+    }
+    *slot = messages.len();
+}

@@ -1,0 +1,27 @@
+//! What pass 1 holds of one QUIC connection (read by `super::quic`, kept in the
+//! conversation, read by the verdict).
+
+use std::fmt;
+
+use crate::quic::session::Session;
+
+/// What pass 1 holds of one QUIC connection.
+#[derive(Default)]
+pub struct QuicState {
+    pub session: Session,
+    /// Handshake messages already read, by space and role.
+    pub read: [[usize; 2]; 2],
+    /// Short-header (1-RTT) packets, by [`crate::flow::Side`] index.
+    pub one_rtt: [u64; 2],
+    /// Handshake packets that did not open (no key log), by [`crate::flow::Side`] index.
+    pub unopened_handshake: [u64; 2],
+}
+
+impl fmt::Debug for QuicState {
+    // The session holds keys: only counts are shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QuicState")
+            .field("one_rtt", &self.one_rtt)
+            .finish_non_exhaustive()
+    }
+}
