@@ -1148,7 +1148,9 @@ fn spilled_connections_change_no_byte_of_any_output() {
 /// ones desynchronised the framing a second reading saw; an empty record body then put a
 /// kept range out of stream order; a retransmission contradicting the middle of a message
 /// split across segments left the message's first pieces, a message cut short that `verify`
-/// reported.)
+/// reported; a client speaking plaintext from the start made `verify` recompute the capture's
+/// verdict as not_tls, though such a connection does not decide it.) Each is also sanitized
+/// with every summary entry compact (`--summary-full 0`), which `verify` must read the same.
 #[test]
 fn fuzz_reproducers_sanitize_verify_and_are_fixed_points() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/artifacts");
@@ -1172,6 +1174,10 @@ fn fuzz_reproducers_sanitize_verify_and_are_fixed_points() {
             let out = sanitize_into(&path, &first, &key, &[]);
             let r = verify(&first);
             assert_eq!(r.code, 0, "{}: {r}", path.display());
+            let compact = s.path("compact");
+            sanitize_into(&path, &compact, &key, &["--summary-full", "0"]);
+            let r = verify(&compact);
+            assert_eq!(r.code, 0, "{} (compact entries): {r}", path.display());
             let again = sanitize_into(&out, &s.path("second"), &key, &[]);
             assert_eq!(
                 fs::read(&out).unwrap(),

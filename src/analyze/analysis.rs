@@ -56,9 +56,11 @@ impl Analysis {
     /// could), the most significant; plaintext-protocol connections count only when there is
     /// nothing else. `None` without any TCP connection.
     pub fn verdict(&self) -> Option<verdict::Verdict> {
-        let all = || self.connections.iter().map(|(_, c)| &**c);
-        let tls = verdict::overall(all().filter(|c| !c.plaintext_protocol).map(|c| c.verdict));
-        tls.or_else(|| verdict::overall(all().map(|c| c.verdict)))
+        verdict::of_capture(
+            self.connections
+                .iter()
+                .map(|(_, c)| (c.verdict, c.plaintext_protocol)),
+        )
     }
 
     /// For an alert verdict, the name of the alert behind it: the first plaintext alert of the

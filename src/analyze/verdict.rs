@@ -66,6 +66,22 @@ pub fn overall<I: IntoIterator<Item = Verdict>>(verdicts: I) -> Option<Verdict> 
     verdicts.into_iter().max_by_key(|&v| rank(v))
 }
 
+/// The capture's verdict from its connections' (verdict, plaintext protocol): the most
+/// significant among the connections that tried TLS; only when none did, among all. A client
+/// that spoke HTTP or SMTP from the start never tried TLS, so it does not decide a capture
+/// whose TLS connections say more. The summary states it and `verify` recomputes it from the
+/// summary's connections with this one rule.
+pub fn of_capture(connections: impl IntoIterator<Item = (Verdict, bool)>) -> Option<Verdict> {
+    let (mut tls, mut all) = (None, None);
+    for (v, plaintext) in connections {
+        if !plaintext {
+            tls = overall(tls.into_iter().chain([v]));
+        }
+        all = overall(all.into_iter().chain([v]));
+    }
+    tls.or(all)
+}
+
 /// The order [`overall`] chooses by: failures above the rest, each by significance.
 pub fn rank(v: Verdict) -> u8 {
     if v.is_failure() {

@@ -332,6 +332,8 @@ pub struct CompactFacts {
     pub alerts: Vec<crate::analyze::diagnosis::AlertFacts>,
     pub timeline: [(); 0],
     pub timeline_omitted: u64,
+    /// As in a full entry: `verify` needs it to recompute the capture's verdict.
+    pub plaintext_protocol: bool,
     pub packets: PerDirection,
     pub bytes: PerDirection,
 }
@@ -356,6 +358,7 @@ impl CompactFacts {
             alerts: tls.map(|t| t.alerts.clone()).unwrap_or_default(),
             timeline: [],
             timeline_omitted: d.timeline.len() as u64 + d.timeline_omitted,
+            plaintext_protocol: d.plaintext_protocol,
             packets: full.packets,
             bytes: full.bytes,
         }

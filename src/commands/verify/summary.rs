@@ -87,6 +87,9 @@ pub(super) struct ConnectionView {
     /// The encapsulations (`vxlan:42 ADDR ADDR`), absent for a plain connection.
     #[serde(default)]
     path: Option<Vec<String>>,
+    /// The client never tried TLS: the connection does not decide the capture's verdict.
+    #[serde(default)]
+    plaintext_protocol: bool,
 }
 
 /// Which kind of entry the lines being gathered belong to.
@@ -148,6 +151,8 @@ pub(super) struct Judge<'p, 'o> {
     stated_verdict: Option<Verdict>,
     stated_counts: Option<BTreeMap<Verdict, u64>>,
     counted: BTreeMap<Verdict, u64>,
+    /// Per verdict, whether a connection that tried TLS had it (`plaintext_protocol` false).
+    tried_tls: BTreeMap<Verdict, bool>,
 }
 
 pub fn check_summary(path: &Path, allow: &Allowlist, out: &mut Vec<String>) -> SummaryFacts {
@@ -182,6 +187,7 @@ impl<'p, 'o> Judge<'p, 'o> {
             stated_verdict: None,
             stated_counts: None,
             counted: BTreeMap::new(),
+            tried_tls: BTreeMap::new(),
         }
     }
 
@@ -237,6 +243,7 @@ impl Judge<'_, '_> {
             stated_verdict,
             stated_counts,
             counted,
+            tried_tls,
             ..
         } = self;
         for key in SUMMARY_KEYS {
@@ -253,7 +260,7 @@ impl Judge<'_, '_> {
                 counts_text(&counted)
             ));
         }
-        let overall = verdict::overall(counted.keys().copied());
+        let overall = verdict::of_capture(tried_tls.iter().map(|(&v, &tls)| (v, !tls)));
         if keys.contains("verdict") && stated_verdict != overall {
             problems.push(format!(
                 "`verdict` is {} but the connections make it {}",
@@ -440,6 +447,7 @@ impl Judge<'_, '_> {
     fn judge_connection(&mut self, c: &ConnectionView) {
         if let Some(v) = c.verdict.as_deref().and_then(Verdict::from_name) {
             *self.counted.entry(v).or_insert(0) += 1;
+            *self.tried_tls.entry(v).or_insert(false) |= !c.plaintext_protocol;
         }
         if c.verdict.is_none() || !known(&c.verdict) {
             self.problems.push(format!(
