@@ -5,17 +5,20 @@
 #                                       sanitizes input that starts with a capture magic as is);
 #   wire_decode                         every frame, behind the selector byte of its link type;
 #   tls_parse                           each TCP direction's payload stream, behind control
-#                                       byte 0x00 (known start, chunks of 1) and 0x1a.
+#                                       byte 0x00 (known start, chunks of 1) and 0x1a;
+#   dtls_parse                          each UDP direction's datagrams of samples/udp, each
+#                                       behind its 2-byte length;
 #   quic_initial                        control byte 0x08, the 8-byte DCID and the CRYPTO
 #                                       frame of RFC 9001 A.2 (its client Initial's payload).
+# The DTLS and QUIC captures of samples/udp seed capture_reader and sanitize_pipeline too.
 # sanitize_pipeline's structured mode needs no seed: an empty scenario is a full TLS 1.2
 # handshake.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for t in capture_reader sanitize_pipeline wire_decode tls_parse quic_initial; do
+for t in capture_reader sanitize_pipeline wire_decode tls_parse dtls_parse quic_initial; do
     mkdir -p "fuzz/corpus/$t"
 done
-for f in samples/*.pcap; do
+for f in samples/*.pcap samples/udp/*.pcap; do
     cp "$f" fuzz/corpus/capture_reader/
     cp "$f" fuzz/corpus/sanitize_pipeline/
 done
@@ -87,4 +90,25 @@ save('quic_initial', bytes([0x08]) + bytes.fromhex(
     '0d0010000e0403050306030203080408050806002d00020101001c0002400100'
     '3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000'
     '75300901100f088394c8f03e51570806048000ffff'))
+
+def udp(link, f):
+    if link != 1 or len(f) < 14:
+        return None
+    et, at = struct.unpack('>H', f[12:14])[0], 14
+    if et == 0x0800 and len(f) >= at + 20 and f[at + 9] == 17:
+        src, t = f[at + 12:at + 16], at + (f[at] & 15) * 4
+    elif et == 0x86dd and len(f) >= at + 40 and f[at + 6] == 17:
+        src, t = f[at + 8:at + 24], at + 40
+    else:
+        return None
+    return src, f[t + 8:]
+
+for path in sorted(glob.glob('samples/udp/dtls*.pcap')):
+    sides = {}
+    for link, f in frames(path):
+        d = udp(link, f)
+        if d:
+            sides.setdefault(d[0], []).append(d[1])
+    for datagrams in sides.values():
+        save('dtls_parse', b''.join(struct.pack('>H', len(d)) + d for d in datagrams))
 PY

@@ -432,7 +432,9 @@ impl SideSink<'_> {
         }
     }
 
-    fn record_message(&mut self, msg_type: u8, size: usize, parsed: HandshakeFacts) {
+    /// A whole handshake message's facts: its timeline event and what the diagnosis reads
+    /// (`super::dtls_feed` hands DTLS messages here too).
+    pub(super) fn record_message(&mut self, msg_type: u8, size: usize, parsed: HandshakeFacts) {
         match parsed {
             HandshakeFacts::ClientHello(ch) => {
                 self.tls.client_hellos += 1;
@@ -788,7 +790,8 @@ impl TlsSide {
 }
 
 pub fn is_tls13(v: u16) -> bool {
-    v == 0x0304 || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
+    // 0xfefc: DTLS 1.3, whose handshake is TLS 1.3's.
+    v == 0x0304 || v == 0xfefc || (0x7f00..=0x7fff).contains(&v) || (0xfb00..=0xfbff).contains(&v)
 }
 
 /// "TLS 1.3, TLS 1.2" from supported_versions, else the legacy version.

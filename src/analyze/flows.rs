@@ -9,6 +9,7 @@ use super::analysis::{Connection, DirStats, Keep};
 use super::conversation::{self, Conversation, PreambleState};
 use super::decrypt::KeyRun;
 use super::diagnosis;
+use super::dtls_feed::DtlsSide;
 use crate::anonymize::{AddressPlanner, Role};
 use crate::flow::reassembly::Reassembler;
 use crate::flow::seq::SeqUnwrapper;
@@ -40,6 +41,8 @@ pub(super) struct FlowState {
     pub(super) last_ns: i128,
     /// Number of its last packet.
     pub(super) last_packet: u64,
+    /// Each direction's DTLS handshake, on a DTLS connection (`super::dtls_feed`).
+    pub(super) dtls: Option<Box<[DtlsSide; 2]>>,
 }
 
 /// A connection in pass 1: still being followed, or over and reduced to its plan and diagnosis

@@ -13,6 +13,7 @@ mod analysis;
 pub mod conversation;
 pub mod decrypt;
 pub mod diagnosis;
+mod dtls_feed;
 mod flows;
 mod fragments;
 mod icmp;

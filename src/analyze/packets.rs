@@ -134,7 +134,7 @@ pub fn analyze_with(
                         now,
                         now_ns: time_ns,
                     };
-                    track_udp(&mut flows, planner, udp)
+                    track_udp(&mut flows, planner, udp, redactor)
                 }
                 _ => Repeat::default(),
             },

@@ -41,14 +41,16 @@ pub fn recognise(payload: &[u8]) -> Option<Recognised> {
     recognise_dtls(payload).or_else(|| recognise_quic(payload))
 }
 
-/// A DTLS 1.0/1.2 (or 1.3 plaintext) handshake record at epoch 0 whose length fits the
-/// datagram, carrying a ClientHello (1), ServerHello (2) or HelloVerifyRequest (3).
+/// A DTLS 1.0/1.2 (or 1.3 plaintext) handshake record at epoch 0 carrying a ClientHello (1),
+/// ServerHello (2) or HelloVerifyRequest (3). Its body may run past the bytes captured (a
+/// snap length, or a sanitized copy that cut a fragment it could not keep): the record walk
+/// frames it against the datagram's length later.
 fn recognise_dtls(payload: &[u8]) -> Option<Recognised> {
-    let (header, body) = records::split_first(payload)?;
-    if header.content_type != CONTENT_HANDSHAKE || header.epoch != 0 {
+    let header = records::DtlsHeader::parse(payload)?;
+    if header.content_type != CONTENT_HANDSHAKE || header.epoch != 0 || header.length == 0 {
         return None;
     }
-    let sender = match body.first()? {
+    let sender = match payload.get(records::HEADER_LEN)? {
         1 => HelloRole::Client,
         2 | 3 => HelloRole::Server,
         _ => return None,
@@ -109,17 +111,14 @@ mod tests {
 
     #[test]
     fn other_dtls_records_and_bad_lengths_are_not_a_handshake() {
-        // Application data, an epoch-1 record, a TLS version, a length past the datagram.
+        // Application data, an epoch-1 record, a TLS version.
         assert_eq!(recognise(&dtls_record(23, [0xfe, 0xfd], 0, &[1])), None);
         assert_eq!(recognise(&dtls_record(22, [0xfe, 0xfd], 1, &[1])), None);
         assert_eq!(recognise(&dtls_record(22, [0x03, 0x03], 0, &[1])), None);
-        let mut long = dtls_record(22, [0xfe, 0xfd], 0, &[1, 0]);
-        long.truncate(long.len() - 1);
-        assert_eq!(recognise(&long), None);
-        // Every truncation of a hello is refused or recognised, never a panic.
+        // A hello cut by the capture is recognised from its first body byte on.
         let ch = dtls_record(22, [0xfe, 0xfd], 0, &[1, 0, 0, 0]);
         for n in 0..ch.len() {
-            assert_eq!(recognise(&ch[..n]), None, "{n} bytes");
+            assert_eq!(recognise(&ch[..n]).is_some(), n > 13, "{n} bytes");
         }
     }
 

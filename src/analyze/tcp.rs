@@ -60,6 +60,7 @@ pub(super) fn track_tcp(
             macs: None,
             last_ns: now_ns,
             last_packet: number,
+            dtls: None,
         }))
     };
     let mut i = flows.table.entry(key, fresh);

@@ -5,10 +5,12 @@
 
 use super::addresses::{Repeat, mac_pair};
 use super::conversation::{Conversation, Moment};
+use super::dtls_feed::{DtlsDatagram, feed};
 use super::flows::{DirState, FlowState, Flows, Slot};
 use super::recognise::{HelloRole, UdpProtocol, recognise};
 use crate::anonymize::AddressPlanner;
 use crate::flow::{Endpoint, FlowKey, RoleEvidence, Side, TransportKind};
+use crate::redact::Redactor;
 use crate::wire::{Ip, Layout, be16};
 
 /// A UDP datagram's payload: the bytes captured, and its length as the UDP header states it
@@ -64,6 +66,7 @@ pub(super) fn track_udp(
     flows: &mut Flows,
     planner: &mut AddressPlanner,
     pkt: UdpPacket<'_>,
+    redactor: &mut Redactor,
 ) -> Repeat {
     let UdpPacket {
         number,
@@ -103,6 +106,7 @@ pub(super) fn track_udp(
                     macs: None,
                     last_ns: now_ns,
                     last_packet: number,
+                    dtls: None,
                 }))
             });
             flows.live += 1;
@@ -110,7 +114,8 @@ pub(super) fn track_udp(
         }
         (None, None) => return Repeat::default(),
     };
-    let (key, slot) = flows.table.get_mut(i);
+    let Flows { table, key_run, .. } = flows;
+    let (key, slot) = table.get_mut(i);
     let side = if key.a == src && key.b == dst {
         Side::A
     } else {
@@ -152,12 +157,31 @@ pub(super) fn track_udp(
     stats.payload_bytes += datagram.claimed as u64;
     let conv = &mut flow.conv;
     conv.datagrams[side.index()] += 1;
-    if conv.datagrams[side.index()] == 1 {
-        let what = match conv.udp {
-            Some(UdpProtocol::Dtls) => "first DTLS datagram",
-            Some(UdpProtocol::Quic) | None => "first QUIC datagram",
-        };
-        conv.push_event(now.rel, side, format!("{what} ({} B)", datagram.claimed));
+    match conv.udp {
+        Some(UdpProtocol::Dtls) => {
+            let dtls = flow.dtls.get_or_insert_with(Box::default);
+            let d = DtlsDatagram {
+                number,
+                bytes: datagram.bytes,
+                claimed: datagram.claimed,
+            };
+            feed(
+                &mut dtls[side.index()],
+                conv,
+                side,
+                d,
+                now,
+                redactor,
+                key_run,
+            );
+        }
+        // Until the QUIC packet protection reads them: the first datagram each way.
+        Some(UdpProtocol::Quic) | None => {
+            if conv.datagrams[side.index()] == 1 {
+                let what = format!("first QUIC datagram ({} B)", datagram.claimed);
+                conv.push_event(now.rel, side, what);
+            }
+        }
     }
     if conv.udp == Some(UdpProtocol::Quic) {
         let client = flow.roles.hello_from.unwrap_or(side);

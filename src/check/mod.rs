@@ -12,11 +12,13 @@ use anyhow::{Context, Result};
 
 pub use finding::{Finding, FindingKind};
 
+use crate::analyze::udp::{Datagram, udp_endpoints};
 use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
 use crate::canary::{self, ObservedAddresses};
 use crate::capture::{CaptureReader, Event, OnProgress};
-use crate::flow::{FlowKey, PathId};
+use crate::flow::{FlowKey, PathId, Side};
+use crate::plan::datagram_base;
 use crate::plan::store::PlanCache;
 use crate::policy::Policy;
 use crate::redact::Redactor;
@@ -292,6 +294,9 @@ fn compare(
                     return;
                 }
                 Transport::Udp { start } => {
+                    if udp_payload(layout, ip, *start, data, out, number, state, report) {
+                        return;
+                    }
                     payload_from = start + 8;
                     let (sport, dport) = (wire::be16(data, *start), wire::be16(data, start + 2));
                     if removed_nonzero(data, out, payload_from, ip.end.min(data.len()), &[]) {
@@ -302,10 +307,9 @@ fn compare(
                             FindingKind::Payload
                         };
                         let what = if dns { "DNS message" } else { "UDP payload" };
-                        push(
-                            kind,
-                            format!("{what} of {} bytes", ip.end.min(data.len()) - payload_from),
-                        );
+                        let detail =
+                            format!("{what} of {} bytes", ip.end.min(data.len()) - payload_from);
+                        report.push(Finding::new(kind, number, detail));
                     }
                     payload_from = ip.end.min(data.len());
                 }
@@ -339,13 +343,11 @@ fn compare(
         Net::Unknown | Net::Truncated => {}
     }
     if removed_nonzero(data, out, payload_from, data.len(), &[]) {
-        push(
-            FindingKind::Payload,
-            format!(
-                "{} bytes after the headers",
-                data.len().saturating_sub(payload_from)
-            ),
+        let detail = format!(
+            "{} bytes after the headers",
+            data.len().saturating_sub(payload_from)
         );
+        report.push(Finding::new(FindingKind::Payload, number, detail));
     }
 }
 
@@ -421,30 +423,96 @@ fn tcp_payload(
     state: &mut CompareState<'_>,
     report: &mut FileReport,
 ) {
+    let analysis = state.plans.analysis();
+    let (src, dst) = tcp_endpoints(data, ip, tcp);
+    let (key, side) = FlowKey::new(src, dst, path.unwrap_or_default());
+    let found = path
+        .and(analysis.connections.find_at(&key, number))
+        .and_then(|ci| {
+            let base = analysis.connections.get(ci).1.dirs[side.index()].base?;
+            let (seq, _) = segment_payload(data, ip, tcp);
+            // Offsets within one segment never need unwrapping across 2^32 here: the segment
+            // is compared with ranges near it by 32-bit distance.
+            Some((ci, side, i64::from(seq.wrapping_sub(base))))
+        });
+    let payload = Payload {
+        start: tcp.header_end,
+        end: ip.end.min(data.len()),
+        found,
+        what: "TCP payload",
+    };
+    planned_payload(payload, data, out, number, state, report);
+}
+
+/// A UDP datagram: compared with its connection's plan when it belongs to one (docs/udp.md),
+/// else any byte it loses is a finding. Returns false when it is not a connection's.
+#[allow(clippy::too_many_arguments)]
+fn udp_payload(
+    layout: &Layout,
+    ip: &Ip,
+    start: usize,
+    data: &[u8],
+    out: &[u8],
+    number: u64,
+    state: &mut CompareState<'_>,
+    report: &mut FileReport,
+) -> bool {
+    let analysis = state.plans.analysis();
+    let Some(path) = analysis.paths.find(layout, data) else {
+        return false;
+    };
+    let Some(datagram) = Datagram::of(data, ip, start) else {
+        return false;
+    };
+    let (src, dst) = udp_endpoints(data, ip, start);
+    let (key, side) = FlowKey::udp(src, dst, path);
+    let Some(ci) = analysis.connections.find_at(&key, number) else {
+        return false;
+    };
+    let payload = Payload {
+        start: datagram.at,
+        end: datagram.at + datagram.bytes.len(),
+        found: Some((ci, side, datagram_base(number))),
+        what: "UDP payload",
+    };
+    planned_payload(payload, data, out, number, state, report);
+    true
+}
+
+/// A payload a plan may keep bytes of: `data[start..end]`, and (when pass 1 planned its
+/// connection) the connection, the direction and the payload's offset in the plan.
+struct Payload {
+    start: usize,
+    end: usize,
+    found: Option<(usize, Side, i64)>,
+    what: &'static str,
+}
+
+/// Reports the redactions the plan makes in a payload, by kind, and any other byte lost.
+fn planned_payload(
+    payload: Payload,
+    data: &[u8],
+    out: &[u8],
+    number: u64,
+    state: &mut CompareState<'_>,
+    report: &mut FileReport,
+) {
     let CompareState {
         plans,
         redacted_bytes,
     } = state;
-    let analysis = plans.analysis();
-    let start = tcp.header_end;
-    let end = ip.end.min(data.len());
+    let Payload { start, end, .. } = payload;
     let mut push = |kind, detail: String| report.push(Finding::new(kind, number, detail));
-    // Handshake redactions in this segment, by kind, from the plan.
-    let (src, dst) = tcp_endpoints(data, ip, tcp);
-    let (key, side) = FlowKey::new(src, dst, path.unwrap_or_default());
+    // Handshake redactions in this payload, by kind, from the plan.
     let mut redacted_here: BTreeMap<SpanKind, usize> = BTreeMap::new();
+    // The first server name in the payload: (where, length).
+    let mut sni: Option<(usize, usize)> = None;
     // Which payload bytes the plan redacts (a buffer reused from packet to packet).
     redacted_bytes.clear();
     redacted_bytes.resize(end.saturating_sub(start), false);
-    if path.is_some()
-        && let Some(ci) = analysis.connections.find_at(&key, number)
-        && let Some(base) = analysis.connections.get(ci).1.dirs[side.index()].base
+    if let Some((ci, side, seg)) = payload.found
         && let Some(plan) = plans.plans(ci, number)
     {
-        let (seq, _) = segment_payload(data, ip, tcp);
-        // Offsets within one segment never need unwrapping across 2^32 here: the segment is
-        // compared with ranges near it by 32-bit distance.
-        let seg = i64::from(seq.wrapping_sub(base));
         // Kept ranges are sorted by offset: visit only those that may overlap the segment, as
         // the rewriter does (not every range of the direction, for every packet).
         let kept = &plan[side.index()].kept;
@@ -456,6 +524,9 @@ fn tcp_payload(
                 let from = a.max(seg);
                 let to = b.min(seg + redacted_bytes.len() as i64);
                 if from < to {
+                    if kind == SpanKind::SniName && sni.is_none() {
+                        sni = Some(((from - seg) as usize, (to - from) as usize));
+                    }
                     *redacted_here.entry(kind).or_insert(0) += (to - from) as usize;
                     for i in from..to {
                         redacted_bytes[(i - seg) as usize] = true;
@@ -486,7 +557,7 @@ fn tcp_payload(
             ),
         };
         let detail = if kind == SpanKind::SniName {
-            sni_detail(data, start, redacted_bytes)
+            sni_detail(data, start, sni)
                 .unwrap_or_else(|| format!("{what} ({n} bytes in this packet)"))
         } else {
             format!("{what} ({n} bytes in this packet)")
@@ -515,16 +586,15 @@ fn tcp_payload(
         } else {
             push(
                 FindingKind::Payload,
-                format!("{} bytes of TCP payload", end - start),
+                format!("{} bytes of {}", end - start, payload.what),
             );
         }
     }
 }
 
 /// The masked server name in this segment (when the whole name is here).
-fn sni_detail(data: &[u8], start: usize, redacted: &[bool]) -> Option<String> {
-    let first = redacted.iter().position(|&r| r)?;
-    let len = redacted[first..].iter().take_while(|&&r| r).count();
+fn sni_detail(data: &[u8], start: usize, sni: Option<(usize, usize)>) -> Option<String> {
+    let (first, len) = sni?;
     let name = data.get(start + first..start + first + len)?;
     Some(mask_name(name))
 }

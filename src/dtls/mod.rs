@@ -3,4 +3,5 @@
 //! for the one handshake grammar in `crate::tls` (`handshake`). Like `tls/`, it knows nothing
 //! of packets: it reads a datagram's payload.
 
+pub mod handshake;
 pub mod records;

@@ -58,14 +58,6 @@ impl DtlsHeader {
     }
 }
 
-/// The first record of a datagram and its body, when the header is plausible and the body
-/// fits: what recognising a datagram needs.
-pub fn split_first(datagram: &[u8]) -> Option<(DtlsHeader, &[u8])> {
-    let h = DtlsHeader::parse(datagram)?;
-    let body = datagram.get(HEADER_LEN..HEADER_LEN + usize::from(h.length))?;
-    Some((h, body))
-}
-
 /// One record of a datagram: where it starts in the datagram, and what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record {

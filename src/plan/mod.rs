@@ -37,5 +37,13 @@ pub struct DirectionPlan {
     pub kept: Vec<KeptRange>,
 }
 
+/// Where a UDP datagram's payload sits in its direction's plan. Datagrams are not a stream, so
+/// each has its own slot of 2^16 bytes (more than a UDP payload can hold), numbered by its
+/// packet: pass 2 finds a datagram's kept bytes from its packet number alone, and every
+/// offset stays below 2^63 for any packet number a capture can have (2^47).
+pub fn datagram_base(packet: u64) -> i64 {
+    i64::try_from(packet.min(1 << 46)).unwrap_or(0) << 16
+}
+
 /// Both directions' plans, by [`crate::flow::Side`] index.
 pub type Plans = [DirectionPlan; 2];

@@ -7,11 +7,13 @@ mod segment;
 
 use std::collections::BTreeMap;
 
+use crate::analyze::udp::{Datagram, udp_endpoints};
 use crate::analyze::{Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::Mapping;
 use crate::capture::{Packet, RawTimestamp};
 use crate::flow::seq::SeqUnwrapper;
 use crate::flow::{FlowKey, PathId, Side};
+use crate::plan::datagram_base;
 use crate::plan::store::PlanCache;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
 use crate::stable_names::stable_names;
@@ -257,7 +259,7 @@ impl<'a> Rewriter<'a> {
                 arp.end()
             }
             Net::Ip(ip) => {
-                let path = if is_tcp {
+                let path = if is_tcp || matches!(ip.transport, Transport::Udp { .. }) {
                     self.analysis.paths.find(&layout, data)
                 } else {
                     None
@@ -360,7 +362,7 @@ impl<'a> Rewriter<'a> {
         match &ip.transport {
             Transport::Opaque if ip.fragmented => self.rewrite_fragment(number, ip, None),
             Transport::Opaque => ip.header_end,
-            Transport::Udp { start } => start + 8,
+            Transport::Udp { start } => self.rewrite_udp(number, data, ip, *start, path),
             Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
             Transport::Tcp(tcp) if ip.fragmented => self.rewrite_fragment(number, ip, Some(tcp)),
             Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp, path),
@@ -519,6 +521,49 @@ impl<'a> Rewriter<'a> {
         // the caller when it is cut or zero-filled.
         self.stats.payload_bytes_removed += (w.keep_len() - w.kept) as u64;
         keep_to
+    }
+}
+
+impl Rewriter<'_> {
+    /// A UDP datagram of a connection (docs/udp.md): the plan's bytes at the datagram's place
+    /// (`plan::datagram_base`) over zeros, up to the last byte the plan wrote; the rest is cut,
+    /// as after a TCP segment's last record header. Any other datagram's payload is cut.
+    /// Returns where the removed tail starts.
+    fn rewrite_udp(
+        &mut self,
+        number: u64,
+        data: &[u8],
+        ip: &Ip,
+        start: usize,
+        path: Option<PathId>,
+    ) -> usize {
+        let keep_to = start + 8;
+        let Some(path) = path else {
+            return keep_to;
+        };
+        let Some(datagram) = Datagram::of(data, ip, start) else {
+            return keep_to;
+        };
+        let (src, dst) = udp_endpoints(data, ip, start);
+        let (key, side) = FlowKey::udp(src, dst, path);
+        let Some(ci) = self.analysis.connections.find_at(&key, number) else {
+            return keep_to;
+        };
+        // Fail closed: without its plan the payload is removed whole.
+        let Some(plans) = self.plans.plans(ci, number) else {
+            return keep_to;
+        };
+        let seg = Segment {
+            at: datagram.at,
+            start: datagram_base(number),
+            len: datagram.bytes.len(),
+            plan: &plans[side.index()],
+            first_header: 0,
+        };
+        let w = write_plan(&mut self.out, &seg, |_| {});
+        self.stats.handshake_bytes_kept += w.kept as u64;
+        self.stats.payload_bytes_removed += (w.last - w.kept) as u64;
+        datagram.at + w.last
     }
 }
 

@@ -9,9 +9,9 @@
 //! diagnosis reports and which makes the redaction remove the message's body.
 //!
 //! Where DTLS and QUIC plug in: a DTLS ClientHello (RFC 6347 4.2.1, RFC 9147 5.3) has
-//! `opaque cookie<0..2^8-1>` between the session id and the cipher suites; it would be one more
-//! [`Field`] of [`ClientHello`], read in [`client_hello`] when the legacy version is a DTLS one,
-//! and a span of its own for the redaction (the cookie is server-made). QUIC carries these same
+//! `opaque cookie<0..2^8-1>` between the session id and the cipher suites: [`ClientHello::cookie`],
+//! read in [`client_hello`] when the legacy version is a DTLS one (0xfeXX), whose redaction is
+//! filler (the cookie is server-made). QUIC carries these same
 //! hellos in CRYPTO frames, and its transport parameters in extension 57, whose grammar is
 //! `quic_transport_parameters` in `extensions.rs`.
 
@@ -47,6 +47,8 @@ pub struct ClientHello<'a> {
     pub random: Field<'a>,
     /// `legacy_session_id<0..32>`.
     pub session_id: Field<'a>,
+    /// DTLS only: `opaque cookie<0..2^8-1>`, echoed from a HelloVerifyRequest.
+    pub cookie: Option<Field<'a>>,
     /// `CipherSuite cipher_suites<2..2^16-2>`, of an even length (see [`Self::cipher_suites`]).
     pub cipher_suite_list: Field<'a>,
     pub compression_methods: Field<'a>,
@@ -183,6 +185,11 @@ pub fn client_hello(body: &[u8]) -> Result<ClientHello<'_>, String> {
     let legacy_version = c.r.u16().ok_or("truncated before legacy_version")?;
     let random = c.field(32).ok_or("truncated random")?;
     let session_id = c.session_id()?;
+    let cookie = if is_dtls(legacy_version) {
+        Some(c.vec8().ok_or("truncated cookie")?)
+    } else {
+        None
+    };
     let cipher_suite_list = c.vec16().ok_or("truncated cipher_suites")?;
     if cipher_suite_list.bytes.len() % 2 != 0 {
         return Err("odd cipher_suites length".to_string());
@@ -193,10 +200,17 @@ pub fn client_hello(body: &[u8]) -> Result<ClientHello<'_>, String> {
         legacy_version,
         random,
         session_id,
+        cookie,
         cipher_suite_list,
         compression_methods,
         extensions,
     })
+}
+
+/// A DTLS version (0xfeff 1.0, 0xfefd 1.2, 0xfefc 1.3: the ones' complement of the TLS
+/// version DTLS is built on).
+pub fn is_dtls(version: u16) -> bool {
+    version >> 8 == 0xfe
 }
 
 /// Walks a ServerHello body (`msg_type` 2), or a draft HelloRetryRequest's (`msg_type` 6).
@@ -238,6 +252,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_dtls_hello_has_a_cookie_after_the_session_id() {
+        let mut body = vec![0xfe, 0xfd];
+        body.extend([7; 32]);
+        body.extend([0]);
+        body.extend([3, 0xc0, 0x0c, 0x1e]);
+        body.extend([0, 2, 0xc0, 0x2b]);
+        body.extend([1, 0]);
+        let hello = client_hello(&body).unwrap();
+        let cookie = hello.cookie.unwrap();
+        assert_eq!(
+            (cookie.range(), cookie.bytes),
+            (36..39, &[0xc0, 0x0c, 0x1e][..])
+        );
+        assert_eq!(hello.cipher_suites().collect::<Vec<_>>(), [0xc02b]);
+        for n in 0..body.len() {
+            assert!(client_hello(&body[..n]).is_err(), "{n}");
+        }
+    }
+
+    #[test]
     fn fields_know_where_they_sit() {
         let mut body = vec![3, 3];
         body.extend([7; 32]);
@@ -250,6 +284,7 @@ mod tests {
         assert_eq!(hello.session_id.bytes, [0xaa, 0xbb]);
         assert_eq!(hello.session_id.range(), 35..37);
         assert_eq!(hello.cipher_suites().collect::<Vec<_>>(), [0x1301, 0x1302]);
+        assert_eq!(hello.cookie, None);
         assert_eq!(hello.extensions.len(), 1);
         let ext = hello.extensions[0];
         assert_eq!((ext.ext_type, ext.body.range()), (0x2b, 51..54));

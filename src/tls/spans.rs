@@ -28,12 +28,22 @@ pub fn locate(message: &[u8], negotiated: &Negotiated) -> Option<Vec<Span>> {
     match msg_type {
         1 => {
             let h = hello::client_hello(body).ok()?;
-            Some(hello_spans(
-                h.random,
-                h.session_id,
-                &h.extensions,
-                Side::Client,
-            ))
+            let mut spans = hello_spans(h.random, h.session_id, &h.extensions, Side::Client);
+            // A DTLS cookie is the server's opaque data, echoed.
+            if let Some(cookie) = h.cookie.filter(|c| !c.bytes.is_empty()) {
+                let range = cookie.range();
+                // In message order, like every other span.
+                let at = spans.partition_point(|s| s.start < HEADER_LEN + range.start);
+                spans.insert(
+                    at,
+                    Span {
+                        kind: SpanKind::Verifiable,
+                        start: HEADER_LEN + range.start,
+                        end: HEADER_LEN + range.end,
+                    },
+                );
+            }
+            Some(spans)
         }
         2 => {
             let h = hello::server_hello(msg_type, body).ok()?;

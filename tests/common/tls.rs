@@ -519,6 +519,9 @@ pub struct DiagConn {
     pub client: String,
     pub server: String,
     pub verdict: String,
+    /// `tcp` or `udp` (docs/udp.md).
+    #[serde(default)]
+    pub transport: Option<String>,
     #[serde(default)]
     pub tls: Option<DiagTls>,
 }

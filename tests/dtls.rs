@@ -1,0 +1,301 @@
+//! DTLS over UDP (docs/udp.md): every DTLS sample (`samples/make-udp.sh`) and the corpus's DTLS
+//! captures get the right verdict and timeline; their sanitized copy keeps every ClientHello,
+//! with the pseudonym in place of the server name, passes `check` while the raw capture is
+//! reported, and (tshark) dissects with as many DTLS ClientHellos as the original.
+
+mod fixtures_gen;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use fixtures_gen::*;
+
+/// One capture and what its diagnosis must say.
+struct Case {
+    file: &'static str,
+    /// In the corpus (`testkit::need::corpus`) rather than `samples/udp`.
+    corpus: bool,
+    verdict: &'static str,
+    /// Timeline events that must appear, in this order (each a prefix of an event).
+    events: &'static [&'static str],
+    /// The server name the ClientHello carries, if any.
+    sni: Option<&'static str>,
+}
+
+const SNI: &str = "api.pcapscrub-test.example";
+
+const CASES: &[Case] = &[
+    Case {
+        file: "dtls12-complete.pcap",
+        corpus: false,
+        verdict: "handshake_complete",
+        events: &[
+            "ClientHello",
+            "HelloVerifyRequest",
+            "ClientHello",
+            "ServerHello DTLS 1.2",
+            "Certificate with 1",
+            "ServerHelloDone",
+            "ClientKeyExchange",
+            "ChangeCipherSpec",
+            "encrypted handshake record",
+            "NewSessionTicket",
+            "ChangeCipherSpec",
+            "encrypted handshake record",
+        ],
+        sni: Some(SNI),
+    },
+    Case {
+        file: "dtls12-cert-rejected.pcap",
+        corpus: false,
+        verdict: "client_alert",
+        events: &[
+            "ClientHello",
+            "HelloVerifyRequest",
+            "ServerHello DTLS 1.2",
+            "Certificate with 1",
+            "Alert fatal unknown_ca (48)",
+        ],
+        sni: Some(SNI),
+    },
+    Case {
+        file: "dtls12-fragmented.pcap",
+        corpus: false,
+        verdict: "handshake_complete",
+        events: &["ClientHello", "ServerHello DTLS 1.2", "Certificate with 1"],
+        sni: Some(SNI),
+    },
+    Case {
+        file: "dtls12-ipv6.pcap",
+        corpus: false,
+        verdict: "handshake_complete",
+        events: &["ClientHello", "HelloVerifyRequest", "ServerHello DTLS 1.2"],
+        sni: Some(SNI),
+    },
+    Case {
+        file: "zeek-dtls1_2.pcap",
+        corpus: true,
+        verdict: "handshake_complete",
+        events: &[
+            "ClientHello",
+            "HelloVerifyRequest",
+            "ClientHello",
+            "ServerHello DTLS 1.2",
+            "Certificate with 1",
+            "NewSessionTicket",
+        ],
+        sni: None,
+    },
+    Case {
+        file: "ndpi-dtls.pcap",
+        corpus: true,
+        verdict: "client_alert",
+        events: &["ClientHello", "Alert fatal unexpected_message (10)"],
+        sni: None,
+    },
+    Case {
+        file: "illustrated-dtls-capture.pcap",
+        corpus: true,
+        verdict: "handshake_complete",
+        events: &["ClientHello", "ServerHello DTLS 1.3", "encrypted record"],
+        sni: None,
+    },
+];
+
+fn path_of(case: &Case) -> Option<PathBuf> {
+    if case.corpus {
+        Some(testkit::need::corpus()?.join(case.file))
+    } else {
+        Some(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples/udp")
+                .join(case.file),
+        )
+    }
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    cmd().args(args).output().expect("run pcapscrub")
+}
+
+fn diagnose_json(path: &Path) -> serde_json::Value {
+    let out = run(&[
+        "diagnose".as_ref(),
+        path.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "diagnose {}", path.display());
+    serde_json::from_slice(&out.stdout).expect("diagnose --format json is JSON")
+}
+
+/// The DTLS connection whose verdict is the capture's.
+fn dtls_connection<'a>(report: &'a serde_json::Value, verdict: &str) -> &'a serde_json::Value {
+    report["connections"]
+        .as_array()
+        .expect("connections")
+        .iter()
+        .find(|c| c["protocol"] == "dtls" && c["verdict"] == verdict)
+        .unwrap_or_else(|| panic!("no DTLS connection with verdict {verdict}: {report}"))
+}
+
+fn check_diagnosis(case: &Case, path: &Path) {
+    let report = diagnose_json(path);
+    assert_eq!(report["verdict"], case.verdict, "{}", case.file);
+    let c = dtls_connection(&report, case.verdict);
+    assert_eq!(c["transport"], "udp", "{}", case.file);
+    assert!(
+        c.get("tcp").is_none(),
+        "{}: no TCP facts over UDP",
+        case.file
+    );
+    let events: Vec<&str> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let mut rest = events.iter();
+    for want in case.events {
+        assert!(
+            rest.any(|e| e.starts_with(want)),
+            "{}: no {want:?} in order in {events:?}",
+            case.file
+        );
+    }
+}
+
+/// Sanitizes `path` into a fresh folder: the sanitized capture.
+fn sanitize(path: &Path, scratch: &Scratch) -> PathBuf {
+    let out = scratch.dir.path().join("evidence");
+    let o = run(&[
+        "sanitize".as_ref(),
+        path.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "sanitize {} (the canary refuses leaking evidence): {}",
+        path.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("capture.sanitized")
+        })
+        .expect("a sanitized capture")
+}
+
+fn check_output(path: &Path) -> (Option<i32>, String) {
+    let o = run(&["check".as_ref(), path.as_os_str()]);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+fn check_sanitizing(case: &Case, path: &Path) {
+    let scratch = Scratch::new();
+    let sanitized = sanitize(path, &scratch);
+    let (code, findings) = check_output(&sanitized);
+    assert_eq!(
+        code,
+        Some(0),
+        "{}: check of the sanitized copy: {findings}",
+        case.file
+    );
+    let (code, findings) = check_output(path);
+    assert_eq!(code, Some(1), "{}: check of the raw capture", case.file);
+    if case.sni.is_some() {
+        assert!(findings.contains(": sni: "), "{}: {findings}", case.file);
+        assert!(
+            findings.contains(": certificate: "),
+            "{}: {findings}",
+            case.file
+        );
+    }
+    // The sanitized copy is diagnosed alike.
+    check_diagnosis(case, &sanitized);
+    let bytes = std::fs::read(&sanitized).unwrap();
+    if let Some(sni) = case.sni {
+        assert!(
+            !bytes.windows(sni.len()).any(|w| w == sni.as_bytes()),
+            "{}: the server name is left",
+            case.file
+        );
+    }
+}
+
+#[test]
+fn dtls_samples_are_diagnosed_and_sanitized() {
+    for case in CASES.iter().filter(|c| !c.corpus) {
+        let path = path_of(case).unwrap();
+        check_diagnosis(case, &path);
+        check_sanitizing(case, &path);
+    }
+}
+
+#[test]
+#[ignore = "needs the corpus: run by .ci/run"]
+fn dtls_corpus_captures_are_diagnosed_and_sanitized() {
+    for case in CASES.iter().filter(|c| c.corpus) {
+        let Some(path) = path_of(case) else { return };
+        check_diagnosis(case, &path);
+        check_sanitizing(case, &path);
+    }
+}
+
+/// `tshark -Y dtls.handshake.type==1` on `path`: the server name of each ClientHello.
+fn tshark_client_hellos(path: &Path) -> Vec<String> {
+    let out = Command::new("tshark")
+        .args(["-n", "-r"])
+        .arg(path)
+        .args(["-Y", "dtls.handshake.type==1", "-T", "fields"])
+        .args(["-e", "dtls.handshake.extensions_server_name"])
+        .output()
+        .expect("run tshark");
+    assert!(out.status.success(), "tshark on {}", path.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+#[ignore = "needs tshark: run by .ci/run"]
+fn tshark_reads_every_dtls_client_hello_with_the_pseudonym() {
+    let usable = testkit::need::tool("tshark", Command::new("tshark").arg("--version"));
+    if !usable {
+        return;
+    }
+    for case in CASES {
+        let Some(path) = path_of(case) else { continue };
+        let scratch = Scratch::new();
+        let sanitized = sanitize(&path, &scratch);
+        let before = tshark_client_hellos(&path);
+        let after = tshark_client_hellos(&sanitized);
+        assert!(
+            !before.is_empty(),
+            "{}: tshark sees a ClientHello",
+            case.file
+        );
+        assert_eq!(before.len(), after.len(), "{}: ClientHellos", case.file);
+        for (b, a) in before.iter().zip(&after) {
+            match case.sni {
+                Some(sni) => {
+                    assert_eq!(b, sni, "{}", case.file);
+                    assert_eq!(a.len(), sni.len(), "{}: {a}", case.file);
+                    assert!(a.ends_with(".example") && a != sni, "{}: {a}", case.file);
+                }
+                None => assert_eq!(a, b, "{}", case.file),
+            }
+        }
+    }
+}
