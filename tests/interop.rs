@@ -1140,22 +1140,6 @@ fn tshark_facts(frames: &[&tls::TlsFrame], client: Option<std::net::SocketAddr>)
 /// tshark follows the inner protocol. Everything else must agree exactly.
 const DIAGNOSIS_EXEMPT: &[(&str, &str, &str, &str)] = &[
     (
-        "illustrated-quic-capture.pcap",
-        "127.0.0.1:60220 -> 127.0.0.1:8400",
-        "*",
-        "QUIC: this comparison reads tshark's TLS per TCP stream, while the QUIC connection's \
-         hello facts come from its decrypted Initials (tests/quic.rs checks them against the \
-         samples; tshark shows the same hello inside QUIC)",
-    ),
-    (
-        "ndpi-quic-v2.pcapng",
-        "[::1]:42086 -> [::1]:4443",
-        "*",
-        "QUIC: this comparison reads tshark's TLS per TCP stream, while the QUIC connection's \
-         hello facts come from its decrypted Initials (tests/quic.rs checks them against the \
-         samples; tshark shows the same hello inside QUIC)",
-    ),
-    (
         "zeek-ssl-v2.pcap",
         "*",
         "server_certificates",
