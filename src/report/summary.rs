@@ -26,8 +26,8 @@ pub const SUMMARY_TIMELINE: usize = 32;
 
 /// Connections a summary describes in full unless `sanitize --summary-full` says otherwise: the
 /// most significant ones (the order of report.html's table, which draws as many); every other
-/// connection gets a [`CompactFacts`] entry. A full entry takes a C YAML loader about 2 ms
-/// (about a hundred scalars), a compact one a tenth of that, so the summary of a capture with
+/// connection gets a [`CompactFacts`] entry. A full entry costs a C YAML loader about 3 ms of
+/// CPU (about a hundred scalars), a compact one a tenth of that, so the summary of a capture with
 /// thousands of connections still loads in about a second (docs/decisions.md, "Compact
 /// connection entries").
 pub const SUMMARY_FULL: usize = crate::report::html::FULL_CONNECTIONS;
