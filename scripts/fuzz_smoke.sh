@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Fuzz smoke run for .ci/run: builds the five fuzz targets of fuzz/ and runs each for
-# a bounded time (FUZZ_SECONDS, default 25 s: 125 s of fuzzing in all), seeded from the samples.
+# Fuzz smoke run for .ci/run: builds the fuzz targets of fuzz/ and runs each for a bounded
+# time (FUZZ_SECONDS, default 25 s each: six targets, 150 s of fuzzing), seeded from the samples.
 # Exits non-zero if any target crashes, panics, hangs (10 s per input) or breaks an invariant;
 # the input that did it is written under fuzz/artifacts/<target>/ and the panic is printed.
 #
@@ -12,8 +12,7 @@
 # crates.io through fuzz/Cargo.lock); installing cargo-fuzz on every CI run would add its own
 # build and still need RUSTC_BOOTSTRAP for its default sanitizer flags.
 #
-# Targets: capture_reader, wire_decode, tls_parse, sanitize_pipeline, quic_initial
-# (fuzz/fuzz_targets/).
+# Targets: FUZZ_TARGETS in scripts/fuzz_env.sh (fuzz/fuzz_targets/).
 # Longer runs: scripts/fuzz_long.sh TARGET SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
