@@ -51,6 +51,20 @@ pub struct Connection {
     pub packets_after_close: u64,
 }
 
+impl Connection {
+    /// Counts a packet of `side` that arrived after the connection was finalised (a reused
+    /// port, a very late retransmission): its `payload_bytes` are removed like any byte
+    /// outside the plan.
+    #[inline]
+    pub(super) fn count_after_close(&mut self, side: Side, payload_bytes: u64, number: u64) {
+        let stats = &mut self.stats[side.index()];
+        stats.packets += 1;
+        stats.payload_bytes += payload_bytes;
+        self.packets_after_close += 1;
+        self.last_packet = number;
+    }
+}
+
 impl Analysis {
     /// The capture's verdict: over the connections that tried TLS (or failed before they
     /// could), the most significant; plaintext-protocol connections count only when there is

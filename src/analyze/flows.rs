@@ -54,6 +54,21 @@ pub(super) enum Slot {
     Done(Box<Connection>),
 }
 
+impl FlowState {
+    /// Notes a packet of the live flow: when and which it was, its link addresses (`pair`),
+    /// and the capture's wall-clock start. Returns whether the link addresses repeat the
+    /// flow's last packet's.
+    #[inline]
+    pub(super) fn touch(&mut self, now_ns: i128, number: u64, pair: [u8; 12], unix: i64) -> bool {
+        self.last_ns = now_ns;
+        self.last_packet = number;
+        let repeat = self.macs == Some(pair);
+        self.macs = Some(pair);
+        self.conv.first_unix.get_or_insert(unix);
+        repeat
+    }
+}
+
 /// How long (capture time) a closed connection is still followed: the last ACK, a retransmitted
 /// FIN or the peer's answer to a RST arrive within it and count in its diagnosis.
 const LINGER_NS: i128 = 2_000_000_000;

@@ -87,20 +87,12 @@ pub(super) fn track_tcp(
         Slot::Done(conn) => {
             // A packet long after the close (or a reused port): counted, its payload removed
             // by the rewriter like any byte outside the plan.
-            let stats = &mut conn.stats[side.index()];
-            stats.packets += 1;
-            stats.payload_bytes += ip.end.saturating_sub(tcp.header_end) as u64;
-            conn.packets_after_close += 1;
-            conn.last_packet = number;
+            let payload = ip.end.saturating_sub(tcp.header_end) as u64;
+            conn.count_after_close(side, payload, number);
             return repeat;
         }
     };
-    flow.last_ns = now_ns;
-    flow.last_packet = number;
-    let pair = mac_pair(layout, data);
-    repeat.macs = flow.macs == Some(pair);
-    flow.macs = Some(pair);
-    flow.conv.first_unix.get_or_insert(now.unix);
+    repeat.macs = flow.touch(now_ns, number, mac_pair(layout, data), now.unix);
     let roles = &mut flow.roles;
     roles.first_from.get_or_insert(side);
     let syn = tcp.flags & tcp_flags::SYN != 0;

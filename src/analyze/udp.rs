@@ -129,20 +129,11 @@ pub(super) fn track_udp(
         Slot::Live(flow) => flow,
         Slot::Done(conn) => {
             // A datagram after the connection was finalised: counted, its payload removed.
-            let stats = &mut conn.stats[side.index()];
-            stats.packets += 1;
-            stats.payload_bytes += datagram.claimed as u64;
-            conn.packets_after_close += 1;
-            conn.last_packet = number;
+            conn.count_after_close(side, datagram.claimed as u64, number);
             return repeat;
         }
     };
-    flow.last_ns = now_ns;
-    flow.last_packet = number;
-    let pair = mac_pair(layout, data);
-    repeat.macs = flow.macs == Some(pair);
-    flow.macs = Some(pair);
-    flow.conv.first_unix.get_or_insert(now.unix);
+    repeat.macs = flow.touch(now_ns, number, mac_pair(layout, data), now.unix);
     flow.roles.first_from.get_or_insert(side);
     if let Some(r) = recognised
         && flow.roles.hello_from.is_none()
