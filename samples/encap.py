@@ -19,6 +19,13 @@ headers are written here, as the RFCs lay them out:
   6in6    RFC 2473 IPv6 in IPv6, next header 41 (TUN)
   l2tp    RFC 2661 L2TPv2 data messages over UDP 1701 (length present, tunnel 0x0a77,
           session 0x0001), PPP address/control and protocol 0x0021/0x0057 (TUN)
+  erspan2 ERSPAN type II (draft-foschiano-erspan): GRE with a sequence number (0x1000),
+          protocol 0x88BE, the 8-byte header (version 1, session 0x077), Ethernet (TAP)
+  erspan3 ERSPAN type III: GRE protocol 0x22EB, the 12-byte header (version 2, session 0x077,
+          a timestamp, hardware id 7) without the platform subheader, Ethernet (TAP)
+  mpls    RFC 3032 MPLS over Ethernet (ethertype 0x8847): two labels (0x0a77 outer, 0x00100
+          bottom of stack, TTL 64) before the inner IPv4, sent on the outer link itself through
+          a packet socket; LOCAL and REMOTE are then the outer interface and the peer's MAC (TUN)
 
 TEST MATERIAL: used only between the two namespaces make-paths.sh creates (10.77.0.0/16,
 fd77::/48); it never sends anywhere else. It runs until killed (by PID).
@@ -31,6 +38,7 @@ import select
 import socket
 import struct
 import sys
+import time
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
@@ -42,6 +50,9 @@ GENEVE_VNI = 0x000A77
 GTPU_TEID = 0x00A77001
 L2TP_TUNNEL = 0x0A77
 L2TP_SESSION = 0x0001
+ERSPAN_SESSION = 0x077
+MPLS_LABELS = (0x0A77, 0x00100)
+ETH_P_MPLS_UC = 0x8847
 
 # mode -> (device kind, how the outer layer is sent: an IP protocol number or a UDP port)
 MODES = {
@@ -54,7 +65,19 @@ MODES = {
     "l2tp": ("tun", ("udp", 1701)),
     "4in6": ("tun", ("ip6", 4)),
     "6in6": ("tun", ("ip6", 41)),
+    "erspan2": ("tap", ("ip", 47)),
+    "erspan3": ("tap", ("ip", 47)),
+    "mpls": ("tun", ("link", ETH_P_MPLS_UC)),
 }
+
+# The GRE sequence number of the packets this endpoint sent (ERSPAN numbers its frames).
+SEQUENCE = [0]
+
+
+def next_sequence():
+    SEQUENCE[0] = (SEQUENCE[0] + 1) & 0xFFFFFFFF
+    return SEQUENCE[0]
+
 
 
 def open_device(name, kind):
@@ -88,6 +111,23 @@ def wrap(mode, inner):
         header = struct.pack("!HHHHBBH", 0x4002, 12 + len(inner), L2TP_TUNNEL, L2TP_SESSION,
                              0xFF, 0x03, ppp)
         return header + inner
+    if mode == "erspan2":
+        # GRE: S bit, protocol 0x88BE, sequence. ERSPAN II: version 1 and VLAN 0; COS 0,
+        # encapsulation 0 (untagged), T 0 and the session; reserved 0 and index 0.
+        gre = struct.pack("!HHI", 0x1000, 0x88BE, next_sequence())
+        return gre + struct.pack("!HHI", 1 << 12, ERSPAN_SESSION, 0) + inner
+    if mode == "erspan3":
+        # ERSPAN III: version 2 and VLAN 0; COS, BSO, T 0 and the session; a timestamp
+        # (microseconds, as the granularity 00 below says); SGT 0, P 0, frame type 0
+        # (Ethernet), hardware id 7, direction 0, granularity 0, no platform subheader.
+        gre = struct.pack("!HHI", 0x1000, 0x22EB, next_sequence())
+        stamp = int(time.monotonic() * 1_000_000) & 0xFFFFFFFF
+        word3 = (7 << 4)
+        return gre + struct.pack("!HHIHH", 2 << 12, ERSPAN_SESSION, stamp, 0, word3) + inner
+    if mode == "mpls":
+        top = (MPLS_LABELS[0] << 12) | 64
+        bottom = (MPLS_LABELS[1] << 12) | 0x100 | 64
+        return struct.pack("!II", top, bottom) + inner
     raise ValueError(mode)
 
 
@@ -114,6 +154,18 @@ def unwrap(mode, data):
         if len(data) < 12 or struct.unpack("!H", data[:2])[0] != 0x4002:
             return None
         return data[12:]
+    if mode in ("erspan2", "erspan3"):
+        header = 8 if mode == "erspan2" else 12
+        if len(data) < 8 + header or struct.unpack("!H", data[:2])[0] != 0x1000:
+            return None
+        if struct.unpack("!H", data[10:12])[0] & 0x03FF != ERSPAN_SESSION:
+            return None
+        return data[8 + header:]
+    if mode == "mpls":
+        # The two labels this endpoint's peer writes, then IPv4.
+        if len(data) < 8 or struct.unpack("!I", data[4:8])[0] >> 12 != MPLS_LABELS[1]:
+            return None
+        return data[8:]
     raise ValueError(mode)
 
 
@@ -123,7 +175,16 @@ def main():
     mode, device, local, remote = sys.argv[1:]
     kind, (carrier, number) = MODES[mode]
     dev = open_device(device, kind)
-    if carrier == "ip":
+    if carrier == "link":
+        # MPLS sits below IP: whole Ethernet frames on the outer interface (LOCAL), to the
+        # peer's MAC (REMOTE), only this ethertype received.
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(number))
+        sock.bind((local, number))
+        own = sock.getsockname()[4]
+        peer_mac = bytes.fromhex(remote.replace(":", ""))
+        ethernet = peer_mac + own + struct.pack("!H", number)
+        dest = None
+    elif carrier == "ip":
         sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, number)
         sock.bind((local, 0))
         dest = (remote, 0)
@@ -141,10 +202,19 @@ def main():
         ready, _, _ = select.select([dev, sock], [], [])
         if dev in ready:
             inner = os.read(dev, 65535)
-            sock.sendto(wrap(mode, inner), dest)
+            if carrier == "link":
+                sock.send(ethernet + wrap(mode, inner))
+            else:
+                sock.sendto(wrap(mode, inner), dest)
         if sock in ready:
             data, peer = sock.recvfrom(65535)
-            if peer[0] != remote:
+            if carrier == "link":
+                # The packet socket hands over the frame's payload after the Ethernet header
+                # only for SOCK_DGRAM; SOCK_RAW keeps it: drop it, and frames this endpoint sent.
+                if peer[4] != peer_mac:
+                    continue
+                data = data[14:]
+            elif peer[0] != remote:
                 continue
             if carrier == "ip":
                 # A raw IPv4 socket hands over the outer IPv4 header too.

@@ -19,10 +19,19 @@
 #   4in6.pcap    ip6tnl mode ipip6: IPv4 in IPv6 (outer fd77:10::1 <-> fd77:10::2)  (kernel
 #                or userspace)
 #   6in6.pcap    ip6tnl mode ip6ip6: IPv6 in IPv6                               (kernel or userspace)
+#   erspan2.pcap ERSPAN type II in GRE (sequence numbers), inner Ethernet/IPv4 (kernel or
+#                userspace)
+#   erspan3.pcap ERSPAN type III in GRE (timestamps, hardware id), inner Ethernet/IPv4 (kernel
+#                or userspace)
+#   mpls.pcap    a two-label MPLS stack (ethertype 0x8847) on the outer link, inner IPv4
+#                (userspace: the endpoint writes the Ethernet frames itself)
 # and, without a tunnel, TLS after a cleartext preamble and a ClientHello in IP fragments:
 #   smtp-starttls.pcap   SMTP EHLO / 250-STARTTLS / STARTTLS / 220, then TLS (openssl s_client)
 #   imap-starttls.pcap   IMAP CAPABILITY / STARTTLS / OK, then TLS (openssl s_client)
 #   postgres-ssl.pcap    PostgreSQL SSLRequest / 'S', then TLS (openssl s_client)
+#   postgres-gssenc.pcap PostgreSQL GSSENCRequest refused ('N'), then SSLRequest / 'S' and TLS,
+#                        as libpq does with gssencmode=prefer (samples/preamble_client.py,
+#                        python's ssl module)
 #   connect-proxy.pcap   HTTP CONNECT through a proxy (curl -x), 200, then TLS
 #   connect-407.pcap     the proxy refuses the CONNECT: 407 Proxy Authentication Required
 #   ftp-auth-tls.pcap    FTP 220 / AUTH TLS / 234, then TLS (openssl s_client -starttls ftp)
@@ -69,6 +78,7 @@ SCRIPT=make-paths.sh
 DEST=$HERE/paths
 ENCAP="$HERE/encap.py"
 PREAMBLE="$HERE/preamble_server.py"
+PREAMBLE_CLIENT="$HERE/preamble_client.py"
 NS_C=psp-cli
 NS_S=psp-srv
 NS_R=psp-rtr
@@ -87,7 +97,8 @@ HOST=api.pcapscrub-test.example
 # shellcheck source=samples/lib.sh
 source "$HERE/lib.sh"
 require ip ethtool tcpdump openssl curl python3 tshark timeout
-choose "vxlan gre gretap ipip sit geneve gtpu l2tp vxlan-8472 4in6 6in6 smtp-starttls imap-starttls postgres-ssl
+choose "vxlan gre gretap ipip sit geneve gtpu l2tp vxlan-8472 4in6 6in6 erspan2 erspan3 mpls
+  smtp-starttls imap-starttls postgres-ssl postgres-gssenc
   connect-proxy connect-407 ftp-auth-tls pop3-stls ldap-starttls socks5 socks5-refused socks4a
   xmpp-starttls mysql-ssl ipv4-fragments icmp-frag-needed icmpv6-packet-too-big" "$@"
 WORK=$(mktemp -d /tmp/make-paths.XXXXXX)
@@ -127,6 +138,16 @@ wait_device() {
   return 1
 }
 
+# Starts samples/encap.py MODE on both sides (device tnl0) and waits for the devices.
+userspace_tunnel() {  # mode client-local client-remote server-local server-remote
+  ip netns exec "$NS_C" python3 "$ENCAP" "$1" tnl0 "$2" "$3" >"$WORK/encap-c.log" 2>&1 &
+  PIDS+=($!)
+  ip netns exec "$NS_S" python3 "$ENCAP" "$1" tnl0 "$4" "$5" >"$WORK/encap-s.log" 2>&1 &
+  PIDS+=($!)
+  wait_device "$NS_C" tnl0
+  wait_device "$NS_S" tnl0
+}
+
 # Brings up the tunnel of MODE on both sides as device tnl0 with the inner addresses.
 tunnel_up() {
   local mode=$1
@@ -161,6 +182,25 @@ tunnel_up() {
         wait_device "$NS_S" tnl0
       fi
       ;;
+    erspan2 | erspan3)
+      local version=1
+      [[ $mode == erspan3 ]] && version=2
+      if ip -n "$NS_C" link add tnl0 type erspan local "$OUT_C" remote "$OUT_S" seq key 1 \
+        erspan_ver "$version" erspan 119 2>/dev/null; then
+        ip -n "$NS_S" link add tnl0 type erspan local "$OUT_S" remote "$OUT_C" seq key 1 \
+          erspan_ver "$version" erspan 119
+      else
+        userspace_tunnel "$mode" "$OUT_C" "$OUT_S" "$OUT_S" "$OUT_C"
+      fi
+      ;;
+    mpls)
+      # The endpoints write whole frames on the outer link: each names its interface and the
+      # peer's MAC address.
+      local mac_c mac_s
+      mac_c=$(cx cat "/sys/class/net/$IF_C/address")
+      mac_s=$(sx cat "/sys/class/net/$IF_S/address")
+      userspace_tunnel mpls "$IF_C" "$mac_s" "$IF_S" "$mac_c"
+      ;;
     *)
       ip netns exec "$NS_C" python3 "$ENCAP" "$mode" tnl0 "$OUT_C" "$OUT_S" >"$WORK/encap-c.log" 2>&1 &
       PIDS+=($!)
@@ -176,7 +216,7 @@ tunnel_up() {
     ip -n "$ns" link set tnl0 mtu 1400 up
     case $mode in
       sit | 6in6) ;;
-      gre | ipip | gtpu | l2tp | 4in6) ip -n "$ns" addr add "$in" peer "$peer" dev tnl0 ;;
+      gre | ipip | gtpu | l2tp | 4in6 | mpls) ip -n "$ns" addr add "$in" peer "$peer" dev tnl0 ;;
       *) ip -n "$ns" addr add "$in/24" dev tnl0 ;;
     esac
   done
@@ -210,6 +250,9 @@ outer_filter() {
     vxlan-8472) echo 'udp.dstport == 8472' ;;
     4in6) echo 'ipv6.nxt == 4' ;;
     6in6) echo 'ipv6.nxt == 41' ;;
+    erspan2) echo 'erspan.version == 1' ;;
+    erspan3) echo 'erspan.version == 2' ;;
+    mpls) echo 'mpls.bottom == 1' ;;
   esac
 }
 
@@ -250,14 +293,16 @@ capture_tunnel() {
   log "  $mode: $outer outer packets, 1 ClientHello, 1 ServerHello, 0 bad checksums"
 }
 
-# Checks a capture: FILTER matches at least once, ClientHellos and ServerHellos as given, no bad
-# checksum.
+# Checks a capture: FILTER matches at least once, ClientHellos and ServerHellos as given ("any"
+# when this tshark cannot find them), no bad checksum.
 check() {  # name file filter hellos servers
   local name=$1 file=$2 filter=$3 want_c=$4 want_s=$5 found hellos servers bad
   found=$(count "$file" "$filter")
   hellos=$(count "$file" "tls.handshake.type == 1")
   servers=$(count "$file" "tls.handshake.type == 2")
   bad=$(count "$file" "tcp.checksum.status == 2 || ip.checksum.status == 2 || udp.checksum.status == 2")
+  [[ $want_c == any ]] && want_c=$hellos
+  [[ $want_s == any ]] && want_s=$servers
   if [[ $found -lt 1 || $hellos -ne $want_c || $servers -ne $want_s || $bad -ne 0 ]]; then
     echo "make-paths.sh: $name: '$filter' $found, ClientHello $hellos, ServerHello $servers, bad checksums $bad" >&2
     cp "$file" "${TMPDIR:-/tmp}/make-paths-failed-$name.pcap"
@@ -288,7 +333,7 @@ capture_preamble() {
   case $mode in
     smtp-starttls) server=smtp port=25 ;;
     imap-starttls) server=imap port=143 ;;
-    postgres-ssl) server=postgres port=5432 ;;
+    postgres-ssl | postgres-gssenc) server=postgres port=5432 ;;
     connect-proxy) server=connect port=3128 ;;
     connect-407) server=connect-407 port=3128 ;;
     ftp-auth-tls) server=ftp port=21 ;;
@@ -314,6 +359,10 @@ capture_preamble() {
     smtp-starttls) echo QUIT | cx timeout 10 "${s_client[@]}" -starttls smtp >/dev/null 2>&1 ;;
     imap-starttls) echo 'a1 LOGOUT' | cx timeout 10 "${s_client[@]}" -starttls imap >/dev/null 2>&1 ;;
     postgres-ssl) echo X | cx timeout 10 "${s_client[@]}" -starttls postgres >/dev/null 2>&1 ;;
+    postgres-gssenc)
+      cx timeout 10 python3 "$PREAMBLE_CLIENT" postgres-gssenc "$OUT_S" "$port" "$HOST" \
+        "$WORK/ca.pem" >"$WORK/client.log" 2>&1 || { cat "$WORK/client.log" >&2; return 1; }
+      ;;
     ftp-auth-tls) echo QUIT | cx timeout 10 "${s_client[@]}" -starttls ftp >/dev/null 2>&1 ;;
     pop3-stls) echo QUIT | cx timeout 10 "${s_client[@]}" -starttls pop3 >/dev/null 2>&1 ;;
     ldap-starttls) echo X | cx timeout 10 "${s_client[@]}" -starttls ldap >/dev/null 2>&1 ;;
@@ -347,6 +396,9 @@ capture_preamble() {
     smtp-starttls) check "$mode" "$file" 'smtp contains "STARTTLS"' 1 1 ;;
     imap-starttls) check "$mode" "$file" 'imap contains "STARTTLS"' 1 1 ;;
     postgres-ssl) check "$mode" "$file" 'pgsql.type == "SSL request"' 1 1 ;;
+    # tshark 4.0's PostgreSQL dissector does not follow an SSLRequest after a refused
+    # GSSENCRequest, so it finds no TLS here; the client's exit status said TLS completed.
+    postgres-gssenc) check "$mode" "$file" 'pgsql.type == "GSS encrypt request"' any any ;;
     connect-proxy) check "$mode" "$file" 'http.request.method == "CONNECT"' 1 1 ;;
     connect-407) check "$mode" "$file" 'http.response.code == 407' 0 0 ;;
     ftp-auth-tls) check "$mode" "$file" 'ftp.request.command == "AUTH"' 1 1 ;;
@@ -446,7 +498,7 @@ make_net
 for mode in "${NAMES[@]}"; do
   case $mode in
     ipv4-fragments | icmp*) capture_router "$mode" ;;
-    *-starttls | postgres-ssl | mysql-ssl | connect-* | ftp-* | pop3-* | socks*)
+    *-starttls | postgres-* | mysql-ssl | connect-* | ftp-* | pop3-* | socks*)
       capture_preamble "$mode"
       ;;
     *) capture_tunnel "$mode" ;;

@@ -6,7 +6,9 @@ make-paths.sh generates; after the handshake it answers one request line and clo
 
   smtp         RFC 3207: 220 greeting, EHLO -> 250-STARTTLS, STARTTLS -> 220, then TLS
   imap         RFC 3501: * OK greeting, a CAPABILITY/STARTTLS exchange, then TLS
-  postgres     PostgreSQL SSLRequest (8 bytes, code 80877103) -> 'S', then TLS
+  postgres     PostgreSQL SSLRequest (8 bytes, code 80877103) -> 'S', then TLS; a
+               GSSENCRequest (code 80877104) first is refused with 'N', as a server without
+               GSSAPI encryption does, and the SSLRequest may follow
   connect      HTTP CONNECT proxy: CONNECT host:443 -> 200, then relays to the TLS server
   connect-407  HTTP CONNECT proxy that refuses: 407 Proxy Authentication Required
   ftp          RFC 4217: 220 greeting, AUTH TLS -> 234, then TLS
@@ -103,6 +105,9 @@ def imap(conn):
 
 def postgres(conn):
     length, code = struct.unpack("!II", read_exact(conn, 8))
+    if length == 8 and code == 80877104:
+        conn.sendall(b"N")
+        length, code = struct.unpack("!II", read_exact(conn, 8))
     if length != 8 or code != 80877103:
         return False
     conn.sendall(b"S")

@@ -1,5 +1,5 @@
 //! TLS after a cleartext preamble (SMTP/IMAP/POP3/FTP/LDAP/XMPP STARTTLS, PostgreSQL
-//! SSLRequest, MySQL SSL, HTTP CONNECT, SOCKS4a/5; SPEC §9.1), through the binary on the real captures of `samples/paths/` (made by
+//! SSLRequest after a refused GSSENCRequest or alone, MySQL SSL, HTTP CONNECT, SOCKS4a/5; SPEC §9.1), through the binary on the real captures of `samples/paths/` (made by
 //! `samples/make-paths.sh`): the verdicts and timeline texts `diagnose` prints, and (with
 //! tshark) what the sanitized copies still show. The
 //! recogniser's grammar per protocol, on hand-built bytes, is tested in `src/preamble/tests.rs`.
@@ -59,6 +59,16 @@ fn starttls_and_proxy_samples_get_their_inner_handshakes_verdict() {
             "paths/postgres-ssl.pcap",
             "handshake_complete",
             &[("client", "SSLRequest"), ("server", "SSLRequest → S")],
+        ),
+        (
+            "paths/postgres-gssenc.pcap",
+            "handshake_complete",
+            &[
+                ("client", "GSSENCRequest"),
+                ("server", "GSSENCRequest → N"),
+                ("client", "SSLRequest"),
+                ("server", "SSLRequest → S"),
+            ],
         ),
         ("paths/connect-proxy.pcap", "handshake_complete", &[]),
         ("paths/connect-407.pcap", "proxy_refused", &[]),
@@ -266,6 +276,9 @@ fn sanitized_preambles_keep_the_handshake_readable_and_nothing_else() {
     ];
     // Captures whose proxy refused the tunnel: no handshake at all.
     let refused = ["connect-407.pcap", "socks5-refused.pcap"];
+    // tshark 4.0 loses the server's side after a refused GSSENCRequest (its 'N' and 'S'
+    // bytes): only the ClientHello is found, in the input as in the output.
+    let server_unseen = ["postgres-gssenc.pcap"];
     let mut failures = Vec::new();
     for &name in PREAMBLE_SAMPLES {
         let raw = sample(&format!("paths/{name}"));
@@ -281,7 +294,9 @@ fn sanitized_preambles_keep_the_handshake_readable_and_nothing_else() {
                 "{name}: ClientHello/ServerHello {ch_in}/{sh_in} in the input, {ch_out}/{sh_out} in the output"
             ));
         }
-        if !refused.contains(&name) && (ch_in == 0 || sh_in == 0) {
+        if !refused.contains(&name)
+            && (ch_in == 0 || (sh_in == 0 && !server_unseen.contains(&name)))
+        {
             failures.push(format!("{name}: tshark sees no handshake in the input"));
         }
         if sni_in != [SNI] && !refused.contains(&name) {

@@ -138,6 +138,7 @@ pub const PREAMBLE_SAMPLES: &[&str] = &[
     "smtp-starttls.pcap",
     "imap-starttls.pcap",
     "postgres-ssl.pcap",
+    "postgres-gssenc.pcap",
     "connect-proxy.pcap",
     "connect-407.pcap",
     "ftp-auth-tls.pcap",
@@ -166,6 +167,9 @@ pub const ENCAPSULATION_SAMPLES: &[&str] = &[
     "vxlan-8472.pcap",
     "4in6.pcap",
     "6in6.pcap",
+    "erspan2.pcap",
+    "erspan3.pcap",
+    "mpls.pcap",
     "ipv4-fragments.pcap",
 ];
 
@@ -416,6 +420,10 @@ pub type Rows = Vec<Vec<Vec<String>>>;
 fn decode_as(name: &str) -> &'static [&'static str] {
     if name.starts_with("zeek-irc-starttls") {
         &["-d", "tcp.port==6667,tls"]
+    } else if name.starts_with("postgres-gssenc") {
+        // tshark 4.0's PostgreSQL dissector stops following after a refused GSSENCRequest:
+        // decoded as TLS, the client's side (ClientHello) is found again.
+        &["-d", "tcp.port==5432,tls"]
     } else if name.starts_with("vxlan-8472") {
         // Linux's legacy VXLAN port, which tshark does not decode as VXLAN by itself.
         &["-d", "udp.port==8472,vxlan"]
