@@ -1162,6 +1162,20 @@ const DIAGNOSIS_EXEMPT: &[(&str, &str, &str, &str)] = &[
          dissects PostgreSQL on its registered port only, so it sees no TLS here",
     ),
     (
+        "postgres-gssenc.pcap",
+        "*",
+        "negotiated_version",
+        "tshark 4.0's PostgreSQL dissector does not follow an SSLRequest after a refused \
+         GSSENCRequest: decoded as TLS on 5432, the server's 'N' and 'S' bytes hide its \
+         ServerHello (the client's ClientHello is found and agrees)",
+    ),
+    (
+        "postgres-gssenc.pcap",
+        "*",
+        "cipher_suite",
+        "as for negotiated_version: tshark does not see the ServerHello after 'N' and 'S'",
+    ),
+    (
         "ndpi-KakaoTalk_chat.pcap",
         "10.24.82.188:35503 -> 173.252.97.2:443",
         "*",
