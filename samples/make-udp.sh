@@ -15,6 +15,10 @@
 #   dtls12-cert-rejected       the client does not trust the server's CA: its alert
 #   dtls12-fragmented          link MTU 400: the handshake messages in fragments
 #   dtls12-ipv6                DTLS 1.2 over IPv6, complete
+#   dtls12-ipv6-fragments      DTLS 1.2 over IPv6 on a 1280-byte link, the server allowed
+#                              datagrams of 3000 bytes (-mtu, so no path MTU discovery) and
+#                              sending an RSA chain: its first flight leaves the server's
+#                              kernel in IPv6 fragments (IPv6 hosts fragment what they send)
 # aioquic is installed from the Python package index when it is missing (pip, into the
 # interpreter that runs the script); the Rust tests never need it.
 #
@@ -48,7 +52,7 @@ PEER=$HERE/quic_peer.py
 source "$HERE/lib.sh"
 require ip ethtool tcpdump openssl python3 tshark timeout
 choose "quic-complete quic-cert-rejected quic-version-negotiation dtls12-complete
-  dtls12-cert-rejected dtls12-fragmented dtls12-ipv6" "$@"
+  dtls12-cert-rejected dtls12-fragmented dtls12-ipv6 dtls12-ipv6-fragments" "$@"
 if ! python3 -c 'import aioquic' 2>/dev/null; then
   log "installing aioquic from the Python package index"
   python3 -m pip install --quiet aioquic >&2
@@ -63,6 +67,9 @@ make_pki() {
   test_ca ca ec
   test_ca other ec
   test_cert leaf ca ec serverAuth "$HOST"
+  # For the IPv6 fragments a larger first flight: an RSA leaf sent with its RSA CA.
+  test_ca rsaca rsa
+  test_cert rsaleaf rsaca rsa serverAuth "$HOST"
 }
 
 make_net() {
@@ -86,7 +93,13 @@ capture() {
   log "capture: $name"
   : >"$keys"
   local server=$ADDR_S
-  [[ $name == dtls12-ipv6 ]] && server=$ADDR6_S
+  [[ $name == dtls12-ipv6* ]] && server=$ADDR6_S
+  local cert=leaf chain=()
+  [[ $name == dtls12-ipv6-fragments ]] && cert=rsaleaf chain=(-cert_chain "$WORK/rsaca.pem")
+  local link_mtu=1500
+  [[ $name == dtls12-ipv6-fragments ]] && link_mtu=1280
+  ip -n "$NS_C" link set "$IF_C" mtu "$link_mtu"
+  ip -n "$NS_S" link set "$IF_S" mtu "$link_mtu"
   case $name in
     quic-*)
       ip netns exec "$NS_S" python3 "$PEER" server "$ADDR_S" 443 "$WORK/leaf.pem" "$WORK/leaf.key" \
@@ -98,8 +111,10 @@ capture() {
       # capture is the one that asks for it.
       local mtu=(-mtu 1400)
       [[ $name == dtls12-fragmented ]] && mtu=(-mtu 400)
+      [[ $name == dtls12-ipv6-fragments ]] && mtu=(-mtu 3000)
       ip netns exec "$NS_S" openssl s_server -dtls1_2 -quiet -accept "[$server]:4433" \
-        -cert "$WORK/leaf.pem" -key "$WORK/leaf.key" "${mtu[@]}" >"$WORK/server.log" 2>&1 &
+        -cert "$WORK/$cert.pem" -key "$WORK/$cert.key" "${chain[@]}" "${mtu[@]}" \
+        >"$WORK/server.log" 2>&1 &
       PIDS+=($!)
       ;;
   esac
@@ -119,6 +134,8 @@ capture() {
       echo Q | cx timeout 5 "${dtls[@]}" -CAfile "$WORK/other.pem" >/dev/null 2>&1 || true ;;
     dtls12-fragmented)
       echo Q | cx timeout 5 "${dtls[@]}" -CAfile "$WORK/ca.pem" -mtu 400 >/dev/null 2>&1 || true ;;
+    dtls12-ipv6-fragments)
+      echo Q | cx timeout 5 "${dtls[@]}" -CAfile "$WORK/rsaca.pem" -mtu 3000 >/dev/null 2>&1 || true ;;
     dtls12-*)
       echo Q | cx timeout 5 "${dtls[@]}" -CAfile "$WORK/ca.pem" -mtu 1400 >/dev/null 2>&1 || true ;;
   esac
@@ -138,6 +155,7 @@ capture() {
     dtls12-cert-rejected) want='dtls.alert_message.desc == 48' ;;
     dtls12-fragmented) want='dtls.handshake.fragment_offset > 0' ;;
     dtls12-ipv6) want='ipv6 && dtls.handshake.type == 20' ;;
+    dtls12-ipv6-fragments) want='ipv6.fragment.count >= 2 && dtls.handshake.type == 11' ;;
     dtls12-*) want='dtls.handshake.type == 20' ;;
   esac
   local seen hellos

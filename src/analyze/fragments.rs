@@ -1,12 +1,14 @@
 //! IP fragments in pass 1: each goes to the reassembler (`crate::flow::fragments`); when a
-//! datagram completes and carries a TCP segment, the segment is tracked like any other, as the
-//! packet that completed it, and the plan notes which part of it each fragment carries
-//! (`crate::plan::fragments`), for pass 2 to write. Other datagrams are not looked into: their
-//! fragments' payload is removed as before (docs/decisions.md, "IP fragments").
+//! datagram completes and carries a TCP segment or a UDP datagram, it is tracked like any
+//! other, as the packet that completed it, and the plan notes which part of it each fragment
+//! carries (`crate::plan::fragments`), for pass 2 to write. A UDP datagram of a flow that is
+//! not a connection (docs/udp.md), and anything else, is not looked into: its fragments'
+//! payload is removed as before (docs/decisions.md, "IP fragments").
 
 use super::conversation::Moment;
 use super::flows::Flows;
 use super::tcp::{segment_payload, tcp_endpoints, track_tcp};
+use super::udp::{Datagram as UdpDatagram, UdpPacket, track_udp, udp_endpoints};
 use crate::anonymize::AddressPlanner;
 use crate::flow::FlowKey;
 use crate::flow::fragments::{Datagram, FragmentIn, Offer, Reassembler};
@@ -33,8 +35,8 @@ pub(super) struct FragmentPacket<'a> {
 }
 
 impl Fragments {
-    /// Takes a fragment; when it completes a datagram carrying a TCP segment, tracks the
-    /// segment.
+    /// Takes a fragment; when it completes a datagram carrying a TCP segment or a UDP
+    /// datagram, tracks it.
     pub(super) fn take(
         &mut self,
         pkt: FragmentPacket<'_>,
@@ -56,8 +58,19 @@ impl Fragments {
         let packet = datagram.packet_after(&pkt.data[..outside]);
         let layout = wire::decode_behind(pkt.layout, &packet);
         let Some(ip) = layout.ip() else { return };
-        let Transport::Tcp(tcp) = &ip.transport else {
-            return;
+        let tcp = match &ip.transport {
+            Transport::Tcp(tcp) => tcp,
+            &Transport::Udp { start } => {
+                let done = Reassembled {
+                    datagram: &datagram,
+                    packet: &packet,
+                    layout: &layout,
+                    outside,
+                };
+                self.take_udp(&pkt, done, start, flows, planner, redactor);
+                return;
+            }
+            _ => return,
         };
         let (seq, payload) = segment_payload(&packet, ip, tcp);
         let (src, dst) = tcp_endpoints(&packet, ip, tcp);
@@ -88,6 +101,75 @@ impl Fragments {
             self.plan.record(segment, &pieces);
         }
     }
+
+    /// A reassembled UDP datagram (its header at `start`): tracked as the packet that
+    /// completed it; when it belongs to a connection (a DTLS or QUIC flow), the plan notes
+    /// each fragment's piece of its payload, which pass 2 writes from the datagram's place
+    /// in the connection's plan (`crate::plan::datagram_base` of that packet).
+    fn take_udp(
+        &mut self,
+        pkt: &FragmentPacket<'_>,
+        done: Reassembled<'_>,
+        start: usize,
+        flows: &mut Flows,
+        planner: &mut AddressPlanner,
+        redactor: &mut Redactor,
+    ) {
+        let Reassembled {
+            datagram,
+            packet,
+            layout,
+            outside,
+        } = done;
+        let Some(ip) = layout.ip() else { return };
+        let Some(payload) = UdpDatagram::of(packet, ip, start) else {
+            return;
+        };
+        let udp = UdpPacket {
+            number: pkt.number,
+            layout,
+            data: packet,
+            ip,
+            start,
+            now: pkt.now,
+            now_ns: pkt.now_ns,
+        };
+        track_udp(flows, planner, udp, redactor);
+        if layout.outers.len() != pkt.layout.outers.len() {
+            return;
+        }
+        let (src, dst) = udp_endpoints(packet, ip, start);
+        let Some(path) = flows.paths.find(layout, packet) else {
+            return;
+        };
+        let (key, side) = FlowKey::udp(src, dst, path);
+        if flows.table.find_at(&key, pkt.number).is_none() {
+            return;
+        }
+        let Some(header_end) = (start + 8).checked_sub(outside + datagram.head.len()) else {
+            return;
+        };
+        if let Some(pieces) = pieces(datagram, header_end) {
+            let segment = FragmentedSegment {
+                key,
+                side,
+                tracked_at: pkt.number,
+                seq: 0,
+                payload_len: payload.bytes.len(),
+                fragments: pieces.len(),
+            };
+            self.plan.record(segment, &pieces);
+        }
+    }
+}
+
+/// A datagram the reassembler completed, rebuilt as one packet behind the completing
+/// fragment's first `outside` bytes (its link and tunnel headers), and its layout.
+struct Reassembled<'a> {
+    datagram: &'a Datagram,
+    packet: &'a [u8],
+    layout: &'a Layout,
+    outside: usize,
 }
 
 /// Each fragment's (packet number, payload offset, payload length), when every fragment

@@ -17,7 +17,7 @@ use crate::analyze::{self, Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::{AddressPlanner, MappingKey};
 use crate::canary::{self, ObservedAddresses};
 use crate::capture::{CaptureReader, Event, OnProgress};
-use crate::flow::{FlowKey, PathId, Side};
+use crate::flow::{FlowKey, PathId, Side, TransportKind};
 use crate::plan::datagram_base;
 use crate::plan::store::PlanCache;
 use crate::policy::Policy;
@@ -280,15 +280,14 @@ fn compare(
                 }
             }
             payload_from = ip.header_end;
+            if ip.fragmented && fragment_payload(ip, data, out, number, state, report) {
+                return;
+            }
+            // Taken again: the report was lent to the fragment's comparison.
+            let mut push = |kind, detail: String| report.push(Finding::new(kind, number, detail));
             match &ip.transport {
                 Transport::Tcp(tcp) => {
-                    let opts = tcp.start + 20..tcp.header_end.min(data.len());
-                    if changed(opts.start, opts.len()) {
-                        push(
-                            FindingKind::TcpOption,
-                            format!("{} bytes of TCP options", opts.len()),
-                        );
-                    }
+                    tcp_options(tcp, data, out, number, report);
                     let path = state.plans.analysis().paths.find(layout, data);
                     tcp_payload(ip, tcp, path, data, out, number, state, report);
                     return;
@@ -442,6 +441,62 @@ fn tcp_payload(
         what: "TCP payload",
     };
     planned_payload(payload, data, out, number, state, report);
+}
+
+/// A finding when the TCP options are not written as they were.
+fn tcp_options(tcp: &wire::Tcp, data: &[u8], out: &[u8], number: u64, report: &mut FileReport) {
+    let opts = tcp.start + 20..tcp.header_end.min(data.len());
+    if out.get(opts.clone()) != data.get(opts.clone()) {
+        let detail = format!("{} bytes of TCP options", opts.len());
+        report.push(Finding::new(FindingKind::TcpOption, number, detail));
+    }
+}
+
+/// A fragment of a TCP segment or a connection's UDP datagram pass 1 reassembled: its piece
+/// compared with the plan where the piece lies (`crate::plan::fragments`), as the rewriter
+/// writes it; a first fragment's TCP options as for any segment. Returns false when the
+/// fragment has no piece (its payload is then compared as any other).
+fn fragment_payload(
+    ip: &Ip,
+    data: &[u8],
+    out: &[u8],
+    number: u64,
+    state: &mut CompareState<'_>,
+    report: &mut FileReport,
+) -> bool {
+    let analysis = state.plans.analysis();
+    let Some((piece, segment)) = analysis.fragments.piece(number) else {
+        return false;
+    };
+    let at = match &ip.transport {
+        Transport::Tcp(tcp) => {
+            tcp_options(tcp, data, out, number, report);
+            tcp.header_end
+        }
+        Transport::Udp { start } => start + 8,
+        _ => ip.header_end,
+    };
+    let found = analysis
+        .connections
+        .find_at(&segment.key, segment.tracked_at)
+        .and_then(|ci| {
+            let start = match segment.key.transport {
+                TransportKind::Tcp => {
+                    let base = analysis.connections.get(ci).1.dirs[segment.side.index()].base?;
+                    i64::from(segment.seq.wrapping_sub(base))
+                }
+                TransportKind::Udp => datagram_base(segment.tracked_at),
+            };
+            Some((ci, segment.side, start + piece.payload_at as i64))
+        });
+    let payload = Payload {
+        start: at,
+        end: ip.end.min(data.len()),
+        found,
+        what: "fragment payload",
+    };
+    planned_payload(payload, data, out, number, state, report);
+    true
 }
 
 /// A UDP datagram: compared with its connection's plan when it belongs to one (docs/udp.md),

@@ -1,5 +1,5 @@
-//! The plan for IP fragments: for every fragment of a TCP datagram pass 1 reassembled, which
-//! part of the segment's payload it carries, so pass 2 writes the plan's kept bytes into
+//! The plan for IP fragments: for every fragment of a TCP segment or a connection's UDP
+//! datagram pass 1 reassembled, which part of the payload it carries, so pass 2 writes the plan's kept bytes into
 //! exactly the stream bytes each fragment carries (docs/decisions.md, "IP fragments").
 //! Fragments of a datagram that never completed have no entry: their payload is removed.
 
@@ -12,16 +12,17 @@ use crate::flow::{FlowKey, Side};
 /// completed (payload removed).
 pub const MAX_FRAGMENT_ENTRIES: usize = 262_144;
 
-/// A TCP segment that travelled in fragments.
+/// A TCP segment, or a UDP datagram of a connection, that travelled in fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FragmentedSegment {
     pub key: FlowKey,
     pub side: Side,
     /// The packet that completed it: pass 1 tracked the segment as that packet.
     pub tracked_at: u64,
-    /// Sequence number of its first payload byte (a SYN's counted).
+    /// Sequence number of its first payload byte (a SYN's counted); 0 for a UDP datagram,
+    /// whose place in its plan is `crate::plan::datagram_base(tracked_at)`.
     pub seq: u32,
-    /// Payload bytes after the TCP header.
+    /// Payload bytes after the TCP or UDP header.
     pub payload_len: usize,
     /// Fragment packets that carry part of it (copies included).
     pub fragments: usize,

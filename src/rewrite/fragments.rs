@@ -1,16 +1,17 @@
-//! Pass 2 for the fragments of a TCP segment pass 1 reassembled: every fragment keeps its own
-//! IP header (rewritten like any packet's), and carries the part of the segment's rewritten
-//! payload that it carried of the original — the plan's kept bytes where they fall in it,
-//! zeros elsewhere — so an SNI split across fragments is redacted in both halves and a reader
-//! still reassembles the datagram. The first fragment's TCP checksum covers the whole
-//! rewritten segment, which is a function of the plan (docs/decisions.md, "IP fragments").
+//! Pass 2 for the fragments of a TCP segment or a connection's UDP datagram pass 1
+//! reassembled: every fragment keeps its own IP header (rewritten like any packet's), and
+//! carries the part of the rewritten payload that it carried of the original — the plan's
+//! kept bytes where they fall in it, zeros elsewhere — so an SNI split across fragments is
+//! redacted in both halves and a reader still reassembles the datagram. The first fragment's
+//! TCP or UDP checksum covers the whole rewritten payload, which is a function of the plan
+//! (docs/decisions.md, "IP fragments").
 
 use std::collections::BTreeMap;
 
 use super::segment::{PlanWrite, Segment, WrittenRange, first_header, write_plan};
 use crate::plan::DirectionPlan;
 use crate::plan::fragments::{FragmentPiece, FragmentedSegment};
-use crate::wire::{Ip, Tcp, checksum, ip_proto};
+use crate::wire::{Ip, checksum, ip_proto};
 
 /// A fragmented segment's payload as the output carries it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +59,26 @@ pub struct Written {
     /// Payload bytes written from the plan, and zeroed before the last of them.
     pub kept: u64,
     pub zeroed: u64,
-    /// For a first fragment: the TCP checksum of the whole rewritten segment.
+    /// For a first fragment: the TCP or UDP checksum of the whole rewritten payload.
     pub checksum: Option<u16>,
+}
+
+/// A first fragment's transport header as written into the output: its checksum covers the
+/// whole rewritten payload.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstHeader<'a> {
+    pub ip: &'a Ip,
+    /// The header's bytes in the frame, and its IP protocol (TCP or UDP).
+    pub start: usize,
+    pub end: usize,
+    pub proto: u8,
+}
+
+impl FirstHeader<'_> {
+    /// Where the header's checksum field is in the frame.
+    pub fn checksum_field(&self) -> usize {
+        self.start + if self.proto == ip_proto::TCP { 16 } else { 6 }
+    }
 }
 
 /// One fragment packet as pass 2 writes it.
@@ -69,8 +88,8 @@ pub struct FragmentFrame<'a> {
     pub at: usize,
     pub end: usize,
     pub piece: FragmentPiece,
-    /// A first fragment's IP and TCP headers (as written into `out`).
-    pub first: Option<(&'a Ip, &'a Tcp)>,
+    /// A first fragment's transport header (as written into `out`).
+    pub first: Option<FirstHeader<'a>>,
 }
 
 /// The segment a fragment belongs to, and its plan.
@@ -117,7 +136,7 @@ impl FragmentWriter {
         let mut w = Written {
             checksum: frame
                 .first
-                .and_then(|(ip, tcp)| checksum_of(out, ip, tcp, &rewritten.payload)),
+                .and_then(|first| checksum_of(out, &first, &rewritten.payload)),
             ..Written::default()
         };
         let mut last = from;
@@ -147,21 +166,30 @@ impl FragmentWriter {
     }
 }
 
-/// The TCP checksum of a whole rewritten segment: over the pseudo-header of the addresses as
-/// written, the TCP header as written (`out`; its checksum field counted as zero) and the
-/// rewritten `payload`. `None` when `out` lacks the header.
-fn checksum_of(out: &[u8], ip: &Ip, tcp: &Tcp, payload: &[u8]) -> Option<u16> {
+/// The TCP or UDP checksum of a whole rewritten payload: over the pseudo-header of the
+/// addresses as written, the transport header as written (`out`; its checksum field counted
+/// as zero) and the rewritten `payload`. `None` when `out` lacks the header.
+fn checksum_of(out: &[u8], first: &FirstHeader<'_>, payload: &[u8]) -> Option<u16> {
+    let ip = first.ip;
     let n = ip.addr_len();
     let src = out.get(ip.src..ip.src + n)?;
     let dst = out.get(ip.checksum_dst..ip.checksum_dst + n)?;
-    // At most 60 bytes, a multiple of 4: its sum and the payload's add up.
-    let mut header = out.get(tcp.start..tcp.header_end)?.to_vec();
-    header.get_mut(16..18)?.fill(0);
+    // At most 60 bytes, a multiple of 4 (TCP) or 8 bytes (UDP): its sum and the payload's
+    // add up.
+    let mut header = out.get(first.start..first.end)?.to_vec();
+    let field = first.checksum_field() - first.start;
+    header.get_mut(field..field + 2)?.fill(0);
     let length = header.len() + payload.len();
     let acc = checksum::sum(&header)
         + checksum::sum(payload)
-        + checksum::pseudo_header(src, dst, ip_proto::TCP, length);
-    Some(checksum::finish(acc))
+        + checksum::pseudo_header(src, dst, first.proto, length);
+    let c = checksum::finish(acc);
+    // A UDP checksum that computes to zero is sent as all ones (RFC 768): zero means none.
+    Some(if first.proto == ip_proto::UDP && c == 0 {
+        0xFFFF
+    } else {
+        c
+    })
 }
 
 #[cfg(test)]

@@ -12,14 +12,14 @@ use crate::analyze::{Analysis, segment_payload, tcp_endpoints};
 use crate::anonymize::Mapping;
 use crate::capture::{Packet, RawTimestamp};
 use crate::flow::seq::SeqUnwrapper;
-use crate::flow::{FlowKey, PathId, Side};
+use crate::flow::{FlowKey, PathId, Side, TransportKind};
 use crate::plan::datagram_base;
 use crate::plan::store::PlanCache;
 use crate::policy::{NonTcpMode, PayloadMode, Policy};
 use crate::stable_names::stable_names;
 use crate::tls::records::RecordHeader;
 use crate::wire::{self, Icmp, Ip, Layout, Net, Outer, Quote, Tcp, Transport, checksum};
-use fragments::{FragmentFrame, FragmentWriter, SegmentPlan};
+use fragments::{FirstHeader, FragmentFrame, FragmentWriter, SegmentPlan};
 use segment::{Segment, write_plan};
 
 stable_names! {
@@ -224,7 +224,11 @@ impl<'a> Rewriter<'a> {
             wire::Undecodable::UnknownLinkFamily => DropReason::UnknownLinkFamily,
         })?;
         let is_tcp = matches!(layout.ip().map(|ip| &ip.transport), Some(Transport::Tcp(_)))
-            || self.analysis.fragments.pieces.contains_key(&pkt.number);
+            || self
+                .analysis
+                .fragments
+                .piece(pkt.number)
+                .is_some_and(|(_, s)| s.key.transport == TransportKind::Tcp);
         if self.policy.non_tcp == NonTcpMode::Drop && !is_tcp {
             return Err(DropReason::NonTcpPolicy);
         }
@@ -362,9 +366,27 @@ impl<'a> Rewriter<'a> {
         match &ip.transport {
             Transport::Opaque if ip.fragmented => self.rewrite_fragment(number, ip, None),
             Transport::Opaque => ip.header_end,
+            &Transport::Udp { start } if ip.fragmented => {
+                let udp = FirstHeader {
+                    ip,
+                    start,
+                    end: start + 8,
+                    proto: wire::ip_proto::UDP,
+                };
+                self.rewrite_fragment(number, ip, Some(udp))
+            }
             Transport::Udp { start } => self.rewrite_udp(number, data, ip, *start, path),
             Transport::Icmp(icmp) => self.rewrite_icmp(icmp, mapping),
-            Transport::Tcp(tcp) if ip.fragmented => self.rewrite_fragment(number, ip, Some(tcp)),
+            Transport::Tcp(tcp) if ip.fragmented => {
+                self.blank_tcp_options(tcp);
+                let first = FirstHeader {
+                    ip,
+                    start: tcp.start,
+                    end: tcp.header_end,
+                    proto: wire::ip_proto::TCP,
+                };
+                self.rewrite_fragment(number, ip, Some(first))
+            }
             Transport::Tcp(tcp) => self.rewrite_tcp(number, data, ip, tcp, path),
         }
     }
@@ -391,24 +413,28 @@ impl<'a> Rewriter<'a> {
         }
     }
 
-    /// A fragment of a TCP segment (`tcp`: the first, which holds its header): what it carries
-    /// of the segment, written from the plan when pass 1 reassembled the segment; otherwise
-    /// its payload is removed. Returns where the removed tail starts.
-    fn rewrite_fragment(&mut self, number: u64, ip: &Ip, tcp: Option<&Tcp>) -> usize {
-        let at = match tcp {
-            Some(tcp) => {
-                self.blank_tcp_options(tcp);
-                tcp.header_end
-            }
-            None => ip.header_end,
-        };
+    /// A fragment of a TCP segment or a connection's UDP datagram (`first`: the transport
+    /// header a first fragment holds): what it carries of the payload, written from the plan
+    /// when pass 1 reassembled the datagram; otherwise its payload is removed. Returns where
+    /// the removed tail starts.
+    fn rewrite_fragment(&mut self, number: u64, ip: &Ip, first: Option<FirstHeader<'_>>) -> usize {
+        let at = first.map_or(ip.header_end, |f| f.end);
         let Some((piece, segment)) = self.analysis.fragments.piece(number) else {
             return at;
         };
         let side = segment.side.index();
-        let Some((ci, start)) =
-            self.locate(&segment.key, segment.side, segment.tracked_at, segment.seq)
-        else {
+        let located = match segment.key.transport {
+            TransportKind::Tcp => {
+                self.locate(&segment.key, segment.side, segment.tracked_at, segment.seq)
+            }
+            // A datagram has its own place in its direction's plan (docs/udp.md).
+            TransportKind::Udp => self
+                .analysis
+                .connections
+                .find_at(&segment.key, segment.tracked_at)
+                .map(|ci| (ci, datagram_base(segment.tracked_at))),
+        };
+        let Some((ci, start)) = located else {
             return at;
         };
         // Fail closed: without its plan the payload is removed whole.
@@ -419,7 +445,7 @@ impl<'a> Rewriter<'a> {
             at,
             end: ip.end,
             piece,
-            first: tcp.map(|t| (ip, t)),
+            first,
         };
         let seg = SegmentPlan {
             segment,
@@ -429,7 +455,7 @@ impl<'a> Rewriter<'a> {
         let Some(w) = self.fragments.write(&mut self.out, frame, seg) else {
             return at;
         };
-        self.fragment_checksum = tcp.zip(w.checksum).map(|(t, c)| (t.start + 16, c));
+        self.fragment_checksum = first.zip(w.checksum).map(|(f, c)| (f.checksum_field(), c));
         self.stats.tls_record_headers_kept += w.record_headers;
         self.stats.handshake_bytes_kept += w.kept;
         self.stats.payload_bytes_removed += w.zeroed;
