@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release --example gen_mixed -- [--format pcap|pcapng] [--size 256M] [--seed N]
-//!                                            [--live N] [--samples DIR] OUT
+//!                                            [--live N] [--samples DIR]
+//!                                            [--profile bulk|handshake-dense] OUT
 //! ```
 //!
 //! * `--size`: 10M, 256M, 1G, 4G… (K/M/G/T are binary units; default 256M). The file stops just
@@ -13,6 +14,11 @@
 //! * `--seed`: the same arguments give a byte-identical file (default seed 1).
 //! * `--live`: connections open at the same time (default 200).
 //! * `--samples`: folder of the sample captures (default: this crate's `samples/`).
+//! * `--profile`: `bulk` (default; described below) or `handshake-dense`, the captures attached
+//!   to tickets: short connections, about 9 per MiB, a third of them failing (the failure
+//!   scenarios' weights scaled to 333 per 1000, the successes' to 667) and 16–640 KiB of
+//!   application data per successful handshake instead of 50 KiB–2 MiB; the same mix of TLS
+//!   1.2/1.3 and IPv4/IPv6.
 //! * `--keylog FILE`: also write a key log (NSS format) with a line per secret for the client
 //!   random of every sample's ClientHello (every connection replays one), made-up secrets
 //!   from the seed, so that `diagnose --keylog` matches every TLS connection and tries its
@@ -80,6 +86,34 @@ const SCENARIOS: &[(&str, u32, bool)] = &[
     ("mid-stream", 5, false),
 ];
 
+/// What kind of capture is made (`--profile`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    Bulk,
+    HandshakeDense,
+}
+
+impl Profile {
+    /// A scenario's weight per 1000 connections: the table's for `bulk`; for
+    /// `handshake-dense` the successes scaled from their 800 to 667 and the failures from
+    /// their 200 to 333, so a third of the connections fail.
+    fn weight(self, weight: u32, success: bool) -> u32 {
+        match (self, success) {
+            (Profile::Bulk, _) => weight,
+            (Profile::HandshakeDense, true) => weight * 667 / 800,
+            (Profile::HandshakeDense, false) => weight * 333 / 200,
+        }
+    }
+
+    /// Application data after a successful handshake: bytes, from and to (log-uniform).
+    fn bulk_bytes(self) -> (u64, u64) {
+        match self {
+            Profile::Bulk => (50 << 10, 2 << 20),
+            Profile::HandshakeDense => (16 << 10, 640 << 10),
+        }
+    }
+}
+
 const CLIENT_HOSTS: u32 = 40_000;
 const SERVER_HOSTS: u32 = 400;
 const GATEWAYS: u32 = 4;
@@ -102,10 +136,11 @@ struct Args {
     samples: PathBuf,
     out: PathBuf,
     keylog: Option<PathBuf>,
+    profile: Profile,
 }
 
 const USAGE: &str = "usage: gen_mixed [--format pcap|pcapng] [--size 256M] [--seed N] [--live N] \
-                     [--samples DIR] [--keylog FILE] OUT";
+                     [--samples DIR] [--keylog FILE] [--profile bulk|handshake-dense] OUT";
 
 fn parse_size(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -135,6 +170,7 @@ fn parse_args() -> Result<Args, String> {
         samples: Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
         out: PathBuf::new(),
         keylog: None,
+        profile: Profile::Bulk,
     };
     let mut out = None;
     let mut it = std::env::args().skip(1);
@@ -166,6 +202,13 @@ fn parse_args() -> Result<Args, String> {
             }
             "--samples" => args.samples = PathBuf::from(value("--samples")?),
             "--keylog" => args.keylog = Some(PathBuf::from(value("--keylog")?)),
+            "--profile" => {
+                args.profile = match value("--profile")?.as_str() {
+                    "bulk" => Profile::Bulk,
+                    "handshake-dense" => Profile::HandshakeDense,
+                    p => return Err(format!("unknown profile {p:?} (bulk or handshake-dense)")),
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with('-') && s != "-" => return Err(format!("unknown option {s}")),
             _ if out.is_none() => out = Some(PathBuf::from(&a)),
@@ -187,7 +230,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let samples = match load_samples(&args.samples) {
+    let samples = match load_samples(&args.samples, args.profile) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("gen_mixed: {e}");
@@ -355,9 +398,10 @@ fn is_close_notify(p: &[u8], tls13: bool) -> bool {
     p.len() == 5 + len && (p[0] == 21 || (tls13 && p[0] == 23 && len == 19))
 }
 
-fn load_samples(dir: &Path) -> Result<Vec<Sample>, String> {
+fn load_samples(dir: &Path, profile: Profile) -> Result<Vec<Sample>, String> {
     let mut out = Vec::new();
     for &(name, weight, success) in SCENARIOS {
+        let weight = profile.weight(weight, success);
         let path = dir.join(format!("{name}.pcap"));
         let shown = path.display().to_string();
         let mut reader = CaptureReader::open(&path, &shown).map_err(|e| e.to_string())?;
@@ -865,6 +909,8 @@ struct Conn {
     bulk_sent: [u32; 2],
     /// Counted in the statistics (once its first packet is written).
     counted: bool,
+    /// Application data after a successful handshake, from and to (`Profile::bulk_bytes`).
+    bulk_bytes: (u64, u64),
 }
 
 impl Conn {
@@ -1007,7 +1053,7 @@ impl Conn {
         self.bulk_done = true;
         self.upload = self.rng.chance(100);
         self.rounds_left = self.rng.range(1, 4) as u32;
-        let total = self.rng.log_range(50 << 10, 2 << 20);
+        let total = self.rng.log_range(self.bulk_bytes.0, self.bulk_bytes.1);
         self.round_bytes = total / u64::from(self.rounds_left);
         self.bulk_sent = [0, 0];
         self.unacked = 0;
@@ -1108,6 +1154,7 @@ struct World {
     servers: Vec<Server>,
     gateways: Vec<[u8; 6]>,
     weight_total: u32,
+    bulk_bytes: (u64, u64),
 }
 
 impl World {
@@ -1176,6 +1223,7 @@ impl World {
             ack_due: false,
             bulk_sent: [0, 0],
             counted: false,
+            bulk_bytes: self.bulk_bytes,
             ep,
             rng,
         }
@@ -1343,6 +1391,7 @@ fn generate(args: &Args, samples: &[Sample]) -> std::io::Result<Stats> {
             })
             .collect(),
         weight_total: samples.iter().map(|s| s.weight).sum(),
+        bulk_bytes: args.profile.bulk_bytes(),
     };
 
     let mut conns = Vec::with_capacity(args.live);
