@@ -20,6 +20,9 @@
 #   tls12-cbc                    TLS 1.2, ECDHE-RSA-AES128-SHA256 (CBC), complete
 # and tls13-complete-dsb.pcapng: tls13-complete with its key log embedded as a pcapng
 # Decryption Secrets Block (editcap --inject-secrets).
+# Encrypted Client Hello has no sample here: no stack installable on Debian bookworm (OpenSSL
+# 3.0, GnuTLS 3.7, Go 1.19) runs an ECH server, so tests/keylogs/ech.rs builds its captures in
+# the test, sealed with made-up secrets through the tool's key schedule.
 #
 # Needs root, iproute2, ethtool, tcpdump, openssl (>= 3.0), curl, gnutls-cli, tshark, editcap.
 #

@@ -9,6 +9,10 @@ use std::process::Output;
 
 use serde_json::Value;
 
+/// Encrypted Client Hello, on captures built in the test.
+#[path = "keylogs/ech.rs"]
+mod ech;
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_pcapscrub")
 }
@@ -317,6 +321,15 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The sanitized capture of an evidence folder.
+fn capture_of(dir: &Path) -> Vec<u8> {
+    files_under(dir)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(".sanitized.pcap"))
+        .map(|p| std::fs::read(p).expect("capture"))
+        .expect("a sanitized capture")
+}
+
 fn sanitize(capture: &Path, outdir: &Path, key: &Path, keylog: Option<&Path>) -> Output {
     let mut args: Vec<&std::ffi::OsStr> = vec![
         "sanitize".as_ref(),
@@ -359,13 +372,6 @@ fn nothing_of_the_key_log_reaches_any_output() {
         sanitize(capture, &plain, &key, None);
         let out_keyed = sanitize(capture, &keyed, &key, Some(keys));
         // The sanitized capture is byte-identical with and without the key log.
-        let capture_of = |dir: &Path| {
-            files_under(dir)
-                .into_iter()
-                .find(|p| p.to_string_lossy().contains(".sanitized.pcap"))
-                .map(|p| std::fs::read(p).expect("capture"))
-                .expect("a sanitized capture")
-        };
         assert_eq!(capture_of(&plain), capture_of(&keyed), "{name}");
         let summary = files_under(&keyed)
             .into_iter()

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::decrypt::{ConnectionKeys, KeyRun};
+use super::ech;
 use super::quic_state::QuicState;
 use super::recognise::UdpProtocol;
 use crate::flow::{Side, TransportKind};
@@ -116,6 +117,9 @@ pub struct TlsSide {
     pub certificates: Vec<CertificateFacts>,
     pub certificate_messages: u32,
     pub certificate_request: bool,
+    /// An EncryptedExtensions was read (with the key log): whether it carried ECH retry
+    /// configurations, the server's rejection of ECH (`super::ech`).
+    pub ech_retry_configs: Option<bool>,
     /// A Finished of this direction was read with the key log.
     pub finished_decrypted: bool,
     pub alerts: Vec<Alert>,
@@ -155,6 +159,7 @@ impl TlsSide {
         certificates: Vec::new(),
         certificate_messages: 0,
         certificate_request: false,
+        ech_retry_configs: None,
         finished_decrypted: false,
         alerts: Vec::new(),
         encrypted_records: 0,
@@ -444,9 +449,13 @@ impl SideSink<'_> {
                     .as_ref()
                     .map(|s| format!(", SNI of {} characters", s.length))
                     .unwrap_or_default();
-                self.event(format!("ClientHello {size} B offering {versions}{sni}"));
+                let ech = if ch.ech { ", ECH offered" } else { "" };
+                self.event(format!(
+                    "ClientHello {size} B offering {versions}{sni}{ech}"
+                ));
                 if self.keys.is_none() {
-                    *self.keys = ConnectionKeys::for_hello(self.key_run, self.side, &ch.random);
+                    *self.keys =
+                        ConnectionKeys::for_hello(self.key_run, self.side, &ch.random, ch.ech);
                 }
                 if self.tls.client_hello.is_none() {
                     self.tls.client_hello = Some(Box::new(ch));
@@ -466,7 +475,7 @@ impl SideSink<'_> {
                         .selected_group
                         .map(|g| format!(" asking for group {}", group_name(g)))
                         .unwrap_or_default();
-                    self.event(format!("HelloRetryRequest{group}"));
+                    self.event(format!("HelloRetryRequest{group}{}", ech::hrr_note(&sh)));
                     self.tls.hello_retry.get_or_insert(Box::new(sh));
                 } else {
                     self.event(format!(
@@ -492,6 +501,11 @@ impl SideSink<'_> {
                 if self.tls.certificates.is_empty() {
                     self.tls.certificates = certificates;
                 }
+            }
+            HandshakeFacts::EncryptedExtensions { extensions } => {
+                let retry = ech::retry_configs(&extensions);
+                self.tls.ech_retry_configs = Some(retry);
+                self.event(ech::encrypted_extensions_event(retry));
             }
             HandshakeFacts::CertificateRequest { .. } => {
                 self.tls.certificate_request = true;
@@ -549,12 +563,16 @@ impl RecordSink for SideSink<'_> {
     }
 
     fn body(&mut self, h: &RecordHeader, at: usize, chunk: &[u8]) {
-        let opened = match self.keys.as_deref_mut() {
+        let (opened, ech_found) = match self.keys.as_deref_mut() {
             Some(keys) if keys.collecting(self.side, h) => {
-                keys.body(self.key_run, self.side, h, chunk)
+                let opened = keys.body(self.key_run, self.side, h, chunk);
+                (opened, keys.take_ech_found())
             }
-            _ => None,
+            _ => (None, false),
         };
+        if ech_found {
+            self.event(ech::ACCEPTED_EVENT);
+        }
         if let Some(opened) = opened {
             self.opened(opened);
             // An encrypted alert that opened is that alert, not an unnamed encrypted one.

@@ -2,7 +2,9 @@
 //! its ClientHello random), and the records of that connection opened with them. Everything
 //! opened stays in memory, feeds the diagnosis only, and is wiped when dropped; the keys go
 //! with the connection when it is finalised. Nothing here touches the plan: the sanitized
-//! capture is the same with and without keys.
+//! capture is the same with and without keys. A connection that offered Encrypted Client
+//! Hello and whose random no line names is looked for among the lines no connection matched
+//! (`crate::keylog::trial`): the one that opens the server's first record is its match.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use crate::flow::Side;
 use crate::keylog::file::Secrets;
 use crate::keylog::protection::Opened;
 use crate::keylog::session::{Sender, Ticket};
+use crate::keylog::trial::{self, Found};
 use crate::keylog::{ClientRandom, KeyLog, Session};
 use crate::tls::facts::ServerHelloFacts;
 use crate::tls::records::RecordHeader;
@@ -24,6 +27,14 @@ pub const EMBEDDED: &str = "the capture's decryption secrets";
 /// TLS extension encrypt_then_mac (RFC 7366).
 const ENCRYPT_THEN_MAC: u16 = 22;
 
+/// TLS 1.3 protects every record as application_data (RFC 8446 5.2).
+const CONTENT_APPLICATION: u8 = 23;
+
+/// Key log lines tried on ECH connections in one pass at most (`crate::keylog::trial`): a
+/// capture of many connections that offered ECH (Chrome sends GREASE ECH on every one) with
+/// a key log from elsewhere must not cost a trial of every line for each of them.
+const MAX_ECH_TRIALS_PER_RUN: u64 = 1 << 20;
+
 /// The key logs of one pass 1: those given on the command line, those the capture embeds,
 /// and which of their lines matched a connection.
 #[derive(Default)]
@@ -32,6 +43,8 @@ pub struct KeyRun {
     embedded: KeyLog,
     matched: HashSet<ClientRandom>,
     failed: HashSet<ClientRandom>,
+    /// Lines tried on ECH connections so far (bounded by [`MAX_ECH_TRIALS_PER_RUN`]).
+    ech_trials: u64,
 }
 
 /// What became of the key log's lines in one capture: numbers only.
@@ -73,6 +86,24 @@ impl KeyRun {
             .or_else(|| self.given.as_ref()?.secrets(random))?
             .clone();
         self.matched.insert(*random);
+        Some(found)
+    }
+
+    /// ECH accepted: the line among those no connection matched whose server handshake secret
+    /// opens the server's first protected record; it then counts as matched.
+    fn find_inner(&mut self, suite: u16, header: &[u8; 5], body: &[u8]) -> Option<Found> {
+        if self.ech_trials >= MAX_ECH_TRIALS_PER_RUN {
+            return None;
+        }
+        let matched = &self.matched;
+        let candidates = self
+            .embedded
+            .entries()
+            .chain(self.given.iter().flat_map(|g| g.entries()))
+            .filter(|(r, _)| !matched.contains(*r));
+        let found =
+            trial::open_first_server_record(candidates, suite, header, body, &mut self.ech_trials)?;
+        self.matched.insert(found.random);
         Some(found)
     }
 
@@ -119,7 +150,9 @@ impl KeyRun {
 
 /// One direction's record being collected for opening.
 struct Pending {
-    ticket: Ticket,
+    /// `None`: the server's first protected record of an ECH connection no line matched, to
+    /// be tried with the unmatched lines.
+    ticket: Option<Ticket>,
     header: RecordHeader,
     body: Zeroizing<Vec<u8>>,
 }
@@ -132,6 +165,16 @@ pub struct ConnectionKeys {
     /// Until the ServerHello says how to use them.
     secrets: Option<Secrets>,
     session: Option<Session>,
+    /// ECH offered and no line matched the (outer) random: the TLS 1.3 suite the ServerHello
+    /// chose, until the server's first protected record has been tried.
+    ech_search: Option<u16>,
+    /// The outer hello offered ECH and no line named it: the search may still run.
+    ech_offered_unmatched: bool,
+    /// The server's flight opened with a line no ClientHello of the capture matched: the
+    /// handshake went on with the encrypted inner hello, ECH was accepted.
+    pub ech_inner: bool,
+    /// [`Self::ech_inner`] became true and nobody asked yet ([`Self::take_ech_found`]).
+    ech_news: bool,
     pending: [Option<Pending>; 2],
     /// Decrypted handshake bytes waiting for the rest of their message, per direction.
     handshake: [Zeroizing<Vec<u8>>; 2],
@@ -162,23 +205,41 @@ const MAX_DECRYPTED_MESSAGE: usize = 256 * 1024;
 
 impl ConnectionKeys {
     /// The keys for the connection whose ClientHello (sent by `client`) carried `random`,
-    /// when a key log has them.
-    pub fn for_hello(run: &mut KeyRun, client: Side, random: &[u8; 32]) -> Option<Box<Self>> {
+    /// when a key log has them; for a hello that offered ECH (`ech`), a search for them when
+    /// it does not (the key log names an accepted ECH connection by its inner random).
+    pub fn for_hello(
+        run: &mut KeyRun,
+        client: Side,
+        random: &[u8; 32],
+        ech: bool,
+    ) -> Option<Box<Self>> {
         if !run.active() {
             return None;
         }
         let random = ClientRandom(*random);
-        let secrets = run.lookup(&random)?;
+        let secrets = run.lookup(&random);
+        if secrets.is_none() && !ech {
+            return None;
+        }
         Some(Box::new(ConnectionKeys {
             random,
             client,
-            secrets: Some(secrets),
+            ech_offered_unmatched: secrets.is_none(),
+            secrets,
             session: None,
+            ech_search: None,
+            ech_inner: false,
+            ech_news: false,
             pending: [None, None],
             handshake: Default::default(),
             opened: false,
             failed: false,
         }))
+    }
+
+    /// Once: the server's flight just opened with an unmatched line (ECH accepted).
+    pub fn take_ech_found(&mut self) -> bool {
+        std::mem::take(&mut self.ech_news)
     }
 
     /// The ServerHello settled version and suite: the session starts (once).
@@ -187,6 +248,9 @@ impl ConnectionKeys {
             return;
         }
         let Some(secrets) = self.secrets.take() else {
+            if tls13 && std::mem::take(&mut self.ech_offered_unmatched) {
+                self.ech_search = Some(sh.cipher_suite);
+            }
             return;
         };
         self.session = if tls13 {
@@ -211,12 +275,22 @@ impl ConnectionKeys {
     pub fn header(&mut self, side: Side, header: &RecordHeader) {
         let sender = self.sender(side);
         let Some(session) = self.session.as_mut() else {
+            if sender == Sender::Server
+                && header.content_type() == CONTENT_APPLICATION
+                && self.ech_search.is_some()
+            {
+                self.pending[side.index()] = Some(Pending {
+                    ticket: None,
+                    header: *header,
+                    body: Zeroizing::new(Vec::with_capacity(header.body_len())),
+                });
+            }
             return;
         };
         self.pending[side.index()] = session
             .record(sender, header.content_type(), header.body_len())
             .map(|ticket| Pending {
-                ticket,
+                ticket: Some(ticket),
                 header: *header,
                 body: Zeroizing::new(Vec::with_capacity(header.body_len())),
             });
@@ -224,7 +298,10 @@ impl ConnectionKeys {
 
     /// Part of the record's body is missing from the capture: it cannot be opened.
     pub fn missing(&mut self, side: Side) {
-        self.pending[side.index()] = None;
+        // The server's first record is the only one an ECH search may try (sequence 0).
+        if let Some(Pending { ticket: None, .. }) = self.pending[side.index()].take() {
+            self.ech_search = None;
+        }
     }
 
     /// Whether `side`'s record `header` is being collected to be opened.
@@ -250,13 +327,22 @@ impl ConnectionKeys {
             return None;
         }
         let pending = slot.take()?;
+        let Some(ticket) = pending.ticket else {
+            // Tried once, whatever comes of it: a line that opens no first record is no match.
+            let suite = self.ech_search.take()?;
+            let found = run.find_inner(suite, &pending.header.bytes, &pending.body)?;
+            self.random = found.random;
+            self.session = Some(found.session);
+            self.opened = true;
+            self.ech_inner = true;
+            self.ech_news = true;
+            return Some(found.opened);
+        };
         let sender = self.sender(side);
-        let opened = self.session.as_mut()?.open(
-            sender,
-            pending.ticket,
-            &pending.header.bytes,
-            &pending.body,
-        );
+        let opened =
+            self.session
+                .as_mut()?
+                .open(sender, ticket, &pending.header.bytes, &pending.body);
         match &opened {
             Some(_) => self.opened = true,
             None => {

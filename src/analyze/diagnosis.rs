@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::conversation::{
     Alert, Conversation, Name, Peer, TlsSide, is_sslv2_server_hello, is_tls13, offered_versions,
 };
+use super::ech::{self, EchEvidence, EchStatus};
 use super::udp_verdict::{self, Protocol};
 use super::verdict::{Reading, Verdict};
 use crate::flow::{Side, TransportKind};
@@ -78,6 +79,9 @@ pub struct TlsFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sni_pseudonym: Option<String>,
     pub ech: bool,
+    /// What became of the ECH offer (`super::ech`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ech_status: Option<EchStatus>,
     pub psk: bool,
     pub session_ticket: bool,
     pub sslv2_hello: bool,
@@ -184,6 +188,9 @@ pub fn diagnose(
     };
     if let Some(black_hole) = path_mtu_black_hole(&sides, verdict) {
         hint = format!("{hint}; {black_hole}").into();
+    }
+    if let Some(note) = ech::aborted_note(verdict, tls.as_ref().and_then(|t| t.ech_status)) {
+        hint = format!("{hint}; {note}").into();
     }
     let c = sides.c_tls();
     let plaintext_protocol =
@@ -329,6 +336,16 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
             .as_ref()
             .map(|p| String::from_utf8_lossy(p).into_owned()),
         ech: ch.is_some_and(|h| h.ech),
+        ech_status: ech::status(EchEvidence {
+            offered: ch.is_some_and(|h| h.ech),
+            inner_keys: s.conv.keys.as_ref().is_some_and(|k| k.ech_inner),
+            hrr_confirmation: sv.hello_retry.as_deref().is_some_and(ech::hrr_confirms),
+            retry_configs: sv.ech_retry_configs,
+            client_ech_required: c
+                .alerts
+                .iter()
+                .any(|a| a.plain.is_some_and(|(_, desc)| desc == ech::ECH_REQUIRED)),
+        }),
         psk: ch.is_some_and(|h| h.psk),
         session_ticket: ch.is_some_and(|h| h.session_ticket),
         sslv2_hello: c.sslv2_hello,
@@ -808,6 +825,9 @@ fn client_alert_hint(desc: u8, tls: Option<&TlsFacts>) -> String {
         }
         "handshake_failure" | "illegal_parameter" => {
             "the client refused the server's choices: compare the ServerHello with what the client offered"
+        }
+        "ech_required" => {
+            "the server rejected Encrypted Client Hello and sent retry configurations: the client should retry with them (a server whose ECH keys changed, or an ECH configuration from stale DNS)"
         }
         _ => {
             "the client gave up on the handshake: run it with verbose output (curl -v, openssl s_client) to see why"

@@ -14,6 +14,7 @@ pub mod conversation;
 pub mod decrypt;
 pub mod diagnosis;
 mod dtls_feed;
+pub mod ech;
 mod flows;
 mod fragments;
 mod icmp;

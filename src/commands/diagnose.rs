@@ -392,6 +392,9 @@ fn connection_text(
     if let Some(name) = name {
         let _ = writeln!(out, "  server name (SNI): {name}");
     }
+    if let Some(ech) = d.tls.as_ref().and_then(|t| t.ech_status) {
+        let _ = writeln!(out, "  ECH: {}", ech.describe());
+    }
     let _ = writeln!(
         out,
         "  verdict: {}: {}",

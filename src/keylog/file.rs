@@ -102,6 +102,12 @@ impl KeyLog {
         self.by_random.get(random)
     }
 
+    /// Every connection's secrets, in no particular order: ECH's search for the inner
+    /// hello's random (`super::trial`) tries them.
+    pub fn entries(&self) -> impl Iterator<Item = (&ClientRandom, &Secrets)> {
+        self.by_random.iter()
+    }
+
     /// Reads the text of a key log named `source` (a file name as given, or "the capture's
     /// decryption secrets"); a line the format does not allow is counted.
     pub fn read(&mut self, source: &str, text: &[u8]) {

@@ -4,7 +4,9 @@
 //!
 //! `file` reads key log lines into [`KeyLog`] by client random; `schedule` derives traffic
 //! keys (HKDF-Expand-Label, the TLS 1.2 PRF); `protection` opens one record; `session` follows
-//! the keys of one connection's two directions through its handshake. Every secret is held in
+//! the keys of one connection's two directions through its handshake; `trial` finds the
+//! secrets of a connection that accepted Encrypted Client Hello, which the key log names by a
+//! random the capture does not show. Every secret is held in
 //! a type that wipes it when dropped and that no formatting trait prints.
 
 pub mod file;
@@ -13,6 +15,7 @@ pub mod schedule;
 pub mod secret;
 pub mod session;
 pub mod suite;
+pub mod trial;
 
 pub use file::{KeyLog, LineCounts};
 pub use secret::ClientRandom;

@@ -510,6 +510,25 @@ mod tests {
         }
     }
 
+    /// An EncryptedExtensions in clear (a crafted or broken capture) keeps no extension body:
+    /// ECH retry configurations (draft-ietf-tls-esni 7.1) are filler, with the types and
+    /// lengths around them kept so the message still dissects.
+    #[test]
+    fn encrypted_extensions_keep_no_ech_retry_configurations() {
+        let retry = vec16(&[0xfe, 0x0d, 0, 4, b'R', b'E', b'T', b'R']);
+        let mut exts = vec![0xfe, 0x0d];
+        exts.extend(vec16(&retry));
+        let m = message(8, &vec16(&exts));
+        let tls13 = Negotiated {
+            version: Some(0x0304),
+            cipher_suite: Some(0x1301),
+        };
+        assert_eq!(
+            spans_of(&m, &tls13),
+            Some(vec![(SpanKind::UnknownExtension, retry)])
+        );
+    }
+
     #[test]
     fn key_exchange_values_are_kept_and_unknown_suites_are_filler() {
         let rsa = message(16, &vec16(&[9; 128]));

@@ -50,8 +50,10 @@ pub struct ClientHelloFacts {
     /// server_name (0). Sensitive: only [`SniSummary`] is ever serialized.
     #[serde(serialize_with = "serialize_sni_summary")]
     pub sni: Option<SniFacts>,
-    /// encrypted_client_hello (0xfe0d) present. Clients also send GREASE ECH (draft-ietf-tls-esni
-    /// section 6.2), which is indistinguishable on the wire by design.
+    /// encrypted_client_hello (0xfe0d) of type outer present: the client offers ECH. Clients
+    /// also send GREASE ECH (draft-ietf-tls-esni section 6.2), which is indistinguishable on
+    /// the wire by design. A type-inner extension belongs inside the encrypted hello and is no
+    /// offer when it is seen in clear.
     pub ech: bool,
     /// pre_shared_key (41) present.
     pub psk: bool,
@@ -332,10 +334,15 @@ fn client_extension(facts: &mut ClientHelloFacts, typ: u16, data: &[u8]) -> bool
             facts.psk = true;
             true
         }
-        ext::ENCRYPTED_CLIENT_HELLO => {
-            facts.ech = true;
-            true
-        }
+        // ECHClientHello starts with its type: 0 outer, 1 inner (draft-ietf-tls-esni 5).
+        ext::ENCRYPTED_CLIENT_HELLO => match data.first() {
+            Some(0) => {
+                facts.ech = true;
+                true
+            }
+            Some(1) => true,
+            _ => false,
+        },
         _ => true,
     }
 }

@@ -62,11 +62,19 @@ pub(crate) fn parse_certificate_status(body: &[u8]) -> Result<usize, String> {
     r.u24().ok_or_else(|| "truncated response".to_string())
 }
 
-/// EncryptedExtensions: `Extension extensions<0..2^16-1>`, framed exactly.
-pub(crate) fn check_encrypted_extensions(body: &[u8]) -> Result<(), String> {
-    walk_any_layout(msg::ENCRYPTED_EXTENSIONS, body)
-        .map(|_| ())
-        .ok_or_else(|| "extensions do not frame the message".to_string())
+/// EncryptedExtensions: `Extension extensions<0..2^16-1>`, framed exactly; the extension
+/// types in wire order.
+pub(crate) fn encrypted_extensions(body: &[u8]) -> Result<Vec<u16>, String> {
+    let framing = || "extensions do not frame the message".to_string();
+    walk_any_layout(msg::ENCRYPTED_EXTENSIONS, body).ok_or_else(framing)?;
+    let mut r = Reader::new(body);
+    let mut list = Reader::new(r.vec16().ok_or_else(framing)?);
+    let mut types = Vec::new();
+    while !list.is_empty() {
+        types.push(list.u16().ok_or_else(framing)?);
+        list.vec16().ok_or_else(framing)?;
+    }
+    Ok(types)
 }
 
 /// The DER certificates of a Certificate message, in chain order. `tls13` selects the TLS 1.3

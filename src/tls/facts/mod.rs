@@ -69,7 +69,11 @@ pub enum HandshakeFacts {
         /// Length of the stapled OCSP response.
         length: usize,
     },
-    EncryptedExtensions,
+    /// Extension types in wire order (an encrypted_client_hello here carries the server's
+    /// retry configurations: it rejected ECH).
+    EncryptedExtensions {
+        extensions: Vec<u16>,
+    },
     HelloRequest,
     EndOfEarlyData,
     KeyUpdate,
@@ -127,8 +131,9 @@ pub fn parse_handshake_with(
             },
         ),
         5 => empty(HandshakeFacts::EndOfEarlyData),
-        8 => messages::check_encrypted_extensions(body)
-            .map_or_else(malformed, |()| HandshakeFacts::EncryptedExtensions),
+        8 => messages::encrypted_extensions(body).map_or_else(malformed, |extensions| {
+            HandshakeFacts::EncryptedExtensions { extensions }
+        }),
         11 => certificate::parse_certificate(body, tls13_certificate, facts_of).map_or_else(
             malformed,
             |certificates| HandshakeFacts::Certificate {

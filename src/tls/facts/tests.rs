@@ -252,6 +252,23 @@ fn client_hello_built_by_hand() {
     );
 }
 
+/// Only an outer ECHClientHello is an offer; an inner one in clear is not, and a type neither
+/// outer nor inner is a malformed extension (draft-ietf-tls-esni 5).
+#[test]
+fn client_hello_ech_offer_is_the_outer_type() {
+    let with = |body: &[u8]| {
+        let exts = vec![extension(0xfe0d, body)];
+        ch(&client_hello(0x0303, &[], &[0x1301], Some(&exts)))
+    };
+    let outer = with(&[0, 0, 1, 0, 1, 7, 0, 1, 9, 0, 1, 8]);
+    assert!(outer.ech && outer.malformed_extensions.is_empty());
+    let inner = with(&[1]);
+    assert!(!inner.ech && inner.malformed_extensions.is_empty());
+    let odd = with(&[2]);
+    assert!(!odd.ech);
+    assert_eq!(odd.malformed_extensions, vec![0xfe0d]);
+}
+
 #[test]
 fn client_hello_without_extensions_offers_up_to_legacy_version() {
     let f = ch(&client_hello(0x0301, &[7; 32], &[0x002f], None));
@@ -938,7 +955,18 @@ fn other_message_types() {
     ));
     assert_eq!(
         parse_handshake(8, &vec16(&extension(0, &[])), false),
-        HandshakeFacts::EncryptedExtensions
+        HandshakeFacts::EncryptedExtensions {
+            extensions: vec![0]
+        }
+    );
+    // A server that rejected ECH sends its retry configurations here (draft-ietf-tls-esni 7.1).
+    let mut ee = extension(16, &vec16(&[2, b'h', b'2']));
+    ee.extend(extension(0xfe0d, &vec16(&[0xfe, 0x0d, 0, 1, 9])));
+    assert_eq!(
+        parse_handshake(8, &vec16(&ee), true),
+        HandshakeFacts::EncryptedExtensions {
+            extensions: vec![16, 0xfe0d]
+        }
     );
     assert!(matches!(
         parse_handshake(8, &[0, 5, 0], false),
