@@ -157,13 +157,30 @@ pub struct CaptureReader {
     interfaces: Vec<Interface>,
     packets: u64,
     buf: Vec<u8>,
+    /// `buf` holds a Decryption Secrets Block's key log: wiped before it is used again, or
+    /// when the reader is dropped (docs/decisions.md, "Key logs").
+    secrets_in_buf: bool,
     finished: bool,
     pending_section: bool,
     pub warnings: Vec<ReadWarning>,
     pub dropped_options: DroppedOptions,
 }
 
+impl Drop for CaptureReader {
+    fn drop(&mut self) {
+        self.wipe_secrets();
+    }
+}
+
 impl CaptureReader {
+    /// Zeroes the block buffer (its spare capacity too) once the secrets block it held has
+    /// been handed out and read.
+    fn wipe_secrets(&mut self) {
+        if std::mem::take(&mut self.secrets_in_buf) {
+            zeroize::Zeroize::zeroize(&mut self.buf);
+        }
+    }
+
     /// Opens a capture; `name` is how errors refer to it (the path as the user wrote it).
     pub fn open(path: &Path, name: &str) -> Result<CaptureReader, ReadError> {
         let err = |m: String| ReadError {
@@ -193,6 +210,7 @@ impl CaptureReader {
             interfaces: Vec::new(),
             packets: 0,
             buf: Vec::with_capacity(65_536),
+            secrets_in_buf: false,
             finished: false,
             pending_section: false,
             warnings: Vec::new(),
@@ -375,6 +393,7 @@ impl CaptureReader {
 
     /// The next event, or `None` at the end of the file.
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, ReadError> {
+        self.wipe_secrets();
         if self.offset >= self.next_progress {
             self.report_progress();
         }
@@ -643,6 +662,8 @@ impl CaptureReader {
                     .filter(|&(kind, _)| kind == DSB_TLS_KEY_LOG)
                     .and_then(|(_, len)| self.buf.get(8..8usize.checked_add(len as usize)?))
                     .filter(|text| 8 + text.len() <= body_len);
+                // Any secrets block: its bytes are key material, whatever its type says.
+                self.secrets_in_buf = true;
                 Ok(Some(match text {
                     Some(text) => Event::TlsKeyLog(SecretText(text)),
                     None => Event::Dropped(DroppedBlock::DecryptionSecrets),
@@ -845,3 +866,6 @@ pub fn io_reason(e: &io::Error) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
