@@ -517,3 +517,34 @@ fn an_unreadable_key_log_is_one_sentence_naming_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("key log /nonexistent/k.txt"), "{stderr}");
 }
+
+/// `check --keylog` says, per capture, what became of the key log's lines (as `diagnose`
+/// does): counts only, no line, no secret.
+#[test]
+fn check_counts_the_key_log_lines_and_prints_none() {
+    let s = &SAMPLES[0];
+    let (capture, keys) = paths(s);
+    let out = std::process::Command::new(bin())
+        .args(["check", "--keylog"])
+        .arg(&keys)
+        .arg(&capture)
+        .output()
+        .expect("run");
+    // The raw capture has findings (exit 1); the key log changes nothing of them.
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines = used_lines(&keys);
+    assert!(
+        stderr.contains(&format!(
+            "key log: {lines} lines, {lines} matched a connection, 0 matched none, 0 did not open"
+        )),
+        "{stderr}"
+    );
+    for m in key_material(&keys) {
+        for f in forms(&m) {
+            for bytes in [&out.stdout, &out.stderr] {
+                assert!(!bytes.windows(f.len()).any(|w| w == &f[..]));
+            }
+        }
+    }
+}

@@ -62,6 +62,25 @@ pub struct KeyLogTally {
     pub malformed: u64,
 }
 
+impl KeyLogTally {
+    /// One line for standard error about the capture `label`: numbers only, never a line.
+    pub fn describe(&self, label: &str) -> String {
+        format!(
+            "{label}: key log: {} line{}, {} matched a connection, {} matched none, {} did not open their connection's records{}",
+            self.lines,
+            if self.lines == 1 { "" } else { "s" },
+            self.matched,
+            self.unmatched,
+            self.failed,
+            if self.malformed > 0 {
+                format!(", {} not key log lines", self.malformed)
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
 impl KeyRun {
     pub fn new(given: Option<Arc<KeyLog>>) -> KeyRun {
         KeyRun {

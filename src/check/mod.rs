@@ -36,6 +36,9 @@ pub struct FileReport {
     groups: Vec<(Finding, u64)>,
     index: HashMap<FindingKind, HashMap<String, usize>>,
     last_packet: Vec<u64>,
+    /// With `--keylog`: what became of the key log's lines in this capture (counts, and where
+    /// the capture's own secrets had a line that is not a key log line), one line each.
+    pub keylog_notes: Vec<String>,
 }
 
 impl FileReport {
@@ -107,6 +110,12 @@ pub fn check_file_reporting(
     let canary = canary::build(&redactor.seen, &observed, &mut mapping)?;
     let mut report = FileReport::default();
     block_findings(&analysis, &mut report);
+    report.keylog_notes = analysis
+        .keylog_notes
+        .iter()
+        .map(|bad| format!("{name}: {bad}"))
+        .chain(analysis.keylog.map(|t| t.describe(name)))
+        .collect();
     let mut reader = CaptureReader::open(path, name)?;
     if let Some(f) = second {
         reader.on_progress(f);

@@ -97,7 +97,7 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
         targets: files,
         policies,
         errors,
-        notes,
+        mut notes,
     } = c;
     let mut yaml = Vec::new();
     let mut text = String::new();
@@ -136,7 +136,8 @@ pub fn run(opts: &CheckOptions<'_>) -> CheckOutcome {
     };
     for (name, result) in results {
         match result {
-            Ok(report) => {
+            Ok(mut report) => {
+                notes.append(&mut report.keylog_notes);
                 let mut findings = report.into_findings();
                 total += findings.len();
                 let more = findings.len().saturating_sub(opts.max_findings);

@@ -45,20 +45,7 @@ pub fn note(label: &str, analysis: &Analysis) -> Option<String> {
     for bad in &analysis.keylog_notes {
         eprintln!("note: {label}: {bad}");
     }
-    let t = analysis.keylog?;
-    Some(format!(
-        "{label}: key log: {} line{}, {} matched a connection, {} matched none, {} did not open their connection's records{}",
-        t.lines,
-        if t.lines == 1 { "" } else { "s" },
-        t.matched,
-        t.unmatched,
-        t.failed,
-        if t.malformed > 0 {
-            format!(", {} not key log lines", t.malformed)
-        } else {
-            String::new()
-        }
-    ))
+    analysis.keylog.map(|t| t.describe(label))
 }
 
 fn io_reason(e: &std::io::Error) -> String {
