@@ -8,6 +8,7 @@
 #                                       byte 0x00 (known start, chunks of 1) and 0x1a;
 #   dtls_parse                          each UDP direction's datagrams of samples/udp, each
 #                                       behind its 2-byte length;
+#   keylog_parse                        the key logs of samples/keylogs (test material);
 #   quic_initial                        control byte 0x08, the 8-byte DCID and the CRYPTO
 #                                       frame of RFC 9001 A.2 (its client Initial's payload).
 # The DTLS and QUIC captures of samples/udp seed capture_reader and sanitize_pipeline too.
@@ -15,9 +16,10 @@
 # handshake.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for t in capture_reader sanitize_pipeline wire_decode tls_parse dtls_parse quic_initial; do
+for t in capture_reader sanitize_pipeline wire_decode tls_parse dtls_parse quic_initial keylog_parse; do
     mkdir -p "fuzz/corpus/$t"
 done
+cp samples/keylogs/*.keys fuzz/corpus/keylog_parse/
 for f in samples/*.pcap samples/udp/*.pcap; do
     cp "$f" fuzz/corpus/capture_reader/
     cp "$f" fuzz/corpus/sanitize_pipeline/

@@ -11,7 +11,7 @@
 #
 # The binaries land in fuzz/target/x86_64-unknown-linux-gnu/release/<target>.
 
-FUZZ_TARGETS=(capture_reader wire_decode tls_parse dtls_parse sanitize_pipeline quic_initial)
+FUZZ_TARGETS=(capture_reader wire_decode tls_parse dtls_parse sanitize_pipeline quic_initial keylog_parse)
 FUZZ_TRIPLE=x86_64-unknown-linux-gnu
 FUZZ_BIN_DIR=fuzz/target/$FUZZ_TRIPLE/release
 FUZZ_RUSTFLAGS="-Cpasses=sancov-module \

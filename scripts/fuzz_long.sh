@@ -4,7 +4,8 @@
 #   scripts/fuzz_long.sh TARGET SECONDS [extra libFuzzer flags...]
 #   e.g. scripts/fuzz_long.sh sanitize_pipeline 600
 #
-# TARGET: capture_reader, wire_decode, tls_parse, sanitize_pipeline or quic_initial. Builds like
+# TARGET: capture_reader, wire_decode, tls_parse, dtls_parse, sanitize_pipeline, quic_initial
+# or keylog_parse. Builds like
 # scripts/fuzz_smoke.sh (see scripts/fuzz_env.sh), seeds fuzz/corpus/TARGET from the samples,
 # then runs one libFuzzer process (the machine has 2 cores shared with others: run the targets
 # one after another). The corpus grows in fuzz/corpus/TARGET and is reused by later runs; a

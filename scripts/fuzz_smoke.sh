@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzz smoke run for .ci/run: builds the fuzz targets of fuzz/ and runs each for a bounded
-# time (FUZZ_SECONDS, default 25 s each: six targets, 150 s of fuzzing), seeded from the samples.
+# time (FUZZ_SECONDS, default 25 s each: seven targets, 175 s of fuzzing), seeded from the samples.
 # Exits non-zero if any target crashes, panics, hangs (10 s per input) or breaks an invariant;
 # the input that did it is written under fuzz/artifacts/<target>/ and the panic is printed.
 #
