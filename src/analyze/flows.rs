@@ -201,6 +201,8 @@ fn finish_flow(
         .any(|d| d.reasm.has_hole() || d.reasm.overflowed());
     let server_port = key.endpoint(client.other()).port;
     let mut conv = std::mem::take(&mut state.conv);
+    // Before the diagnosis: the Initials still waiting for their hello join the plan.
+    super::quic::finish(&mut conv);
     let diagnosis = diagnosis::diagnose(&conv, client, server_port, incomplete);
     // What the sanitized capture keeps of a preamble: its skeleton, by stream offset.
     let mut preamble_kept = [Vec::new(), Vec::new()];

@@ -2,14 +2,18 @@
 //! goes through its `quic::session::Session`; what that opens becomes timeline events and the
 //! same hello facts a TLS connection has, so the verdict and the summary read them alike.
 //! Without a key log only the Initial packets open (their keys come from the client's first
-//! Destination Connection ID); Handshake packets are counted.
+//! Destination Connection ID); Handshake packets are counted. The Initial CRYPTO streams'
+//! messages are redacted as TLS redacts them, and every datagram planned for the sanitized
+//! copy (`super::quic_plan`).
 
 use super::conversation::{Alert, Conversation, TlsSide, offered_versions};
+use super::quic_plan::{Kept, PlannedDatagram};
 use super::quic_state::QuicState;
 use crate::flow::Side;
 use crate::quic::frames::{self, FrameKind};
 use crate::quic::header::Header;
 use crate::quic::session::Space;
+use crate::redact::Redactor;
 use crate::tls::extensions::Side as Role;
 use crate::tls::facts::{
     self, HandshakeFacts, alert_description_name, cipher_suite_name, handshake_type_name,
@@ -30,11 +34,49 @@ fn role(side: Side, client: Side) -> Role {
     }
 }
 
-/// Reads one datagram `from` one side of a QUIC connection whose client is `client`.
-pub(super) fn datagram(conv: &mut Conversation, client: Side, from: Side, bytes: &[u8], t: f64) {
+/// One datagram of a QUIC connection.
+pub(super) struct QuicDatagram<'a> {
+    pub number: u64,
+    pub bytes: &'a [u8],
+    /// Its length as the UDP header states it (the capture may hold fewer).
+    pub claimed: usize,
+    pub t: f64,
+}
+
+/// Reads one datagram `from` one side of a QUIC connection whose client is `client`, and
+/// plans what the sanitized copy carries of it.
+pub(super) fn datagram(
+    conv: &mut Conversation,
+    client: Side,
+    from: Side,
+    d: QuicDatagram<'_>,
+    redactor: &mut Redactor,
+) {
+    let QuicDatagram {
+        number,
+        bytes,
+        claimed,
+        t,
+    } = d;
     let mut state = conv.quic.take().unwrap_or_default();
     let sender = role(from, client);
-    let seen = state.session.datagram(sender, bytes);
+    let key_dcid_before = state.session.key_dcid().map(<[u8]>::to_vec);
+    // A datagram the capture cut short is read as if its missing bytes were zeros: the
+    // headers of its packets are still there (a packet they fall in does not open).
+    let padded;
+    let whole = match bytes.len() < claimed {
+        true => {
+            padded = [bytes, &vec![0; claimed - bytes.len()]].concat();
+            &padded[..]
+        }
+        false => bytes,
+    };
+    let seen = state.session.datagram(sender, whole);
+    let mut kept = Kept::new();
+    if state.plan.restart(state.session.attempt(), &mut kept) {
+        // A new attempt's hello is read (and redacted) again.
+        state.read[Space::Initial as usize] = [0; 2];
+    }
     for packet in &seen {
         match &packet.header {
             Header::VersionNegotiation(vn) => {
@@ -76,9 +118,37 @@ pub(super) fn datagram(conv: &mut Conversation, client: Side, from: Side, bytes:
         }
     }
     for space in [Space::Initial, Space::Handshake] {
-        read_messages(conv, &mut state, space, sender, from, t);
+        read_messages(conv, &mut state, space, sender, from, t, redactor);
     }
+    let planned = PlannedDatagram {
+        number,
+        side: from,
+        role: sender,
+        bytes: whole,
+        captured: bytes.len(),
+        seen: &seen,
+        key_dcid: state.session.key_dcid(),
+        key_dcid_before: key_dcid_before.as_deref(),
+    };
+    state.plan.datagram(&planned, redactor, &mut kept);
+    keep(conv, kept);
     conv.quic = Some(state);
+}
+
+/// The connection is over: the Initials still waiting for their hello are resealed with what
+/// was redacted of it (the rest of their CRYPTO data becomes zeros).
+pub(super) fn finish(conv: &mut Conversation) {
+    let mut kept = Kept::new();
+    if let Some(state) = conv.quic.as_mut() {
+        state.plan.flush(true, &mut kept);
+    }
+    keep(conv, kept);
+}
+
+fn keep(conv: &mut Conversation, kept: Kept) {
+    for (side, range) in kept {
+        tls_mut(conv, side).keep.keep(range);
+    }
 }
 
 fn connection_close(conv: &mut Conversation, from: Side, error_code: u64, t: f64) {
@@ -115,6 +185,7 @@ fn read_messages(
     sender: Role,
     from: Side,
     t: f64,
+    redactor: &mut Redactor,
 ) {
     let stream = state.session.crypto(space, sender);
     let messages = stream.messages();
@@ -126,7 +197,10 @@ fn read_messages(
     for m in messages.iter().skip(*slot) {
         let body = &stream.contiguous()[m.body()];
         let size = m.range.len();
-        match facts::parse_handshake(m.msg_type, body, true) {
+        let parsed = facts::parse_handshake(m.msg_type, body, true);
+        let hello_retry =
+            matches!(&parsed, HandshakeFacts::ServerHello(sh) if sh.hello_retry_request);
+        match parsed {
             HandshakeFacts::ClientHello(ch) => {
                 let sni = ch
                     .sni
@@ -179,6 +253,18 @@ fn read_messages(
                 from,
                 format!("{where_}: {}", handshake_type_name(m.msg_type)),
             ),
+        }
+        // The Initial space is what the output carries (resealed); the Handshake space's
+        // messages, read with a key log, are not.
+        if space == Space::Initial {
+            let all = stream.contiguous();
+            let negotiated = conv.negotiated;
+            let pseudonym = state
+                .plan
+                .message(sender, all, m, &negotiated, hello_retry, redactor);
+            if let Some(p) = pseudonym {
+                tls_mut(conv, from).sni_pseudonym.get_or_insert(p);
+            }
         }
     }
     *slot = messages.len();

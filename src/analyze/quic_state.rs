@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::quic_plan::QuicPlan;
 use crate::quic::session::Session;
 
 /// What pass 1 holds of one QUIC connection.
@@ -15,6 +16,8 @@ pub struct QuicState {
     pub one_rtt: [u64; 2],
     /// Handshake packets that did not open (no key log), by [`crate::flow::Side`] index.
     pub unopened_handshake: [u64; 2],
+    /// What the sanitized copy carries of it.
+    pub plan: QuicPlan,
 }
 
 impl fmt::Debug for QuicState {

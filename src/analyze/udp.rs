@@ -176,7 +176,13 @@ pub(super) fn track_udp(
     }
     if conv.udp == Some(UdpProtocol::Quic) {
         let client = flow.roles.hello_from.unwrap_or(side);
-        super::quic::datagram(conv, client, side, datagram.bytes, now.rel);
+        let d = super::quic::QuicDatagram {
+            number,
+            bytes: datagram.bytes,
+            claimed: datagram.claimed,
+            t: now.rel,
+        };
+        super::quic::datagram(conv, client, side, d, redactor);
     }
     flows.bound_live(planner);
     repeat

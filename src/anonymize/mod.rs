@@ -28,7 +28,7 @@ mod table;
 mod tests;
 
 pub use allowed::address_allowed;
-pub use connection_id::ConnectionIds;
+pub use connection_id::{ConnectionIds, is_pseudonym as is_connection_id_pseudonym};
 pub use error::MappingError;
 pub use key::{KeyError, MIN_KEY_LEN, MappingKey};
 pub use mapping::{AddressPair, Mapping, MappingCounts};

@@ -107,6 +107,12 @@ impl SeenSecrets {
         }
     }
 
+    /// Notes a QUIC connection ID the output replaces (searched as opaque bytes: from 8 bytes
+    /// on, as every opaque value).
+    pub fn note_connection_id(&mut self, cid: &[u8]) {
+        self.opaque(SecretKind::ConnectionId, cid);
+    }
+
     /// Notes a name or word of a cleartext preamble (an EHLO name, a CONNECT host, a
     /// greeting's host): searched like an SNI name.
     pub fn note_preamble_text(&mut self, text: &[u8]) {

@@ -18,6 +18,8 @@ pub enum SecretKind {
     SessionTicket,
     SessionId,
     Random,
+    /// A QUIC connection ID (header or transport parameter).
+    ConnectionId,
 }
 
 impl SecretKind {
@@ -35,6 +37,7 @@ impl SecretKind {
             SecretKind::SessionTicket => "a session ticket",
             SecretKind::SessionId => "a session id",
             SecretKind::Random => "a handshake random",
+            SecretKind::ConnectionId => "a QUIC connection id",
         }
     }
 }

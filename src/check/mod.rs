@@ -615,6 +615,7 @@ fn planned_payload(
                 FindingKind::Payload,
                 "handshake message that cannot be parsed",
             ),
+            SpanKind::ConnectionId => (FindingKind::Payload, "QUIC connection id"),
             SpanKind::PreambleText => (
                 FindingKind::Payload,
                 "cleartext preamble text (names, greetings, credentials)",
@@ -660,5 +661,8 @@ fn planned_payload(
 fn sni_detail(data: &[u8], start: usize, sni: Option<(usize, usize)>) -> Option<String> {
     let (first, len) = sni?;
     let name = data.get(start + first..start + first + len)?;
-    Some(mask_name(name))
+    // A resealed QUIC Initial carries the name encrypted: its bytes there say nothing.
+    name.iter()
+        .all(|b| b.is_ascii_graphic())
+        .then(|| mask_name(name))
 }

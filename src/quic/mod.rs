@@ -21,7 +21,9 @@ pub mod keys;
 pub mod packet;
 pub mod protection;
 pub mod reseal;
+pub mod retry;
 pub mod session;
+pub mod skeleton;
 pub mod varint;
 pub mod version;
 

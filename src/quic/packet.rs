@@ -6,6 +6,7 @@ use super::keys::PacketKeys;
 use super::protection::{self, SAMPLE_LEN, TAG_LEN};
 
 /// A packet with its protection removed.
+#[derive(Clone)]
 pub struct Opened {
     /// The header from the first byte through the packet number, header protection removed.
     pub header: Vec<u8>,

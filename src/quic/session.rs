@@ -62,6 +62,12 @@ pub struct Session {
     /// The Source Connection ID length each side announced: the Destination Connection ID
     /// length of the short headers sent to it.
     scid_len: [Option<usize>; 2],
+    /// The Destination Connection ID of a client Initial that did not open, while no keys are
+    /// known: the server's Initials may open with its keys.
+    unopened_dcid: Option<Vec<u8>>,
+    /// Times the Initial CRYPTO streams started again (a Version Negotiation, a new attempt):
+    /// what was read of them before belongs to the earlier attempt.
+    attempt: u64,
 }
 
 impl Session {
@@ -72,6 +78,11 @@ impl Session {
     /// The Destination Connection ID the Initial keys are derived from.
     pub fn key_dcid(&self) -> Option<&[u8]> {
         self.key_dcid.as_deref()
+    }
+
+    /// Counts the restarts of the Initial CRYPTO streams (see [`Session::datagram`]).
+    pub fn attempt(&self) -> u64 {
+        self.attempt
     }
 
     /// Sets the Handshake keys `side` sends with (from a key log's handshake traffic secret).
@@ -123,6 +134,7 @@ impl Session {
                 if matches!(seen.header, Header::VersionNegotiation(_)) {
                     self.crypto[0] = Default::default();
                     self.largest[0] = [None; 2];
+                    self.attempt += 1;
                 }
                 return seen;
             }
@@ -169,21 +181,49 @@ impl Session {
         {
             return Some(opened);
         }
+        if from != Side::Client {
+            return self.open_server_initial_unkeyed(bytes, h);
+        }
         // A client Initial the current keys do not open starts an attempt: its Destination
         // Connection ID is the one the keys come from.
-        if from != Side::Client {
-            return None;
-        }
         let dcid = &bytes[h.ids.dcid.clone()];
         let keys = keys::initial(h.version, dcid)?;
-        let opened = packet::open(bytes, h.pn_offset, true, &keys.client, None)?;
+        let Some(opened) = packet::open(bytes, h.pn_offset, true, &keys.client, None) else {
+            // Cut by the capture, say: its ID may still open the server's answer.
+            if self.initial.is_none() {
+                self.unopened_dcid = Some(dcid.to_vec());
+            }
+            return None;
+        };
         if self.key_dcid.is_some() {
             // A new attempt: its ClientHello starts a new stream.
             self.crypto[0] = Default::default();
             self.largest[0] = [None; 2];
+            self.attempt += 1;
         }
         self.key_dcid = Some(dcid.to_vec());
         self.initial = Some((h.version, keys));
+        self.unopened_dcid = None;
+        Some(opened)
+    }
+
+    /// A server Initial before any client Initial opened: the keys of the Destination
+    /// Connection ID of a client Initial that did not open (a capture that cut it short), when
+    /// they open this one.
+    fn open_server_initial_unkeyed(
+        &mut self,
+        bytes: &[u8],
+        h: &header::LongHeader,
+    ) -> Option<Opened> {
+        if self.initial.is_some() {
+            return None;
+        }
+        let dcid = self.unopened_dcid.clone()?;
+        let keys = keys::initial(h.version, &dcid)?;
+        let opened = packet::open(bytes, h.pn_offset, true, &keys.server, None)?;
+        self.key_dcid = Some(dcid);
+        self.initial = Some((h.version, keys));
+        self.unopened_dcid = None;
         Some(opened)
     }
 }

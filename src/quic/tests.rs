@@ -16,7 +16,7 @@ use crate::keylog::suite::{self, Aead, Hash};
 use crate::tls::extensions::Side;
 use crate::tls::hello;
 
-fn hex(s: &str) -> Vec<u8> {
+pub(super) fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
     (0..s.len())
         .step_by(2)

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::anonymize::MappingKey;
 use crate::anonymize::names::{NameMapper, NameStyle};
+use crate::anonymize::{ConnectionIds, MappingKey, is_connection_id_pseudonym};
 use crate::canary::SeenSecrets;
 use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
 use crate::tls::spans::{Span, SpanKind};
@@ -49,6 +49,8 @@ pub struct Redactor {
     secrets: SecretMode,
     randoms: RandomMode,
     key: MappingKey,
+    /// QUIC connection IDs, in packet headers and transport parameters alike.
+    cids: ConnectionIds,
     next_certificate: usize,
     /// Each certificate met, parsed once for the diagnosis and the placeholder.
     pub parsed_certificates: CertificateCache,
@@ -92,6 +94,7 @@ impl Redactor {
             secrets: policy.handshake_secrets,
             randoms: policy.randoms,
             key: key.clone(),
+            cids: ConnectionIds::new(key),
             next_certificate: 0,
             parsed_certificates: CertificateCache::new(),
             counts: BTreeMap::new(),
@@ -173,6 +176,11 @@ impl Redactor {
                     None => false,
                 },
                 SpanKind::Certificate => self.certificate(bytes),
+                SpanKind::ConnectionId => {
+                    let mapped = self.connection_id(bytes);
+                    bytes.copy_from_slice(&mapped);
+                    true
+                }
                 SpanKind::OcspResponse if self.secrets == SecretMode::Filler => {
                     match placeholder_ocsp(bytes.len()) {
                         Some(p) => bytes.copy_from_slice(&p),
@@ -220,6 +228,16 @@ impl Redactor {
             }
         }
         first_sni
+    }
+
+    /// The pseudonym of a QUIC connection ID (same length; whatever the policy, since an ID
+    /// links captures as an address does), its original noted for the canary.
+    pub fn connection_id(&mut self, cid: &[u8]) -> Vec<u8> {
+        if is_connection_id_pseudonym(cid) {
+            return cid.to_vec();
+        }
+        self.seen.note_connection_id(cid);
+        self.cids.map(cid)
     }
 
     fn certificate(&mut self, der: &mut [u8]) -> bool {

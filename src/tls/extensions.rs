@@ -453,8 +453,9 @@ fn key_share_entry(w: &mut Walk<'_>, side: Side) -> Option<()> {
 }
 
 /// RFC 9000 section 18: (id, length, value) with variable-length integers. Numbers and flags
-/// of registered parameters are kept, opaque values filled; an unregistered id fills the whole
-/// body (an id cannot be filled without changing how long it reads).
+/// of registered parameters are kept, connection IDs mapped, opaque values (tokens, the
+/// stateless reset token, preferred_address, version_information) filled; an unregistered id
+/// fills the whole body (an id cannot be filled without changing how long it reads).
 fn quic_transport_parameters(w: &mut Walk<'_>, _: Side) -> Option<()> {
     while !w.r.is_empty() {
         let id = quic_varint(&mut w.r)?;
@@ -468,6 +469,9 @@ fn quic_transport_parameters(w: &mut Walk<'_>, _: Side) -> Option<()> {
             }
             registry::QuicParameter::Flag => (len == 0).then_some(())?,
             registry::QuicParameter::Opaque => fill(w, len)?,
+            // Longer than QUIC allows: not an ID this tool can map.
+            registry::QuicParameter::ConnectionId if len > 20 => fill(w, len)?,
+            registry::QuicParameter::ConnectionId => w.mark(SpanKind::ConnectionId, len)?,
         }
     }
     Some(())
@@ -630,10 +634,29 @@ mod tests {
     }
 
     #[test]
-    fn quic_numbers_are_kept_and_opaque_values_filled() {
+    fn quic_numbers_are_kept_ids_mapped_and_opaque_values_filled() {
         // max_idle_timeout 100 (two-byte varint), then a 3-byte connection id.
         let b = [0x01, 0x02, 0x40, 0x64, 0x00, 0x03, 9, 9, 9];
-        assert_eq!(filled(57, Side::Client, &b), unknown(&[9, 9, 9]));
+        assert_eq!(
+            filled(57, Side::Client, &b),
+            vec![(SpanKind::ConnectionId, vec![9, 9, 9])]
+        );
+        // initial_source_connection_id, a stateless_reset_token, a flag, a GREASE parameter.
+        let mut b = vec![0x0f, 0x02, 7, 7, 0x02, 0x10];
+        b.extend([0x5a; 16]);
+        b.extend([0x0c, 0x00, 0x1b, 0x02, 1, 2]);
+        assert_eq!(
+            filled(57, Side::Client, &b),
+            vec![
+                (SpanKind::ConnectionId, vec![7, 7]),
+                (SpanKind::UnknownExtension, vec![0x5a; 16]),
+                (SpanKind::UnknownExtension, vec![1, 2]),
+            ]
+        );
+        // An ID longer than QUIC allows is not mapped: filled.
+        let mut long = vec![0x0f, 21];
+        long.extend([3; 21]);
+        assert_eq!(filled(57, Side::Client, &long), unknown(&[3; 21]));
         // An unregistered id cannot be filled in place: the whole body is.
         let odd = [0x12, 0x01, 0x05];
         assert_eq!(filled(57, Side::Client, &odd), unknown(&odd));

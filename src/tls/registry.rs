@@ -349,29 +349,31 @@ pub enum QuicParameter {
     Flag,
     /// Bytes that identify an endpoint or a connection.
     Opaque,
+    /// A connection ID (at most 20 bytes, RFC 9000 18.2): mapped like the packet headers'.
+    ConnectionId,
 }
 
 const QUIC_TRANSPORT_PARAMETERS: &[(u64, QuicParameter)] = &[
-    (0x00, QuicParameter::Opaque),  // original_destination_connection_id
-    (0x01, QuicParameter::Integer), // max_idle_timeout
-    (0x02, QuicParameter::Opaque),  // stateless_reset_token
-    (0x03, QuicParameter::Integer), // max_udp_payload_size
-    (0x04, QuicParameter::Integer), // initial_max_data
-    (0x05, QuicParameter::Integer), // initial_max_stream_data_bidi_local
-    (0x06, QuicParameter::Integer), // initial_max_stream_data_bidi_remote
-    (0x07, QuicParameter::Integer), // initial_max_stream_data_uni
-    (0x08, QuicParameter::Integer), // initial_max_streams_bidi
-    (0x09, QuicParameter::Integer), // initial_max_streams_uni
-    (0x0a, QuicParameter::Integer), // ack_delay_exponent
-    (0x0b, QuicParameter::Integer), // max_ack_delay
-    (0x0c, QuicParameter::Flag),    // disable_active_migration
-    (0x0d, QuicParameter::Opaque),  // preferred_address
-    (0x0e, QuicParameter::Integer), // active_connection_id_limit
-    (0x0f, QuicParameter::Opaque),  // initial_source_connection_id
-    (0x10, QuicParameter::Opaque),  // retry_source_connection_id
-    (0x11, QuicParameter::Opaque),  // version_information
-    (0x20, QuicParameter::Integer), // max_datagram_frame_size
-    (0x2ab2, QuicParameter::Flag),  // grease_quic_bit
+    (0x00, QuicParameter::ConnectionId), // original_destination_connection_id
+    (0x01, QuicParameter::Integer),      // max_idle_timeout
+    (0x02, QuicParameter::Opaque),       // stateless_reset_token
+    (0x03, QuicParameter::Integer),      // max_udp_payload_size
+    (0x04, QuicParameter::Integer),      // initial_max_data
+    (0x05, QuicParameter::Integer),      // initial_max_stream_data_bidi_local
+    (0x06, QuicParameter::Integer),      // initial_max_stream_data_bidi_remote
+    (0x07, QuicParameter::Integer),      // initial_max_stream_data_uni
+    (0x08, QuicParameter::Integer),      // initial_max_streams_bidi
+    (0x09, QuicParameter::Integer),      // initial_max_streams_uni
+    (0x0a, QuicParameter::Integer),      // ack_delay_exponent
+    (0x0b, QuicParameter::Integer),      // max_ack_delay
+    (0x0c, QuicParameter::Flag),         // disable_active_migration
+    (0x0d, QuicParameter::Opaque),       // preferred_address
+    (0x0e, QuicParameter::Integer),      // active_connection_id_limit
+    (0x0f, QuicParameter::ConnectionId), // initial_source_connection_id
+    (0x10, QuicParameter::ConnectionId), // retry_source_connection_id
+    (0x11, QuicParameter::Opaque),       // version_information
+    (0x20, QuicParameter::Integer),      // max_datagram_frame_size
+    (0x2ab2, QuicParameter::Flag),       // grease_quic_bit
 ];
 
 /// A registered QUIC transport parameter, or a reserved one (31·N + 27, RFC 9000 section

@@ -45,6 +45,9 @@ stable_names! {
         /// A byte of a cleartext preamble before TLS (STARTTLS, CONNECT) that its grammar does
         /// not vouch for: a host name, a greeting's text, a tag, a header value (`crate::preamble`).
         PreambleText = "preamble_text",
+        /// A QUIC connection ID in a transport parameter: mapped like the IDs of the packet
+        /// headers (`anonymize::ConnectionIds`), so the hello agrees with its packet.
+        ConnectionId = "connection_ids",
     }
 }
 
