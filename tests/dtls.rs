@@ -121,30 +121,7 @@ const CASES: &[Case] = &[
 ];
 
 fn path_of(case: &Case) -> Option<PathBuf> {
-    if case.corpus {
-        Some(testkit::need::corpus()?.join(case.file))
-    } else {
-        Some(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("samples/udp")
-                .join(case.file),
-        )
-    }
-}
-
-fn run(args: &[&std::ffi::OsStr]) -> std::process::Output {
-    cmd().args(args).output().expect("run pcapscrub")
-}
-
-fn diagnose_json(path: &Path) -> serde_json::Value {
-    let out = run(&[
-        "diagnose".as_ref(),
-        path.as_os_str(),
-        "--format".as_ref(),
-        "json".as_ref(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "diagnose {}", path.display());
-    serde_json::from_slice(&out.stdout).expect("diagnose --format json is JSON")
+    udp_capture(case.file, case.corpus)
 }
 
 /// The DTLS connection whose verdict is the capture's.
@@ -185,38 +162,7 @@ fn check_diagnosis(case: &Case, path: &Path) {
 
 /// Sanitizes `path` into a fresh folder: the sanitized capture.
 fn sanitize(path: &Path, scratch: &Scratch) -> PathBuf {
-    let out = scratch.dir.path().join("evidence");
-    let o = run(&[
-        "sanitize".as_ref(),
-        path.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "sanitize {} (the canary refuses leaking evidence): {}",
-        path.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("capture.sanitized")
-        })
-        .expect("a sanitized capture")
-}
-
-fn check_output(path: &Path) -> (Option<i32>, String) {
-    let o = run(&["check".as_ref(), path.as_os_str()]);
-    (
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-    )
+    sanitized_capture(path, &scratch.path("evidence"), &[])
 }
 
 fn check_sanitizing(case: &Case, path: &Path) {
@@ -370,16 +316,6 @@ fn tshark_reads_every_dtls_client_hello_with_the_pseudonym() {
             "{}: tshark sees a ClientHello",
             case.file
         );
-        assert_eq!(before.len(), after.len(), "{}: ClientHellos", case.file);
-        for (b, a) in before.iter().zip(&after) {
-            match case.sni {
-                Some(sni) => {
-                    assert_eq!(b, sni, "{}", case.file);
-                    assert_eq!(a.len(), sni.len(), "{}: {a}", case.file);
-                    assert!(a.ends_with(".example") && a != sni, "{}: {a}", case.file);
-                }
-                None => assert_eq!(a, b, "{}", case.file),
-            }
-        }
+        assert_pseudonym_hellos(case.file, case.sni, &before, &after);
     }
 }

@@ -402,6 +402,85 @@ pub fn sanitize(inputs: &[&Path], outdir: &Path, extra: &[&str]) -> Output {
     c.output().expect("run pcapscrub")
 }
 
+/// A capture of `samples/udp`, or of the corpus when `corpus` (`None` when the corpus is
+/// missing: `testkit::need::corpus` decides whether that skips or fails).
+pub fn udp_capture(file: &str, corpus: bool) -> Option<PathBuf> {
+    if corpus {
+        Some(testkit::need::corpus()?.join(file))
+    } else {
+        Some(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples/udp")
+                .join(file),
+        )
+    }
+}
+
+/// Sanitizes `path` into `outdir` with `extra` arguments, insisting on success (the canary
+/// refuses leaking evidence): the sanitized capture.
+pub fn sanitized_capture(path: &Path, outdir: &Path, extra: &[&str]) -> PathBuf {
+    let o = sanitize(&[path], outdir, extra);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "sanitize {} (the canary refuses leaking evidence): {}",
+        path.display(),
+        stderr_text(&o)
+    );
+    std::fs::read_dir(outdir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("capture.sanitized")
+        })
+        .expect("a sanitized capture")
+}
+
+/// `diagnose --format json` of `path`, which must succeed.
+pub fn diagnose_json(path: &Path) -> serde_json::Value {
+    let out = cmd()
+        .arg("diagnose")
+        .arg(path)
+        .args(["--format", "json"])
+        .output()
+        .expect("run pcapscrub");
+    assert_eq!(out.status.code(), Some(0), "diagnose {}", path.display());
+    serde_json::from_slice(&out.stdout).expect("diagnose --format json is JSON")
+}
+
+/// `check` of `path`: its exit code and its findings.
+pub fn check_output(path: &Path) -> (Option<i32>, String) {
+    let o = cmd()
+        .arg("check")
+        .arg(path)
+        .output()
+        .expect("run pcapscrub");
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+/// The server names tshark read in a capture's ClientHellos (`before`) and in its sanitized
+/// copy (`after`): as many, and each the pseudonym of `sni` (same length, `.example`), or the
+/// same when the capture's names are kept (`sni` is `None`).
+pub fn assert_pseudonym_hellos(file: &str, sni: Option<&str>, before: &[String], after: &[String]) {
+    assert_eq!(before.len(), after.len(), "{file}: ClientHellos");
+    for (b, a) in before.iter().zip(after) {
+        match sni {
+            Some(sni) => {
+                assert_eq!(b, sni, "{file}");
+                assert_eq!(a.len(), sni.len(), "{file}: {a}");
+                assert!(a.ends_with(".example") && a != sni, "{file}: {a}");
+            }
+            None => assert_eq!(a, b, "{file}"),
+        }
+    }
+}
+
 /// Runs sanitize and insists on success (exit 0, no panic text).
 pub fn sanitize_ok(inputs: &[&Path], outdir: &Path, extra: &[&str]) -> Output {
     let out = sanitize(inputs, outdir, extra);
