@@ -1149,7 +1149,9 @@ fn spilled_connections_change_no_byte_of_any_output() {
 /// kept range out of stream order; a retransmission contradicting the middle of a message
 /// split across segments left the message's first pieces, a message cut short that `verify`
 /// reported; a client speaking plaintext from the start made `verify` recompute the capture's
-/// verdict as not_tls, though such a connection does not decide it.) Each is also sanitized
+/// verdict as not_tls, though such a connection does not decide it; a DTLS ClientHello record
+/// whose fragment header could not be read kept only its record header, which a second run no
+/// longer recognised as DTLS.) Each is also sanitized
 /// with every summary entry compact (`--summary-full 0`), which `verify` must read the same.
 #[test]
 fn fuzz_reproducers_sanitize_verify_and_are_fixed_points() {

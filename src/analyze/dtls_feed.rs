@@ -200,6 +200,17 @@ fn handshake_record(
     body_at: i64,
 ) {
     let (fragments, _) = handshake::fragments(body, claimed);
+    // A record whose first fragment header cannot be read (inconsistent, or cut by the
+    // capture) keeps its first byte when it is a registered handshake type: the recogniser
+    // (`super::recognise`) needs it to tell this datagram's flow is DTLS, so a second run over
+    // the sanitized copy follows the flow as the first did and keeps what the first kept,
+    // instead of seeing a bare record header as plain UDP payload.
+    if fragments.is_empty()
+        && let Some(&msg_type) = body.first()
+        && handshake_type_name(msg_type) != "unknown"
+    {
+        keep(sink, body_at, &[msg_type], Vec::new(), false);
+    }
     for f in fragments {
         // The header is numbers only; it is kept for a type the registry knows.
         if handshake_type_name(f.header.msg_type) != "unknown" {
