@@ -136,6 +136,7 @@ pub fn sanitize_with_key(
         mapping_out: None,
         summary: Default::default(),
         keylog: None,
+        plan: None,
     })?;
     let (mut capture_name, mut summary_name) = (None, None);
     for entry in std::fs::read_dir(&outdir)? {

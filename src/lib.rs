@@ -28,6 +28,7 @@ pub mod quic;
 pub mod redact;
 pub mod report;
 pub mod rewrite;
+pub mod shard;
 pub mod stable_names;
 pub mod tls;
 pub mod wire;

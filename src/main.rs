@@ -31,7 +31,7 @@ addresses move into documentation ranges (RFC 5737/3849/7042) through a keyed on
 payloads are removed while TLS handshakes stay readable (host names, certificates and tickets \
 replaced by same-length redactions), pcapng comments, name-resolution and decryption-secret \
 blocks are dropped, and checksums are made right.",
-    after_help = "Examples:\n  pcapscrub diagnose capture.pcap\n  pcapscrub sanitize capture.pcap -o evidence/ --client-log curl.log\n  pcapscrub check captures/\n  pcapscrub verify evidence/\n  tcpdump -w - ... | pcapscrub sanitize - -o evidence/\n  pcapscrub sanitize a.pcap b.pcapng --key team.key -o evidence/ -p strict\n  pcapscrub sanitize capture.pcap -o evidence/ --mapping-out private.tsv\n  pcapscrub reveal --mapping private.tsv vendor-reply.txt\n  pcapscrub policy show strict"
+    after_help = "Examples:\n  pcapscrub diagnose capture.pcap\n  pcapscrub sanitize capture.pcap -o evidence/ --client-log curl.log\n  pcapscrub check captures/\n  pcapscrub verify evidence/\n  tcpdump -w - ... | pcapscrub sanitize - -o evidence/\n  pcapscrub sanitize a.pcap b.pcapng --key team.key -o evidence/ -p strict\n  pcapscrub sanitize capture.pcap -o evidence/ --mapping-out private.tsv\n  pcapscrub reveal --mapping private.tsv vendor-reply.txt\n  pcapscrub policy show strict\n  pcapscrub plan shard1/*.pcap -o shard1.plan && pcapscrub plan merge shard*.plan -o all.plan\n  pcapscrub sanitize --plan all.plan shard1/*.pcap --key team.key -o evidence-1/"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -51,6 +51,21 @@ to temporary names and renamed into place only when all succeeded, so an error o
 share one address mapping. Exit status: 0 written, 2 error."
     )]
     Sanitize(SanitizeArgs),
+    /// Split one run across processes or machines: record a shard's observations, or merge them.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        long_about = "Run pass 1 over a shard's captures and write what it observed to FILE: every \
+address in first-seen order with its role, the host names and how many certificates the policy \
+replaces, with each capture's SHA-256. `pcapscrub plan merge` joins the shards' plans, in the \
+order given, into the plan of the whole run; `pcapscrub sanitize --plan ALL.plan` then writes each \
+shard's evidence with the run's mapping, so the shards' evidence together is what one run over all \
+the captures writes (docs/sharding.md: GNU parallel, several hosts, a Kubernetes Indexed Job). A \
+plan holds the original addresses and host names: keep it as private as the captures; it is \
+written with mode 0600 and never over an existing file without --force. Exit status: 0 written, 2 \
+error."
+    )]
+    Plan(PlanArgs),
     /// Turn the pseudonyms in a text (a reply about the evidence) back into the originals.
     #[command(
         long_about = "Read a text (a file, or standard input for `-` or none) and print it with every \
@@ -182,6 +197,55 @@ struct SanitizeArgs {
     /// memory only; nothing decrypted and no key is ever written.
     #[arg(long = "keylog", value_name = "FILE")]
     keylog: Vec<PathBuf>,
+    /// The merged plan (`pcapscrub plan merge`) of a run these captures are a shard of: the
+    /// mapping, pseudonyms and evidence names are the whole run's (docs/sharding.md). Every
+    /// capture must be one the plan was made from; the policy must be the plan's.
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    #[command(subcommand)]
+    merge: Option<PlanMerge>,
+    /// The shard's capture files (pcap or pcapng); `-` reads standard input.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<String>,
+    /// The plan file to write (mode 0600; never inside an evidence folder).
+    #[arg(short, long, value_name = "FILE", required = true)]
+    output: Option<PathBuf>,
+    /// Policy: the one every shard's `sanitize` will use (a plan serves only runs under it).
+    #[arg(short, long, value_name = "POLICY", default_value = "ticket")]
+    policy: String,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Captures analysed at once (default: one per core). The plan is the same whatever
+    /// the number.
+    #[arg(
+        short,
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    jobs: usize,
+}
+
+#[derive(Subcommand)]
+enum PlanMerge {
+    /// Join shards' plans, in the order given, into the plan of the whole run.
+    Merge {
+        /// The shards' plans, in the run's order.
+        #[arg(required = true, value_name = "PLAN")]
+        plans: Vec<PathBuf>,
+        /// The merged plan to write (mode 0600).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Args)]
@@ -283,6 +347,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Sanitize(args) => sanitize(args),
+        Command::Plan(args) => plan(args),
         Command::Reveal { mapping, text } => reveal(&mapping, text.as_deref()),
         Command::Check(args) => check(args),
         Command::Verify { outdir, format } => verify(&outdir, format),
@@ -345,6 +410,7 @@ fn sanitize(args: SanitizeArgs) -> ExitCode {
                 full: args.summary_full,
             },
             keylog: commands::keylog::load(&args.keylog)?,
+            plan: args.plan.as_deref(),
         };
         commands::sanitize::run(&opts)
     })();
@@ -357,6 +423,39 @@ fn sanitize(args: SanitizeArgs) -> ExitCode {
             }
             // The run in one line, where people look when a command ends.
             eprintln!("{}: {}", args.output.display(), done.result);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn plan(args: PlanArgs) -> ExitCode {
+    let result = (|| -> anyhow::Result<PathBuf> {
+        handle_interrupts()?;
+        if let Some(PlanMerge::Merge {
+            plans,
+            output,
+            force,
+        }) = &args.merge
+        {
+            return commands::plan::merge(plans, output, *force);
+        }
+        let output = args
+            .output
+            .as_deref()
+            .context("the plan file to write is missing: give -o FILE")?;
+        let policy = policy::load(&args.policy)?;
+        commands::plan::run(&commands::plan::PlanOptions {
+            inputs: &args.captures,
+            output,
+            policy: &policy,
+            force: args.force,
+            jobs: args.jobs,
+        })
+    })();
+    match result {
+        Ok(path) => {
+            println!("{}", path.display());
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

@@ -1308,6 +1308,7 @@ fn sanitize_in_process(bytes: &[u8], pcapng: bool) {
         mapping_out: None,
         summary: Default::default(),
         keylog: None,
+        plan: None,
     };
     match pcapscrub::commands::sanitize::run(&opts) {
         Ok(_) => {

@@ -12,7 +12,9 @@ use crate::capture::{DroppedBlock, Format};
 use crate::flow::{Endpoint, FlowKey, FlowTable, Paths, Side};
 use crate::plan::DirectionPlan;
 use crate::plan::fragments::FragmentPlan;
+use crate::plan::renumber::renumber;
 use crate::plan::store::{self, SpillFile, StoredDiagnosis};
+use crate::redact::numbering::Renumbering;
 
 /// Counters of one direction of a connection.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,6 +68,20 @@ impl Connection {
 }
 
 impl Analysis {
+    /// Gives the placeholder certificates of this capture's plans the run's numbers: the
+    /// plans in memory now, the spilled ones as pass 2 reads them back (docs/sharding.md).
+    pub fn renumber_certificates(&mut self, numbers: Renumbering) {
+        if numbers.is_identity() {
+            return;
+        }
+        for i in 0..self.connections.len() {
+            for plan in self.connections.get_mut(i).1.dirs.iter_mut() {
+                renumber(plan, &numbers);
+            }
+        }
+        self.renumbering = Some(numbers);
+    }
+
     /// The capture's verdict: over the connections that tried TLS (or failed before they
     /// could), the most significant; plaintext-protocol connections count only when there is
     /// nothing else. `None` without any TCP connection.
@@ -170,6 +186,9 @@ pub struct Analysis {
     pub keylog_notes: Vec<String>,
     /// The diagnoses not kept in memory (see [`store`]).
     pub(crate) spilled: Option<SpillFile>,
+    /// How the placeholder certificates of the plans still in the temporary file are numbered
+    /// again when read back (see [`Analysis::renumber_certificates`]).
+    pub(crate) renumbering: Option<Renumbering>,
 }
 
 /// The capture's first and last moments, nanoseconds since the Unix epoch (i128: a pcapng

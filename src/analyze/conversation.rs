@@ -387,9 +387,11 @@ impl SideSink<'_> {
             .iter()
             .filter(|sp| message[sp.start..sp.end] != original[sp.start..sp.end])
             .collect();
+        let mut certificates = self.redactor.take_certificates();
+        certificates.retain(|&(start, _, _)| changed.iter().any(|sp| sp.start == start));
         self.tls
             .keep
-            .keep_message(&message, &original, pieces, &changed);
+            .keep_message(&message, &original, pieces, &changed, &certificates);
     }
 
     fn drain_messages(&mut self) {

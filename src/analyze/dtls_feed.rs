@@ -54,6 +54,8 @@ enum Outcome {
     Kept {
         redacted: Vec<u8>,
         changed: Vec<Span>,
+        /// The placeholder certificates among `changed`, as (start, end, number).
+        certificates: Vec<(usize, usize, usize)>,
     },
     /// Malformed or not walkable: no byte of its body is kept.
     Removed,
@@ -306,13 +308,16 @@ fn whole_message(sink: &mut SideSink<'_>, msg_type: u8, body: &[u8]) -> Outcome 
     if let Some(p) = sink.redactor.redact(&mut message, &found, hello_retry) {
         sink.tls.sni_pseudonym.get_or_insert(p);
     }
-    let changed = found
+    let changed: Vec<Span> = found
         .into_iter()
         .filter(|sp| message[sp.start..sp.end] != original[sp.start..sp.end])
         .collect();
+    let mut certificates = sink.redactor.take_certificates();
+    certificates.retain(|&(start, _, _)| changed.iter().any(|sp| sp.start == start));
     Outcome::Kept {
         redacted: message,
         changed,
+        certificates,
     }
 }
 
@@ -333,13 +338,27 @@ fn as_tls_layout(sink: &mut SideSink<'_>) {
 
 /// Keeps one fragment of a message that was kept: its bytes of the redacted message.
 fn keep_piece(sink: &mut SideSink<'_>, outcome: &Outcome, p: Piece) {
-    let Outcome::Kept { redacted, changed } = outcome else {
+    let Outcome::Kept {
+        redacted,
+        changed,
+        certificates,
+    } = outcome
+    else {
         return;
     };
     let (from, to) = (4 + p.offset, 4 + p.offset + p.len);
     let Some(bytes) = redacted.get(from..to) else {
         return;
     };
+    if !bytes.is_empty() {
+        sink.tls
+            .keep
+            .note_certificates(crate::plan::certificate_pieces(
+                certificates,
+                (from, to),
+                p.at,
+            ));
+    }
     let spans = changed
         .iter()
         .filter(|sp| sp.start < to && sp.end > from)

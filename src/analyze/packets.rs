@@ -184,5 +184,6 @@ pub fn analyze_with(
         keylog,
         keylog_notes,
         spilled,
+        renumbering: None,
     })
 }

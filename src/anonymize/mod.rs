@@ -32,5 +32,5 @@ pub use connection_id::{ConnectionIds, is_pseudonym as is_connection_id_pseudony
 pub use error::MappingError;
 pub use key::{KeyError, MIN_KEY_LEN, MappingKey};
 pub use mapping::{AddressPair, Mapping, MappingCounts};
-pub use planner::AddressPlanner;
+pub use planner::{AddressObservations, AddressPlanner};
 pub use role::Role;

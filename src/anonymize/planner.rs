@@ -50,6 +50,15 @@ impl<A: Copy + Eq + Hash> Observed<A> {
     }
 }
 
+/// The addresses one planner observed, in first-seen order with their merged roles (a MAC
+/// address's role is always `Other`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressObservations {
+    pub ipv4: Vec<([u8; 4], Role)>,
+    pub ipv6: Vec<([u8; 16], Role)>,
+    pub mac: Vec<[u8; 6]>,
+}
+
 /// Pass 1: collects every address the capture holds, in first-seen order, with the best role seen.
 #[derive(Default)]
 pub struct AddressPlanner {
@@ -111,6 +120,34 @@ impl AddressPlanner {
     /// Every MAC address observed so far.
     pub fn macs_seen(&self) -> impl Iterator<Item = [u8; 6]> + '_ {
         self.mac.entries().iter().map(|(a, _)| *a)
+    }
+
+    /// What this planner observed, in first-seen order with each address's merged role:
+    /// self-contained, so the observations of several inputs merge with [`Self::absorb`].
+    pub fn observations(&self) -> AddressObservations {
+        AddressObservations {
+            ipv4: self.ipv4.entries().to_vec(),
+            ipv6: self.ipv6.entries().to_vec(),
+            mac: self.macs_seen().collect(),
+        }
+    }
+
+    /// Observes another planner's addresses after this one's, in their order and with their
+    /// roles. A role merge keeps the first client or server role, so absorbing the
+    /// observations of inputs in input order leaves the planner exactly as observing those
+    /// inputs' packets one after the other would (docs/sharding.md).
+    pub fn absorb(&mut self, seen: &AddressObservations) {
+        for &(a, role) in &seen.ipv4 {
+            self.ipv4.observe(a, role);
+        }
+        // Not `observe_ipv6`: an embedded IPv4 address is already in `seen.ipv4`, where the
+        // input observed it.
+        for &(a, role) in &seen.ipv6 {
+            self.ipv6.observe(a, role);
+        }
+        for &m in &seen.mac {
+            self.mac.observe(m, Role::Other);
+        }
     }
 
     /// Assigns every observed address its output, in first-seen order.

@@ -113,6 +113,17 @@ impl SeenSecrets {
         self.opaque(SecretKind::ConnectionId, cid);
     }
 
+    /// Adds what another pass 1 of the same run saw (an opaque chunk keeps the kind it was
+    /// first noted as, as when one collector sees both inputs in turn).
+    pub fn absorb(&mut self, other: SeenSecrets) {
+        self.names.extend(other.names);
+        self.certificate_names.extend(other.certificate_names);
+        for (chunk, kind) in other.chunks {
+            self.chunks.entry(chunk).or_insert(kind);
+        }
+        self.read.extend(other.read);
+    }
+
     /// Notes a name or word of a cleartext preamble (an EHLO name, a CONNECT host, a
     /// greeting's host): searched like an SNI name.
     pub fn note_preamble_text(&mut self, text: &[u8]) {

@@ -41,6 +41,11 @@ impl Input {
         })
     }
 
+    /// Every capture named on the command line, in order.
+    pub fn resolve_all(args: &[String]) -> Result<Vec<Input>> {
+        args.iter().map(|a| Input::resolve(a)).collect()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -4,11 +4,14 @@ pub mod check;
 pub mod diagnose;
 pub mod input;
 pub mod keylog;
+pub mod pass1;
+pub mod plan;
 pub mod policy;
 pub mod private_mapping;
 pub mod progress;
 pub mod reveal;
 pub mod sanitize;
+pub mod shard_plan;
 pub mod verify;
 
 /// The worker threads for `--jobs N` (0: one per core).

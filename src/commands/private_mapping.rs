@@ -14,33 +14,49 @@ use crate::report::mapping_table::MappingTable;
 /// Where the table goes, checked before any work is done.
 pub struct PrivateMappingFile {
     path: PathBuf,
+    /// How messages name it: "private mapping", or "plan" (`pcapscrub plan`, private too).
+    label: &'static str,
 }
 
 /// The table written to a temporary file beside its final name.
 pub struct StagedMapping {
     file: NamedTempFile,
     path: PathBuf,
+    label: &'static str,
 }
 
 impl PrivateMappingFile {
     /// Refuses a path inside `outdir` (the table would travel with the evidence), an existing
     /// file unless `force`, and a folder that does not exist.
     pub fn check(path: &Path, outdir: &Path, force: bool) -> Result<PrivateMappingFile> {
+        Self::check_private(path, Some(outdir), force, "private mapping")
+    }
+
+    /// [`Self::check`] for any private file named `label` in messages; `outdir`, when given,
+    /// is the evidence folder it must stay out of.
+    pub fn check_private(
+        path: &Path,
+        outdir: Option<&Path>,
+        force: bool,
+        label: &'static str,
+    ) -> Result<PrivateMappingFile> {
         let shown = path.display();
         let resolved = resolved(path).with_context(|| format!("cannot resolve {shown}"))?;
-        let evidence =
-            resolved_dir(outdir).with_context(|| format!("cannot resolve {}", outdir.display()))?;
-        if resolved.starts_with(&evidence) {
-            bail!(
-                "the private mapping {shown} would be inside the evidence folder {}: it must never travel with the evidence; write it elsewhere",
-                outdir.display()
-            );
+        if let Some(outdir) = outdir {
+            let evidence = resolved_dir(outdir)
+                .with_context(|| format!("cannot resolve {}", outdir.display()))?;
+            if resolved.starts_with(&evidence) {
+                bail!(
+                    "the {label} {shown} would be inside the evidence folder {}: it must never travel with the evidence; write it elsewhere",
+                    outdir.display()
+                );
+            }
         }
         match std::fs::symlink_metadata(path) {
-            Ok(meta) if meta.is_dir() => bail!("the private mapping {shown} is a folder"),
+            Ok(meta) if meta.is_dir() => bail!("the {label} {shown} is a folder"),
             Ok(_) if !force => {
                 bail!(
-                    "the private mapping {shown} exists; choose another name or pass --force to replace it"
+                    "the {label} {shown} exists; choose another name or pass --force to replace it"
                 )
             }
             _ => {}
@@ -48,18 +64,25 @@ impl PrivateMappingFile {
         let parent = parent_of(path);
         if !parent.is_dir() {
             bail!(
-                "cannot write the private mapping {shown}: the folder {} does not exist",
+                "cannot write the {label} {shown}: the folder {} does not exist",
                 parent.display()
             );
         }
         Ok(PrivateMappingFile {
             path: path.to_path_buf(),
+            label,
         })
     }
 
     /// Writes the table to a temporary file (mode 0600) in the target's folder.
     pub fn stage(&self, table: &MappingTable) -> Result<StagedMapping> {
-        let cannot_write = || format!("cannot write the private mapping {}", self.path.display());
+        self.stage_text(&table.to_text())
+    }
+
+    /// Writes `text` to a temporary file (mode 0600) beside the final name.
+    pub fn stage_text(&self, text: &str) -> Result<StagedMapping> {
+        let label = self.label;
+        let cannot_write = || format!("cannot write the {label} {}", self.path.display());
         let parent = parent_of(&self.path);
         let mut file = interrupt::create_tracked(
             || {
@@ -72,12 +95,13 @@ impl PrivateMappingFile {
         .with_context(|| format!("cannot write into the folder {}", parent.display()))?;
         file.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .and_then(|()| file.write_all(table.to_text().as_bytes()))
+            .and_then(|()| file.write_all(text.as_bytes()))
             .and_then(|()| file.as_file().sync_all())
             .with_context(cannot_write)?;
         Ok(StagedMapping {
             file,
             path: self.path.clone(),
+            label,
         })
     }
 }
@@ -85,9 +109,10 @@ impl PrivateMappingFile {
 impl StagedMapping {
     /// Renames the table into place; call it with the interrupt lock held.
     pub fn persist(self) -> Result<PathBuf> {
+        let label = self.label;
         self.file
             .persist(&self.path)
-            .with_context(|| format!("cannot write the private mapping {}", self.path.display()))?;
+            .with_context(|| format!("cannot write the {label} {}", self.path.display()))?;
         Ok(self.path)
     }
 }

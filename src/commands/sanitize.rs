@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 mod outcome;
 mod summaries;
 
+use super::pass1::{self, HandshakeRedactions, Pass1, Pass1Settings};
 pub use outcome::RunResult;
 pub use summaries::SummarySettings;
 
@@ -17,7 +18,7 @@ use super::input::Input;
 use super::private_mapping::PrivateMappingFile;
 use super::progress::{FileBar, Progress};
 use crate::analyze::{self, Analysis};
-use crate::anonymize::{AddressPair, AddressPlanner, Mapping, MappingKey};
+use crate::anonymize::{AddressPair, Mapping, MappingKey};
 use crate::canary::{self, Canary, ObservedAddresses};
 use crate::capture::reader::ReadWarning;
 use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
@@ -59,6 +60,9 @@ pub struct SanitizeOptions<'a> {
     /// The key logs given with `--keylog`: read for the diagnosis only, the capture written
     /// is the same without them.
     pub keylog: Option<std::sync::Arc<crate::keylog::KeyLog>>,
+    /// `--plan`: the merged plan of a run these inputs are a shard of (docs/sharding.md); the
+    /// mapping, pseudonyms, placeholder numbers and evidence stems are the run's.
+    pub plan: Option<&'a Path>,
 }
 
 /// What a finished run put in place, and what it found.
@@ -70,29 +74,39 @@ pub struct Sanitized {
 
 /// Runs the whole sanitize job; returns the files written and the run's result. Any error leaves no evidence behind.
 ///
-/// Pass 1 runs over the inputs in order (one address plan and one redactor for all of them, so
-/// the mapping is shared and its choices never depend on timing); pass 2 and the input digests
-/// then run on `jobs` threads, each with a copy of the frozen mapping, and the outputs are
-/// staged in input order: the evidence is byte-identical whatever the number of threads.
+/// Pass 1 runs on `jobs` threads, each input on its own, and the inputs' observations are
+/// then merged in input order into one address plan and one redactor (`pass1`, so the mapping
+/// is shared and its choices never depend on timing); pass 2 and the input digests then run
+/// on `jobs` threads, each with a copy of the frozen mapping, and the outputs are staged in
+/// input order: the evidence is byte-identical whatever the number of threads.
 pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
-    let inputs: Vec<Input> = opts
-        .inputs
-        .iter()
-        .map(|a| Input::resolve(a))
-        .collect::<Result<_>>()?;
-    let stems = opts.name.numbered(inputs.len());
+    let inputs = Input::resolve_all(opts.inputs)?;
+    let pool = super::thread_pool(opts.jobs)?;
+    let shard = match opts.plan {
+        Some(path) => Some(Shard::of(path, &inputs, opts.policy, &pool)?),
+        None => None,
+    };
+    let places: Vec<usize> = match &shard {
+        Some(s) => s.places.clone(),
+        None => (0..inputs.len()).collect(),
+    };
+    let run_stems = opts
+        .name
+        .numbered(shard.as_ref().map_or(inputs.len(), |s| s.plan.inputs.len()));
+    let stems: Vec<EvidenceStem> = places.iter().map(|&p| run_stems[p].clone()).collect();
     let mapping_out = opts
         .mapping_out
         .map(|path| PrivateMappingFile::check(path, opts.outdir, opts.force))
         .transpose()?;
     let mut evidence = EvidenceDir::prepare(opts.outdir, opts.force)?;
-    let pool = super::thread_pool(opts.jobs)?;
     // Hashing an input costs as much as analysing it, so it runs beside pass 1 on another
     // core: one thread hashes the inputs in turn.
     // With `--jobs 1` everything runs on one thread: each input is hashed after its pass 2.
     let helpers = opts.jobs != 1;
     let paths = || inputs.iter().map(|i| i.path().to_path_buf());
-    let mut digests: Vec<InputDigest> = if helpers {
+    let mut digests: Vec<InputDigest> = if let Some(s) = &shard {
+        s.digests.iter().cloned().map(InputDigest::Known).collect()
+    } else if helpers {
         digests_in_background(paths().collect())
             .into_iter()
             .map(InputDigest::Queued)
@@ -100,10 +114,6 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
     } else {
         paths().map(InputDigest::Inline).collect()
     };
-    let mut planner = AddressPlanner::new();
-    let mut redactor = Redactor::new(opts.policy, opts.key);
-    let mut analyses = Vec::with_capacity(inputs.len());
-    let mut handshake_counts = Vec::with_capacity(inputs.len());
     let progress = Progress::on_terminal();
     let bars: Vec<FileBar> = inputs
         .iter()
@@ -118,25 +128,24 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
             )
         })
         .collect();
-    for (input, bar) in inputs.iter().zip(&bars) {
-        let mut reader = CaptureReader::open(input.path(), &input.name)?;
-        if let Some(f) = bar.pass(0) {
-            reader.on_progress(f);
-        }
-        let before = (redactor.counts.clone(), redactor.certificates_zeroed);
-        let analysis = analyze::analyze_with(
-            &mut reader,
-            &mut planner,
-            &mut redactor,
-            analyze::Keep::Plans,
-            opts.keylog.clone(),
-        )?;
-        if let Some(note) = super::keylog::note(&input.name, &analysis) {
-            eprintln!("note: {note}");
-        }
-        analyses.push(analysis);
-        handshake_counts.push(HandshakeRedactions::since(&before, &redactor));
-    }
+    let settings = Pass1Settings {
+        policy: opts.policy,
+        key: opts.key,
+        keylog: opts.keylog.clone(),
+    };
+    let Pass1 {
+        analyses,
+        handshake: handshake_counts,
+        planner,
+        mut redactor,
+        ..
+    } = pass1::run(
+        &inputs,
+        &bars,
+        &pool,
+        &settings,
+        shard.as_ref().map(|s| (&s.plan, s.places.as_slice())),
+    )?;
     let observed = ObservedAddresses::of(&planner);
     let mut mapping = planner
         .finish(opts.key)
@@ -191,7 +200,7 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
                         helpers,
                         log_facts.as_ref(),
                         want_pairs,
-                        index,
+                        places[index],
                         bar,
                         opts.summary,
                     );
@@ -283,6 +292,8 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
 enum InputDigest {
     Queued(QueuedDigest),
     Inline(PathBuf),
+    /// Hashed already (to find the input in a plan).
+    Known(String),
 }
 
 impl InputDigest {
@@ -290,7 +301,34 @@ impl InputDigest {
         match self {
             InputDigest::Queued(d) => d.wait(),
             InputDigest::Inline(path) => sha256_file(&path),
+            InputDigest::Known(digest) => Ok(digest),
         }
+    }
+}
+
+/// `--plan`: the run these inputs are a shard of.
+struct Shard {
+    plan: crate::shard::RunPlan,
+    /// Each input's place in the run.
+    places: Vec<usize>,
+    digests: Vec<String>,
+}
+
+impl Shard {
+    fn of(
+        path: &Path,
+        inputs: &[Input],
+        policy: &Policy,
+        pool: &rayon::ThreadPool,
+    ) -> Result<Shard> {
+        let (plan, _) = super::shard_plan::read(path, Some(policy))?;
+        let digests = super::shard_plan::input_digests(inputs, pool)?;
+        let places = super::shard_plan::places(&plan, path, inputs, &digests)?;
+        Ok(Shard {
+            plan,
+            places,
+            digests,
+        })
     }
 }
 
@@ -463,27 +501,6 @@ fn sanitize_client_log(
             report,
         },
     })
-}
-
-/// Handshake redactions made while analysing one capture.
-struct HandshakeRedactions {
-    counts: BTreeMap<String, u64>,
-    certificates_zeroed: u64,
-}
-
-impl HandshakeRedactions {
-    fn since(before: &(BTreeMap<&'static str, u64>, u64), now: &Redactor) -> HandshakeRedactions {
-        let counts = now
-            .counts
-            .iter()
-            .map(|(k, n)| (k.to_string(), n - before.0.get(k).copied().unwrap_or(0)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        HandshakeRedactions {
-            counts,
-            certificates_zeroed: now.certificates_zeroed - before.1,
-        }
-    }
 }
 
 /// The output capture's digest and the rewrite counters.

@@ -6,7 +6,7 @@
 //! where the bytes go and which survive.
 
 use super::retransmissions::Retransmissions;
-use super::{DirectionPlan, KeptRange};
+use super::{CertificatePiece, DirectionPlan, KeptRange, certificate_pieces};
 use crate::tls::records::RecordHeader;
 use crate::tls::spans::{Span, SpanKind};
 
@@ -27,6 +27,8 @@ pub struct KeepList {
     kept_unsorted: bool,
     /// Retransmitted copies compared with the kept bytes.
     retransmissions: Retransmissions,
+    /// Where the kept placeholder certificates sit.
+    certificates: Vec<CertificatePiece>,
 }
 
 impl KeepList {
@@ -38,6 +40,7 @@ impl KeepList {
         message_starts: Vec::new(),
         kept_unsorted: false,
         retransmissions: Retransmissions::EMPTY,
+        certificates: Vec::new(),
     };
 
     /// Keeps a range after the removed messages before it (so `kept` stays in stream order).
@@ -62,16 +65,31 @@ impl KeepList {
 
     /// Keeps a (redacted) message at the stream pieces it came from, as (offset, length),
     /// after the headers of the removed messages before it; `changed` are the spans the
-    /// redaction changed, reported by `check`.
+    /// redaction changed, reported by `check`; `certificates` the placeholders among them, as
+    /// (start, end, number).
     pub fn keep_message(
         &mut self,
         message: &[u8],
         original: &[u8],
         pieces: &[(i64, usize)],
         changed: &[&Span],
+        certificates: &[(usize, usize, usize)],
     ) {
         self.flush_removed();
         self.push_pieces(message, original, pieces, changed);
+        if !certificates.is_empty() {
+            let mut at = 0;
+            for &(offset, len) in pieces {
+                self.certificates
+                    .extend(certificate_pieces(certificates, (at, at + len), offset));
+                at += len;
+            }
+        }
+    }
+
+    /// Notes placeholder certificate pieces kept by the caller (a DTLS message's fragments).
+    pub fn note_certificates(&mut self, pieces: impl Iterator<Item = CertificatePiece>) {
+        self.certificates.extend(pieces);
     }
 
     /// Removes a message we cannot walk (unknown type, malformed): its body is never written,
@@ -233,10 +251,13 @@ impl KeepList {
         }
         // Kept until pass 2: no spare capacity.
         headers.shrink_to_fit();
+        let mut certificates = self.certificates;
+        certificates.shrink_to_fit();
         let plan = DirectionPlan {
             base,
             headers,
             kept,
+            certificates,
         };
         (plan, conflicted)
     }

@@ -8,6 +8,7 @@
 
 pub mod fragments;
 pub mod keep;
+pub mod renumber;
 pub mod retransmissions;
 pub mod store;
 
@@ -35,6 +36,42 @@ pub struct DirectionPlan {
     pub headers: Vec<RecordHeader>,
     /// Redacted handshake bytes, alert and ChangeCipherSpec bodies, sorted by offset.
     pub kept: Vec<KeptRange>,
+    /// Where the placeholder certificates in `kept` sit, so that they can be numbered again
+    /// once the inputs analysed before this one are known (`crate::redact::numbering`).
+    pub certificates: Vec<CertificatePiece>,
+}
+
+/// Part of a placeholder certificate kept in a direction's stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificatePiece {
+    /// Stream offset of the piece's first byte.
+    pub offset: i64,
+    pub len: u32,
+    /// The placeholder's number, as pass 1 gave it.
+    pub number: u32,
+    /// Where the piece begins inside the certificate.
+    pub from: u32,
+}
+
+/// The parts of `certificates` (as (start, end, number) in a message) that the message's bytes
+/// `from..to`, kept at stream offset `at`, hold.
+pub fn certificate_pieces(
+    certificates: &[(usize, usize, usize)],
+    (from, to): (usize, usize),
+    at: i64,
+) -> impl Iterator<Item = CertificatePiece> + '_ {
+    certificates
+        .iter()
+        .filter(move |&&(start, end, _)| start < to && end > from)
+        .map(move |&(start, end, number)| {
+            let first = start.max(from);
+            CertificatePiece {
+                offset: at + (first - from) as i64,
+                len: (end.min(to) - first) as u32,
+                number: number as u32,
+                from: (first - start) as u32,
+            }
+        })
 }
 
 /// Where a UDP datagram's payload sits in its direction's plan. Datagrams are not a stream, so

@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use foldhash::{HashMap, HashMapExt};
 
-use super::{KeptRange, Plans};
+use super::renumber::renumber;
+use super::{CertificatePiece, KeptRange, Plans};
 use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::{Analysis, Connection};
 use crate::tls::records::RecordHeader;
@@ -165,6 +166,7 @@ impl Store {
                 for p in plans.iter_mut() {
                     p.headers = Vec::new();
                     p.kept = Vec::new();
+                    p.certificates = Vec::new();
                 }
                 Some(at)
             }
@@ -266,6 +268,13 @@ fn encode_plans(plans: &Plans) -> Vec<u8> {
                 out.push(kind.code());
             }
         }
+        put_u32(&mut out, p.certificates.len());
+        for c in &p.certificates {
+            out.extend_from_slice(&c.offset.to_le_bytes());
+            for n in [c.len, c.number, c.from] {
+                out.extend_from_slice(&n.to_le_bytes());
+            }
+        }
     }
     out
 }
@@ -297,6 +306,16 @@ fn decode_plans(bytes: &[u8], bases: &Plans) -> std::io::Result<Plans> {
                 bytes,
                 redacted,
                 handshake,
+            });
+        }
+        for _ in 0..r.u32()? {
+            let offset = r.i64()?;
+            let (len, number, from) = (r.u32()?, r.u32()?, r.u32()?);
+            p.certificates.push(CertificatePiece {
+                offset,
+                len,
+                number,
+                from,
             });
         }
     }
@@ -378,7 +397,13 @@ impl<'a> PlanCache<'a> {
             Entry::Vacant(v) => {
                 let read = spilled(self.analysis.spilled.as_ref())
                     .and_then(|f| f.read(at, len))
-                    .and_then(|bytes| decode_plans(&bytes, &c.dirs));
+                    .and_then(|bytes| decode_plans(&bytes, &c.dirs))
+                    .map(|mut plans| {
+                        if let Some(numbers) = &self.analysis.renumbering {
+                            plans.iter_mut().for_each(|p| renumber(p, numbers));
+                        }
+                        plans
+                    });
                 match read {
                     Ok(plans) => {
                         self.expiry.push(Reverse((c.last_packet, ci)));

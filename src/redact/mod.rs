@@ -4,6 +4,7 @@
 //! every packet copy that carries them.
 
 pub mod certificates;
+pub mod numbering;
 pub mod placeholder;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use crate::policy::{CertificateMode, Policy, RandomMode, SecretMode, SniMode};
 use crate::tls::spans::{Span, SpanKind};
 use crate::tls::spans::{placeholder_name, placeholder_ocsp};
 use certificates::CertificateCache;
+use numbering::NumberedCertificates;
 use placeholder::{PlaceholderSpec, placeholder_certificate_with_key_size};
 
 /// A host name that identifies nothing and is left as it is: under a name reserved for
@@ -51,7 +53,10 @@ pub struct Redactor {
     key: MappingKey,
     /// QUIC connection IDs, in packet headers and transport parameters alike.
     cids: ConnectionIds,
-    next_certificate: usize,
+    /// Every certificate given a placeholder number, in number order.
+    numbered: NumberedCertificates,
+    /// The certificates of the last [`Self::redact`] call: (span start, span end, number).
+    last_certificates: Vec<(usize, usize, usize)>,
     /// Each certificate met, parsed once for the diagnosis and the placeholder.
     pub parsed_certificates: CertificateCache,
     /// Redactions made, by kind (for the summary).
@@ -95,13 +100,63 @@ impl Redactor {
             randoms: policy.randoms,
             key: key.clone(),
             cids: ConnectionIds::new(key),
-            next_certificate: 0,
+            numbered: NumberedCertificates::starting_at(0),
+            last_certificates: Vec::new(),
             parsed_certificates: CertificateCache::new(),
             counts: BTreeMap::new(),
             certificates_zeroed: 0,
             seen: SeenSecrets::default(),
             skip: skipped_for_test(),
         }
+    }
+
+    /// A redactor that goes on where the inputs before this one left the run's: host names
+    /// as `names` maps them, placeholder certificates numbered from `next_certificate`
+    /// (docs/sharding.md). `names` must come from a redactor under the same policy and key.
+    pub fn resuming(
+        policy: &Policy,
+        key: &MappingKey,
+        names: Option<NameMapper>,
+        next_certificate: usize,
+    ) -> Redactor {
+        let mut r = Redactor::new(policy, key);
+        if r.names.is_some() {
+            r.names = names;
+        }
+        r.numbered = NumberedCertificates::starting_at(next_certificate);
+        r
+    }
+
+    /// The host-name mapper (none under `sni: keep`).
+    pub fn names(&self) -> Option<&NameMapper> {
+        self.names.as_ref()
+    }
+
+    /// The host-name mapper, to map names in a run's order (`crate::shard`).
+    pub fn names_mut(&mut self) -> Option<&mut NameMapper> {
+        self.names.as_mut()
+    }
+
+    /// The certificates given placeholder numbers so far.
+    pub fn numbered_certificates(&self) -> &NumberedCertificates {
+        &self.numbered
+    }
+
+    /// The certificates the last [`Self::redact`] call replaced, as (span start, span end,
+    /// number).
+    pub fn take_certificates(&mut self) -> Vec<(usize, usize, usize)> {
+        std::mem::take(&mut self.last_certificates)
+    }
+
+    /// Adds what another redactor of the same run counted and saw (for the run's totals and
+    /// the canary), with `zeroed` certificates zero-filled once numbered as the run numbers
+    /// them; its names and numbers are merged by the caller (docs/sharding.md).
+    pub fn absorb_counts(&mut self, other: Redactor, zeroed: u64) {
+        for (kind, n) in other.counts {
+            *self.counts.entry(kind).or_insert(0) += n;
+        }
+        self.certificates_zeroed += zeroed;
+        self.seen.absorb(other.seen);
     }
 
     /// A redactor for analysis only (`diagnose`): it maps server names as `policy` does (the
@@ -151,6 +206,7 @@ impl Redactor {
         hello_retry: bool,
     ) -> Option<Vec<u8>> {
         let mut first_sni = None;
+        self.last_certificates.clear();
         for span in spans {
             let original =
                 SeenSecrets::wants(span.kind).then(|| message[span.start..span.end].to_vec());
@@ -175,7 +231,13 @@ impl Redactor {
                     }
                     None => false,
                 },
-                SpanKind::Certificate => self.certificate(bytes),
+                SpanKind::Certificate => match self.certificate(bytes) {
+                    Some(number) => {
+                        self.last_certificates.push((span.start, span.end, number));
+                        true
+                    }
+                    None => false,
+                },
                 SpanKind::ConnectionId => {
                     let mapped = self.connection_id(bytes);
                     bytes.copy_from_slice(&mapped);
@@ -240,31 +302,38 @@ impl Redactor {
         self.cids.map(cid)
     }
 
-    fn certificate(&mut self, der: &mut [u8]) -> bool {
+    /// Replaces a certificate by its placeholder; returns the number it was given (`None`:
+    /// left as it is).
+    fn certificate(&mut self, der: &mut [u8]) -> Option<usize> {
         if self.certificates == CertificateMode::Keep {
-            return false;
+            return None;
         }
         // The parse pass 1 made for the certificate's facts serves the placeholder test, the
         // spec and the key size.
         let original = self.parsed_certificates.redaction(der);
         if original.is_placeholder {
-            return false;
+            return None;
         }
+        let number = self.numbered.next();
         let spec = PlaceholderSpec {
-            index: self.next_certificate,
+            index: number,
             ..original.spec
         };
         // The original's RSA size too (the placeholder keeps key type and size, SECURITY.md).
         let rsa_bits = original.rsa_bits;
-        self.next_certificate += 1;
-        match placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits) {
-            Some(p) if p.len() == der.len() => der.copy_from_slice(&p),
+        let built = match placeholder_certificate_with_key_size(der.len(), &spec, rsa_bits) {
+            Some(p) if p.len() == der.len() => {
+                der.copy_from_slice(&p);
+                true
+            }
             _ => {
                 der.fill(0);
                 self.certificates_zeroed += 1;
+                false
             }
-        }
-        true
+        };
+        self.numbered.note(der.len(), spec, rsa_bits, built);
+        Some(number)
     }
 
     /// A keyed hash of the value itself: the same in every copy and every run with the key.
@@ -367,7 +436,7 @@ mod tests {
         let key = MappingKey::from_bytes(&[7u8; 32]).unwrap();
         let mut r = Redactor::new(&Policy::default(), &key);
         let mut kept = ours.clone();
-        assert!(!r.certificate(&mut kept));
+        assert!(r.certificate(&mut kept).is_none());
         assert_eq!(kept, ours);
         // The same subject, with "secret" bytes in the key and the signature: not ours.
         let mut crafted = ours.clone();
@@ -376,7 +445,7 @@ mod tests {
         crafted[n / 2..n / 2 + 6].copy_from_slice(b"secret");
         assert!(!is_placeholder(&crafted));
         let before = crafted.clone();
-        assert!(r.certificate(&mut crafted));
+        assert!(r.certificate(&mut crafted).is_some());
         assert_ne!(crafted, before);
         assert!(!crafted.windows(6).any(|w| w == b"secret"));
     }

@@ -211,6 +211,7 @@ mod tests {
                 redacted: Vec::new(),
                 handshake: true,
             }],
+            certificates: Vec::new(),
         }
     }
 

@@ -102,11 +102,16 @@ pub enum NameStyle {
 }
 
 /// Keyed, consistent, one-to-one, same-length host-name rewriting.
+#[derive(Clone)]
 pub struct NameMapper {
     mac: Hmac<Sha256>,
     style: NameStyle,
     /// Lowercased name → output.
     forward: HashMap<Vec<u8>, Vec<u8>>,
+    /// The lowercased names in the order they were first mapped: an output depends on the
+    /// outputs taken before it, so mapping these names in this order into a fresh mapper with
+    /// the same key rebuilds this one exactly (how per-input plans merge, docs/sharding.md).
+    order: Vec<Vec<u8>>,
     taken: HashSet<Vec<u8>>,
     /// Outputs taken in each small shape, by (length, shape index); and the shapes now full.
     used: HashMap<(usize, usize), u64>,
@@ -133,6 +138,7 @@ impl NameMapper {
             mac: key.hmac().clone(),
             style,
             forward: HashMap::new(),
+            order: Vec::new(),
             taken: HashSet::new(),
             used: HashMap::new(),
             full: HashSet::new(),
@@ -158,8 +164,21 @@ impl NameMapper {
         if self.taken.insert(out.clone()) {
             self.count_small_shapes(&out, &shapes);
         }
+        self.order.push(lower.clone());
         self.forward.insert(lower, out.clone());
         out
+    }
+
+    /// Every name mapped so far (lowercased), in the order it was first mapped.
+    pub fn names_in_order(&self) -> &[Vec<u8>] {
+        &self.order
+    }
+
+    /// The output already given to `name`, if it was mapped.
+    pub fn mapped(&self, name: &[u8]) -> Option<&[u8]> {
+        self.forward
+            .get(&name.to_ascii_lowercase())
+            .map(Vec::as_slice)
     }
 
     /// Counts a new output against every small (exhaustively searched) pseudonym shape of its
