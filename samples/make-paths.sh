@@ -174,12 +174,7 @@ tunnel_up() {
         ip -n "$NS_S" link add tnl0 type ip6tnl mode "$kmode" local "$OUT6_S" remote "$OUT6_C" dev "$IF_S"
       else
         # No ip6tnl in this kernel: the userspace endpoint, over raw IPv6 sockets.
-        ip netns exec "$NS_C" python3 "$ENCAP" "$mode" tnl0 "$OUT6_C" "$OUT6_S" >"$WORK/encap-c.log" 2>&1 &
-        PIDS+=($!)
-        ip netns exec "$NS_S" python3 "$ENCAP" "$mode" tnl0 "$OUT6_S" "$OUT6_C" >"$WORK/encap-s.log" 2>&1 &
-        PIDS+=($!)
-        wait_device "$NS_C" tnl0
-        wait_device "$NS_S" tnl0
+        userspace_tunnel "$mode" "$OUT6_C" "$OUT6_S" "$OUT6_S" "$OUT6_C"
       fi
       ;;
     erspan2 | erspan3)
@@ -201,14 +196,7 @@ tunnel_up() {
       mac_s=$(sx cat "/sys/class/net/$IF_S/address")
       userspace_tunnel mpls "$IF_C" "$mac_s" "$IF_S" "$mac_c"
       ;;
-    *)
-      ip netns exec "$NS_C" python3 "$ENCAP" "$mode" tnl0 "$OUT_C" "$OUT_S" >"$WORK/encap-c.log" 2>&1 &
-      PIDS+=($!)
-      ip netns exec "$NS_S" python3 "$ENCAP" "$mode" tnl0 "$OUT_S" "$OUT_C" >"$WORK/encap-s.log" 2>&1 &
-      PIDS+=($!)
-      wait_device "$NS_C" tnl0
-      wait_device "$NS_S" tnl0
-      ;;
+    *) userspace_tunnel "$mode" "$OUT_C" "$OUT_S" "$OUT_S" "$OUT_C" ;;
   esac
   local ns in peer
   for spec in "$NS_C:$IN_C:$IN_S:$IN6_C" "$NS_S:$IN_S:$IN_C:$IN6_S"; do
