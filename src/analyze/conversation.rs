@@ -120,6 +120,8 @@ pub struct TlsSide {
     /// An EncryptedExtensions was read (with the key log): whether it carried ECH retry
     /// configurations, the server's rejection of ECH (`super::ech`).
     pub ech_retry_configs: Option<bool>,
+    /// The ALPN protocol a decrypted EncryptedExtensions selected (TLS 1.3 sends it there).
+    pub encrypted_alpn: Option<String>,
     /// A Finished of this direction was read with the key log.
     pub finished_decrypted: bool,
     pub alerts: Vec<Alert>,
@@ -160,6 +162,7 @@ impl TlsSide {
         certificate_messages: 0,
         certificate_request: false,
         ech_retry_configs: None,
+        encrypted_alpn: None,
         finished_decrypted: false,
         alerts: Vec::new(),
         encrypted_records: 0,
@@ -504,9 +507,10 @@ impl SideSink<'_> {
                     self.tls.certificates = certificates;
                 }
             }
-            HandshakeFacts::EncryptedExtensions { extensions } => {
+            HandshakeFacts::EncryptedExtensions { extensions, alpn } => {
                 let retry = ech::retry_configs(&extensions);
                 self.tls.ech_retry_configs = Some(retry);
+                self.tls.encrypted_alpn = alpn;
                 self.event(ech::encrypted_extensions_event(retry));
             }
             HandshakeFacts::CertificateRequest { .. } => {

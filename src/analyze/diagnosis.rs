@@ -326,7 +326,11 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
         alpn_offered: ch
             .map(|h| h.alpn.iter().map(|n| alpn_shown(n)).collect())
             .unwrap_or_default(),
-        alpn_selected: sh.and_then(|h| h.alpn.as_deref().map(alpn_shown)),
+        // TLS 1.3 selects it in the EncryptedExtensions, read only with a key log.
+        alpn_selected: sh
+            .and_then(|h| h.alpn.as_deref())
+            .or(sv.encrypted_alpn.as_deref())
+            .map(alpn_shown),
         sni: ch
             .and_then(|h| h.sni.as_ref())
             .map(|x| x.summary())

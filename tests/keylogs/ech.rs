@@ -373,6 +373,10 @@ fn an_outer_hello_answered_without_retry_configurations_was_not_used() {
     assert_eq!(c["tls"]["ech_status"], "not_used", "{c}");
     assert_eq!(c["verdict"], "handshake_complete");
     assert_eq!(r["keylog"]["matched"], 4);
+    // TLS 1.3 selects the protocol in the EncryptedExtensions: named only with the keys.
+    assert_eq!(c["tls"]["alpn_selected"], "h2", "{c}");
+    let (without, _) = diagnose(&f.capture, &[]);
+    assert!(connection(&without)["tls"]["alpn_selected"].is_null());
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

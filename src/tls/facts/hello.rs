@@ -238,7 +238,7 @@ fn parse_sni(data: &[u8]) -> Option<Vec<String>> {
 }
 
 /// `ProtocolNameList`: `opaque ProtocolName<1..2^8-1>` entries in a `<2..2^16-1>` vector.
-fn parse_alpn(data: &[u8]) -> Option<Vec<&[u8]>> {
+pub(super) fn parse_alpn(data: &[u8]) -> Option<Vec<&[u8]>> {
     let list = exact_vec16(data)?;
     let mut r = Reader::new(list);
     let mut names = Vec::new();

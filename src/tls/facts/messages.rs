@@ -10,6 +10,7 @@
 
 use crate::tls::messages::{Negotiated, walk_body};
 use crate::tls::reader::Reader;
+use crate::tls::registry::ext;
 use crate::tls::walk::{Span, SpanKind};
 
 /// Handshake message types whose facts come from here.
@@ -63,18 +64,26 @@ pub(crate) fn parse_certificate_status(body: &[u8]) -> Result<usize, String> {
 }
 
 /// EncryptedExtensions: `Extension extensions<0..2^16-1>`, framed exactly; the extension
-/// types in wire order.
-pub(crate) fn encrypted_extensions(body: &[u8]) -> Result<Vec<u16>, String> {
+/// types in wire order, and the protocol the server selected when its ALPN extension holds
+/// exactly one name (RFC 7301 section 3.1; TLS 1.3 moved it here from the ServerHello).
+pub(crate) fn encrypted_extensions(body: &[u8]) -> Result<(Vec<u16>, Option<String>), String> {
     let framing = || "extensions do not frame the message".to_string();
     walk_any_layout(msg::ENCRYPTED_EXTENSIONS, body).ok_or_else(framing)?;
     let mut r = Reader::new(body);
     let mut list = Reader::new(r.vec16().ok_or_else(framing)?);
     let mut types = Vec::new();
+    let mut alpn = None;
     while !list.is_empty() {
-        types.push(list.u16().ok_or_else(framing)?);
-        list.vec16().ok_or_else(framing)?;
+        let ext_type = list.u16().ok_or_else(framing)?;
+        let data = list.vec16().ok_or_else(framing)?;
+        if ext_type == ext::ALPN
+            && let Some([name]) = super::hello::parse_alpn(data).as_deref()
+        {
+            alpn = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        types.push(ext_type);
     }
-    Ok(types)
+    Ok((types, alpn))
 }
 
 /// The DER certificates of a Certificate message, in chain order. `tls13` selects the TLS 1.3

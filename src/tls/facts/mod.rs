@@ -70,9 +70,10 @@ pub enum HandshakeFacts {
         length: usize,
     },
     /// Extension types in wire order (an encrypted_client_hello here carries the server's
-    /// retry configurations: it rejected ECH).
+    /// retry configurations: it rejected ECH), and the ALPN protocol the server selected.
     EncryptedExtensions {
         extensions: Vec<u16>,
+        alpn: Option<String>,
     },
     HelloRequest,
     EndOfEarlyData,
@@ -131,8 +132,8 @@ pub fn parse_handshake_with(
             },
         ),
         5 => empty(HandshakeFacts::EndOfEarlyData),
-        8 => messages::encrypted_extensions(body).map_or_else(malformed, |extensions| {
-            HandshakeFacts::EncryptedExtensions { extensions }
+        8 => messages::encrypted_extensions(body).map_or_else(malformed, |(extensions, alpn)| {
+            HandshakeFacts::EncryptedExtensions { extensions, alpn }
         }),
         11 => certificate::parse_certificate(body, tls13_certificate, facts_of).map_or_else(
             malformed,

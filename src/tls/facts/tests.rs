@@ -956,7 +956,8 @@ fn other_message_types() {
     assert_eq!(
         parse_handshake(8, &vec16(&extension(0, &[])), false),
         HandshakeFacts::EncryptedExtensions {
-            extensions: vec![0]
+            extensions: vec![0],
+            alpn: None
         }
     );
     // A server that rejected ECH sends its retry configurations here (draft-ietf-tls-esni 7.1).
@@ -965,7 +966,17 @@ fn other_message_types() {
     assert_eq!(
         parse_handshake(8, &vec16(&ee), true),
         HandshakeFacts::EncryptedExtensions {
-            extensions: vec![16, 0xfe0d]
+            extensions: vec![16, 0xfe0d],
+            alpn: Some("h2".to_string())
+        }
+    );
+    // RFC 7301 3.1: the server selects one protocol; a list of two selects none.
+    let two = extension(16, &vec16(&[2, b'h', b'2', 2, b'h', b'3']));
+    assert_eq!(
+        parse_handshake(8, &vec16(&two), true),
+        HandshakeFacts::EncryptedExtensions {
+            extensions: vec![16],
+            alpn: None
         }
     );
     assert!(matches!(
