@@ -3,8 +3,10 @@
 //! (RFC 9000 19.6, 7.5), and the TLS handshake messages it holds. A post-quantum ClientHello
 //! spans two Initial packets, so a hello is read only from the in-order prefix.
 //!
-//! Bounded: at most [`MAX_STREAM`] bytes of stream offset are held; a frame past that is
-//! refused and the stream marked, as a hello that long is no longer read.
+//! Bounded: at most [`MAX_STREAM`] bytes of stream offset are reassembled, and at most as many
+//! bytes of frames wait past a gap (frames that overlap at different offsets would otherwise
+//! each be held whole); a frame past either bound is refused and the stream marked, as a
+//! hello that long is no longer read.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -21,6 +23,8 @@ pub struct CryptoStream {
     contiguous: Vec<u8>,
     /// Frames that start past the contiguous prefix, by offset.
     pending: BTreeMap<u64, Vec<u8>>,
+    /// Bytes held in `pending`.
+    pending_bytes: usize,
     /// A frame reached past [`MAX_STREAM`].
     overflowed: bool,
 }
@@ -41,8 +45,8 @@ impl Message {
 }
 
 impl CryptoStream {
-    /// Adds a CRYPTO frame's data at `offset`; `false` when it reaches past [`MAX_STREAM`]
-    /// (it is then not held).
+    /// Adds a CRYPTO frame's data at `offset`; `false` when it reaches past [`MAX_STREAM`], or
+    /// would make more than that wait past a gap (it is then not held).
     pub fn insert(&mut self, offset: u64, data: &[u8]) -> bool {
         let Some(end) = offset.checked_add(data.len() as u64) else {
             self.overflowed = true;
@@ -57,10 +61,17 @@ impl CryptoStream {
             return true;
         }
         if offset > have {
-            let slot = self.pending.entry(offset).or_default();
-            if slot.len() < data.len() {
-                *slot = data.to_vec();
+            let held = self.pending.get(&offset).map_or(0, Vec::len);
+            if held >= data.len() {
+                return true;
             }
+            let waiting = self.pending_bytes - held + data.len();
+            if waiting as u64 > MAX_STREAM {
+                self.overflowed = true;
+                return false;
+            }
+            self.pending_bytes = waiting;
+            self.pending.insert(offset, data.to_vec());
             return true;
         }
         self.contiguous
@@ -73,6 +84,7 @@ impl CryptoStream {
                 break;
             }
             let bytes = entry.remove();
+            self.pending_bytes -= bytes.len();
             let end = start + bytes.len() as u64;
             if end > have {
                 self.contiguous
@@ -139,5 +151,26 @@ mod tests {
         assert!(!s.insert(MAX_STREAM - 1, &[0, 0]));
         assert!(s.overflowed());
         assert!(!s.insert(u64::MAX, &[0]));
+    }
+
+    /// Frames that overlap at different offsets past a gap: what is held stays within
+    /// MAX_STREAM bytes, whatever their number (a hostile capture can seal as many Initials as
+    /// it likes: their keys are public).
+    #[test]
+    fn waiting_frames_are_held_within_the_bound() {
+        let mut s = CryptoStream::default();
+        let frame = vec![7u8; 1_000];
+        let mut refused = false;
+        for offset in 1..2_000u64 {
+            refused |= !s.insert(offset, &frame);
+        }
+        assert!(refused && s.overflowed());
+        let held: usize = s.pending.values().map(Vec::len).sum();
+        assert_eq!(held, s.pending_bytes);
+        assert!(held as u64 <= MAX_STREAM, "{held} bytes held");
+        // The gap filled: what waited joins the stream, and the count with it.
+        assert!(s.insert(0, &[1]));
+        assert_eq!(s.pending_bytes, 0);
+        assert!(s.contiguous().len() > 1_000);
     }
 }
