@@ -8,7 +8,7 @@ use super::conversation::{
 };
 use super::ech::{self, EchEvidence, EchStatus};
 use super::udp_verdict::{self, Protocol};
-use super::verdict::{Reading, Verdict};
+use super::verdict::{FINALISED_EARLY, Reading, Verdict};
 use crate::flow::{Side, TransportKind};
 use crate::preamble::{Outcome, Refusal};
 use crate::tls::facts::{
@@ -602,7 +602,7 @@ fn decide(s: &Sides<'_>, tcp: &TcpFacts, tls: Option<&TlsFacts>, port: u16) -> R
             None => {
                 let ending = match &closer {
                     Some(how) => format!("; then {how}"),
-                    None if s.conv.finalised_early => "; it was still idle when too many connections were open to follow them all".into(),
+                    None if s.conv.finalised_early => format!("; {FINALISED_EARLY}"),
                     None => "; the capture ends there".into(),
                 };
                 (

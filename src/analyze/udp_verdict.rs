@@ -4,7 +4,7 @@
 
 use super::conversation::{Conversation, is_tls13};
 use super::recognise::UdpProtocol;
-use super::verdict::{Reading, Verdict};
+use super::verdict::{FINALISED_EARLY, Reading, Verdict};
 use crate::flow::Side;
 use crate::stable_names::stable_names;
 
@@ -78,11 +78,13 @@ pub fn decide(
             UdpProtocol::Dtls => "ClientHello",
             UdpProtocol::Quic => "Initial",
         };
+        let ending = match conv.finalised_early {
+            true => FINALISED_EARLY,
+            false => "the capture ends there",
+        };
         return (
             Verdict::HelloUnanswered,
-            format!(
-                "the client's {name} {what} ({c_sent} datagram(s)) got no answer; the capture ends there"
-            ),
+            format!("the client's {name} {what} ({c_sent} datagram(s)) got no answer; {ending}"),
             "the server never answered over UDP: check that it listens on this port and that no firewall drops UDP on the way; a large hello may not fit the path MTU (datagrams are not split again)".into(),
         );
     }

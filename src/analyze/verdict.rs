@@ -24,6 +24,11 @@ stable_names! {
     }
 }
 
+/// How an explanation ends for a connection finalised while still open (`super::flows`,
+/// `MAX_LIVE`): its silence is not the capture's end.
+pub const FINALISED_EARLY: &str =
+    "it was still idle when too many connections were open to follow them all";
+
 /// A connection's verdict with its one-line explanation and its hint.
 pub type Reading = (Verdict, String, std::borrow::Cow<'static, str>);
 
