@@ -100,24 +100,42 @@ impl Session {
         self.initial.as_ref().map(|(v, k)| (*v, k))
     }
 
+    /// Whether the Handshake keys `side` sends with are known.
+    pub fn has_handshake_keys(&self, side: Side) -> bool {
+        self.handshake[side_index(side)].is_some()
+    }
+
     /// Reads one datagram `from` one side: every packet in it, opened where the keys are
     /// known, its CRYPTO frames added to their stream.
     pub fn datagram(&mut self, from: Side, datagram: &[u8]) -> Vec<Seen> {
-        let to = match from {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        };
-        let short_len = self.scid_len[side_index(to)];
         let mut out = Vec::new();
-        for (range, header) in Packets::new(datagram, short_len) {
-            let bytes = &datagram[range.clone()];
-            let seen = self.packet(from, range, bytes, header);
+        for (range, header) in self.packets(from, datagram) {
+            let seen = self.packet(from, &datagram[range.clone()], range, header);
             out.push(seen);
         }
         out
     }
 
-    fn packet(&mut self, from: Side, range: Range<usize>, bytes: &[u8], header: Header) -> Seen {
+    /// The packets of one datagram `from` one side, each to be read with
+    /// [`Session::packet`]: what one packet gives (a ServerHello, so the Handshake keys) can
+    /// open the next one of the same datagram.
+    pub fn packets<'a>(&self, from: Side, datagram: &'a [u8]) -> Packets<'a> {
+        let to = match from {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        };
+        Packets::new(datagram, self.scid_len[side_index(to)])
+    }
+
+    /// Reads one packet `from` one side (`bytes`, at `range` in its datagram): opened where
+    /// the keys are known, its CRYPTO frames added to their stream.
+    pub fn packet(
+        &mut self,
+        from: Side,
+        bytes: &[u8],
+        range: Range<usize>,
+        header: Header,
+    ) -> Seen {
         let mut seen = Seen {
             range,
             header,
