@@ -498,20 +498,12 @@ impl SideSink<'_> {
                 }
             }
             HandshakeFacts::Certificate { certificates, .. } => {
-                self.event(format!(
-                    "Certificate with {} certificate(s)",
-                    certificates.len()
-                ));
-                self.tls.certificate_messages += 1;
-                if self.tls.certificates.is_empty() {
-                    self.tls.certificates = certificates;
-                }
+                let event = self.tls.certificate_message(certificates);
+                self.event(event);
             }
             HandshakeFacts::EncryptedExtensions { extensions, alpn } => {
-                let retry = ech::retry_configs(&extensions);
-                self.tls.ech_retry_configs = Some(retry);
-                self.tls.encrypted_alpn = alpn;
-                self.event(ech::encrypted_extensions_event(retry));
+                let event = self.tls.encrypted_extensions(&extensions, alpn);
+                self.event(event);
             }
             HandshakeFacts::CertificateRequest { .. } => {
                 self.tls.certificate_request = true;
@@ -725,6 +717,30 @@ pub fn is_sslv2_server_hello(prefix: &[u8]) -> bool {
 }
 
 impl TlsSide {
+    /// A Certificate message of this direction (the first chain is the one diagnosed); its
+    /// timeline event. TLS, DTLS and QUIC note it alike.
+    pub(super) fn certificate_message(&mut self, certificates: Vec<CertificateFacts>) -> String {
+        let event = format!("Certificate with {} certificate(s)", certificates.len());
+        self.certificate_messages += 1;
+        if self.certificates.is_empty() {
+            self.certificates = certificates;
+        }
+        event
+    }
+
+    /// An EncryptedExtensions read with the key log: whether it carried ECH retry
+    /// configurations, and the ALPN protocol it selected; its timeline event.
+    pub(super) fn encrypted_extensions(
+        &mut self,
+        extensions: &[u16],
+        alpn: Option<String>,
+    ) -> &'static str {
+        let retry = ech::retry_configs(extensions);
+        self.ech_retry_configs = Some(retry);
+        self.encrypted_alpn = alpn;
+        ech::encrypted_extensions_event(retry)
+    }
+
     /// TLS starts at `offset` after a preamble: the prefix is what follows it.
     pub fn restart_prefix(&mut self, offset: i64) {
         self.prefix.clear();

@@ -108,6 +108,20 @@ impl KeyRun {
         Some(found)
     }
 
+    /// The secrets a key log has for the connection whose ClientHello carried `random` (a
+    /// QUIC connection's, `super::quic_keys`): its lines then count as matched.
+    pub(super) fn secrets_for(&mut self, random: &ClientRandom) -> Option<Secrets> {
+        if !self.active() {
+            return None;
+        }
+        self.lookup(random)
+    }
+
+    /// The secrets of `random`'s lines did not open what they should have.
+    pub(super) fn note_failed(&mut self, random: ClientRandom) {
+        self.failed.insert(random);
+    }
+
     /// ECH accepted: the line among those no connection matched whose server handshake secret
     /// opens the server's first protected record; it then counts as matched.
     fn find_inner(&mut self, suite: u16, header: &[u8; 5], body: &[u8]) -> Option<Found> {
@@ -366,7 +380,7 @@ impl ConnectionKeys {
             Some(_) => self.opened = true,
             None => {
                 self.failed = true;
-                run.failed.insert(self.random);
+                run.note_failed(self.random);
             }
         }
         opened

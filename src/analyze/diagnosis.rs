@@ -366,7 +366,8 @@ fn tls_facts(s: &Sides<'_>, incomplete_stream: bool) -> Option<TlsFacts> {
             server: sv.encrypted_records,
         },
         alerts: alerts.into_iter().map(|(_, a)| a).collect(),
-        decrypted: s.conv.keys.as_ref().is_some_and(|k| k.opened),
+        decrypted: s.conv.keys.as_ref().is_some_and(|k| k.opened)
+            || s.conv.quic.as_ref().is_some_and(|q| q.handshake_opened()),
         incomplete: incomplete_stream || c.handshake_truncated || sv.handshake_truncated,
     })
 }

@@ -20,6 +20,7 @@ mod fragments;
 mod icmp;
 mod packets;
 pub mod quic;
+mod quic_keys;
 mod quic_plan;
 pub mod quic_state;
 pub mod recognise;

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::quic_keys::QuicKeyLog;
 use super::quic_plan::QuicPlan;
 use crate::quic::session::Session;
 
@@ -18,6 +19,15 @@ pub struct QuicState {
     pub unopened_handshake: [u64; 2],
     /// What the sanitized copy carries of it.
     pub plan: QuicPlan,
+    /// The key log's lines for it, when a key log has them (`super::quic_keys`).
+    pub key_log: Option<QuicKeyLog>,
+}
+
+impl QuicState {
+    /// Some Handshake packet opened with the key log's keys.
+    pub fn handshake_opened(&self) -> bool {
+        self.key_log.as_ref().is_some_and(QuicKeyLog::opened)
+    }
 }
 
 impl fmt::Debug for QuicState {
@@ -25,6 +35,7 @@ impl fmt::Debug for QuicState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("QuicState")
             .field("one_rtt", &self.one_rtt)
+            .field("handshake_opened", &self.handshake_opened())
             .finish_non_exhaustive()
     }
 }

@@ -182,7 +182,7 @@ pub(super) fn track_udp(
             claimed: datagram.claimed,
             t: now.rel,
         };
-        super::quic::datagram(conv, client, side, d, redactor);
+        super::quic::datagram(conv, client, side, d, redactor, key_run);
     }
     flows.bound_live(planner);
     repeat

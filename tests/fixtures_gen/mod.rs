@@ -441,10 +441,17 @@ pub fn sanitized_capture(path: &Path, outdir: &Path, extra: &[&str]) -> PathBuf 
 
 /// `diagnose --format json` of `path`, which must succeed.
 pub fn diagnose_json(path: &Path) -> serde_json::Value {
+    diagnose_json_with(path, &[])
+}
+
+/// `diagnose --format json` of `path` with `extra` arguments (`--keylog FILE`), which must
+/// succeed.
+pub fn diagnose_json_with(path: &Path, extra: &[&str]) -> serde_json::Value {
     let out = cmd()
         .arg("diagnose")
         .arg(path)
         .args(["--format", "json"])
+        .args(extra)
         .output()
         .expect("run pcapscrub");
     assert_eq!(out.status.code(), Some(0), "diagnose {}", path.display());
