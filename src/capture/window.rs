@@ -7,15 +7,27 @@
 //! forward so that the pages mapped, which count in the process's resident memory, stay a few
 //! MiB whatever the file's size. Anything that cannot be mapped (a pipe, an empty file, a
 //! failed `mmap`) is read into a buffer instead, with the same behaviour.
+//!
+//! Mapping a window and filling its page table costs about as much as copying it would (a
+//! sixth of `diagnose`'s time on a 256 MiB capture, docs/decisions.md), so a file of more
+//! than one window has a thread of its own that maps the next window, and unmaps the last
+//! one, while the reader works through the current one ([`Ahead`]).
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::ops::Range;
+use std::sync::mpsc;
 
 use memmap2::{Mmap, MmapOptions};
 
-/// Bytes mapped at a time (a record larger than this gets a mapping of its own size).
-const MAP_SIZE: usize = 8 << 20;
+/// Bytes mapped at a time (a record larger than this gets a mapping of its own size). Two
+/// windows are resident at once (the one read and the one mapped ahead), so this is half the
+/// mapped memory.
+const MAP_SIZE: usize = 4 << 20;
+/// How far before the current window's end the next one starts: the record the reader is in
+/// when it reaches the end is then whole in the next window. Larger records (a pcapng block
+/// of a jumbo frame, say) get a window mapped on the spot, as without [`Ahead`].
+const AHEAD_OVERLAP: usize = 256 << 10;
 /// Bytes read at a time when the file is not mapped.
 const READ_SIZE: usize = 1 << 20;
 
@@ -32,6 +44,8 @@ pub struct Window {
     /// The first byte not yet consumed, and the end of the bytes available, in `bytes()`.
     start: usize,
     end: usize,
+    /// The thread that maps the next window, once the file proved larger than one.
+    ahead: Option<Ahead>,
 }
 
 impl Window {
@@ -51,6 +65,7 @@ impl Window {
             },
             start: 0,
             end: 0,
+            ahead: None,
         }
     }
 
@@ -113,43 +128,70 @@ impl Window {
     /// later are not seen.
     fn remap(&mut self, n: usize) -> io::Result<usize> {
         let from = self.map_at + self.start as u64;
-        let len = (n.max(MAP_SIZE) as u64).min(self.file_len.saturating_sub(from)) as usize;
-        // Unmap the old window first: one window at a time counts as resident memory.
-        self.map = None;
+        let left = self.file_len.saturating_sub(from);
+        let len = (n.max(MAP_SIZE) as u64).min(left) as usize;
+        // Unmap the old window first (on the mapping thread, if there is one): one window
+        // read and one mapped ahead count as resident memory, not more.
+        let old = self.map.take();
         self.map_at = from;
         self.start = 0;
         self.end = 0;
         if len == 0 {
+            drop(old);
             return Ok(0);
         }
-        // SAFETY: the mapping is read-only and private; its bytes are only read through
-        // slices that borrow this window, so none outlives the mapping. A file truncated by
-        // another process while it is mapped makes the next access fault (SIGBUS) instead of
-        // returning an error: SECURITY.md states this limit. `populate` maps every page of the
-        // window in one call instead of one fault per page.
-        match unsafe {
-            MmapOptions::new()
-                .offset(from)
-                .len(len)
-                .populate()
-                .map(&self.file)
-        } {
+        let need = (n as u64).min(left);
+        if let Some(ahead) = self.ahead.as_mut() {
+            ahead.retire(old);
+            if let Some((at, m)) = ahead.take(from, need) {
+                // The window mapped ahead starts a little before `from` (it overlaps the
+                // end of the last one): the bytes before `from` were consumed already.
+                let skip = (from - at) as usize;
+                self.map_at = at;
+                self.start = skip;
+                self.end = m.len();
+                self.map = Some(m);
+                self.request_next();
+                return Ok((self.end - self.start).min(n));
+            }
+        } else {
+            drop(old);
+        }
+        match map_window(&self.file, from, len) {
             Ok(m) => {
-                // The window is read once, front to back; the advice is only a hint.
-                let _ = m.advise(memmap2::Advice::Sequential);
                 self.map = Some(m);
                 self.end = len;
+                if self.ahead.is_none() && from + (len as u64) < self.file_len {
+                    // More than one window: map the rest ahead from now on.
+                    self.ahead = Ahead::start(&self.file);
+                }
+                self.request_next();
                 Ok(len.min(n))
             }
             Err(_) => {
                 // Some files cannot be mapped (some network and special file systems): read
                 // them from here on.
+                self.ahead = None;
                 self.file.seek(SeekFrom::Start(from))?;
                 self.mapped = false;
                 self.buf = vec![0; READ_SIZE];
                 self.read_to(n)
             }
         }
+    }
+
+    /// Asks the mapping thread for the window after the current one.
+    fn request_next(&mut self) {
+        let Some(ahead) = self.ahead.as_mut() else {
+            return;
+        };
+        let end = self.map_at + self.end as u64;
+        if end >= self.file_len {
+            return;
+        }
+        let at = end.saturating_sub(AHEAD_OVERLAP as u64).max(self.map_at);
+        let len = (MAP_SIZE as u64).min(self.file_len - at) as usize;
+        ahead.request(at, len);
     }
 
     fn read_to(&mut self, n: usize) -> io::Result<usize> {
@@ -171,6 +213,104 @@ impl Window {
             }
         }
         Ok(self.len().min(n))
+    }
+}
+
+/// Maps `len` bytes of `file` from `at`, read-only, every page in place.
+fn map_window(file: &File, at: u64, len: usize) -> io::Result<Mmap> {
+    // SAFETY: the mapping is read-only and private; its bytes are only read through slices
+    // that borrow the window holding it, so none outlives the mapping. A file truncated by
+    // another process while it is mapped makes the next access fault (SIGBUS) instead of
+    // returning an error: SECURITY.md states this limit. `populate` maps every page of the
+    // window in one call instead of one fault per page.
+    let m = unsafe {
+        MmapOptions::new()
+            .offset(at)
+            .len(len)
+            .populate()
+            .map(file)?
+    };
+    // The window is read once, front to back; the advice is only a hint.
+    let _ = m.advise(memmap2::Advice::Sequential);
+    Ok(m)
+}
+
+/// What the mapping thread is asked to do.
+enum Job {
+    /// Map (and populate) `len` bytes from `at`.
+    Map { at: u64, len: usize },
+    /// Unmap a window the reader is done with (tearing down its pages costs time too).
+    Retire(Mmap),
+}
+
+/// A window mapped by the mapping thread, or why it could not be.
+type Mapped = (u64, io::Result<Mmap>);
+
+/// The mapping thread of one window: it maps the next window while the reader reads the
+/// current one. It ends when the window is dropped (its job queue closes).
+struct Ahead {
+    jobs: mpsc::Sender<Job>,
+    mapped: mpsc::Receiver<Mapped>,
+    /// A window was asked for and not taken yet.
+    pending: bool,
+}
+
+impl Ahead {
+    /// Starts the thread; `None` when it cannot be (the window then maps on the spot).
+    fn start(file: &File) -> Option<Ahead> {
+        let file = file.try_clone().ok()?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (done, mapped) = mpsc::sync_channel::<Mapped>(1);
+        std::thread::Builder::new()
+            .name("pcapscrub-map".into())
+            .spawn(move || {
+                for job in queue {
+                    match job {
+                        Job::Map { at, len } => {
+                            if done.send((at, map_window(&file, at, len))).is_err() {
+                                return;
+                            }
+                        }
+                        Job::Retire(m) => drop(m),
+                    }
+                }
+            })
+            .ok()?;
+        Some(Ahead {
+            jobs,
+            mapped,
+            pending: false,
+        })
+    }
+
+    fn request(&mut self, at: u64, len: usize) {
+        self.pending = self.jobs.send(Job::Map { at, len }).is_ok();
+    }
+
+    fn retire(&mut self, old: Option<Mmap>) {
+        if let Some(m) = old {
+            // A thread gone (it never is before the window) hands the window back in the
+            // error, which drops it here.
+            let _ = self.jobs.send(Job::Retire(m));
+        }
+    }
+
+    /// The window asked for, when it holds the `need` bytes from `from`; `None` otherwise
+    /// (a record longer than [`AHEAD_OVERLAP`] began before it, or the mapping failed): the
+    /// caller then maps on the spot.
+    fn take(&mut self, from: u64, need: u64) -> Option<(u64, Mmap)> {
+        if !std::mem::take(&mut self.pending) {
+            return None;
+        }
+        let (at, m) = self.mapped.recv().ok()?;
+        let m = m.ok()?;
+        let covers = at <= from && at + m.len() as u64 >= from + need;
+        if covers {
+            Some((at, m))
+        } else {
+            self.retire(Some(m));
+            None
+        }
     }
 }
 
@@ -227,6 +367,16 @@ mod tests {
     fn records_across_window_boundaries_are_whole() {
         // Odd sizes, so that records straddle every 8 MiB mapping and every 1 MiB read.
         read_both(3 * MAP_SIZE + 12_345, &[16, 1_514, 16, 60, 16, 65_535, 7]);
+    }
+
+    #[test]
+    fn records_longer_than_the_overlap_of_two_windows_are_whole() {
+        // A record that begins more than AHEAD_OVERLAP before a window's end is not in the
+        // window mapped ahead: it gets one mapped on the spot.
+        read_both(
+            5 * MAP_SIZE + 999,
+            &[16, AHEAD_OVERLAP + 4_097, 16, 1_514, 16, 3 * AHEAD_OVERLAP],
+        );
     }
 
     #[test]
