@@ -4,6 +4,7 @@
 //! it (see `collect` for what is searched and `scan` for where).
 
 pub mod addresses;
+pub mod checker;
 pub mod collect;
 mod prefix;
 pub mod scan;

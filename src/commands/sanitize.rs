@@ -19,6 +19,7 @@ use super::private_mapping::PrivateMappingFile;
 use super::progress::{FileBar, Progress};
 use crate::analyze::{self, Analysis};
 use crate::anonymize::{AddressPair, Mapping, MappingKey};
+use crate::canary::checker::PacketChecker;
 use crate::canary::{self, Canary, ObservedAddresses};
 use crate::capture::reader::ReadWarning;
 use crate::capture::{CaptureReader, CaptureWriter, Event, Format};
@@ -533,6 +534,51 @@ fn rewrite_capture(
         _ => CaptureWriter::pcapng(sink),
     };
     let mut rewriter = Rewriter::new(policy, analysis);
+    // The canary scan of the packets runs beside the rewriting when other threads may
+    // (`canary::checker`); either way the first leaking packet refuses the evidence.
+    std::thread::scope(|scope| -> Result<()> {
+        let mut checker = match background_writer {
+            true => PacketChecker::background(scope, canary),
+            false => PacketChecker::inline(canary),
+        };
+        let rewritten = rewrite_packets(
+            input,
+            &mut reader,
+            &mut writer,
+            &mut rewriter,
+            mapping,
+            &mut checker,
+            &io_err,
+        );
+        // A leak found beside the rewriting is the reason the run stops, whatever failed
+        // after it.
+        checker.finish()?;
+        rewritten
+    })?;
+    rewriter.finish().with_context(|| {
+        format!(
+            "{}: cannot read a connection's plan back from the temporary file",
+            input.name
+        )
+    })?;
+    let written = writer.into_inner().finish().map_err(io_err)?;
+    Ok(Written {
+        sha256: written.sha256,
+        stats: rewriter.stats,
+    })
+}
+
+/// Pass 2's loop over the input's records: each packet rewritten, scanned and written.
+fn rewrite_packets(
+    input: &Input,
+    reader: &mut CaptureReader,
+    writer: &mut CaptureWriter<HashedFileWriter>,
+    rewriter: &mut Rewriter<'_>,
+    mapping: &mut Mapping,
+    checker: &mut PacketChecker<'_, '_>,
+    io_err: &dyn Fn(std::io::Error) -> anyhow::Error,
+) -> Result<()> {
+    let pcap = reader.pcap_header().is_some();
     while let Some(event) = reader.next_event()? {
         match event {
             Event::Section => writer.section().map_err(io_err)?,
@@ -552,10 +598,10 @@ fn rewrite_capture(
             Event::Dropped(_) | Event::TlsKeyLog(_) => {}
             Event::BadPacket { .. } => rewriter.count_drop(DropReason::UnknownInterface),
             Event::Packet(pkt) => {
-                let ts = rewriter.timestamp(&pkt, pcap_header.is_some());
+                let ts = rewriter.timestamp(&pkt, pcap);
                 match rewriter.packet(&pkt, mapping) {
                     Ok(RewrittenPacket { bytes, layout }) => {
-                        canary.check_packet(pkt.number, &layout, bytes)?;
+                        checker.check(pkt.number, layout, bytes)?;
                         writer
                             .packet(pkt.interface, ts, pkt.orig_len, bytes)
                             .map_err(io_err)?;
@@ -566,17 +612,7 @@ fn rewrite_capture(
             }
         }
     }
-    rewriter.finish().with_context(|| {
-        format!(
-            "{}: cannot read a connection's plan back from the temporary file",
-            input.name
-        )
-    })?;
-    let written = writer.into_inner().finish().map_err(io_err)?;
-    Ok(Written {
-        sha256: written.sha256,
-        stats: rewriter.stats,
-    })
+    Ok(())
 }
 
 /// What the user must know about how a capture was read and followed, one sentence each.
