@@ -2850,7 +2850,7 @@ fn half_open_quic_initial(i: u32) -> Vec<u8> {
         header,
         pn_len: pn.len(),
         pn: 0,
-        payload,
+        payload: payload.into(),
     };
     packet::seal(&opened, true, &keys.client).expect("sealed")
 }

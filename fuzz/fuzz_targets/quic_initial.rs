@@ -46,7 +46,12 @@ fuzz_target!(|data: &[u8]| {
     }
     raw.datagram(Side::Server, rest);
     raw.datagram(Side::Client, rest);
-    assert!(raw.crypto(Space::Handshake, Side::Client).contiguous().len() as u64 <= MAX_STREAM);
+    assert!(
+        raw.crypto(Space::Handshake, Side::Client)
+            .contiguous()
+            .len() as u64
+            <= MAX_STREAM
+    );
     for len in [0usize, 8, 20] {
         let _ = pcapscrub::quic::header::parse(rest, Some(len));
     }
@@ -96,7 +101,7 @@ fuzz_target!(|data: &[u8]| {
         header,
         pn_len: 4,
         pn: 7,
-        payload: payload.clone(),
+        payload: payload.clone().into(),
     };
     let mut datagram = packet::seal(&plain, true, &k.client).expect("sealable");
     let packet_len = datagram.len();
@@ -111,7 +116,7 @@ fuzz_target!(|data: &[u8]| {
         header: hs_header,
         pn_len: 4,
         pn: 7,
-        payload: payload.clone(),
+        payload: payload.clone().into(),
     };
     let hs_keys = handshake_keys(version);
     datagram.extend(packet::seal(&hs, true, &hs_keys).expect("sealable"));
@@ -132,13 +137,19 @@ fuzz_target!(|data: &[u8]| {
     let first = &seen[0];
     assert_eq!(first.range, 0..packet_len, "the packet's extent");
     let opened = first.opened.as_ref().expect("our sealed packet opens");
-    assert_eq!(opened.payload, payload, "opens to its payload");
+    assert_eq!(*opened.payload, payload, "opens to its payload");
     let walked = first.frames.as_ref().expect("frames walked");
     let second = seen.get(1).expect("the Handshake packet");
     assert_eq!(second.range, hs_range, "the Handshake packet's extent");
     assert_eq!(second.space, Some(Space::Handshake));
-    let hs_opened = second.opened.as_ref().expect("opens with the keys given between packets");
-    assert_eq!(hs_opened.payload, payload, "the Handshake packet opens to its payload");
+    let hs_opened = second
+        .opened
+        .as_ref()
+        .expect("opens with the keys given between packets");
+    assert_eq!(
+        *hs_opened.payload, payload,
+        "the Handshake packet opens to its payload"
+    );
     let hs_stream = session.crypto(Space::Handshake, Side::Client);
     assert!(hs_stream.contiguous().len() as u64 <= MAX_STREAM);
     let _ = hs_stream.messages();
@@ -164,7 +175,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(&out[h.ids.scid.clone()], &mscid[..]);
     let again = packet::open(&out, h.pn_offset, true, &mapped.client, None).expect("reopens");
     assert_eq!(again.payload.len(), payload.len());
-    assert_eq!(frames::parse(&again.payload).stopped_at, None, "walks to its end");
+    assert_eq!(
+        frames::parse(&again.payload).stopped_at,
+        None,
+        "walks to its end"
+    );
 });
 
 /// Handshake keys from a fixed 32-byte traffic secret (AES-128-GCM, SHA-256), as a key log's

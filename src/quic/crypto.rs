@@ -11,12 +11,15 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use zeroize::Zeroize;
+
 /// The most stream offset reassembled per space and direction: far above the largest real
 /// ClientHello (a post-quantum one is under 2 KB) and a certificate chain in Handshake
 /// packets, and a bound on what a hostile capture can make the tool hold.
 pub const MAX_STREAM: u64 = 64 * 1024;
 
-/// A CRYPTO stream being reassembled.
+/// A CRYPTO stream being reassembled. A Handshake space's holds what a key log opened, so
+/// its bytes are wiped when it is dropped and when its buffer grows.
 #[derive(Debug, Default, Clone)]
 pub struct CryptoStream {
     /// The bytes from offset 0 without a gap.
@@ -27,6 +30,30 @@ pub struct CryptoStream {
     pending_bytes: usize,
     /// A frame reached past [`MAX_STREAM`].
     overflowed: bool,
+}
+
+impl Drop for CryptoStream {
+    fn drop(&mut self) {
+        self.contiguous.zeroize();
+        self.pending.values_mut().for_each(Zeroize::zeroize);
+    }
+}
+
+/// Appends `data` to `buf`, moving it to a larger buffer itself when it must grow, so that the
+/// old buffer is wiped rather than freed with its bytes in it.
+fn extend_wiping(buf: &mut Vec<u8>, data: &[u8]) {
+    let need = buf.len() + data.len();
+    if need > buf.capacity() {
+        let mut grown = Vec::with_capacity(
+            need.max(2 * buf.capacity())
+                .min(MAX_STREAM as usize)
+                .max(need),
+        );
+        grown.extend_from_slice(buf);
+        buf.zeroize();
+        *buf = grown;
+    }
+    buf.extend_from_slice(data);
 }
 
 /// One complete handshake message in the stream.
@@ -71,11 +98,12 @@ impl CryptoStream {
                 return false;
             }
             self.pending_bytes = waiting;
-            self.pending.insert(offset, data.to_vec());
+            if let Some(mut shorter) = self.pending.insert(offset, data.to_vec()) {
+                shorter.zeroize();
+            }
             return true;
         }
-        self.contiguous
-            .extend_from_slice(&data[(have - offset) as usize..]);
+        extend_wiping(&mut self.contiguous, &data[(have - offset) as usize..]);
         // Frames that waited for this one.
         while let Some(entry) = self.pending.first_entry() {
             let start = *entry.key();
@@ -83,13 +111,13 @@ impl CryptoStream {
             if start > have {
                 break;
             }
-            let bytes = entry.remove();
+            let mut bytes = entry.remove();
             self.pending_bytes -= bytes.len();
             let end = start + bytes.len() as u64;
             if end > have {
-                self.contiguous
-                    .extend_from_slice(&bytes[(have - start) as usize..]);
+                extend_wiping(&mut self.contiguous, &bytes[(have - start) as usize..]);
             }
+            bytes.zeroize();
         }
         true
     }
@@ -172,5 +200,33 @@ mod tests {
         assert!(s.insert(0, &[1]));
         assert_eq!(s.pending_bytes, 0);
         assert!(s.contiguous().len() > 1_000);
+    }
+
+    /// Growing by hand (to wipe the old buffer) keeps every byte, whatever the frame sizes.
+    #[test]
+    fn a_stream_grown_in_many_steps_keeps_its_bytes() {
+        let data: Vec<u8> = (0..MAX_STREAM as usize)
+            .map(|i| (i * 31 + i / 7) as u8)
+            .collect();
+        let mut s = CryptoStream::default();
+        let mut at = 0;
+        for (k, len) in [1usize, 3, 200, 1_500, 17, 4_000]
+            .iter()
+            .cycle()
+            .enumerate()
+        {
+            if at == data.len() {
+                break;
+            }
+            let end = (at + len).min(data.len());
+            // Every third frame arrives after the next one: it waits past a gap first.
+            if k % 3 == 0 && end < data.len() {
+                let next_end = (end + 100).min(data.len());
+                assert!(s.insert(end as u64, &data[end..next_end]));
+            }
+            assert!(s.insert(at as u64, &data[at..end]));
+            at = s.contiguous().len();
+        }
+        assert_eq!(s.contiguous(), &data[..]);
     }
 }

@@ -2,6 +2,8 @@
 //! (RFC 9001 5.4.1, 5.3), and the reverse, which the redaction uses to re-encrypt an edited
 //! Initial so that a reader deriving the keys from the (mapped) connection ID opens it.
 
+use zeroize::Zeroizing;
+
 use super::keys::PacketKeys;
 use super::protection::{self, SAMPLE_LEN, TAG_LEN};
 
@@ -14,8 +16,9 @@ pub struct Opened {
     pub pn_len: usize,
     /// The full packet number.
     pub pn: u64,
-    /// The frames.
-    pub payload: Vec<u8>,
+    /// The frames. A Handshake packet's are secret (opened with a key log), so they are
+    /// wiped when dropped, as the TLS records a key log opens are.
+    pub payload: Zeroizing<Vec<u8>>,
 }
 
 impl Opened {
@@ -53,7 +56,7 @@ pub fn open(
         truncated = (truncated << 8) | u64::from(*b);
     }
     let pn = protection::decode_packet_number(largest, truncated, pn_len);
-    let mut payload = packet.get(pn_end..)?.to_vec();
+    let mut payload = Zeroizing::new(packet.get(pn_end..)?.to_vec());
     if payload.len() < TAG_LEN {
         return None;
     }

@@ -10,6 +10,8 @@
 //! read are PADDING frames, so the payload still parses; the packet keeps its length, so its
 //! Length field and the datagram stay true.
 
+use zeroize::Zeroizing;
+
 use super::frames::{FrameKind, Frames};
 use super::header::LongHeader;
 use super::keys::PacketKeys;
@@ -29,7 +31,7 @@ pub struct Rewrite<'a> {
 }
 
 /// The plaintext payload with the frames' free-form and unread bytes replaced.
-pub fn payload(opened: &Opened, frames: &Frames, stream: &[u8]) -> Vec<u8> {
+pub fn payload(opened: &Opened, frames: &Frames, stream: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut out = opened.payload.clone();
     for f in &frames.frames {
         match &f.kind {
