@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 mod outcome;
+mod report_page;
 mod summaries;
 
 use super::pass1::{self, HandshakeRedactions, Pass1, Pass1Settings};
@@ -32,7 +33,6 @@ use crate::report::evidence::{
     client_log_file,
 };
 use crate::report::hashing::{HashedFileWriter, QueuedDigest, digests_in_background, sha256_file};
-use crate::report::html;
 use crate::report::mapping_table::{EntryKind, MappingTable};
 use crate::report::summary::{
     ClientLogFacts, InputFacts, OutputFacts, PolicyFacts, Redactions, SummaryHead, SummaryLead,
@@ -229,9 +229,8 @@ pub fn run(opts: &SanitizeOptions<'_>) -> Result<Sanitized> {
             .into_iter()
             .for_each(|p| table.push_address(p));
     }
-    let report_html = html::document(&report_parts);
-    canary.check_text(REPORT_FILE, report_html.as_bytes())?;
-    evidence.stage_bytes(REPORT_FILE, report_html.as_bytes())?;
+    let (report, report_sha256) = report_page::write(&evidence, &canary, &mut report_parts)?;
+    evidence.stage(report, REPORT_FILE, report_sha256)?;
     if let Some(log) = client_log {
         canary.check_text("the client log", log.text.as_bytes())?;
         evidence.stage_bytes(&log.facts.file, log.text.as_bytes())?;
@@ -435,7 +434,9 @@ fn write_outputs(
         log_facts,
     );
     let summaries = summaries::assemble(&head, tails, stem, evidence, canary)?;
-    let visuals = visual::render(analysis, mapping, &head, index, stem.as_str())?;
+    let visuals = visual::render(analysis, mapping, &head, index, stem.as_str(), || {
+        evidence.scratch_file()
+    })?;
     canary.check_text("the ladder diagram", visuals.ladder_svg.as_bytes())?;
     Ok(InputOutputs {
         address_pairs: if want_pairs {

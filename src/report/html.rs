@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::{self, Read, Write};
 
 use super::ladder::{self, Ladder, escape};
 use crate::analyze::diagnosis::Diagnosis;
@@ -51,9 +52,13 @@ pub struct Row {
     pub detailed: bool,
 }
 
-/// Significance order: failures first, the most significant verdict first, then by number.
-pub fn sort_rows(rows: &mut [Row]) {
-    rows.sort_by_key(|r| (std::cmp::Reverse(rank(r.verdict)), r.id));
+/// The table's order, as indices into `verdicts` (the connections in table order): failures
+/// first, the most significant verdict first, then by number. Four bytes a connection, where
+/// the rows themselves would be a few hundred: the rows are then made one at a time.
+pub fn significance_order(verdicts: &[Verdict]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..verdicts.len() as u32).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(rank(verdicts[i as usize])), i));
+    order
 }
 
 /// The capture verdict's ranking (see `verdict::overall`), for one connection.
@@ -69,41 +74,52 @@ fn verdict_class(v: Verdict) -> &'static str {
     if v.is_failure() { "failure" } else { "success" }
 }
 
-/// The page around the captures' parts.
-pub fn document(parts: &[String]) -> String {
-    let mut out = String::new();
-    let _ = write!(
+/// The page around the captures' parts (each a file rewound to its start), copied into
+/// `out`: the page grows with the connections (a table row each), so it is never held whole.
+pub fn write_document(parts: &mut [impl Read], out: &mut impl Write) -> io::Result<()> {
+    write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">\
          <meta name=\"referrer\" content=\"no-referrer\">\
          <title>pcapscrub report</title><style>{STYLE}</style></head><body>\n\
          <h1>pcapscrub report</h1>\n<p>Addresses, names and payloads are pseudonyms: this page was made from the sanitized evidence only.</p>\n"
-    );
+    )?;
     for p in parts {
-        out.push_str(p);
+        io::copy(p, out)?;
     }
-    out.push_str("</body></html>\n");
-    out
+    out.write_all(b"</body></html>\n")
 }
 
-/// A capture's part: overview, table, then the detailed connections (already in table order).
-pub fn capture_part(overview: &Overview, rows: &[Row], details: &[String]) -> String {
-    let mut out = String::new();
-    write_overview(&mut out, overview);
-    write_table(&mut out, rows);
-    let hidden = rows.iter().filter(|r| !r.detailed).count();
+/// A capture's part: overview, the table (its `rows` rows made by [`table_row`], in a file
+/// rewound to its start), then the detailed connections (already in table order).
+pub fn write_capture_part(
+    out: &mut impl Write,
+    overview: &Overview,
+    table: &mut impl Read,
+    rows: usize,
+    details: &[String],
+) -> io::Result<()> {
+    let mut head = String::new();
+    write_overview(&mut head, overview);
+    head.push_str(
+        "<h3>Connections</h3><table class=\"connections\"><tr><th>#</th><th>verdict</th><th>client → server</th><th>SNI</th><th>versions</th><th>alert</th></tr>\n",
+    );
+    out.write_all(head.as_bytes())?;
+    io::copy(table, out)?;
+    out.write_all(b"</table>\n")?;
+    let hidden = rows - details.len();
     if hidden > 0 {
-        let _ = writeln!(
+        writeln!(
             out,
             "<p class=\"truncated\">The first {} connections in this order are drawn below; the other {hidden} are in the table only (their facts are in the summary).</p>",
             details.len()
-        );
+        )?;
     }
     for d in details {
-        out.push_str(d);
+        out.write_all(d.as_bytes())?;
     }
-    out
+    Ok(())
 }
 
 fn write_overview(out: &mut String, o: &Overview) {
@@ -147,29 +163,24 @@ fn write_overview(out: &mut String, o: &Overview) {
     out.push_str("</table>\n");
 }
 
-fn write_table(out: &mut String, rows: &[Row]) {
-    out.push_str(
-        "<h3>Connections</h3><table class=\"connections\"><tr><th>#</th><th>verdict</th><th>client → server</th><th>SNI</th><th>versions</th><th>alert</th></tr>\n",
+/// One line of the connection table, appended to `out`.
+pub fn table_row(out: &mut String, r: &Row) {
+    let id = if r.detailed {
+        format!("<a href=\"#{}\">{}</a>", r.anchor, r.id)
+    } else {
+        r.id.to_string()
+    };
+    let _ = writeln!(
+        out,
+        "<tr><td>{id}</td><td class=\"{}\">{}</td><td class=\"mono\">{} → {}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
+        verdict_class(r.verdict),
+        r.verdict.as_str(),
+        escape(&r.client),
+        escape(&r.server),
+        escape(r.sni_pseudonym.as_deref().unwrap_or("")),
+        escape(&r.versions),
+        escape(r.alert.as_deref().unwrap_or(""))
     );
-    for r in rows {
-        let id = if r.detailed {
-            format!("<a href=\"#{}\">{}</a>", r.anchor, r.id)
-        } else {
-            r.id.to_string()
-        };
-        let _ = writeln!(
-            out,
-            "<tr><td>{id}</td><td class=\"{}\">{}</td><td class=\"mono\">{} → {}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
-            verdict_class(r.verdict),
-            r.verdict.as_str(),
-            escape(&r.client),
-            escape(&r.server),
-            escape(r.sni_pseudonym.as_deref().unwrap_or("")),
-            escape(&r.versions),
-            escape(r.alert.as_deref().unwrap_or(""))
-        );
-    }
-    out.push_str("</table>\n");
 }
 
 /// One connection's section: heading, ladder, explanation, hint and facts.
@@ -293,8 +304,10 @@ mod tests {
 
     #[test]
     fn the_page_has_no_script_and_no_url() {
-        let page = document(&["<p>x</p>".to_string()]);
-        assert!(page.contains(CONTENT_SECURITY_POLICY));
+        let mut out = Vec::new();
+        write_document(&mut [&b"<p>x</p>"[..]], &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        assert!(page.contains(CONTENT_SECURITY_POLICY) && page.contains("<p>x</p>"));
         for forbidden in ["<script", "http:", "https:", "//"] {
             assert!(!page.contains(forbidden), "{forbidden} in {page}");
         }
@@ -302,25 +315,12 @@ mod tests {
 
     #[test]
     fn failures_sort_before_successes() {
-        let row = |id, verdict| Row {
-            id,
-            anchor: format!("conn-{id}"),
-            verdict,
-            client: String::new(),
-            server: String::new(),
-            sni_pseudonym: None,
-            versions: String::new(),
-            alert: None,
-            detailed: true,
-        };
-        let mut rows = vec![
-            row(1, Verdict::HandshakeComplete),
-            row(2, Verdict::TcpRefused),
-            row(3, Verdict::ServerAlert),
-            row(4, Verdict::TcpRefused),
+        let verdicts = [
+            Verdict::HandshakeComplete,
+            Verdict::TcpRefused,
+            Verdict::ServerAlert,
+            Verdict::TcpRefused,
         ];
-        sort_rows(&mut rows);
-        let ids: Vec<usize> = rows.iter().map(|r| r.id).collect();
-        assert_eq!(ids, [3, 2, 4, 1]);
+        assert_eq!(significance_order(&verdicts), [2, 1, 3, 0]);
     }
 }

@@ -68,11 +68,12 @@ impl SummaryFull {
         let SummaryFull::MostSignificant(n) = self else {
             return vec![true; verdicts.len()];
         };
-        let mut order: Vec<usize> = (0..verdicts.len()).collect();
-        order.sort_by_key(|&i| (std::cmp::Reverse(crate::report::html::rank(verdicts[i])), i));
         let mut full = vec![false; verdicts.len()];
-        for &i in order.iter().take(n) {
-            full[i] = true;
+        for &i in crate::report::html::significance_order(verdicts)
+            .iter()
+            .take(n)
+        {
+            full[i as usize] = true;
         }
         full
     }

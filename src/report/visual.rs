@@ -2,7 +2,9 @@
 //! its summary: the analysis' diagnoses (read back from the spill file when they were not
 //! kept in memory), the mapping's pseudonyms and the summary's head. Never the input's bytes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Seek, Write};
 
 use anyhow::Result;
 
@@ -18,35 +20,53 @@ pub const LADDER_SVG_CONNECTIONS: usize = 20;
 
 /// One capture's part of `report.html` and its ladder SVG.
 pub struct CaptureVisuals {
-    pub html_part: String,
+    /// In a scratch file, rewound to its start: the part has a table row per connection, so
+    /// it grows with the capture and is never held in memory.
+    pub html_part: File,
     pub ladder_svg: String,
 }
 
-/// Gathers and renders one capture. `index` numbers the inputs from 0: the first capture's
-/// sections are `#conn-N`, the next ones' `#capture-K-conn-N`.
+/// Gathers and renders one capture; `scratch` gives the temporary files the part is written
+/// to. `index` numbers the inputs from 0: the first capture's sections are `#conn-N`, the next
+/// ones' `#capture-K-conn-N`.
 pub fn render(
     analysis: &Analysis,
     mapping: &mut Mapping,
     head: &SummaryHead,
     index: usize,
     title: &str,
+    scratch: impl Fn() -> Result<File>,
 ) -> Result<CaptureVisuals> {
     let anchor_prefix = if index == 0 {
         "conn-".to_string()
     } else {
         format!("capture-{}-conn-", index + 1)
     };
-    let mut rows = Vec::with_capacity(analysis.connections.len());
+    let verdicts: Vec<_> = analysis
+        .connections
+        .iter()
+        .map(|(_, c)| c.verdict)
+        .collect();
+    let order = html::significance_order(&verdicts);
+    drop(verdicts);
+    // The rows are made in table order, one at a time, each from its diagnosis (read back
+    // from the spill file on a large capture) and written out at once; only the detailed
+    // connections' sections are kept, at most FULL_CONNECTIONS of them.
+    let mut table = BufWriter::new(scratch()?);
+    let mut line = String::new();
     let mut verdict_counts = BTreeMap::new();
     let mut span: f64 = 0.0;
-    for (i, (_, c)) in analysis.connections.iter().enumerate() {
+    let mut details = Vec::new();
+    let mut failing: Vec<(Row, Diagnosis)> = Vec::new();
+    for (pos, &i) in order.iter().enumerate() {
+        let c = &analysis.connections.get(i as usize).1;
         let d = analysis.diagnosis(c)?;
         *verdict_counts.entry(d.verdict).or_insert(0u64) += 1;
         if let Some(last) = d.timeline.last() {
             span = span.max(last.t);
         }
-        let id = i + 1;
-        rows.push(Row {
+        let id = i as usize + 1;
+        let row = Row {
             id,
             anchor: format!("{anchor_prefix}{id}"),
             verdict: d.verdict,
@@ -59,30 +79,20 @@ pub fn render(
                 .as_ref()
                 .and_then(|t| t.alerts.first())
                 .map(html::alert_text),
-            detailed: false,
-        });
-    }
-    html::sort_rows(&mut rows);
-    // The detailed connections are the first in table order; their diagnoses are read again
-    // (one at a time from the spill file on a large capture) rather than all kept.
-    let mut position: HashMap<usize, usize> = HashMap::new();
-    for (pos, row) in rows.iter_mut().take(FULL_CONNECTIONS).enumerate() {
-        row.detailed = true;
-        position.insert(row.id, pos);
-    }
-    let mut details = vec![String::new(); position.len()];
-    let mut failing: Vec<(usize, Diagnosis)> = Vec::new();
-    for (i, (_, c)) in analysis.connections.iter().enumerate() {
-        let Some(&pos) = position.get(&(i + 1)) else {
-            continue;
+            detailed: pos < FULL_CONNECTIONS,
         };
-        let d = analysis.diagnosis(c)?;
-        details[pos] = html::connection_section(&rows[pos], &d);
-        if d.verdict.is_failure() && pos < LADDER_SVG_CONNECTIONS {
-            failing.push((pos, d.into_owned()));
+        line.clear();
+        html::table_row(&mut line, &row);
+        table.write_all(line.as_bytes())?;
+        if row.detailed {
+            details.push(html::connection_section(&row, &d));
+            if d.verdict.is_failure() && pos < LADDER_SVG_CONNECTIONS {
+                failing.push((row, d.into_owned()));
+            }
         }
     }
-    failing.sort_by_key(|(pos, _)| *pos);
+    let mut table = table.into_inner().map_err(|e| e.into_error())?;
+    table.rewind()?;
     let overview = Overview {
         title: title.to_string(),
         verdict: analysis.verdict(),
@@ -93,25 +103,26 @@ pub fn render(
     };
     let ladders: Vec<Ladder<'_>> = failing
         .iter()
-        .map(|(pos, d)| {
-            let r = &rows[*pos];
-            Ladder {
-                title: format!(
-                    "Connection {}: {} ({} → {})",
-                    r.id, r.verdict, r.client, r.server
-                ),
-                client: &r.client,
-                server: &r.server,
-                diagnosis: d,
-            }
+        .map(|(r, d)| Ladder {
+            title: format!(
+                "Connection {}: {} ({} → {})",
+                r.id, r.verdict, r.client, r.server
+            ),
+            client: &r.client,
+            server: &r.server,
+            diagnosis: d,
         })
         .collect();
     let note = ladders
         .is_empty()
         .then_some("No connection of this capture failed: nothing to draw.");
     let ladder_svg = ladder::standalone_svg(&ladders, note);
+    let mut part = BufWriter::new(scratch()?);
+    html::write_capture_part(&mut part, &overview, &mut table, order.len(), &details)?;
+    let mut html_part = part.into_inner().map_err(|e| e.into_error())?;
+    html_part.rewind()?;
     Ok(CaptureVisuals {
-        html_part: html::capture_part(&overview, &rows, &details),
+        html_part,
         ladder_svg,
     })
 }
