@@ -10,7 +10,9 @@ pub mod seq;
 pub use endpoint::Endpoint;
 pub use path::{PathId, PathLayer, Paths};
 
-use foldhash::{HashMap, HashMapExt};
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use crate::stable_names::stable_names;
 
@@ -144,8 +146,11 @@ pub fn client_by_port(port_a: u16, port_b: u16) -> Option<Side> {
 /// A table of connections in first-seen order (so every listing is deterministic).
 #[derive(Debug)]
 pub struct FlowTable<T> {
-    /// Each 4-tuple's latest connection.
-    index: HashMap<FlowKey, usize>,
+    /// Each 4-tuple's latest connection, as its place in `flows`, hashed by the key held
+    /// there: 9 bytes a slot, where a map would hold the 48-byte key a second time (the table
+    /// has a slot per connection of the capture, finished ones included).
+    index: HashTable<usize>,
+    hasher: foldhash::fast::RandomState,
     flows: Vec<(FlowKey, T)>,
     /// Per connection: the packet number it begins at (0 for the first on its 4-tuple) and the
     /// earlier connection on the same 4-tuple that it follows (a port reused after a close).
@@ -157,7 +162,8 @@ pub struct FlowTable<T> {
 impl<T> Default for FlowTable<T> {
     fn default() -> Self {
         FlowTable {
-            index: HashMap::new(),
+            index: HashTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             flows: Vec::new(),
             starts: Vec::new(),
             last: None,
@@ -172,7 +178,7 @@ impl<T> FlowTable<T> {
         if let Some(i) = self.last.filter(|&i| self.flows[i].0 == key) {
             return i;
         }
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(i) = self.latest(&key) {
             self.last = Some(i);
             return i;
         }
@@ -182,8 +188,16 @@ impl<T> FlowTable<T> {
     /// A new connection on a 4-tuple that had one (the port reused after a close), from
     /// packet `since` on; the earlier one stays, for the packets before.
     pub fn restart(&mut self, key: FlowKey, since: u64, value: T) -> usize {
-        let previous = self.index.get(&key).copied();
+        let previous = self.latest(&key);
         self.push(key, value, (since, previous))
+    }
+
+    /// The latest connection of `key`'s 4-tuple.
+    fn latest(&self, key: &FlowKey) -> Option<usize> {
+        let flows = &self.flows;
+        self.index
+            .find(self.hasher.hash_one(key), |&i| flows[i].0 == *key)
+            .copied()
     }
 
     /// Adds a connection, now its 4-tuple's latest, with its start (see `starts`).
@@ -191,14 +205,22 @@ impl<T> FlowTable<T> {
         let i = self.flows.len();
         self.flows.push((key, value));
         self.starts.push(start);
-        self.index.insert(key, i);
+        let (flows, hasher) = (&self.flows, &self.hasher);
+        let hash = hasher.hash_one(key);
+        match self.index.find_mut(hash, |&j| flows[j].0 == key) {
+            Some(latest) => *latest = i,
+            None => {
+                self.index
+                    .insert_unique(hash, i, |&j| hasher.hash_one(flows[j].0));
+            }
+        }
         self.last = Some(i);
         i
     }
 
     /// The connection packet number `packet` of this 4-tuple belongs to.
     pub fn find_at(&self, key: &FlowKey, packet: u64) -> Option<usize> {
-        let mut i = *self.index.get(key)?;
+        let mut i = self.latest(key)?;
         loop {
             let (since, previous) = self.starts[i];
             if since <= packet {
@@ -232,6 +254,7 @@ impl<T> FlowTable<T> {
     pub fn map_values<U>(self, mut f: impl FnMut(FlowKey, T) -> U) -> FlowTable<U> {
         FlowTable {
             index: self.index,
+            hasher: self.hasher,
             flows: self.flows.into_iter().map(|(k, v)| (k, f(k, v))).collect(),
             starts: self.starts,
             last: self.last,
