@@ -10,10 +10,9 @@ use super::verdict;
 use crate::capture::reader::{DroppedOptions, ReadWarning};
 use crate::capture::{DroppedBlock, Format};
 use crate::flow::{Endpoint, FlowKey, FlowTable, Paths, Side};
-use crate::plan::DirectionPlan;
 use crate::plan::fragments::FragmentPlan;
 use crate::plan::renumber::renumber;
-use crate::plan::store::{self, SpillFile, StoredDiagnosis};
+use crate::plan::store::{self, SpillFile, Stored, StoredDiagnosis, StoredPlans};
 use crate::redact::numbering::Renumbering;
 
 /// Counters of one direction of a connection.
@@ -30,17 +29,20 @@ pub struct Connection {
     pub key: FlowKey,
     pub client: Side,
     pub stats: [DirStats; 2],
-    pub dirs: [DirectionPlan; 2],
+    /// Each direction's stream base (`None` before a SYN or payload was seen): what pass 2
+    /// needs of every connection from its first packet, whatever became of its plans.
+    pub bases: [Option<u32>; 2],
+    /// Both directions' record headers and kept ranges: `None` when they keep nothing (or
+    /// were not made: `diagnose`), else in memory or in the temporary file — read them with a
+    /// [`store::PlanCache`]. Only the bases above stay for a spilled plan: a finished
+    /// connection in memory costs a couple of hundred bytes (docs/architecture.md, "Memory").
+    pub plans: Option<StoredPlans>,
     /// The diagnosis's verdict, and whether the client spoke a plaintext protocol: what the
     /// capture's verdict and the report's order need, without reading the diagnosis back.
     pub verdict: verdict::Verdict,
     pub plaintext_protocol: bool,
     /// Read it with [`Analysis::diagnosis`].
     pub diagnosis: StoredDiagnosis,
-    /// Where the headers and kept ranges of `dirs` went when they were written to the
-    /// temporary file (`dirs` then holds only each direction's base): read them with a
-    /// [`store::PlanCache`].
-    pub plans_spilled: Option<(u64, u32)>,
     /// Number of the last packet of this connection (after its close included): pass 2 can
     /// drop a plan it loaded after it.
     pub last_packet: u64,
@@ -75,8 +77,8 @@ impl Analysis {
             return;
         }
         for i in 0..self.connections.len() {
-            for plan in self.connections.get_mut(i).1.dirs.iter_mut() {
-                renumber(plan, &numbers);
+            if let Some(Stored::Here(plans)) = &mut self.connections.get_mut(i).1.plans {
+                plans.iter_mut().for_each(|plan| renumber(plan, &numbers));
             }
         }
         self.renumbering = Some(numbers);

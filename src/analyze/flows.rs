@@ -240,20 +240,22 @@ fn finish_flow(
         conflicted += removed;
         plan
     };
-    let mut dirs = match keep {
-        Keep::Plans => [plan(a, ta, kept_a), plan(b, tb, kept_b)],
-        Keep::DiagnosisOnly => Default::default(),
+    let (bases, plans) = match keep {
+        Keep::Plans => {
+            let plans = [plan(a, ta, kept_a), plan(b, tb, kept_b)];
+            ([plans[0].base, plans[1].base], store.plans(plans))
+        }
+        Keep::DiagnosisOnly => ([None, None], None),
     };
-    let plans_spilled = store.plans(&mut dirs);
     let conn = Connection {
         key,
         client,
         stats,
-        dirs,
+        bases,
+        plans,
         verdict: diagnosis.verdict,
         plaintext_protocol: diagnosis.plaintext_protocol,
         diagnosis: store.diagnosis(diagnosis),
-        plans_spilled,
         last_packet: state.last_packet,
         conflicted_ranges_removed: conflicted,
         handshake_messages_removed,

@@ -437,7 +437,7 @@ fn tcp_payload(
     let found = path
         .and(analysis.connections.find_at(&key, number))
         .and_then(|ci| {
-            let base = analysis.connections.get(ci).1.dirs[side.index()].base?;
+            let base = analysis.connections.get(ci).1.bases[side.index()]?;
             let (seq, _) = segment_payload(data, ip, tcp);
             // Offsets within one segment never need unwrapping across 2^32 here: the segment
             // is compared with ranges near it by 32-bit distance.
@@ -491,7 +491,7 @@ fn fragment_payload(
         .and_then(|ci| {
             let start = match segment.key.transport {
                 TransportKind::Tcp => {
-                    let base = analysis.connections.get(ci).1.dirs[segment.side.index()].base?;
+                    let base = analysis.connections.get(ci).1.bases[segment.side.index()]?;
                     i64::from(segment.seq.wrapping_sub(base))
                 }
                 TransportKind::Udp => datagram_base(segment.tracked_at),

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use foldhash::{HashMap, HashMapExt};
 
 use super::renumber::renumber;
-use super::{CertificatePiece, KeptRange, Plans};
+use super::{CertificatePiece, DirectionPlan, KeptRange, Plans};
 use crate::analyze::diagnosis::Diagnosis;
 use crate::analyze::{Analysis, Connection};
 use crate::tls::records::RecordHeader;
@@ -84,6 +84,19 @@ pub enum Stored<T> {
 }
 
 pub type StoredDiagnosis = Stored<Box<Diagnosis>>;
+
+/// A connection's plans that keep something (see [`Store::plans`]).
+pub type StoredPlans = Stored<Box<Plans>>;
+
+/// What pass 2 reads for a connection whose plans keep nothing: every byte of it is removed.
+static NO_PLANS: Plans = [const {
+    DirectionPlan {
+        base: None,
+        headers: Vec::new(),
+        kept: Vec::new(),
+        certificates: Vec::new(),
+    }
+}; 2];
 
 /// Pass 1's writer of diagnoses and plans.
 #[derive(Debug)]
@@ -152,28 +165,25 @@ impl Store {
         }
     }
 
-    /// Stores the headers and kept ranges of both directions; what stays in `plans` is each
-    /// direction's `base` (the rewriter needs it for every connection from the start).
-    pub fn plans(&mut self, plans: &mut Plans) -> Option<(u64, u32)> {
+    /// Stores the headers and kept ranges of both directions: `None` when they keep nothing
+    /// (the caller keeps each direction's `base` apart: the rewriter needs it for every
+    /// connection from the start, and [`decode_plans`] puts it back).
+    pub fn plans(&mut self, plans: Plans) -> Option<StoredPlans> {
         let empty = plans
             .iter()
             .all(|p| p.headers.is_empty() && p.kept.is_empty());
-        if empty || self.error.is_some() || self.plans_here.take() {
+        if empty {
             return None;
         }
-        match self.append(&encode_plans(plans)) {
-            Ok(at) => {
-                for p in plans.iter_mut() {
-                    p.headers = Vec::new();
-                    p.kept = Vec::new();
-                    p.certificates = Vec::new();
-                }
-                Some(at)
-            }
+        if self.error.is_some() || self.plans_here.take() {
+            return Some(Stored::Here(Box::new(plans)));
+        }
+        match self.append(&encode_plans(&plans)) {
+            Ok((at, len)) => Some(Stored::Spilled { at, len }),
             Err(e) => {
                 // Kept in memory instead; the error ends the run when pass 1 does.
                 self.error = Some(e);
-                None
+                Some(Stored::Here(Box::new(plans)))
             }
         }
     }
@@ -279,12 +289,12 @@ fn encode_plans(plans: &Plans) -> Vec<u8> {
     out
 }
 
-/// Reads the encoding back, the bases taken from the plans kept in memory.
-fn decode_plans(bytes: &[u8], bases: &Plans) -> std::io::Result<Plans> {
+/// Reads the encoding back, with the bases kept in memory.
+fn decode_plans(bytes: &[u8], bases: &[Option<u32>; 2]) -> std::io::Result<Plans> {
     let mut r = Decoder { bytes, at: 0 };
     let mut plans: Plans = Default::default();
-    for (p, kept_in_memory) in plans.iter_mut().zip(bases) {
-        p.base = kept_in_memory.base;
+    for (p, &base) in plans.iter_mut().zip(bases) {
+        p.base = base;
         for _ in 0..r.u32()? {
             let offset = r.i64()?;
             let bytes = r.take(5)?.try_into().map_err(|_| bad())?;
@@ -387,8 +397,10 @@ impl<'a> PlanCache<'a> {
     pub fn plans(&mut self, ci: usize, number: u64) -> Option<&Plans> {
         self.expire(number);
         let c: &'a Connection = &self.analysis.connections.get(ci).1;
-        let Some((at, len)) = c.plans_spilled else {
-            return Some(&c.dirs);
+        let (at, len) = match &c.plans {
+            None => return Some(&NO_PLANS),
+            Some(Stored::Here(plans)) => return Some(plans),
+            Some(Stored::Spilled { at, len }) => (*at, *len),
         };
         // Borrowed, not shared: pass 2 asks once per packet, and most connections of a large
         // capture are spilled.
@@ -397,7 +409,7 @@ impl<'a> PlanCache<'a> {
             Entry::Vacant(v) => {
                 let read = spilled(self.analysis.spilled.as_ref())
                     .and_then(|f| f.read(at, len))
-                    .and_then(|bytes| decode_plans(&bytes, &c.dirs))
+                    .and_then(|bytes| decode_plans(&bytes, &c.bases))
                     .map(|mut plans| {
                         if let Some(numbers) = &self.analysis.renumbering {
                             plans.iter_mut().for_each(|p| renumber(p, numbers));
@@ -477,18 +489,16 @@ mod tests {
         let mut plans = Vec::new();
         for path in samples() {
             let analysis = analysis_of(&path);
-            for (_, c) in analysis.connections.iter() {
+            let mut cache = PlanCache::new(&analysis);
+            for (i, (_, c)) in analysis.connections.iter().enumerate() {
                 let d = analysis.diagnosis(c).unwrap().into_owned();
                 diagnoses.push((store.diagnosis(d.clone()), d));
-                let original = c.dirs.clone();
-                let mut spilled = c.dirs.clone();
-                if let Some(at) = store.plans(&mut spilled) {
-                    assert!(
-                        spilled
-                            .iter()
-                            .all(|p| p.kept.is_empty() && p.headers.is_empty())
-                    );
-                    plans.push((at, spilled, original));
+                let original = cache.plans(i, 0).unwrap().clone();
+                if let Some(stored) = store.plans(original.clone()) {
+                    let Stored::Spilled { at, len } = stored else {
+                        panic!("a plan kept in memory by a store that keeps none");
+                    };
+                    plans.push(((at, len), c.bases, original));
                 }
             }
         }
@@ -519,14 +529,15 @@ mod tests {
     #[test]
     fn a_damaged_plan_is_an_error_not_a_panic() {
         let analysis = analysis_of(&samples()[0]);
-        let dirs = &analysis.connections.get(0).1.dirs;
-        let bytes = encode_plans(dirs);
+        let dirs = PlanCache::new(&analysis).plans(0, 0).unwrap().clone();
+        let bases = analysis.connections.get(0).1.bases;
+        let bytes = encode_plans(&dirs);
         for cut in 0..bytes.len() {
-            assert!(decode_plans(&bytes[..cut], dirs).is_err());
+            assert!(decode_plans(&bytes[..cut], &bases).is_err());
         }
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(decode_plans(&longer, dirs).is_err());
+        assert!(decode_plans(&longer, &bases).is_err());
     }
 
     /// The temporary file stores a span kind as a one-byte code: every kind must read back as
@@ -544,7 +555,7 @@ mod tests {
                 .collect(),
             handshake: true,
         });
-        let read = decode_plans(&encode_plans(&plans), &plans).unwrap();
+        let read = decode_plans(&encode_plans(&plans), &[None, None]).unwrap();
         assert_eq!(read[1].kept, plans[1].kept);
         let names: std::collections::BTreeSet<&str> = read[1].kept[0]
             .redacted

@@ -133,7 +133,7 @@ impl<'a> Rewriter<'a> {
         let cursors = analysis
             .connections
             .iter()
-            .map(|(_, c)| [0, 1].map(|d| c.dirs[d].base.map(StreamCursor::new)))
+            .map(|(_, c)| [0, 1].map(|d| c.bases[d].map(StreamCursor::new)))
             .collect();
         let shift = match policy.timestamps {
             crate::policy::TimestampMode::Keep => None,
