@@ -83,26 +83,33 @@ pub fn run(
             eprintln!("note: {note}");
         }
     }
-    let observations: Vec<InputObservations> = alone
+    let mut observations: Vec<InputObservations> = alone
         .iter()
         .map(|a| InputObservations::of(&a.planner, &a.redactor))
         .collect();
-    let own_plan;
-    let own_places: Vec<usize>;
-    let (plan, places) = match run {
-        Some(r) => r,
-        None => {
-            own_plan = RunPlan::new(observations.clone());
-            own_places = (0..inputs.len()).collect();
-            (&own_plan, own_places.as_slice())
-        }
+    // Without a run plan the inputs' observations are the plan: moved into it, not copied
+    // (every address and name of the run), and moved back out at the end.
+    let own_plan = RunPlan::new(match run {
+        Some(_) => Vec::new(),
+        None => std::mem::take(&mut observations),
+    });
+    let own_places: Vec<usize> = (0..inputs.len()).collect();
+    let (plan, places) = run.unwrap_or((&own_plan, own_places.as_slice()));
+    // One input and no run plan: the merge is that input's own pass 1, and its name mapper is
+    // the run's. Replaying its names would build a second mapper beside the first: 16 MB more
+    // at the peak for 100,000 names (tests/hostile.rs's half-open connections).
+    let alone_is_the_run = run.is_none() && alone.len() == 1;
+    let replayed = if alone_is_the_run {
+        &[][..]
+    } else {
+        &plan.inputs[..]
     };
     // The run's names, input by input: an input whose names came out otherwise on its own
     // (one stepped over a pseudonym an earlier input took) is analysed again, resuming the
     // run's state.
     let mut replay = NameReplay::new(settings.policy, settings.key);
     let mut again = Vec::new();
-    for (at, run_input) in plan.inputs.iter().enumerate() {
+    for (at, run_input) in replayed.iter().enumerate() {
         replay.feed(run_input);
         for (i, _) in places.iter().enumerate().filter(|(_, p)| **p == at) {
             if !replay.agrees_with(&alone[i].redactor) {
@@ -128,12 +135,12 @@ pub fn run(
     for (i, a) in redone {
         alone[i] = a?;
     }
-    let mut redactor = Redactor::resuming(
-        settings.policy,
-        settings.key,
-        replay.into_mapper(),
-        plan.certificates(),
-    );
+    let names = match alone.as_mut_slice() {
+        [only] if alone_is_the_run => only.redactor.take_names(),
+        _ => replay.into_mapper(),
+    };
+    let mut redactor =
+        Redactor::resuming(settings.policy, settings.key, names, plan.certificates());
     let starts = plan.certificate_starts();
     let mut analyses = Vec::with_capacity(alone.len());
     let mut numberings = Vec::with_capacity(alone.len());
@@ -170,10 +177,14 @@ pub fn run(
             .zip(numberings)
             .for_each(|(a, n)| a.renumber_certificates(n));
     });
+    let planner = plan.planner();
+    if run.is_none() {
+        observations = own_plan.inputs;
+    }
     Ok(Pass1 {
         analyses,
         handshake,
-        planner: plan.planner(),
+        planner,
         redactor,
         observations,
     })

@@ -132,6 +132,12 @@ impl Redactor {
         self.names.as_ref()
     }
 
+    /// Takes the host-name mapper away, for the run's redactor when this one analysed the
+    /// run's only input (`crate::commands::pass1`).
+    pub fn take_names(&mut self) -> Option<NameMapper> {
+        self.names.take()
+    }
+
     /// The host-name mapper, to map names in a run's order (`crate::shard`).
     pub fn names_mut(&mut self) -> Option<&mut NameMapper> {
         self.names.as_mut()
