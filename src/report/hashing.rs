@@ -65,7 +65,7 @@ impl<W: Write> Write for HashingWriter<W> {
 pub fn sha256_file(path: &Path) -> io::Result<String> {
     let file = File::open(path)?;
     let meta = file.metadata()?;
-    let mut window = Window::new(file, meta.len(), meta.is_file());
+    let mut window = Window::without_mapping_ahead(file, meta.len(), meta.is_file());
     let mut h = Sha256::new();
     loop {
         let n = window.fill_to(1 << 20)?;
