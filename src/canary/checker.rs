@@ -36,7 +36,8 @@ enum Mode<'scope, 'env> {
         /// `None` once the end was told.
         full: Option<SyncSender<Batch>>,
         empty: Receiver<Batch>,
-        worker: ScopedJoinHandle<'scope, Result<(), Refused>>,
+        /// `None` once joined.
+        worker: Option<ScopedJoinHandle<'scope, Result<(), Refused>>>,
     },
 }
 
@@ -66,17 +67,21 @@ impl<'scope, 'env> PacketChecker<'scope, 'env> {
             batch: Batch::default(),
             full: Some(full_tx),
             empty: empty_rx,
-            worker,
+            worker: Some(worker),
         })
     }
 
-    /// Scans packet `number` as written. In the background mode a refusal may surface at a
-    /// later packet, or at [`PacketChecker::finish`]; it is still the first leaking packet's.
+    /// Scans packet `number` as written. In the background mode a refusal surfaces a few
+    /// batches later, or at [`PacketChecker::finish`]; it is still the first leaking packet's,
+    /// and the rewriting stops there rather than writing the rest of the capture.
     pub fn check(&mut self, number: u64, layout: Layout, bytes: &[u8]) -> Result<(), Refused> {
         match &mut self.0 {
             Mode::Inline(canary) => canary.check_packet(number, &layout, bytes),
             Mode::Background {
-                batch, full, empty, ..
+                batch,
+                full,
+                empty,
+                worker,
             } => {
                 let at = batch.bytes.len();
                 batch.bytes.extend_from_slice(bytes);
@@ -89,9 +94,9 @@ impl<'scope, 'env> PacketChecker<'scope, 'env> {
                 if full.as_ref().is_some_and(|tx| tx.send(ready).is_ok()) {
                     return Ok(());
                 }
-                // The scanning thread stopped: it found a leak.
+                // The scanning thread stopped: it found a leak, which it returns.
                 full.take();
-                Ok(())
+                join(worker)
             }
         }
     }
@@ -103,20 +108,26 @@ impl<'scope, 'env> PacketChecker<'scope, 'env> {
             Mode::Background {
                 batch,
                 mut full,
-                worker,
+                mut worker,
                 ..
             } => {
                 if let Some(tx) = full.take() {
                     // A send that fails means the thread stopped on a leak, which it returns.
                     let _ = tx.send(batch);
                 }
-                match worker.join() {
-                    Ok(result) => result,
-                    // The scan does not panic; if it ever did, the run must not go on.
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+                join(&mut worker)
             }
         }
+    }
+}
+
+/// The scanning thread's verdict (`Ok` if it was joined already).
+fn join(worker: &mut Option<ScopedJoinHandle<'_, Result<(), Refused>>>) -> Result<(), Refused> {
+    match worker.take().map(ScopedJoinHandle::join) {
+        None => Ok(()),
+        Some(Ok(result)) => result,
+        // The scan does not panic; if it ever did, the run must not go on.
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
     }
 }
 
@@ -171,28 +182,45 @@ mod tests {
         (canary, out)
     }
 
-    fn run(background: bool) -> Result<(), Refused> {
+    /// Runs the checker over the packets; the refusal, if any, and how many packets were
+    /// handed to it before it refused.
+    fn run_counting(background: bool) -> (Result<(), Refused>, usize) {
         let (canary, packets) = packets();
-        std::thread::scope(|scope| {
+        let mut fed = 0;
+        let result = std::thread::scope(|scope| {
             let mut checker = match background {
                 true => PacketChecker::background(scope, &canary),
                 false => PacketChecker::inline(&canary),
             };
             for (number, bytes) in &packets {
                 let layout = crate::wire::decode(1, bytes).unwrap();
+                fed += 1;
                 checker.check(*number, layout, bytes)?;
             }
             checker.finish()
-        })
+        });
+        (result, fed)
     }
 
     #[test]
     fn both_modes_refuse_at_the_first_leaking_packet() {
         for background in [false, true] {
-            let Err(Refused(Leak { place, .. })) = run(background) else {
+            let (Err(Refused(Leak { place, .. })), _) = run_counting(background) else {
                 panic!("background {background}: the leak was not found");
             };
             assert_eq!(place, Place::Packet(1_234), "background {background}");
         }
+    }
+
+    /// Found beside the rewriting, a leak stops the rewriting within a few batches (the
+    /// queue holds two), not at the end of the capture.
+    #[test]
+    fn the_background_scan_stops_the_rewriting_soon_after_a_leak() {
+        let (result, fed) = run_counting(true);
+        assert!(result.is_err(), "the leak was not found");
+        assert!(
+            fed < 2_000,
+            "all {fed} packets were rewritten after the leak"
+        );
     }
 }
