@@ -2779,16 +2779,21 @@ impl HalfOpen {
             )
         };
         let frame = pad60(ethernet(dm, sm, ETHERTYPE_IPV4, &ip_tcp(src, dst, &t)));
-        let len = frame.len() as u32;
-        pcap_record_raw(
-            false,
-            1_700_000_000 + (us / 1_000_000) as u32,
-            (us % 1_000_000) as u32,
-            len,
-            len,
-            &frame,
-        )
+        half_open_record(&frame, us)
     }
+}
+
+/// A whole frame as a pcap record at `us` microseconds into the half-open captures.
+fn half_open_record(frame: &[u8], us: u64) -> Vec<u8> {
+    let len = frame.len() as u32;
+    pcap_record_raw(
+        false,
+        1_700_000_000 + (us / 1_000_000) as u32,
+        (us % 1_000_000) as u32,
+        len,
+        len,
+        frame,
+    )
 }
 
 impl HalfOpen {
@@ -2802,15 +2807,7 @@ impl HalfOpen {
             ETHERTYPE_IPV4,
             &ip,
         ));
-        let len = frame.len() as u32;
-        pcap_record_raw(
-            false,
-            1_700_000_000 + (us / 1_000_000) as u32,
-            (us % 1_000_000) as u32,
-            len,
-            len,
-            &frame,
-        )
+        half_open_record(&frame, us)
     }
 }
 
