@@ -471,6 +471,16 @@ pub fn check_output(path: &Path) -> (Option<i32>, String) {
     )
 }
 
+/// `check` passes the sanitized copy (exit 0) and reports the raw capture (exit 1); returns
+/// the raw capture's findings. `label` names the case in a failure.
+pub fn check_passes_copy_reports_raw(sanitized: &Path, raw: &Path, label: &str) -> String {
+    let (code, findings) = check_output(sanitized);
+    assert_eq!(code, Some(0), "{label}: check of the copy: {findings}");
+    let (code, findings) = check_output(raw);
+    assert_eq!(code, Some(1), "{label}: check of the raw capture");
+    findings
+}
+
 /// The server names tshark read in a capture's ClientHellos (`before`) and in its sanitized
 /// copy (`after`): as many, and each the pseudonym of `sni` (same length, `.example`), or the
 /// same when the capture's names are kept (`sni` is `None`).
